@@ -1,0 +1,2 @@
+/** StreamHouse public API. */
+export * from './protocol/index.js';

@@ -1,0 +1,265 @@
+/**
+ * The metadata store: everything an agent needs to be stateless. Topics,
+ * partitions (high watermark, log start offset, lease), the segment registry,
+ * live agents, consumer groups, committed offsets and producer ids.
+ *
+ * Backends: SQLite (one file, the embedded default) and Redis (shared by many
+ * agents). Every method that changes more than one thing does so atomically.
+ *
+ * Fencing: every write that concerns a partition's log carries the caller's
+ * lease epoch and is rejected with FencedLeaseEpochError when it is not the
+ * partition's current epoch, so an agent that lost its lease can never commit.
+ *
+ * Times are ms since the epoch, taken from the store's `clock` option
+ * (default `Date.now`); agents sharing a store should keep clocks in sync
+ * well within the lease TTL.
+ */
+
+/** Per-topic settings; every field has a default (see DEFAULT_TOPIC_CONFIG). */
+export type TopicConfig = {
+  /** Delete segments older than this, ms; -1 keeps forever. Default -1. */
+  retentionMs: number;
+  /** Delete oldest segments while a partition holds more bytes than this; -1 = unlimited. Default -1. */
+  retentionBytes: number;
+  /** Compaction merges small objects into segments up to this size. Default 64 MiB. */
+  segmentBytes: number;
+  /** Largest batch Produce accepts, bytes. Default 1 MiB. */
+  maxMessageBytes: number;
+};
+
+export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
+  retentionMs: -1,
+  retentionBytes: -1,
+  segmentBytes: 64 * 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
+};
+
+export type TopicInfo = {
+  name: string;
+  /** Number of partitions, numbered 0..partitions-1. */
+  partitions: number;
+  config: TopicConfig;
+  createdAt: number;
+};
+
+export type PartitionState = {
+  topic: string;
+  partition: number;
+  /** Offset the next record will get; every offset below it is durable. */
+  highWatermark: number;
+  /** First offset still kept. */
+  logStartOffset: number;
+  /** Agent holding the lease, or undefined when none ever did or it was released. */
+  leaseHolder: string | undefined;
+  /** Epoch of the latest acquisition; 0 when never leased. */
+  leaseEpoch: number;
+  /** When the current lease expires, ms; 0 when none. */
+  leaseExpiresAt: number;
+};
+
+/** A held lease; the epoch fences every write made under it. */
+export type Lease = {
+  topic: string;
+  partition: number;
+  agentId: string;
+  epoch: number;
+  expiresAt: number;
+};
+
+/** One object in the segment registry, covering offsets [baseOffset, endOffset). */
+export type SegmentInfo = {
+  /** Object-store key. */
+  key: string;
+  baseOffset: number;
+  /** One past the last offset in the object. */
+  endOffset: number;
+  sizeBytes: number;
+  /** Smallest and largest record timestamps in the object, ms. */
+  minTimestamp: number;
+  maxTimestamp: number;
+  createdAt: number;
+};
+
+/** Idempotence state of one producer on one partition. */
+export type ProducerPartitionState = {
+  producerId: number;
+  producerEpoch: number;
+  /** Sequence of the last record of the last committed batch. */
+  lastSequence: number;
+  /** Base offset given to the last committed batch. */
+  lastBaseOffset: number;
+  /** Records in the last committed batch. */
+  lastRecordCount: number;
+};
+
+export type CommitSegmentRequest = {
+  topic: string;
+  partition: number;
+  /** Caller's lease epoch; must be current. */
+  epoch: number;
+  /** Must equal the partition's high watermark and `segment.baseOffset`. */
+  expectedHighWatermark: number;
+  segment: SegmentInfo;
+  /** Producer states to store in the same atomic step (idempotent produce). */
+  producers?: ProducerPartitionState[];
+};
+
+export type ReplaceSegmentsRequest = {
+  topic: string;
+  partition: number;
+  epoch: number;
+  /** Keys that must all be registered now; they are removed. */
+  remove: string[];
+  /** The merged object; must cover exactly the removed ranges. */
+  add: SegmentInfo;
+};
+
+export type DeleteSegmentsRequest = {
+  topic: string;
+  partition: number;
+  epoch: number;
+  /** Keys of the oldest segments, removed from the registry. */
+  keys: string[];
+  /** New log start offset (the endOffset of the last removed segment). */
+  logStartOffset: number;
+};
+
+export type AgentRecord = {
+  agentId: string;
+  /** host:port clients dial. */
+  address: string;
+  startedAt: number;
+  lastHeartbeat: number;
+};
+
+export type GroupMemberRecord = {
+  memberId: string;
+  clientId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  /** Protocols offered, in preference order: name and opaque metadata. */
+  protocols: { name: string; metadata: Uint8Array }[];
+  /** Assignment given at the last sync, opaque bytes. */
+  assignment: Uint8Array;
+  lastHeartbeat: number;
+  /** Generation this member last joined. */
+  joinedGeneration: number;
+};
+
+export type GroupState = 'empty' | 'preparing-rebalance' | 'completing-rebalance' | 'stable';
+
+/** A consumer group as the coordinator sees it. */
+export type GroupRecord = {
+  groupId: string;
+  /** Increases by one at every completed join phase. */
+  generation: number;
+  state: GroupState;
+  protocolName: string;
+  leaderId: string;
+  members: GroupMemberRecord[];
+  /** When the current join phase started or the state last changed, ms. */
+  stateChangedAt: number;
+  /** Optimistic-concurrency version, increased by every successful update. */
+  version: number;
+};
+
+export type OffsetCommit = {
+  topic: string;
+  partition: number;
+  /** Next offset to consume. */
+  offset: number;
+  metadata: string;
+};
+
+export type CommittedOffsetRecord = OffsetCommit & { commitTime: number };
+
+export interface MetadataStore {
+  // ---- topics ----
+  /**
+   * Creates a topic and its partitions (high watermark 0). Throws
+   * TopicAlreadyExistsError, InvalidTopicError (name not matching
+   * `[A-Za-z0-9._-]{1,249}` or `.`/`..`), InvalidPartitionsError (not 1..10000),
+   * InvalidConfigError.
+   */
+  createTopic(name: string, partitions: number, config?: Partial<TopicConfig>): Promise<TopicInfo>;
+  /** Deletes a topic with its partitions, segments registry and offsets. Throws UnknownTopicOrPartitionError. */
+  deleteTopic(name: string): Promise<void>;
+  getTopic(name: string): Promise<TopicInfo | undefined>;
+  /** Every topic, sorted by name. */
+  listTopics(): Promise<TopicInfo[]>;
+
+  // ---- partitions and leases ----
+  /** Throws UnknownTopicOrPartitionError. */
+  getPartition(topic: string, partition: number): Promise<PartitionState>;
+  /** Every partition of a topic, by number. Throws UnknownTopicOrPartitionError. */
+  listPartitions(topic: string): Promise<PartitionState[]>;
+  /**
+   * Takes the lease when it is free, expired, or already held by `agentId`;
+   * each acquisition increments the epoch. Throws NotLeaderError naming the
+   * current holder when another agent holds an unexpired lease.
+   */
+  acquireLease(topic: string, partition: number, agentId: string, ttlMs: number): Promise<Lease>;
+  /** Extends a held lease. Throws FencedLeaseEpochError when the epoch or holder changed. */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+  /** Gives a lease up (expiry set to now). A lease no longer current is ignored. */
+  releaseLease(lease: Lease): Promise<void>;
+
+  // ---- segment registry ----
+  /**
+   * Registers a segment and sets the high watermark to `segment.endOffset`, in
+   * one atomic step. Throws FencedLeaseEpochError when `epoch` is not current,
+   * HighWatermarkConflictError when the high watermark is not the expected one.
+   * Returns the new high watermark.
+   */
+  commitSegment(request: CommitSegmentRequest): Promise<number>;
+  /** Atomically swaps merged segments for one (compaction). Fenced like commitSegment. */
+  replaceSegments(request: ReplaceSegmentsRequest): Promise<void>;
+  /** Removes the oldest segments and advances the log start offset (retention). */
+  deleteSegments(request: DeleteSegmentsRequest): Promise<void>;
+  /**
+   * Segments with `endOffset > fromOffset`, by base offset, at most `limit`
+   * (default all).
+   */
+  listSegments(topic: string, partition: number, fromOffset?: number, limit?: number): Promise<SegmentInfo[]>;
+
+  // ---- producer ids ----
+  /** A new producer id, unique in this store, epoch 0. */
+  allocateProducerId(): Promise<{ producerId: number; producerEpoch: number }>;
+  /** Bumps an existing producer's epoch; throws UnknownProducerIdError. */
+  bumpProducerEpoch(producerId: number): Promise<{ producerId: number; producerEpoch: number }>;
+  /** The current epoch of a producer id, or undefined when unknown. */
+  getProducerEpoch(producerId: number): Promise<number | undefined>;
+  getProducerState(topic: string, partition: number, producerId: number): Promise<ProducerPartitionState | undefined>;
+
+  // ---- agents ----
+  /** Registers or refreshes an agent (its lastHeartbeat = now). */
+  registerAgent(agent: { agentId: string; address: string; startedAt: number }): Promise<void>;
+  heartbeatAgent(agentId: string): Promise<void>;
+  /** Agents whose last heartbeat is within `ttlMs` of now, sorted by id. */
+  listLiveAgents(ttlMs: number): Promise<AgentRecord[]>;
+  deregisterAgent(agentId: string): Promise<void>;
+
+  // ---- consumer groups ----
+  getGroup(groupId: string): Promise<GroupRecord | undefined>;
+  /**
+   * Stores `group` when the stored version equals `expectedVersion` (0 for a
+   * group that does not exist yet). Returns the stored record with its new
+   * version, or undefined when the version did not match (the caller reloads
+   * and retries).
+   */
+  updateGroup(group: GroupRecord, expectedVersion: number): Promise<GroupRecord | undefined>;
+  /** Every group id, sorted. */
+  listGroups(): Promise<string[]>;
+  /**
+   * Commits offsets atomically. With `generation >= 0` the commit is fenced:
+   * IllegalGenerationError unless the group's generation equals it,
+   * UnknownMemberIdError unless `memberId` is a member. With -1 it is a
+   * commit outside group management.
+   */
+  commitOffsets(groupId: string, generation: number, memberId: string, offsets: OffsetCommit[]): Promise<void>;
+  /** Committed offsets for the given partitions (all of the group's when omitted). */
+  fetchOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<CommittedOffsetRecord[]>;
+
+  /** Closes connections or the file. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,45 @@
+/**
+ * The object store holding segment objects: a local directory (the embedded
+ * default) or an S3 bucket. Keys are `/`-separated relative paths such as
+ * `topics/orders/0/00000000000000000000.seg`.
+ *
+ * Errors: a missing key raises ObjectNotFoundError; an I/O or network failure
+ * raises StorageError (retriable) with the cause; a key that is empty,
+ * absolute, contains `..` segments or NUL raises InvalidRequestError.
+ */
+
+/** What `head` and `list` tell about one object. */
+export type ObjectInfo = {
+  /** The object's key. */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification, ms since the epoch. */
+  lastModified: number;
+};
+
+export interface ObjectStore {
+  /** Human-readable location, e.g. `file:///data/objects` or `s3://bucket/prefix`. */
+  readonly url: string;
+  /**
+   * Writes a whole object atomically: readers see all of it or none of it.
+   * Resolves once the object is durable (fsync + rename, or S3 PUT complete).
+   * Overwrites an existing object with the same key.
+   */
+  put(key: string, data: Uint8Array): Promise<void>;
+  /** Reads a whole object. */
+  get(key: string): Promise<Buffer>;
+  /**
+   * Reads `length` bytes starting at `start`. A range running past the end is
+   * cut at the end of the object; a start beyond the end raises InvalidRequestError.
+   */
+  getRange(key: string, start: number, length: number): Promise<Buffer>;
+  /** Size and mtime of an object, or undefined when there is none. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with `prefix`, sorted by key. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  /** Deletes an object; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Releases connections and handles. */
+  close(): Promise<void>;
+}
