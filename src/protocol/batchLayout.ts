@@ -102,12 +102,16 @@ export function readBatchFrame(bytes: Uint8Array, position = 0): BatchFrame {
       `batch at byte ${position} has lastOffsetDelta ${lastOffsetDelta} and recordCount ${recordCount}`,
     );
   }
+  const nextOffset = baseOffset + lastOffsetDelta + 1;
+  if (!Number.isSafeInteger(nextOffset)) {
+    throw new UnsafeIntegerError(`batch at byte ${position} ends at offset ${nextOffset}, beyond Number.MAX_SAFE_INTEGER`);
+  }
   return {
     position,
     size,
     baseOffset,
     lastOffsetDelta,
-    nextOffset: baseOffset + lastOffsetDelta + 1,
+    nextOffset,
     recordCount,
     maxTimestamp: readSafeInt64(view, MAX_TIMESTAMP_OFFSET, 'maxTimestamp'),
   };
@@ -123,4 +127,17 @@ export function readBatchFrames(bytes: Uint8Array): BatchFrame[] {
     position += frame.size;
   }
   return frames;
+}
+
+/** Idempotence fields of a batch header. */
+export type ProducerFields = { producerId: number; producerEpoch: number; baseSequence: number };
+
+/** Reads producerId, producerEpoch and baseSequence of the batch at `position` (frame already checked). */
+export function readProducerFields(bytes: Uint8Array, position = 0): ProducerFields {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + position, BATCH_HEADER_SIZE);
+  return {
+    producerId: readSafeInt64(view, PRODUCER_ID_OFFSET, 'producerId'),
+    producerEpoch: view.getInt16(PRODUCER_EPOCH_OFFSET),
+    baseSequence: view.getInt32(BASE_SEQUENCE_OFFSET),
+  };
 }

@@ -1,0 +1,49 @@
+/**
+ * RecordBatch: the one format that travels from producer to agent to segment
+ * to consumer (Kafka RecordBatch v2 layout, see docs/format.md).
+ *
+ * This module is the codec's public face: encoding and decoding (in
+ * recordBatchEncoder.ts / recordBatchDecoder.ts), integrity checks
+ * (batchCrc.ts) and {@link stampBatch}, the agent's only write into a batch.
+ */
+import {
+  BASE_OFFSET_OFFSET,
+  BATCH_HEADER_SIZE,
+  LEADER_EPOCH_OFFSET,
+} from './batchLayout.js';
+import { CorruptMessageError, InvalidRequestError } from './errors.js';
+import { writeInt64 } from './recordBatchEncoder.js';
+
+export type { RecordHeader, RecordInput, DecodedRecord } from './record.js';
+export type { CompressionCodec } from './compression.js';
+export { encodeRecordBatch, type EncodeOptions } from './recordBatchEncoder.js';
+export { decodeRecordBatch, decodeRecordBatches, type DecodedBatch } from './recordBatchDecoder.js';
+export { verifyBatchCrc, validateBatch } from './batchCrc.js';
+
+const INT32_MAX = 0x7fffffff;
+
+/**
+ * Writes `baseOffset` and `leaderEpoch` into the encoded batch at `position`,
+ * in place. Both fields precede the CRC and are not covered by it, so the
+ * batch stays valid without recomputing the checksum: the agent's per-batch
+ * work is this and one CRC check, never a re-encode. Changes exactly bytes
+ * [0, 8) and [12, 16) of the batch.
+ *
+ * @throws InvalidRequestError when `baseOffset` is not a safe integer >= 0 or
+ *   `leaderEpoch` not an int32 >= -1.
+ * @throws CorruptMessageError when fewer than a header's bytes are present.
+ */
+export function stampBatch(bytes: Uint8Array, baseOffset: number, leaderEpoch: number, position = 0): void {
+  if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
+    throw new InvalidRequestError(`baseOffset ${baseOffset} must be a safe integer >= 0`);
+  }
+  if (!Number.isInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > INT32_MAX) {
+    throw new InvalidRequestError(`leaderEpoch ${leaderEpoch} must be an integer in [-1, ${INT32_MAX}]`);
+  }
+  if (!Number.isInteger(position) || position < 0 || bytes.length - position < BATCH_HEADER_SIZE) {
+    throw new CorruptMessageError(`no batch header at byte ${position} of ${bytes.length} bytes`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + position, BATCH_HEADER_SIZE);
+  writeInt64(view, BASE_OFFSET_OFFSET, baseOffset);
+  view.setInt32(LEADER_EPOCH_OFFSET, leaderEpoch);
+}
