@@ -6,6 +6,11 @@
  * Errors: a missing key raises ObjectNotFoundError; an I/O or network failure
  * raises StorageError (retriable) with the cause; a key that is empty,
  * absolute, contains `..` segments or NUL raises InvalidRequestError.
+ * (The full key rules, shared by every backend, are in objectKey.ts: also no
+ * backslash, no `.` or empty segments, at most 1024 UTF-8 bytes.)
+ *
+ * Implementations: LocalDirectoryObjectStore, S3ObjectStore; the conformance
+ * suite every one must pass is spec/storage/objectStore.contract.ts.
  */
 
 /** What `head` and `list` tell about one object. */
@@ -32,11 +37,16 @@ export interface ObjectStore {
   /**
    * Reads `length` bytes starting at `start`. A range running past the end is
    * cut at the end of the object; a start beyond the end raises InvalidRequestError.
+   * A start exactly at the end (or a zero length) gives an empty buffer;
+   * `start` and `length` must be non-negative integers (InvalidRequestError).
    */
   getRange(key: string, start: number, length: number): Promise<Buffer>;
   /** Size and mtime of an object, or undefined when there is none. */
   head(key: string): Promise<ObjectInfo | undefined>;
-  /** Every object whose key starts with `prefix`, sorted by key. */
+  /**
+   * Every object whose key starts with `prefix` ('' for all), sorted by the
+   * keys' UTF-8 bytes as S3 sorts them. The prefix may end mid-segment.
+   */
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Deletes an object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
