@@ -13,6 +13,19 @@
  * Times are ms since the epoch, taken from the store's `clock` option
  * (default `Date.now`); agents sharing a store should keep clocks in sync
  * well within the lease TTL.
+ *
+ * Leases: a lease is live while it has a holder and `now <= expiresAt`.
+ * Segment writes (commit, replace, delete) need the current epoch AND a live
+ * lease: an agent whose lease expired gets FencedLeaseEpochError even if
+ * nobody took the lease over yet, and must renew (allowed while its epoch is
+ * still current) or re-acquire first. The rules live in leaseRules.ts and are
+ * shared by both backends, as are the input checks (validation.ts,
+ * requestValidation.ts) and the registry rules (segmentRules.ts).
+ *
+ * Partition-scoped calls (getPartition, leases, segments, getProducerState)
+ * throw UnknownTopicOrPartitionError for a topic or partition that does not
+ * exist. Infrastructure failures (Redis unreachable, SQLite busy beyond its
+ * timeout, I/O) throw MetadataError (retriable) with the cause.
  */
 
 /** Per-topic settings; every field has a default (see DEFAULT_TOPIC_CONFIG). */
@@ -210,11 +223,27 @@ export interface MetadataStore {
    * one atomic step. Throws FencedLeaseEpochError when `epoch` is not current,
    * HighWatermarkConflictError when the high watermark is not the expected one.
    * Returns the new high watermark.
+   *
+   * Also FencedLeaseEpochError when the lease was released or has expired
+   * (`now > expiresAt`); HighWatermarkConflictError too when
+   * `segment.baseOffset !== expectedHighWatermark`; InvalidRequestError for a
+   * malformed segment (`endOffset <= baseOffset`, unsafe integers) or a key
+   * already registered. Producer states are upserted by producer id.
    */
   commitSegment(request: CommitSegmentRequest): Promise<number>;
-  /** Atomically swaps merged segments for one (compaction). Fenced like commitSegment. */
+  /**
+   * Atomically swaps merged segments for one (compaction). Fenced like commitSegment.
+   * InvalidRequestError unless every removed key is registered, the removed
+   * segments are contiguous, `add` covers exactly their offsets, and `add.key`
+   * is new (or one of the removed keys).
+   */
   replaceSegments(request: ReplaceSegmentsRequest): Promise<void>;
-  /** Removes the oldest segments and advances the log start offset (retention). */
+  /**
+   * Removes the oldest segments and advances the log start offset (retention).
+   * Fenced like commitSegment. InvalidRequestError unless `keys` are exactly the
+   * oldest `keys.length` registered segments (any order) and `logStartOffset`
+   * is the end offset of the last of them.
+   */
   deleteSegments(request: DeleteSegmentsRequest): Promise<void>;
   /**
    * Segments with `endOffset > fromOffset`, by base offset, at most `limit`
@@ -223,17 +252,23 @@ export interface MetadataStore {
   listSegments(topic: string, partition: number, fromOffset?: number, limit?: number): Promise<SegmentInfo[]>;
 
   // ---- producer ids ----
-  /** A new producer id, unique in this store, epoch 0. */
+  /** A new producer id, unique in this store, epoch 0. Ids count up from 1. */
   allocateProducerId(): Promise<{ producerId: number; producerEpoch: number }>;
-  /** Bumps an existing producer's epoch; throws UnknownProducerIdError. */
+  /**
+   * Bumps an existing producer's epoch; throws UnknownProducerIdError.
+   * InvalidProducerEpochError once the epoch is 32767 (the batch header's
+   * int16): allocate a new id then.
+   */
   bumpProducerEpoch(producerId: number): Promise<{ producerId: number; producerEpoch: number }>;
   /** The current epoch of a producer id, or undefined when unknown. */
   getProducerEpoch(producerId: number): Promise<number | undefined>;
+  /** The producer's state on a partition, or undefined when it never committed there. */
   getProducerState(topic: string, partition: number, producerId: number): Promise<ProducerPartitionState | undefined>;
 
   // ---- agents ----
   /** Registers or refreshes an agent (its lastHeartbeat = now). */
   registerAgent(agent: { agentId: string; address: string; startedAt: number }): Promise<void>;
+  /** Sets lastHeartbeat = now; InvalidRequestError when the agent is not registered (register again). */
   heartbeatAgent(agentId: string): Promise<void>;
   /** Agents whose last heartbeat is within `ttlMs` of now, sorted by id. */
   listLiveAgents(ttlMs: number): Promise<AgentRecord[]>;
@@ -248,16 +283,20 @@ export interface MetadataStore {
    * and retries).
    */
   updateGroup(group: GroupRecord, expectedVersion: number): Promise<GroupRecord | undefined>;
-  /** Every group id, sorted. */
+  /** Every group id with a record or committed offsets, sorted (by UTF-8 bytes). */
   listGroups(): Promise<string[]>;
   /**
    * Commits offsets atomically. With `generation >= 0` the commit is fenced:
    * IllegalGenerationError unless the group's generation equals it,
    * UnknownMemberIdError unless `memberId` is a member. With -1 it is a
-   * commit outside group management.
+   * commit outside group management. Every partition must exist
+   * (UnknownTopicOrPartitionError); nothing is written when any check fails.
    */
   commitOffsets(groupId: string, generation: number, memberId: string, offsets: OffsetCommit[]): Promise<void>;
-  /** Committed offsets for the given partitions (all of the group's when omitted). */
+  /**
+   * Committed offsets for the given partitions, in the order asked, skipping
+   * those with none (all of the group's, by topic then partition, when omitted).
+   */
   fetchOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<CommittedOffsetRecord[]>;
 
   /** Closes connections or the file. */

@@ -1,0 +1,280 @@
+/**
+ * One StreamHouse agent: a nice-grpc server over an object store and a
+ * metadata store. Stateless apart from leases: any agent serves any partition
+ * once it holds the partition's lease.
+ *
+ * ```ts
+ * const agent = await startAgent({ objectStore, metadataStore, port: 0 });
+ * console.log(agent.address); // 127.0.0.1:41234
+ * await agent.stop();
+ * ```
+ */
+import { createServer, type Server } from 'nice-grpc';
+import type { Logger } from 'pino';
+import { StreamHouseDefinition, type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
+import { ShuttingDownError } from '../protocol/errors.js';
+import type { TopicInfo } from '../metadata/metadataStore.js';
+import { SegmentReader } from '../storage/segmentReader.js';
+import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
+import { LeaseManager, partitionKey } from './leaseManager.js';
+import { PartitionWriter } from './partitionWriter.js';
+import { PartitionReader } from './partitionReader.js';
+import { HighWatermarkNotifier } from './highWatermarkNotifier.js';
+import { errorMiddleware } from './errorMiddleware.js';
+import { handleProduce } from './produceHandler.js';
+import { handleFetch } from './fetchHandler.js';
+import * as admin from './adminHandlers.js';
+import { AgentRegistry } from './agentRegistry.js';
+import { GroupCoordinator } from './groupCoordinator.js';
+import { Maintenance } from './maintenance.js';
+import { WriteAheadLog } from './writeAheadLog.js';
+import { recoverWriteAheadLog } from './walRecovery.js';
+
+const TOPIC_CACHE_MS = 1000;
+const VERSION = '0.1.0';
+
+export class Agent {
+  readonly agentId: string;
+  private server: Server | undefined;
+  private port = 0;
+  private readonly writers = new Map<string, Promise<PartitionWriter>>();
+  private readonly topicCache = new Map<string, { topic: TopicInfo | undefined; until: number }>();
+  private readonly leases: LeaseManager;
+  private readonly notifier: HighWatermarkNotifier;
+  private readonly segments: SegmentReader;
+  private readonly reader: PartitionReader;
+  private readonly registry: AgentRegistry;
+  private readonly groups: GroupCoordinator;
+  private readonly maintenance: Maintenance;
+  private wal: WriteAheadLog | undefined;
+  private readonly startedAt = Date.now();
+  private stopping = false;
+  private readonly logger: Logger | undefined;
+
+  constructor(readonly options: ResolvedAgentOptions) {
+    this.agentId = options.agentId;
+    this.logger = options.logger;
+    this.notifier = new HighWatermarkNotifier(this.logger);
+    this.leases = new LeaseManager({
+      store: options.metadataStore,
+      agentId: options.agentId,
+      ttlMs: options.leaseTtlMs,
+      logger: this.logger,
+      clock: options.clock,
+      onLost: (topic, partition) => void this.dropWriter(topic, partition),
+    });
+    this.segments = new SegmentReader();
+    this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) => this.localBounds(topic, partition));
+    this.registry = new AgentRegistry(options.metadataStore, options.agentId, options.agentTtlMs, this.logger);
+    this.groups = new GroupCoordinator({ store: options.metadataStore, clock: options.clock, logger: this.logger });
+    this.maintenance = new Maintenance({
+      metadataStore: options.metadataStore,
+      objectStore: options.objectStore,
+      segments: this.segments,
+      leases: this.leases,
+      agentId: options.agentId,
+      intervalMs: options.maintenanceIntervalMs,
+      compactionMinObjectBytes: options.compactionMinObjectBytes,
+      clock: options.clock,
+      logger: this.logger,
+      onLogStartMoved: (topic, partition, offset) => this.writerIfOpen(topic, partition)?.setLogStartOffset(offset),
+    });
+  }
+
+  /** host:port clients dial. */
+  get address(): string {
+    return this.options.advertisedAddress ?? `${this.options.host}:${this.port}`;
+  }
+
+  /** Starts serving: replays the write-ahead log, listens, registers, starts background work. */
+  async start(): Promise<void> {
+    if (this.options.walDir !== undefined) {
+      this.wal = await WriteAheadLog.open(this.options.walDir, this.logger);
+    }
+    const server = createServer({
+      'grpc.max_receive_message_length': this.options.maxRequestBytes,
+      'grpc.max_send_message_length': this.options.maxRequestBytes,
+    }).use(errorMiddleware);
+    server.add(StreamHouseDefinition, this.service());
+    this.leases.start();
+    if (this.wal !== undefined) {
+      // Before serving: replayed batches must get back the offsets they were acknowledged with.
+      await recoverWriteAheadLog(this.wal, (topic, partition) => this.writer(topic, partition), this.logger);
+    }
+    this.port = await server.listen(`${this.options.host}:${this.options.port}`);
+    this.server = server;
+    await this.registry.start(this.address);
+    this.maintenance.start();
+    this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
+  }
+
+  /**
+   * Graceful stop: refuse new requests, let in-flight ones finish, flush every
+   * writer, release leases so other agents take over at once, deregister.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.maintenance.stop();
+    const shutdown = this.server?.shutdown();
+    await Promise.allSettled([...this.writers.values()].map(async (w) => (await w).close()));
+    await shutdown;
+    await this.leases.releaseAll();
+    await this.registry.stop();
+    await this.wal?.close();
+    await this.notifier.close();
+    this.logger?.info({ agentId: this.agentId }, 'agent stopped');
+  }
+
+  /** Stops at once without flushing or releasing anything: a crash, for tests of failover. */
+  async kill(): Promise<void> {
+    this.stopping = true;
+    this.maintenance.stop();
+    this.leases.stop();
+    this.registry.kill();
+    this.server?.forceShutdown();
+    await this.wal?.close();
+    await this.notifier.close();
+  }
+
+  /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */
+  runMaintenance() {
+    return this.maintenance.runOnce();
+  }
+
+  /** Relays commits through Redis so long-polls on other agents wake too. */
+  get highWatermarks(): HighWatermarkNotifier {
+    return this.notifier;
+  }
+
+  private localBounds(topic: string, partition: number) {
+    const writer = this.writerIfOpen(topic, partition);
+    if (writer === undefined || writer.isStopped) return undefined;
+    return { highWatermark: writer.committedHighWatermark, logStartOffset: writer.startOffset };
+  }
+
+  private openWriters = new Map<string, PartitionWriter>();
+
+  private writerIfOpen(topic: string, partition: number): PartitionWriter | undefined {
+    return this.openWriters.get(partitionKey(topic, partition));
+  }
+
+  /** The writer of a partition, leasing the partition first when needed. */
+  private writer(topic: string, partition: number): Promise<PartitionWriter> {
+    if (this.stopping) return Promise.reject(new ShuttingDownError(`agent ${this.agentId} is shutting down`));
+    const key = partitionKey(topic, partition);
+    const open = this.openWriters.get(key);
+    if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined) return Promise.resolve(open);
+    let pending = this.writers.get(key);
+    if (pending === undefined || (open !== undefined && open.isStopped)) {
+      pending = (async () => {
+        const lease = await this.leases.ensure(topic, partition);
+        const writer = await PartitionWriter.open({
+          topic,
+          partition,
+          lease,
+          objectStore: this.options.objectStore,
+          metadataStore: this.options.metadataStore,
+          flushIntervalMs: this.options.flushIntervalMs,
+          flushBytes: this.options.flushBytes,
+          maxPendingBytes: this.options.maxPendingBytesPerPartition,
+          wal: this.wal,
+          logger: this.logger,
+          clock: this.options.clock,
+          onCommit: (t, p, hwm) => {
+            this.notifier.publish(t, p, hwm);
+            this.wal?.markCommitted(t, p, hwm);
+          },
+          onFenced: (t, p) => {
+            this.leases.forget(t, p);
+            this.dropWriter(t, p);
+          },
+        });
+        this.openWriters.set(key, writer);
+        return writer;
+      })();
+      pending.catch(() => this.writers.delete(key));
+      this.writers.set(key, pending);
+    }
+    return pending;
+  }
+
+  private dropWriter(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    const writer = this.openWriters.get(key);
+    this.openWriters.delete(key);
+    this.writers.delete(key);
+    void writer?.close().catch(() => undefined);
+  }
+
+  private async topic(name: string): Promise<TopicInfo | undefined> {
+    const now = Date.now();
+    const cached = this.topicCache.get(name);
+    if (cached !== undefined && cached.until > now) return cached.topic;
+    const topic = await this.options.metadataStore.getTopic(name);
+    this.topicCache.set(name, { topic, until: now + TOPIC_CACHE_MS });
+    return topic;
+  }
+
+  private adminContext(): admin.AdminContext {
+    return {
+      agentId: this.agentId,
+      metadataStore: this.options.metadataStore,
+      objectStore: this.options.objectStore,
+      segments: this.segments,
+      reader: this.reader,
+      agentTtlMs: this.options.agentTtlMs,
+      clock: this.options.clock,
+    };
+  }
+
+  private service(): StreamHouseServiceImplementation {
+    const produceContext = {
+      topic: (name: string) => this.topic(name),
+      writer: (topic: string, partition: number) => this.writer(topic, partition),
+      bufferedAcksEnabled: this.options.walDir !== undefined,
+    };
+    const fetchContext = {
+      reader: this.reader,
+      notifier: this.notifier,
+      maxFetchWaitMs: this.options.maxFetchWaitMs,
+      defaultFetchMaxBytes: this.options.defaultFetchMaxBytes,
+    };
+    const ctx = this.adminContext();
+    return {
+      produce: (request) => handleProduce(produceContext, request),
+      fetch: (request, context) => handleFetch(fetchContext, request, context.signal),
+      listOffsets: (request) => admin.handleListOffsets(ctx, request),
+      metadata: (request) => admin.handleMetadata(ctx, request),
+      createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
+      deleteTopic: async (request) => {
+        for (let p = 0; p < ((await this.topic(request.name))?.partitions ?? 0); p++) this.dropWriter(request.name, p);
+        await admin.deleteTopic(ctx, request.name);
+        this.topicCache.delete(request.name);
+        return {};
+      },
+      listTopics: async () => ({ names: (await this.options.metadataStore.listTopics()).map((t) => t.name) }),
+      describeTopic: async (request) => ({ topic: await admin.describeTopic(ctx, request.name) }),
+      joinGroup: (request, context) => this.groups.join(request, context.signal),
+      syncGroup: (request, context) => this.groups.sync(request, context.signal),
+      heartbeat: (request) => this.groups.heartbeat(request),
+      leaveGroup: (request) => this.groups.leave(request),
+      commitOffsets: (request) => this.groups.commitOffsets(request),
+      fetchOffsets: (request) => this.groups.fetchOffsets(request),
+      initProducerId: (request) => admin.handleInitProducerId(ctx, request),
+      health: async () => ({
+        status: this.stopping ? HealthResponse_Status.NOT_SERVING : HealthResponse_Status.SERVING,
+        agentId: this.agentId,
+        version: VERSION,
+        uptimeMs: Date.now() - this.startedAt,
+      }),
+    };
+  }
+}
+
+/** Creates and starts an agent. */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const agent = new Agent(resolveAgentOptions(options));
+  await agent.start();
+  return agent;
+}

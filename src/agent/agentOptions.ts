@@ -1,0 +1,102 @@
+/**
+ * Options of one agent, with their defaults. `resolveAgentOptions` applies the
+ * defaults once and validates, naming what to change.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { InvalidConfigError } from '../protocol/errors.js';
+import type { MetadataStore } from '../metadata/metadataStore.js';
+import type { ObjectStore } from '../storage/objectStore.js';
+
+export type AgentOptions = {
+  /** Where segment objects live. */
+  objectStore: ObjectStore;
+  /** Topics, leases, segments, groups. */
+  metadataStore: MetadataStore;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Address clients should dial, when it differs from host:port (NAT, containers). Default `host:port`. */
+  advertisedAddress?: string;
+  /** Unique id among agents sharing a metadata store. Default `<hostname>-<random>`. */
+  agentId?: string;
+  /** Directory for the write-ahead log of `buffered` acks; undefined disables `buffered` acks. Default undefined. */
+  walDir?: string;
+  /** A partition writer flushes at most this long after its first pending batch, ms. Default 5. */
+  flushIntervalMs?: number;
+  /** A partition writer flushes at once when this many bytes are pending. Default 4 MiB. */
+  flushBytes?: number;
+  /** Pending bytes per partition beyond which Produce waits (backpressure). Default 64 MiB. */
+  maxPendingBytesPerPartition?: number;
+  /** Largest gRPC message accepted, bytes. Default 64 MiB. */
+  maxRequestBytes?: number;
+  /** Lease time to live, ms; renewed every third of it. Default 10000. */
+  leaseTtlMs?: number;
+  /** Agents whose heartbeat is older than this are not live, ms. Default 10000. */
+  agentTtlMs?: number;
+  /** Longest long-poll a Fetch may ask for, ms. Default 30000. */
+  maxFetchWaitMs?: number;
+  /** Default bytes per partition returned by Fetch when the request says 0. Default 1 MiB. */
+  defaultFetchMaxBytes?: number;
+  /** How often compaction and retention run, ms; 0 disables them. Default 30000. */
+  maintenanceIntervalMs?: number;
+  /** Objects smaller than this are merged by compaction. Default 1 MiB. */
+  compactionMinObjectBytes?: number;
+  /** Structured logger. Default: a silent one. */
+  logger?: Logger;
+  /** Clock for lease and retention decisions. Default `Date.now`. */
+  clock?: () => number;
+};
+
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'logger'>> & {
+  walDir: string | undefined;
+  advertisedAddress: string | undefined;
+  logger: Logger | undefined;
+};
+
+export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
+  const {
+    objectStore,
+    metadataStore,
+    host = '127.0.0.1',
+    port = 0,
+    advertisedAddress,
+    agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
+    walDir,
+    flushIntervalMs = 5,
+    flushBytes = 4 * 1024 * 1024,
+    maxPendingBytesPerPartition = 64 * 1024 * 1024,
+    maxRequestBytes = 64 * 1024 * 1024,
+    leaseTtlMs = 10_000,
+    agentTtlMs = 10_000,
+    maxFetchWaitMs = 30_000,
+    defaultFetchMaxBytes = 1024 * 1024,
+    maintenanceIntervalMs = 30_000,
+    compactionMinObjectBytes = 1024 * 1024,
+    logger,
+    clock = Date.now,
+  } = options;
+  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
+  for (const [name, value] of Object.entries(positive)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  const nonNegative = { port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes };
+  for (const [name, value] of Object.entries(nonNegative)) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new InvalidConfigError(`agent option ${name} must be a non-negative integer, got ${value}`);
+    }
+  }
+  if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
+    throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
+  }
+  return {
+    objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
+    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes,
+    maintenanceIntervalMs, compactionMinObjectBytes, logger, clock,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Options of the GroupCoordinator, with their defaults. `resolveGroupCoordinatorOptions`
+ * applies the defaults once and validates, naming what to change.
+ */
+import type { Logger } from 'pino';
+import type { MetadataStore } from '../../metadata/metadataStore.js';
+import { InvalidConfigError } from '../../protocol/errors.js';
+
+export type GroupCoordinatorOptions = {
+  /** Where group records and committed offsets live; shared by every agent serving the groups. */
+  store: MetadataStore;
+  /**
+   * Clock for session, rebalance and initial-delay deadlines, ms since the epoch.
+   * Agents sharing a store should keep their clocks in sync well within the
+   * smallest session timeout. Default `Date.now`.
+   */
+  clock?: () => number;
+  /** How often a waiting JoinGroup or SyncGroup rereads the group record, ms. Default 50. */
+  pollIntervalMs?: number;
+  /** Smallest session timeout a member may ask for, ms. Default 6000 (Kafka's `group.min.session.timeout.ms`). */
+  minSessionTimeoutMs?: number;
+  /** Largest session timeout a member may ask for, ms. Default 300000 (5 minutes). */
+  maxSessionTimeoutMs?: number;
+  /**
+   * How long the first join phase of an empty group stays open for more
+   * members, ms, counted from the first member's join and capped by the
+   * rebalance timeout. It saves a rebalance per member when a whole
+   * application starts at once. Default 3000, Kafka's
+   * `group.initial.rebalance.delay.ms`; 0 completes at once (useful in tests).
+   */
+  initialRebalanceDelayMs?: number;
+  /** Structured logger; rebalances are logged at info, the rest at debug. Default: none. */
+  logger?: Logger;
+};
+
+/** @internal The options with every default applied. */
+export type ResolvedGroupCoordinatorOptions = {
+  store: MetadataStore;
+  clock: () => number;
+  pollIntervalMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  initialRebalanceDelayMs: number;
+  logger: Logger | undefined;
+};
+
+/** Applies defaults and checks ranges; throws InvalidConfigError naming the option to change. */
+export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions): ResolvedGroupCoordinatorOptions {
+  const {
+    store,
+    clock = Date.now,
+    pollIntervalMs = 50,
+    minSessionTimeoutMs = 6000,
+    maxSessionTimeoutMs = 300_000,
+    initialRebalanceDelayMs = 3000,
+    logger,
+  } = options;
+  if (pollIntervalMs < 1 || !Number.isSafeInteger(pollIntervalMs)) {
+    throw new InvalidConfigError(`group option pollIntervalMs must be a positive integer (ms), got ${pollIntervalMs}`);
+  }
+  for (const [name, value] of Object.entries({ minSessionTimeoutMs, maxSessionTimeoutMs, initialRebalanceDelayMs })) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new InvalidConfigError(`group option ${name} must be a non-negative integer (ms), got ${value}`);
+    }
+  }
+  if (minSessionTimeoutMs > maxSessionTimeoutMs) {
+    throw new InvalidConfigError(
+      `group option minSessionTimeoutMs (${minSessionTimeoutMs}) exceeds maxSessionTimeoutMs (${maxSessionTimeoutMs}): ` +
+        'lower the minimum or raise the maximum',
+    );
+  }
+  return { store, clock, pollIntervalMs, minSessionTimeoutMs, maxSessionTimeoutMs, initialRebalanceDelayMs, logger };
+}

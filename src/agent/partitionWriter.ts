@@ -1,0 +1,365 @@
+/**
+ * The single writer of one partition on the agent that holds its lease.
+ *
+ * Produce requests hand it validated batches; it assigns offsets in arrival
+ * order, stamps them into the batch bytes, and groups everything pending into
+ * one segment object per flush (at `flushBytes`, or `flushIntervalMs` after
+ * the first pending batch). A flush writes the object, then registers it and
+ * advances the high watermark in one metadata step conditional on the lease
+ * epoch; only then are `durable` appends answered.
+ *
+ * One flush is in flight at a time, so segments commit in offset order. A
+ * store failure is retried while the lease lasts; when the lease is lost the
+ * writer fails every append not yet committed (none was answered as durable)
+ * and stops.
+ */
+import type { Logger } from 'pino';
+import type { Lease, MetadataStore, ProducerPartitionState } from '../metadata/metadataStore.js';
+import type { ObjectStore } from '../storage/objectStore.js';
+import { buildSegment } from '../storage/segmentWriter.js';
+import { segmentObjectKey } from '../storage/segmentKey.js';
+import type { BatchFrame } from '../protocol/batchLayout.js';
+import { stampBatch } from '../protocol/recordBatch.js';
+import {
+  FencedLeaseEpochError,
+  HighWatermarkConflictError,
+  NotLeaderError,
+  ShuttingDownError,
+  StorageError,
+  StreamHouseError,
+  isRetriable,
+} from '../protocol/errors.js';
+import { ProducerSequences } from './producerSequences.js';
+import type { WriteAheadLog } from './writeAheadLog.js';
+
+/** When an append is answered. */
+export type AckKind = 'durable' | 'buffered' | 'none';
+
+export type AppendRequest = {
+  /** One encoded batch; its offsets and leader epoch are stamped in place. */
+  batch: Buffer;
+  frame: BatchFrame;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  ack: AckKind;
+};
+
+export type AppendResult = {
+  /** Offset of the first record; -1 for `none` acks. */
+  baseOffset: number;
+  recordCount: number;
+  appendTime: number;
+  logStartOffset: number;
+};
+
+export type PartitionWriterOptions = {
+  topic: string;
+  partition: number;
+  lease: Lease;
+  objectStore: ObjectStore;
+  metadataStore: MetadataStore;
+  flushIntervalMs: number;
+  flushBytes: number;
+  maxPendingBytes: number;
+  /** Called after each commit with the new high watermark. */
+  onCommit: (topic: string, partition: number, highWatermark: number) => void;
+  /** Called once when the writer stops because its lease was fenced. */
+  onFenced: (topic: string, partition: number) => void;
+  wal?: WriteAheadLog | undefined;
+  logger?: Logger | undefined;
+  clock?: () => number;
+};
+
+type Pending = {
+  batch: Buffer;
+  baseOffset: number;
+  nextOffset: number;
+  producer: ProducerPartitionState | undefined;
+  settle: { resolve: (r: AppendResult) => void; reject: (e: unknown) => void } | undefined;
+  result: AppendResult;
+};
+
+const STORE_RETRY_BASE_MS = 20;
+const STORE_RETRY_MAX_MS = 1000;
+
+export class PartitionWriter {
+  readonly topic: string;
+  readonly partition: number;
+  private nextOffset: number;
+  private highWatermark: number;
+  private logStartOffset: number;
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped: StreamHouseError | undefined;
+  private readonly sequences = new ProducerSequences();
+  private readonly seeding = new Map<number, Promise<void>>();
+  private readonly drainWaiters: (() => void)[] = [];
+  private readonly clock: () => number;
+
+  private constructor(private readonly options: PartitionWriterOptions, highWatermark: number, logStartOffset: number) {
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.nextOffset = highWatermark;
+    this.highWatermark = highWatermark;
+    this.logStartOffset = logStartOffset;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Opens a writer at the partition's committed high watermark. */
+  static async open(options: PartitionWriterOptions): Promise<PartitionWriter> {
+    const state = await options.metadataStore.getPartition(options.topic, options.partition);
+    return new PartitionWriter(options, state.highWatermark, state.logStartOffset);
+  }
+
+  get epoch(): number {
+    return this.options.lease.epoch;
+  }
+
+  /** Offset the next record will get once committed. */
+  get committedHighWatermark(): number {
+    return this.highWatermark;
+  }
+
+  get startOffset(): number {
+    return this.logStartOffset;
+  }
+
+  /** The writer no longer accepts appends (closed or fenced). */
+  get isStopped(): boolean {
+    return this.stopped !== undefined;
+  }
+
+  /** Appends one batch; resolves when its ack mode's promise is kept. */
+  async append(request: AppendRequest): Promise<AppendResult> {
+    this.throwIfStopped();
+    const { producerId } = request;
+    if (producerId >= 0 && !this.sequences.has(producerId)) await this.seed(producerId);
+    while (this.pendingBytes >= this.options.maxPendingBytes && this.stopped === undefined) {
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    }
+    this.throwIfStopped();
+    const { frame, batch } = request;
+    let producer: ProducerPartitionState | undefined;
+    if (producerId >= 0) {
+      const check = this.sequences.check(producerId, request.producerEpoch, request.baseSequence, frame.recordCount);
+      if (check.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
+    }
+    const baseOffset = this.nextOffset;
+    stampBatch(batch, baseOffset, this.epoch);
+    this.nextOffset = baseOffset + frame.lastOffsetDelta + 1;
+    if (producerId >= 0) {
+      this.sequences.record(producerId, request.producerEpoch, request.baseSequence, frame.recordCount, baseOffset);
+      producer = this.sequences.lastState(producerId);
+    }
+    const result: AppendResult = {
+      baseOffset,
+      recordCount: frame.recordCount,
+      appendTime: this.clock(),
+      logStartOffset: this.logStartOffset,
+    };
+    const item: Pending = {
+      batch,
+      baseOffset,
+      nextOffset: this.nextOffset,
+      producer,
+      settle: undefined,
+      result,
+    };
+    const durable = request.ack === 'durable'
+      ? new Promise<AppendResult>((resolve, reject) => (item.settle = { resolve, reject }))
+      : undefined;
+    this.pending.push(item);
+    this.pendingBytes += batch.length;
+    this.scheduleFlush();
+    if (durable !== undefined) return durable;
+    if (request.ack === 'buffered') {
+      await this.options.wal!.append(this.topic, this.partition, batch);
+      return result;
+    }
+    return { ...result, baseOffset: -1 };
+  }
+
+  /** A retried duplicate: answered once its original is committed. */
+  private async answerDuplicate(baseOffset: number, recordCount: number): Promise<AppendResult> {
+    const original = this.pending.find((p) => p.baseOffset === baseOffset);
+    if (original !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        const previous = original.settle;
+        original.settle = {
+          resolve: (r) => (previous?.resolve(r), resolve()),
+          reject: (e) => (previous?.reject(e), reject(e)),
+        };
+      });
+    }
+    return { baseOffset, recordCount, appendTime: this.clock(), logStartOffset: this.logStartOffset };
+  }
+
+  private seed(producerId: number): Promise<void> {
+    let pending = this.seeding.get(producerId);
+    if (pending === undefined) {
+      pending = this.options.metadataStore
+        .getProducerState(this.topic, this.partition, producerId)
+        .then((state) => this.sequences.seed(producerId, state))
+        .finally(() => this.seeding.delete(producerId));
+      this.seeding.set(producerId, pending);
+    }
+    return pending;
+  }
+
+  private scheduleFlush(): void {
+    if (this.pendingBytes >= this.options.flushBytes || this.options.flushIntervalMs === 0) {
+      this.startFlush();
+    } else if (this.timer === undefined && this.flushing === undefined) {
+      this.timer = setTimeout(() => this.startFlush(), this.options.flushIntervalMs);
+    }
+  }
+
+  private startFlush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing !== undefined || this.pending.length === 0) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      if (this.pending.length > 0 && this.stopped === undefined) this.scheduleFlush();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Batches that arrive during a flush wait for the next one, so that each
+    // object is as large as the store's latency allows.
+    while (this.pending.length > 0) {
+      const items = this.pending;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.releaseDrainWaiters();
+      try {
+        await this.writeSegment(items);
+        for (const item of items) item.settle?.resolve(item.result);
+      } catch (error) {
+        this.failFrom(items, error);
+        return;
+      }
+      if (this.pending.length > 0 && this.pendingBytes < this.options.flushBytes && this.stopped === undefined) {
+        return; // the rest waits for its linger
+      }
+    }
+  }
+
+  private async writeSegment(items: Pending[]): Promise<void> {
+    const first = items[0]!;
+    const last = items[items.length - 1]!;
+    const segment = buildSegment(items.map((i) => i.batch));
+    const key = segmentObjectKey(this.topic, this.partition, first.baseOffset, last.nextOffset, this.epoch);
+    await this.withStoreRetries(() => this.options.objectStore.put(key, segment.bytes));
+    const producers = new Map<number, ProducerPartitionState>();
+    for (const item of items) if (item.producer !== undefined) producers.set(item.producer.producerId, item.producer);
+    let attempted = false;
+    await this.withStoreRetries(async () => {
+      try {
+        await this.options.metadataStore.commitSegment({
+          topic: this.topic,
+          partition: this.partition,
+          epoch: this.epoch,
+          expectedHighWatermark: first.baseOffset,
+          segment: {
+            key,
+            baseOffset: first.baseOffset,
+            endOffset: last.nextOffset,
+            sizeBytes: segment.sizeBytes,
+            minTimestamp: segment.minTimestamp,
+            maxTimestamp: segment.maxTimestamp,
+            createdAt: this.clock(),
+          },
+          producers: [...producers.values()],
+        });
+      } catch (error) {
+        // A retried commit whose first attempt did land (its answer was lost) is a success.
+        if (attempted && error instanceof HighWatermarkConflictError && (await this.isRegistered(key, first.baseOffset))) return;
+        throw error;
+      } finally {
+        attempted = true;
+      }
+    });
+    this.highWatermark = last.nextOffset;
+    this.options.onCommit(this.topic, this.partition, this.highWatermark);
+  }
+
+  private async isRegistered(key: string, baseOffset: number): Promise<boolean> {
+    const [segment] = await this.options.metadataStore.listSegments(this.topic, this.partition, baseOffset, 1);
+    return segment?.key === key;
+  }
+
+  /**
+   * Runs a store step until it succeeds, retrying retriable failures with
+   * capped backoff for as long as the lease is valid: batches already
+   * acknowledged as `buffered` must reach a segment, so a passing store outage
+   * delays the flush rather than failing it.
+   */
+  private async withStoreRetries(step: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        const fenced = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError;
+        if (fenced || !isRetriable(error) || this.options.lease.expiresAt <= this.clock() || this.stopped !== undefined) throw error;
+        this.options.logger?.warn({ err: error, topic: this.topic, partition: this.partition, attempt }, 'flush step failed, retrying');
+        await new Promise((r) => setTimeout(r, Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_BASE_MS * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
+   * A flush failed for good (lease fenced or expired, or a non-retriable
+   * error): every append not committed fails, none of them having been
+   * answered as durable, and the writer stops. The agent opens a fresh writer
+   * from the store's state on the next append, if it can lease the partition.
+   */
+  private failFrom(items: Pending[], error: unknown): void {
+    const failed = [...items, ...this.pending];
+    this.pending = [];
+    this.pendingBytes = 0;
+    const context = { topic: this.topic, partition: this.partition };
+    const reason = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || isRetriable(error)
+      ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, { cause: error, context })
+      : error instanceof StreamHouseError ? error : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context });
+    this.options.logger?.error({ err: error, ...context, batches: failed.length }, 'flush failed, writer stops');
+    for (const item of failed) item.settle?.reject(reason);
+    this.stop(reason instanceof StreamHouseError ? reason : new NotLeaderError(String(reason)));
+    this.options.onFenced(this.topic, this.partition);
+  }
+
+  /** Records that the log start moved (retention). */
+  setLogStartOffset(offset: number): void {
+    if (offset > this.logStartOffset) this.logStartOffset = offset;
+  }
+
+  private releaseDrainWaiters(): void {
+    for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  private throwIfStopped(): void {
+    if (this.stopped !== undefined) throw this.stopped;
+  }
+
+  private stop(reason: StreamHouseError): void {
+    if (this.stopped === undefined) this.stopped = reason;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.releaseDrainWaiters();
+  }
+
+  /** Flushes everything pending, then refuses further appends. */
+  async close(): Promise<void> {
+    if (this.stopped === undefined) {
+      this.startFlush();
+      while (this.flushing !== undefined) {
+        await this.flushing;
+        this.startFlush();
+      }
+      this.stop(new ShuttingDownError(`partition writer ${this.topic}/${this.partition} is closed`));
+    }
+  }
+}

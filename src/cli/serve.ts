@@ -1,0 +1,125 @@
+/**
+ * `streamhouse serve`: runs one agent in the foreground until SIGINT/SIGTERM,
+ * then shuts down gracefully (stop accepting, finish in-flight requests,
+ * flush, release leases).
+ */
+import { Command, Option } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createObjectStore } from '../storage/createObjectStore.js';
+import { createMetadataStore } from '../metadata/createMetadataStore.js';
+import { startAgent } from '../agent/agent.js';
+import { DEFAULT_PORT, integerOption } from './agentOption.js';
+
+export type ServeFlags = {
+  host: string;
+  port: number;
+  dataDir: string;
+  objectStore?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3PathStyle?: boolean;
+  metadata?: string;
+  redisPrefix: string;
+  agentId?: string;
+  advertisedAddress?: string;
+  wal: boolean;
+  flushIntervalMs: number;
+  flushBytes: number;
+  leaseTtlMs: number;
+  maxRequestBytes: number;
+  maintenanceIntervalMs: number;
+  logLevel: string;
+};
+
+const int = (name: string) => integerOption(name);
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run an agent in the foreground (Ctrl-C stops it gracefully)')
+    .addOption(new Option('--host <host>', 'interface to listen on').env('STREAMHOUSE_HOST').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('STREAMHOUSE_PORT').default(DEFAULT_PORT).argParser(int('--port')))
+    .addOption(new Option('--data-dir <dir>', 'directory for the embedded defaults: objects/, metadata.db, wal/').env('STREAMHOUSE_DATA_DIR').default('./data'))
+    .addOption(new Option('--object-store <url>', 'a directory, file:///dir or s3://bucket/prefix (default <data-dir>/objects)').env('STREAMHOUSE_OBJECT_STORE'))
+    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:9000').env('STREAMHOUSE_S3_ENDPOINT'))
+    .addOption(new Option('--s3-region <region>', 'S3 region').env('AWS_REGION'))
+    .addOption(new Option('--s3-path-style', 'path-style S3 addressing (most S3-compatible servers)').env('STREAMHOUSE_S3_PATH_STYLE'))
+    .addOption(new Option('--metadata <url>', 'SQLite file path or redis://host:port/db (default <data-dir>/metadata.db)').env('STREAMHOUSE_METADATA'))
+    .addOption(new Option('--redis-prefix <prefix>', 'key prefix in Redis').env('STREAMHOUSE_REDIS_PREFIX').default('streamhouse:'))
+    .addOption(new Option('--agent-id <id>', 'unique agent id (default <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
+    .addOption(new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env('STREAMHOUSE_ADVERTISED_ADDRESS'))
+    .addOption(new Option('--no-wal', 'disable the write-ahead log (and so `buffered` acks)'))
+    .addOption(new Option('--flush-interval-ms <ms>', 'flush a partition at most this long after its first pending batch').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(5).argParser(int('--flush-interval-ms')))
+    .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
+    .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
+    .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
+    .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, silent').env('STREAMHOUSE_LOG_LEVEL').default('info'))
+    .action(async (flags: ServeFlags) => serve(flags));
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
+  const dataDir = resolve(flags.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const objectStoreUrl = flags.objectStore ?? join(dataDir, 'objects');
+  const s3: { endpoint?: string; region?: string; forcePathStyle?: boolean } = {};
+  if (flags.s3Endpoint !== undefined) s3.endpoint = flags.s3Endpoint;
+  if (flags.s3Region !== undefined) s3.region = flags.s3Region;
+  if (flags.s3PathStyle === true) s3.forcePathStyle = true;
+  const objectStore = createObjectStore(objectStoreUrl, s3);
+  const metadataUrl = flags.metadata ?? join(dataDir, 'metadata.db');
+  const metadata = await createMetadataStore(metadataUrl, { keyPrefix: flags.redisPrefix });
+  const options = {
+    objectStore,
+    metadataStore: metadata.store,
+    host: flags.host,
+    port: flags.port,
+    walDir: flags.wal ? join(dataDir, 'wal') : undefined,
+    flushIntervalMs: flags.flushIntervalMs,
+    flushBytes: flags.flushBytes,
+    leaseTtlMs: flags.leaseTtlMs,
+    maxRequestBytes: flags.maxRequestBytes,
+    maintenanceIntervalMs: flags.maintenanceIntervalMs,
+    logger,
+    ...(flags.agentId !== undefined ? { agentId: flags.agentId } : {}),
+    ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
+  };
+  const agent = await startAgent(options);
+  if (metadata.redis !== undefined) await agent.highWatermarks.connectRedis(metadata.redis, flags.redisPrefix);
+  const cli = 'npm run cli --';
+  process.stdout.write(
+    [
+      `StreamHouse agent ${agent.agentId} listening on ${agent.address}`,
+      `  objects:  ${objectStore.url}`,
+      `  metadata: ${metadata.description}`,
+      '',
+      'Try it from another terminal:',
+      `  ${cli} topics create demo --partitions 3 --agent ${agent.address}`,
+      `  printf 'hello\\nworld\\n' | ${cli} produce demo --agent ${agent.address}`,
+      `  ${cli} consume demo --from-beginning --agent ${agent.address}`,
+      '',
+      'Ctrl-C stops the agent gracefully.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn('second signal: exiting at once');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void agent
+        .stop()
+        .then(() => Promise.all([objectStore.close(), metadata.store.close()]))
+        .then(() => done(), (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exitCode = 1; done(); });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  process.stdout.write('StreamHouse agent stopped.\n');
+}

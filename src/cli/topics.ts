@@ -1,0 +1,72 @@
+/** `streamhouse topics create|delete|list|describe`. */
+import { Command } from 'commander';
+import { connectAgent } from '../client/agentClient.js';
+import type { TopicMetadata } from '../protocol/generated/streamhouse.js';
+import { agentOption, integerOption } from './agentOption.js';
+
+async function withAgent<T>(address: string, fn: (client: ReturnType<typeof connectAgent>['client']) => Promise<T>): Promise<T> {
+  const connection = connectAgent(address);
+  try {
+    return await fn(connection.client);
+  } finally {
+    connection.close();
+  }
+}
+
+export function printTopic(topic: TopicMetadata): void {
+  const c = topic.config;
+  console.log(`topic ${topic.name}: ${topic.partitions.length} partitions` +
+    (c ? ` (retention.ms ${c.retentionMs}, retention.bytes ${c.retentionBytes}, segment.bytes ${c.segmentBytes}, max.message.bytes ${c.maxMessageBytes})` : ''));
+  for (const p of topic.partitions) {
+    console.log(`  partition ${p.partition}: offsets [${p.logStartOffset}, ${p.highWatermark})  leader ${p.leaderAgentId || '-'} ${p.leaderAddress}  epoch ${p.leaseEpoch}`);
+  }
+}
+
+export function topicsCommand(): Command {
+  const topics = new Command('topics').description('create, delete, list and describe topics');
+  topics
+    .command('create <name>')
+    .description('create a topic')
+    .addOption(agentOption())
+    .option('-p, --partitions <n>', 'number of partitions', integerOption('--partitions'), 1)
+    .option('--retention-ms <ms>', 'delete segments older than this (-1 keeps forever)', Number)
+    .option('--retention-bytes <bytes>', 'per-partition size limit (-1 unlimited)', Number)
+    .option('--max-message-bytes <bytes>', 'largest batch accepted', Number)
+    .action(async (name: string, o: { agent: string; partitions: number; retentionMs?: number; retentionBytes?: number; maxMessageBytes?: number }) => {
+      const { topic } = await withAgent(o.agent, (c) =>
+        c.createTopic({
+          name,
+          partitions: o.partitions,
+          config: { retentionMs: o.retentionMs ?? 0, retentionBytes: o.retentionBytes ?? 0, segmentBytes: 0, maxMessageBytes: o.maxMessageBytes ?? 0 },
+        }),
+      );
+      if (topic) printTopic(topic);
+    });
+  topics
+    .command('delete <name>')
+    .description('delete a topic and its data')
+    .addOption(agentOption())
+    .action(async (name: string, o: { agent: string }) => {
+      await withAgent(o.agent, (c) => c.deleteTopic({ name }));
+      console.log(`deleted topic ${name}`);
+    });
+  topics
+    .command('list')
+    .description('list topics')
+    .addOption(agentOption())
+    .action(async (o: { agent: string }) => {
+      const { names } = await withAgent(o.agent, (c) => c.listTopics({}));
+      for (const name of names) console.log(name);
+    });
+  topics
+    .command('describe <name>')
+    .description('partitions, offsets, leaders and config of a topic')
+    .addOption(agentOption())
+    .action(async (name: string, o: { agent: string }) => {
+      const { topic } = await withAgent(o.agent, (c) => c.describeTopic({ name }));
+      if (topic) printTopic(topic);
+    });
+  return topics;
+}
+
+export { withAgent };

@@ -1,0 +1,55 @@
+/**
+ * A typed gRPC client for one agent, with errors mapped back to the
+ * StreamHouse error classes (the agent's exact code, or AGENT_UNAVAILABLE and
+ * friends for transport failures).
+ *
+ * ```ts
+ * const agent = connectAgent('127.0.0.1:9660');
+ * const { names } = await agent.client.listTopics({});
+ * agent.close();
+ * ```
+ */
+import { createChannel, createClientFactory, type Channel, type Client } from 'nice-grpc';
+import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
+import { StreamHouseDefinition } from '../protocol/generated/streamhouse.js';
+import { fromGrpcError } from '../protocol/errors.js';
+
+/** The generated StreamHouse service client. */
+export type StreamHouseClient = Client<typeof StreamHouseDefinition>;
+
+export type AgentConnectionOptions = {
+  /** Largest message sent or received, bytes. Default 64 MiB. */
+  maxMessageBytes?: number;
+};
+
+/** A channel to one agent and its typed client. */
+export type AgentConnection = {
+  /** host:port of the agent. */
+  address: string;
+  client: StreamHouseClient;
+  channel: Channel;
+  /** Closes the channel; calls under way fail with AGENT_UNAVAILABLE. */
+  close(): void;
+};
+
+async function* mapErrors<Request, Response>(
+  call: ClientMiddlewareCall<Request, Response>,
+  options: CallOptions,
+): AsyncGenerator<Response, Response | void, undefined> {
+  try {
+    return yield* call.next(call.request, options);
+  } catch (error) {
+    throw fromGrpcError(error);
+  }
+}
+
+/** Opens a channel to an agent at `address` (host:port). */
+export function connectAgent(address: string, options: AgentConnectionOptions = {}): AgentConnection {
+  const { maxMessageBytes = 64 * 1024 * 1024 } = options;
+  const channel = createChannel(address, undefined, {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+  });
+  const client = createClientFactory().use(mapErrors).create(StreamHouseDefinition, channel);
+  return { address, client, channel, close: () => channel.close() };
+}

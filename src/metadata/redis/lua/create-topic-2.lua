@@ -1,0 +1,18 @@
+-- Creates a topic and its partitions (high watermark 0, never leased).
+-- KEYS[1] set of topic names
+-- KEYS[2] topic hash (partitions, config, createdAt)
+-- ARGV[1] key prefix (partition hashes are <prefix>partition:<topic>:<n>)
+-- ARGV[2] topic name
+-- ARGV[3] partition count
+-- ARGV[4] topic config, JSON
+-- ARGV[5] createdAt, ms
+-- Result: 'OK'; error TOPIC_ALREADY_EXISTS.
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return fail('TOPIC_ALREADY_EXISTS', {})
+end
+redis.call('HSET', KEYS[2], 'partitions', ARGV[3], 'config', ARGV[4], 'createdAt', ARGV[5])
+redis.call('SADD', KEYS[1], ARGV[2])
+for p = 0, tonumber(ARGV[3]) - 1 do
+  redis.call('HSET', ARGV[1] .. 'partition:' .. ARGV[2] .. ':' .. str(p), 'hwm', '0', 'lso', '0', 'epoch', '0', 'expiresAt', '0')
+end
+return 'OK'

@@ -1,0 +1,58 @@
+/**
+ * Builders for the errors every MetadataStore backend raises about topics,
+ * groups, producers and agents, so both backends say the same thing.
+ * (Lease and segment errors live with their rules: leaseRules.ts, segmentRules.ts.)
+ */
+import {
+  IllegalGenerationError,
+  InvalidProducerEpochError,
+  InvalidRequestError,
+  TopicAlreadyExistsError,
+  UnknownMemberIdError,
+  UnknownProducerIdError,
+  UnknownTopicOrPartitionError,
+} from '../protocol/errors.js';
+import { MAX_PRODUCER_EPOCH } from './requestValidation.js';
+
+export function unknownTopicError(topic: string): UnknownTopicOrPartitionError {
+  return new UnknownTopicOrPartitionError(`topic '${topic}' does not exist`, { context: { topic } });
+}
+
+/** A partition number beyond the topic's count (`partitions` undefined when the topic does not exist). */
+export function unknownPartitionError(topic: string, partition: number, partitions: number | undefined): UnknownTopicOrPartitionError {
+  if (partitions === undefined) return unknownTopicError(topic);
+  return new UnknownTopicOrPartitionError(
+    `partition ${partition} of topic '${topic}' does not exist (the topic has partitions 0..${partitions - 1})`,
+    { context: { topic, partition } },
+  );
+}
+
+export function topicExistsError(topic: string): TopicAlreadyExistsError {
+  return new TopicAlreadyExistsError(`topic '${topic}' already exists`, { context: { topic } });
+}
+
+/** An offset commit under a generation the group is not at (`current` undefined when the group does not exist). */
+export function illegalGenerationError(groupId: string, given: number, current: number | undefined): IllegalGenerationError {
+  const actual = current === undefined ? 'the group does not exist' : `the group is at generation ${current}`;
+  return new IllegalGenerationError(`offset commit for group ${groupId} under generation ${given} refused: ${actual}; rejoin the group`);
+}
+
+export function unknownMemberError(groupId: string, memberId: string, generation: number): UnknownMemberIdError {
+  return new UnknownMemberIdError(
+    `member '${memberId}' is not in group ${groupId} at generation ${generation}; rejoin the group`,
+  );
+}
+
+export function unknownProducerError(producerId: number): UnknownProducerIdError {
+  return new UnknownProducerIdError(`producer id ${producerId} was never allocated; allocate a new one`);
+}
+
+export function producerEpochExhaustedError(producerId: number): InvalidProducerEpochError {
+  return new InvalidProducerEpochError(
+    `producer id ${producerId} is at the last epoch (${MAX_PRODUCER_EPOCH}); allocate a new producer id`,
+  );
+}
+
+export function unknownAgentError(agentId: string): InvalidRequestError {
+  return new InvalidRequestError(`agent '${agentId}' is not registered; register it before sending heartbeats`);
+}
