@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { createHook } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SendResult } from '../../src/client/sendResult.js';
+import { DeliveryTimeoutError, InvalidRequestError, NotLeaderError } from '../../src/protocol/errors.js';
+
+/** The number of live timers in this process (real ones, as Node counts them). */
+const liveTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+
+/** Why a promise rejected (fails the test if it resolved). */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    const value = await promise;
+    throw new Error(`expected a rejection, got ${String(value)}`);
+  } catch (error) {
+    return error;
+  }
+}
+
+describe('client/sendResult', () => {
+  it('carries topic, partition and timestamp, and the offset once resolved', async () => {
+    const result = new SendResult('orders', 3, 1_700_000_000_000);
+    expect([result.topic, result.partition, result.timestamp]).to.deep.equal(['orders', 3, 1_700_000_000_000]);
+    expect(result.offset).to.equal(undefined);
+    expect(result.settled).to.equal(false);
+    const waiting = result.waitOffset();
+    result._resolve(42);
+    expect(await waiting).to.equal(42);
+    expect(result.offset).to.equal(42);
+    expect(result.settled).to.equal(true);
+    expect(await result.waitOffset()).to.equal(42);
+    expect(await result.waitOffset(1)).to.equal(42);
+  });
+
+  it('resolves every waiter', async () => {
+    const result = new SendResult('orders', 0, 0);
+    const waiting = [result.waitOffset(), result.waitOffset(5_000), result.waitOffset(Infinity)];
+    result._resolve(0);
+    expect(await Promise.all(waiting)).to.deep.equal([0, 0, 0]);
+  });
+
+  it('rejects waiters with the exact error and keeps it for later callers', async () => {
+    const result = new SendResult('orders', 1, 0);
+    const cause = new NotLeaderError('agent-2 lost orders/1');
+    const waiting = result.waitOffset();
+    result._reject(cause);
+    expect(await rejection(waiting)).to.equal(cause);
+    expect(await rejection(result.waitOffset())).to.equal(cause);
+    expect(result.error).to.equal(cause);
+    expect(result.offset).to.equal(undefined);
+    expect(result.settled).to.equal(true);
+  });
+
+  it('does not cause an unhandled rejection when nobody waits', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const result = new SendResult('orders', 2, 0);
+      result._reject(new NotLeaderError('nobody listens'));
+      await sleep(20);
+      expect(unhandled).to.deep.equal([]);
+      expect(result.error).to.be.instanceOf(NotLeaderError);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('rejects with DeliveryTimeoutError when the timeout passes first', async () => {
+    const result = new SendResult('orders', 4, 0);
+    const started = performance.now();
+    const error = await rejection(result.waitOffset(30));
+    const elapsed = performance.now() - started;
+    expect(error).to.be.instanceOf(DeliveryTimeoutError);
+    expect((error as DeliveryTimeoutError).code).to.equal('DELIVERY_TIMEOUT');
+    expect((error as DeliveryTimeoutError).message).to.equal(
+      'no offset for the record sent to orders/4 within 30 ms',
+    );
+    expect((error as DeliveryTimeoutError).context).to.deep.equal({ topic: 'orders', partition: 4 });
+    expect(elapsed).to.be.at.least(29).and.below(500);
+    // The record may still be acknowledged afterwards; its offset shows it.
+    result._resolve(9);
+    expect(result.offset).to.equal(9);
+  });
+
+  it('times out one waiter without disturbing the others', async () => {
+    const result = new SendResult('orders', 0, 0);
+    const patient = result.waitOffset();
+    const hasty = result.waitOffset(10);
+    expect(await rejection(hasty)).to.be.instanceOf(DeliveryTimeoutError);
+    result._resolve(77);
+    expect(await patient).to.equal(77);
+  });
+
+  it('clears its timer as soon as the result settles', async () => {
+    const before = liveTimers();
+    const resolved = new SendResult('orders', 0, 0);
+    const waitingResolve = resolved.waitOffset(60_000);
+    const rejected = new SendResult('orders', 0, 0);
+    const waitingReject = rejected.waitOffset(60_000);
+    expect(liveTimers()).to.equal(before + 2);
+    resolved._resolve(1);
+    rejected._reject(new NotLeaderError('moved'));
+    expect(liveTimers()).to.equal(before);
+    expect(await waitingResolve).to.equal(1);
+    expect(await rejection(waitingReject)).to.be.instanceOf(NotLeaderError);
+  });
+
+  it('creates no timer and no promise until someone waits', () => {
+    let promises = 0;
+    const hook = createHook({
+      init: (_id, type) => {
+        if (type === 'PROMISE') promises++;
+      },
+    });
+    const before = liveTimers();
+    hook.enable();
+    const results = Array.from({ length: 1000 }, (_, i) => new SendResult('orders', 0, i));
+    for (const [i, result] of results.entries()) result._resolve(i);
+    results[0]!._reject(new NotLeaderError('ignored: already resolved'));
+    new SendResult('orders', 0, 0)._reject(new NotLeaderError('nobody waits'));
+    hook.disable();
+    expect(promises).to.equal(0);
+    expect(liveTimers()).to.equal(before);
+    expect(results[999]!.offset).to.equal(999);
+  });
+
+  it('keeps the first settlement', async () => {
+    const acked = new SendResult('orders', 0, 0);
+    acked._resolve(5);
+    acked._reject(new NotLeaderError('late'));
+    acked._resolve(6);
+    expect(acked.offset).to.equal(5);
+    expect(acked.error).to.equal(undefined);
+
+    const failed = new SendResult('orders', 0, 0);
+    const cause = new NotLeaderError('first');
+    failed._reject(cause);
+    failed._resolve(7);
+    expect(failed.offset).to.equal(undefined);
+    expect(await rejection(failed.waitOffset())).to.equal(cause);
+  });
+
+  it('rejects a timeout that is not a number ≥ 0', async () => {
+    const result = new SendResult('orders', 5, 0);
+    for (const timeoutMs of [-1, Number.NaN]) {
+      const error = await rejection(result.waitOffset(timeoutMs));
+      expect(error).to.be.instanceOf(InvalidRequestError);
+      expect((error as InvalidRequestError).message).to.equal(
+        `waitOffset timeout must be a number of ms ≥ 0, got ${timeoutMs}`,
+      );
+      expect((error as InvalidRequestError).context).to.deep.equal({ topic: 'orders', partition: 5 });
+    }
+  });
+});
