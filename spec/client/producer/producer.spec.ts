@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import { firstValueFrom, from, lastValueFrom, take, toArray } from 'rxjs';
+import { createProducer, type Producer } from '../../../src/client/producer/producer.js';
+import { produceTo } from '../../../src/client/producer/produceTo.js';
+import {
+  BufferFullError,
+  InvalidConfigError,
+  ProducerClosedError,
+  RecordTooLargeError,
+  UnknownTopicOrPartitionError,
+} from '../../../src/protocol/errors.js';
+import { createTestStores, readAll, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+
+describe('client/producer against a real agent', function () {
+  let stores: TestStores;
+  let a: TestAgent;
+  const producers: Producer[] = [];
+  const open = async (options: Partial<Parameters<typeof createProducer>[0]> = {}) => {
+    const producer = await createProducer({ bootstrap: [a.agent.address], lingerMs: 2, ...options });
+    producers.push(producer);
+    return producer;
+  };
+
+  beforeEach(async () => {
+    stores = await createTestStores('sqlite');
+    a = await startTestAgent(stores);
+    await a.connection.client.createTopic({ name: 'orders', partitions: 3, config: undefined });
+  });
+  afterEach(async () => {
+    await Promise.all(producers.splice(0).map((p) => p.close()));
+    await a.stop();
+    await stores.cleanup();
+  });
+
+  it('gives sequential offsets within and across batch boundaries', async () => {
+    const producer = await open({ batchRecords: 10 });
+    const results = await Promise.all(Array.from({ length: 35 }, (_, i) => producer.send({ topic: 'orders', partition: 1, value: `v${i}` })));
+    const offsets = await Promise.all(results.map((r) => r.waitOffset(5000)));
+    expect(offsets).to.deep.equal(Array.from({ length: 35 }, (_, i) => i));
+    expect(results.map((r) => r.offset)).to.deep.equal(offsets);
+    expect((await readAll(a.connection, 'orders', 1)).map(([o, v]) => `${o}:${v}`)).to.deep.equal(offsets.map((o) => `${o}:v${o}`));
+  });
+
+  it('sendAndWait answers with topic, partition, offset and timestamp', async () => {
+    const producer = await open();
+    expect(await producer.sendAndWait({ topic: 'orders', partition: 2, value: 'x', timestamp: 1234 })).to.deep.equal({
+      topic: 'orders', partition: 2, offset: 0, timestamp: 1234,
+    });
+    expect(await producer.sendAndWait({ topic: 'orders', partition: 2, value: 'y', timestamp: 1235 })).to.deep.include({ offset: 1 });
+  });
+
+  it('routes keys with murmur2 like Kafka, and announces every offset on offsets$ in order', async () => {
+    const producer = await open();
+    const seen = lastValueFrom(producer.offsets$('orders').pipe(take(6), toArray()));
+    for (const key of ['a', 'b', 'c', 'a', 'b', 'c']) await producer.send({ topic: 'orders', key, value: key });
+    await producer.flush();
+    const notes = await seen;
+    // murmur2 partitions of 'a', 'b', 'c' among 3 partitions (Kafka's DefaultPartitioner would choose the same).
+    const byKey = new Map(notes.map((n) => [Buffer.from(n.key!).toString(), n.partition]));
+    expect([...byKey].sort()).to.deep.equal([['a', 1], ['b', 2], ['c', 1]]);
+    expect(notes.filter((n) => n.partition === 1).map((n) => n.offset)).to.deep.equal([0, 1, 2, 3]);
+    expect(notes.filter((n) => n.partition === 2).map((n) => n.offset)).to.deep.equal([0, 1]);
+  });
+
+  it('fails every record of a batch the agent refuses, with the agent\'s typed error', async () => {
+    await a.connection.client.createTopic({ name: 'tiny', partitions: 1, config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 300 } });
+    const producer = await open({ lingerMs: 50 });
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => producer.send({ topic: 'tiny', value: 'x'.repeat(100) + i })));
+    const outcomes = await Promise.all(results.map((r) => r.waitOffset(5000).then(() => 'ok', (e: unknown) => e)));
+    for (const outcome of outcomes) {
+      expect(outcome).to.be.instanceOf(RecordTooLargeError);
+      expect((outcome as RecordTooLargeError).message).to.match(/exceeds max\.message\.bytes 300 of topic tiny/);
+    }
+    expect(producer.metrics().recordsFailed).to.equal(5);
+    // The partition goes on: the refused sequences are reused by the next batch.
+    expect((await producer.sendAndWait({ topic: 'tiny', value: 'small' })).offset).to.equal(0);
+  });
+
+  it('leaves no duplicate when a request times out and is retried (idempotence)', async () => {
+    await a.stop();
+    a = await startTestAgent(stores, { flushIntervalMs: 400, metadataStore: stores.newMetadataStore() });
+    const producer = await open({ requestTimeoutMs: 150, retry: { initialBackoffMs: 10, maxBackoffMs: 20 } });
+    const metas = await Promise.all(['one', 'two', 'three'].map((value) => producer.sendAndWait({ topic: 'orders', partition: 0, value })));
+    expect(metas.map((m) => m.offset)).to.deep.equal([0, 1, 2]);
+    expect(producer.metrics().retries).to.be.greaterThan(0);
+    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([[0, 'one'], [1, 'two'], [2, 'three']]);
+  });
+
+  it('acknowledges 100,000 records with dense offsets', async function () {
+    this.timeout(60_000);
+    const producer = await open({ batchBytes: 256 * 1024 });
+    const results = [];
+    for (let i = 0; i < 100_000; i++) results.push(await producer.send({ topic: 'orders', partition: i % 3, value: `r${i}` }));
+    await producer.flush();
+    for (let p = 0; p < 3; p++) {
+      const offsets = results.filter((r) => r.partition === p).map((r) => r.offset);
+      expect(offsets).to.deep.equal(Array.from({ length: offsets.length }, (_, i) => i));
+    }
+    expect(producer.metrics()).to.deep.include({ recordsAcked: 100_000, recordsFailed: 0, pendingRecords: 0, pendingBytes: 0 });
+  });
+
+  it('pipes an Observable into a topic and emits acknowledgements carrying each value', async () => {
+    const producer = await open();
+    const orders = Array.from({ length: 50 }, (_, i) => ({ id: `o${i}`, total: i }));
+    const acks = await lastValueFrom(from(orders).pipe(produceTo(producer, 'orders', { key: (o) => o.id, maxInFlight: 8 }), toArray()));
+    expect(acks.map((ack) => ack.value.id).sort()).to.deep.equal(orders.map((o) => o.id).sort());
+    const stored = new Map<string, string>();
+    for (let p = 0; p < 3; p++) for (const [offset, value] of await readAll(a.connection, 'orders', p)) stored.set(`${p}@${offset}`, value);
+    for (const ack of acks) expect(stored.get(`${ack.partition}@${ack.offset}`)).to.equal(JSON.stringify(ack.value));
+  });
+
+  it('refuses unknown topics, bad records and sends after close with typed errors', async () => {
+    const producer = await open();
+    let error = await producer.send({ topic: 'nope', value: 'x' }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(UnknownTopicOrPartitionError);
+    error = await producer.send({ topic: 'orders', partition: 3, value: 'x' }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(UnknownTopicOrPartitionError);
+    const pending = await producer.send({ topic: 'orders', value: 'last' });
+    await producer.close();
+    expect(pending.offset).to.be.a('number');
+    error = await producer.send({ topic: 'orders', value: 'x' }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ProducerClosedError);
+    expect(await createProducer({ bootstrap: [] }).catch((e: unknown) => e)).to.be.instanceOf(InvalidConfigError);
+  });
+
+  it('makes send wait for buffer room, then fail with BufferFullError', async () => {
+    await a.stop();
+    a = await startTestAgent(stores, { flushIntervalMs: 1000, metadataStore: stores.newMetadataStore() });
+    const producer = await open({ maxBufferedBytes: 400, batchBytes: 200, maxBlockMs: 100 });
+    const first = await producer.send({ topic: 'orders', partition: 0, value: 'x'.repeat(300) });
+    const error = await producer.send({ topic: 'orders', partition: 0, value: 'y'.repeat(300) }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(BufferFullError);
+    expect(await first.waitOffset(5000)).to.equal(0);
+    expect(await firstValueFrom(producer.send$({ topic: 'orders', partition: 0, value: 'z' }))).to.deep.include({ offset: 1 });
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * What a client knows of the cluster: topics with their partitions and lease
+ * holders, and the live agents. Learnt from the Metadata call of any agent
+ * (bootstrap addresses first, then every agent seen), refreshed every
+ * `refreshMs` and at once when a call fails with NOT_LEADER or
+ * AGENT_UNAVAILABLE (see `refresh`). Concurrent refreshes share one call.
+ *
+ * Routing: a partition goes to its lease holder; when no agent holds the
+ * lease, to the agent a consistent-hash ring over the live agents picks, so
+ * that clients agree on who should take the lease and a leaving agent moves
+ * only its own share.
+ */
+import type { Logger } from 'pino';
+import type { MetadataResponse, TopicMetadata } from '../../protocol/generated/streamhouse.js';
+import { AgentUnavailableError, InvalidConfigError, UnknownTopicOrPartitionError } from '../../protocol/errors.js';
+import { HashRing } from '../hashRing.js';
+import type { ConnectionPool } from './connectionPool.js';
+
+export type ClusterMetadataOptions = {
+  /** Agents to ask first, host:port. At least one. */
+  bootstrap: string[];
+  pool: ConnectionPool;
+  /** Periodic refresh, ms; 0 disables. Default 30 000. */
+  refreshMs?: number;
+  /** Timeout of one Metadata call, ms. Default 10 000. */
+  requestTimeoutMs?: number;
+  logger?: Logger | undefined;
+};
+
+export class ClusterMetadata {
+  private readonly topics = new Map<string, TopicMetadata>();
+  private agents = new Map<string, string>();
+  private ring = new HashRing([]);
+  private refreshing: Promise<void> | undefined;
+  private inFlightTopics = new Set<string>();
+  /** Topics asked for; unknown ones are dropped when the cluster says so. */
+  private readonly wanted = new Set<string>();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: ClusterMetadataOptions) {
+    if (options.bootstrap.length === 0) throw new InvalidConfigError('bootstrap must name at least one agent (host:port)');
+    const { refreshMs = 30_000, requestTimeoutMs = 10_000 } = options;
+    this.requestTimeoutMs = requestTimeoutMs;
+    if (refreshMs > 0) {
+      this.timer = setInterval(() => void this.refresh().catch(() => undefined), refreshMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Asks the cluster again, for the topics known so far plus `topics`; concurrent calls share one request. */
+  refresh(topics: string[] = []): Promise<void> {
+    if (this.refreshing !== undefined) {
+      if (topics.every((t) => this.inFlightTopics.has(t))) return this.refreshing;
+      return this.refreshing.catch(() => undefined).then(() => this.refresh(topics));
+    }
+    for (const t of topics) this.wanted.add(t);
+    this.inFlightTopics = new Set(this.wanted);
+    this.refreshing = this.fetch([...this.wanted]).finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async fetch(topics: string[]): Promise<void> {
+    const addresses = [...new Set([...this.options.bootstrap, ...this.agents.values()])];
+    let lastError: unknown;
+    for (const address of addresses) {
+      try {
+        const response = await this.options.pool.get(address).client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        this.apply(response);
+        return;
+      } catch (error) {
+        lastError = error;
+        this.options.pool.invalidate(address);
+      }
+    }
+    throw new AgentUnavailableError(`no agent answered Metadata (tried ${addresses.join(', ')})`, { cause: lastError });
+  }
+
+  private apply(response: MetadataResponse): void {
+    for (const topic of response.topics) {
+      if (topic.error === undefined) {
+        this.topics.set(topic.name, topic);
+      } else {
+        this.topics.delete(topic.name);
+        this.wanted.delete(topic.name);
+      }
+    }
+    if (response.agents.length > 0) {
+      this.agents = new Map(response.agents.map((a) => [a.agentId, a.address]));
+      this.ring = new HashRing(this.agents.keys());
+    }
+  }
+
+  /** The topic's metadata, asking the cluster when unknown; UnknownTopicOrPartitionError if there is none. */
+  async topic(name: string): Promise<TopicMetadata> {
+    const known = this.topics.get(name);
+    if (known !== undefined) return known;
+    await this.refresh([name]);
+    const found = this.topics.get(name);
+    if (found === undefined) throw new UnknownTopicOrPartitionError(`topic ${name} does not exist`, { context: { topic: name } });
+    return found;
+  }
+
+  /** The partition count of a topic already known, else undefined (no I/O). */
+  knownPartitionCount(name: string): number | undefined {
+    return this.topics.get(name)?.partitions.length;
+  }
+
+  /** Address of the agent to send a partition's requests to. */
+  addressFor(topic: string, partition: number): string {
+    const meta = this.topics.get(topic)?.partitions[partition];
+    if (meta !== undefined && meta.leaderAddress !== '') return meta.leaderAddress;
+    if (this.agents.size > 0) return this.agents.get(this.ring.lookup(topic, partition))!;
+    return this.options.bootstrap[0]!;
+  }
+
+  /** Some agent to send a call that any agent can answer (admin, producer ids). */
+  anyAddress(): string {
+    const first = this.agents.values().next();
+    return first.done === true ? this.options.bootstrap[0]! : first.value;
+  }
+
+  /** Live agents by id. */
+  liveAgents(): ReadonlyMap<string, string> {
+    return this.agents;
+  }
+
+  /** Forgets a partition's leader (it answered NOT_LEADER) until the next refresh. */
+  forgetLeader(topic: string, partition: number): void {
+    const meta = this.topics.get(topic)?.partitions[partition];
+    if (meta !== undefined) meta.leaderAddress = '';
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+}
+

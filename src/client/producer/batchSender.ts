@@ -1,0 +1,176 @@
+/**
+ * Sends one partition's batch to the agent that leads the partition, retrying
+ * retriable failures with backoff and re-routing after NOT_LEADER or an
+ * unreachable agent, within the records' delivery timeout. Never errors: the
+ * outcome (base offset or the final error) is a value, so one partition's
+ * failure does not stop the others.
+ */
+import { catchError, defer, finalize, map, of, throwError, timeout, type Observable, type SchedulerLike } from 'rxjs';
+import { AckMode } from '../../protocol/generated/streamhouse.js';
+import { encodeRecordBatch, type CompressionCodec } from '../../protocol/recordBatch.js';
+import {
+  AgentUnavailableError,
+  DeliveryTimeoutError,
+  NotLeaderError,
+  OutOfOrderSequenceError,
+  RequestTimedOutError,
+  RetriesExhaustedError,
+  StreamHouseError,
+  fromErrorInfo,
+  isRetriable,
+} from '../../protocol/errors.js';
+import { retryWithBackoff, type RetryPolicy } from '../retryPolicy.js';
+import { fromAbortable } from '../fromAbortable.js';
+import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
+import type { ConnectionPool } from '../cluster/connectionPool.js';
+import type { ProducerIdentity, SequenceAssignment } from './idempotence.js';
+import type { PendingRecord } from './producerRecord.js';
+import type { Acks } from './producerOptions.js';
+
+/** One batch of one partition on its way. */
+export type ProduceJob = {
+  topic: string;
+  partition: number;
+  /** `${topic}/${partition}`. */
+  key: string;
+  records: PendingRecord[];
+  /** Earliest `sentAt` of its records (scheduler time). */
+  firstSentAt: number;
+};
+
+/** What became of a job. */
+export type JobOutcome = { job: ProduceJob; ok: true; baseOffset: number } | { job: ProduceJob; ok: false; error: unknown };
+
+export type BatchSenderOptions = {
+  cluster: ClusterMetadata;
+  pool: ConnectionPool;
+  identity: ProducerIdentity | undefined;
+  acks: Acks;
+  compression: CompressionCodec;
+  retry: RetryPolicy;
+  requestTimeoutMs: number;
+  deliveryTimeoutMs: number;
+  scheduler: SchedulerLike;
+  /** Called before each retry (for metrics). */
+  onRetry: (job: ProduceJob, error: unknown) => void;
+};
+
+const ACK_MODES: Record<Acks, AckMode> = { durable: AckMode.ACK_MODE_DURABLE, buffered: AckMode.ACK_MODE_BUFFERED, none: AckMode.ACK_MODE_NONE };
+
+export class BatchSender {
+  /** Jobs of each partition between their first attempt and their outcome, oldest first. */
+  private readonly inFlight = new Map<string, ProduceJob[]>();
+
+  constructor(private readonly options: BatchSenderOptions) {}
+
+  send(job: ProduceJob): Observable<JobOutcome> {
+    const { scheduler, deliveryTimeoutMs } = this.options;
+    let encoded: { batch: Buffer; sequence: SequenceAssignment | undefined } | undefined;
+    const remaining = Math.max(0, job.firstSentAt + deliveryTimeoutMs - scheduler.now());
+    return defer(() => {
+      if (encoded === undefined) {
+        encoded = this.encode(job);
+        this.inFlight.set(job.key, [...(this.inFlight.get(job.key) ?? []), job]);
+      }
+      return this.produceOnce(job, encoded.batch, encoded.sequence);
+    }).pipe(
+      retryWithBackoff(this.options.retry, {
+        scheduler,
+        isRetriable: (error) => isRetriable(error) || (error instanceof OutOfOrderSequenceError && this.hasEarlier(job)),
+        onRetry: ({ error }) => {
+          this.reroute(job, error);
+          this.options.onRetry(job, error);
+        },
+      }),
+      timeout({
+        first: remaining,
+        scheduler,
+        with: () => throwError(() => new DeliveryTimeoutError(
+          `records for ${job.key} not acknowledged within the delivery timeout of ${deliveryTimeoutMs} ms`,
+          { context: { topic: job.topic, partition: job.partition } },
+        )),
+      }),
+      map((baseOffset): JobOutcome => ({ job, ok: true, baseOffset })),
+      catchError((error: unknown) => this.settleFailure(job, encoded?.sequence, error)),
+      finalize(() => this.leave(job)),
+    );
+  }
+
+  /**
+   * Whether an earlier batch of the same partition is still unsettled: then
+   * an OUT_OF_ORDER_SEQUENCE answer only means this one overtook it (the
+   * earlier one is being retried), and retrying this one is right.
+   */
+  private hasEarlier(job: ProduceJob): boolean {
+    const lane = this.inFlight.get(job.key);
+    return lane !== undefined && lane[0] !== job && lane.includes(job);
+  }
+
+  private leave(job: ProduceJob): void {
+    const lane = this.inFlight.get(job.key);
+    if (lane === undefined) return;
+    const rest = lane.filter((j) => j !== job);
+    if (rest.length === 0) this.inFlight.delete(job.key);
+    else this.inFlight.set(job.key, rest);
+  }
+
+  private encode(job: ProduceJob): { batch: Buffer; sequence: SequenceAssignment | undefined } {
+    const sequence = this.options.identity?.assign(job.key, job.records.length);
+    const batch = encodeRecordBatch(job.records, { compression: this.options.compression, ...(sequence ?? {}) });
+    return { batch, sequence };
+  }
+
+  private produceOnce(job: ProduceJob, batch: Buffer, sequence: SequenceAssignment | undefined): Observable<number> {
+    const address = this.options.cluster.addressFor(job.topic, job.partition);
+    const context = { topic: job.topic, partition: job.partition };
+    return fromAbortable(async (signal) => {
+      const deadline = AbortSignal.timeout(this.options.requestTimeoutMs);
+      try {
+        const { results } = await this.options.pool.get(address).client.produce(
+          {
+            acks: ACK_MODES[this.options.acks],
+            producerId: sequence?.producerId ?? -1,
+            producerEpoch: sequence?.producerEpoch ?? -1,
+            timeoutMs: this.options.requestTimeoutMs,
+            partitions: [{ topic: job.topic, partition: job.partition, batch }],
+          },
+          { signal: AbortSignal.any([signal, deadline]) },
+        );
+        const result = results[0];
+        const error = fromErrorInfo(result?.error, context);
+        if (error !== undefined) throw error;
+        return result!.baseOffset;
+      } catch (error) {
+        if (deadline.aborted && !signal.aborted) {
+          throw new RequestTimedOutError(`produce to ${address} for ${job.key} took over ${this.options.requestTimeoutMs} ms`, { context, cause: error });
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** After NOT_LEADER or an unreachable agent: forget the route and ask the cluster again. */
+  private reroute(job: ProduceJob, error: unknown): void {
+    if (error instanceof NotLeaderError) this.options.cluster.forgetLeader(job.topic, job.partition);
+    if (error instanceof AgentUnavailableError) this.options.pool.invalidate(this.options.cluster.addressFor(job.topic, job.partition));
+    if (isRetriable(error)) void this.options.cluster.refresh().catch(() => undefined);
+  }
+
+  private settleFailure(job: ProduceJob, sequence: SequenceAssignment | undefined, error: unknown): Observable<JobOutcome> {
+    const identity = this.options.identity;
+    const last = error instanceof RetriesExhaustedError ? error.cause : error;
+    const outcome = of<JobOutcome>({ job, ok: false, error });
+    if (identity === undefined || sequence === undefined) return outcome;
+    const answered = last instanceof StreamHouseError && !(last instanceof RequestTimedOutError) && !(last instanceof AgentUnavailableError) &&
+      !(last instanceof DeliveryTimeoutError);
+    if (answered) {
+      identity.rollBack(job.key, sequence, job.records.length);
+      return outcome;
+    }
+    // The agent may or may not have appended it: only a new epoch makes later sequences unambiguous.
+    return defer(() => identity.reset()).pipe(
+      map((): JobOutcome => ({ job, ok: false, error })),
+      catchError(() => outcome),
+    );
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The RxJS Producer. Records go into one pipeline:
+ *
+ * ```
+ * send() ─> input$ ─> batchByPartition (linger / count / bytes, per partition)
+ *                   ─> sendBatches (bounded concurrency, ordered per partition)
+ *                   ─> BatchSender (encode, Produce, retry with backoff, re-route)
+ *                   ─> settle: each SendResult gets its offset or its error; offsets$ notified
+ * ```
+ *
+ * ```ts
+ * const producer = await createProducer({ bootstrap: ['127.0.0.1:9660'] });
+ * const result = await producer.send({ topic: 'orders', key: 'o-1', value: '{"total":42}' });
+ * console.log(await result.waitOffset());
+ * await producer.close();
+ * ```
+ *
+ * Every record ends in exactly one of: an offset, or a typed error (flush
+ * failed with its cause, DeliveryTimeoutError, ProducerClosedError,
+ * RecordTooLargeError, UnknownTopicOrPartitionError, BufferFullError, …).
+ */
+import { Subject, defer, filter, map, type Observable, type Subscription } from 'rxjs';
+import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
+import { MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
+import { SendResult } from '../sendResult.js';
+import { batchByPartition } from '../operators/batchByPartition.js';
+import { sendBatches } from '../operators/sendBatches.js';
+import { choosePartition, isBatchAware } from '../partitioners/partitioner.js';
+import { ClusterMetadata } from '../cluster/clusterMetadata.js';
+import { ConnectionPool } from '../cluster/connectionPool.js';
+import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
+import { checkRecord, recordSize, toBytes, toHeaders, type PendingRecord, type ProducerRecord } from './producerRecord.js';
+import { BufferBudget } from './bufferBudget.js';
+import { BatchSender, type JobOutcome, type ProduceJob } from './batchSender.js';
+import { ProducerIdentity } from './idempotence.js';
+import { ProducerMetrics, type ProducerMetricsSnapshot } from './producerMetrics.js';
+
+/** One record's acknowledgement, as announced on `offsets$`. */
+export type OffsetNotification = {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+};
+
+/** Where an acknowledged record was stored. */
+export type RecordMetadata = { topic: string; partition: number; offset: number; timestamp: number };
+
+type FlushWaiter = { targets: Map<string, number>; resolve: () => void };
+
+export class Producer {
+  private readonly input = new Subject<PendingRecord>();
+  private readonly flushTrigger = new Subject<void>();
+  private readonly offsetsSubject = new Subject<OffsetNotification>();
+  private readonly pipeline: Subscription;
+  private readonly pipelineDone: Promise<void>;
+  private readonly budget: BufferBudget;
+  private readonly metricsState = new ProducerMetrics();
+  /** Records accepted and settled per partition; records settle in order within a partition. */
+  private readonly accepted = new Map<string, number>();
+  private readonly settled = new Map<string, number>();
+  private flushWaiters: FlushWaiter[] = [];
+  private closing: Promise<void> | undefined;
+
+  /** @internal Use createProducer. */
+  constructor(
+    private readonly options: ResolvedProducerOptions,
+    private readonly cluster: ClusterMetadata,
+    private readonly pool: ConnectionPool,
+    private readonly identity: ProducerIdentity | undefined,
+  ) {
+    this.budget = new BufferBudget(options.maxBufferedBytes);
+    const sender = new BatchSender({
+      cluster,
+      pool,
+      identity,
+      acks: options.acks,
+      compression: options.compression,
+      retry: options.retry,
+      requestTimeoutMs: options.requestTimeoutMs,
+      deliveryTimeoutMs: options.deliveryTimeoutMs,
+      scheduler: options.scheduler,
+      onRetry: () => this.metricsState.retries++,
+    });
+    const partitioner = options.partitioner;
+    let resolveDone!: () => void;
+    this.pipelineDone = new Promise((resolve) => (resolveDone = resolve));
+    this.pipeline = this.input
+      .pipe(
+        batchByPartition({
+          keyOf: (r: PendingRecord) => `${r.topic}/${r.partition}`,
+          lingerMs: options.lingerMs,
+          maxCount: options.batchRecords,
+          maxBytes: options.batchBytes,
+          sizeOf: (r: PendingRecord) => r.size,
+          flush$: this.flushTrigger,
+          scheduler: options.scheduler,
+        }),
+        map(({ key, items }): ProduceJob => {
+          const first = items[0]!;
+          if (isBatchAware(partitioner)) partitioner.onNewBatch(first.topic, first.partition);
+          this.metricsState.batchesInFlight++;
+          this.metricsState.batchesSent++;
+          return { topic: first.topic, partition: first.partition, key, records: items, firstSentAt: first.sentAt };
+        }),
+        sendBatches({
+          keyOf: (job: ProduceJob) => job.key,
+          send: (job: ProduceJob) => sender.send(job),
+          maxConcurrency: options.maxInFlightRequests,
+          maxInFlightPerPartition: options.maxInFlightPerPartition,
+        }),
+      )
+      .subscribe({
+        next: (outcome) => this.settle(outcome),
+        error: (error: unknown) => {
+          options.logger?.error({ err: error }, 'producer pipeline failed');
+          resolveDone();
+        },
+        complete: () => resolveDone(),
+      });
+  }
+
+  /**
+   * Accepts a record into the buffer and returns its SendResult; waits up to
+   * `maxBlockMs` while the buffer is full. Rejects with a typed error when the
+   * record cannot be accepted (closed producer, bad record, unknown topic or
+   * partition, record too large, buffer still full).
+   */
+  async send(record: ProducerRecord): Promise<SendResult> {
+    if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
+    checkRecord(record);
+    const key = toBytes(record.key, 'key');
+    const value = toBytes(record.value, 'value');
+    const headers = toHeaders(record.headers);
+    const topic = record.topic;
+    const partitionCount = this.cluster.knownPartitionCount(topic) ?? (await this.cluster.topic(topic)).partitions.length;
+    const partition = choosePartition({ topic, partition: record.partition, key, value }, partitionCount, this.options.partitioner);
+    const size = recordSize(key, value, headers);
+    if (size > MAX_BATCH_SIZE) {
+      throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_BATCH_SIZE}-byte batch limit`, { context: { topic, partition } });
+    }
+    if (!this.budget.tryReserve(size)) await this.budget.reserve(size, this.options.maxBlockMs);
+    if (this.closing !== undefined) {
+      this.budget.release(size);
+      throw new ProducerClosedError('producer closed while the record waited for buffer room', { context: { topic, partition } });
+    }
+    const now = this.options.scheduler.now();
+    const result = new SendResult(topic, partition, record.timestamp ?? now);
+    const partitionKey = `${topic}/${partition}`;
+    this.accepted.set(partitionKey, (this.accepted.get(partitionKey) ?? 0) + 1);
+    this.metricsState.accepted(partitionKey, size);
+    this.input.next({ key, value, headers, timestamp: result.timestamp, topic, partition, size, result, sentAt: now });
+    return result;
+  }
+
+  /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */
+  async sendAndWait(record: ProducerRecord, timeoutMs?: number): Promise<RecordMetadata> {
+    const result = await this.send(record);
+    const offset = await result.waitOffset(timeoutMs);
+    return { topic: result.topic, partition: result.partition, offset, timestamp: result.timestamp };
+  }
+
+  /**
+   * A cold Observable that sends the record when subscribed and emits where
+   * it was stored, then completes; or errors with the record's typed error.
+   */
+  send$(record: ProducerRecord): Observable<RecordMetadata> {
+    return defer(() => this.sendAndWait(record));
+  }
+
+  /** Sends every lingering batch now and waits until every record sent so far is acknowledged or failed. */
+  flush(): Promise<void> {
+    const targets = new Map<string, number>();
+    for (const [key, count] of this.accepted) if ((this.settled.get(key) ?? 0) < count) targets.set(key, count);
+    if (targets.size === 0) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.flushWaiters.push({ targets, resolve }));
+    this.flushTrigger.next();
+    return done;
+  }
+
+  /**
+   * Per-record acknowledgements, in offset order within a partition; all
+   * partitions, one topic, or one topic-partition. Notifications are built
+   * only while someone subscribes.
+   */
+  offsets$(topic?: string, partition?: number): Observable<OffsetNotification> {
+    return this.offsetsSubject.pipe(filter((n) => (topic === undefined || n.topic === topic) && (partition === undefined || n.partition === partition)));
+  }
+
+  /** Current metrics. */
+  metrics(): ProducerMetricsSnapshot {
+    return this.metricsState.snapshot();
+  }
+
+  /** Metrics every `periodMs` (default 1000) on the producer's scheduler. */
+  metrics$(periodMs = 1000): Observable<ProducerMetricsSnapshot> {
+    return this.metricsState.snapshots(periodMs, this.options.scheduler);
+  }
+
+  /** The producer id (-1 when idempotence is off). */
+  get producerId(): number {
+    return this.identity?.id ?? -1;
+  }
+
+  private settle(outcome: JobOutcome): void {
+    const { job } = outcome;
+    this.metricsState.batchesInFlight--;
+    const now = this.options.scheduler.now();
+    let bytes = 0;
+    const notify = this.offsetsSubject.observed;
+    job.records.forEach((record, i) => {
+      bytes += record.size;
+      if (outcome.ok) {
+        const offset = outcome.baseOffset < 0 ? -1 : outcome.baseOffset + i;
+        record.result._resolve(offset);
+        if (notify) this.offsetsSubject.next({ topic: record.topic, partition: record.partition, offset, timestamp: record.timestamp, key: record.key });
+      } else {
+        record.result._reject(outcome.error);
+      }
+    });
+    if (outcome.ok) this.metricsState.latency(now - job.firstSentAt, job.records.length);
+    this.metricsState.settled(job.key, job.records.length, bytes, outcome.ok);
+    this.budget.release(bytes);
+    this.settled.set(job.key, (this.settled.get(job.key) ?? 0) + job.records.length);
+    if (this.flushWaiters.length > 0) this.checkFlushWaiters();
+  }
+
+  private checkFlushWaiters(): void {
+    this.flushWaiters = this.flushWaiters.filter((waiter) => {
+      for (const [key, count] of waiter.targets) if ((this.settled.get(key) ?? 0) < count) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  /**
+   * Flushes, waits for every record to settle, then releases connections.
+   * Afterwards `send` fails with ProducerClosedError. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.budget.rejectAll(new ProducerClosedError('producer closed while the record waited for buffer room'));
+      await this.flush();
+      this.input.complete();
+      await this.pipelineDone;
+      this.pipeline.unsubscribe();
+      this.offsetsSubject.complete();
+      this.flushTrigger.complete();
+      this.cluster.close();
+      this.pool.closeAll();
+    })();
+    return this.closing;
+  }
+
+}
+
+/**
+ * Creates a producer: learns the cluster from the bootstrap agents and, with
+ * idempotence on, obtains a producer id. Rejects with AgentUnavailableError
+ * when no bootstrap agent answers.
+ */
+export async function createProducer(options: ProducerOptions): Promise<Producer> {
+  const resolved = resolveProducerOptions(options);
+  const pool = new ConnectionPool();
+  const cluster = new ClusterMetadata({ bootstrap: resolved.bootstrap, pool, refreshMs: resolved.metadataRefreshMs, logger: resolved.logger });
+  try {
+    await cluster.refresh();
+    let identity: ProducerIdentity | undefined;
+    if (resolved.idempotence) {
+      const client = () => pool.get(cluster.anyAddress()).client;
+      const first = await client().initProducerId({ producerId: -1, producerEpoch: -1 });
+      identity = new ProducerIdentity(first.producerId, first.producerEpoch, (producerId) => client().initProducerId({ producerId, producerEpoch: -1 }));
+    }
+    return new Producer(resolved, cluster, pool, identity);
+  } catch (error) {
+    cluster.close();
+    pool.closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Producer metrics: pending records and bytes per partition, batches in
+ * flight, retries, acknowledged and failed records, and a histogram of
+ * per-record ack latency (send → acknowledgement). Read as a snapshot, or as
+ * an Observable sampling it periodically.
+ */
+import { interval, map, type Observable, type SchedulerLike } from 'rxjs';
+
+/** Upper bounds (ms) of the latency histogram buckets; the last bucket is unbounded. */
+export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000, 120000];
+
+export type PartitionPending = { records: number; bytes: number };
+
+export type ProducerMetricsSnapshot = {
+  /** Accepted but not yet acknowledged or failed, per `topic/partition`. */
+  pending: Record<string, PartitionPending>;
+  pendingRecords: number;
+  pendingBytes: number;
+  batchesInFlight: number;
+  batchesSent: number;
+  retries: number;
+  recordsAcked: number;
+  recordsFailed: number;
+  /** Ack latency: counts per bucket (upper bounds in LATENCY_BUCKETS_MS, then +Inf), and estimates. */
+  ackLatency: { buckets: number[]; count: number; p50Ms: number; p99Ms: number; maxMs: number };
+};
+
+export class ProducerMetrics {
+  private readonly pending = new Map<string, PartitionPending>();
+  private readonly buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  private latencyCount = 0;
+  private maxLatency = 0;
+  batchesInFlight = 0;
+  batchesSent = 0;
+  retries = 0;
+  recordsAcked = 0;
+  recordsFailed = 0;
+
+  accepted(key: string, bytes: number): void {
+    const p = this.pending.get(key);
+    if (p === undefined) this.pending.set(key, { records: 1, bytes });
+    else {
+      p.records++;
+      p.bytes += bytes;
+    }
+  }
+
+  settled(key: string, records: number, bytes: number, ok: boolean): void {
+    const p = this.pending.get(key);
+    if (p !== undefined) {
+      p.records -= records;
+      p.bytes -= bytes;
+      if (p.records === 0) this.pending.delete(key);
+    }
+    if (ok) this.recordsAcked += records;
+    else this.recordsFailed += records;
+  }
+
+  latency(ms: number, records = 1): void {
+    let i = 0;
+    while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
+    this.buckets[i]! += records;
+    this.latencyCount += records;
+    if (ms > this.maxLatency) this.maxLatency = ms;
+  }
+
+  /** The upper bound of the bucket holding the p-th percentile (0..100), capped at the max seen. */
+  private percentile(p: number): number {
+    if (this.latencyCount === 0) return 0;
+    const rank = Math.ceil((p / 100) * this.latencyCount);
+    let seen = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      seen += this.buckets[i]!;
+      if (seen >= rank) return Math.min(LATENCY_BUCKETS_MS[i] ?? this.maxLatency, this.maxLatency);
+    }
+    return this.maxLatency;
+  }
+
+  snapshot(): ProducerMetricsSnapshot {
+    let pendingRecords = 0;
+    let pendingBytes = 0;
+    const pending: Record<string, PartitionPending> = {};
+    for (const [key, p] of this.pending) {
+      pending[key] = { ...p };
+      pendingRecords += p.records;
+      pendingBytes += p.bytes;
+    }
+    return {
+      pending,
+      pendingRecords,
+      pendingBytes,
+      batchesInFlight: this.batchesInFlight,
+      batchesSent: this.batchesSent,
+      retries: this.retries,
+      recordsAcked: this.recordsAcked,
+      recordsFailed: this.recordsFailed,
+      ackLatency: { buckets: [...this.buckets], count: this.latencyCount, p50Ms: this.percentile(50), p99Ms: this.percentile(99), maxMs: this.maxLatency },
+    };
+  }
+
+  /** A snapshot every `periodMs` on `scheduler`. */
+  snapshots(periodMs: number, scheduler: SchedulerLike): Observable<ProducerMetricsSnapshot> {
+    return interval(periodMs, scheduler).pipe(map(() => this.snapshot()));
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Options of the Producer, with Kafka-4-like defaults, applied and checked
+ * once by `resolveProducerOptions`.
+ */
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { Logger } from 'pino';
+import { InvalidConfigError } from '../../protocol/errors.js';
+import type { CompressionCodec } from '../../protocol/compression.js';
+import { retryPolicy, type RetryPolicy } from '../retryPolicy.js';
+import type { Partitioner } from '../partitioners/partitioner.js';
+import { createDefaultPartitioner } from '../partitioners/defaultPartitioner.js';
+
+/** When the agent answers a produce request (see README, "Ack modes"). */
+export type Acks = 'durable' | 'buffered' | 'none';
+
+export type ProducerOptions = {
+  /** Agents to learn the cluster from, `host:port`. Required, at least one. */
+  bootstrap: string[];
+  /** Names this client in agent logs. Default `'streamhouse-producer'`. */
+  clientId?: string;
+  /** How long a partition's batch waits for more records after its first, ms. Default 5. */
+  lingerMs?: number;
+  /** A batch closes at this many bytes of records. Default 16 384 (16 KiB). */
+  batchBytes?: number;
+  /** A batch closes at this many records. Default 10 000. */
+  batchRecords?: number;
+  /** Compression of each batch's records. Default `'none'`. */
+  compression?: CompressionCodec;
+  /** Ack mode of every request. Default `'durable'`. */
+  acks?: Acks;
+  /** Idempotent sends: the agent drops a retried duplicate. Default true. */
+  idempotence?: boolean;
+  /** Retries of retriable failures: maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter. Defaults: see retryPolicy. */
+  retry?: Partial<RetryPolicy>;
+  /** Timeout of one produce request, ms. Default 30 000. */
+  requestTimeoutMs?: number;
+  /** A record not acknowledged this long after `send` fails with DeliveryTimeoutError, ms. Default 120 000. */
+  deliveryTimeoutMs?: number;
+  /** Requests in flight per partition. Default 5 with idempotence, else 1 (keeps order through retries). */
+  maxInFlightPerPartition?: number;
+  /** Requests in flight across all partitions. Default 64. */
+  maxInFlightRequests?: number;
+  /** Bytes of records accepted but not yet acknowledged. Default 32 MiB. */
+  maxBufferedBytes?: number;
+  /** How long `send` waits for buffer room before failing with BufferFullError, ms. Default 60 000. */
+  maxBlockMs?: number;
+  /** Picks a partition for records without one. Default: murmur2 of the key (Kafka's), sticky for null keys. */
+  partitioner?: Partitioner;
+  /** Periodic cluster metadata refresh, ms. Default 30 000. */
+  metadataRefreshMs?: number;
+  /** Scheduler of every time-based step (linger, backoff, delivery timeout). Default `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+  /** Structured logger. Default none. */
+  logger?: Logger;
+};
+
+export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry'>> & { retry: RetryPolicy; logger: Logger | undefined };
+
+export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
+  const {
+    bootstrap,
+    clientId = 'streamhouse-producer',
+    lingerMs = 5,
+    batchBytes = 16 * 1024,
+    batchRecords = 10_000,
+    compression = 'none',
+    acks = 'durable',
+    idempotence = true,
+    retry = {},
+    requestTimeoutMs = 30_000,
+    deliveryTimeoutMs = 120_000,
+    maxInFlightPerPartition = idempotence ? 5 : 1,
+    maxInFlightRequests = 64,
+    maxBufferedBytes = 32 * 1024 * 1024,
+    maxBlockMs = 60_000,
+    partitioner = createDefaultPartitioner(),
+    metadataRefreshMs = 30_000,
+    scheduler = asyncScheduler,
+    logger,
+  } = options;
+  if (!Array.isArray(bootstrap) || bootstrap.length === 0 || bootstrap.some((a) => typeof a !== 'string' || !/^[^:\s]+:\d+$/.test(a))) {
+    throw new InvalidConfigError(`bootstrap must list agents as host:port, got ${JSON.stringify(bootstrap)}`);
+  }
+  const positive = { batchBytes, batchRecords, requestTimeoutMs, deliveryTimeoutMs, maxInFlightPerPartition, maxInFlightRequests, maxBufferedBytes };
+  for (const [name, value] of Object.entries(positive)) {
+    if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidConfigError(`producer option ${name} must be a positive integer, got ${value}`);
+  }
+  for (const [name, value] of Object.entries({ lingerMs, maxBlockMs, metadataRefreshMs })) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidConfigError(`producer option ${name} must be a non-negative integer, got ${value}`);
+  }
+  if (compression !== 'none' && compression !== 'lz4') throw new InvalidConfigError(`compression must be 'none' or 'lz4', got '${String(compression)}'`);
+  if (acks !== 'durable' && acks !== 'buffered' && acks !== 'none') {
+    throw new InvalidConfigError(`acks must be 'durable', 'buffered' or 'none', got '${String(acks)}'`);
+  }
+  if (idempotence && acks === 'none') throw new InvalidConfigError("idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'");
+  if (!idempotence && maxInFlightPerPartition > 1 && options.maxInFlightPerPartition !== undefined) {
+    throw new InvalidConfigError('maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1');
+  }
+  if (maxBufferedBytes < batchBytes) throw new InvalidConfigError(`maxBufferedBytes (${maxBufferedBytes}) must be at least batchBytes (${batchBytes})`);
+  return {
+    bootstrap, clientId, lingerMs, batchBytes, batchRecords, compression, acks, idempotence, retry: retryPolicy(retry), requestTimeoutMs,
+    deliveryTimeoutMs, maxInFlightPerPartition, maxInFlightRequests, maxBufferedBytes, maxBlockMs, partitioner, metadataRefreshMs, scheduler, logger,
+  };
+}

@@ -1,0 +1,70 @@
+/** What users hand to `send`, and its normalised internal form. */
+import { InvalidRequestError } from '../../protocol/errors.js';
+import type { RecordHeader } from '../../protocol/record.js';
+import type { SendResult } from '../sendResult.js';
+
+/** Bytes, or a string sent as UTF-8. */
+export type Payload = Uint8Array | string;
+
+/** A record to send. */
+export type ProducerRecord = {
+  topic: string;
+  /** Routes the record (murmur2 by default); null or absent for none. */
+  key?: Payload | null;
+  /** The value; null for a tombstone. */
+  value: Payload | null;
+  /** Headers as an object (string or bytes values) or an ordered list. */
+  headers?: Readonly<Record<string, Payload | null>> | readonly RecordHeader[];
+  /** Explicit partition; wins over the partitioner. */
+  partition?: number;
+  /** ms since the epoch. Default: now (scheduler time). */
+  timestamp?: number;
+};
+
+/** @internal A record accepted into the buffer. */
+export type PendingRecord = {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[] | undefined;
+  timestamp: number;
+  topic: string;
+  partition: number;
+  /** Bytes counted against the buffer. */
+  size: number;
+  result: SendResult;
+  /** When `send` accepted it (scheduler time), for delivery timeout and latency. */
+  sentAt: number;
+};
+
+const RECORD_OVERHEAD = 24;
+
+export function toBytes(payload: Payload | null | undefined, what: string): Uint8Array | null {
+  if (payload === null || payload === undefined) return null;
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
+  if (payload instanceof Uint8Array) return payload;
+  throw new InvalidRequestError(`record ${what} must be a string, Uint8Array or null, got ${typeof payload}`);
+}
+
+export function toHeaders(headers: ProducerRecord['headers']): RecordHeader[] | undefined {
+  if (headers === undefined) return undefined;
+  if (Array.isArray(headers)) return headers as RecordHeader[];
+  return Object.entries(headers as Record<string, Payload | null>).map(([key, value]) => ({ key, value: toBytes(value, `header ${key}`) }));
+}
+
+/** Bytes a record takes in a batch, roughly (for batch and buffer limits). */
+export function recordSize(key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[] | undefined): number {
+  let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0);
+  if (headers !== undefined) for (const h of headers) size += h.key.length * 3 + (h.value?.length ?? 0) + 4;
+  return size;
+}
+
+export function checkRecord(record: ProducerRecord): void {
+  if (record === null || typeof record !== 'object') throw new InvalidRequestError('send needs a record object { topic, value, key?, headers?, partition?, timestamp? }');
+  if (typeof record.topic !== 'string' || record.topic.length === 0) throw new InvalidRequestError('record topic must be a non-empty string');
+  if (record.partition !== undefined && (!Number.isSafeInteger(record.partition) || record.partition < 0)) {
+    throw new InvalidRequestError(`record partition must be a non-negative integer, got ${record.partition}`, { context: { topic: record.topic } });
+  }
+  if (record.timestamp !== undefined && !Number.isSafeInteger(record.timestamp)) {
+    throw new InvalidRequestError(`record timestamp must be a safe integer (ms), got ${record.timestamp}`, { context: { topic: record.topic } });
+  }
+}
