@@ -34,6 +34,8 @@ export type ProduceJob = {
   /** `${topic}/${partition}`. */
   key: string;
   records: PendingRecord[];
+  /** Sum of the records' sizes (an upper estimate of the encoded bytes). */
+  bytes: number;
   /** Earliest `sentAt` of its records (scheduler time). */
   firstSentAt: number;
 };

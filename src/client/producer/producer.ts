@@ -21,7 +21,7 @@
  */
 import { Subject, defer, filter, map, type Observable, type Subscription } from 'rxjs';
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
-import { MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
+import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
 import { SendResult } from '../sendResult.js';
 import { batchByPartition } from '../operators/batchByPartition.js';
 import { sendBatches } from '../operators/sendBatches.js';
@@ -61,6 +61,7 @@ export class Producer {
   private readonly accepted = new Map<string, number>();
   private readonly settled = new Map<string, number>();
   private flushWaiters: FlushWaiter[] = [];
+  private readonly partitionKeys = new Map<string, string[]>();
   private closing: Promise<void> | undefined;
 
   /** @internal Use createProducer. */
@@ -81,7 +82,10 @@ export class Producer {
       requestTimeoutMs: options.requestTimeoutMs,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       scheduler: options.scheduler,
-      onRetry: () => this.metricsState.retries++,
+      onRetry: (job, error) => {
+        this.metricsState.retries++;
+        options.logger?.debug({ err: error, partition: job.key }, 'retrying batch');
+      },
     });
     const partitioner = options.partitioner;
     let resolveDone!: () => void;
@@ -89,7 +93,7 @@ export class Producer {
     this.pipeline = this.input
       .pipe(
         batchByPartition({
-          keyOf: (r: PendingRecord) => `${r.topic}/${r.partition}`,
+          keyOf: (r: PendingRecord) => r.partitionKey,
           lingerMs: options.lingerMs,
           maxCount: options.batchRecords,
           maxBytes: options.batchBytes,
@@ -102,13 +106,16 @@ export class Producer {
           if (isBatchAware(partitioner)) partitioner.onNewBatch(first.topic, first.partition);
           this.metricsState.batchesInFlight++;
           this.metricsState.batchesSent++;
-          return { topic: first.topic, partition: first.partition, key, records: items, firstSentAt: first.sentAt };
+          let bytes = 0;
+          for (const item of items) bytes += item.size;
+          return { topic: first.topic, partition: first.partition, key, records: items, bytes, firstSentAt: first.sentAt };
         }),
         sendBatches({
           keyOf: (job: ProduceJob) => job.key,
           send: (job: ProduceJob) => sender.send(job),
           maxConcurrency: options.maxInFlightRequests,
           maxInFlightPerPartition: options.maxInFlightPerPartition,
+          merge: (first: ProduceJob, next: ProduceJob) => this.mergeJobs(first, next),
         }),
       )
       .subscribe({
@@ -147,11 +154,35 @@ export class Producer {
     }
     const now = this.options.scheduler.now();
     const result = new SendResult(topic, partition, record.timestamp ?? now);
-    const partitionKey = `${topic}/${partition}`;
+    const partitionKey = this.partitionKey(topic, partition);
     this.accepted.set(partitionKey, (this.accepted.get(partitionKey) ?? 0) + 1);
     this.metricsState.accepted(partitionKey, size);
-    this.input.next({ key, value, headers, timestamp: result.timestamp, topic, partition, size, result, sentAt: now });
+    this.input.next({ key, value, headers, timestamp: result.timestamp, topic, partition, partitionKey, size, result, sentAt: now });
     return result;
+  }
+
+  /**
+   * Batches that queued up behind a busy partition go out as one, up to the
+   * topic's max.message.bytes: requests grow with the load, like Kafka's
+   * accumulator filling a batch while earlier ones are in flight.
+   */
+  private mergeJobs(first: ProduceJob, next: ProduceJob): ProduceJob | undefined {
+    const limit = this.cluster.maxMessageBytes(first.topic) - BATCH_HEADER_SIZE;
+    if (first.bytes + next.bytes > limit) return undefined;
+    this.metricsState.batchesInFlight--;
+    this.metricsState.batchesSent--;
+    // The jobs are this pipeline's own: growing the first in place keeps merging n jobs linear.
+    for (const record of next.records) first.records.push(record);
+    first.bytes += next.bytes;
+    first.firstSentAt = Math.min(first.firstSentAt, next.firstSentAt);
+    return first;
+  }
+
+  /** `topic/partition`, built once per partition rather than once per record. */
+  private partitionKey(topic: string, partition: number): string {
+    let keys = this.partitionKeys.get(topic);
+    if (keys === undefined) this.partitionKeys.set(topic, (keys = []));
+    return (keys[partition] ??= `${topic}/${partition}`);
   }
 
   /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */

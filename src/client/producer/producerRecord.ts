@@ -29,6 +29,8 @@ export type PendingRecord = {
   timestamp: number;
   topic: string;
   partition: number;
+  /** `topic/partition`. */
+  partitionKey: string;
   /** Bytes counted against the buffer. */
   size: number;
   result: SendResult;

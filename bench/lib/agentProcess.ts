@@ -1,0 +1,43 @@
+/**
+ * Starts one agent as a separate process (`streamhouse serve` on the
+ * TypeScript sources through tsx) on a free loopback port with a temporary
+ * data directory, so a benchmark's client and agent do not share an event loop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type AgentProcess = { address: string; dataDir: string; child: ChildProcess; stop(): Promise<void> };
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export async function startAgentProcess(extraArgs: string[] = [], nodeArgs: string[] = []): Promise<AgentProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sh-bench-'));
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (\S+)/.exec(out);
+      if (match !== null) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`agent exited with ${code} before listening: ${out}`)));
+  });
+  return {
+    address,
+    dataDir,
+    child,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
