@@ -86,6 +86,16 @@ describe('client/producer against a real agent', function () {
     expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([[0, 'one'], [1, 'two'], [2, 'three']]);
   });
 
+  it('compresses batches with LZ4 when asked, readable as usual', async () => {
+    const producer = await open({ compression: 'lz4' });
+    const value = JSON.stringify({ customer: 'c-1', items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, qty: 1 })) });
+    const metas = await Promise.all(Array.from({ length: 10 }, () => producer.sendAndWait({ topic: 'orders', partition: 0, value })));
+    expect(metas.map((m) => m.offset)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal(metas.map((m) => [m.offset, value]));
+    const stored = (await a.metadataStore.listSegments('orders', 0)).reduce((sum, s) => sum + s.sizeBytes, 0);
+    expect(stored).to.be.lessThan((value.length * 10) / 2);
+  });
+
   it('acknowledges 100,000 records with dense offsets', async function () {
     this.timeout(60_000);
     const producer = await open({ batchBytes: 256 * 1024 });
