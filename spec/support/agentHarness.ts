@@ -25,8 +25,12 @@ export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export type TestStores = {
   dir: string;
   objectStore: ObjectStore;
-  /** Creates a metadata store over the same backing data (each agent gets its own connection). */
-  newMetadataStore(): MetadataStore;
+  /**
+   * Creates a metadata store over the same backing data (each agent gets its
+   * own connection). `clock` overrides the store's time, e.g. to play an agent
+   * whose clock runs ahead of the others'.
+   */
+  newMetadataStore(options?: { clock?: () => number }): MetadataStore;
   redisPrefix: string | undefined;
   cleanup(): Promise<void>;
 };
@@ -41,10 +45,11 @@ export async function createTestStores(kind: 'sqlite' | 'redis' = 'sqlite', obje
     dir,
     objectStore: store,
     redisPrefix,
-    newMetadataStore() {
+    newMetadataStore(options = {}) {
+      const clock = options.clock ?? Date.now;
       const m = kind === 'sqlite'
-        ? new SqliteMetadataStore({ path: join(dir, 'metadata.db'), synchronous: 'normal' })
-        : new RedisMetadataStore({ url: REDIS_URL, keyPrefix: redisPrefix! });
+        ? new SqliteMetadataStore({ path: join(dir, 'metadata.db'), synchronous: 'normal', clock })
+        : new RedisMetadataStore({ url: REDIS_URL, keyPrefix: redisPrefix!, clock });
       created.push(m);
       return m;
     },
@@ -150,4 +155,38 @@ export async function readAll(connection: AgentConnection, topic: string, partit
     }
     if (position >= r.highWatermark) return out;
   }
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
+
+/** One Fetch of one partition (long-polling up to `maxWaitMs`): its bounds and the records at or after `offset`. */
+export async function fetchOnce(
+  connection: AgentConnection,
+  topic: string,
+  partition: number,
+  offset: number,
+  maxWaitMs = 0,
+): Promise<{ highWatermark: number; logStartOffset: number; records: [number, string][] }> {
+  const { results } = await connection.client.fetch({ partitions: [{ topic, partition, offset, maxBytes: 0 }], maxWaitMs, minBytes: 1, maxBytes: 0 });
+  const r = results[0]!;
+  const error = fromErrorInfo(r.error, { topic, partition });
+  if (error !== undefined) throw error;
+  const out: [number, string][] = [];
+  for (const batch of decodeRecordBatches(r.records)) {
+    for (const record of batch.records) if (record.offset >= offset) out.push([record.offset, Buffer.from(record.value!).toString()]);
+  }
+  return { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: out };
+}
+
+/** `[offset, value]` pairs a batch of `records(count, prefix)` produced at `base` must read back as. */
+export function expected(base: number, count: number, prefix = 'v'): [number, string][] {
+  return Array.from({ length: count }, (_, i): [number, string] => [base + i, `${prefix}-${i}`]);
 }

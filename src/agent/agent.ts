@@ -66,7 +66,12 @@ export class Agent {
     this.segments = new SegmentReader();
     this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) => this.localBounds(topic, partition));
     this.registry = new AgentRegistry(options.metadataStore, options.agentId, options.agentTtlMs, this.logger);
-    this.groups = new GroupCoordinator({ store: options.metadataStore, clock: options.clock, logger: this.logger });
+    this.groups = new GroupCoordinator({
+      store: options.metadataStore,
+      clock: options.clock,
+      initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+      logger: this.logger,
+    });
     this.maintenance = new Maintenance({
       metadataStore: options.metadataStore,
       objectStore: options.objectStore,
@@ -130,6 +135,8 @@ export class Agent {
   async kill(): Promise<void> {
     this.stopping = true;
     this.maintenance.stop();
+    // A crashed process flushes nothing: drop what the writers hold, and their linger timers with it.
+    for (const writer of this.openWriters.values()) writer.abandon();
     this.leases.stop();
     this.registry.kill();
     this.server?.forceShutdown();

@@ -24,7 +24,11 @@ export type AgentOptions = {
   agentId?: string;
   /** Directory for the write-ahead log of `buffered` acks; undefined disables `buffered` acks. Default undefined. */
   walDir?: string;
-  /** A partition writer flushes at most this long after its first pending batch, ms. Default 5. */
+  /**
+   * An idle partition writer waits this long after a batch arrives for more to
+   * share its object, ms. Batches arriving while a flush is under way go into
+   * the next object at once. Default 1.
+   */
   flushIntervalMs?: number;
   /** A partition writer flushes at once when this many bytes are pending. Default 4 MiB. */
   flushBytes?: number;
@@ -44,6 +48,11 @@ export type AgentOptions = {
   maintenanceIntervalMs?: number;
   /** Objects smaller than this are merged by compaction. Default 1 MiB. */
   compactionMinObjectBytes?: number;
+  /**
+   * How long the first join round of an empty consumer group stays open for
+   * more members, ms (Kafka's `group.initial.rebalance.delay.ms`). Default 3000; 0 completes at once.
+   */
+  groupInitialRebalanceDelayMs?: number;
   /** Structured logger. Default: a silent one. */
   logger?: Logger;
   /** Clock for lease and retention decisions. Default `Date.now`. */
@@ -65,7 +74,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     advertisedAddress,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
-    flushIntervalMs = 5,
+    flushIntervalMs = 1,
     flushBytes = 4 * 1024 * 1024,
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
@@ -75,6 +84,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     defaultFetchMaxBytes = 1024 * 1024,
     maintenanceIntervalMs = 30_000,
     compactionMinObjectBytes = 1024 * 1024,
+    groupInitialRebalanceDelayMs = 3000,
     logger,
     clock = Date.now,
   } = options;
@@ -84,7 +94,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
     }
   }
-  const nonNegative = { port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes };
+  const nonNegative = { port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, groupInitialRebalanceDelayMs };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new InvalidConfigError(`agent option ${name} must be a non-negative integer, got ${value}`);
@@ -97,6 +107,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes,
-    maintenanceIntervalMs, compactionMinObjectBytes, logger, clock,
+    maintenanceIntervalMs, compactionMinObjectBytes, groupInitialRebalanceDelayMs, logger, clock,
   };
 }

@@ -24,12 +24,13 @@ import {
   FencedLeaseEpochError,
   HighWatermarkConflictError,
   NotLeaderError,
+  OutOfOrderSequenceError,
   ShuttingDownError,
   StorageError,
   StreamHouseError,
   isRetriable,
 } from '../protocol/errors.js';
-import { ProducerSequences } from './producerSequences.js';
+import { ProducerSequences, type SequenceCheck } from './producerSequences.js';
 import type { WriteAheadLog } from './writeAheadLog.js';
 
 /** When an append is answered. */
@@ -80,6 +81,8 @@ type Pending = {
   result: AppendResult;
 };
 
+/** How long a batch that arrived ahead of its predecessors waits for them. */
+const REORDER_WAIT_MS = 2000;
 const STORE_RETRY_BASE_MS = 20;
 const STORE_RETRY_MAX_MS = 1000;
 
@@ -90,12 +93,15 @@ export class PartitionWriter {
   private highWatermark: number;
   private logStartOffset: number;
   private pending: Pending[] = [];
+  /** The batches of the flush under way, not yet committed. */
+  private flushingItems: Pending[] = [];
   private pendingBytes = 0;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped: StreamHouseError | undefined;
   private readonly sequences = new ProducerSequences();
   private readonly seeding = new Map<number, Promise<void>>();
+  private readonly sequenceWaiters = new Map<number, (() => void)[]>();
   private readonly drainWaiters: (() => void)[] = [];
   private readonly clock: () => number;
 
@@ -144,8 +150,9 @@ export class PartitionWriter {
     const { frame, batch } = request;
     let producer: ProducerPartitionState | undefined;
     if (producerId >= 0) {
-      const check = this.sequences.check(producerId, request.producerEpoch, request.baseSequence, frame.recordCount);
+      const check = await this.checkSequence(request);
       if (check.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
+      this.throwIfStopped();
     }
     const baseOffset = this.nextOffset;
     stampBatch(batch, baseOffset, this.epoch);
@@ -153,6 +160,7 @@ export class PartitionWriter {
     if (producerId >= 0) {
       this.sequences.record(producerId, request.producerEpoch, request.baseSequence, frame.recordCount, baseOffset);
       producer = this.sequences.lastState(producerId);
+      this.wakeSequenceWaiters(producerId);
     }
     const result: AppendResult = {
       baseOffset,
@@ -182,9 +190,43 @@ export class PartitionWriter {
     return { ...result, baseOffset: -1 };
   }
 
+  /**
+   * Checks a batch's sequence; a batch that arrived ahead of its predecessors
+   * waits up to REORDER_WAIT_MS for them (requests multiplexed over one HTTP/2
+   * connection can complete out of order) before OUT_OF_ORDER_SEQUENCE.
+   */
+  private async checkSequence(request: AppendRequest): Promise<SequenceCheck> {
+    const { producerId, producerEpoch, baseSequence, frame } = request;
+    const deadline = this.clock() + REORDER_WAIT_MS;
+    for (;;) {
+      try {
+        return this.sequences.check(producerId, producerEpoch, baseSequence, frame.recordCount);
+      } catch (error) {
+        const wait = deadline - this.clock();
+        if (!(error instanceof OutOfOrderSequenceError) || wait <= 0 || this.stopped !== undefined || !this.sequences.isAhead(producerId, producerEpoch, baseSequence)) {
+          throw error;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          const waiters = this.sequenceWaiters.get(producerId) ?? [];
+          waiters.push(() => (clearTimeout(timer), resolve()));
+          this.sequenceWaiters.set(producerId, waiters);
+        });
+      }
+    }
+  }
+
+  private wakeSequenceWaiters(producerId: number): void {
+    const waiters = this.sequenceWaiters.get(producerId);
+    if (waiters === undefined) return;
+    this.sequenceWaiters.delete(producerId);
+    for (const wake of waiters) wake();
+  }
+
   /** A retried duplicate: answered once its original is committed. */
   private async answerDuplicate(baseOffset: number, recordCount: number): Promise<AppendResult> {
-    const original = this.pending.find((p) => p.baseOffset === baseOffset);
+    // The original may still be pending or in the flush under way; either way, answer only once it is committed.
+    const original = this.pending.find((p) => p.baseOffset === baseOffset) ?? this.flushingItems.find((p) => p.baseOffset === baseOffset);
     if (original !== undefined) {
       await new Promise<void>((resolve, reject) => {
         const previous = original.settle;
@@ -221,17 +263,16 @@ export class PartitionWriter {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.flushing !== undefined || this.pending.length === 0) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined;
-      if (this.pending.length > 0 && this.stopped === undefined) this.scheduleFlush();
-    });
+    this.flushing = this.flushLoop().finally(() => (this.flushing = undefined));
   }
 
   private async flushLoop(): Promise<void> {
-    // Batches that arrive during a flush wait for the next one, so that each
-    // object is as large as the store's latency allows.
-    while (this.pending.length > 0) {
+    // Batches that arrive during a flush go out in the next one at once: they
+    // have waited a whole flush already, and meanwhile grouped into one object
+    // (group commit), so no further linger is needed.
+    while (this.pending.length > 0 && this.stopped === undefined) {
       const items = this.pending;
+      this.flushingItems = items;
       this.pending = [];
       this.pendingBytes = 0;
       this.releaseDrainWaiters();
@@ -241,9 +282,8 @@ export class PartitionWriter {
       } catch (error) {
         this.failFrom(items, error);
         return;
-      }
-      if (this.pending.length > 0 && this.pendingBytes < this.options.flushBytes && this.stopped === undefined) {
-        return; // the rest waits for its linger
+      } finally {
+        this.flushingItems = [];
       }
     }
   }
@@ -349,6 +389,20 @@ export class PartitionWriter {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.releaseDrainWaiters();
+  }
+
+  /**
+   * Stops at once without flushing (the agent crashed, for tests of
+   * failover): appends not yet answered fail, a flush already under way
+   * finishes or fails on its own.
+   */
+  abandon(): void {
+    const reason = new ShuttingDownError(`partition writer ${this.topic}/${this.partition} was abandoned`);
+    const dropped = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.stop(reason);
+    for (const item of dropped) item.settle?.reject(reason);
   }
 
   /** Flushes everything pending, then refuses further appends. */

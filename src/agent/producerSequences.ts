@@ -92,6 +92,21 @@ export class ProducerSequences {
     return { kind: 'append' };
   }
 
+  /**
+   * Whether a batch is ahead of what the producer's next sequence should be:
+   * its predecessors have not arrived yet (HTTP/2 streams of one connection
+   * can complete out of order), so waiting briefly may let them in first.
+   */
+  isAhead(producerId: number, epoch: number, baseSequence: number): boolean {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined || epoch > entry.epoch || entry.recent.length === 0) return epoch >= (entry?.epoch ?? -1) && baseSequence > 0;
+    if (epoch < entry.epoch) return false;
+    const expected = nextSequence(entry.recent[entry.recent.length - 1]!.lastSequence);
+    const gap = baseSequence - expected;
+    // Within half the sequence space ahead (sequences wrap at int32 max).
+    return (gap > 0 && gap < 2 ** 30) || (gap < 0 && gap < -(2 ** 30));
+  }
+
   /** Records an appended batch (after its offsets were assigned). */
   record(producerId: number, epoch: number, baseSequence: number, recordCount: number, baseOffset: number): void {
     let entry = this.producers.get(producerId);

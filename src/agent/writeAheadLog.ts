@@ -127,7 +127,9 @@ export class WriteAheadLog {
   markCommitted(topic: string, partition: number, highWatermark: number): void {
     const key = partitionKey(topic, partition);
     this.committed.set(key, Math.max(this.committed.get(key) ?? 0, highWatermark));
-    const current = this.files[this.files.length - 1];
+    // Only the file being appended to is spared; files found at open are never appended to again.
+    const last = this.files[this.files.length - 1];
+    const current = last?.handle !== undefined ? last : undefined;
     const done = this.files.filter(
       (f) => f !== current && [...f.maxOffsets].every(([k, max]) => (this.committed.get(k) ?? 0) >= max),
     );

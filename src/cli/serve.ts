@@ -50,7 +50,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--agent-id <id>', 'unique agent id (default <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
     .addOption(new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env('STREAMHOUSE_ADVERTISED_ADDRESS'))
     .addOption(new Option('--no-wal', 'disable the write-ahead log (and so `buffered` acks)'))
-    .addOption(new Option('--flush-interval-ms <ms>', 'flush a partition at most this long after its first pending batch').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(5).argParser(int('--flush-interval-ms')))
+    .addOption(new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(1).argParser(int('--flush-interval-ms')))
     .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
     .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
     .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
