@@ -31,6 +31,14 @@ describe('storage/LocalDirectoryObjectStore', function () {
     expect(store.url).to.equal(pathToFileURL(root).href);
   });
 
+  it('creates a directory again when it was removed behind the store\'s back', async () => {
+    await store.put('topics/t/0/a.seg', Buffer.from('one'));
+    await rm(join(root, 'topics'), { recursive: true });
+    await store.put('topics/t/0/b.seg', Buffer.from('two'));
+    expect((await store.get('topics/t/0/b.seg')).toString()).to.equal('two');
+    expect(await readdir(join(root, 'topics/t/0'))).to.deep.equal(['b.seg']);
+  });
+
   it('stores a key as the file <root>/<key>, creating directories', async () => {
     await store.put('topics/t/0/00000000000000000000.seg', Buffer.from('abc'));
     expect(await readdir(join(root, 'topics', 't', '0'))).to.deep.equal(['00000000000000000000.seg']);

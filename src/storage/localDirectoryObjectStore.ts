@@ -36,6 +36,8 @@ export class LocalDirectoryObjectStore implements ObjectStore {
   readonly url: string;
   /** Absolute root directory. */
   readonly root: string;
+  /** Directories this store created or found, so a put does not mkdir each time. */
+  private readonly knownDirectories = new Set<string>();
 
   constructor(options: LocalDirectoryObjectStoreOptions) {
     this.root = resolve(options.root);
@@ -47,8 +49,7 @@ export class LocalDirectoryObjectStore implements ObjectStore {
     const dir = dirname(path);
     const tempPath = join(dir, `${TEMP_FILE_PREFIX}${randomBytes(8).toString('hex')}`);
     try {
-      await this.ensureDirectory(dir);
-      const handle = await open(tempPath, 'wx');
+      const handle = await this.openTemp(dir, tempPath);
       try {
         await handle.writeFile(data);
         await handle.sync();
@@ -160,6 +161,27 @@ export class LocalDirectoryObjectStore implements ObjectStore {
       throw new InvalidRequestError(`object key ${JSON.stringify(key)} leaves the store root`, { context: { objectKey: key } });
     }
     return path;
+  }
+
+  /**
+   * Opens a new temp file in `dir`. Directories known to exist are not
+   * created again (a mkdir per put showed in profiles); one removed behind the
+   * store's back is created again on ENOENT.
+   */
+  private async openTemp(dir: string, tempPath: string): Promise<FileHandle> {
+    if (!this.knownDirectories.has(dir)) {
+      await this.ensureDirectory(dir);
+      this.knownDirectories.add(dir);
+    }
+    try {
+      return await open(tempPath, 'wx');
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      this.knownDirectories.delete(dir);
+      await this.ensureDirectory(dir);
+      this.knownDirectories.add(dir);
+      return open(tempPath, 'wx');
+    }
   }
 
   /** Creates `dir` and missing ancestors, fsyncing each new directory and the parent it was added to. */
