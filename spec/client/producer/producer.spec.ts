@@ -41,6 +41,18 @@ describe('client/producer against a real agent', function () {
     expect((await readAll(a.connection, 'orders', 1)).map(([o, v]) => `${o}:${v}`)).to.deep.equal(offsets.map((o) => `${o}:v${o}`));
   });
 
+  it('trySend accepts synchronously when it can, and says undefined (with no side effect) when it cannot', async () => {
+    await a.connection.client.createTopic({ name: 'fresh', partitions: 1, config: undefined });
+    const producer = await open();
+    expect(producer.trySend({ topic: 'fresh', value: 'not yet known' })).to.equal(undefined);
+    expect(producer.metrics().pendingRecords).to.equal(0);
+    await producer.sendAndWait({ topic: 'fresh', value: 'first' });
+    const result = producer.trySend({ topic: 'fresh', value: 'second' });
+    expect(result?.partition).to.equal(0);
+    expect(await result!.waitOffset(5000)).to.equal(1);
+    expect(() => producer.trySend({ topic: 'fresh', partition: 1, value: 'x' })).to.throw(UnknownTopicOrPartitionError);
+  });
+
   it('sendAndWait answers with topic, partition, offset and timestamp', async () => {
     const producer = await open();
     expect(await producer.sendAndWait({ topic: 'orders', partition: 2, value: 'x', timestamp: 1234 })).to.deep.equal({

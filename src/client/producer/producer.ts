@@ -23,6 +23,7 @@ import { Subject, defer, filter, map, type Observable, type Subscription } from 
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
 import { SendResult } from '../sendResult.js';
+import type { RecordHeader } from '../../protocol/record.js';
 import { batchByPartition } from '../operators/batchByPartition.js';
 import { sendBatches } from '../operators/sendBatches.js';
 import { choosePartition, isBatchAware } from '../partitioners/partitioner.js';
@@ -48,6 +49,9 @@ export type OffsetNotification = {
 export type RecordMetadata = { topic: string; partition: number; offset: number; timestamp: number };
 
 type FlushWaiter = { targets: Map<string, number>; resolve: () => void };
+
+/** A record checked and converted to bytes, not yet placed. */
+type Prepared = { topic: string; key: Uint8Array | null; value: Uint8Array | null; headers: RecordHeader[] | undefined; timestamp: number | undefined };
 
 export class Producer {
   private readonly input = new Subject<PendingRecord>();
@@ -134,26 +138,69 @@ export class Producer {
    * record cannot be accepted (closed producer, bad record, unknown topic or
    * partition, record too large, buffer still full).
    */
-  async send(record: ProducerRecord): Promise<SendResult> {
+  send(record: ProducerRecord): Promise<SendResult> {
+    try {
+      const result = this.trySend(record);
+      if (result !== undefined) return Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.sendWhenReady(record);
+  }
+
+  /**
+   * The synchronous fast path of `send`: accepts the record and returns its
+   * SendResult when the topic is known and the buffer has room, else returns
+   * undefined without side effects (then `send` waits). Throws the same typed
+   * errors as `send` for records that can never be accepted.
+   */
+  trySend(record: ProducerRecord): SendResult | undefined {
+    const prepared = this.prepare(record);
+    const partitionCount = this.cluster.knownPartitionCount(prepared.topic);
+    if (partitionCount === undefined) return undefined;
+    const placed = this.place(prepared, record.partition, partitionCount);
+    if (!this.budget.tryReserve(placed.size)) return undefined;
+    return this.enqueue(prepared, placed.partition, placed.size);
+  }
+
+  private async sendWhenReady(record: ProducerRecord): Promise<SendResult> {
+    const prepared = this.prepare(record);
+    const partitionCount = this.cluster.knownPartitionCount(prepared.topic) ?? (await this.cluster.topic(prepared.topic)).partitions.length;
+    const { partition, size } = this.place(prepared, record.partition, partitionCount);
+    if (!this.budget.tryReserve(size)) await this.budget.reserve(size, this.options.maxBlockMs);
+    if (this.closing !== undefined) {
+      this.budget.release(size);
+      throw new ProducerClosedError('producer closed while the record waited for buffer room', { context: { topic: prepared.topic, partition } });
+    }
+    return this.enqueue(prepared, partition, size);
+  }
+
+  private prepare(record: ProducerRecord): Prepared {
     if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
     checkRecord(record);
-    const key = toBytes(record.key, 'key');
-    const value = toBytes(record.value, 'value');
-    const headers = toHeaders(record.headers);
-    const topic = record.topic;
-    const partitionCount = this.cluster.knownPartitionCount(topic) ?? (await this.cluster.topic(topic)).partitions.length;
-    const partition = choosePartition({ topic, partition: record.partition, key, value }, partitionCount, this.options.partitioner);
+    return {
+      topic: record.topic,
+      key: toBytes(record.key, 'key'),
+      value: toBytes(record.value, 'value'),
+      headers: toHeaders(record.headers),
+      timestamp: record.timestamp,
+    };
+  }
+
+  private place(prepared: Prepared, explicit: number | undefined, partitionCount: number): { partition: number; size: number } {
+    const { topic, key, value, headers } = prepared;
+    const partition = choosePartition({ topic, partition: explicit, key, value }, partitionCount, this.options.partitioner);
     const size = recordSize(key, value, headers);
     if (size > MAX_BATCH_SIZE) {
       throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_BATCH_SIZE}-byte batch limit`, { context: { topic, partition } });
     }
-    if (!this.budget.tryReserve(size)) await this.budget.reserve(size, this.options.maxBlockMs);
-    if (this.closing !== undefined) {
-      this.budget.release(size);
-      throw new ProducerClosedError('producer closed while the record waited for buffer room', { context: { topic, partition } });
-    }
+    return { partition, size };
+  }
+
+  private enqueue(prepared: Prepared, partition: number, size: number): SendResult {
+    const { topic, key, value, headers } = prepared;
     const now = this.options.scheduler.now();
-    const result = new SendResult(topic, partition, record.timestamp ?? now);
+    const result = new SendResult(topic, partition, prepared.timestamp ?? now);
     const partitionKey = this.partitionKey(topic, partition);
     this.accepted.set(partitionKey, (this.accepted.get(partitionKey) ?? 0) + 1);
     this.metricsState.accepted(partitionKey, size);
