@@ -198,7 +198,9 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
   const startBuffering = () => startTestAgent(stores, { agentId: 'agent-w', walDir, flushIntervalMs: 600_000, flushBytes: 1 << 30 });
   /** The same agent (same id, same log) after the crash, flushing normally. */
   const restart = () => startTestAgent(stores, { agentId: 'agent-w', walDir });
-  const walFile = async () => join(walDir, (await files(walDir))[0]!);
+  /** This agent's own log directory under the shared root. */
+  const ownDir = () => join(walDir, 'agent-w');
+  const walFile = async () => join(ownDir(), (await files(ownDir()))[0]!);
 
   beforeEach(async () => {
     stores = await createTestStores('sqlite');
@@ -231,7 +233,7 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
     }
     expect((await agent.metadataStore.getPartition('orders', 0)).highWatermark).to.equal(12);
     // Everything replayed is committed, so the log files are gone.
-    await waitFor(async () => (await files(walDir)).length === 0, 'the replayed log files to be deleted');
+    await waitFor(async () => (await files(ownDir())).length === 0, 'the replayed log files to be deleted');
     expect(await produce(agent.connection, 'orders', 0, records(1, 'after'))).to.equal(12);
   });
 
@@ -264,5 +266,20 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
     expect(await produce(agent.connection, 'orders', 0, records(2, 'i1'), AckMode.ACK_MODE_DURABLE, idem(2))).to.equal(2);
     expect(await produce(agent.connection, 'orders', 0, records(1, 'i2'), AckMode.ACK_MODE_DURABLE, idem(4))).to.equal(4);
     expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'i0'), ...expected(2, 2, 'i1'), ...expected(4, 1, 'i2')]);
+  });
+
+  it('lets another agent that takes the partition over replay what the crashed one acknowledged as buffered', async () => {
+    const acked = [];
+    for (let i = 0; i < 3; i++) acked.push(await produce(agent!.connection, 'orders', 0, records(2, `f${i}`), AckMode.ACK_MODE_BUFFERED));
+    expect(acked).to.deep.equal([0, 2, 4]);
+    await agent!.kill();
+    // Another agent on the same disk (same log root), with a clock past the crashed agent's lease.
+    agent = await startTestAgent(stores, {
+      agentId: 'agent-x',
+      walDir,
+      metadataStore: stores.newMetadataStore({ clock: () => Date.now() + 60_000 }),
+    });
+    expect(await produce(agent.connection, 'orders', 0, records(1, 'new'))).to.equal(6);
+    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'f0'), ...expected(2, 2, 'f1'), ...expected(4, 2, 'f2'), ...expected(6, 1, 'new')]);
   });
 });

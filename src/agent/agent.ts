@@ -28,7 +28,8 @@ import { AgentRegistry } from './agentRegistry.js';
 import { GroupCoordinator } from './groupCoordinator.js';
 import { Maintenance } from './maintenance.js';
 import { WriteAheadLog } from './writeAheadLog.js';
-import { recoverWriteAheadLog } from './walRecovery.js';
+import { recoverPartitionFromPeers, recoverWriteAheadLog } from './walRecovery.js';
+import { join } from 'node:path';
 
 const TOPIC_CACHE_MS = 1000;
 const VERSION = '0.1.0';
@@ -94,7 +95,7 @@ export class Agent {
   /** Starts serving: replays the write-ahead log, listens, registers, starts background work. */
   async start(): Promise<void> {
     if (this.options.walDir !== undefined) {
-      this.wal = await WriteAheadLog.open(this.options.walDir, this.logger);
+      this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
     }
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
@@ -197,6 +198,10 @@ export class Agent {
             this.dropWriter(t, p);
           },
         });
+        if (this.options.walDir !== undefined) {
+          // Batches another agent on this disk acknowledged as buffered but never flushed: replay them before anything new.
+          await recoverPartitionFromPeers(this.options.walDir, this.agentId, writer, this.logger);
+        }
         this.openWriters.set(key, writer);
         return writer;
       })();

@@ -22,7 +22,12 @@ export type AgentOptions = {
   advertisedAddress?: string;
   /** Unique id among agents sharing a metadata store. Default `<hostname>-<random>`. */
   agentId?: string;
-  /** Directory for the write-ahead log of `buffered` acks; undefined disables `buffered` acks. Default undefined. */
+  /**
+   * Root directory of write-ahead logs, for `buffered` acks; undefined
+   * disables them. This agent writes `<walDir>/<agentId>/`. Agents on one disk
+   * should share the root: one that takes a partition over then replays what
+   * another acknowledged as buffered but never flushed. Default undefined.
+   */
   walDir?: string;
   /**
    * An idle partition writer waits this long after a batch arrives for more to

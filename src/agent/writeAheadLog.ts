@@ -27,6 +27,9 @@ const DEFAULT_FILE_BYTES = 64 * 1024 * 1024;
 
 type WalFile = { name: string; handle: FileHandle | undefined; size: number; maxOffsets: Map<string, number> };
 
+/** Names of log files: `wal-<12-digit sequence>.log`. */
+export const WAL_FILE_PATTERN = /^wal-\d{12}\.log$/;
+
 const fileName = (sequence: number) => `wal-${String(sequence).padStart(12, '0')}.log`;
 
 export class WriteAheadLog {
@@ -48,7 +51,7 @@ export class WriteAheadLog {
   /** Opens (creating) the log in `dir`, reading back every intact entry. */
   static async open(dir: string, logger?: Logger, fileBytes = DEFAULT_FILE_BYTES): Promise<WriteAheadLog> {
     await mkdir(dir, { recursive: true });
-    const names = (await readdir(dir)).filter((n) => /^wal-\d{12}\.log$/.test(n)).sort();
+    const names = (await readdir(dir)).filter((n) => WAL_FILE_PATTERN.test(n)).sort();
     const recovered: WalEntry[] = [];
     const files: WalFile[] = [];
     for (const name of names) {

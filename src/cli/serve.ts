@@ -4,7 +4,9 @@
  * flush, release leases).
  */
 import { Command, Option } from 'commander';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createObjectStore } from '../storage/createObjectStore.js';
@@ -47,9 +49,9 @@ export function serveCommand(): Command {
     .addOption(new Option('--s3-path-style', 'path-style S3 addressing (most S3-compatible servers)').env('STREAMHOUSE_S3_PATH_STYLE'))
     .addOption(new Option('--metadata <url>', 'SQLite file path or redis://host:port/db (default <data-dir>/metadata.db)').env('STREAMHOUSE_METADATA'))
     .addOption(new Option('--redis-prefix <prefix>', 'key prefix in Redis').env('STREAMHOUSE_REDIS_PREFIX').default('streamhouse:'))
-    .addOption(new Option('--agent-id <id>', 'unique agent id (default <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
+    .addOption(new Option('--agent-id <id>', 'unique agent id (default: kept in <data-dir>/agent-id, created as <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
     .addOption(new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env('STREAMHOUSE_ADVERTISED_ADDRESS'))
-    .addOption(new Option('--no-wal', 'disable the write-ahead log (and so `buffered` acks)'))
+    .addOption(new Option('--no-wal', 'disable the write-ahead log in <data-dir>/wal (and so `buffered` acks)'))
     .addOption(new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(1).argParser(int('--flush-interval-ms')))
     .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
     .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
@@ -59,7 +61,22 @@ export function serveCommand(): Command {
     .action(async (flags: ServeFlags) => serve(flags));
 }
 
+/**
+ * The agent id kept in `<data-dir>/agent-id`, created on first start: a
+ * restarted agent keeps its id, so it finds its own write-ahead log again.
+ */
+async function stableAgentId(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'agent-id');
+  const stored = await readFile(path, 'utf8').then((s) => s.trim(), () => '');
+  if (stored !== '') return stored;
+  const id = `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  await writeFile(path, `${id}\n`);
+  return id;
+}
+
 export async function serve(flags: ServeFlags): Promise<void> {
+  // A reader that went away (`serve | head`) must not crash the agent while it shuts down.
+  process.stdout.on('error', () => undefined);
   const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true });
@@ -71,7 +88,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const objectStore = createObjectStore(objectStoreUrl, s3);
   const metadataUrl = flags.metadata ?? join(dataDir, 'metadata.db');
   const metadata = await createMetadataStore(metadataUrl, { keyPrefix: flags.redisPrefix });
+  const agentId = flags.agentId ?? (await stableAgentId(dataDir));
   const options = {
+    agentId,
     objectStore,
     metadataStore: metadata.store,
     host: flags.host,
@@ -83,7 +102,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
     maxRequestBytes: flags.maxRequestBytes,
     maintenanceIntervalMs: flags.maintenanceIntervalMs,
     logger,
-    ...(flags.agentId !== undefined ? { agentId: flags.agentId } : {}),
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
   };
   const agent = await startAgent(options);
