@@ -19,3 +19,8 @@ export type { ProducerMetricsSnapshot } from './client/producer/producerMetrics.
 export { SendResult } from './client/sendResult.js';
 export { linger, batchByPartition, sendBatches } from './client/operators/index.js';
 export { retryWithBackoff, retryPolicy, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retryPolicy.js';
+export * from './client/consumer/index.js';
+export * from './client/offsets/index.js';
+export * from './client/assignors/index.js';
+// Both the wire messages and the offset types name {topic, partition} TopicPartition; they are the same shape.
+export type { TopicPartition } from './protocol/index.js';

@@ -8,13 +8,21 @@ import { Observable } from 'rxjs';
 export function fromAbortable<T>(call: (signal: AbortSignal) => Promise<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
     const controller = new AbortController();
+    let settled = false;
     call(controller.signal).then(
       (value) => {
+        settled = true;
         subscriber.next(value);
         subscriber.complete();
       },
-      (error: unknown) => subscriber.error(error),
+      (error: unknown) => {
+        settled = true;
+        subscriber.error(error);
+      },
     );
-    return () => controller.abort();
+    // Only a call still running needs cancelling; aborting a settled one costs a DOMException and its listeners for nothing.
+    return () => {
+      if (!settled) controller.abort();
+    };
   });
 }

@@ -255,6 +255,8 @@ export function toServerError(error: unknown): ServerError {
 /** gRPC statuses that carry no StreamHouse details (transport failures). */
 const STATUS_FALLBACK: Partial<Record<Status, ErrorCodeName>> = {
   [Status.UNAVAILABLE]: 'AGENT_UNAVAILABLE',
+  // An agent that shuts down mid-call cancels it: another agent may answer.
+  [Status.CANCELLED]: 'AGENT_UNAVAILABLE',
   [Status.DEADLINE_EXCEEDED]: 'REQUEST_TIMED_OUT',
   [Status.RESOURCE_EXHAUSTED]: 'REQUEST_TOO_LARGE',
   [Status.INVALID_ARGUMENT]: 'INVALID_REQUEST',

@@ -1,0 +1,244 @@
+/**
+ * `npm run bench -- consumer`: how fast the Consumer reads, and how long a
+ * record takes from produce to delivery.
+ *
+ * An agent runs in-process on 127.0.0.1:0 over a temp directory object store
+ * and a SQLite file. `RECORDS` records (16-byte keys, 100-byte values) are
+ * stored first with direct Produce calls (one RecordBatch of `BATCH_RECORDS`
+ * records per request, durable acks) over `PARTITIONS` partitions, then read
+ * back with the Consumer (manual assignment, from the earliest offset):
+ * - `consume-records$`: every record through `records$`;
+ * - `consume-batches$`: every batch through `batches$`, records counted.
+ * The clock runs from subscribing until the last record arrives; each read
+ * runs `RUNS` times and the median is reported. MB/s counts key + value
+ * bytes (116 per record). Client and agent share this process.
+ *
+ * Latency (`e2e-latency`): while a consumer waits on `records$` at the end of
+ * a second topic, single-record batches carrying their send time
+ * (`performance.now()` in the first 8 value bytes) are produced every
+ * `TRICKLE_INTERVAL_MS`; latency = delivery time - send time (durable
+ * produce + long-poll wake-up + fetch + decode); `produce-ack-latency` is
+ * the durable produce's share, send to acknowledgement.
+ *
+ * Rows: `{ system: 'streamhouse:sqlite', workload, metric: 'throughput' | 'p50' | 'p99' | 'p999', unit }`.
+ * Env: CONSUMER_BENCH_RECORDS (default 1 000 000), CONSUMER_BENCH_PARTITIONS (4),
+ * CONSUMER_BENCH_BATCH (10 000), CONSUMER_BENCH_LATENCY_RECORDS (2 000), CONSUMER_BENCH_RUNS (3),
+ * CONSUMER_BENCH_FETCH_BYTES (maxPartitionFetchBytes, default 1 MiB),
+ * CONSUMER_BENCH_PROFILE (a directory: writes a CPU profile of the last read
+ * of each mode there, `consume-<mode>.cpuprofile`, for Chrome DevTools).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Subscription } from 'rxjs';
+import { startAgent } from '../../src/agent/agent.js';
+import { connectAgent, type AgentConnection } from '../../src/client/agentClient.js';
+import { createConsumer } from '../../src/client/consumer/consumer.js';
+import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
+import { fromErrorInfo } from '../../src/protocol/errors.js';
+import { AckMode } from '../../src/protocol/generated/streamhouse.js';
+import { encodeRecordBatch, type RecordInput } from '../../src/protocol/recordBatch.js';
+import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
+import { LatencyRecorder } from '../lib/latency.js';
+import { progress } from '../lib/progress.js';
+import { throughputRows, writeResults, type ResultRow } from '../lib/results.js';
+
+const RECORDS = Number(process.env.CONSUMER_BENCH_RECORDS ?? 1_000_000);
+const PARTITIONS = Number(process.env.CONSUMER_BENCH_PARTITIONS ?? 4);
+const BATCH_RECORDS = Number(process.env.CONSUMER_BENCH_BATCH ?? 10_000);
+const LATENCY_RECORDS = Number(process.env.CONSUMER_BENCH_LATENCY_RECORDS ?? 2_000);
+const TRICKLE_INTERVAL_MS = 2;
+const KEY_BYTES = 16;
+const VALUE_BYTES = 100;
+const PRODUCE_CONCURRENCY = 4;
+const PROFILE_DIR = process.env.CONSUMER_BENCH_PROFILE;
+/** Each read is repeated; the median run is reported (the machine is shared, single runs are noisy). */
+const RUNS = Number(process.env.CONSUMER_BENCH_RUNS ?? 3);
+const FETCH_BYTES = Number(process.env.CONSUMER_BENCH_FETCH_BYTES ?? 1024 * 1024);
+const SYSTEM = 'streamhouse:sqlite';
+
+/** One batch's records: keys `key-<n>` padded to 16 bytes, 100-byte values. */
+function makeRecords(count: number, first: number): RecordInput[] {
+  const value = Buffer.alloc(VALUE_BYTES, 'v');
+  const now = Date.now();
+  return Array.from({ length: count }, (_, i) => ({
+    key: Buffer.from(`key-${first + i}`.padEnd(KEY_BYTES, '.').slice(0, KEY_BYTES)),
+    value,
+    timestamp: now,
+  }));
+}
+
+async function produce(connection: AgentConnection, topic: string, partition: number, batch: Buffer): Promise<void> {
+  const { results } = await connection.client.produce({
+    acks: AckMode.ACK_MODE_DURABLE,
+    producerId: -1,
+    producerEpoch: -1,
+    timeoutMs: 0,
+    partitions: [{ topic, partition, batch }],
+  });
+  const error = fromErrorInfo(results[0]?.error, { topic, partition });
+  if (error !== undefined) throw error;
+}
+
+/** Stores `RECORDS` records over the partitions, `PRODUCE_CONCURRENCY` requests in flight. */
+async function fill(connection: AgentConnection, topic: string): Promise<void> {
+  const batches = Math.ceil(RECORDS / BATCH_RECORDS);
+  const bar = progress('storing records', batches);
+  let next = 0;
+  const worker = async () => {
+    while (next < batches) {
+      const index = next++;
+      const count = Math.min(BATCH_RECORDS, RECORDS - index * BATCH_RECORDS);
+      await produce(connection, topic, index % PARTITIONS, encodeRecordBatch(makeRecords(count, index * BATCH_RECORDS)));
+      bar.tick();
+    }
+  };
+  await Promise.all(Array.from({ length: PRODUCE_CONCURRENCY }, worker));
+  bar.stop();
+}
+
+/** Reads everything `RUNS` times through `records$` or `batches$`; rows of the median run. */
+async function consumeAll(address: string, topic: string, mode: 'records$' | 'batches$'): Promise<ResultRow[]> {
+  const runs: { seconds: number; rows: ResultRow[] }[] = [];
+  for (let run = 0; run < RUNS; run++) runs.push(await consumeOnce(address, topic, mode, run === RUNS - 1));
+  runs.sort((x, y) => x.seconds - y.seconds);
+  return runs[Math.floor(RUNS / 2)]!.rows;
+}
+
+/** Reads `RECORDS` records once; profiles the run when asked and CONSUMER_BENCH_PROFILE is set. */
+async function consumeOnce(address: string, topic: string, mode: 'records$' | 'batches$', profile: boolean): Promise<{ seconds: number; rows: ResultRow[] }> {
+  const workload = `consume-${mode}`;
+  const consumer = createConsumer({
+    bootstrap: [address],
+    assignment: Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })),
+    resetStrategy: { type: 'earliest' },
+    maxPartitionFetchBytes: FETCH_BYTES,
+    fetchMaxBytes: Math.max(FETCH_BYTES * PARTITIONS, 16 * 1024 * 1024),
+  });
+  let count = 0;
+  let bytes = 0;
+  const profiler = PROFILE_DIR === undefined || !profile ? undefined : await startProfiler();
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    let subscription: Subscription | undefined;
+    const finish = () => {
+      subscription?.unsubscribe();
+      resolve();
+    };
+    if (mode === 'records$') {
+      subscription = consumer.records$.subscribe({
+        next: (record) => {
+          bytes += record.key!.length + record.value!.length;
+          if (++count === RECORDS) finish();
+        },
+        error: reject,
+      });
+    } else {
+      subscription = consumer.batches$.subscribe({
+        next: (batch) => {
+          for (const record of batch.records) bytes += record.key!.length + record.value!.length;
+          count += batch.records.length;
+          if (count >= RECORDS) finish();
+        },
+        error: reject,
+      });
+    }
+    if (count >= RECORDS) finish();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (profiler !== undefined) await profiler.stop(join(PROFILE_DIR!, `${workload}.cpuprofile`));
+  await consumer.close();
+  console.log(
+    `${workload}: ${Math.round(count / seconds).toLocaleString('en-US')} records/s, ${(bytes / seconds / 1e6).toFixed(1)} MB/s ` +
+      `in ${seconds.toFixed(2)} s (${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s, agent included)`,
+  );
+  return { seconds, rows: throughputRows(SYSTEM, workload, count, bytes, seconds) };
+}
+
+/** Profiles this process (agent included) until `stop` writes the profile to `path`. */
+async function startProfiler(): Promise<{ stop(path: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(path) {
+      const { profile } = await session.post('Profiler.stop');
+      await mkdir(PROFILE_DIR!, { recursive: true });
+      await writeFile(path, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+/**
+ * Produces single records carrying their send time (performance.now(), in
+ * the value) while a consumer waits at the end of the topic; records the
+ * delivery delay of each.
+ */
+async function latency(connection: AgentConnection, address: string, topic: string): Promise<ResultRow[]> {
+  const consumer = createConsumer({ bootstrap: [address], assignment: [{ topic, partition: 0 }], resetStrategy: { type: 'latest' }, fetchMaxWaitMs: 500 });
+  const recorder = new LatencyRecorder();
+  const acks = new LatencyRecorder();
+  let received = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    const subscription: Subscription = consumer.records$.subscribe({
+      next: (record) => {
+        const sentAt = Buffer.from(record.value!.buffer, record.value!.byteOffset, 8).readDoubleLE(0);
+        recorder.record(performance.now() - sentAt);
+        if (++received === LATENCY_RECORDS) {
+          subscription.unsubscribe();
+          resolve();
+        }
+      },
+      error: reject,
+    });
+  });
+  while (consumer.position(topic, 0) === undefined) await sleep(5);
+  const bar = progress('latency trickle', LATENCY_RECORDS);
+  const key = Buffer.alloc(KEY_BYTES, 'k');
+  for (let i = 0; i < LATENCY_RECORDS; i++) {
+    const value = Buffer.alloc(VALUE_BYTES, 'v');
+    const sentAt = performance.now();
+    value.writeDoubleLE(sentAt, 0);
+    await produce(connection, topic, 0, encodeRecordBatch([{ key, value, timestamp: Date.now() }]));
+    acks.record(performance.now() - sentAt);
+    bar.tick();
+    await sleep(TRICKLE_INTERVAL_MS);
+  }
+  await done;
+  bar.stop();
+  await consumer.close();
+  console.log(`e2e latency: p50 ${recorder.percentile(50).toFixed(2)} ms, p99 ${recorder.percentile(99).toFixed(2)} ms`);
+  console.log(`of which the durable produce ack: p50 ${acks.percentile(50).toFixed(2)} ms, p99 ${acks.percentile(99).toFixed(2)} ms`);
+  return [...recorder.rows(SYSTEM, 'e2e-latency'), ...acks.rows(SYSTEM, 'produce-ack-latency')];
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'sh-bench-consumer-'));
+const metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+const objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+const agent = await startAgent({ objectStore, metadataStore, host: '127.0.0.1', port: 0, maintenanceIntervalMs: 0 });
+const connection = connectAgent(agent.address);
+try {
+  // big batches (about 1.2 MB) need a larger message limit than the 1 MiB default
+  const config = { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 16 * 1024 * 1024 };
+  await connection.client.createTopic({ name: 'bench', partitions: PARTITIONS, config });
+  await connection.client.createTopic({ name: 'latency', partitions: 1, config: undefined });
+  await fill(connection, 'bench');
+  const rows: ResultRow[] = [];
+  rows.push(...(await consumeAll(agent.address, 'bench', 'records$')));
+  rows.push(...(await consumeAll(agent.address, 'bench', 'batches$')));
+  rows.push(...(await latency(connection, agent.address, 'latency')));
+  await writeResults('consumer', rows);
+} finally {
+  connection.close();
+  await agent.stop();
+  await metadataStore.close();
+  await objectStore.close();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,106 @@
+/**
+ * One call to an agent with a deadline, the way every consumer request is
+ * made: cancelled by the caller's signal, turned into RequestTimedOutError
+ * (retriable) when the deadline passes, and, when the agent cannot be
+ * reached, the connection is dropped and the cluster view refreshed so the
+ * retry dials afresh.
+ *
+ * @internal
+ */
+import { ClientError, Status } from 'nice-grpc-common';
+import { AgentUnavailableError, RequestTimedOutError, UnknownError, type ErrorContext } from '../../protocol/errors.js';
+import type { StreamHouseClient } from '../agentClient.js';
+import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
+import type { ConnectionPool } from '../cluster/connectionPool.js';
+
+/** Where calls go and how long they may take. @internal */
+export type AgentCallContext = {
+  pool: ConnectionPool;
+  cluster: ClusterMetadata;
+};
+
+/**
+ * Runs `call` against the agent at `address` within `timeoutMs`.
+ *
+ * @param what names the call in the timeout message, e.g. `fetch`
+ */
+export async function callAgent<T>(
+  context: AgentCallContext,
+  address: string,
+  what: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  call: (client: StreamHouseClient, signal: AbortSignal) => Promise<T>,
+  errorContext?: ErrorContext,
+): Promise<T> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+  try {
+    return await call(context.pool.get(address).client, combined);
+  } catch (error) {
+    if (deadline.aborted && signal?.aborted !== true) {
+      throw new RequestTimedOutError(`${what} to ${address} took over ${timeoutMs} ms`, {
+        cause: error,
+        ...(errorContext === undefined ? {} : { context: errorContext }),
+      });
+    }
+    const failure = cancelledByAgent(error, signal) ? new AgentUnavailableError(`${what} to ${address}: the agent cancelled the call`, { cause: error }) : error;
+    if (failure instanceof AgentUnavailableError) {
+      context.pool.invalidate(address);
+      void context.cluster.refresh().catch(() => undefined);
+    }
+    throw failure;
+  }
+}
+
+/**
+ * A call we did not cancel but that ended CANCELLED: the agent went away
+ * mid-call (a forced shutdown cancels every call under way). The error
+ * mapping gives it no StreamHouse code (so UNKNOWN, not retriable); here it
+ * means the agent is unavailable.
+ */
+function cancelledByAgent(error: unknown, signal: AbortSignal | undefined): boolean {
+  return error instanceof UnknownError && error.cause instanceof ClientError && error.cause.code === Status.CANCELLED && signal?.aborted !== true;
+}
+
+/**
+ * Calls that any agent can answer (group coordination, offsets): they go to
+ * one agent, and move to the next known one after a transport failure or a
+ * timeout. Live agents come first, then the bootstrap list.
+ *
+ * @internal
+ */
+export class AnyAgent {
+  private index = 0;
+
+  constructor(
+    private readonly context: AgentCallContext,
+    private readonly bootstrap: readonly string[],
+  ) {}
+
+  /** The agent calls go to now. */
+  address(): string {
+    const addresses = [...new Set([...this.context.cluster.liveAgents().values(), ...this.bootstrap])];
+    return addresses[this.index % addresses.length]!;
+  }
+
+  /** Moves on to the next agent when `error` says this one is unreachable or too slow. */
+  failed(error: unknown): void {
+    if (error instanceof AgentUnavailableError || error instanceof RequestTimedOutError) this.index++;
+  }
+
+  /** {@link callAgent} against the current agent, moving on after a failure of the agent. */
+  async call<T>(
+    what: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    call: (client: StreamHouseClient, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await callAgent(this.context, this.address(), what, timeoutMs, signal, call);
+    } catch (error) {
+      this.failed(error);
+      throw error;
+    }
+  }
+}

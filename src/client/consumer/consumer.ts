@@ -1,0 +1,395 @@
+/**
+ * The RxJS Consumer. One fetch engine, read in one of four styles:
+ *
+ * ```ts
+ * const consumer = createConsumer({ bootstrap: ['127.0.0.1:9660'], groupId: 'billing', topics: ['orders'] });
+ * consumer.records$.subscribe((record) => console.log(record.offset));          // records, pushed
+ * consumer.batches$.subscribe((batch) => console.log(batch.records.length));    // per-partition batches
+ * for await (const record of consumer) { ... }                                  // pulled
+ * await consumer.run({ eachBatch: async (batch) => { await save(batch) } });    // handler, awaited
+ * await consumer.close();
+ * ```
+ *
+ * One style at a time (a second concurrent reader fails with
+ * InvalidRequestError), like Kafka's single poll loop; use `share()` to fan
+ * records out. Reading stops when the subscriber unsubscribes and resumes
+ * from the position when read again; membership and offsets live until
+ * `close()`.
+ *
+ * Delivery and commits (at-least-once): a record counts as processed once
+ * `records$`/`batches$` delivered it (`next` returned), once the async
+ * iterator was asked for the next record, or once the `run` handler of its
+ * batch succeeded. Only processed records are committed. A crash between
+ * processing and commit redelivers, after restart or to the partition's next
+ * owner, every record processed since the last commit; nothing is skipped.
+ * With synchronous subscribers and no crash, every record is delivered
+ * exactly once, across rebalances too (offsets are committed before a
+ * partition is handed over).
+ */
+import { Observable, Subject, defer, lastValueFrom, merge, tap, throwError } from 'rxjs';
+import {
+  ConsumerClosedError,
+  IllegalGenerationError,
+  InvalidRequestError,
+  UnknownMemberIdError,
+  UnknownTopicOrPartitionError,
+} from '../../protocol/errors.js';
+import type { CommitOutcome } from '../offsets/commitExecutor.js';
+import type { OffsetStore } from '../offsets/offsetStore.js';
+import { compareTopicPartitions, partitionKey, type OffsetInfo, type PartitionCommit, type TopicPartition } from '../offsets/types.js';
+import { AgentOffsetStore } from '../offsets/agentOffsetStore.js';
+import { retryWithBackoff } from '../retryPolicy.js';
+import { ClusterMetadata } from '../cluster/clusterMetadata.js';
+import { ConnectionPool } from '../cluster/connectionPool.js';
+import { AnyAgent } from './agentCall.js';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
+import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
+import { createFetch } from './fetcher.js';
+import { FetchPipeline, type BatchProcessor } from './fetchPipeline.js';
+import { GroupMembership } from './groupMembership.js';
+import { OffsetLookup } from './offsetLookup.js';
+import { OffsetManager, type OffsetCommitter } from './offsetManager.js';
+import { recordIterator } from './recordIterator.js';
+
+export class Consumer implements AsyncIterable<ConsumerRecord> {
+  /** Every record, in offset order per partition. Completes on `close()`, errors on a failure the consumer cannot get over. */
+  readonly records$: Observable<ConsumerRecord>;
+  /** Per-partition batches (one partition's records from one fetch). Completes on `close()`. */
+  readonly batches$: Observable<ConsumerBatch>;
+  /** Partitions assigned, revoked and lost, as they happen (hot). Completes on `close()`. */
+  readonly rebalances$: Observable<RebalanceEvent>;
+  /** Outcome of every commit (hot). Completes on `close()`. */
+  readonly commits$: Observable<CommitOutcome>;
+
+  private readonly offsets: OffsetManager;
+  private readonly pipeline: FetchPipeline;
+  private readonly membership: GroupMembership | undefined;
+  private readonly rebalances = new Subject<RebalanceEvent>();
+  private readonly fatal = new Subject<never>();
+  /** Positions set with `seek` before their partition was assigned (manual mode). */
+  private readonly seeks = new Map<string, number>();
+  private readonly paused = new Set<string>();
+  private started = false;
+  private startup: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @internal Use createConsumer. */
+  constructor(
+    private readonly options: ResolvedConsumerOptions,
+    private readonly cluster: ClusterMetadata,
+    private readonly pool: ConnectionPool,
+  ) {
+    const { scheduler, retry, requestTimeoutMs, logger, groupId } = options;
+    const context = { pool, cluster };
+    const anyAgent = new AnyAgent(context, options.bootstrap);
+    const lookup = new OffsetLookup({ ...context, requestTimeoutMs, retry, scheduler });
+    this.membership = options.topics === undefined ? undefined : this.createMembership(anyAgent, options.topics);
+    this.offsets = new OffsetManager({
+      committer: groupId === undefined ? undefined : this.createCommitter(groupId, anyAgent),
+      commitStrategy: options.commitStrategy,
+      resetStrategy: options.resetStrategy,
+      lookup,
+      scheduler,
+      logger,
+      onCommitFailed: (error) => {
+        if (error instanceof IllegalGenerationError || error instanceof UnknownMemberIdError) this.membership?.requestRejoin(error);
+      },
+    });
+    this.pipeline = new FetchPipeline({
+      maxPrefetchBatches: options.maxPrefetchBatches,
+      routeOf: (topic, partition) => cluster.addressFor(topic, partition),
+      fetch: createFetch({
+        ...context,
+        maxWaitMs: options.fetchMaxWaitMs,
+        minBytes: options.fetchMinBytes,
+        maxBytes: options.fetchMaxBytes,
+        maxPartitionBytes: options.maxPartitionFetchBytes,
+        requestTimeoutMs,
+      }),
+      resetOffset: (topic, partition) => this.offsets.resetPosition(topic, partition),
+      positionOf: (topic, partition) => this.offsets.positions.position(topic, partition),
+      onFetched: (result) => this.offsets.positions.updateHighWatermark(result.topic, result.partition, result.highWatermark),
+      onRetry: (error, { topic, partition }, attempt) => logger?.warn({ err: error, topic, partition, attempt }, 'fetch failed, backing off'),
+      retry,
+      scheduler,
+    });
+    this.rebalances$ = this.rebalances.asObservable();
+    this.commits$ = this.offsets.commits$;
+    this.records$ = new Observable<ConsumerRecord>((subscriber) =>
+      this.consume((batch, isCurrent) => {
+        const { records } = batch;
+        let delivered = 0;
+        for (let i = 0; i < records.length; i++) {
+          if (subscriber.closed || !isCurrent()) break;
+          subscriber.next(records[i]!);
+          delivered++;
+        }
+        if (delivered > 0 && isCurrent()) this.markProcessed(batch, delivered - 1);
+      }).subscribe(subscriber),
+    );
+    this.batches$ = new Observable<ConsumerBatch>((subscriber) =>
+      this.consume((batch, isCurrent) => {
+        subscriber.next(batch);
+        if (isCurrent()) this.markProcessed(batch, batch.records.length - 1);
+      }).subscribe(subscriber),
+    );
+  }
+
+  /**
+   * Handler style: calls `eachBatch` for one batch at a time and marks the
+   * batch processed only when the handler succeeds. Resolves when the
+   * consumer closes; rejects with the handler's error (the failed batch is
+   * not committed) or with a failure the consumer cannot get over.
+   */
+  run(handlers: RunHandlers): Promise<void> {
+    return lastValueFrom(
+      this.consume((batch, isCurrent) =>
+        defer(() => handlers.eachBatch(batch)).pipe(
+          tap({ complete: () => isCurrent() && this.markProcessed(batch, batch.records.length - 1) }),
+        ),
+      ),
+      { defaultValue: undefined },
+    );
+  }
+
+  /** The records as an async iterator (see recordIterator.ts for when a record counts as processed). */
+  records(): AsyncIterableIterator<ConsumerRecord> {
+    return recordIterator(
+      (process) => this.consume(process),
+      (batch, last) => this.markProcessed(batch, last),
+    );
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    return this.records();
+  }
+
+  /**
+   * Continues a partition at `offset`: buffered records are dropped and the
+   * next record delivered is the one at `offset` (out of range: the reset
+   * strategy decides). In manual mode a partition may be sought before the
+   * consumer starts. Throws UnknownTopicOrPartitionError for a partition the
+   * consumer does not hold.
+   */
+  seek(topic: string, partition: number, offset: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new InvalidRequestError(`seek offset must be a non-negative safe integer, got ${offset}`, { context: { topic, partition } });
+    }
+    if (this.pipeline.has(topic, partition)) {
+      this.offsets.positions.seek(topic, partition, offset);
+      this.pipeline.seek(topic, partition, offset);
+    } else if (this.isManuallyAssigned(topic, partition)) {
+      this.seeks.set(partitionKey(topic, partition), offset);
+    } else {
+      throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, { context: { topic, partition } });
+    }
+  }
+
+  /** Next offset to deliver of a partition; undefined when the consumer has no position for it (not assigned, or still being resolved). */
+  position(topic: string, partition: number): number | undefined {
+    return this.offsets.positions.info(topic, partition)?.offset ?? this.seeks.get(partitionKey(topic, partition));
+  }
+
+  /** Stops fetching and delivering a partition until `resume`. */
+  pause(topic: string, partition: number): void {
+    this.checkOpen();
+    this.checkHeld(topic, partition);
+    this.paused.add(partitionKey(topic, partition));
+    if (this.pipeline.has(topic, partition)) this.pipeline.pause(topic, partition);
+  }
+
+  /** Undoes `pause`. */
+  resume(topic: string, partition: number): void {
+    this.checkOpen();
+    this.checkHeld(topic, partition);
+    this.paused.delete(partitionKey(topic, partition));
+    if (this.pipeline.has(topic, partition)) this.pipeline.resume(topic, partition);
+  }
+
+  /** Partitions held now, by topic then partition. */
+  assignment(): TopicPartition[] {
+    return this.offsets.positions.partitions();
+  }
+
+  /**
+   * Commits processed offsets now (or exactly `offsets`), whatever the commit
+   * strategy. Resolves with what was committed once it is; rejects with the
+   * commit's error, InvalidConfigError without a groupId, ConsumerClosedError after close.
+   */
+  commit(offsets?: PartitionCommit[]): Promise<PartitionCommit[]> {
+    if (this.closing !== undefined) return Promise.reject(new ConsumerClosedError('consumer is closed'));
+    return this.offsets.commit(offsets);
+  }
+
+  /** Lag per partition and in total, from the high watermarks of the latest fetches. */
+  lag(): ConsumerLag {
+    return this.offsets.lag();
+  }
+
+  /** Position, high watermark and lag of every partition held. */
+  offsetInfo(): OffsetInfo[] {
+    return this.offsets.infos();
+  }
+
+  /** The fetch engine's prefetch buffer: batches held now and the most ever held (never above `maxPrefetchBatches`). */
+  prefetchStats(): { buffered: number; peak: number } {
+    return { buffered: this.pipeline.buffered, peak: this.pipeline.peakBuffered };
+  }
+
+  /**
+   * Stops reading (after the batch under way), commits what was processed
+   * (unless the strategy is `manual`), leaves the group, closes connections.
+   * Readers complete. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ---- internals ------------------------------------------------------------
+
+  private consume(process: BatchProcessor): Observable<never> {
+    return defer(() => {
+      if (this.closing !== undefined) return throwError(() => new ConsumerClosedError('consumer is closed'));
+      this.start();
+      return merge(this.pipeline.run(process), this.fatal);
+    });
+  }
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    if (this.membership !== undefined) {
+      this.membership.start();
+    } else {
+      this.startup = this.assignPartitions(this.options.assignment!, -1, '').catch((error: unknown) => this.fail(error));
+    }
+  }
+
+  private markProcessed(batch: ConsumerBatch, last: number): void {
+    const record = batch.records[last]!;
+    this.offsets.processed(batch.topic, batch.partition, record.offset, last + 1, batch.highWatermark);
+  }
+
+  /** Resolves where each partition starts, then fetches it. */
+  private async assignPartitions(partitions: TopicPartition[], generation: number, memberId: string): Promise<void> {
+    for (const topic of new Set(partitions.map((tp) => tp.topic))) {
+      const { partitions: known } = await this.cluster.topic(topic);
+      for (const { partition } of partitions.filter((tp) => tp.topic === topic)) {
+        if (partition >= known.length) {
+          throw new UnknownTopicOrPartitionError(`${topic}/${partition} does not exist (${known.length} partitions)`, { context: { topic, partition } });
+        }
+      }
+    }
+    const positions = await this.offsets.assign(partitions, this.seeks);
+    for (const { topic, partition } of partitions) this.seeks.delete(partitionKey(topic, partition));
+    this.pipeline.assign(
+      partitions.map(({ topic, partition }) => {
+        const key = partitionKey(topic, partition);
+        return { topic, partition, offset: positions.get(key)!, paused: this.paused.has(key) };
+      }),
+    );
+    this.rebalances.next({ type: 'assigned', partitions: [...partitions].sort(compareTopicPartitions), generation, memberId });
+  }
+
+  /** Stops fetching partitions, commits (unless lost or manual), forgets them. */
+  private async revokePartitions(partitions: TopicPartition[], kind: 'revoked' | 'lost', generation: number, memberId: string): Promise<void> {
+    await this.pipeline.revoke(partitions);
+    if (kind === 'revoked' && this.options.groupId !== undefined && this.options.commitStrategy.type !== 'manual') {
+      await this.offsets.commit().catch((error: unknown) => this.options.logger?.warn({ err: error }, 'commit on revocation failed'));
+    }
+    this.offsets.remove(partitions);
+    for (const { topic, partition } of partitions) this.paused.delete(partitionKey(topic, partition));
+    this.rebalances.next({ type: kind, partitions: [...partitions].sort(compareTopicPartitions), generation, memberId });
+  }
+
+  private createMembership(anyAgent: AnyAgent, topics: string[]): GroupMembership {
+    const o = this.options;
+    return new GroupMembership({
+      groupId: o.groupId!,
+      clientId: o.clientId,
+      topics,
+      assignors: o.assignors,
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+      coordinator: anyAgent,
+      partitionCounts: async (wanted) => {
+        await this.cluster.refresh(wanted);
+        return new Map(wanted.map((topic) => [topic, this.cluster.knownPartitionCount(topic) ?? 0]));
+      },
+      assign: (partitions, generation, memberId) => this.assignPartitions(partitions, generation, memberId),
+      revoke: (partitions, kind, generation, memberId) => this.revokePartitions(partitions, kind, generation, memberId),
+      onError: (error) => this.fail(error),
+      retry: o.retry,
+      scheduler: o.scheduler,
+      logger: o.logger,
+    });
+  }
+
+  /** Commits go to the offset store under the group id, fenced by the membership's generation. */
+  private createCommitter(groupId: string, anyAgent: AnyAgent): OffsetCommitter {
+    const { offsetStore, requestTimeoutMs, retry, scheduler } = this.options;
+    const store: OffsetStore = offsetStore ?? new AgentOffsetStore({ client: () => this.pool.get(anyAgent.address()).client, requestTimeoutMs });
+    const noted = <T>(promise: Promise<T>) => promise.catch((error: unknown) => {
+      anyAgent.failed(error);
+      throw error;
+    });
+    return {
+      load: (partitions) => lastValueFrom(defer(() => noted(store.load(groupId, partitions))).pipe(retryWithBackoff(retry, { scheduler }))),
+      save: (offsets) => {
+        const fencing = this.membership === undefined ? {} : { generation: this.membership.generation, memberId: this.membership.memberId };
+        return noted(store.save(groupId, offsets, fencing));
+      },
+    };
+  }
+
+  private isManuallyAssigned(topic: string, partition: number): boolean {
+    return this.options.assignment?.some((tp) => tp.topic === topic && tp.partition === partition) ?? false;
+  }
+
+  private checkHeld(topic: string, partition: number): void {
+    if (!this.pipeline.has(topic, partition) && !this.isManuallyAssigned(topic, partition)) {
+      throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, { context: { topic, partition } });
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) throw new ConsumerClosedError('consumer is closed');
+  }
+
+  private fail(error: unknown): void {
+    this.options.logger?.error({ err: error }, 'consumer failed');
+    this.fatal.error(error);
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.pipeline.stop();
+    await this.startup;
+    await this.membership?.stop();
+    await this.offsets.close();
+    await this.membership?.leave();
+    const held = this.offsets.positions.partitions();
+    if (held.length > 0) {
+      this.offsets.remove(held);
+      this.rebalances.next({ type: 'revoked', partitions: held, generation: this.membership?.generation ?? -1, memberId: this.membership?.memberId ?? '' });
+    }
+    this.fatal.complete();
+    this.rebalances.complete();
+    this.cluster.close();
+    this.pool.closeAll();
+  }
+}
+
+/**
+ * Creates a consumer; nothing is fetched and no group is joined until it is
+ * first read. Throws InvalidConfigError for bad options.
+ */
+export function createConsumer(options: ConsumerOptions): Consumer {
+  const resolved = resolveConsumerOptions(options);
+  const pool = new ConnectionPool();
+  const cluster = new ClusterMetadata({ bootstrap: resolved.bootstrap, pool, refreshMs: resolved.metadataRefreshMs, logger: resolved.logger });
+  return new Consumer(resolved, cluster, pool);
+}

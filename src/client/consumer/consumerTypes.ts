@@ -1,0 +1,102 @@
+/**
+ * What a Consumer hands to the application: records, per-partition batches,
+ * rebalance events and lag figures.
+ */
+import type { Observable } from 'rxjs';
+import type { RecordHeader } from '../../protocol/record.js';
+import type { TopicPartition } from '../offsets/types.js';
+
+/**
+ * One consumed record. `key`, `value` and header values are views over the
+ * fetched response (no copy): they stay valid as long as they are referenced,
+ * and keep the whole response buffer alive meanwhile; copy them
+ * (`Buffer.from(value)`) to keep a few records of a large fetch for long.
+ */
+export type ConsumerRecord = {
+  /** Topic of the record. */
+  topic: string;
+  /** Partition of the record. */
+  partition: number;
+  /** Offset of the record in its partition. */
+  offset: number;
+  /** Record key, or null. */
+  key: Uint8Array | null;
+  /** Record value, or null (a tombstone). */
+  value: Uint8Array | null;
+  /** Headers in the order the producer wrote them. */
+  headers: RecordHeader[];
+  /** Timestamp the producer gave the record, ms since the epoch. */
+  timestamp: number;
+};
+
+/**
+ * The records of one partition from one fetch, in offset order. Never empty.
+ * The records are decoded when first read (so the prefetch buffer holds
+ * bytes, not objects); a batch that fails to decode throws
+ * CorruptMessageError then.
+ */
+export type ConsumerBatch = {
+  /** Topic of every record. */
+  readonly topic: string;
+  /** Partition of every record. */
+  readonly partition: number;
+  /** The records, ascending by offset, at least one. */
+  readonly records: ConsumerRecord[];
+  /** Offset of the first record. */
+  readonly firstOffset: number;
+  /** Offset of the last record. */
+  readonly lastOffset: number;
+  /** Where the partition continues after this batch (`lastOffset + 1` unless the log has gaps). */
+  readonly nextOffset: number;
+  /** The partition's high watermark when the batch was fetched. */
+  readonly highWatermark: number;
+};
+
+/** What the `run` handler style calls for each batch. */
+export type EachBatchHandler = (batch: ConsumerBatch) => Promise<void> | Observable<unknown>;
+
+/** Handlers of {@link Consumer.run}. */
+export type RunHandlers = {
+  /**
+   * Processes one batch. The batch counts as processed (and becomes eligible
+   * for commit) only when the Promise resolves or the Observable completes;
+   * a rejection or error stops the consumer's run with that error and the
+   * batch is not committed, so it is delivered again after a restart.
+   */
+  eachBatch: EachBatchHandler;
+};
+
+/** A change of the partitions a consumer holds. */
+export type RebalanceEvent = {
+  /**
+   * `assigned`: partitions were added (their start offsets are resolved);
+   * `revoked`: partitions were taken away after their offsets were committed;
+   * `lost`: partitions were taken away without a commit (the membership
+   * expired or was fenced: another member may already own them).
+   */
+  type: 'assigned' | 'revoked' | 'lost';
+  /** The partitions concerned, by topic then partition. */
+  partitions: TopicPartition[];
+  /** Group generation the change belongs to; -1 for manual assignment. */
+  generation: number;
+  /** Member id in the group; `''` for manual assignment. */
+  memberId: string;
+};
+
+/** Lag of one partition. */
+export type PartitionLag = {
+  /** Topic name. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
+  /** Records behind the last high watermark seen: `max(0, highWatermark - position)`. */
+  lag: number;
+};
+
+/** Lag of every partition a consumer holds and their sum. */
+export type ConsumerLag = {
+  /** Per partition, by topic then partition. */
+  partitions: PartitionLag[];
+  /** Sum over the partitions. */
+  total: number;
+};

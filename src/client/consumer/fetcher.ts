@@ -1,0 +1,136 @@
+/**
+ * The I/O half of fetching: one Fetch RPC to one agent for several
+ * partitions, and the batches of consumer records in its answer.
+ *
+ * Decoding waits until a batch is delivered: at fetch time only the batch
+ * headers are read (to know whether records at or after the asked offset are
+ * there and where the next fetch starts), so the prefetch buffer holds the
+ * received bytes rather than a graph of record objects, and those objects are
+ * short-lived garbage.
+ */
+import type { Observable } from 'rxjs';
+import { readBatchFrames } from '../../protocol/batchLayout.js';
+import { fromErrorInfo } from '../../protocol/errors.js';
+import type { FetchPartitionResult } from '../../protocol/generated/streamhouse.js';
+import { decodeRecordBatches } from '../../protocol/recordBatch.js';
+import { fromAbortable } from '../fromAbortable.js';
+import { callAgent, type AgentCallContext } from './agentCall.js';
+import type { ConsumerBatch, ConsumerRecord } from './consumerTypes.js';
+import type { FetchTarget, PartitionFetchResult } from './fetchTypes.js';
+
+/** Options of {@link createFetch}. */
+export type FetcherOptions = AgentCallContext & {
+  /** Long-poll wait, ms. */
+  maxWaitMs: number;
+  /** Bytes the agent waits for. */
+  minBytes: number;
+  /** Bytes of the whole response. */
+  maxBytes: number;
+  /** Bytes per partition. */
+  maxPartitionBytes: number;
+  /** Timeout on top of the long-poll wait, ms. */
+  requestTimeoutMs: number;
+};
+
+/**
+ * A fetch function for the FetchPipeline: unsubscribing cancels the call;
+ * per-partition errors come back in the results as typed errors, a failure
+ * of the whole call (transport, timeout) as the Observable's error.
+ */
+export function createFetch(options: FetcherOptions): (address: string, targets: FetchTarget[]) => Observable<PartitionFetchResult[]> {
+  const { maxWaitMs, minBytes, maxBytes, maxPartitionBytes, requestTimeoutMs } = options;
+  return (address, targets) =>
+    fromAbortable(async (signal) => {
+      const request = {
+        partitions: targets.map(({ topic, partition, offset }) => ({ topic, partition, offset, maxBytes: maxPartitionBytes })),
+        maxWaitMs,
+        minBytes,
+        maxBytes,
+      };
+      const response = await callAgent(options, address, 'fetch', maxWaitMs + requestTimeoutMs, signal, (client, combined) =>
+        client.fetch(request, { signal: combined }),
+      );
+      const offsets = new Map(targets.map((t) => [`${t.partition}:${t.topic}`, t.offset]));
+      return response.results.map((result) => toPartitionResult(result, offsets.get(`${result.partition}:${result.topic}`) ?? 0));
+    });
+}
+
+/** One partition's result: its error, or its records (decoded on first read) and where the next fetch starts. */
+export function toPartitionResult(result: FetchPartitionResult, fromOffset: number): PartitionFetchResult {
+  const { topic, partition, highWatermark } = result;
+  const error = fromErrorInfo(result.error, { topic, partition, offset: fromOffset });
+  if (error !== undefined) return { topic, partition, nextOffset: fromOffset, highWatermark, error };
+  let nextOffset = fromOffset;
+  let hasRecords = false;
+  try {
+    for (const frame of readBatchFrames(result.records)) {
+      if (frame.recordCount > 0 && frame.nextOffset > fromOffset) hasRecords = true;
+      if (frame.nextOffset > nextOffset) nextOffset = frame.nextOffset;
+    }
+  } catch (cause) {
+    return { topic, partition, nextOffset: fromOffset, highWatermark, error: cause };
+  }
+  if (!hasRecords) return { topic, partition, nextOffset, highWatermark };
+  const batch = new FetchedBatch(topic, partition, fromOffset, nextOffset, highWatermark, result.records);
+  return { topic, partition, batch, nextOffset, highWatermark };
+}
+
+/** A ConsumerBatch over received bytes, decoded once, when first read. */
+class FetchedBatch implements ConsumerBatch {
+  private decoded: ConsumerRecord[] | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly fromOffset: number,
+    readonly nextOffset: number,
+    readonly highWatermark: number,
+    private bytes: Uint8Array | undefined,
+  ) {}
+
+  get records(): ConsumerRecord[] {
+    if (this.decoded === undefined) {
+      this.decoded = decodeFetchedRecords(this.topic, this.partition, this.fromOffset, this.bytes!);
+      // The records keep views on the bytes; the batch itself no longer needs them.
+      this.bytes = undefined;
+    }
+    return this.decoded;
+  }
+
+  get firstOffset(): number {
+    return this.records[0]!.offset;
+  }
+
+  get lastOffset(): number {
+    const { records } = this;
+    return records[records.length - 1]!.offset;
+  }
+}
+
+/** The records at or after `fromOffset` in concatenated stored batches. */
+export function decodeFetchedRecords(topic: string, partition: number, fromOffset: number, bytes: Uint8Array): ConsumerRecord[] {
+  const batches = decodeRecordBatches(bytes);
+  let total = 0;
+  for (const batch of batches) total += batch.records.length;
+  // Sized once: this loop runs for every record consumed.
+  const records = new Array<ConsumerRecord>(total);
+  let n = 0;
+  for (const batch of batches) {
+    const decoded = batch.records;
+    for (let i = 0; i < decoded.length; i++) {
+      const record = decoded[i]!;
+      if (record.offset < fromOffset) continue;
+      records[n++] = {
+        topic,
+        partition,
+        offset: record.offset,
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+        timestamp: record.timestamp,
+      };
+    }
+  }
+  if (n < total) records.length = n;
+  return records;
+}
