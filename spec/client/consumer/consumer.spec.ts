@@ -113,6 +113,8 @@ describe('client/consumer: manual assignment against a real agent', function () 
     const seen: string[] = [];
     for await (const record of c) {
       seen.push(triple(record)[2]);
+      // Every record before the one in hand is processed, inside a batch as across batches.
+      expect(c.position('t', 0)).to.equal(record.offset);
       if (record.offset === 3) break;
     }
     expect(seen).to.deep.equal(['i-0', 'i-1', 'i-2', 'i-3']);

@@ -186,7 +186,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  /** Next offset to deliver of a partition; undefined when the consumer has no position for it (not assigned, or still being resolved). */
+  /**
+   * A partition's position: every record below it is processed, and it is
+   * where delivery resumes after a rebalance or a restart (once committed).
+   * A record the application holds but has not finished (the iterator's
+   * current record, a batch whose handler runs) is at or above it. Undefined
+   * when the consumer has no position for the partition (not assigned, or
+   * still being resolved).
+   */
   position(topic: string, partition: number): number | undefined {
     return this.offsets.positions.info(topic, partition)?.offset ?? this.seeks.get(partitionKey(topic, partition));
   }

@@ -37,7 +37,11 @@ export function recordIterator(
       const batch = current;
       if (batch === undefined) return undefined;
       const { records } = batch.batch;
-      if (batch.isCurrent() && batch.index < records.length) return { done: false, value: records[batch.index++]! };
+      if (batch.isCurrent() && batch.index < records.length) {
+        // The loop came back for another record: the one it had is done.
+        if (batch.index > 0) processed(batch.batch, batch.index - 1);
+        return { done: false, value: records[batch.index++]! };
+      }
       // Every record was taken and the loop came back for more: the last one is done too.
       if (batch.isCurrent()) processed(batch.batch, records.length - 1);
       current = undefined;
