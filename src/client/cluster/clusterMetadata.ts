@@ -27,6 +27,13 @@ export type ClusterMetadataOptions = {
   logger?: Logger | undefined;
 };
 
+/** Checks a bootstrap list: at least one `host:port`. Throws InvalidConfigError naming what was given. */
+export function checkBootstrap(bootstrap: unknown): asserts bootstrap is string[] {
+  if (!Array.isArray(bootstrap) || bootstrap.length === 0 || bootstrap.some((a) => typeof a !== 'string' || !/^[^:\s]+:\d+$/.test(a))) {
+    throw new InvalidConfigError(`bootstrap must list agents as host:port, got ${JSON.stringify(bootstrap)}`);
+  }
+}
+
 export class ClusterMetadata {
   private readonly topics = new Map<string, TopicMetadata>();
   private agents = new Map<string, string>();
@@ -39,7 +46,7 @@ export class ClusterMetadata {
   private readonly requestTimeoutMs: number;
 
   constructor(private readonly options: ClusterMetadataOptions) {
-    if (options.bootstrap.length === 0) throw new InvalidConfigError('bootstrap must name at least one agent (host:port)');
+    checkBootstrap(options.bootstrap);
     const { refreshMs = 30_000, requestTimeoutMs = 10_000 } = options;
     this.requestTimeoutMs = requestTimeoutMs;
     if (refreshMs > 0) {

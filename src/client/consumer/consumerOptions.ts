@@ -4,6 +4,7 @@
  */
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
+import { checkBootstrap } from '../cluster/clusterMetadata.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import { cooperativeStickyAssignor } from '../assignors/cooperativeStickyAssignor.js';
 import type { Assignor } from '../assignors/types.js';
@@ -129,9 +130,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     scheduler = asyncScheduler,
     logger,
   } = options;
-  if (!Array.isArray(bootstrap) || bootstrap.length === 0 || bootstrap.some((a) => typeof a !== 'string' || !/^[^:\s]+:\d+$/.test(a))) {
-    throw new InvalidConfigError(`bootstrap must list agents as host:port, got ${JSON.stringify(bootstrap)}`);
-  }
+  checkBootstrap(bootstrap);
   if ((topics === undefined) === (assignment === undefined)) {
     throw new InvalidConfigError('give either topics (group mode) or assignment (manual mode), exactly one of them');
   }

@@ -4,6 +4,7 @@
  */
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
+import { checkBootstrap } from '../cluster/clusterMetadata.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import type { CompressionCodec } from '../../protocol/compression.js';
 import { retryPolicy, type RetryPolicy } from '../retryPolicy.js';
@@ -78,9 +79,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     scheduler = asyncScheduler,
     logger,
   } = options;
-  if (!Array.isArray(bootstrap) || bootstrap.length === 0 || bootstrap.some((a) => typeof a !== 'string' || !/^[^:\s]+:\d+$/.test(a))) {
-    throw new InvalidConfigError(`bootstrap must list agents as host:port, got ${JSON.stringify(bootstrap)}`);
-  }
+  checkBootstrap(bootstrap);
   const positive = { batchBytes, batchRecords, requestTimeoutMs, deliveryTimeoutMs, maxInFlightPerPartition, maxInFlightRequests, maxBufferedBytes };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidConfigError(`producer option ${name} must be a positive integer, got ${value}`);
