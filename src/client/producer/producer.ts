@@ -23,10 +23,9 @@ import { Subject, defer, filter, map, type Observable, type Subscription } from 
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
 import { SendResult } from '../sendResult.js';
-import type { RecordHeader } from '../../protocol/record.js';
 import { batchByPartition } from '../operators/batchByPartition.js';
 import { sendBatches } from '../operators/sendBatches.js';
-import { choosePartition, isBatchAware } from '../partitioners/partitioner.js';
+import { choosePartition, isBatchAware, type PartitionableRecord } from '../partitioners/partitioner.js';
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
@@ -50,9 +49,6 @@ export type RecordMetadata = { topic: string; partition: number; offset: number;
 
 type FlushWaiter = { targets: Map<string, number>; resolve: () => void };
 
-/** A record checked and converted to bytes, not yet placed. */
-type Prepared = { topic: string; key: Uint8Array | null; value: Uint8Array | null; headers: RecordHeader[] | undefined; timestamp: number | undefined };
-
 export class Producer {
   private readonly input = new Subject<PendingRecord>();
   private readonly flushTrigger = new Subject<void>();
@@ -66,6 +62,8 @@ export class Producer {
   private readonly settled = new Map<string, number>();
   private flushWaiters: FlushWaiter[] = [];
   private readonly partitionKeys = new Map<string, string[]>();
+  /** Reused for every choosePartition call: it keeps no reference to it. */
+  private readonly partitionArgs: PartitionableRecord = { topic: '', partition: undefined, key: null, value: null };
   private closing: Promise<void> | undefined;
 
   /** @internal Use createProducer. */
@@ -155,57 +153,77 @@ export class Producer {
    * errors as `send` for records that can never be accepted.
    */
   trySend(record: ProducerRecord): SendResult | undefined {
-    const prepared = this.prepare(record);
-    const partitionCount = this.cluster.knownPartitionCount(prepared.topic);
+    const pending = this.prepare(record);
+    const partitionCount = this.cluster.knownPartitionCount(pending.topic);
     if (partitionCount === undefined) return undefined;
-    const placed = this.place(prepared, record.partition, partitionCount);
-    if (!this.budget.tryReserve(placed.size)) return undefined;
-    return this.enqueue(prepared, placed.partition, placed.size);
+    this.place(pending, record.partition, partitionCount);
+    if (!this.budget.tryReserve(pending.size)) return undefined;
+    return this.enqueue(pending);
   }
 
   private async sendWhenReady(record: ProducerRecord): Promise<SendResult> {
-    const prepared = this.prepare(record);
-    const partitionCount = this.cluster.knownPartitionCount(prepared.topic) ?? (await this.cluster.topic(prepared.topic)).partitions.length;
-    const { partition, size } = this.place(prepared, record.partition, partitionCount);
-    if (!this.budget.tryReserve(size)) await this.budget.reserve(size, this.options.maxBlockMs);
+    const pending = this.prepare(record);
+    const partitionCount = this.cluster.knownPartitionCount(pending.topic) ?? (await this.cluster.topic(pending.topic)).partitions.length;
+    this.place(pending, record.partition, partitionCount);
+    if (!this.budget.tryReserve(pending.size)) await this.budget.reserve(pending.size, this.options.maxBlockMs);
     if (this.closing !== undefined) {
-      this.budget.release(size);
-      throw new ProducerClosedError('producer closed while the record waited for buffer room', { context: { topic: prepared.topic, partition } });
+      this.budget.release(pending.size);
+      throw new ProducerClosedError('producer closed while the record waited for buffer room', {
+        context: { topic: pending.topic, partition: pending.partition },
+      });
     }
-    return this.enqueue(prepared, partition, size);
+    return this.enqueue(pending);
   }
 
-  private prepare(record: ProducerRecord): Prepared {
+  /**
+   * Checks a record and converts it to bytes, in the one object that travels
+   * through the pipeline (few allocations per record: see DESIGN, performance).
+   */
+  private prepare(record: ProducerRecord): PendingRecord {
     if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
     checkRecord(record);
-    return {
-      topic: record.topic,
+    const pending: PendingRecord = {
       key: toBytes(record.key, 'key'),
       value: toBytes(record.value, 'value'),
       headers: toHeaders(record.headers),
-      timestamp: record.timestamp,
+      // NaN until enqueued: then the send time, unless the record carries its own.
+      timestamp: record.timestamp ?? Number.NaN,
+      topic: record.topic,
+      partition: -1,
+      partitionKey: '',
+      size: 0,
+      result: undefined!,
+      sentAt: 0,
     };
+    return pending;
   }
 
-  private place(prepared: Prepared, explicit: number | undefined, partitionCount: number): { partition: number; size: number } {
-    const { topic, key, value, headers } = prepared;
-    const partition = choosePartition({ topic, partition: explicit, key, value }, partitionCount, this.options.partitioner);
-    const size = recordSize(key, value, headers);
-    if (size > MAX_BATCH_SIZE) {
-      throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_BATCH_SIZE}-byte batch limit`, { context: { topic, partition } });
+  /** Chooses the partition and measures the record. */
+  private place(pending: PendingRecord, explicit: number | undefined, partitionCount: number): void {
+    const args = this.partitionArgs;
+    args.topic = pending.topic;
+    args.partition = explicit;
+    args.key = pending.key;
+    args.value = pending.value;
+    pending.partition = choosePartition(args, partitionCount, this.options.partitioner);
+    pending.size = recordSize(pending.key, pending.value, pending.headers);
+    if (pending.size > MAX_BATCH_SIZE) {
+      throw new RecordTooLargeError(`record of ${pending.size} bytes exceeds the ${MAX_BATCH_SIZE}-byte batch limit`, {
+        context: { topic: pending.topic, partition: pending.partition },
+      });
     }
-    return { partition, size };
   }
 
-  private enqueue(prepared: Prepared, partition: number, size: number): SendResult {
-    const { topic, key, value, headers } = prepared;
+  private enqueue(pending: PendingRecord): SendResult {
     const now = this.options.scheduler.now();
-    const result = new SendResult(topic, partition, prepared.timestamp ?? now);
-    const partitionKey = this.partitionKey(topic, partition);
-    this.accepted.set(partitionKey, (this.accepted.get(partitionKey) ?? 0) + 1);
-    this.metricsState.accepted(partitionKey, size);
-    this.input.next({ key, value, headers, timestamp: result.timestamp, topic, partition, partitionKey, size, result, sentAt: now });
-    return result;
+    if (Number.isNaN(pending.timestamp)) pending.timestamp = now;
+    pending.sentAt = now;
+    pending.result = new SendResult(pending.topic, pending.partition, pending.timestamp);
+    pending.partitionKey = this.partitionKey(pending.topic, pending.partition);
+    this.accepted.set(pending.partitionKey, (this.accepted.get(pending.partitionKey) ?? 0) + 1);
+    this.metricsState.accepted(pending.partitionKey, pending.size);
+    this.input.next(pending);
+    return pending.result;
   }
 
   /**
