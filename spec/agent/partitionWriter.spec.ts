@@ -11,12 +11,15 @@ import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataSto
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import type { ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
 import { encodeRecordBatch, validateBatch, type EncodeOptions } from '../../src/protocol/recordBatch.js';
-import { NotLeaderError, ShuttingDownError } from '../../src/protocol/errors.js';
+import { NotLeaderError, ShuttingDownError, StorageError } from '../../src/protocol/errors.js';
+import type { Lease } from '../../src/metadata/metadataStore.js';
 import { records } from '../support/agentHarness.js';
 
 /** The real store, with puts held back while `closed`. */
 class GatedPuts implements ObjectStore {
   closed = false;
+  /** Puts that fail (retriable StorageError) before reaching the real store. */
+  failures = 0;
   private waiting: (() => void)[] = [];
   constructor(private readonly inner: ObjectStore) {}
   get url() { return this.inner.url; }
@@ -27,6 +30,10 @@ class GatedPuts implements ObjectStore {
   }
   async put(key: string, data: Uint8Array) {
     if (this.closed) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.failures > 0) {
+      this.failures--;
+      throw new StorageError(`put of ${key} failed (injected)`);
+    }
     return this.inner.put(key, data);
   }
   get(key: string) { return this.inner.get(key); }
@@ -47,13 +54,17 @@ describe('partition writer', function () {
   let writer: PartitionWriter;
   let commits: number[];
   let fenced: number;
+  /** The lease as the LeaseManager would hold it now (renewals replace it). */
+  let current: Lease | undefined;
 
   const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number } = {}) => {
     const lease = await metadata.acquireLease('t', 0, 'agent-a', options.leaseTtlMs ?? 10_000);
+    current = lease;
     writer = await PartitionWriter.open({
       topic: 't',
       partition: 0,
       lease,
+      currentLease: () => current,
       objectStore: objects,
       metadataStore: metadata,
       flushIntervalMs: options.flushIntervalMs ?? 0,
@@ -108,6 +119,15 @@ describe('partition writer', function () {
     expect(await objectKeys()).to.deep.equal([key(0, 3), key(3, 5)]);
     // `none` answers at once, without an offset.
     expect((await append(1, 'c', 'none')).baseOffset).to.equal(-1);
+  });
+
+  it('rides out store failures while its renewed lease lasts, long after the first one would have expired', async () => {
+    await open({ leaseTtlMs: 200 });
+    current = await metadata.renewLease(current!, 60_000);
+    await tick(300);
+    objects.failures = 2;
+    expect((await append(2, 'late')).baseOffset).to.equal(0);
+    expect([fenced, writer.isStopped, objects.failures]).to.deep.equal([0, false, 0]);
   });
 
   it('puts batches that arrive during a flush into the next object', async () => {

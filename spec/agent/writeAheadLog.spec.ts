@@ -268,6 +268,19 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
     expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'i0'), ...expected(2, 2, 'i1'), ...expected(4, 1, 'i2')]);
   });
 
+  it('replays idempotent and plain batches at exactly their acknowledged offsets', async () => {
+    const { producerId, producerEpoch } = await agent!.connection.client.initProducerId({ producerId: -1, producerEpoch: -1 });
+    const bases = [
+      await produce(agent!.connection, 'orders', 0, records(2, 'idem'), AckMode.ACK_MODE_BUFFERED, { producerId, producerEpoch, baseSequence: 0 }),
+      await produce(agent!.connection, 'orders', 0, records(1, 'plain'), AckMode.ACK_MODE_BUFFERED),
+      await produce(agent!.connection, 'orders', 0, records(2, 'idem2'), AckMode.ACK_MODE_BUFFERED, { producerId, producerEpoch, baseSequence: 2 }),
+    ];
+    expect(bases).to.deep.equal([0, 2, 3]);
+    await agent!.kill();
+    agent = await restart();
+    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'idem'), ...expected(2, 1, 'plain'), ...expected(3, 2, 'idem2')]);
+  });
+
   it('lets another agent that takes the partition over replay what the crashed one acknowledged as buffered', async () => {
     const acked = [];
     for (let i = 0; i < 3; i++) acked.push(await produce(agent!.connection, 'orders', 0, records(2, `f${i}`), AckMode.ACK_MODE_BUFFERED));

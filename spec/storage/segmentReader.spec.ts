@@ -121,6 +121,21 @@ describe('storage/SegmentReader', function () {
     expect(store.calls.ranges).to.deep.equal([[0, small.sizeBytes]]);
   });
 
+  it('tells a cached footer from another object of the same key and size by its max timestamp', async () => {
+    const reader = new SegmentReader();
+    const k = 'topics/re/0/00000000000000000000-00000000000000000001-e1.seg';
+    const old = buildSegment([fakeBatch({ baseOffset: 0, payload: Buffer.from('old!'), baseTimestamp: 1000 })]);
+    const fresh = buildSegment([fakeBatch({ baseOffset: 0, payload: Buffer.from('new!'), baseTimestamp: 2000 })]);
+    expect(fresh.sizeBytes).to.equal(old.sizeBytes);
+    await store.put(k, old.bytes);
+    const first = await reader.readBatches(store, k, 0, 1024, { sizeBytes: old.sizeBytes, maxTimestamp: old.maxTimestamp });
+    expect(first.bytes.subarray(-4).toString()).to.equal('old!');
+    // The topic is deleted and created again elsewhere: same key, same size, other records.
+    await store.put(k, fresh.bytes);
+    const second = await reader.readBatches(store, k, 0, 1024, { sizeBytes: fresh.sizeBytes, maxTimestamp: fresh.maxTimestamp });
+    expect(second.bytes.subarray(-4).toString()).to.equal('new!');
+  });
+
   it('finds every offset of a multi-batch segment and returns exactly its batch', async () => {
     const reader = new SegmentReader({ dataCacheBytes: 0 });
     await reader.readFooter(store, key, { sizeBytes: segment.sizeBytes });

@@ -103,6 +103,8 @@ export async function deleteTopic(ctx: AdminContext, name: string): Promise<void
   await ctx.metadataStore.deleteTopic(name);
   const objects = await ctx.objectStore.list(`topics/${name}/`);
   await Promise.all(objects.map((o) => ctx.objectStore.delete(o.key)));
+  // A topic created again under the name reuses keys: forget what this agent cached of the old one.
+  for (const o of objects) ctx.segments.invalidate(ctx.objectStore, o.key);
 }
 
 export async function handleListOffsets(ctx: AdminContext, request: ListOffsetsRequest): Promise<ListOffsetsResponse> {

@@ -28,7 +28,7 @@ import { AgentRegistry } from './agentRegistry.js';
 import { GroupCoordinator } from './groupCoordinator.js';
 import { Maintenance } from './maintenance.js';
 import { WriteAheadLog } from './writeAheadLog.js';
-import { recoverPartitionFromPeers, recoverWriteAheadLog } from './walRecovery.js';
+import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
 import { join } from 'node:path';
 
 const TOPIC_CACHE_MS = 1000;
@@ -62,7 +62,7 @@ export class Agent {
       ttlMs: options.leaseTtlMs,
       logger: this.logger,
       clock: options.clock,
-      onLost: (topic, partition) => void this.dropWriter(topic, partition),
+      onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),
     });
     this.segments = new SegmentReader();
     this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) => this.localBounds(topic, partition));
@@ -175,12 +175,13 @@ export class Agent {
     if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined) return Promise.resolve(open);
     let pending = this.writers.get(key);
     if (pending === undefined || (open !== undefined && open.isStopped)) {
-      pending = (async () => {
+      const opening: Promise<PartitionWriter> = (async () => {
         const lease = await this.leases.ensure(topic, partition);
-        const writer = await PartitionWriter.open({
+        const writer: PartitionWriter = await PartitionWriter.open({
           topic,
           partition,
           lease,
+          currentLease: () => this.leases.held(topic, partition),
           objectStore: this.options.objectStore,
           metadataStore: this.options.metadataStore,
           flushIntervalMs: this.options.flushIntervalMs,
@@ -193,30 +194,42 @@ export class Agent {
             this.notifier.publish(t, p, hwm);
             this.wal?.markCommitted(t, p, hwm);
           },
+          // Only this writer and its own lease: a successor opened meanwhile is left alone.
           onFenced: (t, p) => {
-            this.leases.forget(t, p);
-            this.dropWriter(t, p);
+            this.leases.forget(t, p, lease.epoch);
+            this.dropWriter(t, p, lease.epoch);
           },
         });
         if (this.options.walDir !== undefined) {
-          // Batches another agent on this disk acknowledged as buffered but never flushed: replay them before anything new.
-          await recoverPartitionFromPeers(this.options.walDir, this.agentId, writer, this.logger);
+          // Batches acknowledged as buffered (by another agent on this disk, or by this one before a failed flush)
+          // but never flushed: replay them at their offsets before anything new.
+          try {
+            await recoverPartitionFromLogs(this.options.walDir, writer, this.logger);
+          } catch (error) {
+            writer.abandon();
+            throw error;
+          }
         }
         this.openWriters.set(key, writer);
         return writer;
       })();
-      pending.catch(() => this.writers.delete(key));
-      this.writers.set(key, pending);
+      opening.catch(() => {
+        if (this.writers.get(key) === opening) this.writers.delete(key);
+      });
+      this.writers.set(key, opening);
+      pending = opening;
     }
     return pending;
   }
 
-  private dropWriter(topic: string, partition: number): void {
+  /** Closes a partition's writer; with `epoch`, only the writer of that lease epoch. */
+  private dropWriter(topic: string, partition: number, epoch?: number): void {
     const key = partitionKey(topic, partition);
     const writer = this.openWriters.get(key);
+    if (writer === undefined || (epoch !== undefined && writer.epoch !== epoch)) return;
     this.openWriters.delete(key);
     this.writers.delete(key);
-    void writer?.close().catch(() => undefined);
+    void writer.close().catch(() => undefined);
   }
 
   private async topic(name: string): Promise<TopicInfo | undefined> {

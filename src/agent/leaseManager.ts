@@ -12,8 +12,8 @@ export type LeaseManagerOptions = {
   agentId: string;
   /** Lease TTL, ms. */
   ttlMs: number;
-  /** Called once when a held lease is lost (renewal fenced or expired). */
-  onLost: (topic: string, partition: number, error: Error) => void;
+  /** Called once when a held lease is lost (renewal fenced or expired), with that lease. */
+  onLost: (lease: Lease, error: Error) => void;
   logger?: Logger | undefined;
   clock?: () => number;
 };
@@ -103,12 +103,16 @@ export class LeaseManager {
     if (this.leases.get(key) !== lease) return;
     this.leases.delete(key);
     this.options.logger?.warn({ topic: lease.topic, partition: lease.partition, epoch: lease.epoch }, 'lease lost');
-    this.options.onLost(lease.topic, lease.partition, error);
+    this.options.onLost(lease, error);
   }
 
-  /** Forgets a lease without telling the store (the writer saw it fenced). */
-  forget(topic: string, partition: number): void {
-    this.leases.delete(partitionKey(topic, partition));
+  /**
+   * Forgets a lease without telling the store (the writer saw it fenced), if
+   * it is still the one with this epoch: a newer lease is left alone.
+   */
+  forget(topic: string, partition: number, epoch: number): void {
+    const key = partitionKey(topic, partition);
+    if (this.leases.get(key)?.epoch === epoch) this.leases.delete(key);
   }
 
   /** Stops renewal and releases every lease so another agent can take over at once. */

@@ -107,7 +107,7 @@ export class Maintenance {
     for (const run of smallRuns(segments, this.options.compactionMinObjectBytes, segmentBytes)) {
       const batches: Buffer[] = [];
       for (const segment of run) {
-        const read = await this.options.segments.readBatches(this.options.objectStore, segment.key, segment.baseOffset, segment.sizeBytes, { sizeBytes: segment.sizeBytes });
+        const read = await this.options.segments.readBatches(this.options.objectStore, segment.key, segment.baseOffset, segment.sizeBytes, { sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp });
         for (const frame of readBatchFrames(read.bytes)) batches.push(read.bytes.subarray(frame.position, frame.position + frame.size));
       }
       const first = run[0]!;

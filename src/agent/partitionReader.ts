@@ -67,7 +67,7 @@ export class PartitionReader {
       const segments = await this.metadataStore.listSegments(topic, partition, cursor, SEGMENTS_PER_LOOKUP);
       for (const segment of segments) {
         if (segment.baseOffset > cursor || cursor >= highWatermark) break scan;
-        const read = await this.segments.readBatches(this.objectStore, segment.key, cursor, remaining, { sizeBytes: segment.sizeBytes });
+        const read = await this.segments.readBatches(this.objectStore, segment.key, cursor, remaining, { sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp });
         // Past the first batch, stop before one that would overshoot maxBytes.
         if (read.bytes.length === 0 || (chunks.length > 0 && read.bytes.length > remaining)) break scan;
         chunks.push(read.bytes);

@@ -18,11 +18,12 @@ import type { Lease, MetadataStore, ProducerPartitionState } from '../metadata/m
 import type { ObjectStore } from '../storage/objectStore.js';
 import { buildSegment } from '../storage/segmentWriter.js';
 import { segmentObjectKey } from '../storage/segmentKey.js';
-import type { BatchFrame } from '../protocol/batchLayout.js';
+import { readBatchFrame, readProducerFields, type BatchFrame } from '../protocol/batchLayout.js';
 import { stampBatch } from '../protocol/recordBatch.js';
 import {
   FencedLeaseEpochError,
   HighWatermarkConflictError,
+  InvalidRequestError,
   NotLeaderError,
   OutOfOrderSequenceError,
   ShuttingDownError,
@@ -58,6 +59,11 @@ export type PartitionWriterOptions = {
   topic: string;
   partition: number;
   lease: Lease;
+  /**
+   * The lease as renewed since (the LeaseManager replaces the object on each
+   * renewal), or undefined once it is no longer held.
+   */
+  currentLease: () => Lease | undefined;
   objectStore: ObjectStore;
   metadataStore: MetadataStore;
   flushIntervalMs: number;
@@ -223,6 +229,47 @@ export class PartitionWriter {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * Re-appends batches from a write-ahead log at the offsets they were
+   * acknowledged with, in order: each must continue the log exactly. Their
+   * sequences were checked when they were first acknowledged, so only the
+   * producer state is recorded. Resolves once all are durable.
+   */
+  async restore(batches: Buffer[]): Promise<void> {
+    this.throwIfStopped();
+    const durable: Promise<AppendResult>[] = [];
+    for (const batch of batches) {
+      const frame = readBatchFrame(batch);
+      if (frame.baseOffset !== this.nextOffset) {
+        throw new InvalidRequestError(
+          `cannot restore a batch at offset ${frame.baseOffset} into ${this.topic}/${this.partition}, whose next offset is ${this.nextOffset}`,
+          { context: { topic: this.topic, partition: this.partition, offset: frame.baseOffset } },
+        );
+      }
+      stampBatch(batch, frame.baseOffset, this.epoch);
+      this.nextOffset = frame.nextOffset;
+      const { producerId, producerEpoch, baseSequence } = readProducerFields(batch);
+      let producer: ProducerPartitionState | undefined;
+      if (producerId >= 0) {
+        this.sequences.record(producerId, producerEpoch, baseSequence, frame.recordCount, frame.baseOffset);
+        producer = this.sequences.lastState(producerId);
+      }
+      const item: Pending = {
+        batch,
+        baseOffset: frame.baseOffset,
+        nextOffset: frame.nextOffset,
+        producer,
+        settle: undefined,
+        result: { baseOffset: frame.baseOffset, recordCount: frame.recordCount, appendTime: this.clock(), logStartOffset: this.logStartOffset },
+      };
+      durable.push(new Promise<AppendResult>((resolve, reject) => (item.settle = { resolve, reject })));
+      this.pending.push(item);
+      this.pendingBytes += batch.length;
+    }
+    this.scheduleFlush();
+    await Promise.all(durable);
+  }
+
   /** A retried duplicate: answered once its original is committed. */
   private async answerDuplicate(baseOffset: number, recordCount: number): Promise<AppendResult> {
     // The original may still be pending or in the flush under way; either way, answer only once it is committed.
@@ -263,7 +310,11 @@ export class PartitionWriter {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.flushing !== undefined || this.pending.length === 0) return;
-    this.flushing = this.flushLoop().finally(() => (this.flushing = undefined));
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      // An append that came in between the loop's last check and now found a flush "under way" and scheduled nothing.
+      if (this.pending.length > 0 && this.stopped === undefined) this.scheduleFlush();
+    });
   }
 
   private async flushLoop(): Promise<void> {
@@ -344,11 +395,17 @@ export class PartitionWriter {
         return await step();
       } catch (error) {
         const fenced = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError;
-        if (fenced || !isRetriable(error) || this.options.lease.expiresAt <= this.clock() || this.stopped !== undefined) throw error;
+        if (fenced || !isRetriable(error) || !this.leaseValid() || this.stopped !== undefined) throw error;
         this.options.logger?.warn({ err: error, topic: this.topic, partition: this.partition, attempt }, 'flush step failed, retrying');
         await new Promise((r) => setTimeout(r, Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_BASE_MS * 2 ** attempt)));
       }
     }
+  }
+
+  /** Whether this writer's lease (its epoch, as renewed) is still held and unexpired. */
+  private leaseValid(): boolean {
+    const lease = this.options.currentLease();
+    return lease !== undefined && lease.epoch === this.epoch && lease.expiresAt > this.clock();
   }
 
   /**

@@ -59,6 +59,12 @@ export type SegmentReaderOptions = {
 export type SegmentObjectHint = {
   /** Object size in bytes (SegmentInfo.sizeBytes): saves a `head` and detects a rewritten key. */
   sizeBytes?: number;
+  /**
+   * Largest record timestamp (SegmentInfo.maxTimestamp): with the size, tells
+   * a cached footer from that of another object under the same key (a topic
+   * deleted and created again on another agent).
+   */
+  maxTimestamp?: number;
 };
 
 /** Batches returned by {@link SegmentReader.readBatches}. */
@@ -100,7 +106,7 @@ export class SegmentReader {
 
   /** The checked footer of a segment, from the cache or from the store. */
   readFooter(store: ObjectStore, key: string, hint: SegmentObjectHint = {}): Promise<SegmentFooter> {
-    return this.footer(store, key, hint.sizeBytes, { objectKey: key });
+    return this.footer(store, key, hint, { objectKey: key });
   }
 
   /**
@@ -122,7 +128,7 @@ export class SegmentReader {
       throw new InvalidRequestError(`maxBytes must be a non-negative integer, got ${maxBytes}`, { context: { objectKey: key } });
     }
     const source: FooterSource = { objectKey: key, offset: fromOffset };
-    const footer = await this.footer(store, key, hint.sizeBytes, source);
+    const footer = await this.footer(store, key, hint, source);
     if (fromOffset < footer.baseOffset || fromOffset >= footer.endOffset) {
       throw new OffsetOutOfRangeError(`offset ${fromOffset} is outside segment ${key} [${footer.baseOffset}, ${footer.endOffset})`, {
         context: { objectKey: key, offset: fromOffset },
@@ -143,11 +149,14 @@ export class SegmentReader {
     this.footers.delete(footerCacheKey(store, key));
   }
 
-  private async footer(store: ObjectStore, key: string, sizeBytes: number | undefined, source: FooterSource): Promise<SegmentFooter> {
+  private async footer(store: ObjectStore, key: string, hint: SegmentObjectHint, source: FooterSource): Promise<SegmentFooter> {
+    const { sizeBytes, maxTimestamp } = hint;
     const cacheKey = footerCacheKey(store, key);
     const cached = this.footers.get(cacheKey);
-    if (cached !== undefined && (sizeBytes === undefined || cached.sizeBytes === sizeBytes)) return cached;
-    const loadKey = `${cacheKey}\0${sizeBytes ?? ''}`;
+    if (cached !== undefined && (sizeBytes === undefined || cached.sizeBytes === sizeBytes) && (maxTimestamp === undefined || cached.maxTimestamp === maxTimestamp)) {
+      return cached;
+    }
+    const loadKey = `${cacheKey}\0${sizeBytes ?? ''}\0${maxTimestamp ?? ''}`;
     let loading = this.footersInFlight.get(loadKey);
     if (loading === undefined) {
       loading = this.fetchFooter(store, key, sizeBytes, { objectKey: key }).finally(() => this.footersInFlight.delete(loadKey));
