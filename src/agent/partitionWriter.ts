@@ -213,9 +213,16 @@ export class PartitionWriter {
           throw error;
         }
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
           const waiters = this.sequenceWaiters.get(producerId) ?? [];
-          waiters.push(() => (clearTimeout(timer), resolve()));
+          const wake = () => (clearTimeout(timer), resolve());
+          const timer = setTimeout(() => {
+            // Gone from the list once it times out, so waiters never pile up for a silent producer.
+            const left = (this.sequenceWaiters.get(producerId) ?? []).filter((w) => w !== wake);
+            if (left.length > 0) this.sequenceWaiters.set(producerId, left);
+            else this.sequenceWaiters.delete(producerId);
+            resolve();
+          }, wait);
+          waiters.push(wake);
           this.sequenceWaiters.set(producerId, waiters);
         });
       }
@@ -368,7 +375,7 @@ export class PartitionWriter {
         });
       } catch (error) {
         // A retried commit whose first attempt did land (its answer was lost) is a success.
-        if (attempted && error instanceof HighWatermarkConflictError && (await this.isRegistered(key, first.baseOffset))) return;
+        if (attempted && error instanceof HighWatermarkConflictError && (await this.landed(last.nextOffset))) return;
         throw error;
       } finally {
         attempted = true;
@@ -378,9 +385,15 @@ export class PartitionWriter {
     this.options.onCommit(this.topic, this.partition, this.highWatermark);
   }
 
-  private async isRegistered(key: string, baseOffset: number): Promise<boolean> {
-    const [segment] = await this.options.metadataStore.listSegments(this.topic, this.partition, baseOffset, 1);
-    return segment?.key === key;
+  /**
+   * Whether an earlier attempt of this commit landed: only this writer commits
+   * under its epoch, so a high watermark at exactly this flush's end, with the
+   * epoch unchanged, is its own commit (even if compaction has since merged
+   * the object away).
+   */
+  private async landed(endOffset: number): Promise<boolean> {
+    const state = await this.options.metadataStore.getPartition(this.topic, this.partition);
+    return state.highWatermark === endOffset && state.leaseEpoch === this.epoch;
   }
 
   /**
