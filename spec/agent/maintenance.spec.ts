@@ -107,6 +107,21 @@ describe('maintenance: compaction and retention on an agent', function () {
     await stores.cleanup();
   });
 
+  it('deletes objects no registry entry names once they are older than the grace period, and nothing else', async () => {
+    await a.stop();
+    a = await startTestAgent(stores, { agentId: 'agent-a', flushIntervalMs: 0, maintenanceIntervalMs: 0, orphanGraceMs: 0 });
+    await a.connection.client.createTopic({ name: 'orph', partitions: 1, config: undefined });
+    for (let i = 0; i < 2; i++) await produce(a.connection, 'orph', 0, records(5, `o${i}`));
+    // What a fenced writer leaves behind: a whole object its commit never registered.
+    const stray = 'topics/orph/0/00000000000000000010-00000000000000000015-e0.seg';
+    await stores.objectStore.put(stray, Buffer.from('never committed'));
+    await new Promise((r) => setTimeout(r, 20));
+    const report = await a.agent.runMaintenance();
+    expect(report.orphansDeleted).to.equal(1);
+    expect(await stores.objectStore.head(stray)).to.equal(undefined);
+    expect((await readAll(a.connection, 'orph', 0)).map(([o]) => o)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it('merges many small flush objects into one; every offset reads the same values', async () => {
     await a.connection.client.createTopic({ name: 'small', partitions: 1, config: undefined });
     for (let i = 0; i < 12; i++) expect(await produce(a.connection, 'small', 0, records(5, `r${i}`))).to.equal(i * 5);
@@ -114,7 +129,7 @@ describe('maintenance: compaction and retention on an agent', function () {
     expect(before).to.have.length(60);
     expect(await objects('small')).to.have.length(12);
 
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 12, mergedInto: 1, deleted: 0 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 12, mergedInto: 1, deleted: 0, orphansDeleted: 0 });
     expect(await objects('small')).to.deep.equal([segmentKey('small', 0, 60)]);
     const [merged] = await a.metadataStore.listSegments('small', 0);
     expect([merged!.key, merged!.baseOffset, merged!.endOffset]).to.deep.equal([segmentKey('small', 0, 60), 0, 60]);
@@ -126,10 +141,10 @@ describe('maintenance: compaction and retention on an agent', function () {
     reader = await startTestAgent(stores, { agentId: 'agent-r' });
     expect(await readAll(reader.connection, 'small', 0)).to.deep.equal(before);
 
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0, orphansDeleted: 0 });
     // New small objects join the (still small) merged segment next time, under a key of their own.
     expect(await produce(a.connection, 'small', 0, records(5, 'late'))).to.equal(60);
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 2, mergedInto: 1, deleted: 0 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 2, mergedInto: 1, deleted: 0, orphansDeleted: 0 });
     expect(await objects('small')).to.deep.equal([segmentKey('small', 0, 65)]);
     expect(await readAll(a.connection, 'small', 0)).to.deep.equal([...before, ...expected(60, 5, 'late')]);
   });
@@ -145,7 +160,7 @@ describe('maintenance: compaction and retention on an agent', function () {
     expect(sizes).to.deep.equal(plan.map((k) => k === 'B'));
     const before = await readAll(a.connection, 'mixed', 0);
 
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 5, mergedInto: 2, deleted: 0 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 5, mergedInto: 2, deleted: 0, orphansDeleted: 0 });
     expect((await a.metadataStore.listSegments('mixed', 0)).map((s) => [s.baseOffset, s.endOffset])).to.deep.equal([
       [0, 3], [3, 43], [43, 45], [45, 85], [85, 86],
     ]);
@@ -188,7 +203,7 @@ describe('maintenance: compaction and retention on an agent', function () {
     const fetching = readAll(reader.connection, 'swap', 0);
     while (gated.parked === 0) await new Promise((r) => setTimeout(r, 5));
     // The fetch holds the old keys; compaction swaps them out and deletes them.
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 6, mergedInto: 1, deleted: 0 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 6, mergedInto: 1, deleted: 0, orphansDeleted: 0 });
     gated.open();
     expect(await fetching).to.deep.equal(want);
     expect(gated.reads[0]).to.equal(segmentKey('swap', 0, 2));
@@ -206,7 +221,7 @@ describe('maintenance: compaction and retention on an agent', function () {
     expect((await a.metadataStore.listSegments('sized', 0)).map((s) => s.sizeBytes)).to.deep.equal([one, one, one, one, one]);
 
     // Retention first, then the two survivors are merged.
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 2, mergedInto: 1, deleted: 3 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 2, mergedInto: 1, deleted: 3, orphansDeleted: 0 });
     expect(await objects('sized')).to.deep.equal([segmentKey('sized', 12, 20)]);
     expect((await a.metadataStore.getPartition('sized', 0)).logStartOffset).to.equal(12);
 
@@ -243,7 +258,7 @@ describe('maintenance: compaction and retention on an agent', function () {
     for (let i = 0; i < 3; i++) await produce(a.connection, 'aged', 0, records(3, `old${i}`, now - 2 * hour));
     for (let i = 0; i < 2; i++) await produce(a.connection, 'aged', 0, records(3, `new${i}`, now));
 
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 2, mergedInto: 1, deleted: 3 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 2, mergedInto: 1, deleted: 3, orphansDeleted: 0 });
     expect(await objects('aged')).to.deep.equal([segmentKey('aged', 9, 15)]);
     const error = await rejection(fetchOnce(a.connection, 'aged', 0, 8));
     expect((error as OffsetOutOfRangeError).message).to.equal('offset 8 is outside the log of aged/0 [9, 15]');
@@ -251,14 +266,14 @@ describe('maintenance: compaction and retention on an agent', function () {
     expect(results[0]!.offset).to.equal(9);
     expect(await readAll(a.connection, 'aged', 0, 9)).to.deep.equal([...expected(9, 3, 'new0'), ...expected(12, 3, 'new1')]);
     // Nothing else is old enough.
-    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0 });
+    expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0, orphansDeleted: 0 });
   });
 
   it('runs only on the partitions the agent leads', async () => {
     await a.connection.client.createTopic({ name: 'led', partitions: 1, config: undefined });
     for (let i = 0; i < 3; i++) await produce(a.connection, 'led', 0, records(1, `l${i}`));
     reader = await startTestAgent(stores, { agentId: 'agent-r' });
-    expect(await reader.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0 });
+    expect(await reader.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0, orphansDeleted: 0 });
     expect(await objects('led')).to.have.length(3);
   });
 

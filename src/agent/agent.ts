@@ -81,6 +81,7 @@ export class Agent {
       agentId: options.agentId,
       intervalMs: options.maintenanceIntervalMs,
       compactionMinObjectBytes: options.compactionMinObjectBytes,
+      orphanGraceMs: options.orphanGraceMs,
       clock: options.clock,
       logger: this.logger,
       onLogStartMoved: (topic, partition, offset) => this.writerIfOpen(topic, partition)?.setLogStartOffset(offset),

@@ -53,6 +53,8 @@ export type AgentOptions = {
   maintenanceIntervalMs?: number;
   /** Objects smaller than this are merged by compaction. Default 1 MiB. */
   compactionMinObjectBytes?: number;
+  /** Unregistered objects under a partition (from fenced writers or interrupted compactions) are deleted once this old, ms. Default 600000. */
+  orphanGraceMs?: number;
   /**
    * How long the first join round of an empty consumer group stays open for
    * more members, ms (Kafka's `group.initial.rebalance.delay.ms`). Default 3000; 0 completes at once.
@@ -89,6 +91,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     defaultFetchMaxBytes = 1024 * 1024,
     maintenanceIntervalMs = 30_000,
     compactionMinObjectBytes = 1024 * 1024,
+    orphanGraceMs = 600_000,
     groupInitialRebalanceDelayMs = 3000,
     logger,
     clock = Date.now,
@@ -99,7 +102,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
     }
   }
-  const nonNegative = { port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, groupInitialRebalanceDelayMs };
+  const nonNegative = { port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new InvalidConfigError(`agent option ${name} must be a non-negative integer, got ${value}`);
@@ -112,6 +115,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes,
-    maintenanceIntervalMs, compactionMinObjectBytes, groupInitialRebalanceDelayMs, logger, clock,
+    maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
   };
 }

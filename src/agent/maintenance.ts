@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { MetadataStore, SegmentInfo } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 import { buildSegment } from '../storage/segmentWriter.js';
-import { segmentObjectKey } from '../storage/segmentKey.js';
+import { partitionSegmentPrefix, segmentObjectKey } from '../storage/segmentKey.js';
 import type { SegmentReader } from '../storage/segmentReader.js';
 import { readBatchFrames } from '../protocol/batchLayout.js';
 import type { LeaseManager } from './leaseManager.js';
@@ -31,12 +31,14 @@ export type MaintenanceOptions = {
   /** 0 disables the background loop (runOnce still works). */
   intervalMs: number;
   compactionMinObjectBytes: number;
+  /** Objects under a partition that the registry does not name are deleted once older than this, ms. */
+  orphanGraceMs: number;
   onLogStartMoved: (topic: string, partition: number, offset: number) => void;
   clock: () => number;
   logger?: Logger | undefined;
 };
 
-export type MaintenanceReport = { merged: number; mergedInto: number; deleted: number };
+export type MaintenanceReport = { merged: number; mergedInto: number; deleted: number; orphansDeleted: number };
 
 export class Maintenance {
   private timer: NodeJS.Timeout | undefined;
@@ -62,7 +64,7 @@ export class Maintenance {
   }
 
   private async pass(): Promise<MaintenanceReport> {
-    const report: MaintenanceReport = { merged: 0, mergedInto: 0, deleted: 0 };
+    const report: MaintenanceReport = { merged: 0, mergedInto: 0, deleted: 0, orphansDeleted: 0 };
     for (const lease of this.options.leases.all()) {
       const topic = await this.options.metadataStore.getTopic(lease.topic);
       if (topic === undefined) continue;
@@ -70,8 +72,26 @@ export class Maintenance {
       const merged = await this.compact(lease.topic, lease.partition, lease.epoch, topic.config.segmentBytes);
       report.merged += merged.merged;
       report.mergedInto += merged.mergedInto;
+      report.orphansDeleted += await this.deleteOrphans(lease.topic, lease.partition);
     }
     return report;
+  }
+
+  /**
+   * Deletes objects of a partition that no registry entry names: written by
+   * an agent whose commit was then fenced, or left by a crash between a
+   * compaction's put and its swap. The grace period spares objects whose
+   * commit may still be on its way.
+   */
+  private async deleteOrphans(topic: string, partition: number): Promise<number> {
+    const objects = await this.options.objectStore.list(partitionSegmentPrefix(topic, partition));
+    if (objects.length === 0) return 0;
+    const registered = new Set((await this.options.metadataStore.listSegments(topic, partition)).map((s) => s.key));
+    const cutoff = this.options.clock() - this.options.orphanGraceMs;
+    const orphans = objects.filter((o) => !registered.has(o.key) && o.lastModified < cutoff);
+    await Promise.all(orphans.map((o) => this.options.objectStore.delete(o.key)));
+    if (orphans.length > 0) this.options.logger?.info({ topic, partition, objects: orphans.length }, 'deleted unregistered objects');
+    return orphans.length;
   }
 
   private async applyRetention(
