@@ -16,13 +16,10 @@
 import type { Logger } from 'pino';
 import type { Lease, MetadataStore, ProducerPartitionState } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
-import { buildSegment } from '../storage/segmentWriter.js';
-import { segmentObjectKey } from '../storage/segmentKey.js';
 import { readBatchFrame, readProducerFields, type BatchFrame } from '../protocol/batchLayout.js';
 import { stampBatch } from '../protocol/recordBatch.js';
 import {
   FencedLeaseEpochError,
-  HighWatermarkConflictError,
   InvalidRequestError,
   NotLeaderError,
   OutOfOrderSequenceError,
@@ -32,6 +29,7 @@ import {
   isRetriable,
 } from '../protocol/errors.js';
 import { ProducerSequences, type SequenceCheck } from './producerSequences.js';
+import { SegmentCommitter } from './segmentCommitter.js';
 import type { WriteAheadLog } from './writeAheadLog.js';
 
 /** When an append is answered. */
@@ -89,8 +87,6 @@ type Pending = {
 
 /** How long a batch that arrived ahead of its predecessors waits for them. */
 const REORDER_WAIT_MS = 2000;
-const STORE_RETRY_BASE_MS = 20;
-const STORE_RETRY_MAX_MS = 1000;
 
 export class PartitionWriter {
   readonly topic: string;
@@ -110,6 +106,7 @@ export class PartitionWriter {
   private readonly sequenceWaiters = new Map<number, (() => void)[]>();
   private readonly drainWaiters: (() => void)[] = [];
   private readonly clock: () => number;
+  private readonly committer: SegmentCommitter;
 
   private constructor(private readonly options: PartitionWriterOptions, highWatermark: number, logStartOffset: number) {
     this.topic = options.topic;
@@ -118,6 +115,16 @@ export class PartitionWriter {
     this.highWatermark = highWatermark;
     this.logStartOffset = logStartOffset;
     this.clock = options.clock ?? Date.now;
+    this.committer = new SegmentCommitter({
+      topic: options.topic,
+      partition: options.partition,
+      epoch: options.lease.epoch,
+      objectStore: options.objectStore,
+      metadataStore: options.metadataStore,
+      mayRetry: () => this.leaseValid() && this.stopped === undefined,
+      clock: this.clock,
+      logger: options.logger,
+    });
   }
 
   /** Opens a writer at the partition's committed high watermark. */
@@ -347,72 +354,8 @@ export class PartitionWriter {
   }
 
   private async writeSegment(items: Pending[]): Promise<void> {
-    const first = items[0]!;
-    const last = items[items.length - 1]!;
-    const segment = buildSegment(items.map((i) => i.batch));
-    const key = segmentObjectKey(this.topic, this.partition, first.baseOffset, last.nextOffset, this.epoch);
-    await this.withStoreRetries(() => this.options.objectStore.put(key, segment.bytes));
-    const producers = new Map<number, ProducerPartitionState>();
-    for (const item of items) if (item.producer !== undefined) producers.set(item.producer.producerId, item.producer);
-    let attempted = false;
-    await this.withStoreRetries(async () => {
-      try {
-        await this.options.metadataStore.commitSegment({
-          topic: this.topic,
-          partition: this.partition,
-          epoch: this.epoch,
-          expectedHighWatermark: first.baseOffset,
-          segment: {
-            key,
-            baseOffset: first.baseOffset,
-            endOffset: last.nextOffset,
-            sizeBytes: segment.sizeBytes,
-            minTimestamp: segment.minTimestamp,
-            maxTimestamp: segment.maxTimestamp,
-            createdAt: this.clock(),
-          },
-          producers: [...producers.values()],
-        });
-      } catch (error) {
-        // A retried commit whose first attempt did land (its answer was lost) is a success.
-        if (attempted && error instanceof HighWatermarkConflictError && (await this.landed(last.nextOffset))) return;
-        throw error;
-      } finally {
-        attempted = true;
-      }
-    });
-    this.highWatermark = last.nextOffset;
+    this.highWatermark = await this.committer.commit(items);
     this.options.onCommit(this.topic, this.partition, this.highWatermark);
-  }
-
-  /**
-   * Whether an earlier attempt of this commit landed: only this writer commits
-   * under its epoch, so a high watermark at exactly this flush's end, with the
-   * epoch unchanged, is its own commit (even if compaction has since merged
-   * the object away).
-   */
-  private async landed(endOffset: number): Promise<boolean> {
-    const state = await this.options.metadataStore.getPartition(this.topic, this.partition);
-    return state.highWatermark === endOffset && state.leaseEpoch === this.epoch;
-  }
-
-  /**
-   * Runs a store step until it succeeds, retrying retriable failures with
-   * capped backoff for as long as the lease is valid: batches already
-   * acknowledged as `buffered` must reach a segment, so a passing store outage
-   * delays the flush rather than failing it.
-   */
-  private async withStoreRetries(step: () => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await step();
-      } catch (error) {
-        const fenced = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError;
-        if (fenced || !isRetriable(error) || !this.leaseValid() || this.stopped !== undefined) throw error;
-        this.options.logger?.warn({ err: error, topic: this.topic, partition: this.partition, attempt }, 'flush step failed, retrying');
-        await new Promise((r) => setTimeout(r, Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_BASE_MS * 2 ** attempt)));
-      }
-    }
   }
 
   /** Whether this writer's lease (its epoch, as renewed) is still held and unexpired. */
