@@ -69,16 +69,6 @@ describe('producer sequences', function () {
       expect(s.lastState(7)).to.deep.equal({ producerId: 7, producerEpoch: 2, lastSequence: 4, lastBaseOffset: 110, lastRecordCount: 2 });
       expect(s.lastState(8)).to.equal(undefined);
     });
-
-    it('forgets producers that appended at or past a rolled-back offset', () => {
-      s.seed(9, undefined);
-      s.record(9, 0, 0, 1, 105);
-      s.rollback(110);
-      expect(s.has(7)).to.equal(false);
-      expect(s.has(9)).to.equal(true);
-      s.rollback(105);
-      expect(s.has(9)).to.equal(false);
-    });
   });
 
   describe('seeded from the store (a new leader)', () => {

@@ -118,17 +118,6 @@ export class ProducerSequences {
     if (entry.recent.length > RECENT_BATCHES) entry.recent.shift();
   }
 
-  /**
-   * Forgets producers that appended at or after `offset` (their flush failed;
-   * they will retry). They are seeded again from the store, which holds what
-   * was really committed.
-   */
-  rollback(offset: number): void {
-    for (const [producerId, entry] of this.producers) {
-      if (entry.recent.some((b) => b.baseOffset >= offset)) this.producers.delete(producerId);
-    }
-  }
-
   /** The state of one producer's last batch, as committed with a segment. */
   lastState(producerId: number): ProducerPartitionState | undefined {
     const entry = this.producers.get(producerId);
