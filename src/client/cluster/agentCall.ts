@@ -1,17 +1,16 @@
 /**
- * One call to an agent with a deadline, the way every consumer request is
- * made: cancelled by the caller's signal, turned into RequestTimedOutError
+ * One call to an agent with a deadline, the way every producer and consumer
+ * request is made: cancelled by the caller's signal, turned into RequestTimedOutError
  * (retriable) when the deadline passes, and, when the agent cannot be
  * reached, the connection is dropped and the cluster view refreshed so the
  * retry dials afresh.
  *
  * @internal
  */
-import { ClientError, Status } from 'nice-grpc-common';
-import { AgentUnavailableError, RequestTimedOutError, UnknownError, type ErrorContext } from '../../protocol/errors.js';
+import { AgentUnavailableError, RequestTimedOutError, type ErrorContext } from '../../protocol/errors.js';
 import type { StreamHouseClient } from '../agentClient.js';
-import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
-import type { ConnectionPool } from '../cluster/connectionPool.js';
+import type { ClusterMetadata } from './clusterMetadata.js';
+import type { ConnectionPool } from './connectionPool.js';
 
 /** Where calls go and how long they may take. @internal */
 export type AgentCallContext = {
@@ -44,23 +43,12 @@ export async function callAgent<T>(
         ...(errorContext === undefined ? {} : { context: errorContext }),
       });
     }
-    const failure = cancelledByAgent(error, signal) ? new AgentUnavailableError(`${what} to ${address}: the agent cancelled the call`, { cause: error }) : error;
-    if (failure instanceof AgentUnavailableError) {
+    if (error instanceof AgentUnavailableError) {
       context.pool.invalidate(address);
       void context.cluster.refresh().catch(() => undefined);
     }
-    throw failure;
+    throw error;
   }
-}
-
-/**
- * A call we did not cancel but that ended CANCELLED: the agent went away
- * mid-call (a forced shutdown cancels every call under way). The error
- * mapping gives it no StreamHouse code (so UNKNOWN, not retriable); here it
- * means the agent is unavailable.
- */
-function cancelledByAgent(error: unknown, signal: AbortSignal | undefined): boolean {
-  return error instanceof UnknownError && error.cause instanceof ClientError && error.cause.code === Status.CANCELLED && signal?.aborted !== true;
 }
 
 /**

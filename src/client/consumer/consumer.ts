@@ -41,7 +41,7 @@ import { AgentOffsetStore } from '../offsets/agentOffsetStore.js';
 import { retryWithBackoff } from '../retryPolicy.js';
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
-import { AnyAgent } from './agentCall.js';
+import { AnyAgent } from '../cluster/agentCall.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
 import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
 import { createFetch } from './fetcher.js';

@@ -14,7 +14,7 @@ import { fromErrorInfo } from '../../protocol/errors.js';
 import type { FetchPartitionResult } from '../../protocol/generated/streamhouse.js';
 import { decodeRecordBatches } from '../../protocol/recordBatch.js';
 import { fromAbortable } from '../fromAbortable.js';
-import { callAgent, type AgentCallContext } from './agentCall.js';
+import { callAgent, type AgentCallContext } from '../cluster/agentCall.js';
 import type { ConsumerBatch, ConsumerRecord } from './consumerTypes.js';
 import type { FetchTarget, PartitionFetchResult } from './fetchTypes.js';
 

@@ -37,7 +37,7 @@ import type { Assignor, TopicPartitions } from '../assignors/types.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { compareTopicPartitions, partitionKey, type TopicPartition } from '../offsets/types.js';
 import { backoffDelay, type RetryPolicy } from '../retryPolicy.js';
-import type { AnyAgent } from './agentCall.js';
+import type { AnyAgent } from '../cluster/agentCall.js';
 import { heartbeats } from './heartbeat.js';
 
 /** Options of {@link GroupMembership}. */

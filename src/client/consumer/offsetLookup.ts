@@ -10,7 +10,7 @@ import { OffsetSpec, type ListOffsetsPartition } from '../../protocol/generated/
 import { fromAbortable } from '../fromAbortable.js';
 import { partitionKey, type TopicPartition } from '../offsets/types.js';
 import { retryWithBackoff, type RetryPolicy } from '../retryPolicy.js';
-import { callAgent, type AgentCallContext } from './agentCall.js';
+import { callAgent, type AgentCallContext } from '../cluster/agentCall.js';
 
 /** Where a partition's log stands. */
 export type LogBounds = {

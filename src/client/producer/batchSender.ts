@@ -21,6 +21,7 @@ import {
 } from '../../protocol/errors.js';
 import { retryWithBackoff, type RetryPolicy } from '../retryPolicy.js';
 import { fromAbortable } from '../fromAbortable.js';
+import { callAgent } from '../cluster/agentCall.js';
 import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import type { ConnectionPool } from '../cluster/connectionPool.js';
 import type { ProducerIdentity, SequenceAssignment } from './idempotence.js';
@@ -125,36 +126,36 @@ export class BatchSender {
   private produceOnce(job: ProduceJob, batch: Buffer, sequence: SequenceAssignment | undefined): Observable<number> {
     const address = this.options.cluster.addressFor(job.topic, job.partition);
     const context = { topic: job.topic, partition: job.partition };
+    const request = {
+      acks: ACK_MODES[this.options.acks],
+      producerId: sequence?.producerId ?? -1,
+      producerEpoch: sequence?.producerEpoch ?? -1,
+      timeoutMs: this.options.requestTimeoutMs,
+      partitions: [{ topic: job.topic, partition: job.partition, batch }],
+    };
     return fromAbortable(async (signal) => {
-      const deadline = AbortSignal.timeout(this.options.requestTimeoutMs);
-      try {
-        const { results } = await this.options.pool.get(address).client.produce(
-          {
-            acks: ACK_MODES[this.options.acks],
-            producerId: sequence?.producerId ?? -1,
-            producerEpoch: sequence?.producerEpoch ?? -1,
-            timeoutMs: this.options.requestTimeoutMs,
-            partitions: [{ topic: job.topic, partition: job.partition, batch }],
-          },
-          { signal: AbortSignal.any([signal, deadline]) },
-        );
-        const result = results[0];
-        const error = fromErrorInfo(result?.error, context);
-        if (error !== undefined) throw error;
-        return result!.baseOffset;
-      } catch (error) {
-        if (deadline.aborted && !signal.aborted) {
-          throw new RequestTimedOutError(`produce to ${address} for ${job.key} took over ${this.options.requestTimeoutMs} ms`, { context, cause: error });
-        }
-        throw error;
-      }
+      const { results } = await callAgent(
+        this.options,
+        address,
+        `produce for ${job.key}`,
+        this.options.requestTimeoutMs,
+        signal,
+        (client, callSignal) => client.produce(request, { signal: callSignal }),
+        context,
+      );
+      const error = fromErrorInfo(results[0]?.error, context);
+      if (error !== undefined) throw error;
+      return results[0]!.baseOffset;
     });
   }
 
-  /** After NOT_LEADER or an unreachable agent: forget the route and ask the cluster again. */
+  /**
+   * Before a retry: after NOT_LEADER forget the route, and ask the cluster
+   * again (callAgent has already dropped the connection to an agent that
+   * could not be reached: the one the request went to).
+   */
   private reroute(job: ProduceJob, error: unknown): void {
     if (error instanceof NotLeaderError) this.options.cluster.forgetLeader(job.topic, job.partition);
-    if (error instanceof AgentUnavailableError) this.options.pool.invalidate(this.options.cluster.addressFor(job.topic, job.partition));
     if (isRetriable(error)) void this.options.cluster.refresh().catch(() => undefined);
   }
 
