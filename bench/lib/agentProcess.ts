@@ -4,12 +4,35 @@
  * data directory, so a benchmark's client and agent do not share an event loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type AgentProcess = { address: string; dataDir: string; child: ChildProcess; stop(): Promise<void> };
+export type AgentProcess = {
+  address: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** CPU time (user + system) the agent process has used so far, in seconds (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+};
+
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ, fixed at 100 on every architecture Node runs on). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds of a process from /proc/<pid>/stat (utime + stime), NaN when unreadable. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces; the fields after its closing parenthesis are plain
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -33,6 +56,7 @@ export async function startAgentProcess(extraArgs: string[] = [], nodeArgs: stri
     address,
     dataDir,
     child,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');

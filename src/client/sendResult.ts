@@ -100,6 +100,8 @@ export class SendResult {
   _resolve(offset: number): void {
     if (this.settled) return;
     this.#offset = offset;
+    // Most records have no waiter: settle them without allocating anything.
+    if (this.#waiters === undefined) return;
     for (const waiter of this.#takeWaiters()) waiter.resolve(offset);
   }
 
@@ -111,6 +113,7 @@ export class SendResult {
     if (this.settled) return;
     this.#failed = true;
     this.#error = error;
+    if (this.#waiters === undefined) return;
     for (const waiter of this.#takeWaiters()) waiter.reject(error);
   }
 

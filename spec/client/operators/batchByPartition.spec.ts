@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { batchByPartition } from '../../../src/client/operators/batchByPartition.js';
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
@@ -69,34 +70,56 @@ describe('client/operators/batchByPartition', () => {
     });
   });
 
-  it('ends a partition group after idleMs without items and starts a new one on its next item', () => {
-    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
-      // Every group's linger subscribes flush$ for as long as the group lives.
+  it('holds no timer for a partition between its batches, and the next item starts a fresh linger', () => {
+    testScheduler.run(({ hot, expectObservable, flush }) => {
+      // The test scheduler, counting the timers the operator has running.
+      let running = 0;
+      const counting: SchedulerLike = {
+        now: () => testScheduler.now(),
+        schedule: <S>(work: (this: SchedulerAction<S>, state?: S) => void, delay?: number, state?: S) => {
+          running++;
+          const timer = testScheduler.schedule(work, delay, state);
+          timer.add(() => running--);
+          return timer;
+        },
+      };
       const source = hot('  -ab-c---------------e----|', values);
-      const flush = hot('   --------------------------');
-      const groups = [
-        '                   -^------------!', //          x: items at 1 and 4, idle from 14
-        '                   --^---------!', //            y: item at 2, idle from 12
-        '                   --------------------^----!', // x again at 20, until completion
-      ];
       const expected = '    ----xy-----------------z-|';
-      const result = source.pipe(
-        batchByPartition({ keyOf, lingerMs: 3, idleMs: 10, flush$: flush, scheduler: testScheduler }),
-      );
+      const result = source.pipe(batchByPartition({ keyOf, lingerMs: 3, scheduler: counting }));
       expectObservable(result).toBe(expected, {
         x: { key: 'x', items: ['x1', 'x2'] },
         y: { key: 'y', items: ['y1'] },
         z: { key: 'x', items: ['x3'] },
       });
-      expectSubscriptions(flush.subscriptions).toBe(groups);
+      const seen: Record<number, number> = {};
+      for (const frame of [3, 10, 21]) testScheduler.schedule(() => (seen[frame] = running), frame);
+      flush();
+      // two lingering batches at 3; none between batches; one again after e at 20
+      expect(seen).to.deep.equal({ 3: 2, 10: 0, 21: 1 });
     });
   });
 
-  it('unsubscribes its source when the result is unsubscribed, with groups still live', () => {
+  it('closes each partition at its own byte limit, keeping its batches in input order', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const source = hot('  -abcde----|', values);
+      const expected = '    ---xyz----(w|)';
+      // '…1' items weigh 6 bytes, the others 5; at most 10 bytes a batch.
+      const sizeOf = (item: string) => (item.endsWith('1') ? 6 : 5);
+      const result = source.pipe(batchByPartition({ keyOf, lingerMs: 6, maxBytes: 10, sizeOf, scheduler: testScheduler }));
+      expectObservable(result).toBe(expected, {
+        x: { key: 'x', items: ['x1'] }, // x2 at 3 would make 11 bytes: x1 goes alone, x2 opens the next batch
+        y: { key: 'y', items: ['y1'] }, // likewise y2 at 4
+        z: { key: 'x', items: ['x2', 'x3'] }, // exactly 10 bytes at 5: closes at once
+        w: { key: 'y', items: ['y2'] }, // lingering until completion
+      });
+    });
+  });
+
+  it('unsubscribes its source when the result is unsubscribed, with batches still open', () => {
     testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot('  -a-b-c-d-e-f-', values);
       const unsub = '       ^------!';
-      const result = source.pipe(batchByPartition({ keyOf, lingerMs: 4, idleMs: 100, scheduler: testScheduler }));
+      const result = source.pipe(batchByPartition({ keyOf, lingerMs: 4, scheduler: testScheduler }));
       expectObservable(result, unsub).toBe('-----x-', { x: { key: 'x', items: ['x1', 'x2'] } });
       expectSubscriptions(source.subscriptions).toBe(unsub);
     });
@@ -111,11 +134,11 @@ describe('client/operators/batchByPartition', () => {
     });
   });
 
-  it('refuses an idleMs shorter than lingerMs', () => {
-    expect(() => batchByPartition({ keyOf, lingerMs: 50, idleMs: 10 })).to.throw(
+  it('validates its limits when created', () => {
+    expect(() => batchByPartition({ keyOf, lingerMs: -1 })).to.throw(InvalidConfigError, 'lingerMs must be a finite number ≥ 0, got -1');
+    expect(() => batchByPartition({ keyOf, lingerMs: 1, maxBytes: 10 })).to.throw(
       InvalidConfigError,
-      'idleMs must be a finite number ≥ lingerMs (50), got 10',
+      'maxBytes is 10 but no sizeOf was given to measure items',
     );
-    expect(() => batchByPartition({ keyOf, lingerMs: -1 })).to.throw(InvalidConfigError, 'lingerMs must be');
   });
 });

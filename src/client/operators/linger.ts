@@ -1,5 +1,5 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { InvalidConfigError, InvalidRequestError } from '../../protocol/errors.js';
+import { map, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { batchByPartition } from './batchByPartition.js';
 
 /** Options of {@link linger}. */
 export type LingerConfig<T> = {
@@ -60,80 +60,7 @@ export type LingerConfig<T> = {
  * @throws InvalidConfigError when a limit is out of range.
  */
 export function linger<T>(config: LingerConfig<T>): OperatorFunction<T, T[]> {
-  const { lingerMs, maxCount = Infinity, maxBytes = Infinity, sizeOf, flush$, scheduler = asyncScheduler } = config;
-  validateLimits(lingerMs, maxCount, maxBytes, sizeOf !== undefined);
-
-  return (source) =>
-    new Observable<T[]>((subscriber) => {
-      let batch: T[] = [];
-      let bytes = 0;
-      let timer: Subscription | undefined;
-
-      const close = (): void => {
-        timer?.unsubscribe();
-        timer = undefined;
-        if (batch.length === 0) return;
-        // Detach before emitting: a synchronous reaction downstream may push
-        // the next item, which must land in a fresh batch.
-        const full = batch;
-        batch = [];
-        bytes = 0;
-        subscriber.next(full);
-      };
-
-      const add = (item: T): void => {
-        if (subscriber.closed) return;
-        let size = 0;
-        if (sizeOf !== undefined) {
-          try {
-            size = sizeOf(item);
-          } catch (error) {
-            subscriber.error(error);
-            return;
-          }
-          if (!(size >= 0)) {
-            subscriber.error(new InvalidRequestError(`linger sizeOf returned ${size}; sizes must be numbers ≥ 0`));
-            return;
-          }
-          if (batch.length > 0 && bytes + size > maxBytes) close();
-        }
-        batch.push(item);
-        bytes += size;
-        if (batch.length >= maxCount || bytes >= maxBytes) close();
-        else if (batch.length === 1) timer = scheduler.schedule(close, lingerMs);
-      };
-
-      const flushSubscription = flush$?.subscribe({ next: close, error: (error: unknown) => subscriber.error(error) });
-      const sourceSubscription = source.subscribe({
-        next: add,
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          close();
-          subscriber.complete();
-        },
-      });
-
-      return () => {
-        timer?.unsubscribe();
-        flushSubscription?.unsubscribe();
-        sourceSubscription.unsubscribe();
-        batch = [];
-      };
-    });
-}
-
-/** @throws InvalidConfigError with what to change. */
-function validateLimits(lingerMs: number, maxCount: number, maxBytes: number, hasSizeOf: boolean): void {
-  if (!(Number.isFinite(lingerMs) && lingerMs >= 0)) {
-    throw new InvalidConfigError(`lingerMs must be a finite number ≥ 0, got ${lingerMs}`);
-  }
-  if (!(maxCount === Infinity || (Number.isSafeInteger(maxCount) && maxCount >= 1))) {
-    throw new InvalidConfigError(`maxCount must be an integer ≥ 1 or Infinity, got ${maxCount}`);
-  }
-  if (!(maxBytes > 0)) {
-    throw new InvalidConfigError(`maxBytes must be a number > 0 or Infinity, got ${maxBytes}`);
-  }
-  if (maxBytes !== Infinity && !hasSizeOf) {
-    throw new InvalidConfigError(`maxBytes is ${maxBytes} but no sizeOf was given to measure items`);
-  }
+  // One partition: the keyed implementation with a constant key.
+  const batches = batchByPartition<T, 0>({ ...config, keyOf: () => 0 });
+  return (source) => source.pipe(batches, map((batch) => batch.items));
 }

@@ -19,7 +19,7 @@
  * failed with its cause, DeliveryTimeoutError, ProducerClosedError,
  * RecordTooLargeError, UnknownTopicOrPartitionError, BufferFullError, …).
  */
-import { Subject, defer, filter, map, type Observable, type Subscription } from 'rxjs';
+import { Observable, Subject, defer, filter, map, type Subscriber, type Subscription } from 'rxjs';
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
 import { SendResult } from '../sendResult.js';
@@ -29,11 +29,12 @@ import { choosePartition, isBatchAware, type PartitionableRecord } from '../part
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
-import { checkRecord, recordSize, toBytes, toHeaders, type PendingRecord, type ProducerRecord } from './producerRecord.js';
+import { checkRecord, PendingRecord, recordSize, toBytes, toHeaders, type ProducerRecord } from './producerRecord.js';
+import type { RecordHeader } from '../../protocol/record.js';
 import { BufferBudget } from './bufferBudget.js';
 import { BatchSender, type JobOutcome, type ProduceJob } from './batchSender.js';
 import { ProducerIdentity } from './idempotence.js';
-import { ProducerMetrics, type ProducerMetricsSnapshot } from './producerMetrics.js';
+import { ProducerMetrics, type PartitionCounters, type ProducerMetricsSnapshot } from './producerMetrics.js';
 
 /** One record's acknowledgement, as announced on `offsets$`. */
 export type OffsetNotification = {
@@ -47,21 +48,25 @@ export type OffsetNotification = {
 /** Where an acknowledged record was stored. */
 export type RecordMetadata = { topic: string; partition: number; offset: number; timestamp: number };
 
-type FlushWaiter = { targets: Map<string, number>; resolve: () => void };
+/** A flush() call: done once each partition has settled as many records as it had accepted at the call. */
+type FlushWaiter = { targets: Map<PartitionCounters, number>; resolve: () => void };
 
 export class Producer {
-  private readonly input = new Subject<PendingRecord>();
+  /**
+   * Where accepted records enter the pipeline: its one subscriber, held
+   * directly rather than through a Subject, whose `next` allocates a closure
+   * and an iterator per call (a third of the producer's garbage per record).
+   */
+  private input: Subscriber<PendingRecord> | undefined;
   private readonly flushTrigger = new Subject<void>();
   private readonly offsetsSubject = new Subject<OffsetNotification>();
   private readonly pipeline: Subscription;
   private readonly pipelineDone: Promise<void>;
   private readonly budget: BufferBudget;
   private readonly metricsState = new ProducerMetrics();
-  /** Records accepted and settled per partition; records settle in order within a partition. */
-  private readonly accepted = new Map<string, number>();
-  private readonly settled = new Map<string, number>();
+  /** Per topic, the counters of each partition (records settle in order within a partition). */
+  private readonly counters = new Map<string, PartitionCounters[]>();
   private flushWaiters: FlushWaiter[] = [];
-  private readonly partitionKeys = new Map<string, string[]>();
   /** Reused for every choosePartition call: it keeps no reference to it. */
   private readonly partitionArgs: PartitionableRecord = { topic: '', partition: undefined, key: null, value: null };
   private closing: Promise<void> | undefined;
@@ -92,10 +97,12 @@ export class Producer {
     const partitioner = options.partitioner;
     let resolveDone!: () => void;
     this.pipelineDone = new Promise((resolve) => (resolveDone = resolve));
-    this.pipeline = this.input
+    this.pipeline = new Observable<PendingRecord>((subscriber) => {
+      this.input = subscriber;
+    })
       .pipe(
         batchByPartition({
-          keyOf: (r: PendingRecord) => r.partitionKey,
+          keyOf: (r: PendingRecord) => r.counters.key,
           lingerMs: options.lingerMs,
           maxCount: options.batchRecords,
           maxBytes: options.batchBytes,
@@ -153,77 +160,75 @@ export class Producer {
    * errors as `send` for records that can never be accepted.
    */
   trySend(record: ProducerRecord): SendResult | undefined {
-    const pending = this.prepare(record);
-    const partitionCount = this.cluster.knownPartitionCount(pending.topic);
+    if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
+    checkRecord(record);
+    const partitionCount = this.cluster.knownPartitionCount(record.topic);
     if (partitionCount === undefined) return undefined;
-    this.place(pending, record.partition, partitionCount);
-    if (!this.budget.tryReserve(pending.size)) return undefined;
-    return this.enqueue(pending);
+    const key = toBytes(record.key, 'key');
+    const value = toBytes(record.value, 'value');
+    const headers = toHeaders(record.headers);
+    const partition = this.choose(record, key, value, partitionCount);
+    const size = this.measure(record.topic, partition, key, value, headers);
+    if (!this.budget.tryReserve(size)) return undefined;
+    return this.enqueue(record, partition, key, value, headers, size);
   }
 
   private async sendWhenReady(record: ProducerRecord): Promise<SendResult> {
-    const pending = this.prepare(record);
-    const partitionCount = this.cluster.knownPartitionCount(pending.topic) ?? (await this.cluster.topic(pending.topic)).partitions.length;
-    this.place(pending, record.partition, partitionCount);
-    if (!this.budget.tryReserve(pending.size)) await this.budget.reserve(pending.size, this.options.maxBlockMs);
-    if (this.closing !== undefined) {
-      this.budget.release(pending.size);
-      throw new ProducerClosedError('producer closed while the record waited for buffer room', {
-        context: { topic: pending.topic, partition: pending.partition },
-      });
-    }
-    return this.enqueue(pending);
-  }
-
-  /**
-   * Checks a record and converts it to bytes, in the one object that travels
-   * through the pipeline (few allocations per record: see DESIGN, performance).
-   */
-  private prepare(record: ProducerRecord): PendingRecord {
     if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
     checkRecord(record);
-    const pending: PendingRecord = {
-      key: toBytes(record.key, 'key'),
-      value: toBytes(record.value, 'value'),
-      headers: toHeaders(record.headers),
-      // NaN until enqueued: then the send time, unless the record carries its own.
-      timestamp: record.timestamp ?? Number.NaN,
-      topic: record.topic,
-      partition: -1,
-      partitionKey: '',
-      size: 0,
-      result: undefined!,
-      sentAt: 0,
-    };
-    return pending;
-  }
-
-  /** Chooses the partition and measures the record. */
-  private place(pending: PendingRecord, explicit: number | undefined, partitionCount: number): void {
-    const args = this.partitionArgs;
-    args.topic = pending.topic;
-    args.partition = explicit;
-    args.key = pending.key;
-    args.value = pending.value;
-    pending.partition = choosePartition(args, partitionCount, this.options.partitioner);
-    pending.size = recordSize(pending.key, pending.value, pending.headers);
-    if (pending.size > MAX_BATCH_SIZE) {
-      throw new RecordTooLargeError(`record of ${pending.size} bytes exceeds the ${MAX_BATCH_SIZE}-byte batch limit`, {
-        context: { topic: pending.topic, partition: pending.partition },
+    const key = toBytes(record.key, 'key');
+    const value = toBytes(record.value, 'value');
+    const headers = toHeaders(record.headers);
+    const partitionCount = this.cluster.knownPartitionCount(record.topic) ?? (await this.cluster.topic(record.topic)).partitions.length;
+    const partition = this.choose(record, key, value, partitionCount);
+    const size = this.measure(record.topic, partition, key, value, headers);
+    if (!this.budget.tryReserve(size)) await this.budget.reserve(size, this.options.maxBlockMs);
+    if (this.closing !== undefined) {
+      this.budget.release(size);
+      throw new ProducerClosedError('producer closed while the record waited for buffer room', {
+        context: { topic: record.topic, partition },
       });
     }
+    return this.enqueue(record, partition, key, value, headers, size);
   }
 
-  private enqueue(pending: PendingRecord): SendResult {
+  /** The record's partition (explicit, or the partitioner's choice), checked against the topic. */
+  private choose(record: ProducerRecord, key: Uint8Array | null, value: Uint8Array | null, partitionCount: number): number {
+    const args = this.partitionArgs;
+    args.topic = record.topic;
+    args.partition = record.partition;
+    args.key = key;
+    args.value = value;
+    return choosePartition(args, partitionCount, this.options.partitioner);
+  }
+
+  /** Bytes the record counts against the buffer and the batch limits. @throws RecordTooLargeError */
+  private measure(topic: string, partition: number, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[] | undefined): number {
+    const size = recordSize(key, value, headers);
+    if (size > MAX_BATCH_SIZE) {
+      throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_BATCH_SIZE}-byte batch limit`, {
+        context: { topic, partition },
+      });
+    }
+    return size;
+  }
+
+  /** Builds the record's one object (its SendResult) and pushes it into the pipeline. */
+  private enqueue(
+    record: ProducerRecord,
+    partition: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    size: number,
+  ): SendResult {
     const now = this.options.scheduler.now();
-    if (Number.isNaN(pending.timestamp)) pending.timestamp = now;
-    pending.sentAt = now;
-    pending.result = new SendResult(pending.topic, pending.partition, pending.timestamp);
-    pending.partitionKey = this.partitionKey(pending.topic, pending.partition);
-    this.accepted.set(pending.partitionKey, (this.accepted.get(pending.partitionKey) ?? 0) + 1);
-    this.metricsState.accepted(pending.partitionKey, pending.size);
-    this.input.next(pending);
-    return pending.result;
+    const counters = this.partitionCounters(record.topic, partition);
+    const pending = new PendingRecord(record.topic, partition, record.timestamp ?? now, key, value, headers, size, now, counters);
+    counters.acceptedRecords++;
+    counters.acceptedBytes += size;
+    this.input!.next(pending);
+    return pending;
   }
 
   /**
@@ -243,11 +248,11 @@ export class Producer {
     return first;
   }
 
-  /** `topic/partition`, built once per partition rather than once per record. */
-  private partitionKey(topic: string, partition: number): string {
-    let keys = this.partitionKeys.get(topic);
-    if (keys === undefined) this.partitionKeys.set(topic, (keys = []));
-    return (keys[partition] ??= `${topic}/${partition}`);
+  /** A partition's counters, cached per topic so a record costs one map lookup. */
+  private partitionCounters(topic: string, partition: number): PartitionCounters {
+    let byPartition = this.counters.get(topic);
+    if (byPartition === undefined) this.counters.set(topic, (byPartition = []));
+    return (byPartition[partition] ??= this.metricsState.partition(topic, partition));
   }
 
   /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */
@@ -267,8 +272,10 @@ export class Producer {
 
   /** Sends every lingering batch now and waits until every record sent so far is acknowledged or failed. */
   flush(): Promise<void> {
-    const targets = new Map<string, number>();
-    for (const [key, count] of this.accepted) if ((this.settled.get(key) ?? 0) < count) targets.set(key, count);
+    const targets = new Map<PartitionCounters, number>();
+    for (const counters of this.metricsState.allPartitions()) {
+      if (counters.settledRecords < counters.acceptedRecords) targets.set(counters, counters.acceptedRecords);
+    }
     if (targets.size === 0) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.flushWaiters.push({ targets, resolve }));
     this.flushTrigger.next();
@@ -305,26 +312,30 @@ export class Producer {
     const now = this.options.scheduler.now();
     let bytes = 0;
     const notify = this.offsetsSubject.observed;
-    job.records.forEach((record, i) => {
+    const records = job.records;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       bytes += record.size;
       if (outcome.ok) {
         const offset = outcome.baseOffset < 0 ? -1 : outcome.baseOffset + i;
-        record.result._resolve(offset);
-        if (notify) this.offsetsSubject.next({ topic: record.topic, partition: record.partition, offset, timestamp: record.timestamp, key: record.key });
+        const key = record.key;
+        record.releasePayload();
+        record._resolve(offset);
+        if (notify) this.offsetsSubject.next({ topic: record.topic, partition: record.partition, offset, timestamp: record.timestamp, key });
       } else {
-        record.result._reject(outcome.error);
+        record.releasePayload();
+        record._reject(outcome.error);
       }
-    });
-    if (outcome.ok) this.metricsState.latency(now - job.firstSentAt, job.records.length);
-    this.metricsState.settled(job.key, job.records.length, bytes, outcome.ok);
+    }
+    if (outcome.ok) this.metricsState.latency(now - job.firstSentAt, records.length);
+    this.metricsState.settled(records[0]!.counters, records.length, bytes, outcome.ok);
     this.budget.release(bytes);
-    this.settled.set(job.key, (this.settled.get(job.key) ?? 0) + job.records.length);
     if (this.flushWaiters.length > 0) this.checkFlushWaiters();
   }
 
   private checkFlushWaiters(): void {
     this.flushWaiters = this.flushWaiters.filter((waiter) => {
-      for (const [key, count] of waiter.targets) if ((this.settled.get(key) ?? 0) < count) return true;
+      for (const [counters, count] of waiter.targets) if (counters.settledRecords < count) return true;
       waiter.resolve();
       return false;
     });
@@ -338,7 +349,7 @@ export class Producer {
     this.closing ??= (async () => {
       this.budget.rejectAll(new ProducerClosedError('producer closed while the record waited for buffer room'));
       await this.flush();
-      this.input.complete();
+      this.input?.complete();
       await this.pipelineDone;
       this.pipeline.unsubscribe();
       this.offsetsSubject.complete();

@@ -25,8 +25,30 @@ export type ProducerMetricsSnapshot = {
   ackLatency: { buckets: number[]; count: number; p50Ms: number; p99Ms: number; maxMs: number };
 };
 
+/**
+ * The running counts of one partition the producer writes to. The producer
+ * keeps a reference per partition and bumps the counts directly, so a record
+ * costs no map lookups here; pending = accepted - settled.
+ */
+export class PartitionCounters {
+  acceptedRecords = 0;
+  acceptedBytes = 0;
+  settledRecords = 0;
+  settledBytes = 0;
+
+  constructor(
+    /** `topic/partition`. */
+    readonly key: string,
+  ) {}
+
+  get pendingRecords(): number {
+    return this.acceptedRecords - this.settledRecords;
+  }
+}
+
 export class ProducerMetrics {
-  private readonly pending = new Map<string, PartitionPending>();
+  /** Per topic, per partition number. */
+  private readonly partitions = new Map<string, PartitionCounters[]>();
   private readonly buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   private latencyCount = 0;
   private maxLatency = 0;
@@ -36,22 +58,21 @@ export class ProducerMetrics {
   recordsAcked = 0;
   recordsFailed = 0;
 
-  accepted(key: string, bytes: number): void {
-    const p = this.pending.get(key);
-    if (p === undefined) this.pending.set(key, { records: 1, bytes });
-    else {
-      p.records++;
-      p.bytes += bytes;
-    }
+  /** The counters of a partition, created on first use. */
+  partition(topic: string, partition: number): PartitionCounters {
+    let counters = this.partitions.get(topic);
+    if (counters === undefined) this.partitions.set(topic, (counters = []));
+    return (counters[partition] ??= new PartitionCounters(`${topic}/${partition}`));
   }
 
-  settled(key: string, records: number, bytes: number, ok: boolean): void {
-    const p = this.pending.get(key);
-    if (p !== undefined) {
-      p.records -= records;
-      p.bytes -= bytes;
-      if (p.records === 0) this.pending.delete(key);
-    }
+  /** Every partition written to so far. */
+  *allPartitions(): IterableIterator<PartitionCounters> {
+    for (const counters of this.partitions.values()) for (const c of counters) if (c !== undefined) yield c;
+  }
+
+  settled(counters: PartitionCounters, records: number, bytes: number, ok: boolean): void {
+    counters.settledRecords += records;
+    counters.settledBytes += bytes;
     if (ok) this.recordsAcked += records;
     else this.recordsFailed += records;
   }
@@ -80,10 +101,13 @@ export class ProducerMetrics {
     let pendingRecords = 0;
     let pendingBytes = 0;
     const pending: Record<string, PartitionPending> = {};
-    for (const [key, p] of this.pending) {
-      pending[key] = { ...p };
-      pendingRecords += p.records;
-      pendingBytes += p.bytes;
+    for (const c of this.allPartitions()) {
+      const records = c.acceptedRecords - c.settledRecords;
+      if (records === 0) continue;
+      const bytes = c.acceptedBytes - c.settledBytes;
+      pending[c.key] = { records, bytes };
+      pendingRecords += records;
+      pendingBytes += bytes;
     }
     return {
       pending,
