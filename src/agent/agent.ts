@@ -11,7 +11,8 @@
  */
 import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
-import { StreamHouseDefinition, type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
+import { type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
+import { StreamHouseService } from '../protocol/serviceDefinition.js';
 import { ShuttingDownError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
@@ -102,7 +103,7 @@ export class Agent {
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
     }).use(errorMiddleware);
-    server.add(StreamHouseDefinition, this.service());
+    server.add(StreamHouseService, this.service());
     this.leases.start();
     if (this.wal !== undefined) {
       // Before serving: replayed batches must get back the offsets they were acknowledged with.

@@ -11,7 +11,8 @@
  */
 import { createChannel, createClientFactory, type Channel, type Client } from 'nice-grpc';
 import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
-import { StreamHouseDefinition } from '../protocol/generated/streamhouse.js';
+import type { StreamHouseDefinition } from '../protocol/generated/streamhouse.js';
+import { StreamHouseService } from '../protocol/serviceDefinition.js';
 import { fromGrpcError } from '../protocol/errors.js';
 
 /** The generated StreamHouse service client. */
@@ -50,6 +51,6 @@ export function connectAgent(address: string, options: AgentConnectionOptions = 
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
   });
-  const client = createClientFactory().use(mapErrors).create(StreamHouseDefinition, channel);
+  const client = createClientFactory().use(mapErrors).create(StreamHouseService, channel);
   return { address, client, channel, close: () => channel.close() };
 }

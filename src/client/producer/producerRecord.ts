@@ -46,8 +46,7 @@ export class PendingRecord extends SendResult {
     headers: RecordHeader[] | undefined,
     /** Bytes counted against the buffer. */
     readonly size: number,
-    /** When `send` accepted it (scheduler time), for delivery timeout and latency. */
-    readonly sentAt: number,
+    sentAt: number,
     /** Its partition's counters; `counters.key` is the `topic/partition` it is batched under. */
     readonly counters: PartitionCounters,
   ) {
@@ -55,6 +54,15 @@ export class PendingRecord extends SendResult {
     this.key = key;
     this.value = value;
     this.headers = headers;
+    // Most records are stamped with their send time: keep one number, not two (each is a heap object).
+    this.#sentAt = sentAt === timestamp ? undefined : sentAt;
+  }
+
+  #sentAt: number | undefined;
+
+  /** When `send` accepted it (scheduler time), for delivery timeout and latency. */
+  get sentAt(): number {
+    return this.#sentAt ?? this.timestamp;
   }
 
   /** Forgets the payload (after the record settled). */
