@@ -2,8 +2,11 @@
  * `npm run bench -- consumer`: how fast the Consumer reads, and how long a
  * record takes from produce to delivery.
  *
- * An agent runs in-process on 127.0.0.1:0 over a temp directory object store
- * and a SQLite file. `RECORDS` records (16-byte keys, 100-byte values) are
+ * One agent runs as its own process (`streamhouse serve` on a free loopback
+ * port over a temporary data directory: directory object store, SQLite
+ * metadata, no write-ahead log, no maintenance), as in a deployment: consumer
+ * and agent each have an event loop (and, on a 2-core host, a core) of their
+ * own. `RECORDS` records (16-byte keys, 100-byte values) are
  * stored first with direct Produce calls (one RecordBatch of `BATCH_RECORDS`
  * records per request, durable acks) over `PARTITIONS` partitions, then read
  * back with the Consumer (manual assignment, from the earliest offset):
@@ -11,7 +14,8 @@
  * - `consume-batches$`: every batch through `batches$`, records counted.
  * The clock runs from subscribing until the last record arrives; each read
  * runs `RUNS` times and the median is reported. MB/s counts key + value
- * bytes (116 per record). Client and agent share this process.
+ * bytes (116 per record). The CPU seconds printed are this (the consumer's)
+ * process's only.
  *
  * Latency (`e2e-latency`): while a consumer waits on `records$` at the end of
  * a second topic, single-record batches carrying their send time
@@ -24,24 +28,22 @@
  * Env: CONSUMER_BENCH_RECORDS (default 1 000 000), CONSUMER_BENCH_PARTITIONS (4),
  * CONSUMER_BENCH_BATCH (10 000), CONSUMER_BENCH_LATENCY_RECORDS (2 000), CONSUMER_BENCH_RUNS (3),
  * CONSUMER_BENCH_FETCH_BYTES (maxPartitionFetchBytes, default 1 MiB),
- * CONSUMER_BENCH_PROFILE (a directory: writes a CPU profile of the last read
- * of each mode there, `consume-<mode>.cpuprofile`, for Chrome DevTools).
+ * CONSUMER_BENCH_PROFILE (a directory: writes a CPU profile of the consumer's
+ * last read of each mode there, `consume-<mode>.cpuprofile`, and one of the
+ * agent process's whole life, `CPU.<...>.cpuprofile`, for Chrome DevTools).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Subscription } from 'rxjs';
-import { startAgent } from '../../src/agent/agent.js';
 import { connectAgent, type AgentConnection } from '../../src/client/agentClient.js';
 import { createConsumer } from '../../src/client/consumer/consumer.js';
-import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { fromErrorInfo } from '../../src/protocol/errors.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
 import { encodeRecordBatch, type RecordInput } from '../../src/protocol/recordBatch.js';
-import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
+import { startAgentProcess } from '../lib/agentProcess.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import { progress } from '../lib/progress.js';
 import { throughputRows, writeResults, type ResultRow } from '../lib/results.js';
@@ -155,12 +157,12 @@ async function consumeOnce(address: string, topic: string, mode: 'records$' | 'b
   await consumer.close();
   console.log(
     `${workload}: ${Math.round(count / seconds).toLocaleString('en-US')} records/s, ${(bytes / seconds / 1e6).toFixed(1)} MB/s ` +
-      `in ${seconds.toFixed(2)} s (${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s, agent included)`,
+      `in ${seconds.toFixed(2)} s (${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s in the consumer's process)`,
   );
   return { seconds, rows: throughputRows(SYSTEM, workload, count, bytes, seconds) };
 }
 
-/** Profiles this process (agent included) until `stop` writes the profile to `path`. */
+/** Profiles this process (the consumer's) until `stop` writes the profile to `path`. */
 async function startProfiler(): Promise<{ stop(path: string): Promise<void> }> {
   const session = new Session();
   session.connect();
@@ -219,10 +221,9 @@ async function latency(connection: AgentConnection, address: string, topic: stri
   return [...recorder.rows(SYSTEM, 'e2e-latency'), ...acks.rows(SYSTEM, 'produce-ack-latency')];
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'sh-bench-consumer-'));
-const metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
-const objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
-const agent = await startAgent({ objectStore, metadataStore, host: '127.0.0.1', port: 0, maintenanceIntervalMs: 0 });
+// The agent's profile (--cpu-prof) is written when it exits.
+const agentNodeArgs = PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR];
+const agent = await startAgentProcess(['--no-wal', '--maintenance-interval-ms', '0'], agentNodeArgs);
 const connection = connectAgent(agent.address);
 try {
   // big batches (about 1.2 MB) need a larger message limit than the 1 MiB default
@@ -238,7 +239,4 @@ try {
 } finally {
   connection.close();
   await agent.stop();
-  await metadataStore.close();
-  await objectStore.close();
-  await rm(dir, { recursive: true, force: true });
 }

@@ -18,7 +18,8 @@ import {
   type CompressionCodec,
   type RecordInput,
 } from '../../src/protocol/recordBatch.js';
-import { comparable, hex, refreshBatch } from './fixtures/batchTools.js';
+import { checkRecordBatch } from '../../src/protocol/recordBatchDecoder.js';
+import { comparable, copyOf, hex, refreshBatch } from './fixtures/batchTools.js';
 import { GOLDEN_CRC, GOLDEN_DECODED, GOLDEN_HEX, GOLDEN_OPTIONS, GOLDEN_RECORDS } from './fixtures/goldenBatch.js';
 
 const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
@@ -93,6 +94,55 @@ describe('protocol/recordBatch', () => {
       expect(record1!.value!.length).to.equal(5);
       input[3 + 78] = 0x4a; // 'J'
       expect(Buffer.from(record1!.value!).toString()).to.equal('Jello');
+    });
+  });
+
+  describe('checkRecordBatch and its RecordCursor', () => {
+    it('give the header fields, then each record in turn, then false', () => {
+      const input = Buffer.concat([Buffer.from('xyz'), Buffer.from(GOLDEN_HEX, 'hex')]);
+      const checked = checkRecordBatch(input, 3);
+      expect(checked.frame).to.include({ position: 3, size: 87, baseOffset: 100, lastOffsetDelta: 1, nextOffset: 102, recordCount: 2 });
+      expect([checked.attributes, checked.compression, checked.baseTimestamp, checked.producerId]).to.deep.equal([0, 'none', 1_700_000_000_000, 42]);
+      const { cursor } = checked;
+      expect(cursor.count).to.equal(2);
+      expect(cursor.next()).to.equal(true);
+      expect([cursor.offset, cursor.timestamp, Buffer.from(cursor.key!).toString(), Buffer.from(cursor.value!).toString()]).to.deep.equal([100, 1_700_000_000_000, 'k1', 'v1']);
+      expect(cursor.value!.byteOffset).to.equal(input.byteOffset + 3 + 69); // a view, as decodeRecordBatch gives
+      const firstHeaders = cursor.headers;
+      expect(firstHeaders).to.deep.equal([]);
+      expect(cursor.next()).to.equal(true);
+      expect([cursor.offset, cursor.timestamp, cursor.key, Buffer.from(cursor.value!).toString()]).to.deep.equal([101, 1_700_000_000_005, null, 'hello']);
+      expect(cursor.headers).to.deep.equal([{ key: 'h', value: null }]);
+      expect(cursor.next()).to.equal(false);
+      expect(cursor.next()).to.equal(false);
+      // each record gets its own headers array, as with decodeRecordBatch
+      expect(cursor.headers).to.not.equal(firstHeaders);
+    });
+
+    it('check the whole batch before the first record: a bad last record fails the call, not a later next()', () => {
+      const bytes = encodeRecordBatch(
+        [
+          { key: utf8('a'), value: utf8('1'), timestamp: 1 },
+          { key: utf8('b'), value: utf8('2'), timestamp: 2 },
+        ],
+        { baseOffset: 0 },
+      );
+      // the second record's value length (zigzag 2 = 1 byte) becomes 3 bytes: past the record, CRC recomputed
+      const damaged = copyOf(bytes);
+      damaged[damaged.length - 3] = 6;
+      refreshBatch(damaged);
+      expect(() => checkRecordBatch(damaged)).to.throw(CorruptMessageError, 'record 1 of batch at byte 0 has value length 3 with 2 bytes left');
+      expect(() => decodeRecordBatch(damaged)).to.throw(CorruptMessageError, 'record 1 of batch at byte 0 has value length 3 with 2 bytes left');
+    });
+
+    it('read lz4 batches from the section decompressed once, and long varints (offset and timestamp deltas)', () => {
+      const records: RecordInput[] = Array.from({ length: 300 }, (_, i) => ({ key: null, value: utf8(`v${i}`), timestamp: 1_700_000_000_000 + i * 10_000_000 }));
+      const { cursor } = checkRecordBatch(encodeRecordBatch(records, { compression: 'lz4', baseOffset: 5 }));
+      const seen: [number, number, string][] = [];
+      while (cursor.next()) seen.push([cursor.offset, cursor.timestamp, Buffer.from(cursor.value!).toString()]);
+      expect(seen).to.have.length(300);
+      expect(seen[0]).to.deep.equal([5, 1_700_000_000_000, 'v0']);
+      expect(seen[299]).to.deep.equal([304, 1_700_000_000_000 + 2_990_000_000, 'v299']);
     });
   });
 

@@ -50,6 +50,11 @@ export function connectAgent(address: string, options: AgentConnectionOptions = 
   const channel = createChannel(address, undefined, {
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
+    // HTTP/2 flow control: the default 64 KiB window makes the agent stop
+    // every 64 KiB of a multi-MiB Fetch answer until this side's event loop
+    // acknowledges it. A message is buffered whole before it is decoded
+    // anyway, so a window as large as the largest message only lets it arrive.
+    'grpc-node.flow_control_window': maxMessageBytes,
   });
   const client = createClientFactory().use(mapErrors).create(StreamHouseService, channel);
   return { address, client, channel, close: () => channel.close() };

@@ -105,6 +105,30 @@ describe('client/consumer FetchPipeline (marble)', () => {
     });
   });
 
+  it('takes the batches out of the fetch results it queues them from (the results outlive the processing of them all)', () => {
+    scheduler.run(({ expectObservable }) => {
+      const answered: PartitionFetchResult[] = [];
+      const h = harness({
+        fetch: (_address, targets) => {
+          const results = targets.map((t) => resultFor(t));
+          answered.push(...results);
+          return scheduler.createColdObservable('-(r|)', { r: results });
+        },
+      });
+      h.pipeline.assign([{ ...tp(0), offset: 0 }]);
+      const seen: number[] = [];
+      expectObservable(h.pipeline.run((batch) => void seen.push(batch.firstOffset)), '^ 3ms !').toBe('');
+      scheduler.flush();
+      expect(seen).to.deep.equal([0, 10, 20]);
+      expect(answered.map((result) => [result.nextOffset, 'batch' in result])).to.deep.equal([
+        [10, false],
+        [20, false],
+        [30, false],
+        [40, true], // the fetch at 3 is cancelled by the end of the run before it answers: nothing was queued from it
+      ]);
+    });
+  });
+
   it('does not fetch ahead with a bound of one', () => {
     scheduler.run(({ expectObservable }) => {
       const h = harness({ maxPrefetchBatches: 1 });

@@ -44,7 +44,7 @@ import { ConnectionPool } from '../cluster/connectionPool.js';
 import { AnyAgent } from '../cluster/agentCall.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
 import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
-import { createFetch } from './fetcher.js';
+import { createFetch, streamRecords } from './fetcher.js';
 import { FetchPipeline, type BatchProcessor } from './fetchPipeline.js';
 import { GroupMembership } from './groupMembership.js';
 import { OffsetLookup } from './offsetLookup.js';
@@ -117,14 +117,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.commits$ = this.offsets.commits$;
     this.records$ = new Observable<ConsumerRecord>((subscriber) =>
       this.consume((batch, isCurrent) => {
-        const { records } = batch;
+        // One record at a time, built as it is delivered (see streamRecords).
+        const next = streamRecords(batch);
         let delivered = 0;
-        for (let i = 0; i < records.length; i++) {
-          if (subscriber.closed || !isCurrent()) break;
-          subscriber.next(records[i]!);
+        let lastOffset = -1;
+        while (!subscriber.closed && isCurrent()) {
+          const record = next();
+          if (record === undefined) break;
+          subscriber.next(record);
           delivered++;
+          lastOffset = record.offset;
         }
-        if (delivered > 0 && isCurrent()) this.markProcessed(batch, delivered - 1);
+        if (delivered > 0 && isCurrent()) this.offsets.processed(batch.topic, batch.partition, lastOffset, delivered, batch.highWatermark);
       }).subscribe(subscriber),
     );
     this.batches$ = new Observable<ConsumerBatch>((subscriber) =>

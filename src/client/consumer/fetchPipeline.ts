@@ -254,6 +254,12 @@ export class FetchPipeline {
       if (result.batch !== undefined) this.queue.push({ state, epoch: state.epoch, fromOffset, batch: result.batch });
       state.fetchOffset = Math.max(state.fetchOffset, result.nextOffset);
     });
+    // The queue owns the batches now. The results stay referenced up the
+    // stack (the fetch's callbacks) until kick returns, and kick processes
+    // the queued batches one after the other: left here, every batch of the
+    // response, decoded, would stay alive until the last one is done, and the
+    // garbage collector would copy and promote all their records.
+    for (const result of results) delete result.batch;
     this.kick();
   }
 

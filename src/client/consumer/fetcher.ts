@@ -12,7 +12,7 @@ import type { Observable } from 'rxjs';
 import { readBatchFrames } from '../../protocol/batchLayout.js';
 import { fromErrorInfo } from '../../protocol/errors.js';
 import type { FetchPartitionResult } from '../../protocol/generated/streamhouse.js';
-import { decodeRecordBatches } from '../../protocol/recordBatch.js';
+import { checkRecordBatch, type RecordCursor } from '../../protocol/recordBatchDecoder.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { callAgent, type AgentCallContext } from '../cluster/agentCall.js';
 import type { ConsumerBatch, ConsumerRecord } from './consumerTypes.js';
@@ -105,32 +105,80 @@ class FetchedBatch implements ConsumerBatch {
     const { records } = this;
     return records[records.length - 1]!.offset;
   }
+
+  /** See {@link streamRecords}. */
+  stream(): RecordStream {
+    if (this.decoded !== undefined) return arrayStream(this.decoded);
+    const { topic, partition, fromOffset } = this;
+    const cursors = checkFetchedBatches(this.bytes!);
+    let current = 0;
+    return () => {
+      for (; current < cursors.length; current++) {
+        const cursor = cursors[current]!;
+        while (cursor.next()) if (cursor.offset >= fromOffset) return toRecord(topic, partition, cursor);
+      }
+      return undefined;
+    };
+  }
+}
+
+/** Hands out a batch's records one at a time: the next one, or undefined after the last. */
+export type RecordStream = () => ConsumerRecord | undefined;
+
+/**
+ * The batch's records one at a time, each built when it is taken, for a
+ * reader that hands every record on at once (`records$`): the records then
+ * die young, one by one, instead of a whole batch of them living until its
+ * last one is delivered, which is what made the garbage collector copy and
+ * promote them. The same records as `batch.records`, and the same errors
+ * before the first record: every stored batch of the fetch is checked
+ * whole before anything is handed out. A batch that is not a fetched one, or
+ * whose records were read already, is streamed from `records`.
+ */
+export function streamRecords(batch: ConsumerBatch): RecordStream {
+  return batch instanceof FetchedBatch ? batch.stream() : arrayStream(batch.records);
+}
+
+function arrayStream(records: readonly ConsumerRecord[]): RecordStream {
+  let index = 0;
+  return () => (index < records.length ? records[index++] : undefined);
 }
 
 /** The records at or after `fromOffset` in concatenated stored batches. */
 export function decodeFetchedRecords(topic: string, partition: number, fromOffset: number, bytes: Uint8Array): ConsumerRecord[] {
-  const batches = decodeRecordBatches(bytes);
+  const cursors = checkFetchedBatches(bytes);
   let total = 0;
-  for (const batch of batches) total += batch.records.length;
+  for (const cursor of cursors) total += cursor.count;
   // Sized once: this loop runs for every record consumed.
   const records = new Array<ConsumerRecord>(total);
   let n = 0;
-  for (const batch of batches) {
-    const decoded = batch.records;
-    for (let i = 0; i < decoded.length; i++) {
-      const record = decoded[i]!;
-      if (record.offset < fromOffset) continue;
-      records[n++] = {
-        topic,
-        partition,
-        offset: record.offset,
-        key: record.key,
-        value: record.value,
-        headers: record.headers,
-        timestamp: record.timestamp,
-      };
-    }
+  for (const cursor of cursors) {
+    while (cursor.next()) if (cursor.offset >= fromOffset) records[n++] = toRecord(topic, partition, cursor);
   }
   if (n < total) records.length = n;
   return records;
+}
+
+/** Checks every batch of `bytes` (see decodeRecordBatch for the errors); a cursor over each one's records. */
+function checkFetchedBatches(bytes: Uint8Array): RecordCursor[] {
+  const cursors: RecordCursor[] = [];
+  for (let position = 0; position < bytes.length; ) {
+    const { frame, cursor } = checkRecordBatch(bytes, position);
+    cursors.push(cursor);
+    position += frame.size;
+  }
+  return cursors;
+}
+
+/** The consumer record at the cursor, built straight from it (no intermediate DecodedRecord). */
+function toRecord(topic: string, partition: number, cursor: RecordCursor): ConsumerRecord {
+  return {
+    topic,
+    partition,
+    offset: cursor.offset,
+    key: cursor.key,
+    value: cursor.value,
+    headers: cursor.headers,
+    timestamp: cursor.timestamp,
+  };
 }
