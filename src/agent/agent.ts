@@ -13,6 +13,7 @@ import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
 import { type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
 import { StreamHouseService } from '../protocol/serviceDefinition.js';
+import { useHttp2ReceiveWindow } from './http2Windows.js';
 import { ShuttingDownError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
@@ -99,6 +100,7 @@ export class Agent {
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
     }
+    useHttp2ReceiveWindow(this.options.maxRequestBytes);
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
