@@ -71,6 +71,28 @@ describe('agent: one agent on the embedded stores', function () {
     expect(error!.message).to.equal('offset 3 is outside the log of orders/0 [0, 2]');
   });
 
+  it('answers concurrent large fetches each with its own records (answers are encoded into one reused buffer)', async () => {
+    // 20 KiB values: each answer is about a MiB, so the transport is still writing one while the next is encoded.
+    const big = (partition: number, batch: number) =>
+      Array.from({ length: 50 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(20 * 1024, partition * 16 + batch + 1), timestamp: 1_700_000_000_000 + i }));
+    for (let batch = 0; batch < 4; batch++) {
+      for (const partition of [0, 1]) await produce(a.connection, 'orders', partition, big(partition, batch));
+    }
+    const fetchOne = (partition: number, offset: number) =>
+      a.connection.client.fetch({ partitions: [{ topic: 'orders', partition, offset, maxBytes: 512 * 1024 }], maxWaitMs: 0, minBytes: 1, maxBytes: 0 });
+    const targets = Array.from({ length: 16 }, (_, i) => ({ partition: i % 2, offset: 50 * ((i >> 1) % 4) }));
+    const alone: Buffer[] = [];
+    for (const { partition, offset } of targets) alone.push(Buffer.from((await fetchOne(partition, offset)).results[0]!.records));
+    const together = await Promise.all(targets.map(({ partition, offset }) => fetchOne(partition, offset)));
+    together.forEach(({ results }, i) => {
+      const records = Buffer.from(results[0]!.records);
+      expect(records.length).to.be.greaterThan(1_000_000);
+      expect(records.equals(alone[i]!)).to.equal(true);
+      // the last value's last byte (before the record's header count) tells the partition and batch the answer came from
+      expect(records[records.length - 2]).to.equal(targets[i]!.partition * 16 + targets[i]!.offset / 50 + 1);
+    });
+  });
+
   it('lists offsets: earliest, latest and by timestamp', async () => {
     await produce(a.connection, 'orders', 0, records(4, 'x', 1000));
     await produce(a.connection, 'orders', 0, records(4, 'y', 2000));

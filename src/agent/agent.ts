@@ -12,7 +12,7 @@
 import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
 import { type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
-import { StreamHouseService } from '../protocol/serviceDefinition.js';
+import { agentServiceDefinition } from '../protocol/serviceDefinition.js';
 import { useHttp2ReceiveWindow } from './http2Windows.js';
 import { ShuttingDownError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
@@ -105,7 +105,7 @@ export class Agent {
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
     }).use(errorMiddleware);
-    server.add(StreamHouseService, this.service());
+    server.add(agentServiceDefinition(this.options.maxRequestBytes), this.service());
     this.leases.start();
     if (this.wal !== undefined) {
       // Before serving: replayed batches must get back the offsets they were acknowledged with.

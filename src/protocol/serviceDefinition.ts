@@ -13,7 +13,8 @@
  * an ArrayBuffer of its own); smaller ones are returned as they are, their
  * copy being cheap.
  */
-import { StreamHouseDefinition } from './generated/streamhouse.js';
+import { encodeFetchResponse, ReusedBuffer } from './fetchResponseEncoder.js';
+import { StreamHouseDefinition, type FetchResponse } from './generated/streamhouse.js';
 
 /** What nice-grpc uses of a ts-proto message type. */
 type MessageType = {
@@ -53,3 +54,21 @@ export const StreamHouseService: typeof StreamHouseDefinition = {
     ]),
   ) as typeof StreamHouseDefinition.methods,
 };
+
+/**
+ * The definition an agent serves: StreamHouseService, with Fetch answers
+ * encoded by encodeFetchResponse into one reused buffer of up to
+ * `maxResponseBytes` (see fetchResponseEncoder.ts for why). Only for a
+ * server: its encoded answers are valid until the next one is encoded, which
+ * holds because grpc-js copies each into its frame before `serialize`
+ * returns. Each call makes a definition with a buffer of its own.
+ */
+export function agentServiceDefinition(maxResponseBytes: number): typeof StreamHouseDefinition {
+  const buffer = new ReusedBuffer(maxResponseBytes);
+  const fetch = StreamHouseService.methods.fetch;
+  const responseType = {
+    ...fetch.responseType,
+    encode: (message: FetchResponse) => ({ finish: () => withoutCopy(encodeFetchResponse(message, (size) => buffer.take(size))) }),
+  } as unknown as typeof fetch.responseType;
+  return { ...StreamHouseService, methods: { ...StreamHouseService.methods, fetch: { ...fetch, responseType } } };
+}

@@ -129,6 +129,68 @@ describe('client/consumer FetchPipeline (marble)', () => {
     });
   });
 
+  describe('with yieldToIo', () => {
+    /** A yield that resumes one frame later (the real one, setImmediate, resumes after pending I/O), logging each. */
+    function yieldingHarness(overrides: Partial<FetchPipelineOptions> = {}) {
+      const log: string[] = [];
+      const h = harness({
+        maxPrefetchBatches: 4,
+        fetch: (_address, targets) => {
+          for (const t of targets) log.push(`${scheduler.now()} fetch ${t.partition}@${t.offset}`);
+          return scheduler.createColdObservable('--(r|)', { r: targets.map((t) => resultFor(t)) });
+        },
+        yieldToIo: (resume) => {
+          log.push(`${scheduler.now()} yield`);
+          const action = scheduler.schedule(resume, 1);
+          return () => {
+            log.push(`${scheduler.now()} yield cancelled`);
+            action.unsubscribe();
+          };
+        },
+        ...overrides,
+      });
+      const processor: BatchProcessor = (batch) => void log.push(`${scheduler.now()} process ${batch.partition}@${batch.firstOffset}`);
+      return { h, log, processor };
+    }
+
+    it('processes the batches of an answer in a later task than the one that sent the next fetches', () => {
+      scheduler.run(({ expectObservable }) => {
+        const { h, log, processor } = yieldingHarness();
+        h.pipeline.assign([{ ...tp(0), offset: 0 }, { ...tp(1), offset: 0 }]);
+        expectObservable(h.pipeline.run(processor), '^ 5ms !').toBe('');
+        scheduler.flush();
+        // Partitions 0 and 1 live on two agents: two fetches, answered one after the other in the same frame.
+        expect(log).to.deep.equal([
+          '0 fetch 0@0',
+          '0 fetch 1@0',
+          '0 yield', // fetches started, nothing to process yet
+          '2 fetch 0@10', // the first answer: its partition is fetched again first ...
+          '2 yield', // ... and its batch waits for the next task
+          '2 fetch 1@10', // the second answer, same task: the pending yield covers it
+          '3 process 0@0',
+          '3 process 1@0',
+          '4 fetch 0@20',
+          '4 yield',
+          '4 fetch 1@20',
+          '5 process 0@10',
+          '5 process 1@10',
+        ]);
+      });
+    });
+
+    it('processes at once when no fetch was started, and never after the run ended', () => {
+      scheduler.run(({ expectObservable }) => {
+        const { h, log, processor } = yieldingHarness({ maxPrefetchBatches: 1 });
+        h.pipeline.assign([{ ...tp(0), offset: 0 }]);
+        expectObservable(h.pipeline.run(processor), '^ 2ms !').toBe(''); // the run ends at 3
+        scheduler.flush();
+        // Bound one: the answer at 2 starts no fetch before its batch is processed, so the batch does not wait;
+        // the fetch that processing frees room for yields, and the end of the run at 3 cancels that yield.
+        expect(log).to.deep.equal(['0 fetch 0@0', '0 yield', '2 process 0@0', '2 fetch 0@10', '2 yield', '3 yield cancelled']);
+      });
+    });
+  });
+
   it('does not fetch ahead with a bound of one', () => {
     scheduler.run(({ expectObservable }) => {
       const h = harness({ maxPrefetchBatches: 1 });

@@ -26,7 +26,7 @@
  * exactly once, across rebalances too (offsets are committed before a
  * partition is handed over).
  */
-import { Observable, Subject, defer, lastValueFrom, merge, tap, throwError } from 'rxjs';
+import { Observable, Subject, asyncScheduler, defer, lastValueFrom, merge, tap, throwError, type SchedulerLike } from 'rxjs';
 import {
   ConsumerClosedError,
   IllegalGenerationError,
@@ -50,6 +50,25 @@ import { GroupMembership } from './groupMembership.js';
 import { OffsetLookup } from './offsetLookup.js';
 import { OffsetManager, type OffsetCommitter } from './offsetManager.js';
 import { recordIterator } from './recordIterator.js';
+
+/**
+ * The FetchPipeline's yield to I/O (see FetchPipelineOptions.yieldToIo): a
+ * task of the consumer's scheduler, except for the default asyncScheduler,
+ * whose 0 ms is a timer of at least 1 ms; setImmediate runs right after the
+ * pending I/O instead.
+ */
+function yieldOn(scheduler: SchedulerLike): (resume: () => void) => () => void {
+  if (scheduler === asyncScheduler) {
+    return (resume) => {
+      const immediate = setImmediate(resume);
+      return () => clearImmediate(immediate);
+    };
+  }
+  return (resume) => {
+    const action = scheduler.schedule(resume);
+    return () => action.unsubscribe();
+  };
+}
 
 export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Every record, in offset order per partition. Completes on `close()`, errors on a failure the consumer cannot get over. */
@@ -112,6 +131,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       onRetry: (error, { topic, partition }, attempt) => logger?.warn({ err: error, topic, partition, attempt }, 'fetch failed, backing off'),
       retry,
       scheduler,
+      yieldToIo: yieldOn(scheduler),
     });
     this.rebalances$ = this.rebalances.asObservable();
     this.commits$ = this.offsets.commits$;

@@ -16,6 +16,10 @@
  * its previous batch is processed; a slow processor stops the fetching instead
  * of letting the buffer grow.
  *
+ * With `yieldToIo`, a task that started fetches leaves the batches to a
+ * task of its own, so the requests reach the agent, which then reads while
+ * this side processes, instead of waiting for the processing to end.
+ *
  * A partition has at most one fetch in flight and is fetched again from where
  * its last result ended. Per-partition outcomes: OFFSET_OUT_OF_RANGE asks
  * `resetOffset` where to continue; retriable errors back off (per partition,
@@ -47,6 +51,8 @@ type Run = {
   work: Subscription;
   processing: QueuedBatch | undefined;
   processingWork: Subscription | undefined;
+  /** Processing waits for the task `yieldToIo` scheduled (fetches were just started). */
+  yielding: boolean;
   stopping: boolean;
 };
 
@@ -153,7 +159,15 @@ export class FetchPipeline {
         subscriber.error(new InvalidRequestError('the consumer is already being read: one records$, batches$, iterator or run() at a time'));
         return;
       }
-      const run: Run = { subscriber, process, work: new Subscription(), processing: undefined, processingWork: undefined, stopping: false };
+      const run: Run = {
+        subscriber,
+        process,
+        work: new Subscription(),
+        processing: undefined,
+        processingWork: undefined,
+        yielding: false,
+        stopping: false,
+      };
       this.current = run;
       for (const state of this.partitions.all()) this.partitions.restart(state, this.options.positionOf(state.topic, state.partition));
       this.queue = [];
@@ -187,19 +201,20 @@ export class FetchPipeline {
     try {
       do {
         this.kickAgain = false;
-        this.pump();
-        while (this.processNext()) this.pump();
+        if (this.pump()) this.yieldToIo();
+        while (this.processNext()) if (this.pump()) this.yieldToIo();
       } while (this.kickAgain);
     } finally {
       this.kicking = false;
     }
   }
 
-  private pump(): void {
+  /** Starts fetches while there is room; true when it started any. */
+  private pump(): boolean {
     const run = this.current;
-    if (run === undefined || run.stopping) return;
+    if (run === undefined || run.stopping) return false;
     const picked = this.partitions.pickIdle(this.options.maxPrefetchBatches - this.buffered);
-    if (picked.length === 0) return;
+    if (picked.length === 0) return false;
     const byAddress = new Map<string, FetchPartitionState[]>();
     for (const state of picked) {
       const address = this.options.routeOf(state.topic, state.partition);
@@ -210,6 +225,23 @@ export class FetchPipeline {
     }
     this.peak = Math.max(this.peak, this.buffered);
     for (const [address, group] of byAddress) this.startFetch(run, address, group);
+    return true;
+  }
+
+  /** With `yieldToIo`: holds processing back until a later task (see the options), once per such task. */
+  private yieldToIo(): void {
+    const run = this.current;
+    const yieldToIo = this.options.yieldToIo;
+    if (run === undefined || yieldToIo === undefined || run.yielding) return;
+    run.yielding = true;
+    let cancel: (() => void) | undefined;
+    const teardown = () => cancel?.();
+    run.work.add(teardown);
+    cancel = yieldToIo(() => {
+      run.work.remove(teardown);
+      run.yielding = false;
+      if (this.current === run) this.kick();
+    });
   }
 
   private startFetch(run: Run, address: string, states: FetchPartitionState[]): void {
@@ -307,7 +339,7 @@ export class FetchPipeline {
   /** Hands the first deliverable batch to the processor; true when it finished synchronously. */
   private processNext(): boolean {
     const run = this.current;
-    if (run === undefined || run.processing !== undefined) return false;
+    if (run === undefined || run.processing !== undefined || run.yielding) return false;
     let index = -1;
     for (let i = 0; i < this.queue.length; i++) {
       const item = this.queue[i]!;

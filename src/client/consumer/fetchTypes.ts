@@ -63,4 +63,12 @@ export type FetchPipelineOptions = {
   random?: () => number;
   /** Schedules backoff timers; default `asyncScheduler` (through `timer`). */
   scheduler?: SchedulerLike;
+  /**
+   * When set, batches are not processed in the same task that started new
+   * fetches: processing waits for a task that `yieldToIo` schedules (it calls
+   * `resume` once, or never after the returned cancel). Starting a fetch only
+   * queues its request; the transport writes it once the current task ends,
+   * so processing first would keep the agent idle while this side works.
+   */
+  yieldToIo?: (resume: () => void) => () => void;
 };
