@@ -66,7 +66,7 @@ export class Agent {
       clock: options.clock,
       onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),
     });
-    this.segments = new SegmentReader();
+    this.segments = new SegmentReader({ dataCacheBytes: options.segmentCacheBytes });
     this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) => this.localBounds(topic, partition));
     this.registry = new AgentRegistry(options.metadataStore, options.agentId, options.agentTtlMs, this.logger);
     this.groups = new GroupCoordinator({

@@ -49,6 +49,15 @@ export type AgentOptions = {
   maxFetchWaitMs?: number;
   /** Default bytes per partition returned by Fetch when the request says 0. Default 1 MiB. */
   defaultFetchMaxBytes?: number;
+  /**
+   * Budget of the cache of segment data blocks that Fetch serves from, bytes;
+   * 0 disables it. Default 64 MiB, or 0 when the object store's reads are
+   * cached by the operating system (a local directory): there the page
+   * cache already holds what was read, and a second copy in the process only
+   * cost a copy of every block read and garbage collections (one per Fetch
+   * in a catch-up read of a topic larger than the cache).
+   */
+  segmentCacheBytes?: number;
   /** How often compaction and retention run, ms; 0 disables them. Default 30000. */
   maintenanceIntervalMs?: number;
   /** Objects smaller than this are merged by compaction. Default 1 MiB. */
@@ -65,6 +74,9 @@ export type AgentOptions = {
   /** Clock for lease and retention decisions. Default `Date.now`. */
   clock?: () => number;
 };
+
+/** Default {@link AgentOptions.segmentCacheBytes} for object stores the OS does not cache (S3). */
+export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
 export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'logger'>> & {
   walDir: string | undefined;
@@ -88,6 +100,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     leaseTtlMs = 10_000,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,
+    segmentCacheBytes = objectStore.cachedByOs === true ? 0 : DEFAULT_SEGMENT_CACHE_BYTES,
     defaultFetchMaxBytes = 1024 * 1024,
     maintenanceIntervalMs = 30_000,
     compactionMinObjectBytes = 1024 * 1024,
@@ -102,7 +115,9 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
     }
   }
-  const nonNegative = { port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs };
+  const nonNegative = {
+    port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
+  };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new InvalidConfigError(`agent option ${name} must be a non-negative integer, got ${value}`);
@@ -114,7 +129,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   }
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
-    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes,
+    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
   };
 }

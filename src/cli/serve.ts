@@ -31,6 +31,7 @@ export type ServeFlags = {
   flushBytes: number;
   leaseTtlMs: number;
   maxRequestBytes: number;
+  segmentCacheBytes?: number;
   maintenanceIntervalMs: number;
   logLevel: string;
 };
@@ -56,6 +57,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
     .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
     .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
+    .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, silent').env('STREAMHOUSE_LOG_LEVEL').default('info'))
     .action(async (flags: ServeFlags) => serve(flags));
@@ -103,6 +105,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     maintenanceIntervalMs: flags.maintenanceIntervalMs,
     logger,
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
+    ...(flags.segmentCacheBytes !== undefined ? { segmentCacheBytes: flags.segmentCacheBytes } : {}),
   };
   const agent = await startAgent(options);
   if (metadata.redis !== undefined) await agent.highWatermarks.connectRedis(metadata.redis, flags.redisPrefix);

@@ -33,6 +33,8 @@ export const TEMP_FILE_PREFIX = '.sh-tmp-';
 const NOT_FOUND_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 
 export class LocalDirectoryObjectStore implements ObjectStore {
+  /** Reads come from the page cache once a file has been read or written. */
+  readonly cachedByOs = true;
   readonly url: string;
   /** Absolute root directory. */
   readonly root: string;

@@ -27,6 +27,12 @@ export interface ObjectStore {
   /** Human-readable location, e.g. `file:///data/objects` or `s3://bucket/prefix`. */
   readonly url: string;
   /**
+   * True when the operating system already keeps recently read objects in
+   * this machine's memory (a local directory: the page cache), so a cache of
+   * object data in the process would only hold a second copy. Absent: false.
+   */
+  readonly cachedByOs?: boolean;
+  /**
    * Writes a whole object atomically: readers see all of it or none of it.
    * Resolves once the object is durable (fsync + rename, or S3 PUT complete).
    * Overwrites an existing object with the same key.

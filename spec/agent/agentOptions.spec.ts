@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_SEGMENT_CACHE_BYTES, resolveAgentOptions } from '../../src/agent/agentOptions.js';
+import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
+import { InvalidConfigError } from '../../src/protocol/errors.js';
+import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
+import type { ObjectStore } from '../../src/storage/objectStore.js';
+import { CountingObjectStore } from '../storage/countingObjectStore.js';
+
+describe('agent/agentOptions: segment cache', () => {
+  let dir: string;
+  let metadataStore: SqliteMetadataStore;
+  let local: LocalDirectoryObjectStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sh-options-'));
+    metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+    local = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+  });
+  after(async () => {
+    await metadataStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is off by default over a local directory, whose reads the page cache keeps', () => {
+    expect(local.cachedByOs).to.equal(true);
+    expect(resolveAgentOptions({ objectStore: local, metadataStore }).segmentCacheBytes).to.equal(0);
+  });
+
+  it('is 64 MiB by default over a store the OS does not cache', () => {
+    // A wrapper does not claim the OS cache (as S3ObjectStore does not).
+    const remote = new CountingObjectStore(local);
+    expect((remote as ObjectStore).cachedByOs).to.equal(undefined);
+    expect(resolveAgentOptions({ objectStore: remote, metadataStore }).segmentCacheBytes).to.equal(64 * 1024 * 1024);
+    expect(DEFAULT_SEGMENT_CACHE_BYTES).to.equal(64 * 1024 * 1024);
+  });
+
+  it('takes an explicit budget, and refuses a negative or fractional one', () => {
+    expect(resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1024 }).segmentCacheBytes).to.equal(1024);
+    expect(() => resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: -1 })).to.throw(
+      InvalidConfigError,
+      'agent option segmentCacheBytes must be a non-negative integer, got -1',
+    );
+    expect(() => resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1.5 })).to.throw(InvalidConfigError);
+  });
+});
