@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { OffsetSpec, AckMode } from '../../src/protocol/generated/streamhouse.js';
 import { OffsetOutOfRangeError } from '../../src/protocol/errors.js';
 import type { SegmentInfo } from '../../src/metadata/metadataStore.js';
-import type { ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
+import type { ObjectData, ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
 import { smallRuns } from '../../src/agent/maintenance.js';
 import { buildSegment } from '../../src/storage/segmentWriter.js';
 import { encodeRecordBatch } from '../../src/protocol/recordBatch.js';
@@ -47,7 +47,7 @@ class GatedObjectStore implements ObjectStore {
   }
   async get(key: string) { await this.gate(key); return this.inner.get(key); }
   async getRange(key: string, start: number, length: number) { await this.gate(key); return this.inner.getRange(key, start, length); }
-  put(key: string, data: Uint8Array) { return this.inner.put(key, data); }
+  put(key: string, data: ObjectData) { return this.inner.put(key, data); }
   head(key: string): Promise<ObjectInfo | undefined> { return this.inner.head(key); }
   list(prefix: string) { return this.inner.list(prefix); }
   delete(key: string) { return this.inner.delete(key); }

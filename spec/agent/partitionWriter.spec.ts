@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PartitionWriter, type AckKind, type AppendResult } from '../../src/agent/partitionWriter.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
-import type { ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
+import type { ObjectData, ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
 import { encodeRecordBatch, validateBatch, type EncodeOptions } from '../../src/protocol/recordBatch.js';
 import { NotLeaderError, ShuttingDownError, StorageError } from '../../src/protocol/errors.js';
 import type { Lease } from '../../src/metadata/metadataStore.js';
@@ -28,7 +28,7 @@ class GatedPuts implements ObjectStore {
     this.closed = false;
     for (const wake of this.waiting.splice(0)) wake();
   }
-  async put(key: string, data: Uint8Array) {
+  async put(key: string, data: ObjectData) {
     if (this.closed) await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.failures > 0) {
       this.failures--;

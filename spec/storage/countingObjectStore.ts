@@ -2,7 +2,7 @@
  * An ObjectStore that delegates every call to a real store and counts the
  * calls, so tests can assert how many requests a reader made.
  */
-import type { ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
+import type { ObjectData, ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
 
 /** Calls made so far, by method, and the ranges asked for. */
 export type StoreCalls = { get: number; getRange: number; head: number; list: number; put: number; delete: number; ranges: Array<[number, number]> };
@@ -27,7 +27,7 @@ export class CountingObjectStore implements ObjectStore {
     return Object.values(counts).reduce((sum, n) => sum + n, 0);
   }
 
-  put(key: string, data: Uint8Array): Promise<void> {
+  put(key: string, data: ObjectData): Promise<void> {
     this.calls.put++;
     return this.inner.put(key, data);
   }

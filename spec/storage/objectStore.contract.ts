@@ -78,6 +78,21 @@ export function objectStoreContract(name: string, factory: ObjectStoreFactory): 
       expect(read.length).to.equal(100_003);
     });
 
+    it('writes parts one after the other as one object, empty parts and many of them included', async () => {
+      const whole = patternBytes(3 * 1024 * 1024 + 7, 9);
+      // Uneven parts, empty ones among them, and more than IOV_MAX (1024) of them.
+      const parts: Uint8Array[] = [whole.subarray(0, 10), new Uint8Array(0), whole.subarray(10, 1_000_000)];
+      for (let at = 1_000_000; at < whole.length; at += 1500) parts.push(whole.subarray(at, Math.min(at + 1500, whole.length)));
+      parts.push(new Uint8Array(0));
+      expect(parts.length).to.be.greaterThan(1024);
+      await store.put('topics/t/0/parts.seg', parts);
+      const read = await store.get('topics/t/0/parts.seg');
+      expect(read.length).to.equal(whole.length);
+      expect(read.equals(whole)).to.equal(true);
+      await store.put('one-part', [whole.subarray(5, 25)]);
+      expect((await store.get('one-part')).equals(whole.subarray(5, 25))).to.equal(true);
+    });
+
     it('overwrites an object with a shorter one', async () => {
       await store.put('k', patternBytes(5000, 2));
       const second = patternBytes(17, 3);

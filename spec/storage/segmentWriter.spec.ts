@@ -26,6 +26,18 @@ describe('storage/buildSegment', () => {
     expect(segment.bytes.subarray(-4).toString('latin1')).to.equal('SHSG');
   });
 
+  it('hands out the batches themselves as parts, then the footer: nothing is copied', () => {
+    const batches = fakeBatches(0, [100, 50]);
+    const segment = buildSegment(batches);
+    expect(segment.parts.length).to.equal(3);
+    expect(segment.parts[0]).to.equal(batches[0]);
+    expect(segment.parts[1]).to.equal(batches[1]);
+    const footer = segment.parts[2]!;
+    expect(footer.length).to.equal(segment.sizeBytes - batches[0]!.length - batches[1]!.length);
+    expect(Buffer.concat(segment.parts).equals(segment.bytes)).to.equal(true);
+    expect(segment.bytes).to.equal(segment.bytes); // concatenated once
+  });
+
   it('writes a footer that decodes to the same description, with the first batch indexed', () => {
     const batches = fakeBatches(0, [100, 100, 100]);
     const segment = buildSegment(batches);

@@ -134,7 +134,7 @@ export class Maintenance {
       const last = run[run.length - 1]!;
       const built = buildSegment(batches);
       const key = segmentObjectKey(topic, partition, first.baseOffset, last.endOffset, epoch);
-      await this.options.objectStore.put(key, built.bytes);
+      await this.options.objectStore.put(key, built.parts);
       await this.options.metadataStore.replaceSegments({
         topic,
         partition,

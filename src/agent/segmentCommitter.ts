@@ -42,7 +42,7 @@ export class SegmentCommitter {
     const last = items[items.length - 1]!;
     const segment = buildSegment(items.map((i) => i.batch));
     const key = segmentObjectKey(topic, partition, first.baseOffset, last.nextOffset, epoch);
-    await this.withRetries(() => objectStore.put(key, segment.bytes));
+    await this.withRetries(() => objectStore.put(key, segment.parts));
     const producers = new Map<number, ProducerPartitionState>();
     for (const item of items) if (item.producer !== undefined) producers.set(item.producer.producerId, item.producer);
     let attempted = false;

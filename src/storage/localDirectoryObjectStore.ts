@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidRequestError, ObjectNotFoundError, StorageError, StreamHouseError } from '../protocol/errors.js';
 import { assertValidObjectKey, assertValidObjectPrefix, compareObjectKeys } from './objectKey.js';
-import type { ObjectInfo, ObjectStore } from './objectStore.js';
+import type { ObjectData, ObjectInfo, ObjectStore } from './objectStore.js';
 import { assertValidRange } from './objectRange.js';
 
 /** Options of {@link LocalDirectoryObjectStore}. */
@@ -46,14 +46,14 @@ export class LocalDirectoryObjectStore implements ObjectStore {
     this.url = pathToFileURL(this.root).href;
   }
 
-  async put(key: string, data: Uint8Array): Promise<void> {
+  async put(key: string, data: ObjectData): Promise<void> {
     const path = this.pathOf(key);
     const dir = dirname(path);
     const tempPath = join(dir, `${TEMP_FILE_PREFIX}${randomBytes(8).toString('hex')}`);
     try {
       const handle = await this.openTemp(dir, tempPath);
       try {
-        await handle.writeFile(data);
+        await writeAll(handle, data instanceof Uint8Array ? [data] : data);
         await handle.sync();
       } finally {
         await handle.close();
@@ -266,4 +266,29 @@ function storageError(operation: string, key: string, error: unknown): StreamHou
   if (error instanceof StreamHouseError) return error;
   const detail = error instanceof Error ? error.message : String(error);
   return new StorageError(`${operation} ${key} failed: ${detail}`, { cause: error, context: { objectKey: key } });
+}
+
+/**
+ * Writes the parts one after the other from the file's start: one writev per
+ * round (FileHandle.writeFile would split a buffer into 512 KiB writes, each
+ * a trip through the thread pool), again from where a short write stopped.
+ */
+async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let pending = parts.filter((part) => part.length > 0);
+  let position = 0;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, position);
+    if (bytesWritten === 0) throw new Error(`writev wrote nothing at byte ${position}`);
+    position += bytesWritten;
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const part of pending) {
+      if (skip >= part.length) skip -= part.length;
+      else {
+        rest.push(skip === 0 ? part : part.subarray(skip));
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
 }

@@ -23,6 +23,22 @@ export type ObjectInfo = {
   lastModified: number;
 };
 
+/** The bytes of an object: one buffer, or parts written one after the other. */
+export type ObjectData = Uint8Array | readonly Uint8Array[];
+
+/** The total length of object data. */
+export function objectDataLength(data: ObjectData): number {
+  if (data instanceof Uint8Array) return data.length;
+  let length = 0;
+  for (const part of data) length += part.length;
+  return length;
+}
+
+/** Object data as one buffer (parts are concatenated; one buffer is returned as it is). */
+export function objectDataBytes(data: ObjectData): Uint8Array {
+  return data instanceof Uint8Array ? data : Buffer.concat(data);
+}
+
 export interface ObjectStore {
   /** Human-readable location, e.g. `file:///data/objects` or `s3://bucket/prefix`. */
   readonly url: string;
@@ -35,9 +51,11 @@ export interface ObjectStore {
   /**
    * Writes a whole object atomically: readers see all of it or none of it.
    * Resolves once the object is durable (fsync + rename, or S3 PUT complete).
-   * Overwrites an existing object with the same key.
+   * Overwrites an existing object with the same key. `data` may come in
+   * parts, written one after the other as one object: a segment is its
+   * batches plus a footer, and need not be copied into one buffer first.
    */
-  put(key: string, data: Uint8Array): Promise<void>;
+  put(key: string, data: ObjectData): Promise<void>;
   /** Reads a whole object. */
   get(key: string): Promise<Buffer>;
   /**

@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { InvalidConfigError, InvalidRequestError, ObjectNotFoundError, StorageError, StreamHouseError } from '../protocol/errors.js';
 import { assertValidObjectKey, assertValidObjectPrefix, compareObjectKeys } from './objectKey.js';
-import type { ObjectInfo, ObjectStore } from './objectStore.js';
+import { objectDataBytes, type ObjectData, type ObjectInfo, type ObjectStore } from './objectStore.js';
 import { assertValidRange } from './objectRange.js';
 import { putMultipart } from './s3Multipart.js';
 
@@ -137,8 +137,10 @@ export class S3ObjectStore implements ObjectStore {
     this.client = new S3Client(config);
   }
 
-  async put(key: string, data: Uint8Array): Promise<void> {
+  async put(key: string, object: ObjectData): Promise<void> {
     const Key = this.fullKey(key);
+    // The SDK takes one body; the network, not this copy, is what a PUT costs.
+    const data = objectDataBytes(object);
     try {
       if (data.length > this.options.multipartThresholdBytes) {
         const partSize = Math.max(this.options.partSizeBytes, Math.ceil(data.length / MAX_PARTS));

@@ -27,8 +27,13 @@ export type BuildSegmentOptions = {
 
 /** A built segment and what the segment registry needs to know of it. */
 export type BuiltSegment = {
-  /** The whole object: batches, index, trailer. */
-  bytes: Buffer;
+  /**
+   * The whole object in parts to write one after the other: the batches as
+   * given, then the footer (index and trailer). Nothing was copied.
+   */
+  parts: readonly Uint8Array[];
+  /** The whole object as one buffer: the parts concatenated, on first use. */
+  readonly bytes: Buffer;
   /** First offset of the first batch. */
   baseOffset: number;
   /** One past the last offset of the last batch. */
@@ -83,7 +88,6 @@ export function buildSegment(batches: readonly Uint8Array[] | Uint8Array, option
   let position = 0;
   let lastIndexed = Number.NEGATIVE_INFINITY;
 
-  // First pass: frames and index only; the bytes are copied once, below, when the footer size is known.
   for (const chunk of chunks) {
     for (let at = 0; at < chunk.length; ) {
       const frame = readBatchFrame(chunk, at);
@@ -126,20 +130,19 @@ export function buildSegment(batches: readonly Uint8Array[] | Uint8Array, option
     relativeOffsets: Uint32Array.from(relativeOffsets),
     positions: Uint32Array.from(positions),
   });
-  const segment = Buffer.allocUnsafe(dataSize + footer.length);
-  let copied = 0;
-  for (const chunk of chunks) {
-    segment.set(chunk, copied);
-    copied += chunk.length;
-  }
-  footer.copy(segment, dataSize);
+  // No copy of the batches: an object store writes the parts one after the other.
+  const parts: readonly Uint8Array[] = [...chunks, footer];
+  let whole: Buffer | undefined;
   return {
-    bytes: segment,
+    parts,
+    get bytes(): Buffer {
+      return (whole ??= Buffer.concat(parts));
+    },
     baseOffset: first.baseOffset,
     endOffset: nextOffset,
     minTimestamp,
     maxTimestamp,
-    sizeBytes: segment.length,
+    sizeBytes: dataSize + footer.length,
     batchCount,
     recordCount,
   };
