@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { encodeFetchResponse, ReusedBuffer, varintSize } from '../../src/protocol/fetchResponseEncoder.js';
+import { encodeFetchResponse, ReusedBuffer } from '../../src/protocol/fetchResponseEncoder.js';
+import { varintSize } from '../../src/protocol/protobufVarint.js';
 import { ErrorCode, FetchResponse, type FetchPartitionResult } from '../../src/protocol/generated/streamhouse.js';
 import { agentServiceDefinition, StreamHouseService } from '../../src/protocol/serviceDefinition.js';
 

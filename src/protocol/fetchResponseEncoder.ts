@@ -19,29 +19,13 @@
  * have written (nothing when the records are empty, as proto3 omits them).
  */
 import { FetchPartitionResult, type FetchResponse } from './generated/streamhouse.js';
+import { varintSize, writeVarint } from './protobufVarint.js';
 
 /** Tag of FetchResponse.results (field 1, length-delimited). */
 const RESULTS_TAG = (1 << 3) | 2;
 /** Tag of FetchPartitionResult.records (field 6, length-delimited). */
 const RECORDS_TAG = (6 << 3) | 2;
 const NO_RECORDS = new Uint8Array(0);
-
-/** Bytes of `value` (a length below 2^32) as a protobuf varint. */
-export function varintSize(value: number): number {
-  let size = 1;
-  for (let rest = value >>> 7; rest !== 0; rest >>>= 7) size++;
-  return size;
-}
-
-function writeVarint(target: Uint8Array, position: number, value: number): number {
-  let rest = value >>> 0;
-  while (rest > 0x7f) {
-    target[position++] = (rest & 0x7f) | 0x80;
-    rest >>>= 7;
-  }
-  target[position++] = rest;
-  return position;
-}
 
 /**
  * `message` encoded as `FetchResponse.encode(message).finish()` encodes it,

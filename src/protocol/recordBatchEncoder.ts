@@ -68,6 +68,27 @@ let recordSizes = new Int32Array(1024);
  *   exceed MAX_BATCH_SIZE.
  */
 export function encodeRecordBatch(records: readonly RecordInput[], options: EncodeOptions = {}): Buffer {
+  const { buffer, offset, length } = encodeRecordBatchInto(records, options, (size) => ({ buffer: Buffer.allocUnsafe(size), offset: 0 }));
+  return offset === 0 && length === buffer.length ? buffer : buffer.subarray(offset, offset + length);
+}
+
+/** Where {@link encodeRecordBatchInto} writes a batch: `size` bytes of `buffer` from `offset`. */
+export type BatchTarget = { buffer: Buffer; offset: number };
+
+/**
+ * Encodes like {@link encodeRecordBatch}, into memory the caller provides
+ * once the batch's size is known: `allocate(size)` returns a buffer with
+ * `size` bytes free at `offset`. This lets the producer encode a batch
+ * straight into its Produce message, with the message's other fields around
+ * it, instead of copying the batch in afterwards.
+ *
+ * @throws the same errors as encodeRecordBatch, before `allocate` is called.
+ */
+export function encodeRecordBatchInto(
+  records: readonly RecordInput[],
+  options: EncodeOptions,
+  allocate: (size: number) => BatchTarget,
+): { buffer: Buffer; offset: number; length: number } {
   const {
     baseOffset = 0,
     compression = 'none',
@@ -107,24 +128,28 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Enco
     }
   }
 
-  let batch: Buffer;
+  let target: BatchTarget;
+  let length: number;
   if (compression === 'none') {
-    batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
-    writeRecords(batch, BATCH_HEADER_SIZE, records, sizes, baseTimestamp);
+    length = BATCH_HEADER_SIZE + recordsSize;
+    target = allocate(length);
+    writeRecords(target.buffer, target.offset + BATCH_HEADER_SIZE, target.offset + length, records, sizes, baseTimestamp);
   } else {
     const plain = Buffer.allocUnsafe(recordsSize);
-    writeRecords(plain, 0, records, sizes, baseTimestamp);
+    writeRecords(plain, 0, recordsSize, records, sizes, baseTimestamp);
     const compressed = lz4Compress(plain);
     if (BATCH_HEADER_SIZE + compressed.length > MAX_BATCH_SIZE) {
       throw new RecordTooLargeError(`compressed batch takes ${BATCH_HEADER_SIZE + compressed.length} bytes, over ${MAX_BATCH_SIZE}`);
     }
-    batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length);
-    batch.set(compressed, BATCH_HEADER_SIZE);
+    length = BATCH_HEADER_SIZE + compressed.length;
+    target = allocate(length);
+    target.buffer.set(compressed, target.offset + BATCH_HEADER_SIZE);
   }
+  const { buffer, offset } = target;
 
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.length);
+  const view = new DataView(buffer.buffer, buffer.byteOffset + offset, length);
   writeInt64(view, BASE_OFFSET_OFFSET, baseOffset);
-  view.setInt32(BATCH_LENGTH_OFFSET, batch.length - BATCH_LOG_OVERHEAD);
+  view.setInt32(BATCH_LENGTH_OFFSET, length - BATCH_LOG_OVERHEAD);
   view.setInt32(LEADER_EPOCH_OFFSET, leaderEpoch);
   view.setInt8(MAGIC_OFFSET, MAGIC_V2);
   view.setInt16(ATTRIBUTES_OFFSET, codecId(compression));
@@ -136,8 +161,8 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Enco
   view.setInt32(BASE_SEQUENCE_OFFSET, baseSequence);
   view.setInt32(RECORD_COUNT_OFFSET, count);
   // the crc covers everything after itself, so it is written last
-  view.setUint32(CRC_OFFSET, crc32c(batch, ATTRIBUTES_OFFSET, batch.length));
-  return batch;
+  view.setUint32(CRC_OFFSET, crc32c(buffer, offset + ATTRIBUTES_OFFSET, offset + length));
+  return { buffer, offset, length };
 }
 
 /**
@@ -217,10 +242,11 @@ function sizeOfBytesField(bytes: Uint8Array | null, index: number, what: string)
   return sizeOfVarint(length) + length;
 }
 
-/** Writes every record at `pos` (the sizes were measured by measureRecord). */
+/** Writes every record at `pos`, ending exactly at `end` (the sizes were measured by measureRecord). */
 function writeRecords(
   out: Buffer,
   pos: number,
+  end: number,
   records: readonly RecordInput[],
   sizes: Int32Array,
   baseTimestamp: number,
@@ -248,9 +274,9 @@ function writeRecords(
       }
     }
   }
-  if (pos !== out.length) {
+  if (pos !== end) {
     // every byte of an allocUnsafe buffer must be written; a mismatch is a bug here, not bad input
-    throw new Error(`record batch encoder wrote ${pos} of ${out.length} bytes`);
+    throw new Error(`record batch encoder wrote up to ${pos}, not ${end}`);
   }
 }
 

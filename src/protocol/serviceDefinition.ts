@@ -14,11 +14,13 @@
  * copy being cheap.
  */
 import { encodeFetchResponse, ReusedBuffer } from './fetchResponseEncoder.js';
+import { isPreEncoded, PRE_ENCODED } from './produceRequestEncoder.js';
 import { StreamHouseDefinition, type FetchResponse } from './generated/streamhouse.js';
 
 /** What nice-grpc uses of a ts-proto message type. */
 type MessageType = {
   encode(message: never): { finish(): Uint8Array };
+  fromPartial(object: never): unknown;
 };
 
 /**
@@ -37,7 +39,14 @@ export function withoutCopy(bytes: Uint8Array): Uint8Array {
 function copyFreeEncoding<T extends MessageType>(type: T): T {
   return {
     ...type,
+    // A request that carries its encoded message (produceRequestEncoder.ts) is sent as it is:
+    // nice-grpc calls fromPartial, then encode, then finish.
+    fromPartial: (object: never) => (isPreEncoded(object) ? object : type.fromPartial(object)),
     encode: (message: never) => {
+      if (isPreEncoded(message)) {
+        const bytes = message[PRE_ENCODED];
+        return { finish: () => withoutCopy(bytes) };
+      }
       const writer = type.encode(message);
       return { finish: () => withoutCopy(writer.finish()) };
     },

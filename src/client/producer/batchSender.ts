@@ -6,8 +6,9 @@
  * failure does not stop the others.
  */
 import { catchError, defer, finalize, map, of, throwError, timeout, type Observable, type SchedulerLike } from 'rxjs';
-import { AckMode } from '../../protocol/generated/streamhouse.js';
-import { encodeRecordBatch, type CompressionCodec } from '../../protocol/recordBatch.js';
+import { AckMode, type ProduceRequest } from '../../protocol/generated/streamhouse.js';
+import type { CompressionCodec } from '../../protocol/recordBatch.js';
+import { encodeProduceRequest, type PreEncoded } from '../../protocol/produceRequestEncoder.js';
 import {
   AgentUnavailableError,
   DeliveryTimeoutError,
@@ -68,14 +69,14 @@ export class BatchSender {
 
   send(job: ProduceJob): Observable<JobOutcome> {
     const { scheduler, deliveryTimeoutMs } = this.options;
-    let encoded: { batch: Buffer; sequence: SequenceAssignment | undefined } | undefined;
+    let encoded: { request: PreEncoded<ProduceRequest>; sequence: SequenceAssignment | undefined } | undefined;
     const remaining = Math.max(0, job.firstSentAt + deliveryTimeoutMs - scheduler.now());
     return defer(() => {
       if (encoded === undefined) {
         encoded = this.encode(job);
         this.inFlight.set(job.key, [...(this.inFlight.get(job.key) ?? []), job]);
       }
-      return this.produceOnce(job, encoded.batch, encoded.sequence);
+      return this.produceOnce(job, encoded.request);
     }).pipe(
       retryWithBackoff(this.options.retry, {
         scheduler,
@@ -117,22 +118,27 @@ export class BatchSender {
     else this.inFlight.set(job.key, rest);
   }
 
-  private encode(job: ProduceJob): { batch: Buffer; sequence: SequenceAssignment | undefined } {
+  /**
+   * The job's Produce request, encoded once with its sequence numbers: a
+   * retry sends the same bytes (the agent recognises a duplicate by them).
+   */
+  private encode(job: ProduceJob): { request: PreEncoded<ProduceRequest>; sequence: SequenceAssignment | undefined } {
     const sequence = this.options.identity?.assign(job.key, job.records.length);
-    const batch = encodeRecordBatch(job.records, { compression: this.options.compression, ...(sequence ?? {}) });
-    return { batch, sequence };
-  }
-
-  private produceOnce(job: ProduceJob, batch: Buffer, sequence: SequenceAssignment | undefined): Observable<number> {
-    const address = this.options.cluster.addressFor(job.topic, job.partition);
-    const context = { topic: job.topic, partition: job.partition };
-    const request = {
+    const envelope = {
       acks: ACK_MODES[this.options.acks],
       producerId: sequence?.producerId ?? -1,
       producerEpoch: sequence?.producerEpoch ?? -1,
       timeoutMs: this.options.requestTimeoutMs,
-      partitions: [{ topic: job.topic, partition: job.partition, batch }],
+      topic: job.topic,
+      partition: job.partition,
     };
+    const { request } = encodeProduceRequest(envelope, job.records, { compression: this.options.compression, ...(sequence ?? {}) });
+    return { request, sequence };
+  }
+
+  private produceOnce(job: ProduceJob, request: PreEncoded<ProduceRequest>): Observable<number> {
+    const address = this.options.cluster.addressFor(job.topic, job.partition);
+    const context = { topic: job.topic, partition: job.partition };
     return fromAbortable(async (signal) => {
       const { results } = await callAgent(
         this.options,

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { AckMode, ProduceRequest } from '../../src/protocol/generated/streamhouse.js';
+import { encodeProduceRequest, isPreEncoded, PRE_ENCODED, type ProduceEnvelope } from '../../src/protocol/produceRequestEncoder.js';
+import { encodeRecordBatch } from '../../src/protocol/recordBatch.js';
+import { InvalidRequestError } from '../../src/protocol/errors.js';
+import type { RecordInput } from '../../src/protocol/record.js';
+import { StreamHouseService } from '../../src/protocol/serviceDefinition.js';
+
+function recordsOf(count: number, valueBytes: number): RecordInput[] {
+  return Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(valueBytes, i), timestamp: 1_700_000_000_000 + i }));
+}
+
+const envelopes: ProduceEnvelope[] = [
+  { acks: AckMode.ACK_MODE_DURABLE, producerId: 12, producerEpoch: 3, timeoutMs: 30_000, topic: 'orders', partition: 5 },
+  { acks: AckMode.ACK_MODE_DURABLE, producerId: -1, producerEpoch: -1, timeoutMs: 0, topic: 'ø-тема', partition: 0 },
+  { acks: 0 as AckMode, producerId: 0, producerEpoch: 0, timeoutMs: 1, topic: 't', partition: 2 ** 31 },
+  { acks: AckMode.ACK_MODE_NONE, producerId: 2 ** 53 - 1, producerEpoch: 32767, timeoutMs: 2 ** 32 - 1, topic: 'x'.repeat(300), partition: 127 },
+];
+// Batch sizes around the varint length boundaries of the batch and of the partition entry.
+const shapes: Array<[number, number]> = [[1, 0], [1, 40], [3, 30], [1, 16_300], [2, 8_150], [100, 100], [9000, 100]];
+
+describe('protocol/encodeProduceRequest', () => {
+  for (const [e, envelope] of envelopes.entries()) {
+    for (const [count, valueBytes] of shapes) {
+      it(`matches the generated encoder byte for byte (envelope ${e}, ${count} records of ${valueBytes} bytes)`, () => {
+        const records = recordsOf(count, valueBytes);
+        const options = { producerId: 9, producerEpoch: 1, baseSequence: 17 };
+        const { request, message, batch } = encodeProduceRequest(envelope, records, options);
+        const expectedBatch = encodeRecordBatch(records, options);
+        expect(batch.equals(expectedBatch)).to.equal(true);
+        expect(batch.buffer).to.equal(message.buffer); // the batch lives inside the message
+        const { topic, partition, ...fields } = envelope;
+        const generated = Buffer.from(ProduceRequest.encode({ ...fields, partitions: [{ topic, partition, batch: expectedBatch }] }).finish());
+        expect(message.equals(generated)).to.equal(true);
+        expect(message.byteOffset).to.equal(0);
+        expect(message.byteLength).to.equal(message.buffer.byteLength);
+        expect(request[PRE_ENCODED]).to.equal(message);
+        expect(request.partitions[0]!.batch).to.equal(batch);
+      });
+    }
+  }
+
+  it('is sent as it is by the service definition, and plain requests are still encoded', () => {
+    const { request, message } = encodeProduceRequest(envelopes[0]!, recordsOf(10, 10), {});
+    const type = StreamHouseService.methods.produce.requestType;
+    expect(isPreEncoded(request)).to.equal(true);
+    const sent = Buffer.from(type.encode(type.fromPartial(request)).finish());
+    expect(sent.equals(message)).to.equal(true);
+    const plain = { acks: 1, producerId: 4, producerEpoch: 0, timeoutMs: 5, partitions: [] };
+    expect(isPreEncoded(plain)).to.equal(false);
+    expect(Buffer.from(type.encode(type.fromPartial(plain)).finish()).equals(Buffer.from(ProduceRequest.encode(ProduceRequest.fromPartial(plain)).finish()))).to.equal(true);
+  });
+
+  it('throws the encoder\'s errors for bad records', () => {
+    expect(() => encodeProduceRequest(envelopes[0]!, [], {})).to.throw(InvalidRequestError, 'a record batch needs at least one record');
+  });
+});
