@@ -115,8 +115,77 @@ describe('protocol/recordBatch', () => {
       expect(cursor.headers).to.deep.equal([{ key: 'h', value: null }]);
       expect(cursor.next()).to.equal(false);
       expect(cursor.next()).to.equal(false);
-      // each record gets its own headers array, as with decodeRecordBatch
+      // a record with headers gets an array of its own
       expect(cursor.headers).to.not.equal(firstHeaders);
+    });
+
+    it('share one frozen empty headers array among records without headers; decodeRecordBatch gives each record its own', () => {
+      const records: RecordInput[] = [
+        { key: utf8('a'), value: utf8('1'), timestamp: 1 },
+        { key: utf8('b'), value: utf8('2'), timestamp: 2, headers: [{ key: 'h', value: utf8('x') }] },
+        { key: utf8('c'), value: utf8('3'), timestamp: 3 },
+      ];
+      const bytes = encodeRecordBatch(records);
+      const { cursor } = checkRecordBatch(bytes);
+      const seen: (readonly unknown[])[] = [];
+      while (cursor.next()) seen.push(cursor.headers);
+      expect(seen[0]).to.equal(seen[2]);
+      expect(Object.isFrozen(seen[0])).to.equal(true);
+      expect(seen[0]).to.deep.equal([]);
+      expect(seen[1]).to.deep.equal([{ key: 'h', value: utf8('x') }]);
+      // DecodedRecord.headers is a mutable array: one per record, never the shared one
+      const decoded = decodeRecordBatch(bytes).records.map((r) => r.headers);
+      expect(decoded[0]).to.not.equal(decoded[2]);
+      expect(Object.isFrozen(decoded[0])).to.equal(false);
+      expect(decoded[0]).to.not.equal(seen[0]);
+    });
+
+    // Each cursor reads from a table of record fields its check filled; finished cursors hand theirs on.
+    it('keep batches read side by side apart, also when one is left unfinished or a table is reused', () => {
+      const batchA = encodeRecordBatch(
+        Array.from({ length: 5 }, (_, i) => ({ key: utf8(`a${i}`), value: utf8(`A${i}`), timestamp: 1_000 + i })),
+        { baseOffset: 10 },
+      );
+      const batchB = encodeRecordBatch(
+        [
+          { key: null, value: utf8('B0'), timestamp: 2_000, headers: [{ key: 'k', value: null }] },
+          { key: utf8('b1'), value: null, timestamp: 1_999 },
+        ],
+        { baseOffset: 50 },
+      );
+      const fields = (c: ReturnType<typeof checkRecordBatch>['cursor']) => [
+        c.offset,
+        c.timestamp,
+        c.key === null ? null : Buffer.from(c.key).toString(),
+        c.value === null ? null : Buffer.from(c.value).toString(),
+        c.headers.map((h) => h.key),
+      ];
+      const a = checkRecordBatch(batchA).cursor;
+      const b = checkRecordBatch(batchB).cursor;
+      expect(a.next()).to.equal(true);
+      expect(b.next()).to.equal(true);
+      expect(fields(a)).to.deep.equal([10, 1_000, 'a0', 'A0', []]);
+      expect(fields(b)).to.deep.equal([50, 2_000, null, 'B0', ['k']]);
+      expect(b.next()).to.equal(true);
+      expect(a.next()).to.equal(true);
+      expect(fields(b)).to.deep.equal([51, 1_999, 'b1', null, []]);
+      expect(fields(a)).to.deep.equal([11, 1_001, 'a1', 'A1', []]);
+      expect(b.next()).to.equal(false); // b's table goes back to the pool; a is left unfinished
+      const b2 = checkRecordBatch(batchB).cursor; // may take b's table: longer than it needs
+      expect(a.next()).to.equal(true);
+      expect(fields(a)).to.deep.equal([12, 1_002, 'a2', 'A2', []]);
+      const again: unknown[] = [];
+      while (b2.next()) again.push(fields(b2));
+      expect(again).to.deep.equal([
+        [50, 2_000, null, 'B0', ['k']],
+        [51, 1_999, 'b1', null, []],
+      ]);
+      const a2 = checkRecordBatch(batchA).cursor; // a table from a 2-record batch grown to 5 records
+      const all: unknown[] = [];
+      while (a2.next()) all.push(fields(a2));
+      expect(all).to.deep.equal(Array.from({ length: 5 }, (_, i) => [10 + i, 1_000 + i, `a${i}`, `A${i}`, []]));
+      expect(a.next()).to.equal(true);
+      expect(fields(a)).to.deep.equal([13, 1_003, 'a3', 'A3', []]);
     });
 
     it('check the whole batch before the first record: a bad last record fails the call, not a later next()', () => {

@@ -136,6 +136,43 @@ describe('protocol/varint', () => {
     });
   });
 
+  // readVarint and readVarlong read one- and two-byte values inline and hand longer ones (and
+  // every error) to a general reader: values on both sides of each boundary, and `end` right
+  // after, inside or before the value, through both readers.
+  describe('short-value paths of readVarint and readVarlong', () => {
+    // [value, bytes]: the last one- and first two-byte values, the last two- and first three-byte values
+    const BOUNDARY_CASES: Array<[number, string]> = [
+      [-64, '7f'],
+      [63, '7e'],
+      [64, '8001'],
+      [-65, '8101'],
+      [8191, 'fe7f'],
+      [-8192, 'ff7f'],
+      [8192, '808001'],
+      [-8193, '818001'],
+    ];
+    for (const [name, reader] of [['readVarint', readVarint], ['readVarlong', readVarlong]] as const) {
+      it(`${name} reads values at the length boundaries, each ending exactly at end`, () => {
+        for (const [value, bytes] of BOUNDARY_CASES) {
+          expect(read(reader, bytes), bytes).to.deep.equal({ value, pos: bytes.length / 2 });
+          // and in the middle of a buffer, with readable bytes after it
+          const cursor = new ByteCursor(fromHex(`aa${bytes}0000`), 1, bytes.length / 2 + 3);
+          expect(reader(cursor), bytes).to.equal(value);
+          expect(cursor.pos, bytes).to.equal(1 + bytes.length / 2);
+        }
+      });
+
+      it(`${name} reports a value cut by end at the byte where it starts, without moving`, () => {
+        const kind = name === 'readVarint' ? 'varint' : 'varlong';
+        for (const [bytes, end] of [['fe7f', 1], ['808001', 2], ['808001', 1]] as const) {
+          const cursor = new ByteCursor(fromHex(`00${bytes}`), 1, 1 + end);
+          expect(() => reader(cursor), bytes).to.throw(CorruptMessageError, `${kind} at byte 1 is truncated`);
+          expect(cursor.pos).to.equal(1);
+        }
+      });
+    }
+  });
+
   describe('varlong (safe integers)', () => {
     for (const [value, bytes] of [...INT32_CASES, ...INT64_CASES]) {
       it(`writes ${value} as ${bytes} and reads it back`, () => {

@@ -121,18 +121,42 @@ export function writeVarlong(bytes: Uint8Array, pos: number, value: number): num
   return pos;
 }
 
-/** Reads a signed 32-bit zigzag varint at the cursor and advances it. */
+/**
+ * Reads a signed 32-bit zigzag varint at the cursor and advances it.
+ *
+ * Kept small so the compiler inlines it into the record walk: one- and
+ * two-byte varints (values from -8192 to 8191: lengths of keys and values up
+ * to 8 KiB, offset deltas, header counts) are read here, anything else (and
+ * every error) by {@link readVarintSlow}.
+ */
 export function readVarint(cursor: ByteCursor): number {
   const bytes = cursor.bytes;
-  let pos = cursor.pos;
+  const pos = cursor.pos;
   const end = cursor.end;
+  // (a one-byte varint may be the last byte before end: a record's header count is)
   if (pos < end) {
     const b0 = bytes[pos]!;
     if (b0 < 0x80) {
       cursor.pos = pos + 1;
       return (b0 >>> 1) ^ -(b0 & 1);
     }
+    if (pos + 1 < end) {
+      const b1 = bytes[pos + 1]!;
+      if (b1 < 0x80) {
+        cursor.pos = pos + 2;
+        const u = (b0 & 0x7f) | (b1 << 7);
+        return (u >>> 1) ^ -(u & 1);
+      }
+    }
   }
+  return readVarintSlow(cursor);
+}
+
+/** {@link readVarint} for any length, with the checks: truncated, or beyond 32 bits. */
+function readVarintSlow(cursor: ByteCursor): number {
+  const bytes = cursor.bytes;
+  let pos = cursor.pos;
+  const end = cursor.end;
   let u = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (pos >= end) throw new CorruptMessageError(`varint at byte ${cursor.pos} is truncated`);
@@ -154,8 +178,35 @@ export function readVarint(cursor: ByteCursor): number {
  * Reads a zigzag varlong at the cursor and advances it. Throws
  * UnsafeIntegerError when the value is beyond the safe-integer range,
  * CorruptMessageError when it is truncated or longer than 10 bytes.
+ *
+ * One- and two-byte varlongs (timestamp deltas within ±8 s, the common case)
+ * are read here, small enough to be inlined; the rest by {@link readVarlongSlow}.
  */
 export function readVarlong(cursor: ByteCursor): number {
+  const bytes = cursor.bytes;
+  const pos = cursor.pos;
+  const end = cursor.end;
+  // (a one-byte varint may be the last byte before end: a record's header count is)
+  if (pos < end) {
+    const b0 = bytes[pos]!;
+    if (b0 < 0x80) {
+      cursor.pos = pos + 1;
+      return (b0 >>> 1) ^ -(b0 & 1);
+    }
+    if (pos + 1 < end) {
+      const b1 = bytes[pos + 1]!;
+      if (b1 < 0x80) {
+        cursor.pos = pos + 2;
+        const u = (b0 & 0x7f) | (b1 << 7);
+        return (u >>> 1) ^ -(u & 1);
+      }
+    }
+  }
+  return readVarlongSlow(cursor);
+}
+
+/** {@link readVarlong} for any length, with the checks. */
+function readVarlongSlow(cursor: ByteCursor): number {
   const bytes = cursor.bytes;
   let pos = cursor.pos;
   const end = cursor.end;

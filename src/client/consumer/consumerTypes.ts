@@ -23,8 +23,13 @@ export type ConsumerRecord = {
   key: Uint8Array | null;
   /** Record value, or null (a tombstone). */
   value: Uint8Array | null;
-  /** Headers in the order the producer wrote them. */
-  headers: RecordHeader[];
+  /**
+   * Headers in the order the producer wrote them. Read-only: records without
+   * headers share one frozen empty array (a fresh one per record was a
+   * measurable share of the consumer's garbage); copy it (`[...headers]`) to
+   * build on it.
+   */
+  headers: readonly RecordHeader[];
   /** Timestamp the producer gave the record, ms since the epoch. */
   timestamp: number;
 };
