@@ -5,12 +5,12 @@
  * ack latency percentiles (sampled records, send → acknowledgement) at full
  * speed, then ack latency at a steady rate the pipeline keeps up with.
  *
- * Env: RECORDS (default 2,000,000), PARTITIONS (4), BATCH_BYTES (1 MiB), LINGER_MS (5), IN_FLIGHT (5 per partition),
+ * Env: RUNS (saturated runs, each with a fresh producer; the median is reported; default 3), RECORDS (default 2,000,000), PARTITIONS (4), BATCH_BYTES (1 MiB), LINGER_MS (5), IN_FLIGHT (5 per partition),
  * PACED_RATE (records/s of the steady-rate latency run, 20,000), AGENT_CPU_PROF=<dir> to profile the agent too.
  */
 import { connectAgent } from '../../src/client/agentClient.js';
 import { createProducer } from '../../src/client/producer/producer.js';
-import { startAgentProcess } from '../lib/agentProcess.js';
+import { startAgentProcess, type AgentProcess } from '../lib/agentProcess.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import { progress } from '../lib/progress.js';
 import { throughputRows, writeResults, type ResultRow } from '../lib/results.js';
@@ -25,6 +25,9 @@ const KEY_BYTES = 16;
 const SAMPLE_EVERY = 1000;
 const PACED_RATE = Number(process.env['PACED_RATE'] ?? 20_000);
 const PACED_SECONDS = 3;
+const RUNS = Number(process.env['RUNS'] ?? 3);
+const value = Buffer.alloc(VALUE_BYTES, 'v');
+const keys = Array.from({ length: 1024 }, (_, i) => Buffer.from(`key-${String(i).padStart(KEY_BYTES - 4, '0')}`));
 
 const agentProfile = process.env['AGENT_CPU_PROF'];
 const agent = await startAgentProcess(['--no-wal'], agentProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', agentProfile]);
@@ -34,11 +37,41 @@ try {
   await admin.client.createTopic({ name: 'bench', partitions: PARTITIONS, config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 } });
   admin.close();
 
+  // Saturated runs, each with a fresh producer; the median run (by throughput) is reported.
+  const runs: Array<{ recordsPerSecond: number; rows: ResultRow[] }> = [];
+  for (let run = 1; run <= RUNS; run++) runs.push(await saturatedRun(agent, run));
+  runs.sort((x, y) => x.recordsPerSecond - y.recordsPerSecond);
+  rows.push(...runs[Math.floor(runs.length / 2)]!.rows);
+
+  // Ack latency at a steady rate the pipeline keeps up with: what an application sees in normal operation.
+  const paced = await createProducer({ bootstrap: [agent.address], lingerMs: LINGER_MS });
+  const pacedLatency = new LatencyRecorder();
+  const waits: Promise<void>[] = [];
+  const pacedBar = progress(`producer-100B-paced-${PACED_RATE}/s`, PACED_SECONDS * 100);
+  for (let tick = 0; tick < PACED_SECONDS * 100; tick++) {
+    const due = performance.now() + 10;
+    for (let i = 0; i < PACED_RATE / 100; i++) {
+      const sentAt = performance.now();
+      const result = await paced.send({ topic: 'bench', key: keys[i & 1023]!, value });
+      waits.push(result.waitOffset().then(() => pacedLatency.record(performance.now() - sentAt)));
+    }
+    pacedBar.tick();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+  }
+  await Promise.all(waits);
+  pacedBar.stop();
+  await paced.close();
+  rows.push(...pacedLatency.rows('streamhouse', `producer-100B-paced-${PACED_RATE}`));
+} finally {
+  await agent.stop();
+}
+await writeResults('producer', rows);
+
+/** One saturated run: RECORDS records as fast as trySend/send take them, then flush. Rows of throughput, ack latency and CPU per record. */
+async function saturatedRun(agent: AgentProcess, run: number): Promise<{ recordsPerSecond: number; rows: ResultRow[] }> {
   const producer = await createProducer({ bootstrap: [agent.address], batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxBufferedBytes: 64 * 1024 * 1024, maxInFlightPerPartition: IN_FLIGHT });
-  const value = Buffer.alloc(VALUE_BYTES, 'v');
-  const keys = Array.from({ length: 1024 }, (_, i) => Buffer.from(`key-${String(i).padStart(KEY_BYTES - 4, '0')}`));
   const latency = new LatencyRecorder();
-  const bar = progress('producer-100B', RECORDS);
+  const bar = progress(`producer-100B run ${run}/${RUNS}`, RECORDS);
   const started = performance.now();
   const clientCpuBefore = process.cpuUsage();
   const agentCpuBefore = agent.cpuSeconds();
@@ -64,6 +97,7 @@ try {
   const metrics = producer.metrics();
   await producer.close();
   if (metrics.recordsAcked !== RECORDS) throw new Error(`only ${metrics.recordsAcked} of ${RECORDS} records acknowledged`);
+  const rows: ResultRow[] = [];
   rows.push(...throughputRows('streamhouse', 'producer-100B', RECORDS, RECORDS * (VALUE_BYTES + KEY_BYTES), seconds));
   // Saturated, the latency above is mostly time spent queued in the buffer.
   rows.push(...latency.rows('streamhouse', 'producer-100B'));
@@ -74,28 +108,10 @@ try {
     { system: 'streamhouse', workload: 'producer-100B', metric: 'client-cpu', value: clientMicros, unit: 'µs/record' },
     { system: 'streamhouse', workload: 'producer-100B', metric: 'agent-cpu', value: agentMicros, unit: 'µs/record' },
   );
-  console.log(`${RECORDS} records in ${seconds.toFixed(2)} s, ${metrics.batchesSent} batches, ${metrics.retries} retries; CPU per record: client ${clientMicros.toFixed(2)} µs, agent ${agentMicros.toFixed(2)} µs`);
-
-  // Ack latency at a steady rate the pipeline keeps up with: what an application sees in normal operation.
-  const paced = await createProducer({ bootstrap: [agent.address], lingerMs: LINGER_MS });
-  const pacedLatency = new LatencyRecorder();
-  const waits: Promise<void>[] = [];
-  const pacedBar = progress(`producer-100B-paced-${PACED_RATE}/s`, PACED_SECONDS * 100);
-  for (let tick = 0; tick < PACED_SECONDS * 100; tick++) {
-    const due = performance.now() + 10;
-    for (let i = 0; i < PACED_RATE / 100; i++) {
-      const sentAt = performance.now();
-      const result = await paced.send({ topic: 'bench', key: keys[i & 1023]!, value });
-      waits.push(result.waitOffset().then(() => pacedLatency.record(performance.now() - sentAt)));
-    }
-    pacedBar.tick();
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
-  }
-  await Promise.all(waits);
-  pacedBar.stop();
-  await paced.close();
-  rows.push(...pacedLatency.rows('streamhouse', `producer-100B-paced-${PACED_RATE}`));
-} finally {
-  await agent.stop();
+  const recordsPerSecond = RECORDS / seconds;
+  console.log(
+    `run ${run}: ${RECORDS} records in ${seconds.toFixed(2)} s (${Math.round(recordsPerSecond).toLocaleString('en-US')} records/s), ${metrics.batchesSent} batches, ` +
+      `${metrics.retries} retries; CPU per record: client ${clientMicros.toFixed(2)} µs, agent ${agentMicros.toFixed(2)} µs`,
+  );
+  return { recordsPerSecond, rows };
 }
-await writeResults('producer', rows);
