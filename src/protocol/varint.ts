@@ -130,6 +130,16 @@ export function writeVarlong(bytes: Uint8Array, pos: number, value: number): num
  * every error) by {@link readVarintSlow}.
  */
 export function readVarint(cursor: ByteCursor): number {
+  const value = readShortZigzag(cursor);
+  return value === value ? value : readVarintSlow(cursor);
+}
+
+/**
+ * The fast path of readVarint and readVarlong: a one- or two-byte zigzag
+ * varint at the cursor, which it advances; NaN (cursor untouched) for a
+ * longer one or one cut short, which the slow readers then handle.
+ */
+function readShortZigzag(cursor: ByteCursor): number {
   const bytes = cursor.bytes;
   const pos = cursor.pos;
   const end = cursor.end;
@@ -149,7 +159,7 @@ export function readVarint(cursor: ByteCursor): number {
       }
     }
   }
-  return readVarintSlow(cursor);
+  return Number.NaN;
 }
 
 /** {@link readVarint} for any length, with the checks: truncated, or beyond 32 bits. */
@@ -183,26 +193,8 @@ function readVarintSlow(cursor: ByteCursor): number {
  * are read here, small enough to be inlined; the rest by {@link readVarlongSlow}.
  */
 export function readVarlong(cursor: ByteCursor): number {
-  const bytes = cursor.bytes;
-  const pos = cursor.pos;
-  const end = cursor.end;
-  // (a one-byte varint may be the last byte before end: a record's header count is)
-  if (pos < end) {
-    const b0 = bytes[pos]!;
-    if (b0 < 0x80) {
-      cursor.pos = pos + 1;
-      return (b0 >>> 1) ^ -(b0 & 1);
-    }
-    if (pos + 1 < end) {
-      const b1 = bytes[pos + 1]!;
-      if (b1 < 0x80) {
-        cursor.pos = pos + 2;
-        const u = (b0 & 0x7f) | (b1 << 7);
-        return (u >>> 1) ^ -(u & 1);
-      }
-    }
-  }
-  return readVarlongSlow(cursor);
+  const value = readShortZigzag(cursor);
+  return value === value ? value : readVarlongSlow(cursor);
 }
 
 /** {@link readVarlong} for any length, with the checks. */
