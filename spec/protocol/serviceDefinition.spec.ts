@@ -24,7 +24,12 @@ describe('protocol/serviceDefinition', () => {
   });
 
   it('returns a small message as it is (it shares a pooled buffer)', () => {
-    const message = serializeAsNiceGrpc({ acks: 1, partitions: [{ topic: 't', partition: 0, batch: Buffer.from([1, 2, 3]) }] });
+    const type = StreamHouseService.methods.produce.requestType;
+    const value = { acks: 1, partitions: [{ topic: 't', partition: 0, batch: Buffer.from([1, 2, 3]) }] };
+    const encoded = type.encode(type.fromPartial(value)).finish();
+    expect(encoded).to.be.instanceOf(Uint8Array);
+    expect(encoded).not.to.be.instanceOf(ArrayBuffer);
+    const message = serializeAsNiceGrpc(value);
     expect(ProduceRequest.decode(message).partitions[0]!.batch).to.deep.equal(Buffer.from([1, 2, 3]));
   });
 
@@ -41,6 +46,6 @@ describe('protocol/serviceDefinition', () => {
     expect(Object.keys(StreamHouseService.methods)).to.deep.equal(Object.keys(StreamHouseDefinition.methods));
     expect(StreamHouseService.fullName).to.equal('streamhouse.v1.StreamHouse');
     expect(StreamHouseService.methods.fetch.name).to.equal('Fetch');
-    expect(StreamHouseService.methods.fetch.responseType.decode).to.be.a('function');
+    expect(StreamHouseService.methods.fetch.responseType.decode).to.equal(StreamHouseDefinition.methods.fetch.responseType.decode);
   });
 });

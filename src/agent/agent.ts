@@ -13,7 +13,7 @@ import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
 import { type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
 import { agentServiceDefinition } from '../protocol/serviceDefinition.js';
-import { useHttp2ReceiveWindow } from './http2Windows.js';
+import { withHttp2ReceiveWindow } from './http2Windows.js';
 import { ShuttingDownError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
@@ -100,7 +100,6 @@ export class Agent {
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
     }
-    useHttp2ReceiveWindow(this.options.maxRequestBytes);
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
@@ -111,7 +110,8 @@ export class Agent {
       // Before serving: replayed batches must get back the offsets they were acknowledged with.
       await recoverWriteAheadLog(this.wal, (topic, partition) => this.writer(topic, partition), this.logger);
     }
-    this.port = await server.listen(`${this.options.host}:${this.options.port}`);
+    // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
+    this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () => server.listen(`${this.options.host}:${this.options.port}`));
     this.server = server;
     await this.registry.start(this.address);
     this.maintenance.start();

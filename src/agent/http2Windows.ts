@@ -14,51 +14,64 @@
  *
  * grpc-js (1.14) lets clients set their window ('grpc-node.flow_control_window')
  * but not servers, and nice-grpc does not expose the grpc-js server. So this
- * module wraps `http2.createServer`, which grpc-js calls when it binds a
+ * module wraps `http2.createServer`, which grpc-js calls while it binds a
  * port, to add the window to the SETTINGS every session starts with (the
  * per-stream window) and to raise each session's connection window. The
- * wrapper is installed once per process; each server gets the window set
- * last before it was created (an agent sets it just before it listens).
+ * wrapper is installed once per process and changes only the servers created
+ * while an agent starts listening ({@link withHttp2ReceiveWindow}); other
+ * HTTP/2 servers of the process keep Node's defaults.
  */
 import http2 from 'node:http2';
 
 /** HTTP/2's largest window (2^31 - 1). */
 export const MAX_HTTP2_WINDOW = 0x7fffffff;
+/** HTTP/2's default window. */
+const DEFAULT_HTTP2_WINDOW = 65_535;
 
 const installed = Symbol.for('streamhouse.http2ReceiveWindow');
 
-type CreateServer = typeof http2.createServer;
-type WrappedCreateServer = CreateServer & { [installed]?: { window: number } };
+/** The windows asked for by the `withHttp2ReceiveWindow` calls under way. */
+type WindowRequests = { windows: number[] };
+type WrappedCreateServer = typeof http2.createServer & { [installed]?: WindowRequests };
 
 /**
- * Makes HTTP/2 servers created from now on in this process announce a
- * receive window of `bytes` (at least HTTP/2's default, at most its maximum)
- * per stream and per connection, or more if the server's own settings ask
- * for more.
+ * Runs `start` (an agent's listen) so that the HTTP/2 servers it creates
+ * announce a receive window of `bytes` per stream and per connection (at
+ * least HTTP/2's default, at most its maximum; the largest asked for when
+ * several agents start at once; more if a server's own settings ask for more).
  */
-export function useHttp2ReceiveWindow(bytes: number): void {
-  const window = Math.min(Math.max(bytes, 65_535), MAX_HTTP2_WINDOW);
-  const current = http2.createServer as WrappedCreateServer;
-  const state = current[installed];
-  if (state !== undefined) {
-    state.window = window;
-    return;
+export async function withHttp2ReceiveWindow<T>(bytes: number, start: () => Promise<T>): Promise<T> {
+  const requests = install();
+  const window = Math.min(Math.max(bytes, DEFAULT_HTTP2_WINDOW), MAX_HTTP2_WINDOW);
+  requests.windows.push(window);
+  try {
+    return await start();
+  } finally {
+    requests.windows.splice(requests.windows.indexOf(window), 1);
   }
+}
+
+function install(): WindowRequests {
+  const current = http2.createServer as WrappedCreateServer;
+  const existing = current[installed];
+  if (existing !== undefined) return existing;
   const original = current;
-  const shared = { window };
+  const requests: WindowRequests = { windows: [] };
   const wrapped = function createServer(...args: unknown[]): http2.Http2Server {
+    const create = original as (...a: unknown[]) => http2.Http2Server;
+    if (requests.windows.length === 0) return create(...args);
     const [first, ...rest] = args;
     const options: http2.ServerOptions = typeof first === 'object' && first !== null ? (first as http2.ServerOptions) : {};
     const handlerArgs = typeof first === 'function' ? [first, ...rest] : rest;
-    const settings = { ...options.settings, initialWindowSize: Math.max(options.settings?.initialWindowSize ?? 0, shared.window) };
-    const server = (original as (...a: unknown[]) => http2.Http2Server)({ ...options, settings }, ...handlerArgs);
-    const connectionWindow = settings.initialWindowSize;
+    const window = Math.max(options.settings?.initialWindowSize ?? 0, ...requests.windows);
+    const server = create({ ...options, settings: { ...options.settings, initialWindowSize: window } }, ...handlerArgs);
     server.on('session', (session: http2.ServerHttp2Session) => {
       // The connection window is not part of SETTINGS: it grows by a WINDOW_UPDATE.
-      session.setLocalWindowSize(connectionWindow);
+      session.setLocalWindowSize(window);
     });
     return server;
   } as unknown as WrappedCreateServer;
-  wrapped[installed] = shared;
+  wrapped[installed] = requests;
   http2.createServer = wrapped;
+  return requests;
 }

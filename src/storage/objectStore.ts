@@ -26,14 +26,6 @@ export type ObjectInfo = {
 /** The bytes of an object: one buffer, or parts written one after the other. */
 export type ObjectData = Uint8Array | readonly Uint8Array[];
 
-/** The total length of object data. */
-export function objectDataLength(data: ObjectData): number {
-  if (data instanceof Uint8Array) return data.length;
-  let length = 0;
-  for (const part of data) length += part.length;
-  return length;
-}
-
 /** Object data as one buffer (parts are concatenated; one buffer is returned as it is). */
 export function objectDataBytes(data: ObjectData): Uint8Array {
   return data instanceof Uint8Array ? data : Buffer.concat(data);

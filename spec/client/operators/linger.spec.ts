@@ -179,6 +179,25 @@ describe('client/operators/linger', () => {
     expect(batches).to.deep.equal([['a'], ['b']]);
   });
 
+  it('keeps an item pushed while a batch closed at the byte limit is emitted, ahead of the item that closed it', () => {
+    const source = new Subject<string>();
+    const seen: Array<string[] | 'complete'> = [];
+    // Each character weighs a byte; at most 4 bytes a batch.
+    source.pipe(linger({ lingerMs: 50, maxBytes: 4, sizeOf: (item) => item.length, scheduler: testScheduler })).subscribe({
+      next: (batch) => {
+        seen.push(batch);
+        if (batch[0] === 'aaa') source.next('c'); // pushed from inside the emission 'bb' set off
+      },
+      complete: () => seen.push('complete'),
+    });
+    source.next('aaa');
+    source.next('bb'); // 3 + 2 > 4: closes ['aaa']; 'c' arrives meanwhile and opens the next batch
+    source.next('dddd'); // 1 + 2 + 4 > 4: closes ['c', 'bb']; 'dddd' fills a batch alone
+    source.next('e');
+    source.complete();
+    expect(seen).to.deep.equal([['aaa'], ['c', 'bb'], ['dddd'], ['e'], 'complete']);
+  });
+
   it('validates its limits when created', () => {
     const cases: [Parameters<typeof linger<string>>[0], string][] = [
       [{ lingerMs: -1 }, 'lingerMs must be a finite number ≥ 0, got -1'],

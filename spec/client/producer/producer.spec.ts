@@ -5,6 +5,7 @@ import { produceTo } from '../../../src/client/producer/produceTo.js';
 import {
   BufferFullError,
   InvalidConfigError,
+  InvalidRequestError,
   ProducerClosedError,
   RecordTooLargeError,
   UnknownTopicOrPartitionError,
@@ -47,6 +48,11 @@ describe('client/producer against a real agent', function () {
     await a.connection.client.createTopic({ name: 'fresh', partitions: 1, config: undefined });
     expect(producer.trySend({ topic: 'fresh', value: 'not yet known' })).to.equal(undefined);
     expect(producer.metrics().pendingRecords).to.equal(0);
+    // A record that can never be accepted is refused at once, known topic or not.
+    expect(() => producer.trySend({ topic: 'fresh', value: 42 as unknown as string })).to.throw(
+      InvalidRequestError,
+      'record value must be a string, Uint8Array or null, got number',
+    );
     await producer.sendAndWait({ topic: 'fresh', value: 'first' });
     const result = producer.trySend({ topic: 'fresh', value: 'second' });
     expect(result?.partition).to.equal(0);

@@ -71,7 +71,7 @@ export function batchByPartition<T, K>(config: BatchByPartitionConfig<T, K>): Op
         batch.timer?.unsubscribe();
         // Forget it before emitting: a synchronous reaction downstream may push
         // the partition's next item, which must open a fresh batch.
-        open.delete(batch.key);
+        if (open.get(batch.key) === batch) open.delete(batch.key);
         subscriber.next({ key: batch.key, items: batch.items });
       };
 
@@ -96,9 +96,10 @@ export function batchByPartition<T, K>(config: BatchByPartitionConfig<T, K>): Op
           return;
         }
         let batch = open.get(key);
-        if (batch !== undefined && batch.bytes + size > maxBytes) {
+        while (batch !== undefined && batch.bytes + size > maxBytes) {
           close(batch);
-          batch = undefined;
+          // A reaction to that batch may have pushed this partition's next item already: it comes first.
+          batch = open.get(key);
         }
         if (batch === undefined) {
           batch = { key, items: [], bytes: 0, timer: undefined };

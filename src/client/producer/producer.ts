@@ -48,6 +48,9 @@ export type OffsetNotification = {
 /** Where an acknowledged record was stored. */
 export type RecordMetadata = { topic: string; partition: number; offset: number; timestamp: number };
 
+/** A record's key, value and headers as bytes. */
+type Payloads = { key: Uint8Array | null; value: Uint8Array | null; headers: RecordHeader[] | undefined };
+
 /** A flush() call: done once each partition has settled as many records as it had accepted at the call. */
 type FlushWaiter = { targets: Map<PartitionCounters, number>; resolve: () => void };
 
@@ -64,9 +67,9 @@ export class Producer {
   private readonly pipelineDone: Promise<void>;
   private readonly budget: BufferBudget;
   private readonly metricsState = new ProducerMetrics();
-  /** Per topic, the counters of each partition (records settle in order within a partition). */
-  private readonly counters = new Map<string, PartitionCounters[]>();
   private flushWaiters: FlushWaiter[] = [];
+  /** Reused by every trySend call for the record's converted payload. */
+  private readonly scratch: Payloads = { key: null, value: null, headers: undefined };
   /** Reused for every choosePartition call: it keeps no reference to it. */
   private readonly partitionArgs: PartitionableRecord = { topic: '', partition: undefined, key: null, value: null };
   private closing: Promise<void> | undefined;
@@ -160,13 +163,10 @@ export class Producer {
    * errors as `send` for records that can never be accepted.
    */
   trySend(record: ProducerRecord): SendResult | undefined {
-    if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
-    checkRecord(record);
+    // The scratch is safe here: nothing between filling it and enqueue awaits.
+    const { key, value, headers } = this.normalize(record, this.scratch);
     const partitionCount = this.cluster.knownPartitionCount(record.topic);
     if (partitionCount === undefined) return undefined;
-    const key = toBytes(record.key, 'key');
-    const value = toBytes(record.value, 'value');
-    const headers = toHeaders(record.headers);
     const partition = this.choose(record, key, value, partitionCount);
     const size = this.measure(record.topic, partition, key, value, headers);
     if (!this.budget.tryReserve(size)) return undefined;
@@ -174,11 +174,7 @@ export class Producer {
   }
 
   private async sendWhenReady(record: ProducerRecord): Promise<SendResult> {
-    if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
-    checkRecord(record);
-    const key = toBytes(record.key, 'key');
-    const value = toBytes(record.value, 'value');
-    const headers = toHeaders(record.headers);
+    const { key, value, headers } = this.normalize(record, { key: null, value: null, headers: undefined });
     const partitionCount = this.cluster.knownPartitionCount(record.topic) ?? (await this.cluster.topic(record.topic)).partitions.length;
     const partition = this.choose(record, key, value, partitionCount);
     const size = this.measure(record.topic, partition, key, value, headers);
@@ -190,6 +186,20 @@ export class Producer {
       });
     }
     return this.enqueue(record, partition, key, value, headers, size);
+  }
+
+  /**
+   * Checks a record (and that the producer is open) and converts its key,
+   * value and headers into `into`, which it returns.
+   * @throws ProducerClosedError, InvalidRequestError
+   */
+  private normalize(record: ProducerRecord, into: Payloads): Payloads {
+    if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
+    checkRecord(record);
+    into.key = toBytes(record.key, 'key');
+    into.value = toBytes(record.value, 'value');
+    into.headers = toHeaders(record.headers);
+    return into;
   }
 
   /** The record's partition (explicit, or the partitioner's choice), checked against the topic. */
@@ -223,7 +233,7 @@ export class Producer {
     size: number,
   ): SendResult {
     const now = this.options.scheduler.now();
-    const counters = this.partitionCounters(record.topic, partition);
+    const counters = this.metricsState.partition(record.topic, partition);
     const pending = new PendingRecord(record.topic, partition, record.timestamp ?? now, key, value, headers, size, now, counters);
     counters.acceptedRecords++;
     counters.acceptedBytes += size;
@@ -246,13 +256,6 @@ export class Producer {
     first.bytes += next.bytes;
     first.firstSentAt = Math.min(first.firstSentAt, next.firstSentAt);
     return first;
-  }
-
-  /** A partition's counters, cached per topic so a record costs one map lookup. */
-  private partitionCounters(topic: string, partition: number): PartitionCounters {
-    let byPartition = this.counters.get(topic);
-    if (byPartition === undefined) this.counters.set(topic, (byPartition = []));
-    return (byPartition[partition] ??= this.metricsState.partition(topic, partition));
   }
 
   /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */

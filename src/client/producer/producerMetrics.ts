@@ -40,10 +40,6 @@ export class PartitionCounters {
     /** `topic/partition`. */
     readonly key: string,
   ) {}
-
-  get pendingRecords(): number {
-    return this.acceptedRecords - this.settledRecords;
-  }
 }
 
 export class ProducerMetrics {
