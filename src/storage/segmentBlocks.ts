@@ -80,8 +80,24 @@ export function takeBatches(blocks: readonly Buffer[], fromOffset: number, maxBy
     blockPosition += block.length;
   }
   if (count === 0) throw corrupt(source, `no batch holds offset ${fromOffset} where the index points`);
-  const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total);
-  return { bytes, firstOffset, nextOffset, batchCount: count };
+  return { bytes: join(pieces, total), firstOffset, nextOffset, batchCount: count };
+}
+
+/**
+ * The pieces as one buffer: a view when they lie back to back in one
+ * ArrayBuffer (blocks sliced from one ranged read, as they are without a
+ * block cache), else a copy. Saves copying every byte a Fetch reads once more.
+ */
+function join(pieces: readonly Buffer[], total: number): Buffer {
+  const first = pieces[0]!;
+  if (pieces.length === 1) return first;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    if (piece.buffer !== first.buffer || piece.byteOffset !== end) return Buffer.concat(pieces, total);
+    end += piece.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, total);
 }
 
 function frameAt(block: Buffer, at: number, blockPosition: number, source: FooterSource): BatchFrame {
