@@ -11,8 +11,9 @@
  */
 import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
-import { type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
+import { type FetchResponse, type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
 import { agentServiceDefinition } from '../protocol/serviceDefinition.js';
+import { ReadBufferPool } from '../storage/readBufferPool.js';
 import { withHttp2ReceiveWindow } from './http2Windows.js';
 import { ShuttingDownError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
@@ -45,6 +46,8 @@ export class Agent {
   private readonly leases: LeaseManager;
   private readonly notifier: HighWatermarkNotifier;
   private readonly segments: SegmentReader;
+  /** Buffers Fetch reads segment data into, handed back once an answer is encoded (without a block cache only). */
+  private readonly readBuffers = new ReadBufferPool();
   private readonly reader: PartitionReader;
   private readonly registry: AgentRegistry;
   private readonly groups: GroupCoordinator;
@@ -66,7 +69,7 @@ export class Agent {
       clock: options.clock,
       onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),
     });
-    this.segments = new SegmentReader({ dataCacheBytes: options.segmentCacheBytes });
+    this.segments = new SegmentReader({ dataCacheBytes: options.segmentCacheBytes, readBuffers: this.readBuffers });
     this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) => this.localBounds(topic, partition));
     this.registry = new AgentRegistry(options.metadataStore, options.agentId, options.agentTtlMs, this.logger);
     this.groups = new GroupCoordinator({
@@ -104,7 +107,11 @@ export class Agent {
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
     }).use(errorMiddleware);
-    server.add(agentServiceDefinition(this.options.maxRequestBytes), this.service());
+    // An encoded Fetch answer holds copies of its records: the buffers they were read into can be read into again.
+    const releaseReads = (answer: FetchResponse): void => {
+      for (const result of answer.results) this.readBuffers.release(result.records);
+    };
+    server.add(agentServiceDefinition(this.options.maxRequestBytes, releaseReads), this.service());
     this.leases.start();
     if (this.wal !== undefined) {
       // Before serving: replayed batches must get back the offsets they were acknowledged with.

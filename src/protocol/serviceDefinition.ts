@@ -72,12 +72,22 @@ export const StreamHouseService: typeof StreamHouseDefinition = {
  * holds because grpc-js copies each into its frame before `serialize`
  * returns. Each call makes a definition with a buffer of its own.
  */
-export function agentServiceDefinition(maxResponseBytes: number): typeof StreamHouseDefinition {
+export function agentServiceDefinition(
+  maxResponseBytes: number,
+  /** Called with each Fetch answer once it has been encoded: its records are no longer needed. */
+  afterFetchEncoded?: (message: FetchResponse) => void,
+): typeof StreamHouseDefinition {
   const buffer = new ReusedBuffer(maxResponseBytes);
   const fetch = StreamHouseService.methods.fetch;
   const responseType = {
     ...fetch.responseType,
-    encode: (message: FetchResponse) => ({ finish: () => withoutCopy(encodeFetchResponse(message, (size) => buffer.take(size))) }),
+    encode: (message: FetchResponse) => ({
+      finish: () => {
+        const encoded = encodeFetchResponse(message, (size) => buffer.take(size));
+        afterFetchEncoded?.(message);
+        return withoutCopy(encoded);
+      },
+    }),
   } as unknown as typeof fetch.responseType;
   return { ...StreamHouseService, methods: { ...StreamHouseService.methods, fetch: { ...fetch, responseType } } };
 }

@@ -75,7 +75,7 @@ export class LocalDirectoryObjectStore implements ObjectStore {
     }
   }
 
-  async getRange(key: string, start: number, length: number): Promise<Buffer> {
+  async getRange(key: string, start: number, length: number, allocate?: (size: number) => Buffer): Promise<Buffer> {
     assertValidRange(key, start, length);
     const path = this.pathOf(key);
     let handle: FileHandle;
@@ -92,7 +92,8 @@ export class LocalDirectoryObjectStore implements ObjectStore {
         });
       }
       const wanted = Math.min(length, size - start);
-      const buffer = Buffer.allocUnsafe(wanted);
+      const buffer = allocate?.(wanted) ?? Buffer.allocUnsafe(wanted);
+      if (buffer.length !== wanted) throw new Error(`allocate(${wanted}) returned ${buffer.length} bytes`);
       let filled = 0;
       while (filled < wanted) {
         const { bytesRead } = await handle.read(buffer, filled, wanted - filled, start + filled);

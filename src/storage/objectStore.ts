@@ -55,8 +55,10 @@ export interface ObjectStore {
    * cut at the end of the object; a start beyond the end raises InvalidRequestError.
    * A start exactly at the end (or a zero length) gives an empty buffer;
    * `start` and `length` must be non-negative integers (InvalidRequestError).
+   * `allocate(size)`, when given, may provide the buffer the bytes are read
+   * into (exactly `size` bytes long); a store that reads otherwise ignores it.
    */
-  getRange(key: string, start: number, length: number): Promise<Buffer>;
+  getRange(key: string, start: number, length: number, allocate?: (size: number) => Buffer): Promise<Buffer>;
   /** Size and mtime of an object, or undefined when there is none. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /**

@@ -32,6 +32,7 @@ import {
   type StreamHouseErrorOptions,
 } from '../protocol/errors.js';
 import { LruCache, type LruCacheStats } from './lruCache.js';
+import type { ReadBufferPool } from './readBufferPool.js';
 import type { ObjectStore } from './objectStore.js';
 import { checkBlock, takeBatches, type BatchRun } from './segmentBlocks.js';
 import {
@@ -53,6 +54,12 @@ export type SegmentReaderOptions = {
   dataCacheBytes?: number;
   /** Bytes read from the end of an object to find its footer. Default 64 KiB. */
   tailReadBytes?: number;
+  /**
+   * Buffers to read data blocks into, which the caller hands back once done
+   * with the bytes (see ReadBufferPool). Only used without a data cache
+   * (`dataCacheBytes` 0): the cache would keep slices of them. Default none.
+   */
+  readBuffers?: ReadBufferPool;
 };
 
 /** What a caller may already know about a segment object. */
@@ -84,10 +91,11 @@ export class SegmentReader {
   private readonly footers: LruCache<string, SegmentFooter>;
   private readonly blocks: LruCache<string, Buffer>;
   private readonly tailReadBytes: number;
+  private readonly readBuffers: ReadBufferPool | undefined;
   private readonly footersInFlight = new Map<string, Promise<SegmentFooter>>();
 
   constructor(options: SegmentReaderOptions = {}) {
-    const { footerCacheBytes = 16 * MIB, dataCacheBytes = 64 * MIB, tailReadBytes = 64 * 1024 } = options;
+    const { footerCacheBytes = 16 * MIB, dataCacheBytes = 64 * MIB, tailReadBytes = 64 * 1024, readBuffers } = options;
     if (!Number.isSafeInteger(tailReadBytes) || tailReadBytes < SEGMENT_TRAILER_SIZE) {
       throw new InvalidConfigError(`tailReadBytes must be an integer of at least ${SEGMENT_TRAILER_SIZE}, got ${tailReadBytes}`);
     }
@@ -97,6 +105,7 @@ export class SegmentReader {
       weigh: (footer) => footer.relativeOffsets.byteLength + footer.positions.byteLength + ENTRY_OVERHEAD,
     });
     this.blocks = new LruCache({ maxBytes: dataCacheBytes, weigh: (block) => block.length + ENTRY_OVERHEAD });
+    this.readBuffers = dataCacheBytes === 0 ? readBuffers : undefined;
   }
 
   /** Counters of both caches. */
@@ -201,7 +210,8 @@ export class SegmentReader {
       const low = missing[0]!;
       const high = missing[missing.length - 1]! + 1;
       const start = blockStart(footer, low);
-      const bytes = await this.readExactly(store, key, start, blockStart(footer, high) - start, source);
+      const pool = this.readBuffers;
+      const bytes = await this.readExactly(store, key, start, blockStart(footer, high) - start, source, pool && ((size) => pool.take(size)));
       for (let entry = low; entry < high; entry++) {
         const block = bytes.subarray(blockStart(footer, entry) - start, blockStart(footer, entry + 1) - start);
         checkBlock(block, footer, entry, source);
@@ -214,10 +224,17 @@ export class SegmentReader {
     return blocks as Buffer[];
   }
 
-  private async readExactly(store: ObjectStore, key: string, start: number, length: number, source: FooterSource): Promise<Buffer> {
+  private async readExactly(
+    store: ObjectStore,
+    key: string,
+    start: number,
+    length: number,
+    source: FooterSource,
+    allocate?: (size: number) => Buffer,
+  ): Promise<Buffer> {
     let bytes: Buffer;
     try {
-      bytes = await store.getRange(key, start, length);
+      bytes = await store.getRange(key, start, length, allocate);
     } catch (error) {
       // The footer promised bytes the object does not have: it shrank or was replaced.
       if (error instanceof InvalidRequestError) throw corrupt(source, `bytes [${start}, ${start + length}) are past the end of the object`, error);
