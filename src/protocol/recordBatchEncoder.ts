@@ -68,8 +68,8 @@ let recordSizes = new Int32Array(1024);
  *   exceed MAX_BATCH_SIZE.
  */
 export function encodeRecordBatch(records: readonly RecordInput[], options: EncodeOptions = {}): Buffer {
-  const { buffer, offset, length } = encodeRecordBatchInto(records, options, (size) => ({ buffer: Buffer.allocUnsafe(size), offset: 0 }));
-  return offset === 0 && length === buffer.length ? buffer : buffer.subarray(offset, offset + length);
+  // A buffer of exactly the batch's size, written from its start: the batch is the whole buffer.
+  return encodeRecordBatchInto(records, options, (size) => ({ buffer: Buffer.allocUnsafe(size), offset: 0 })).buffer;
 }
 
 /** Where {@link encodeRecordBatchInto} writes a batch: `size` bytes of `buffer` from `offset`. */
