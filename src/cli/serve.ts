@@ -13,6 +13,7 @@ import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent } from '../agent/agent.js';
 import { DEFAULT_PORT, integerOption } from './agentOption.js';
+import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT } from './heapTuning.js';
 
 export type ServeFlags = {
   host: string;
@@ -33,6 +34,7 @@ export type ServeFlags = {
   maxRequestBytes: number;
   segmentCacheBytes?: number;
   maintenanceIntervalMs: number;
+  heapGrowingPercent: number;
   logLevel: string;
 };
 
@@ -59,6 +61,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
     .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
+    .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent')))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, silent').env('STREAMHOUSE_LOG_LEVEL').default('info'))
     .action(async (flags: ServeFlags) => serve(flags));
 }
@@ -79,6 +82,7 @@ async function stableAgentId(dataDir: string): Promise<string> {
 export async function serve(flags: ServeFlags): Promise<void> {
   // A reader that went away (`serve | head`) must not crash the agent while it shuts down.
   process.stdout.on('error', () => undefined);
+  applyHeapGrowingPercent(flags.heapGrowingPercent);
   const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true });
