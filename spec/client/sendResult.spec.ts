@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHook } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SendResult } from '../../src/client/sendResult.js';
+import { BatchOutcome, SendResult } from '../../src/client/sendResult.js';
 import { DeliveryTimeoutError, InvalidRequestError, NotLeaderError } from '../../src/protocol/errors.js';
 
 /** The number of live timers in this process (real ones, as Node counts them). */
@@ -17,9 +17,50 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   }
 }
 
+/** Record 0 of a fresh batch, with its batch's settle calls at hand. */
+function sendResult(topic: string, partition: number, timestamp: number) {
+  const batch = new BatchOutcome(topic, partition);
+  return Object.assign(new SendResult(batch, 0, timestamp), {
+    _resolve: (baseOffset: number) => batch._resolve(baseOffset),
+    _reject: (error: unknown) => batch._reject(error),
+  });
+}
+
 describe('client/sendResult', () => {
+  it('reads its offset from its batch: base offset + its index', async () => {
+    const batch = new BatchOutcome('orders', 2);
+    const results = [0, 1, 2].map((i) => new SendResult(batch, i, 1_700_000_000_000 + i));
+    const waiting = results.map((r) => r.waitOffset());
+    expect(results.map((r) => r.offset)).to.deep.equal([undefined, undefined, undefined]);
+    batch._resolve(40);
+    expect(await Promise.all(waiting)).to.deep.equal([40, 41, 42]);
+    expect(results.map((r) => [r.topic, r.partition, r.timestamp, r.offset, r.settled])).to.deep.equal([
+      ['orders', 2, 1_700_000_000_000, 40, true],
+      ['orders', 2, 1_700_000_000_001, 41, true],
+      ['orders', 2, 1_700_000_000_002, 42, true],
+    ]);
+  });
+
+  it('gives -1 for every record of a batch acknowledged without offsets (acks none)', async () => {
+    const batch = new BatchOutcome('orders', 0);
+    const second = new SendResult(batch, 1, 0);
+    batch._resolve(-1);
+    expect(second.offset).to.equal(-1);
+    expect(await second.waitOffset()).to.equal(-1);
+  });
+
+  it('fails every record of a failed batch with the same error', async () => {
+    const batch = new BatchOutcome('orders', 0);
+    const results = [0, 1].map((i) => new SendResult(batch, i, 0));
+    const cause = new NotLeaderError('gone');
+    const waiting = results.map((r) => rejection(r.waitOffset()));
+    batch._reject(cause);
+    expect(await Promise.all(waiting)).to.deep.equal([cause, cause]);
+    expect(results.map((r) => r.error)).to.deep.equal([cause, cause]);
+  });
+
   it('carries topic, partition and timestamp, and the offset once resolved', async () => {
-    const result = new SendResult('orders', 3, 1_700_000_000_000);
+    const result = sendResult('orders', 3, 1_700_000_000_000);
     expect([result.topic, result.partition, result.timestamp]).to.deep.equal(['orders', 3, 1_700_000_000_000]);
     expect(result.offset).to.equal(undefined);
     expect(result.settled).to.equal(false);
@@ -33,14 +74,14 @@ describe('client/sendResult', () => {
   });
 
   it('resolves every waiter', async () => {
-    const result = new SendResult('orders', 0, 0);
+    const result = sendResult('orders', 0, 0);
     const waiting = [result.waitOffset(), result.waitOffset(5_000), result.waitOffset(Infinity)];
     result._resolve(0);
     expect(await Promise.all(waiting)).to.deep.equal([0, 0, 0]);
   });
 
   it('rejects waiters with the exact error and keeps it for later callers', async () => {
-    const result = new SendResult('orders', 1, 0);
+    const result = sendResult('orders', 1, 0);
     const cause = new NotLeaderError('agent-2 lost orders/1');
     const waiting = result.waitOffset();
     result._reject(cause);
@@ -56,7 +97,7 @@ describe('client/sendResult', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const result = new SendResult('orders', 2, 0);
+      const result = sendResult('orders', 2, 0);
       result._reject(new NotLeaderError('nobody listens'));
       await sleep(20);
       expect(unhandled).to.deep.equal([]);
@@ -67,7 +108,7 @@ describe('client/sendResult', () => {
   });
 
   it('rejects with DeliveryTimeoutError when the timeout passes first', async () => {
-    const result = new SendResult('orders', 4, 0);
+    const result = sendResult('orders', 4, 0);
     const started = performance.now();
     const error = await rejection(result.waitOffset(30));
     const elapsed = performance.now() - started;
@@ -84,7 +125,7 @@ describe('client/sendResult', () => {
   });
 
   it('times out one waiter without disturbing the others', async () => {
-    const result = new SendResult('orders', 0, 0);
+    const result = sendResult('orders', 0, 0);
     const patient = result.waitOffset();
     const hasty = result.waitOffset(10);
     expect(await rejection(hasty)).to.be.instanceOf(DeliveryTimeoutError);
@@ -94,9 +135,9 @@ describe('client/sendResult', () => {
 
   it('clears its timer as soon as the result settles', async () => {
     const before = liveTimers();
-    const resolved = new SendResult('orders', 0, 0);
+    const resolved = sendResult('orders', 0, 0);
     const waitingResolve = resolved.waitOffset(60_000);
-    const rejected = new SendResult('orders', 0, 0);
+    const rejected = sendResult('orders', 0, 0);
     const waitingReject = rejected.waitOffset(60_000);
     expect(liveTimers()).to.equal(before + 2);
     resolved._resolve(1);
@@ -115,10 +156,10 @@ describe('client/sendResult', () => {
     });
     const before = liveTimers();
     hook.enable();
-    const results = Array.from({ length: 1000 }, (_, i) => new SendResult('orders', 0, i));
+    const results = Array.from({ length: 1000 }, (_, i) => sendResult('orders', 0, i));
     for (const [i, result] of results.entries()) result._resolve(i);
     results[0]!._reject(new NotLeaderError('ignored: already resolved'));
-    new SendResult('orders', 0, 0)._reject(new NotLeaderError('nobody waits'));
+    sendResult('orders', 0, 0)._reject(new NotLeaderError('nobody waits'));
     hook.disable();
     expect(promises).to.equal(0);
     expect(liveTimers()).to.equal(before);
@@ -126,14 +167,14 @@ describe('client/sendResult', () => {
   });
 
   it('keeps the first settlement', async () => {
-    const acked = new SendResult('orders', 0, 0);
+    const acked = sendResult('orders', 0, 0);
     acked._resolve(5);
     acked._reject(new NotLeaderError('late'));
     acked._resolve(6);
     expect(acked.offset).to.equal(5);
     expect(acked.error).to.equal(undefined);
 
-    const failed = new SendResult('orders', 0, 0);
+    const failed = sendResult('orders', 0, 0);
     const cause = new NotLeaderError('first');
     failed._reject(cause);
     failed._resolve(7);
@@ -142,7 +183,7 @@ describe('client/sendResult', () => {
   });
 
   it('rejects a timeout that is not a number ≥ 0', async () => {
-    const result = new SendResult('orders', 5, 0);
+    const result = sendResult('orders', 5, 0);
     for (const timeoutMs of [-1, Number.NaN]) {
       const error = await rejection(result.waitOffset(timeoutMs));
       expect(error).to.be.instanceOf(InvalidRequestError);

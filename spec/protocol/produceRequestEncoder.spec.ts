@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { AckMode, ProduceRequest } from '../../src/protocol/generated/streamhouse.js';
 import { encodeProduceRequest, isPreEncoded, PRE_ENCODED, type ProduceEnvelope } from '../../src/protocol/produceRequestEncoder.js';
-import { encodeRecordBatch } from '../../src/protocol/recordBatch.js';
+import { encodeRecordBatch, RecordBatchBuilder } from '../../src/protocol/recordBatch.js';
 import { InvalidRequestError } from '../../src/protocol/errors.js';
 import type { RecordInput } from '../../src/protocol/record.js';
 import { StreamHouseService } from '../../src/protocol/serviceDefinition.js';
+import { builderOf } from './fixtures/batchTools.js';
 
 function recordsOf(count: number, valueBytes: number): RecordInput[] {
   return Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(valueBytes, i), timestamp: 1_700_000_000_000 + i }));
@@ -39,6 +40,51 @@ describe('protocol/encodeProduceRequest', () => {
       });
     }
   }
+
+  for (const [e, envelope] of envelopes.entries()) {
+    for (const [count, valueBytes] of shapes) {
+      it(`gives the same message from a RecordBatchBuilder as from the records (envelope ${e}, ${count} records of ${valueBytes} bytes)`, () => {
+        const records = recordsOf(count, valueBytes);
+        const options = { producerId: 9, producerEpoch: 1, baseSequence: 17 };
+        const fromRecords = encodeProduceRequest(envelope, records, options);
+        const { request, message, batch } = encodeProduceRequest(envelope, builderOf(records, 256), options);
+        expect(message.equals(fromRecords.message)).to.equal(true);
+        expect(batch.equals(fromRecords.batch)).to.equal(true);
+        expect(batch.buffer).to.equal(message.buffer);
+        expect(message.byteOffset).to.equal(0);
+        expect(message.byteLength).to.equal(message.buffer.byteLength);
+        expect(request[PRE_ENCODED]).to.equal(message);
+        expect(request.partitions[0]!.batch).to.equal(batch);
+        const { [PRE_ENCODED]: _message, partitions, ...fields } = request;
+        const { [PRE_ENCODED]: _expectedMessage, partitions: expectedPartitions, ...expectedFields } = fromRecords.request;
+        expect(fields).to.deep.equal(expectedFields);
+        expect(partitions.map(({ topic, partition }) => ({ topic, partition }))).to.deep.equal(
+          expectedPartitions.map(({ topic, partition }) => ({ topic, partition })),
+        );
+      });
+    }
+  }
+
+  it('leaves the builder as it was: a retry can encode it again, with another sequence or compression', () => {
+    const records = recordsOf(50, 30);
+    const builder = builderOf(records);
+    for (const options of [{ baseSequence: 1 }, { baseSequence: 51, compression: 'lz4' as const }, { baseSequence: 1 }]) {
+      const fromBuilder = encodeProduceRequest(envelopes[0]!, builder, options).message;
+      expect(fromBuilder.equals(encodeProduceRequest(envelopes[0]!, records, options).message)).to.equal(true);
+    }
+    expect(builder.count).to.equal(50);
+  });
+
+  it('throws the builder\'s errors for an empty builder or bad options', () => {
+    expect(() => encodeProduceRequest(envelopes[0]!, new RecordBatchBuilder(), {})).to.throw(
+      InvalidRequestError,
+      'a record batch needs at least one record',
+    );
+    expect(() => encodeProduceRequest(envelopes[0]!, builderOf(recordsOf(1, 1)), { baseSequence: -2 })).to.throw(
+      InvalidRequestError,
+      'baseSequence -2 must be an integer in [-1, 2147483647]',
+    );
+  });
 
   it('is sent as it is by the service definition, and plain requests are still encoded', () => {
     const { request, message } = encodeProduceRequest(envelopes[0]!, recordsOf(10, 10), {});

@@ -1,21 +1,108 @@
 /**
- * SendResult: what `Producer.send(record)` returns for one record.
+ * SendResult: what `Producer.send(record)` returns for one record, and
+ * BatchOutcome, the fate of the batch the record went into.
  *
- * The producer creates one per record, so it allocates nothing beyond its
- * fields until someone asks to wait: the Promise (and its timer) exist only
- * for callers of {@link SendResult.waitOffset}. A failure that nobody waits
- * for is kept in {@link SendResult.error} and never becomes an unhandled
- * rejection.
+ * A record's fate is its batch's: acknowledged at the batch's base offset
+ * plus the record's index, or failed with the batch's error. So the producer
+ * settles a batch, not each record (as Kafka's FutureRecordMetadata reads
+ * its batch's ProduceRequestResult): it keeps no reference to the records'
+ * SendResults, and a SendResult the caller drops is garbage at once instead
+ * of living in the producer until the acknowledgement. At a million records a
+ * second, keeping a million objects a second alive for tens of milliseconds
+ * was most of the producer's garbage-collection work.
+ *
+ * Nothing is allocated beyond the SendResult until someone asks to wait: the
+ * Promise (and its timer) exist only for callers of
+ * {@link SendResult.waitOffset}. A failure that nobody waits for is kept in
+ * {@link SendResult.error} and never becomes an unhandled rejection.
  */
 import { DeliveryTimeoutError, InvalidRequestError } from '../protocol/errors.js';
 
 /** A caller waiting in {@link SendResult.waitOffset}. */
 type Waiter = {
+  /** The record's index in its batch. */
+  index: number;
   resolve: (offset: number) => void;
   reject: (error: unknown) => void;
   /** The timeout of this waiter, if it gave one. */
   timer: ReturnType<typeof setTimeout> | undefined;
 };
+
+/**
+ * @internal The fate of one batch of records of one topic-partition, shared
+ * by the SendResults of its records. Settled once: the first settlement wins.
+ */
+export class BatchOutcome {
+  #baseOffset: number | undefined = undefined;
+  #error: unknown = undefined;
+  #failed = false;
+  /** Callers of waitOffset on this batch's records still waiting; undefined until the first (most batches have none). */
+  #waiters: Waiter[] | undefined = undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  /** Whether the batch's fate is known. */
+  get settled(): boolean {
+    return this.#baseOffset !== undefined || this.#failed;
+  }
+
+  /** Why the batch was not delivered; undefined unless it failed. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /**
+   * The offset of record `index` once acknowledged: base offset + index, or
+   * -1 for every record when the agent gave none (acks `none`).
+   */
+  offsetOf(index: number): number | undefined {
+    const base = this.#baseOffset;
+    if (base === undefined) return undefined;
+    return base < 0 ? -1 : base + index;
+  }
+
+  /** The producer reports the batch acknowledged at `baseOffset` (-1: acknowledged without offsets). */
+  _resolve(baseOffset: number): void {
+    if (this.settled) return;
+    this.#baseOffset = baseOffset;
+    const waiters = this.#takeWaiters();
+    if (waiters !== undefined) for (const waiter of waiters) waiter.resolve(this.offsetOf(waiter.index)!);
+  }
+
+  /** The producer reports that the batch will not be delivered. */
+  _reject(error: unknown): void {
+    if (this.settled) return;
+    this.#failed = true;
+    this.#error = error;
+    const waiters = this.#takeWaiters();
+    if (waiters !== undefined) for (const waiter of waiters) waiter.reject(error);
+  }
+
+  /** @internal Adds a waiter for an unsettled batch. */
+  _addWaiter(waiter: Waiter): void {
+    (this.#waiters ??= []).push(waiter);
+  }
+
+  /** @internal Removes a waiter that gave up. */
+  _removeWaiter(waiter: Waiter): void {
+    const waiters = this.#waiters;
+    if (waiters === undefined) return;
+    const index = waiters.indexOf(waiter);
+    if (index >= 0) waiters.splice(index, 1);
+  }
+
+  /** Removes and returns every waiter, their timers cleared; undefined when there were none. */
+  #takeWaiters(): Waiter[] | undefined {
+    const waiters = this.#waiters;
+    if (waiters === undefined) return undefined;
+    this.#waiters = undefined;
+    for (const waiter of waiters) if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    return waiters;
+  }
+}
 
 /** The outcome of sending one record: where it went, and its offset once acknowledged. */
 export class SendResult {
@@ -25,32 +112,31 @@ export class SendResult {
   readonly partition: number;
   /** The record's timestamp, in ms since the epoch. */
   readonly timestamp: number;
-  #offset: number | undefined = undefined;
-  #error: unknown = undefined;
-  #failed = false;
-  /** Callers of waitOffset still waiting; undefined until the first one (most records have none). */
-  #waiters: Waiter[] | undefined = undefined;
+  readonly #batch: BatchOutcome;
+  readonly #index: number;
 
-  /** @internal Created by the producer. */
-  constructor(topic: string, partition: number, timestamp: number) {
-    this.topic = topic;
-    this.partition = partition;
+  /** @internal Created by the producer: record `index` of the batch whose fate is `batch`. */
+  constructor(batch: BatchOutcome, index: number, timestamp: number) {
+    this.topic = batch.topic;
+    this.partition = batch.partition;
     this.timestamp = timestamp;
+    this.#batch = batch;
+    this.#index = index;
   }
 
-  /** The record's offset once the agent acknowledged it; undefined before that (and after a failure). */
+  /** The record's offset once the agent acknowledged it; undefined before that (and after a failure); -1 with acks `none`. */
   get offset(): number | undefined {
-    return this.#offset;
+    return this.#batch.offsetOf(this.#index);
   }
 
   /** Why the record was not delivered, once that is known; undefined otherwise. */
   get error(): unknown {
-    return this.#error;
+    return this.#batch.error;
   }
 
   /** Whether the record's fate is known: acknowledged or failed. */
   get settled(): boolean {
-    return this.#offset !== undefined || this.#failed;
+    return this.#batch.settled;
   }
 
   /**
@@ -67,8 +153,10 @@ export class SendResult {
    *   timeout that is not a number ≥ 0.
    */
   waitOffset(timeoutMs?: number): Promise<number> {
-    if (this.#offset !== undefined) return Promise.resolve(this.#offset);
-    if (this.#failed) return Promise.reject(this.#error);
+    const batch = this.#batch;
+    const offset = batch.offsetOf(this.#index);
+    if (offset !== undefined) return Promise.resolve(offset);
+    if (batch.settled) return Promise.reject(batch.error);
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
       return Promise.reject(
         new InvalidRequestError(`waitOffset timeout must be a number of ms ≥ 0, got ${timeoutMs}`, {
@@ -77,58 +165,18 @@ export class SendResult {
       );
     }
     return new Promise<number>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined };
+      const waiter: Waiter = { index: this.#index, resolve, reject, timer: undefined };
       if (timeoutMs !== undefined && timeoutMs !== Infinity) {
         waiter.timer = setTimeout(() => {
-          this.#removeWaiter(waiter);
+          batch._removeWaiter(waiter);
           reject(
-            new DeliveryTimeoutError(
-              `no offset for the record sent to ${this.topic}/${this.partition} within ${timeoutMs} ms`,
-              { context: { topic: this.topic, partition: this.partition } },
-            ),
+            new DeliveryTimeoutError(`no offset for the record sent to ${this.topic}/${this.partition} within ${timeoutMs} ms`, {
+              context: { topic: this.topic, partition: this.partition },
+            }),
           );
         }, timeoutMs);
       }
-      (this.#waiters ??= []).push(waiter);
+      batch._addWaiter(waiter);
     });
-  }
-
-  /**
-   * @internal The producer reports the record's offset. The first
-   * settlement wins; later calls are ignored.
-   */
-  _resolve(offset: number): void {
-    if (this.settled) return;
-    this.#offset = offset;
-    // Most records have no waiter: settle them without allocating anything.
-    if (this.#waiters === undefined) return;
-    for (const waiter of this.#takeWaiters()) waiter.resolve(offset);
-  }
-
-  /**
-   * @internal The producer reports that the record will not be delivered.
-   * The first settlement wins; later calls are ignored.
-   */
-  _reject(error: unknown): void {
-    if (this.settled) return;
-    this.#failed = true;
-    this.#error = error;
-    if (this.#waiters === undefined) return;
-    for (const waiter of this.#takeWaiters()) waiter.reject(error);
-  }
-
-  /** Removes and returns every waiter, their timers cleared. */
-  #takeWaiters(): Waiter[] {
-    const waiters = this.#waiters ?? [];
-    this.#waiters = undefined;
-    for (const waiter of waiters) if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    return waiters;
-  }
-
-  #removeWaiter(waiter: Waiter): void {
-    const waiters = this.#waiters;
-    if (waiters === undefined) return;
-    const index = waiters.indexOf(waiter);
-    if (index >= 0) waiters.splice(index, 1);
   }
 }

@@ -15,11 +15,15 @@
  * head (topic, partition) too, and only the batch field's tag and length are
  * written here.
  *
+ * From a RecordBatchBuilder, whose records are already encoded, the records
+ * section is copied into the message once and the header written around it.
+ *
  * The request object handed to the generated client carries the encoded
  * message under {@link PRE_ENCODED}; the service definition's serializer
  * (serviceDefinition.ts) sends those bytes as they are.
  */
-import { encodeRecordBatchInto, type EncodeOptions } from './recordBatchEncoder.js';
+import { encodeRecordBatchInto, type BatchTarget, type EncodeOptions } from './recordBatchEncoder.js';
+import { RecordBatchBuilder } from './recordBatchBuilder.js';
 import { ProducePartitionData, ProduceRequest, type AckMode } from './generated/streamhouse.js';
 import type { RecordInput } from './record.js';
 import { varintSize, writeVarint } from './protobufVarint.js';
@@ -52,15 +56,19 @@ const BATCH_TAG = (3 << 3) | 2;
 const NO_BYTES = Buffer.alloc(0);
 
 /**
- * Encodes `records` as one RecordBatch (see encodeRecordBatch; the same
- * options and errors) inside a Produce request for `envelope`. Returns the
- * request to pass to the client, its encoded message (which fills its own
- * ArrayBuffer, so gRPC sends it without copying), and the batch as a view
- * into the message.
+ * Encodes `source` as one RecordBatch inside a Produce request for
+ * `envelope`: a list of records (encoded like encodeRecordBatch, with the
+ * same options and errors) or a RecordBatchBuilder the records were appended
+ * to (finished like RecordBatchBuilder.finishInto; the builder is not
+ * changed). Both give the same bytes for the same records.
+ *
+ * Returns the request to pass to the client, its encoded message (which fills
+ * its own ArrayBuffer, so gRPC sends it without copying), and the batch as a
+ * view into the message.
  */
 export function encodeProduceRequest(
   envelope: ProduceEnvelope,
-  records: readonly RecordInput[],
+  source: readonly RecordInput[] | RecordBatchBuilder,
   options: EncodeOptions,
 ): { request: PreEncoded<ProduceRequest>; message: Buffer; batch: Buffer } {
   const { acks, producerId, producerEpoch, timeoutMs, topic, partition } = envelope;
@@ -68,7 +76,7 @@ export function encodeProduceRequest(
   const tail = ProduceRequest.encode({ acks: 0, producerId: 0, producerEpoch: 0, partitions: [], timeoutMs }).finish();
   const partitionHead = ProducePartitionData.encode({ topic, partition, batch: NO_BYTES }).finish();
   let message: Buffer | undefined;
-  const { offset, length } = encodeRecordBatchInto(records, options, (batchSize) => {
+  const allocate = (batchSize: number): BatchTarget => {
     const inner = partitionHead.length + 1 + varintSize(batchSize) + batchSize;
     const total = head.length + 1 + varintSize(inner) + inner + tail.length;
     // Unpooled, so the message fills its ArrayBuffer and Buffer.from of that is a view.
@@ -83,7 +91,11 @@ export function encodeProduceRequest(
     position = writeVarint(message, position, batchSize);
     message.set(tail, position + batchSize);
     return { buffer: message, offset: position };
-  });
+  };
+  const { offset, length } =
+    source instanceof RecordBatchBuilder
+      ? source.finishInto(options, allocate)
+      : encodeRecordBatchInto(source, options, allocate);
   const bytes = message!;
   const batch = bytes.subarray(offset, offset + length);
   const request: PreEncoded<ProduceRequest> = {

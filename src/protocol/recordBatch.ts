@@ -2,9 +2,10 @@
  * RecordBatch: the one format that travels from producer to agent to segment
  * to consumer (Kafka RecordBatch v2 layout, see docs/format.md).
  *
- * This module is the codec's public face: encoding and decoding (in
- * recordBatchEncoder.ts / recordBatchDecoder.ts), integrity checks
- * (batchCrc.ts) and {@link stampBatch}, the agent's only write into a batch.
+ * This module is the codec's public face: encoding (recordBatchEncoder.ts, or
+ * record by record with RecordBatchBuilder), decoding (recordBatchDecoder.ts),
+ * integrity checks (batchCrc.ts) and {@link stampBatch}, the agent's only
+ * write into a batch.
  */
 import {
   BASE_OFFSET_OFFSET,
@@ -17,6 +18,7 @@ import { writeInt64 } from './recordBatchEncoder.js';
 export type { RecordHeader, RecordInput, DecodedRecord } from './record.js';
 export type { CompressionCodec } from './compression.js';
 export { encodeRecordBatch, type EncodeOptions } from './recordBatchEncoder.js';
+export { RecordBatchBuilder } from './recordBatchBuilder.js';
 export { decodeRecordBatch, decodeRecordBatches, type DecodedBatch } from './recordBatchDecoder.js';
 export { verifyBatchCrc, validateBatch } from './batchCrc.js';
 

@@ -2,9 +2,17 @@
  * Encodes records into one RecordBatch (layout in batchLayout.ts, records in
  * record.ts).
  *
- * Two passes over the records: the first validates them and measures each
- * record's size (kept in a reused scratch array), the second writes straight
- * into one exactly-sized buffer. Nothing is allocated per record.
+ * Two writers share this module: {@link encodeRecordBatchInto} takes a list
+ * of records, and RecordBatchBuilder (recordBatchBuilder.ts) writes each
+ * record as it is appended. Both describe their records as a
+ * {@link RecordsSection} and hand it to {@link finishBatch}, which writes the
+ * header, compresses when asked, and computes the CRC; both write records with
+ * recordEncoder.ts.
+ *
+ * encodeRecordBatchInto makes two passes over the records: the first
+ * validates them and measures each record's size (kept in a reused scratch
+ * array), the second writes straight into one exactly-sized buffer. Nothing is
+ * allocated per record.
  */
 import {
   ATTRIBUTES_OFFSET,
@@ -28,8 +36,14 @@ import {
 import { codecId, lz4Compress, type CompressionCodec } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { InvalidRequestError, RecordTooLargeError } from './errors.js';
-import type { RecordHeader, RecordInput } from './record.js';
-import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js';
+import type { RecordInput } from './record.js';
+import {
+  invalidRecord,
+  measureRecord,
+  recordsBytesWith,
+  timestampDeltaOf,
+  writeRecord,
+} from './recordEncoder.js';
 
 /** How to encode a batch. Every field is optional. */
 export type EncodeOptions = {
@@ -47,11 +61,33 @@ export type EncodeOptions = {
   leaderEpoch?: number;
 };
 
+/** Where {@link encodeRecordBatchInto} writes a batch: `size` bytes of `buffer` from `offset`. */
+export type BatchTarget = { buffer: Buffer; offset: number };
+
+/** Where a batch was written: `length` bytes of `buffer` from `offset`. */
+export type WrittenBatch = { buffer: Buffer; offset: number; length: number };
+
+/**
+ * A batch's records section, measured and ready to be written, as
+ * {@link finishBatch} takes it.
+ * @internal
+ */
+export interface RecordsSection {
+  /** Records in the section (at least one). */
+  readonly count: number;
+  /** Timestamp of the first record. */
+  readonly baseTimestamp: number;
+  /** Largest timestamp of any record. */
+  readonly maxTimestamp: number;
+  /** Bytes of the section, uncompressed. */
+  readonly recordsBytes: number;
+  /** Writes the section, exactly `recordsBytes` bytes, at `out[pos]`. */
+  writeRecordsTo(out: Buffer, pos: number): void;
+}
+
 const INT16_MAX = 0x7fff;
 const INT32_MAX = 0x7fffffff;
 const TWO_POW_32 = 0x100000000;
-/** Below this many bytes a plain loop copies faster than TypedArray#set. */
-const SMALL_COPY_BYTES = 8;
 
 /** Body size of each record (bytes after its length varint); reused across calls. */
 let recordSizes = new Int32Array(1024);
@@ -68,12 +104,8 @@ let recordSizes = new Int32Array(1024);
  *   exceed MAX_BATCH_SIZE.
  */
 export function encodeRecordBatch(records: readonly RecordInput[], options: EncodeOptions = {}): Buffer {
-  // A buffer of exactly the batch's size, written from its start: the batch is the whole buffer.
-  return encodeRecordBatchInto(records, options, (size) => ({ buffer: Buffer.allocUnsafe(size), offset: 0 })).buffer;
+  return encodeRecordBatchInto(records, options, allocateExactly).buffer;
 }
-
-/** Where {@link encodeRecordBatchInto} writes a batch: `size` bytes of `buffer` from `offset`. */
-export type BatchTarget = { buffer: Buffer; offset: number };
 
 /**
  * Encodes like {@link encodeRecordBatch}, into memory the caller provides
@@ -88,7 +120,34 @@ export function encodeRecordBatchInto(
   records: readonly RecordInput[],
   options: EncodeOptions,
   allocate: (size: number) => BatchTarget,
-): { buffer: Buffer; offset: number; length: number } {
+): WrittenBatch {
+  const settings = checkedEncodeOptions(options);
+  if (records.length === 0) throw emptyBatchError();
+  return finishBatch(settings, new MeasuredRecords(records), allocate);
+}
+
+/**
+ * A buffer of exactly the batch's size, written from its start: the batch is the whole buffer.
+ * @internal
+ */
+export function allocateExactly(size: number): BatchTarget {
+  return { buffer: Buffer.allocUnsafe(size), offset: 0 };
+}
+
+/**
+ * The error for a batch without records.
+ * @internal
+ */
+export function emptyBatchError(): InvalidRequestError {
+  return new InvalidRequestError('a record batch needs at least one record');
+}
+
+/**
+ * `options` with every default applied, checked.
+ * @throws InvalidRequestError for a field out of range.
+ * @internal
+ */
+export function checkedEncodeOptions(options: EncodeOptions): Required<EncodeOptions> {
   const {
     baseOffset = 0,
     compression = 'none',
@@ -97,46 +156,52 @@ export function encodeRecordBatchInto(
     baseSequence = -1,
     leaderEpoch = -1,
   } = options;
-  checkOptions(baseOffset, compression, producerId, producerEpoch, baseSequence, leaderEpoch);
-  const count = records.length;
-  if (count === 0) throw new InvalidRequestError('a record batch needs at least one record');
-  if (recordSizes.length < count) recordSizes = new Int32Array(Math.max(count, recordSizes.length * 2));
-  const sizes = recordSizes;
-
-  const first = records[0];
-  if (typeof first !== 'object' || first === null) throw invalidRecord(0, 'is not an object');
-  const baseTimestamp = first.timestamp;
-  if (!Number.isSafeInteger(baseTimestamp)) throw invalidRecord(0, `has timestamp ${baseTimestamp}, not a safe integer`);
-  let maxTimestamp = baseTimestamp;
-  let recordsSize = 0;
-  for (let i = 0; i < count; i++) {
-    const record = records[i]!;
-    if (typeof record !== 'object' || record === null) throw invalidRecord(i, 'is not an object');
-    const timestamp = record.timestamp;
-    const delta = timestamp - baseTimestamp;
-    if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(delta)) {
-      throw invalidRecord(i, `has timestamp ${timestamp}, not a safe integer within 2^53 of the first`);
-    }
-    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const size = measureRecord(record, i, delta);
-    sizes[i] = size;
-    recordsSize += sizeOfVarint(size) + size;
-    if (recordsSize > MAX_BATCH_SIZE - BATCH_HEADER_SIZE) {
-      throw new RecordTooLargeError(
-        `records up to index ${i} take ${recordsSize} bytes, over the batch limit of ${MAX_BATCH_SIZE}`,
-      );
-    }
+  if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
+    throw new InvalidRequestError(`baseOffset ${baseOffset} must be a safe integer >= 0`);
   }
+  if (compression !== 'none' && compression !== 'lz4') {
+    throw new InvalidRequestError(`compression ${String(compression)} must be 'none' or 'lz4'`);
+  }
+  if (!Number.isSafeInteger(producerId) || producerId < -1) {
+    throw new InvalidRequestError(`producerId ${producerId} must be a safe integer >= -1`);
+  }
+  checkIntRange('producerEpoch', producerEpoch, -1, INT16_MAX);
+  checkIntRange('baseSequence', baseSequence, -1, INT32_MAX);
+  checkIntRange('leaderEpoch', leaderEpoch, -1, INT32_MAX);
+  return { baseOffset, compression, producerId, producerEpoch, baseSequence, leaderEpoch };
+}
 
+function checkIntRange(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidRequestError(`${name} ${value} must be an integer in [${min}, ${max}]`);
+  }
+}
+
+/**
+ * Writes a batch of `records` into memory from `allocate`: the records
+ * section (compressed when `settings` ask, then size-checked again), the
+ * header, and last the CRC, which covers everything after itself.
+ *
+ * @throws RecordTooLargeError when the compressed batch exceeds MAX_BATCH_SIZE,
+ *   before `allocate` is called.
+ * @internal
+ */
+export function finishBatch(
+  settings: Required<EncodeOptions>,
+  records: RecordsSection,
+  allocate: (size: number) => BatchTarget,
+): WrittenBatch {
+  const { compression } = settings;
+  const recordsBytes = records.recordsBytes;
   let target: BatchTarget;
   let length: number;
   if (compression === 'none') {
-    length = BATCH_HEADER_SIZE + recordsSize;
+    length = BATCH_HEADER_SIZE + recordsBytes;
     target = allocate(length);
-    writeRecords(target.buffer, target.offset + BATCH_HEADER_SIZE, target.offset + length, records, sizes, baseTimestamp);
+    records.writeRecordsTo(target.buffer, target.offset + BATCH_HEADER_SIZE);
   } else {
-    const plain = Buffer.allocUnsafe(recordsSize);
-    writeRecords(plain, 0, recordsSize, records, sizes, baseTimestamp);
+    const plain = Buffer.allocUnsafe(recordsBytes);
+    records.writeRecordsTo(plain, 0);
     const compressed = lz4Compress(plain);
     if (BATCH_HEADER_SIZE + compressed.length > MAX_BATCH_SIZE) {
       throw new RecordTooLargeError(`compressed batch takes ${BATCH_HEADER_SIZE + compressed.length} bytes, over ${MAX_BATCH_SIZE}`);
@@ -148,18 +213,18 @@ export function encodeRecordBatchInto(
   const { buffer, offset } = target;
 
   const view = new DataView(buffer.buffer, buffer.byteOffset + offset, length);
-  writeInt64(view, BASE_OFFSET_OFFSET, baseOffset);
+  writeInt64(view, BASE_OFFSET_OFFSET, settings.baseOffset);
   view.setInt32(BATCH_LENGTH_OFFSET, length - BATCH_LOG_OVERHEAD);
-  view.setInt32(LEADER_EPOCH_OFFSET, leaderEpoch);
+  view.setInt32(LEADER_EPOCH_OFFSET, settings.leaderEpoch);
   view.setInt8(MAGIC_OFFSET, MAGIC_V2);
   view.setInt16(ATTRIBUTES_OFFSET, codecId(compression));
-  view.setInt32(LAST_OFFSET_DELTA_OFFSET, count - 1);
-  writeInt64(view, BASE_TIMESTAMP_OFFSET, baseTimestamp);
-  writeInt64(view, MAX_TIMESTAMP_OFFSET, maxTimestamp);
-  writeInt64(view, PRODUCER_ID_OFFSET, producerId);
-  view.setInt16(PRODUCER_EPOCH_OFFSET, producerEpoch);
-  view.setInt32(BASE_SEQUENCE_OFFSET, baseSequence);
-  view.setInt32(RECORD_COUNT_OFFSET, count);
+  view.setInt32(LAST_OFFSET_DELTA_OFFSET, records.count - 1);
+  writeInt64(view, BASE_TIMESTAMP_OFFSET, records.baseTimestamp);
+  writeInt64(view, MAX_TIMESTAMP_OFFSET, records.maxTimestamp);
+  writeInt64(view, PRODUCER_ID_OFFSET, settings.producerId);
+  view.setInt16(PRODUCER_EPOCH_OFFSET, settings.producerEpoch);
+  view.setInt32(BASE_SEQUENCE_OFFSET, settings.baseSequence);
+  view.setInt32(RECORD_COUNT_OFFSET, records.count);
   // the crc covers everything after itself, so it is written last
   view.setUint32(CRC_OFFSET, crc32c(buffer, offset + ATTRIBUTES_OFFSET, offset + length));
   return { buffer, offset, length };
@@ -175,122 +240,53 @@ export function writeInt64(view: DataView, pos: number, value: number): void {
   view.setUint32(pos + 4, value - high * TWO_POW_32);
 }
 
-function checkOptions(
-  baseOffset: number,
-  compression: CompressionCodec,
-  producerId: number,
-  producerEpoch: number,
-  baseSequence: number,
-  leaderEpoch: number,
-): void {
-  if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
-    throw new InvalidRequestError(`baseOffset ${baseOffset} must be a safe integer >= 0`);
-  }
-  if (compression !== 'none' && compression !== 'lz4') {
-    throw new InvalidRequestError(`compression ${String(compression)} must be 'none' or 'lz4'`);
-  }
-  if (!Number.isSafeInteger(producerId) || producerId < -1) {
-    throw new InvalidRequestError(`producerId ${producerId} must be a safe integer >= -1`);
-  }
-  checkIntRange('producerEpoch', producerEpoch, -1, INT16_MAX);
-  checkIntRange('baseSequence', baseSequence, -1, INT32_MAX);
-  checkIntRange('leaderEpoch', leaderEpoch, -1, INT32_MAX);
-}
+/**
+ * A non-empty list of records, validated and measured on construction (each
+ * record's body size in the shared scratch array), written on demand.
+ */
+class MeasuredRecords implements RecordsSection {
+  readonly count: number;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly recordsBytes: number;
+  private readonly sizes: Int32Array;
 
-function checkIntRange(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidRequestError(`${name} ${value} must be an integer in [${min}, ${max}]`);
-  }
-}
-
-function invalidRecord(index: number, problem: string): InvalidRequestError {
-  return new InvalidRequestError(`record ${index} ${problem}`);
-}
-
-/** Validates a record and returns its body size (everything after its length varint). */
-function measureRecord(record: RecordInput, index: number, timestampDelta: number): number {
-  const { key, value, headers } = record;
-  // attributes (1 byte) + offset delta + timestamp delta
-  let size = 1 + sizeOfVarint(index) + sizeOfVarlong(timestampDelta);
-  size += sizeOfBytesField(key, index, 'key');
-  size += sizeOfBytesField(value, index, 'value');
-  if (headers === undefined || headers.length === 0) {
-    if (headers !== undefined && !Array.isArray(headers)) throw invalidRecord(index, 'has headers that are not an array');
-    return size + 1;
-  }
-  if (!Array.isArray(headers)) throw invalidRecord(index, 'has headers that are not an array');
-  size += sizeOfVarint(headers.length);
-  for (let h = 0; h < headers.length; h++) {
-    const header = headers[h] as RecordHeader | null | undefined;
-    if (typeof header !== 'object' || header === null || typeof header.key !== 'string') {
-      throw invalidRecord(index, `has header ${h} without a string key`);
+  constructor(private readonly records: readonly RecordInput[]) {
+    const count = records.length;
+    if (recordSizes.length < count) recordSizes = new Int32Array(Math.max(count, recordSizes.length * 2));
+    const sizes = recordSizes;
+    const first = records[0];
+    if (typeof first !== 'object' || first === null) throw invalidRecord(0, 'is not an object');
+    const baseTimestamp = first.timestamp; // checked as record 0's
+    let maxTimestamp = baseTimestamp;
+    let recordsBytes = 0;
+    for (let i = 0; i < count; i++) {
+      const record = records[i]!;
+      if (typeof record !== 'object' || record === null) throw invalidRecord(i, 'is not an object');
+      const timestamp = record.timestamp;
+      const delta = timestampDeltaOf(timestamp, baseTimestamp, i);
+      if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+      const size = measureRecord(record.key, record.value, record.headers, i, delta);
+      sizes[i] = size;
+      recordsBytes = recordsBytesWith(recordsBytes, size, i);
     }
-    const keyBytes = Buffer.byteLength(header.key, 'utf8');
-    size += sizeOfVarint(keyBytes) + keyBytes;
-    size += sizeOfBytesField(header.value, index, `header ${h} value`);
-    // guard the int32 varints before the batch-size check can see it
-    if (size > MAX_BATCH_SIZE) throw new RecordTooLargeError(`record ${index} is larger than ${MAX_BATCH_SIZE} bytes`);
+    this.count = count;
+    this.baseTimestamp = baseTimestamp;
+    this.maxTimestamp = maxTimestamp;
+    this.recordsBytes = recordsBytes;
+    this.sizes = sizes;
   }
-  return size;
-}
 
-function sizeOfBytesField(bytes: Uint8Array | null, index: number, what: string): number {
-  if (bytes === null) return 1;
-  if (!(bytes instanceof Uint8Array)) throw invalidRecord(index, `has a ${what} that is neither a Uint8Array nor null`);
-  const length = bytes.length;
-  if (length > MAX_BATCH_SIZE) throw new RecordTooLargeError(`record ${index} has a ${what} of ${length} bytes, over ${MAX_BATCH_SIZE}`);
-  return sizeOfVarint(length) + length;
-}
-
-/** Writes every record at `pos`, ending exactly at `end` (the sizes were measured by measureRecord). */
-function writeRecords(
-  out: Buffer,
-  pos: number,
-  end: number,
-  records: readonly RecordInput[],
-  sizes: Int32Array,
-  baseTimestamp: number,
-): void {
-  const count = records.length;
-  for (let i = 0; i < count; i++) {
-    const record = records[i]!;
-    pos = writeVarint(out, pos, sizes[i]!);
-    out[pos++] = 0; // record attributes, reserved
-    pos = writeVarlong(out, pos, record.timestamp - baseTimestamp);
-    pos = writeVarint(out, pos, i);
-    pos = writeBytesField(out, pos, record.key);
-    pos = writeBytesField(out, pos, record.value);
-    const headers = record.headers;
-    if (headers === undefined || headers.length === 0) {
-      out[pos++] = 0;
-    } else {
-      pos = writeVarint(out, pos, headers.length);
-      for (let h = 0; h < headers.length; h++) {
-        const header = headers[h]!;
-        const keyBytes = Buffer.byteLength(header.key, 'utf8');
-        pos = writeVarint(out, pos, keyBytes);
-        pos += out.write(header.key, pos, keyBytes, 'utf8');
-        pos = writeBytesField(out, pos, header.value);
-      }
+  writeRecordsTo(out: Buffer, pos: number): void {
+    const { records, sizes, count, baseTimestamp } = this;
+    const end = pos + this.recordsBytes;
+    for (let i = 0; i < count; i++) {
+      const record = records[i]!;
+      pos = writeRecord(out, pos, sizes[i]!, i, record.timestamp - baseTimestamp, record.key, record.value, record.headers);
+    }
+    if (pos !== end) {
+      // every byte of an allocUnsafe buffer must be written; a mismatch is a bug here, not bad input
+      throw new Error(`record batch encoder wrote up to ${pos}, not ${end}`);
     }
   }
-  if (pos !== end) {
-    // every byte of an allocUnsafe buffer must be written; a mismatch is a bug here, not bad input
-    throw new Error(`record batch encoder wrote up to ${pos}, not ${end}`);
-  }
-}
-
-function writeBytesField(out: Buffer, pos: number, bytes: Uint8Array | null): number {
-  if (bytes === null) {
-    out[pos] = 1; // zigzag(-1)
-    return pos + 1;
-  }
-  const length = bytes.length;
-  pos = writeVarint(out, pos, length);
-  if (length < SMALL_COPY_BYTES) {
-    for (let j = 0; j < length; j++) out[pos + j] = bytes[j]!;
-  } else {
-    out.set(bytes, pos);
-  }
-  return pos + length;
 }

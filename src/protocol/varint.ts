@@ -61,19 +61,23 @@ export function zigzagDecode32(encoded: number): number {
   return (encoded >>> 1) ^ -(encoded & 1);
 }
 
+// The writers and sizes below sit in the encoders' per-record paths. Each is
+// kept to a few bytecodes, with the rare beyond-32-bit cases in functions of
+// their own, so the compiler can inline all of them into one record's write.
+
 /** Bytes {@link writeVarint} uses for a signed 32-bit `value`. */
 export function sizeOfVarint(value: number): number {
-  const u = ((value << 1) ^ (value >> 31)) >>> 0;
-  if (u < 0x80) return 1;
-  if (u < 0x4000) return 2;
-  if (u < 0x200000) return 3;
-  if (u < 0x10000000) return 4;
-  return 5;
+  // 7 payload bits a byte: ceil(significant bits / 7), at least 1; (n * 37) >> 8 is n / 7 for n < 32
+  return ((((31 - Math.clz32(((value << 1) ^ (value >> 31)) | 1)) * 37) >> 8) + 1);
 }
 
 /** Bytes {@link writeVarlong} uses for a safe-integer `value`. */
 export function sizeOfVarlong(value: number): number {
-  if (value >= INT32_MIN && value <= INT32_MAX) return sizeOfVarint(value);
+  return value >= INT32_MIN && value <= INT32_MAX ? sizeOfVarint(value) : sizeOfLongVarlong(value);
+}
+
+/** {@link sizeOfVarlong} beyond the int32 range. */
+function sizeOfLongVarlong(value: number): number {
   // zigzag(value) = 2 * magnitude + sign, with magnitude = value or -value - 1
   let rest = value >= 0 ? value : -value - 1;
   // the first byte holds 6 magnitude bits (plus the sign bit), later ones 7
@@ -93,11 +97,11 @@ export function sizeOfVarlong(value: number): number {
 export function writeVarint(bytes: Uint8Array, pos: number, value: number): number {
   let u = ((value << 1) ^ (value >> 31)) >>> 0;
   while (u >= 0x80) {
-    bytes[pos++] = (u & 0x7f) | 0x80;
+    bytes[pos++] = u | 0x80; // the store keeps the low 8 bits
     u >>>= 7;
   }
-  bytes[pos++] = u;
-  return pos;
+  bytes[pos] = u;
+  return pos + 1;
 }
 
 /**
@@ -105,7 +109,11 @@ export function writeVarint(bytes: Uint8Array, pos: number, value: number): numb
  * position after it. The caller guarantees room for {@link sizeOfVarlong}(value) bytes.
  */
 export function writeVarlong(bytes: Uint8Array, pos: number, value: number): number {
-  if (value >= INT32_MIN && value <= INT32_MAX) return writeVarint(bytes, pos, value);
+  return value >= INT32_MIN && value <= INT32_MAX ? writeVarint(bytes, pos, value) : writeLongVarlong(bytes, pos, value);
+}
+
+/** {@link writeVarlong} beyond the int32 range. */
+function writeLongVarlong(bytes: Uint8Array, pos: number, value: number): number {
   // Beyond 32 bits bitwise operators truncate, so split with arithmetic, keeping
   // every intermediate below 2^53 (zigzag itself may reach 2^54).
   const sign = value >= 0 ? 0 : 1;

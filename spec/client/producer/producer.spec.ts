@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { firstValueFrom, from, lastValueFrom, take, toArray } from 'rxjs';
 import { createProducer, type Producer } from '../../../src/client/producer/producer.js';
 import { produceTo } from '../../../src/client/producer/produceTo.js';
@@ -11,6 +13,12 @@ import {
   UnknownTopicOrPartitionError,
 } from '../../../src/protocol/errors.js';
 import { createTestStores, readAll, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+
+/** A full garbage collection (V8's gc(), made available at run time). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
 
 describe('client/producer against a real agent', function () {
   let stores: TestStores;
@@ -161,5 +169,69 @@ describe('client/producer against a real agent', function () {
     expect(error).to.be.instanceOf(BufferFullError);
     expect(await first.waitOffset(5000)).to.equal(0);
     expect(await firstValueFrom(producer.send$({ topic: 'orders', partition: 0, value: 'z' }))).to.deep.include({ offset: 1 });
+  });
+
+  it('keeps no reference to a record once send returned: it is encoded into its batch at once', async () => {
+    // A long linger: the batch stays open (unsent) while we look.
+    const producer = await open({ lingerMs: 60_000 });
+    const values: Array<WeakRef<Uint8Array>> = [];
+    // A plain function, so no stale register of a suspended async frame holds the last value.
+    const sendAll = () =>
+      Array.from({ length: 100 }, (_, i) => {
+        const value = new TextEncoder().encode(`value-${i}`);
+        values.push(new WeakRef(value));
+        return producer.trySend({ topic: 'orders', partition: 0, key: `k${i}`, value })!;
+      });
+    const results = sendAll();
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(values.map((v, i) => (v.deref() === undefined ? -1 : i)).filter((i) => i >= 0)).to.deep.equal([]);
+    expect(results.every((r) => r.offset === undefined)).to.equal(true);
+    await producer.flush();
+    expect(results.map((r) => r.offset)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
+    expect((await readAll(a.connection, 'orders', 0)).slice(0, 3)).to.deep.equal([[0, 'value-0'], [1, 'value-1'], [2, 'value-2']]);
+  });
+
+  it('refuses a bad header at send, before it can reach a batch', async () => {
+    const producer = await open();
+    const bad = [{ key: 'ok', value: null }, { key: 7, value: null }] as unknown as Array<{ key: string; value: null }>;
+    expect(() => producer.trySend({ topic: 'orders', value: 'x', headers: bad })).to.throw(
+      InvalidRequestError,
+      'record header 1 must be { key: string, value: Uint8Array | null }',
+    );
+    expect(() => producer.trySend({ topic: 'orders', value: 'x', headers: [{ key: 'h', value: 'text' as unknown as Uint8Array }] })).to.throw(
+      InvalidRequestError,
+      'record header 0 (h) value must be a Uint8Array or null',
+    );
+    expect(producer.metrics().pendingRecords).to.equal(0);
+    const meta = await producer.sendAndWait({ topic: 'orders', partition: 0, value: 'y', headers: [{ key: 'h', value: new Uint8Array([1]) }] });
+    expect(meta.offset).to.equal(0);
+  });
+
+  it('refuses batchBytes above 32 MiB', async () => {
+    const error = await createProducer({ bootstrap: [a.agent.address], batchBytes: 32 * 1024 * 1024 + 1 }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(InvalidConfigError);
+    expect((error as Error).message).to.equal('producer option batchBytes must be at most 33554432 (32 MiB), got 33554433');
+  });
+
+  it('keeps filling a partition\'s batch while its requests are all out, so requests grow with the load', async () => {
+    // The agent holds every flush for 200 ms: with one request in flight per partition, records sent meanwhile
+    // go into one held batch instead of many small ones.
+    await a.stop();
+    a = await startTestAgent(stores, { flushIntervalMs: 200, metadataStore: stores.newMetadataStore() });
+    const producer = await open({ lingerMs: 1, idempotence: false, maxInFlightPerPartition: 1 });
+    const first = await producer.send({ topic: 'orders', partition: 0, value: 'first' });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the first batch is out
+    const later = [];
+    for (let i = 0; i < 50; i++) {
+      later.push(await producer.send({ topic: 'orders', partition: 0, value: `later-${i}` }));
+      await new Promise((resolve) => setTimeout(resolve, 2)); // longer than the linger
+    }
+    await producer.flush();
+    expect(await first.waitOffset()).to.equal(0);
+    expect(later.map((r) => r.offset)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+    // One batch for the first record, and the 50 later ones in very few (held while the first was out).
+    expect(producer.metrics().batchesSent).to.be.at.most(3);
   });
 });

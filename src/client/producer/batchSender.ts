@@ -26,7 +26,7 @@ import { callAgent } from '../cluster/agentCall.js';
 import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import type { ConnectionPool } from '../cluster/connectionPool.js';
 import type { ProducerIdentity, SequenceAssignment } from './idempotence.js';
-import type { PendingRecord } from './producerRecord.js';
+import type { ProducerBatch } from './producerBatch.js';
 import type { Acks } from './producerOptions.js';
 
 /** One batch of one partition on its way. */
@@ -35,11 +35,16 @@ export type ProduceJob = {
   partition: number;
   /** `${topic}/${partition}`. */
   key: string;
-  records: PendingRecord[];
-  /** Sum of the records' sizes (an upper estimate of the encoded bytes). */
+  /** The records, encoded as they were added, and their outcome. */
+  batch: ProducerBatch;
+  /** Records in the batch. */
+  count: number;
+  /** Sum of the records' estimated sizes (what they count against the buffer). */
   bytes: number;
-  /** Earliest `sentAt` of its records (scheduler time). */
+  /** When its first record was accepted (scheduler time). */
   firstSentAt: number;
+  /** The RecordBatch as sent (a view into the request), once encoded. */
+  encodedBatch?: Uint8Array;
 };
 
 /** What became of a job. */
@@ -123,7 +128,7 @@ export class BatchSender {
    * retry sends the same bytes (the agent recognises a duplicate by them).
    */
   private encode(job: ProduceJob): { request: PreEncoded<ProduceRequest>; sequence: SequenceAssignment | undefined } {
-    const sequence = this.options.identity?.assign(job.key, job.records.length);
+    const sequence = this.options.identity?.assign(job.key, job.count);
     const envelope = {
       acks: ACK_MODES[this.options.acks],
       producerId: sequence?.producerId ?? -1,
@@ -132,8 +137,14 @@ export class BatchSender {
       topic: job.topic,
       partition: job.partition,
     };
-    const { request } = encodeProduceRequest(envelope, job.records, { compression: this.options.compression, ...(sequence ?? {}) });
-    return { request, sequence };
+    try {
+      const { request, batch } = encodeProduceRequest(envelope, job.batch.records, { compression: this.options.compression, ...(sequence ?? {}) });
+      job.encodedBatch = batch;
+      return { request, sequence };
+    } finally {
+      // Retries resend the encoded request; the records' builder can take the next batch.
+      job.batch.recordsEncoded();
+    }
   }
 
   private produceOnce(job: ProduceJob, request: PreEncoded<ProduceRequest>): Observable<number> {
@@ -173,7 +184,7 @@ export class BatchSender {
     const answered = last instanceof StreamHouseError && !(last instanceof RequestTimedOutError) && !(last instanceof AgentUnavailableError) &&
       !(last instanceof DeliveryTimeoutError);
     if (answered) {
-      identity.rollBack(job.key, sequence, job.records.length);
+      identity.rollBack(job.key, sequence, job.count);
       return outcome;
     }
     // The agent may or may not have appended it: only a new epoch makes later sequences unambiguous.

@@ -2,10 +2,13 @@
  * The RxJS Producer. Records go into one pipeline:
  *
  * ```
- * send() ─> input$ ─> batchByPartition (linger / count / bytes, per partition)
+ * send() ─> input$ ─> batchByPartition (linger / count / bytes, per partition;
+ *                      each record encoded into its partition's batch as it arrives;
+ *                      a lingered batch keeps filling while its partition is busy)
  *                   ─> sendBatches (bounded concurrency, ordered per partition)
- *                   ─> BatchSender (encode, Produce, retry with backoff, re-route)
- *                   ─> settle: each SendResult gets its offset or its error; offsets$ notified
+ *                   ─> BatchSender (Produce, retry with backoff, re-route)
+ *                   ─> settle: the batch's outcome, which its records' SendResults
+ *                      read their offsets from; offsets$ notified
  * ```
  *
  * ```ts
@@ -22,6 +25,9 @@
 import { Observable, Subject, defer, filter, map, type Subscriber, type Subscription } from 'rxjs';
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
+
+/** Bytes a record may take beyond its estimated size once encoded (varint fields at their widest). */
+const ENCODING_SLACK = 32;
 import { SendResult } from '../sendResult.js';
 import { batchByPartition } from '../operators/batchByPartition.js';
 import { sendBatches } from '../operators/sendBatches.js';
@@ -29,7 +35,10 @@ import { choosePartition, isBatchAware, type PartitionableRecord } from '../part
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
-import { checkRecord, PendingRecord, recordSize, toBytes, toHeaders, type ProducerRecord } from './producerRecord.js';
+import { checkRecord, recordSize, toBytes, toHeaders, type AppendItem, type ProducerRecord } from './producerRecord.js';
+import { ProducerBatch, INITIAL_BATCH_CAPACITY } from './producerBatch.js';
+import { BuilderPool } from './builderPool.js';
+import { checkRecordBatch } from '../../protocol/recordBatchDecoder.js';
 import type { RecordHeader } from '../../protocol/record.js';
 import { BufferBudget } from './bufferBudget.js';
 import { BatchSender, type JobOutcome, type ProduceJob } from './batchSender.js';
@@ -60,8 +69,13 @@ export class Producer {
    * directly rather than through a Subject, whose `next` allocates a closure
    * and an iterator per call (a third of the producer's garbage per record).
    */
-  private input: Subscriber<PendingRecord> | undefined;
+  private input: Subscriber<AppendItem> | undefined;
   private readonly flushTrigger = new Subject<void>();
+  /** A partition's key when it can take another batch: its held batch (see batchByPartition's holdWhile) closes. */
+  private readonly releases = new Subject<PartitionCounters>();
+  /** Reused for every record pushed into the pipeline (a fresh one only for a send made while another is being added). */
+  private readonly item: AppendItem = { counters: undefined as unknown as PartitionCounters, key: null, value: null, headers: undefined, timestamp: 0, sentAt: 0, size: 0, batch: undefined, index: 0 };
+  private adding = false;
   private readonly offsetsSubject = new Subject<OffsetNotification>();
   private readonly pipeline: Subscription;
   private readonly pipelineDone: Promise<void>;
@@ -100,34 +114,42 @@ export class Producer {
     const partitioner = options.partitioner;
     let resolveDone!: () => void;
     this.pipelineDone = new Promise((resolve) => (resolveDone = resolve));
-    this.pipeline = new Observable<PendingRecord>((subscriber) => {
+    const maxInFlightPerPartition = options.maxInFlightPerPartition;
+    // Free builders are bounded by the buffer's own bound: they hold no more than the records they replace.
+    const builders = new BuilderPool(Math.min(INITIAL_BATCH_CAPACITY, options.batchBytes), Math.min(options.maxBufferedBytes, 64 * 1024 * 1024));
+    this.pipeline = new Observable<AppendItem>((subscriber) => {
       this.input = subscriber;
     })
       .pipe(
         batchByPartition({
-          keyOf: (r: PendingRecord) => r.counters.key,
+          keyOf: (item: AppendItem) => item.counters,
           lingerMs: options.lingerMs,
           maxCount: options.batchRecords,
           maxBytes: options.batchBytes,
-          sizeOf: (r: PendingRecord) => r.size,
+          sizeOf: (item: AppendItem) => item.size,
           flush$: this.flushTrigger,
           scheduler: options.scheduler,
+          builder: {
+            create: (counters: PartitionCounters) => new ProducerBatch(counters, builders),
+            add: (batch: ProducerBatch, item: AppendItem) => batch.add(item),
+          },
+          // Like Kafka's accumulator: while a partition has all its requests out, its lingered batch keeps
+          // filling, so requests grow with the load (up to batchBytes) instead of queueing up small.
+          holdWhile: (counters: PartitionCounters) => counters.batchesOutstanding >= maxInFlightPerPartition,
+          release$: this.releases,
         }),
-        map(({ key, items }): ProduceJob => {
-          const first = items[0]!;
-          if (isBatchAware(partitioner)) partitioner.onNewBatch(first.topic, first.partition);
+        map(({ key: counters, batch, count, bytes }): ProduceJob => {
+          if (isBatchAware(partitioner)) partitioner.onNewBatch(counters.topic, counters.partition);
+          counters.batchesOutstanding++;
           this.metricsState.batchesInFlight++;
           this.metricsState.batchesSent++;
-          let bytes = 0;
-          for (const item of items) bytes += item.size;
-          return { topic: first.topic, partition: first.partition, key, records: items, bytes, firstSentAt: first.sentAt };
+          return { topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes, firstSentAt: batch.firstSentAt };
         }),
         sendBatches({
           keyOf: (job: ProduceJob) => job.key,
           send: (job: ProduceJob) => sender.send(job),
           maxConcurrency: options.maxInFlightRequests,
-          maxInFlightPerPartition: options.maxInFlightPerPartition,
-          merge: (first: ProduceJob, next: ProduceJob) => this.mergeJobs(first, next),
+          maxInFlightPerPartition,
         }),
       )
       .subscribe({
@@ -164,7 +186,11 @@ export class Producer {
    */
   trySend(record: ProducerRecord): SendResult | undefined {
     // The scratch is safe here: nothing between filling it and enqueue awaits.
-    const { key, value, headers } = this.normalize(record, this.scratch);
+    const scratch = this.normalize(record, this.scratch);
+    const { key, value, headers } = scratch;
+    // The producer keeps no reference to a record's bytes beyond its batch's encoding of them.
+    scratch.key = scratch.value = null;
+    scratch.headers = undefined;
     const partitionCount = this.cluster.knownPartitionCount(record.topic);
     if (partitionCount === undefined) return undefined;
     const partition = this.choose(record, key, value, partitionCount);
@@ -209,13 +235,18 @@ export class Producer {
     args.partition = record.partition;
     args.key = key;
     args.value = value;
-    return choosePartition(args, partitionCount, this.options.partitioner);
+    try {
+      return choosePartition(args, partitionCount, this.options.partitioner);
+    } finally {
+      args.key = args.value = null;
+    }
   }
 
   /** Bytes the record counts against the buffer and the batch limits. @throws RecordTooLargeError */
   private measure(topic: string, partition: number, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[] | undefined): number {
     const size = recordSize(key, value, headers);
-    if (size > MAX_BATCH_SIZE) {
+    // Room for the batch header and the record's varints at their widest: a record alone always fits a batch.
+    if (size > MAX_BATCH_SIZE - BATCH_HEADER_SIZE - ENCODING_SLACK) {
       throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_BATCH_SIZE}-byte batch limit`, {
         context: { topic, partition },
       });
@@ -223,7 +254,7 @@ export class Producer {
     return size;
   }
 
-  /** Builds the record's one object (its SendResult) and pushes it into the pipeline. */
+  /** Pushes the record into the pipeline (which encodes it into its partition's batch) and returns its SendResult. */
   private enqueue(
     record: ProducerRecord,
     partition: number,
@@ -233,29 +264,40 @@ export class Producer {
     size: number,
   ): SendResult {
     const now = this.options.scheduler.now();
+    const timestamp = record.timestamp ?? now;
     const counters = this.metricsState.partition(record.topic, partition);
-    const pending = new PendingRecord(record.topic, partition, record.timestamp ?? now, key, value, headers, size, now, counters);
     counters.acceptedRecords++;
     counters.acceptedBytes += size;
-    this.input!.next(pending);
-    return pending;
-  }
-
-  /**
-   * Batches that queued up behind a busy partition go out as one, up to the
-   * topic's max.message.bytes: requests grow with the load, like Kafka's
-   * accumulator filling a batch while earlier ones are in flight.
-   */
-  private mergeJobs(first: ProduceJob, next: ProduceJob): ProduceJob | undefined {
-    const limit = this.cluster.maxMessageBytes(first.topic) - BATCH_HEADER_SIZE;
-    if (first.bytes + next.bytes > limit) return undefined;
-    this.metricsState.batchesInFlight--;
-    this.metricsState.batchesSent--;
-    // The jobs are this pipeline's own: growing the first in place keeps merging n jobs linear.
-    for (const record of next.records) first.records.push(record);
-    first.bytes += next.bytes;
-    first.firstSentAt = Math.min(first.firstSentAt, next.firstSentAt);
-    return first;
+    // A send made from a reaction to this one (say an offsets$ subscriber of a batch failed at once) gets its own item.
+    const nested = this.adding;
+    const item: AppendItem = nested ? { ...this.item } : this.item;
+    item.counters = counters;
+    item.key = key;
+    item.value = value;
+    item.headers = headers;
+    item.timestamp = timestamp;
+    item.sentAt = now;
+    item.size = size;
+    item.batch = undefined;
+    this.adding = true;
+    try {
+      this.input!.next(item);
+    } finally {
+      this.adding = nested;
+    }
+    const batch = item.batch as ProducerBatch | undefined;
+    // Forget the payload: the reused item must not keep the caller's bytes alive.
+    item.key = item.value = null;
+    item.headers = undefined;
+    item.batch = undefined;
+    if (batch === undefined) {
+      // The pipeline has stopped (it only does on close or a bug): the record was not taken.
+      counters.acceptedRecords--;
+      counters.acceptedBytes -= size;
+      this.budget.release(size);
+      throw new ProducerClosedError('producer pipeline has stopped', { context: { topic: record.topic, partition } });
+    }
+    return new SendResult(batch.outcome, item.index, timestamp);
   }
 
   /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */
@@ -311,29 +353,34 @@ export class Producer {
 
   private settle(outcome: JobOutcome): void {
     const { job } = outcome;
+    const counters = job.batch.counters;
     this.metricsState.batchesInFlight--;
-    const now = this.options.scheduler.now();
-    let bytes = 0;
-    const notify = this.offsetsSubject.observed;
-    const records = job.records;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      bytes += record.size;
-      if (outcome.ok) {
-        const offset = outcome.baseOffset < 0 ? -1 : outcome.baseOffset + i;
-        const key = record.key;
-        record.releasePayload();
-        record._resolve(offset);
-        if (notify) this.offsetsSubject.next({ topic: record.topic, partition: record.partition, offset, timestamp: record.timestamp, key });
-      } else {
-        record.releasePayload();
-        record._reject(outcome.error);
-      }
+    counters.batchesOutstanding--;
+    if (outcome.ok) {
+      job.batch.outcome._resolve(outcome.baseOffset);
+      this.metricsState.latency(this.options.scheduler.now() - job.firstSentAt, job.count);
+      if (this.offsetsSubject.observed && job.encodedBatch !== undefined) this.announceOffsets(job, outcome.baseOffset, job.encodedBatch);
+    } else {
+      job.batch.outcome._reject(outcome.error);
     }
-    if (outcome.ok) this.metricsState.latency(now - job.firstSentAt, records.length);
-    this.metricsState.settled(records[0]!.counters, records.length, bytes, outcome.ok);
-    this.budget.release(bytes);
+    this.metricsState.settled(counters, job.count, job.bytes, outcome.ok);
+    this.budget.release(job.bytes);
     if (this.flushWaiters.length > 0) this.checkFlushWaiters();
+    if (counters.batchesOutstanding < this.options.maxInFlightPerPartition) this.releases.next(counters);
+  }
+
+  /**
+   * One notification per record of an acknowledged batch, read back from the
+   * bytes that were sent (the producer keeps no records); keys are views of
+   * those bytes. Only while someone observes offsets$.
+   */
+  private announceOffsets(job: ProduceJob, baseOffset: number, encodedBatch: Uint8Array): void {
+    const { cursor } = checkRecordBatch(encodedBatch);
+    const { topic, partition } = job;
+    while (cursor.next()) {
+      const offset = baseOffset < 0 ? -1 : baseOffset + cursor.offset;
+      this.offsetsSubject.next({ topic, partition, offset, timestamp: cursor.timestamp, key: cursor.key });
+    }
   }
 
   private checkFlushWaiters(): void {
@@ -357,6 +404,7 @@ export class Producer {
       this.pipeline.unsubscribe();
       this.offsetsSubject.complete();
       this.flushTrigger.complete();
+      this.releases.complete();
       this.cluster.close();
       this.pool.closeAll();
     })();

@@ -31,15 +31,21 @@ export type ProducerMetricsSnapshot = {
  * costs no map lookups here; pending = accepted - settled.
  */
 export class PartitionCounters {
+  /** `topic/partition`. */
+  readonly key: string;
   acceptedRecords = 0;
   acceptedBytes = 0;
   settledRecords = 0;
   settledBytes = 0;
+  /** Batches of this partition closed and not yet settled (sent, or waiting for their turn). */
+  batchesOutstanding = 0;
 
   constructor(
-    /** `topic/partition`. */
-    readonly key: string,
-  ) {}
+    readonly topic: string,
+    readonly partition: number,
+  ) {
+    this.key = `${topic}/${partition}`;
+  }
 }
 
 export class ProducerMetrics {
@@ -58,7 +64,7 @@ export class ProducerMetrics {
   partition(topic: string, partition: number): PartitionCounters {
     let counters = this.partitions.get(topic);
     if (counters === undefined) this.partitions.set(topic, (counters = []));
-    return (counters[partition] ??= new PartitionCounters(`${topic}/${partition}`));
+    return (counters[partition] ??= new PartitionCounters(topic, partition));
   }
 
   /** Every partition written to so far. */

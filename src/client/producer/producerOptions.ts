@@ -6,6 +6,10 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { checkBootstrap } from '../cluster/clusterMetadata.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
+import { MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
+
+/** Largest `batchBytes`: half the batch ceiling, so a batch closed at batchBytes of estimated record sizes always encodes within MAX_BATCH_SIZE. */
+export const MAX_BATCH_BYTES_OPTION = MAX_BATCH_SIZE / 2;
 import type { CompressionCodec } from '../../protocol/compression.js';
 import { retryPolicy, type RetryPolicy } from '../retryPolicy.js';
 import type { Partitioner } from '../partitioners/partitioner.js';
@@ -21,7 +25,7 @@ export type ProducerOptions = {
   clientId?: string;
   /** How long a partition's batch waits for more records after its first, ms. Default 5. */
   lingerMs?: number;
-  /** A batch closes at this many bytes of records. Default 16 384 (16 KiB). */
+  /** A batch closes at this many bytes of records (records' estimated sizes), at most 32 MiB. Default 16 384 (16 KiB). */
   batchBytes?: number;
   /** A batch closes at this many records. Default 10 000. */
   batchRecords?: number;
@@ -95,6 +99,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
   if (!idempotence && maxInFlightPerPartition > 1 && options.maxInFlightPerPartition !== undefined) {
     throw new InvalidConfigError('maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1');
   }
+  if (batchBytes > MAX_BATCH_BYTES_OPTION) throw new InvalidConfigError(`producer option batchBytes must be at most ${MAX_BATCH_BYTES_OPTION} (32 MiB), got ${batchBytes}`);
   if (maxBufferedBytes < batchBytes) throw new InvalidConfigError(`maxBufferedBytes (${maxBufferedBytes}) must be at least batchBytes (${batchBytes})`);
   return {
     bootstrap, clientId, lingerMs, batchBytes, batchRecords, compression, acks, idempotence, retry: retryPolicy(retry), requestTimeoutMs,

@@ -1,8 +1,8 @@
 /** What users hand to `send`, and its normalised internal form. */
 import { InvalidRequestError } from '../../protocol/errors.js';
 import type { RecordHeader } from '../../protocol/record.js';
-import { SendResult } from '../sendResult.js';
 import type { PartitionCounters } from './producerMetrics.js';
+import type { ProducerBatch } from './producerBatch.js';
 
 /** Bytes, or a string sent as UTF-8. */
 export type Payload = Uint8Array | string;
@@ -23,55 +23,27 @@ export type ProducerRecord = {
 };
 
 /**
- * @internal A record accepted into the buffer. It is also the SendResult the
- * caller got back: one object per record instead of two, which matters at a
- * million records a second (allocation and GC were the producer's largest
- * per-record costs). The payload is dropped once the record settles, so a
- * SendResult kept by the caller does not keep the record's bytes alive.
+ * @internal A record on its way into its partition's batch: what the
+ * producer pushes into its pipeline. The batch encodes the record when it
+ * is added (so nothing keeps the record afterwards) and leaves where it
+ * went in `batch` and `index`, from which `send` builds the SendResult.
+ * The producer reuses one of these for every record it accepts.
  */
-export class PendingRecord extends SendResult {
-  /** The key's bytes; null once settled. */
+export type AppendItem = {
+  /** The partition's counters: the key the pipeline batches by. */
+  counters: PartitionCounters;
   key: Uint8Array | null;
-  /** The value's bytes; null once settled. */
   value: Uint8Array | null;
-  /** The headers; undefined once settled. */
   headers: RecordHeader[] | undefined;
-
-  constructor(
-    topic: string,
-    partition: number,
-    timestamp: number,
-    key: Uint8Array | null,
-    value: Uint8Array | null,
-    headers: RecordHeader[] | undefined,
-    /** Bytes counted against the buffer. */
-    readonly size: number,
-    sentAt: number,
-    /** Its partition's counters; `counters.key` is the `topic/partition` it is batched under. */
-    readonly counters: PartitionCounters,
-  ) {
-    super(topic, partition, timestamp);
-    this.key = key;
-    this.value = value;
-    this.headers = headers;
-    // Most records are stamped with their send time: keep one number, not two (each is a heap object).
-    this.#sentAt = sentAt === timestamp ? undefined : sentAt;
-  }
-
-  #sentAt: number | undefined;
-
+  timestamp: number;
   /** When `send` accepted it (scheduler time), for delivery timeout and latency. */
-  get sentAt(): number {
-    return this.#sentAt ?? this.timestamp;
-  }
-
-  /** Forgets the payload (after the record settled). */
-  releasePayload(): void {
-    this.key = null;
-    this.value = null;
-    this.headers = undefined;
-  }
-}
+  sentAt: number;
+  /** Bytes counted against the buffer and the batch limits. */
+  size: number;
+  /** Set when added: the batch it went into, and its index there. */
+  batch: ProducerBatch | undefined;
+  index: number;
+};
 
 const RECORD_OVERHEAD = 24;
 
@@ -82,9 +54,25 @@ export function toBytes(payload: Payload | null | undefined, what: string): Uint
   throw new InvalidRequestError(`record ${what} must be a string, Uint8Array or null, got ${typeof payload}`);
 }
 
+/**
+ * The headers as a list; a list given is checked (its records are encoded
+ * when sent, so a bad header must be refused here, not fail a batch later).
+ */
 export function toHeaders(headers: ProducerRecord['headers']): RecordHeader[] | undefined {
   if (headers === undefined) return undefined;
-  if (Array.isArray(headers)) return headers as RecordHeader[];
+  if (Array.isArray(headers)) {
+    for (let h = 0; h < headers.length; h++) {
+      const header = headers[h] as RecordHeader | null | undefined;
+      if (typeof header !== 'object' || header === null || typeof header.key !== 'string') {
+        throw new InvalidRequestError(`record header ${h} must be { key: string, value: Uint8Array | null }`);
+      }
+      if (header.value !== null && !(header.value instanceof Uint8Array)) {
+        throw new InvalidRequestError(`record header ${h} (${header.key}) value must be a Uint8Array or null`);
+      }
+    }
+    return headers as RecordHeader[];
+  }
+  if (typeof headers !== 'object' || headers === null) throw new InvalidRequestError('record headers must be an object or a list of { key, value }');
   return Object.entries(headers as Record<string, Payload | null>).map(([key, value]) => ({ key, value: toBytes(value, `header ${key}`) }));
 }
 
