@@ -113,11 +113,6 @@ export class ClusterMetadata {
     return this.topics.get(name)?.partitions.length;
   }
 
-  /** The largest batch a topic accepts (its max.message.bytes; 1 MiB when unknown). */
-  maxMessageBytes(topic: string): number {
-    return this.topics.get(topic)?.config?.maxMessageBytes ?? 1024 * 1024;
-  }
-
   /** Address of the agent to send a partition's requests to. */
   addressFor(topic: string, partition: number): string {
     const meta = this.topics.get(topic)?.partitions[partition];
