@@ -51,6 +51,7 @@ export type OffsetNotification = {
   partition: number;
   offset: number;
   timestamp: number;
+  /** The record's key as sent: a view of the batch's bytes (copy it to keep it beyond the notification). */
   key: Uint8Array | null;
 };
 
