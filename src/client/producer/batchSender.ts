@@ -141,6 +141,10 @@ export class BatchSender {
       const { request, batch } = encodeProduceRequest(envelope, job.batch.records, { compression: this.options.compression, ...(sequence ?? {}) });
       job.encodedBatch = batch;
       return { request, sequence };
+    } catch (error) {
+      // Never sent: the partition's next batch takes these sequence numbers, or the agent would see a gap.
+      if (sequence !== undefined) this.options.identity?.rollBack(job.key, sequence, job.count);
+      throw error;
     } finally {
       // Retries resend the encoded request; the records' builder can take the next batch.
       job.batch.recordsEncoded();

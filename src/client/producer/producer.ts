@@ -25,9 +25,6 @@
 import { Observable, Subject, defer, filter, map, type Subscriber, type Subscription } from 'rxjs';
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
-
-/** Bytes a record may take beyond its estimated size once encoded (varint fields at their widest). */
-const ENCODING_SLACK = 32;
 import { SendResult } from '../sendResult.js';
 import { batchByPartition } from '../operators/batchByPartition.js';
 import { sendBatches } from '../operators/sendBatches.js';
@@ -44,6 +41,9 @@ import { BufferBudget } from './bufferBudget.js';
 import { BatchSender, type JobOutcome, type ProduceJob } from './batchSender.js';
 import { ProducerIdentity } from './idempotence.js';
 import { ProducerMetrics, type PartitionCounters, type ProducerMetricsSnapshot } from './producerMetrics.js';
+
+/** Bytes a record may take beyond its estimated size once encoded (varint fields at their widest). */
+const ENCODING_SLACK = 32;
 
 /** One record's acknowledgement, as announced on `offsets$`. */
 export type OffsetNotification = {
