@@ -22,6 +22,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { LeaseManager, partitionKey } from './leaseManager.js';
 import { PartitionWriter } from './partitionWriter.js';
 import { PartitionReader } from './partitionReader.js';
+import { GroupCommitter } from './groupCommitter.js';
 import { HighWatermarkNotifier } from './highWatermarkNotifier.js';
 import { errorMiddleware } from './errorMiddleware.js';
 import { handleProduce } from './produceHandler.js';
@@ -45,6 +46,8 @@ export class Agent {
   private readonly topicCache = new Map<string, { topic: TopicInfo | undefined; until: number }>();
   private readonly leases: LeaseManager;
   private readonly notifier: HighWatermarkNotifier;
+  /** The segment commits of all this agent's partition writers, grouped per event-loop turn. */
+  private readonly groupCommitter: GroupCommitter;
   private readonly segments: SegmentReader;
   /** Buffers Fetch reads segment data into, handed back once an answer is encoded (without a block cache only). */
   private readonly readBuffers = new ReadBufferPool();
@@ -61,6 +64,7 @@ export class Agent {
     this.agentId = options.agentId;
     this.logger = options.logger;
     this.notifier = new HighWatermarkNotifier(this.logger);
+    this.groupCommitter = new GroupCommitter(options.metadataStore);
     this.leases = new LeaseManager({
       store: options.metadataStore,
       agentId: options.agentId,
@@ -195,6 +199,7 @@ export class Agent {
           currentLease: () => this.leases.held(topic, partition),
           objectStore: this.options.objectStore,
           metadataStore: this.options.metadataStore,
+          groupCommitter: this.groupCommitter,
           flushIntervalMs: this.options.flushIntervalMs,
           flushBytes: this.options.flushBytes,
           maxPendingBytes: this.options.maxPendingBytesPerPartition,

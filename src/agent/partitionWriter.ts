@@ -30,6 +30,7 @@ import {
 } from '../protocol/errors.js';
 import { ProducerSequences, type SequenceCheck } from './producerSequences.js';
 import { SegmentCommitter } from './segmentCommitter.js';
+import type { GroupCommitter } from './groupCommitter.js';
 import type { WriteAheadLog } from './writeAheadLog.js';
 
 /** When an append is answered. */
@@ -64,6 +65,8 @@ export type PartitionWriterOptions = {
   currentLease: () => Lease | undefined;
   objectStore: ObjectStore;
   metadataStore: MetadataStore;
+  /** Groups this writer's segment commits with other writers' (see GroupCommitter); default: each alone. */
+  groupCommitter?: GroupCommitter | undefined;
   flushIntervalMs: number;
   flushBytes: number;
   maxPendingBytes: number;
@@ -121,6 +124,7 @@ export class PartitionWriter {
       epoch: options.lease.epoch,
       objectStore: options.objectStore,
       metadataStore: options.metadataStore,
+      groupCommitter: options.groupCommitter,
       mayRetry: () => this.leaseValid() && this.stopped === undefined,
       clock: this.clock,
       logger: options.logger,

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { MetadataStore, ProducerPartitionState } from '../metadata/metadataStore.js';
+import type { GroupCommitter } from './groupCommitter.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 import { buildSegment } from '../storage/segmentWriter.js';
 import { segmentObjectKey } from '../storage/segmentKey.js';
@@ -23,6 +24,8 @@ export type SegmentCommitterOptions = {
   epoch: number;
   objectStore: ObjectStore;
   metadataStore: MetadataStore;
+  /** Registers the segment together with other partitions' commits of the same moment; default: alone, through metadataStore. */
+  groupCommitter?: GroupCommitter | undefined;
   /** Whether retrying still makes sense: the lease is held and the writer runs. */
   mayRetry: () => boolean;
   clock: () => number;
@@ -37,7 +40,7 @@ export class SegmentCommitter {
 
   /** Writes and commits the batches (offset-contiguous, non-empty); returns the new high watermark. */
   async commit(items: FlushedBatch[]): Promise<number> {
-    const { topic, partition, epoch, objectStore, metadataStore } = this.options;
+    const { topic, partition, epoch, objectStore, metadataStore, groupCommitter } = this.options;
     const first = items[0]!;
     const last = items[items.length - 1]!;
     const segment = buildSegment(items.map((i) => i.batch));
@@ -48,7 +51,7 @@ export class SegmentCommitter {
     let attempted = false;
     await this.withRetries(async () => {
       try {
-        await metadataStore.commitSegment({
+        const request = {
           topic,
           partition,
           epoch,
@@ -63,7 +66,8 @@ export class SegmentCommitter {
             createdAt: this.options.clock(),
           },
           producers: [...producers.values()],
-        });
+        };
+        await (groupCommitter !== undefined ? groupCommitter.commit(request) : metadataStore.commitSegment(request));
       } catch (error) {
         // A retried commit whose first attempt did land (its answer was lost) is a success.
         if (attempted && error instanceof HighWatermarkConflictError && (await this.landed(last.nextOffset))) return;

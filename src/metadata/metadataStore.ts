@@ -117,6 +117,9 @@ export type CommitSegmentRequest = {
   producers?: ProducerPartitionState[];
 };
 
+/** What became of one request of {@link MetadataStore.commitSegments}: its new high watermark, or why it was refused. */
+export type CommitSegmentOutcome = { ok: true; highWatermark: number } | { ok: false; error: unknown };
+
 export type ReplaceSegmentsRequest = {
   topic: string;
   partition: number;
@@ -231,6 +234,17 @@ export interface MetadataStore {
    * already registered. Producer states are upserted by producer id.
    */
   commitSegment(request: CommitSegmentRequest): Promise<number>;
+  /**
+   * Commits several segments (of different partitions, or of one partition in
+   * offset order) in one step where the store can (one SQLite transaction, so
+   * one fsync for all: an agent's group commit). Each request is checked and
+   * applied exactly as {@link commitSegment} would, in order and on its own: a
+   * request that fails leaves the others committed. Resolves with one outcome
+   * per request, in request order; rejects only when the step as a whole
+   * failed (then none is committed, e.g. SQLite could not commit), with the
+   * error commitSegment would have thrown.
+   */
+  commitSegments(requests: readonly CommitSegmentRequest[]): Promise<CommitSegmentOutcome[]>;
   /**
    * Atomically swaps merged segments for one (compaction). Fenced like commitSegment.
    * InvalidRequestError unless every removed key is registered, the removed

@@ -96,6 +96,36 @@ export function segmentsContract(factory: StoreHarnessFactory): void {
       expect(await store.listSegments('t', 0)).to.deep.equal([segment('t', 0, 0, 5)]);
     });
 
+    it('commits several segments in one step, each checked on its own: refused ones change nothing, the others commit', async () => {
+      const { store } = ctx();
+      await store.createTopic('t', 4);
+      const stale = await store.acquireLease('t', 2, 'agent-a', TTL);
+      const leases = await Promise.all([0, 1, 2, 3].map((p) => store.acquireLease('t', p, 'agent-a', TTL)));
+      const producers = [{ producerId: 7, producerEpoch: 0, lastSequence: 4, lastBaseOffset: 0, lastRecordCount: 5 }];
+      const outcomes = await store.commitSegments([
+        { topic: 't', partition: 0, epoch: leases[0]!.epoch, expectedHighWatermark: 0, segment: segment('t', 0, 0, 5), producers },
+        { topic: 't', partition: 1, epoch: leases[1]!.epoch, expectedHighWatermark: 3, segment: segment('t', 1, 3, 6) },
+        { topic: 't', partition: 2, epoch: stale.epoch, expectedHighWatermark: 0, segment: segment('t', 2, 0, 4) },
+        { topic: 't', partition: 3, epoch: leases[3]!.epoch, expectedHighWatermark: 0, segment: segment('t', 3, 0, 0) },
+        { topic: 't', partition: 0, epoch: leases[0]!.epoch, expectedHighWatermark: 5, segment: segment('t', 0, 5, 8) },
+        { topic: 't', partition: 3, epoch: leases[3]!.epoch, expectedHighWatermark: 0, segment: segment('t', 3, 0, 2) },
+      ]);
+      expect(outcomes.map((o) => (o.ok ? o.highWatermark : (o.error as { code: string }).code))).to.deep.equal([
+        5, 'HIGH_WATERMARK_CONFLICT', 'FENCED_LEASE_EPOCH', 'INVALID_REQUEST', 8, 2,
+      ]);
+      const conflict = outcomes[1] as { ok: false; error: unknown };
+      expect(conflict.error).to.be.instanceOf(HighWatermarkConflictError);
+      expect((conflict.error as Error).message).to.equal('high watermark of t/1 is 0, not the expected 3');
+      expect((outcomes[2] as { ok: false; error: unknown }).error).to.be.instanceOf(FencedLeaseEpochError);
+      expect((outcomes[3] as { ok: false; error: unknown }).error).to.be.instanceOf(InvalidRequestError);
+      expect((await store.listPartitions('t')).map((p) => p.highWatermark)).to.deep.equal([8, 0, 0, 2]);
+      expect(await store.listSegments('t', 0)).to.deep.equal([segment('t', 0, 0, 5), segment('t', 0, 5, 8)]);
+      expect(await store.listSegments('t', 1)).to.deep.equal([]);
+      expect(await store.listSegments('t', 2)).to.deep.equal([]);
+      expect(await store.getProducerState('t', 0, 7)).to.deep.equal(producers[0]);
+      expect(await store.commitSegments([])).to.deep.equal([]);
+    });
+
     it('keeps offsets dense under 8 concurrent committers on distinct partitions', async () => {
       const { store, harness, clock } = ctx();
       const stores = [store, await harness.open(clock.read)];

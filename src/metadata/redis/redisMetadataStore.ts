@@ -17,6 +17,7 @@ import { MetadataError, StreamHouseError } from '../../protocol/errors.js';
 import { decodeGroup, encodeGroup, memberIdsOf } from '../groupCodec.js';
 import type {
   AgentRecord,
+  CommitSegmentOutcome,
   CommitSegmentRequest,
   CommittedOffsetRecord,
   DeleteSegmentsRequest,
@@ -169,6 +170,22 @@ export class RedisMetadataStore implements MetadataStore {
       encodeSegment(segment), String(this.clock()), ...producerArgs,
     ], { epoch, expectedHighWatermark, baseOffset: segment.baseOffset })) as string;
     return parseStoredInteger(hwm, 'high watermark');
+  }
+
+  /**
+   * Each request is its own script call (they are not made atomic together:
+   * nothing needs that, and each is fenced on its own); sent together, the
+   * calls share the connection's round trips.
+   */
+  async commitSegments(requests: readonly CommitSegmentRequest[]): Promise<CommitSegmentOutcome[]> {
+    return Promise.all(
+      requests.map((request) =>
+        this.commitSegment(request).then(
+          (highWatermark): CommitSegmentOutcome => ({ ok: true, highWatermark }),
+          (error: unknown): CommitSegmentOutcome => ({ ok: false, error }),
+        ),
+      ),
+    );
   }
 
   async replaceSegments(request: ReplaceSegmentsRequest): Promise<void> {

@@ -30,6 +30,7 @@ import {
 } from '../leaseRules.js';
 import type {
   AgentRecord,
+  CommitSegmentOutcome,
   CommitSegmentRequest,
   CommittedOffsetRecord,
   DeleteSegmentsRequest,
@@ -207,22 +208,55 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async commitSegment(request: CommitSegmentRequest): Promise<number> {
     checkCommitSegmentRequest(request);
-    const { topic, partition, epoch, segment } = request;
-    return this.write(() => {
-      const row = this.requireWritablePartition(topic, partition, epoch);
-      if (request.expectedHighWatermark !== row.high_watermark || segment.baseOffset !== request.expectedHighWatermark) {
-        throw highWatermarkConflictError(topic, partition, request.expectedHighWatermark, segment.baseOffset, row.high_watermark);
+    return this.write(() => this.applyCommit(request));
+  }
+
+  /**
+   * One BEGIN IMMEDIATE transaction, so one WAL fsync, for all the requests;
+   * each runs in a savepoint of its own (better-sqlite3 nests transactions
+   * that way), so one that is refused is rolled back alone.
+   */
+  async commitSegments(requests: readonly CommitSegmentRequest[]): Promise<CommitSegmentOutcome[]> {
+    const outcomes: CommitSegmentOutcome[] = requests.map(() => ({ ok: false, error: undefined }));
+    const valid: number[] = [];
+    requests.forEach((request, i) => {
+      try {
+        checkCommitSegmentRequest(request);
+        valid.push(i);
+      } catch (error) {
+        outcomes[i] = { ok: false, error };
       }
-      if (this.sql.getSegmentByKey.get({ topic, partition, key: segment.key }) !== undefined) {
-        throw segmentRuleError(topic, partition, { reason: 'key-exists', key: segment.key });
-      }
-      this.sql.insertSegment.run({ topic, partition, ...toSegmentRow(segment) });
-      this.sql.setHighWatermark.run({ topic, partition, highWatermark: segment.endOffset });
-      for (const state of request.producers ?? []) {
-        this.sql.upsertProducerState.run({ topic, partition, ...toProducerStateRow(state) });
-      }
-      return segment.endOffset;
     });
+    if (valid.length === 0) return outcomes;
+    const applyOne = this.db.transaction((request: CommitSegmentRequest) => this.applyCommit(request));
+    return this.write(() => {
+      for (const i of valid) {
+        try {
+          outcomes[i] = { ok: true, highWatermark: applyOne(requests[i]!) };
+        } catch (error) {
+          outcomes[i] = { ok: false, error: toMetadataError(error, 'SQLite segment commit failed') };
+        }
+      }
+      return outcomes;
+    });
+  }
+
+  /** Checks and applies one segment commit inside the caller's transaction; returns the new high watermark. */
+  private applyCommit(request: CommitSegmentRequest): number {
+    const { topic, partition, epoch, segment } = request;
+    const row = this.requireWritablePartition(topic, partition, epoch);
+    if (request.expectedHighWatermark !== row.high_watermark || segment.baseOffset !== request.expectedHighWatermark) {
+      throw highWatermarkConflictError(topic, partition, request.expectedHighWatermark, segment.baseOffset, row.high_watermark);
+    }
+    if (this.sql.getSegmentByKey.get({ topic, partition, key: segment.key }) !== undefined) {
+      throw segmentRuleError(topic, partition, { reason: 'key-exists', key: segment.key });
+    }
+    this.sql.insertSegment.run({ topic, partition, ...toSegmentRow(segment) });
+    this.sql.setHighWatermark.run({ topic, partition, highWatermark: segment.endOffset });
+    for (const state of request.producers ?? []) {
+      this.sql.upsertProducerState.run({ topic, partition, ...toProducerStateRow(state) });
+    }
+    return segment.endOffset;
   }
 
   async replaceSegments(request: ReplaceSegmentsRequest): Promise<void> {
