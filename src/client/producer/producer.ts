@@ -51,7 +51,7 @@ export type OffsetNotification = {
   partition: number;
   offset: number;
   timestamp: number;
-  /** The record's key as sent: a view of the batch's bytes (copy it to keep it beyond the notification). */
+  /** The record's key as sent: a view of the request's bytes, which it keeps in memory while held (copy it to keep it for long). */
   key: Uint8Array | null;
 };
 
