@@ -28,9 +28,10 @@ export type SendBatchesConfig<B, K, R> = {
   /**
    * Joins a partition's waiting batches when its turn comes: called with the
    * batch about to be sent and the next waiting one, it returns the two as one
-   * batch, or undefined when they must stay apart (e.g. too large together).
-   * This is how Kafka's accumulator lets a partition's batch keep growing while
-   * earlier sends are in flight, so requests grow with the load. Default: none.
+   * batch, or undefined when they must stay apart (e.g. too large together),
+   * so requests grow with the load. (The Producer, whose batches are encoded
+   * as records arrive, grows them earlier instead: see batchByPartition's
+   * holdWhile.) Default: none.
    */
   merge?: (first: B, next: B) => B | undefined;
 };

@@ -41,8 +41,6 @@ export type ProduceJob = {
   count: number;
   /** Sum of the records' estimated sizes (what they count against the buffer). */
   bytes: number;
-  /** When its first record was accepted (scheduler time). */
-  firstSentAt: number;
   /** The RecordBatch as sent (a view into the request), once encoded. */
   encodedBatch?: Uint8Array;
 };
@@ -75,7 +73,7 @@ export class BatchSender {
   send(job: ProduceJob): Observable<JobOutcome> {
     const { scheduler, deliveryTimeoutMs } = this.options;
     let encoded: { request: PreEncoded<ProduceRequest>; sequence: SequenceAssignment | undefined } | undefined;
-    const remaining = Math.max(0, job.firstSentAt + deliveryTimeoutMs - scheduler.now());
+    const remaining = Math.max(0, job.batch.firstSentAt + deliveryTimeoutMs - scheduler.now());
     return defer(() => {
       if (encoded === undefined) {
         encoded = this.encode(job);

@@ -144,7 +144,7 @@ export class Producer {
           counters.batchesOutstanding++;
           this.metricsState.batchesInFlight++;
           this.metricsState.batchesSent++;
-          return { topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes, firstSentAt: batch.firstSentAt };
+          return { topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes };
         }),
         sendBatches({
           keyOf: (job: ProduceJob) => job.key,
@@ -359,7 +359,7 @@ export class Producer {
     counters.batchesOutstanding--;
     if (outcome.ok) {
       job.batch.outcome._resolve(outcome.baseOffset);
-      this.metricsState.latency(this.options.scheduler.now() - job.firstSentAt, job.count);
+      this.metricsState.latency(this.options.scheduler.now() - job.batch.firstSentAt, job.count);
       if (this.offsetsSubject.observed && job.encodedBatch !== undefined) this.announceOffsets(job, outcome.baseOffset, job.encodedBatch);
     } else {
       job.batch.outcome._reject(outcome.error);
