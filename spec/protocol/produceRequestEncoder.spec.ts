@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AckMode, ProduceRequest } from '../../src/protocol/generated/streamhouse.js';
 import { encodeProduceRequest, isPreEncoded, PRE_ENCODED, type ProduceEnvelope } from '../../src/protocol/produceRequestEncoder.js';
+import { readLengthDelimitedFields } from './fixtures/protobufFields.js';
 import { encodeRecordBatch, RecordBatchBuilder } from '../../src/protocol/recordBatch.js';
 import { InvalidRequestError } from '../../src/protocol/errors.js';
 import type { RecordInput } from '../../src/protocol/record.js';
@@ -31,7 +32,7 @@ describe('protocol/encodeProduceRequest', () => {
         expect(batch.equals(expectedBatch)).to.equal(true);
         expect(batch.buffer).to.equal(message.buffer); // the batch lives inside the message
         const { topic, partition, ...fields } = envelope;
-        const generated = Buffer.from(ProduceRequest.encode({ ...fields, partitions: [{ topic, partition, batch: expectedBatch }] }).finish());
+        const generated = Buffer.from(ProduceRequest.encode({ ...fields, partitions: [{ topic, partition, batch: expectedBatch }], padding: Buffer.alloc(0) }).finish());
         expect(message.equals(generated)).to.equal(true);
         expect(message.byteOffset).to.equal(0);
         expect(message.byteLength).to.equal(message.buffer.byteLength);
@@ -95,6 +96,42 @@ describe('protocol/encodeProduceRequest', () => {
     const plain = { acks: 1, producerId: 4, producerEpoch: 0, timeoutMs: 5, partitions: [] };
     expect(isPreEncoded(plain)).to.equal(false);
     expect(Buffer.from(type.encode(type.fromPartial(plain)).finish()).equals(Buffer.from(ProduceRequest.encode(ProduceRequest.fromPartial(plain)).finish()))).to.equal(true);
+  });
+
+  for (const extra of [0, 2, 3, 130, 131, 16_387, 70_000]) {
+    it(`fills a larger buffer with the padding field, ${extra} bytes past the message, and decodes to the same request`, () => {
+      const records = recordsOf(20, 50);
+      const exact = encodeProduceRequest(envelopes[0]!, records, {});
+      let asked = -1;
+      const { request, message, batch } = encodeProduceRequest(envelopes[0]!, builderOf(records), {}, (minimum) => {
+        asked = minimum;
+        return Buffer.allocUnsafeSlow(minimum + extra).fill(0xee);
+      });
+      expect(asked).to.equal(exact.message.length);
+      expect(message.length).to.equal(exact.message.length + extra);
+      expect(request[PRE_ENCODED]).to.equal(message);
+      expect(message.subarray(0, asked).equals(exact.message)).to.equal(true);
+      expect(batch.equals(exact.batch)).to.equal(true);
+      // what follows the request is padding (field 15) and nothing else
+      const tail = readLengthDelimitedFields(message.subarray(asked));
+      expect(tail.map((field) => field.fieldNumber)).to.deep.equal(extra === 0 ? [] : extra === 130 || extra === 16_387 ? [15, 15] : [15]);
+      const decoded = ProduceRequest.decode(message);
+      const expected = ProduceRequest.decode(exact.message);
+      expect({ ...decoded, padding: undefined }).to.deep.equal({ ...expected, padding: undefined });
+    });
+  }
+
+  it('refuses an allocator that gives a buffer it cannot fill or send without a copy', () => {
+    const records = recordsOf(3, 10);
+    expect(() => encodeProduceRequest(envelopes[0]!, records, {}, (minimum) => Buffer.allocUnsafeSlow(minimum + 1))).to.throw(
+      RangeError,
+      /must fill its ArrayBuffer and be \d+ or at least \d+ bytes long/,
+    );
+    expect(() => encodeProduceRequest(envelopes[0]!, records, {}, (minimum) => Buffer.allocUnsafeSlow(minimum + 8).subarray(4))).to.throw(
+      RangeError,
+      /at 4 of \d+/,
+    );
+    expect(() => encodeProduceRequest(envelopes[0]!, records, {}, (minimum) => Buffer.allocUnsafeSlow(minimum - 1))).to.throw(RangeError);
   });
 
   it('throws the encoder\'s errors for bad records', () => {

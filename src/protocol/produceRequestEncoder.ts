@@ -8,7 +8,7 @@
  * per request those copies, and the garbage collections their memory set
  * off, were a tenth of the producer's CPU per record.
  *
- * The bytes are exactly `ProduceRequest.encode(request).finish()`'s: the
+ * The bytes (before any padding) are exactly `ProduceRequest.encode(request).finish()`'s: the
  * generated encoder writes acks (1), producerId (2), producerEpoch (3), the
  * partitions (4), then timeoutMs (5); the parts before and after the
  * partition are taken from the generated encoder itself, the partition's own
@@ -21,12 +21,17 @@
  * The request object handed to the generated client carries the encoded
  * message under {@link PRE_ENCODED}; the service definition's serializer
  * (serviceDefinition.ts) sends those bytes as they are.
+ *
+ * The message's buffer comes from an allocator: by default one of the
+ * message's exact size; the producer's gives reused buffers of a size class,
+ * and the message then ends with ProduceRequest.padding up to the buffer's end.
  */
 import { encodeRecordBatchInto, type BatchTarget, type EncodeOptions } from './recordBatchEncoder.js';
 import { RecordBatchBuilder } from './recordBatchBuilder.js';
 import { ProducePartitionData, ProduceRequest, type AckMode } from './generated/streamhouse.js';
 import type { RecordInput } from './record.js';
 import { varintSize, writeVarint } from './protobufVarint.js';
+import { MIN_PADDING_BYTES, writePadding } from './messagePadding.js';
 
 /** The key under which a request object carries its already encoded message. */
 export const PRE_ENCODED: unique symbol = Symbol('streamhouse.preEncodedMessage');
@@ -49,6 +54,16 @@ export type ProduceEnvelope = {
   partition: number;
 };
 
+/**
+ * Gives the buffer for a message of `minimum` bytes: one that fills its own
+ * ArrayBuffer (so gRPC sends it without a copy), `minimum` bytes long or at
+ * least {@link MIN_PADDING_BYTES} longer (the rest becomes padding).
+ */
+export type MessageAllocator = (minimum: number) => Buffer;
+
+/** A fresh buffer of the message's size. Unpooled, so the message fills its ArrayBuffer and Buffer.from of that is a view. */
+export const exactMessageBuffer: MessageAllocator = (minimum) => Buffer.allocUnsafeSlow(minimum);
+
 /** Tag of ProduceRequest.partitions (field 4, length-delimited). */
 const PARTITIONS_TAG = (4 << 3) | 2;
 /** Tag of ProducePartitionData.batch (field 3, length-delimited). */
@@ -62,25 +77,27 @@ const NO_BYTES = Buffer.alloc(0);
  * to (finished like RecordBatchBuilder.finishInto; the builder is not
  * changed). Both give the same bytes for the same records.
  *
- * Returns the request to pass to the client, its encoded message (which fills
- * its own ArrayBuffer, so gRPC sends it without copying), and the batch as a
- * view into the message.
+ * Returns the request to pass to the client, its encoded message (the buffer
+ * `allocate` gave, which the message fills, padding included), and the batch
+ * as a view into the message.
+ * @throws RangeError when `allocate` breaks its contract.
  */
 export function encodeProduceRequest(
   envelope: ProduceEnvelope,
   source: readonly RecordInput[] | RecordBatchBuilder,
   options: EncodeOptions,
+  allocateMessage: MessageAllocator = exactMessageBuffer,
 ): { request: PreEncoded<ProduceRequest>; message: Buffer; batch: Buffer } {
   const { acks, producerId, producerEpoch, timeoutMs, topic, partition } = envelope;
-  const head = ProduceRequest.encode({ acks, producerId, producerEpoch, partitions: [], timeoutMs: 0 }).finish();
-  const tail = ProduceRequest.encode({ acks: 0, producerId: 0, producerEpoch: 0, partitions: [], timeoutMs }).finish();
+  const head = ProduceRequest.encode({ acks, producerId, producerEpoch, partitions: [], timeoutMs: 0, padding: NO_BYTES }).finish();
+  const tail = ProduceRequest.encode({ acks: 0, producerId: 0, producerEpoch: 0, partitions: [], timeoutMs, padding: NO_BYTES }).finish();
   const partitionHead = ProducePartitionData.encode({ topic, partition, batch: NO_BYTES }).finish();
   let message: Buffer | undefined;
   const allocate = (batchSize: number): BatchTarget => {
     const inner = partitionHead.length + 1 + varintSize(batchSize) + batchSize;
     const total = head.length + 1 + varintSize(inner) + inner + tail.length;
-    // Unpooled, so the message fills its ArrayBuffer and Buffer.from of that is a view.
-    message = Buffer.allocUnsafeSlow(total);
+    message = allocateMessage(total);
+    checkMessageBuffer(message, total);
     message.set(head, 0);
     let position = head.length;
     message[position++] = PARTITIONS_TAG;
@@ -90,6 +107,7 @@ export function encodeProduceRequest(
     message[position++] = BATCH_TAG;
     position = writeVarint(message, position, batchSize);
     message.set(tail, position + batchSize);
+    writePadding(message, total, message.length);
     return { buffer: message, offset: position };
   };
   const { offset, length } =
@@ -104,7 +122,19 @@ export function encodeProduceRequest(
     producerEpoch,
     timeoutMs,
     partitions: [{ topic, partition, batch }],
+    padding: NO_BYTES,
     [PRE_ENCODED]: bytes,
   };
   return { request, message: bytes, batch };
+}
+
+function checkMessageBuffer(message: Buffer, minimum: number): void {
+  const fillsItsArrayBuffer = message.byteOffset === 0 && message.buffer.byteLength === message.length;
+  const paddable = message.length === minimum || message.length >= minimum + MIN_PADDING_BYTES;
+  if (!fillsItsArrayBuffer || !paddable) {
+    throw new RangeError(
+      `the allocator gave ${message.length} bytes (at ${message.byteOffset} of ${message.buffer.byteLength}) for a message of ${minimum}: ` +
+        `it must fill its ArrayBuffer and be ${minimum} or at least ${minimum + MIN_PADDING_BYTES} bytes long`,
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { firstValueFrom, from, lastValueFrom, take, toArray } from 'rxjs';
 import { createProducer, type Producer } from '../../../src/client/producer/producer.js';
 import { produceTo } from '../../../src/client/producer/produceTo.js';
+import { RequestBufferPool } from '../../../src/client/producer/requestBufferPool.js';
 import {
   BufferFullError,
   InvalidConfigError,
@@ -121,6 +122,54 @@ describe('client/producer against a real agent', function () {
     expect(await readAll(a.connection, 'orders', 0)).to.deep.equal(metas.map((m) => [m.offset, value]));
     const stored = (await a.metadataStore.listSegments('orders', 0)).reduce((sum, s) => sum + s.sizeBytes, 0);
     expect(stored).to.be.lessThan((value.length * 10) / 2);
+  });
+
+  it('writes requests into reused, padded buffers: batches sent one after another read back byte for byte', async () => {
+    // Watch the pool (the real one, in the real producer) to see buffers come back and go out again.
+    const given = new WeakSet<Buffer>();
+    let reused = 0;
+    const { take, give } = RequestBufferPool.prototype;
+    RequestBufferPool.prototype.give = function (this: RequestBufferPool, buffer: Buffer) {
+      given.add(buffer);
+      give.call(this, buffer);
+    };
+    RequestBufferPool.prototype.take = function (this: RequestBufferPool, minimum: number) {
+      const buffer = take.call(this, minimum);
+      if (given.has(buffer)) reused++;
+      return buffer;
+    };
+    try {
+      const producer = await open({ batchBytes: 256 * 1024 });
+      // 12 batches of ~91 KB (pooled sizes), each with its own content, each sent once the one before was answered.
+      const values = Array.from({ length: 1200 }, (_, i) => `${i}:`.padEnd(900, String.fromCharCode(97 + (i % 26))));
+      for (let round = 0; round < 12; round++) {
+        const results = await Promise.all(values.slice(round * 100, round * 100 + 100).map((value) => producer.send({ topic: 'orders', partition: 2, value })));
+        await producer.flush();
+        expect(results.map((r) => r.offset)).to.deep.equal(Array.from({ length: 100 }, (_, i) => round * 100 + i));
+      }
+      expect(producer.metrics()).to.deep.include({ batchesSent: 12, retries: 0 });
+      expect(reused).to.equal(11);
+      expect(await readAll(a.connection, 'orders', 2)).to.deep.equal(values.map((value, i) => [i, value]));
+    } finally {
+      RequestBufferPool.prototype.take = take;
+      RequestBufferPool.prototype.give = give;
+    }
+  });
+
+  it('does not reuse a request whose keys offsets$ handed out: they stay intact while later batches go out', async () => {
+    const producer = await open({ batchBytes: 256 * 1024 });
+    const seen: Array<{ offset: number; key: string; view: Uint8Array }> = [];
+    const subscription = producer.offsets$().subscribe((n) => seen.push({ offset: n.offset, key: Buffer.from(n.key!).toString(), view: n.key! }));
+    const value = 'v'.repeat(900);
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => producer.send({ topic: 'orders', partition: 0, key: `k-${round}-${i}`, value })));
+      await producer.flush();
+    }
+    subscription.unsubscribe();
+    expect(seen.map((n) => n.offset)).to.deep.equal(Array.from({ length: 400 }, (_, i) => i));
+    // the views, read now, still hold what they held when announced
+    expect(seen.map((n) => Buffer.from(n.view).toString())).to.deep.equal(seen.map((n) => n.key));
+    expect(seen.map((n) => n.key)).to.deep.equal(Array.from({ length: 400 }, (_, i) => `k-${Math.floor(i / 100)}-${i % 100}`));
   });
 
   it('acknowledges 100,000 records with dense offsets', async function () {

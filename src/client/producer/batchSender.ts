@@ -27,6 +27,7 @@ import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import type { ConnectionPool } from '../cluster/connectionPool.js';
 import type { ProducerIdentity, SequenceAssignment } from './idempotence.js';
 import type { ProducerBatch } from './producerBatch.js';
+import type { RequestBufferPool } from './requestBufferPool.js';
 import type { Acks } from './producerOptions.js';
 
 /** One batch of one partition on its way. */
@@ -43,6 +44,10 @@ export type ProduceJob = {
   bytes: number;
   /** The RecordBatch as sent (a view into the request), once encoded. */
   encodedBatch?: Uint8Array;
+  /** The encoded request (a buffer of the request pool), once encoded, until the batch is settled. */
+  message?: Buffer;
+  /** Requests made for this batch so far. */
+  attempts: number;
 };
 
 /** What became of a job. */
@@ -58,6 +63,8 @@ export type BatchSenderOptions = {
   requestTimeoutMs: number;
   deliveryTimeoutMs: number;
   scheduler: SchedulerLike;
+  /** Where encoded requests are written, and given back by {@link BatchSender.releaseRequest}. */
+  requestBuffers: RequestBufferPool;
   /** Called before each retry (for metrics). */
   onRetry: (job: ProduceJob, error: unknown) => void;
 };
@@ -79,6 +86,7 @@ export class BatchSender {
         encoded = this.encode(job);
         this.inFlight.set(job.key, [...(this.inFlight.get(job.key) ?? []), job]);
       }
+      job.attempts++;
       return this.produceOnce(job, encoded.request);
     }).pipe(
       retryWithBackoff(this.options.retry, {
@@ -136,8 +144,15 @@ export class BatchSender {
       partition: job.partition,
     };
     try {
-      const { request, batch } = encodeProduceRequest(envelope, job.batch.records, { compression: this.options.compression, ...(sequence ?? {}) });
+      const { requestBuffers } = this.options;
+      const { request, message, batch } = encodeProduceRequest(
+        envelope,
+        job.batch.records,
+        { compression: this.options.compression, ...(sequence ?? {}) },
+        (minimum) => requestBuffers.take(minimum),
+      );
       job.encodedBatch = batch;
+      job.message = message;
       return { request, sequence };
     } catch (error) {
       // Never sent: the partition's next batch takes these sequence numbers, or the agent would see a gap.
@@ -147,6 +162,19 @@ export class BatchSender {
       // Retries resend the encoded request; the records' builder can take the next batch.
       job.batch.recordsEncoded();
     }
+  }
+
+  /**
+   * Once the job's batch is settled: lets go of its request, and gives the
+   * buffer back for later requests when `reuse` (nothing handed out views of
+   * it) and its one attempt was answered, so gRPC holds it no more. A buffer
+   * that went out more than once, or whose call was given up on, is left to
+   * the garbage collector: a cancelled call may not be done with it.
+   */
+  releaseRequest(job: ProduceJob, reuse: boolean): void {
+    if (reuse && job.attempts === 1 && job.message !== undefined) this.options.requestBuffers.give(job.message);
+    job.message = undefined;
+    job.encodedBatch = undefined;
   }
 
   private produceOnce(job: ProduceJob, request: PreEncoded<ProduceRequest>): Observable<number> {

@@ -35,6 +35,7 @@ import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOpti
 import { checkRecord, recordSize, toBytes, toHeaders, type AppendItem, type ProducerRecord } from './producerRecord.js';
 import { ProducerBatch, INITIAL_BATCH_CAPACITY } from './producerBatch.js';
 import { BuilderPool } from './builderPool.js';
+import { RequestBufferPool } from './requestBufferPool.js';
 import { checkRecordBatch } from '../../protocol/recordBatchDecoder.js';
 import type { RecordHeader } from '../../protocol/record.js';
 import { BufferBudget } from './bufferBudget.js';
@@ -81,6 +82,7 @@ export class Producer {
   private readonly pipeline: Subscription;
   private readonly pipelineDone: Promise<void>;
   private readonly budget: BufferBudget;
+  private readonly sender: BatchSender;
   private readonly metricsState = new ProducerMetrics();
   private flushWaiters: FlushWaiter[] = [];
   /** Reused by every trySend call for the record's converted payload. */
@@ -97,7 +99,9 @@ export class Producer {
     private readonly identity: ProducerIdentity | undefined,
   ) {
     this.budget = new BufferBudget(options.maxBufferedBytes);
-    const sender = new BatchSender({
+    // Free builders and request buffers are each bounded by the buffer's own bound: they hold no more than the records they stand for.
+    const keptBytes = Math.min(options.maxBufferedBytes, 64 * 1024 * 1024);
+    const sender = (this.sender = new BatchSender({
       cluster,
       pool,
       identity,
@@ -107,17 +111,17 @@ export class Producer {
       requestTimeoutMs: options.requestTimeoutMs,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       scheduler: options.scheduler,
+      requestBuffers: new RequestBufferPool(keptBytes),
       onRetry: (job, error) => {
         this.metricsState.retries++;
         options.logger?.debug({ err: error, partition: job.key }, 'retrying batch');
       },
-    });
+    }));
     const partitioner = options.partitioner;
     let resolveDone!: () => void;
     this.pipelineDone = new Promise((resolve) => (resolveDone = resolve));
     const maxInFlightPerPartition = options.maxInFlightPerPartition;
-    // Free builders are bounded by the buffer's own bound: they hold no more than the records they replace.
-    const builders = new BuilderPool(Math.min(INITIAL_BATCH_CAPACITY, options.batchBytes), Math.min(options.maxBufferedBytes, 64 * 1024 * 1024));
+    const builders = new BuilderPool(Math.min(INITIAL_BATCH_CAPACITY, options.batchBytes), keptBytes);
     this.pipeline = new Observable<AppendItem>((subscriber) => {
       this.input = subscriber;
     })
@@ -144,7 +148,7 @@ export class Producer {
           counters.batchesOutstanding++;
           this.metricsState.batchesInFlight++;
           this.metricsState.batchesSent++;
-          return { topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes };
+          return { topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes, attempts: 0 };
         }),
         sendBatches({
           keyOf: (job: ProduceJob) => job.key,
@@ -357,13 +361,19 @@ export class Producer {
     const counters = job.batch.counters;
     this.metricsState.batchesInFlight--;
     counters.batchesOutstanding--;
+    // offsets$ notifications carry keys that are views of the sent request: then its buffer is not reused.
+    let viewsHandedOut = false;
     if (outcome.ok) {
       job.batch.outcome._resolve(outcome.baseOffset);
       this.metricsState.latency(this.options.scheduler.now() - job.batch.firstSentAt, job.count);
-      if (this.offsetsSubject.observed && job.encodedBatch !== undefined) this.announceOffsets(job, outcome.baseOffset, job.encodedBatch);
+      if (this.offsetsSubject.observed && job.encodedBatch !== undefined) {
+        viewsHandedOut = true;
+        this.announceOffsets(job, outcome.baseOffset, job.encodedBatch);
+      }
     } else {
       job.batch.outcome._reject(outcome.error);
     }
+    this.sender.releaseRequest(job, outcome.ok && !viewsHandedOut);
     this.metricsState.settled(counters, job.count, job.bytes, outcome.ok);
     this.budget.release(job.bytes);
     if (this.flushWaiters.length > 0) this.checkFlushWaiters();

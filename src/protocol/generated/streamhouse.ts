@@ -119,6 +119,13 @@ export interface ProduceRequest {
   partitions: ProducePartitionData[];
   /** How long the agent may take to reach the ack point, 0 = agent default. */
   timeoutMs: number;
+  /**
+   * Never read: filler that lets a client send the request in a reused buffer
+   * of a fixed size class. The producer keeps its encoded requests in such
+   * buffers so that V8 does not count a fresh one per request against its heap
+   * limit (see the client's requestBufferPool.ts). Up to an eighth of the request.
+   */
+  padding: Buffer;
 }
 
 export interface ProducePartitionResult {
@@ -600,7 +607,7 @@ export const ProducePartitionData = {
 };
 
 function createBaseProduceRequest(): ProduceRequest {
-  return { acks: 0, producerId: 0, producerEpoch: 0, partitions: [], timeoutMs: 0 };
+  return { acks: 0, producerId: 0, producerEpoch: 0, partitions: [], timeoutMs: 0, padding: Buffer.alloc(0) };
 }
 
 export const ProduceRequest = {
@@ -619,6 +626,9 @@ export const ProduceRequest = {
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(40).uint32(message.timeoutMs);
+    }
+    if (message.padding.length !== 0) {
+      writer.uint32(122).bytes(message.padding);
     }
     return writer;
   },
@@ -665,6 +675,13 @@ export const ProduceRequest = {
 
           message.timeoutMs = reader.uint32();
           continue;
+        case 15:
+          if (tag !== 122) {
+            break;
+          }
+
+          message.padding = reader.bytes() as Buffer;
+          continue;
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -684,6 +701,7 @@ export const ProduceRequest = {
     message.producerEpoch = object.producerEpoch ?? 0;
     message.partitions = object.partitions?.map((e) => ProducePartitionData.fromPartial(e)) || [];
     message.timeoutMs = object.timeoutMs ?? 0;
+    message.padding = object.padding ?? Buffer.alloc(0);
     return message;
   },
 };

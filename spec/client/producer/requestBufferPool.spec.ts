@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { bufferSizeFor, MAX_POOLED_BYTES, MIN_POOLED_BYTES, RequestBufferPool } from '../../../src/client/producer/requestBufferPool.js';
+
+describe('client/producer/RequestBufferPool', () => {
+  it('sizes small and huge messages exactly, and others to the next eighth of their power of two with room for a padding', () => {
+    expect(bufferSizeFor(100)).to.equal(100);
+    expect(bufferSizeFor(MIN_POOLED_BYTES - 1)).to.equal(MIN_POOLED_BYTES - 1);
+    expect(bufferSizeFor(MIN_POOLED_BYTES)).to.equal(65536 + 8192); // 65,538 needed: steps of 8 KiB above 64 KiB
+    expect(bufferSizeFor(65536 + 8192 - 2)).to.equal(65536 + 8192);
+    expect(bufferSizeFor(65536 + 8192 - 1)).to.equal(65536 + 2 * 8192);
+    expect(bufferSizeFor(330_000)).to.equal(11 * 32768); // 360,448: steps of 32 KiB between 256 and 512 KiB
+    expect(bufferSizeFor(524_286)).to.equal(524_288);
+    expect(bufferSizeFor(524_287)).to.equal(524_288 + 65536);
+    expect(bufferSizeFor(MAX_POOLED_BYTES)).to.equal(MAX_POOLED_BYTES + 2 * 1024 * 1024);
+    expect(bufferSizeFor(MAX_POOLED_BYTES + 1)).to.equal(MAX_POOLED_BYTES + 1);
+  });
+
+  it('leaves room for a padding (0 or 2+ bytes) and pads at most an eighth, for every pooled size in a sweep', () => {
+    for (let minimum = MIN_POOLED_BYTES; minimum <= 4 * 1024 * 1024; minimum += 997) {
+      const size = bufferSizeFor(minimum);
+      expect(size - minimum, `minimum ${minimum}`).to.be.at.least(2);
+      expect((size - minimum - 2) / minimum, `minimum ${minimum}`).to.be.at.most(1 / 8);
+    }
+  });
+
+  it('hands out buffers that fill their ArrayBuffer, and reuses one given back for the same class', () => {
+    const pool = new RequestBufferPool(1024 * 1024);
+    const first = pool.take(330_000);
+    expect(first.length).to.equal(360_448);
+    expect(first.byteOffset).to.equal(0);
+    expect(first.buffer.byteLength).to.equal(first.length);
+    pool.give(first);
+    expect(pool.heldBytes).to.equal(360_448);
+    expect(pool.take(329_000)).to.equal(first); // same class
+    expect(pool.heldBytes).to.equal(0);
+    const other = pool.take(330_000);
+    expect(other).to.not.equal(first);
+    const small = pool.take(1000);
+    expect(small.length).to.equal(1000);
+    expect(small.buffer.byteLength).to.equal(1000);
+  });
+
+  it('keeps only class-sized whole buffers, within its bound', () => {
+    const pool = new RequestBufferPool(800_000);
+    pool.give(Buffer.allocUnsafeSlow(1000)); // below the pooled range
+    pool.give(Buffer.allocUnsafeSlow(360_000)); // not a class size
+    pool.give(Buffer.allocUnsafeSlow(2 * 360_448).subarray(0, 360_448)); // does not fill its ArrayBuffer
+    expect(pool.heldBytes).to.equal(0);
+    const a = Buffer.allocUnsafeSlow(360_448);
+    const b = Buffer.allocUnsafeSlow(360_448);
+    const c = Buffer.allocUnsafeSlow(360_448);
+    pool.give(a);
+    pool.give(b);
+    pool.give(c); // over the bound: left to the garbage collector
+    expect(pool.heldBytes).to.equal(720_896);
+    expect(pool.take(330_000)).to.equal(b); // the last one given back first
+    expect(pool.take(330_000)).to.equal(a);
+    expect(pool.take(330_000)).to.not.equal(c);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Buffers for the producer's encoded Produce requests, in size classes, taken
+ * back once a request has been answered and reused for later ones.
+ *
+ * Why: grpc-js keeps the request message it was given until the call ends
+ * (ResolvingCall.pendingMessage), so a fresh buffer per request lived for the
+ * whole round trip, was promoted to V8's old generation with its backing
+ * store, and V8 counts such external memory against its heap limit: with a
+ * small heap and a few hundred MB/s of requests, a full garbage collection
+ * started every 30-50 ms and took a third of the producer's CPU. Reused
+ * buffers are not new external memory.
+ *
+ * The message must fill its buffer (nice-grpc hands the whole ArrayBuffer to
+ * grpc-js, which frames it without a copy of ours), so a request smaller than
+ * its class ends with ProduceRequest.padding (protocol/messagePadding.ts):
+ * at most an eighth of the request, 1/16 on average.
+ */
+import { MIN_PADDING_BYTES } from '../../protocol/messagePadding.js';
+
+/** Requests below this many bytes get a buffer of their own size: they are too small to matter. */
+export const MIN_POOLED_BYTES = 64 * 1024;
+/** Requests above this many bytes get a buffer of their own size, so padding never takes one past an agent's request limit. */
+export const MAX_POOLED_BYTES = 16 * 1024 * 1024;
+/** Size classes per doubling: padding is at most 1/8 of a request. */
+const CLASSES_PER_DOUBLING = 8;
+
+/**
+ * The buffer size for a message of `minimum` bytes: `minimum` itself outside
+ * the pooled range, else the smallest class (a multiple of 1/8 of a power of
+ * two) with room for the message and a padding.
+ */
+export function bufferSizeFor(minimum: number): number {
+  if (minimum < MIN_POOLED_BYTES || minimum > MAX_POOLED_BYTES) return minimum;
+  const needed = minimum + MIN_PADDING_BYTES;
+  const step = 2 ** Math.floor(Math.log2(needed)) / CLASSES_PER_DOUBLING;
+  return Math.ceil(needed / step) * step;
+}
+
+export class RequestBufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  private freeBytes = 0;
+
+  /** @param maxFreeBytes most bytes kept in free buffers; buffers beyond it are left to the garbage collector. */
+  constructor(private readonly maxFreeBytes: number) {}
+
+  /**
+   * A buffer for a message of `minimum` bytes that fills its own ArrayBuffer:
+   * `minimum` long, or at least {@link MIN_PADDING_BYTES} longer (a size
+   * class), reused when one of its class is free. Its content is arbitrary.
+   */
+  take(minimum: number): Buffer {
+    const size = bufferSizeFor(minimum);
+    const reused = this.free.get(size)?.pop();
+    if (reused === undefined) return Buffer.allocUnsafeSlow(size);
+    this.freeBytes -= size;
+    return reused;
+  }
+
+  /**
+   * Takes a buffer back once nothing reads it any more (gRPC has its answer).
+   * Keeps only class-sized buffers that fill their ArrayBuffer, within the bound.
+   */
+  give(buffer: Buffer): void {
+    const size = buffer.length;
+    if (size < MIN_POOLED_BYTES || bufferSizeFor(size - MIN_PADDING_BYTES) !== size) return;
+    if (buffer.byteOffset !== 0 || buffer.buffer.byteLength !== size) return;
+    if (this.freeBytes + size > this.maxFreeBytes) return;
+    let list = this.free.get(size);
+    if (list === undefined) this.free.set(size, (list = []));
+    list.push(buffer);
+    this.freeBytes += size;
+  }
+
+  /** Bytes held in free buffers. */
+  get heldBytes(): number {
+    return this.freeBytes;
+  }
+}
