@@ -45,7 +45,11 @@ export type ProducerOptions = {
   maxInFlightPerPartition?: number;
   /** Requests in flight across all partitions. Default 64. */
   maxInFlightRequests?: number;
-  /** Bytes of records accepted but not yet acknowledged. Default 32 MiB. */
+  /**
+   * Bytes of records accepted but not yet acknowledged. Default 32 MiB.
+   * Besides, the producer keeps for reuse up to this many bytes (at most
+   * 64 MiB) of emptied batch buffers, and as many of answered request buffers.
+   */
   maxBufferedBytes?: number;
   /** How long `send` waits for buffer room before failing with BufferFullError, ms. Default 60 000. */
   maxBlockMs?: number;
