@@ -16,45 +16,32 @@
  * ignored.
  */
 
+import { ArrayBufferShelves } from '../protocol/arrayBufferShelves.js';
+
 /** Smallest buffer handed out (and size class step): 64 KiB. */
 const MIN_BYTES = 64 * 1024;
 
 export class ReadBufferPool {
-  /** Free buffers per size class (log2 of their byteLength). */
-  private readonly free = new Map<number, ArrayBuffer[]>();
-  /** ArrayBuffers handed out and not yet released. */
-  private readonly lent = new WeakSet<ArrayBuffer>();
-  private freeBytes = 0;
+  private readonly shelves: ArrayBufferShelves;
 
   /** @param maxFreeBytes most bytes kept for reuse; buffers released beyond it are left to the garbage collector. Default 64 MiB. */
-  constructor(readonly maxFreeBytes = 64 * 1024 * 1024) {}
+  constructor(readonly maxFreeBytes = 64 * 1024 * 1024) {
+    this.shelves = new ArrayBufferShelves(maxFreeBytes);
+  }
 
-  /** A buffer of exactly `size` bytes (uninitialised), from a released one when there is one of its size class. */
+  /** A buffer of exactly `size` bytes (uninitialised), from a released one when there is one of its size class (a power of two). */
   take(size: number): Buffer {
     const capacity = Math.max(MIN_BYTES, 2 ** Math.ceil(Math.log2(Math.max(size, 1))));
-    const shelf = this.free.get(capacity);
-    let arrayBuffer = shelf?.pop();
-    if (arrayBuffer === undefined) arrayBuffer = new ArrayBuffer(capacity);
-    else this.freeBytes -= capacity;
-    this.lent.add(arrayBuffer);
-    return Buffer.from(arrayBuffer, 0, size);
+    return Buffer.from(this.shelves.take(capacity), 0, size);
   }
 
   /** Hands back the buffer behind `bytes` (any view of a buffer `take` returned) once nothing uses it. */
   release(bytes: Uint8Array): void {
-    const arrayBuffer = bytes.buffer;
-    if (!(arrayBuffer instanceof ArrayBuffer) || !this.lent.has(arrayBuffer)) return;
-    this.lent.delete(arrayBuffer);
-    const capacity = arrayBuffer.byteLength;
-    if (this.freeBytes + capacity > this.maxFreeBytes) return;
-    let shelf = this.free.get(capacity);
-    if (shelf === undefined) this.free.set(capacity, (shelf = []));
-    shelf.push(arrayBuffer);
-    this.freeBytes += capacity;
+    if (bytes.buffer instanceof ArrayBuffer) this.shelves.give(bytes.buffer);
   }
 
   /** Bytes held for reuse now. */
   get heldBytes(): number {
-    return this.freeBytes;
+    return this.shelves.heldBytes;
   }
 }

@@ -126,16 +126,16 @@ describe('client/producer against a real agent', function () {
 
   it('writes requests into reused, padded buffers: batches sent one after another read back byte for byte', async () => {
     // Watch the pool (the real one, in the real producer) to see buffers come back and go out again.
-    const given = new WeakSet<Buffer>();
+    const given = new WeakSet<ArrayBufferLike>();
     let reused = 0;
     const { take, give } = RequestBufferPool.prototype;
     RequestBufferPool.prototype.give = function (this: RequestBufferPool, buffer: Buffer) {
-      given.add(buffer);
+      given.add(buffer.buffer);
       give.call(this, buffer);
     };
     RequestBufferPool.prototype.take = function (this: RequestBufferPool, minimum: number) {
       const buffer = take.call(this, minimum);
-      if (given.has(buffer)) reused++;
+      if (given.has(buffer.buffer)) reused++;
       return buffer;
     };
     try {

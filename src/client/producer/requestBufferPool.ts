@@ -15,6 +15,7 @@
  * its class ends with ProduceRequest.padding (protocol/messagePadding.ts):
  * at most an eighth of the request, 1/16 on average.
  */
+import { ArrayBufferShelves } from '../../protocol/arrayBufferShelves.js';
 import { MIN_PADDING_BYTES } from '../../protocol/messagePadding.js';
 
 /** Requests below this many bytes get a buffer of their own size: they are too small to matter. */
@@ -37,11 +38,12 @@ export function bufferSizeFor(minimum: number): number {
 }
 
 export class RequestBufferPool {
-  private readonly free = new Map<number, Buffer[]>();
-  private freeBytes = 0;
+  private readonly shelves: ArrayBufferShelves;
 
   /** @param maxFreeBytes most bytes kept in free buffers; buffers beyond it are left to the garbage collector. */
-  constructor(private readonly maxFreeBytes: number) {}
+  constructor(maxFreeBytes: number) {
+    this.shelves = new ArrayBufferShelves(maxFreeBytes);
+  }
 
   /**
    * A buffer for a message of `minimum` bytes that fills its own ArrayBuffer:
@@ -50,29 +52,21 @@ export class RequestBufferPool {
    */
   take(minimum: number): Buffer {
     const size = bufferSizeFor(minimum);
-    const reused = this.free.get(size)?.pop();
-    if (reused === undefined) return Buffer.allocUnsafeSlow(size);
-    this.freeBytes -= size;
-    return reused;
+    if (size === minimum) return Buffer.allocUnsafeSlow(size); // outside the pooled range
+    return Buffer.from(this.shelves.take(size));
   }
 
   /**
    * Takes a buffer back once nothing reads it any more (gRPC has its answer).
-   * Keeps only class-sized buffers that fill their ArrayBuffer, within the bound.
+   * Buffers it did not hand out from a size class, and a second give, are
+   * ignored; so are buffers beyond its bound.
    */
   give(buffer: Buffer): void {
-    const size = buffer.length;
-    if (size < MIN_POOLED_BYTES || bufferSizeFor(size - MIN_PADDING_BYTES) !== size) return;
-    if (buffer.byteOffset !== 0 || buffer.buffer.byteLength !== size) return;
-    if (this.freeBytes + size > this.maxFreeBytes) return;
-    let list = this.free.get(size);
-    if (list === undefined) this.free.set(size, (list = []));
-    list.push(buffer);
-    this.freeBytes += size;
+    if (buffer.byteOffset === 0 && buffer.buffer instanceof ArrayBuffer && buffer.buffer.byteLength === buffer.length) this.shelves.give(buffer.buffer);
   }
 
   /** Bytes held in free buffers. */
   get heldBytes(): number {
-    return this.freeBytes;
+    return this.shelves.heldBytes;
   }
 }
