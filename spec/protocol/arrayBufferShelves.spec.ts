@@ -36,4 +36,33 @@ describe('protocol/ArrayBufferShelves', () => {
     expect(shelves.give(c)).to.equal(false); // dropped means no longer lent
     expect(shelves.heldBytes).to.equal(1000);
   });
+
+  it('makes room for a length in demand by dropping free buffers of other lengths, those left unasked longest first', () => {
+    const shelves = new ArrayBufferShelves(4000);
+    const [old1, old2, mid, fresh1, fresh2] = [shelves.take(1000), shelves.take(1000), shelves.take(1500), shelves.take(1200), shelves.take(1200)];
+    for (const buffer of [old1, old2, mid]) shelves.give(buffer); // 3500 free: 1000 x 2, 1500
+    expect(shelves.give(fresh1)).to.equal(true); // needs 700 more room: drops one 1000 (the longest unasked)
+    expect(shelves.heldBytes).to.equal(3700);
+    expect(shelves.give(fresh2)).to.equal(true); // needs 900: drops the other 1000
+    expect(shelves.heldBytes).to.equal(3900);
+    expect(shelves.take(1000)).to.not.equal(old1);
+    expect(shelves.take(1500)).to.equal(mid);
+    expect([shelves.take(1200), shelves.take(1200)]).to.deep.equal([fresh2, fresh1]);
+    const big = shelves.take(5000);
+    expect(shelves.give(big)).to.equal(false); // larger than the bound: nothing could make room, nothing is dropped for it
+  });
+
+  it('puts a length whose shelf was emptied by takes behind those left unasked', () => {
+    const shelves = new ArrayBufferShelves(3000);
+    const [a, b, c] = [shelves.take(1000), shelves.take(1000), shelves.take(1000)];
+    shelves.give(a); // length 1000 shelved first
+    const other = shelves.take(500);
+    shelves.give(other); // then 500
+    expect(shelves.take(1000)).to.equal(a); // 1000 asked for again: its emptied shelf goes
+    shelves.give(a); // 1000 now after 500
+    shelves.give(b); // 2500 free
+    expect(shelves.give(c)).to.equal(true); // needs 500: drops the 500, not a 1000
+    expect(shelves.heldBytes).to.equal(3000);
+    expect(shelves.take(500)).to.not.equal(other);
+  });
 });

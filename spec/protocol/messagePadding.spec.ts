@@ -13,16 +13,19 @@ describe('protocol/writePadding', () => {
       expect(fields.map((field) => field.fieldNumber), `size ${size}`).to.deep.equal(noSingleField ? [15, 15] : [15]);
       expect(fields.reduce((sum, field) => sum + field.encodedBytes, 0), `size ${size}`).to.equal(size);
       expect([target[0], target[1], target[size + 2], target[size + 3]], `bytes outside, size ${size}`).to.deep.equal([0xaa, 0xaa, 0xaa, 0xaa]);
+      const lastContent = target.subarray(2 + size - fields[fields.length - 1]!.length, 2 + size);
+      expect(lastContent.every((byte) => byte === 0), `content zeroed, size ${size}`).to.equal(true);
     }
   });
 
-  it('writes the exact bytes: tag 0x7a, the length, the content left as it was', () => {
+  it('writes the exact bytes: tag 0x7a, the length, zeroed content (nothing earlier in the buffer goes out)', () => {
     const target = Buffer.alloc(6, 0xaa);
     writePadding(target, 0, 6);
-    expect([...target]).to.deep.equal([0x7a, 4, 0xaa, 0xaa, 0xaa, 0xaa]);
+    expect([...target]).to.deep.equal([0x7a, 4, 0, 0, 0, 0]);
     const split = Buffer.alloc(130, 0xaa);
     writePadding(split, 0, 130);
-    expect([...split.subarray(0, 5)]).to.deep.equal([0x7a, 0, 0x7a, 126, 0xaa]);
+    expect([...split.subarray(0, 5)]).to.deep.equal([0x7a, 0, 0x7a, 126, 0]);
+    expect(split.subarray(4).every((byte) => byte === 0)).to.equal(true);
   });
 
   it('writes nothing for an empty range and refuses one byte or a reversed range', () => {

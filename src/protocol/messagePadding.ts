@@ -31,7 +31,8 @@ function contentLengthFor(bytes: number): number {
 /**
  * Fills `target[start, end)` with padding fields: one, or an empty one and
  * then one where a single field cannot take the size exactly. The content is
- * left as it was (never read).
+ * zeroed: it is never read, but a reused buffer holds earlier requests and a
+ * fresh one whatever the process had there, neither of which should go out.
  * @throws RangeError when the range is 1 byte long or reversed.
  */
 export function writePadding(target: Uint8Array, start: number, end: number): void {
@@ -47,5 +48,5 @@ export function writePadding(target: Uint8Array, start: number, end: number): vo
     length = contentLengthFor(remaining);
   }
   target[position] = PADDING_TAG;
-  writeVarint(target, position + 1, length);
+  target.fill(0, writeVarint(target, position + 1, length), end);
 }

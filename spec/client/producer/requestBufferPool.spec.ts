@@ -15,12 +15,33 @@ describe('client/producer/RequestBufferPool', () => {
     expect(bufferSizeFor(MAX_POOLED_BYTES + 1)).to.equal(MAX_POOLED_BYTES + 1);
   });
 
-  it('leaves room for a padding (0 or 2+ bytes) and pads at most an eighth, for every pooled size in a sweep', () => {
-    for (let minimum = MIN_POOLED_BYTES; minimum <= 4 * 1024 * 1024; minimum += 997) {
+  it('leaves room for a padding (2+ bytes) of at most an eighth plus 2 bytes, over the whole pooled range', () => {
+    const pool = new RequestBufferPool(64 * 1024 * 1024);
+    for (let minimum = MIN_POOLED_BYTES; minimum <= MAX_POOLED_BYTES; minimum += 9973) {
       const size = bufferSizeFor(minimum);
       expect(size - minimum, `minimum ${minimum}`).to.be.at.least(2);
       expect((size - minimum - 2) / minimum, `minimum ${minimum}`).to.be.at.most(1 / 8);
+      if (minimum % 64 === 5) {
+        // what take gives, give takes back
+        const buffer = pool.take(minimum);
+        expect(buffer.length).to.equal(size);
+        pool.give(buffer);
+        const again = pool.take(minimum);
+        expect(again.buffer, `minimum ${minimum}`).to.equal(buffer.buffer);
+        pool.give(again);
+      }
     }
+  });
+
+  it('never pads past the largest buffer it was given (the producer\'s batchBytes)', () => {
+    expect(bufferSizeFor(1_048_575)).to.equal(1_179_648); // 9 x 128 KiB
+    expect(bufferSizeFor(1_048_575, 1024 * 1024)).to.equal(1_048_575); // that class is past 1 MiB: its own size
+    expect(bufferSizeFor(1_000_000, 1024 * 1024)).to.equal(1024 * 1024); // 16 x 64 KiB
+    expect(bufferSizeFor(330_000, 360_447)).to.equal(330_000);
+    expect(bufferSizeFor(330_000, 360_448)).to.equal(360_448);
+    const pool = new RequestBufferPool(64 * 1024 * 1024, 1024 * 1024);
+    expect(pool.take(1_048_575).length).to.equal(1_048_575);
+    expect(pool.take(1_000_000).length).to.equal(1024 * 1024);
   });
 
   it('hands out buffers that fill their ArrayBuffer, and reuses one given back for the same class', () => {

@@ -166,10 +166,12 @@ export class BatchSender {
 
   /**
    * Once the job's batch is settled: lets go of its request, and gives the
-   * buffer back for later requests when `reuse` (nothing handed out views of
-   * it) and its one attempt was answered, so gRPC holds it no more. A buffer
-   * that went out more than once, or whose call was given up on, is left to
-   * the garbage collector: a cancelled call may not be done with it.
+   * buffer back for later requests when `reuse` (the batch succeeded and
+   * nothing handed out views of it) and it went out once: an answer means
+   * grpc-js has copied it into its frame, and it never reads it again. A
+   * buffer that went out more than once, or whose call was given up on, is
+   * left to the garbage collector: a cancelled attempt may not have been
+   * copied yet.
    */
   releaseRequest(job: ProduceJob, reuse: boolean): void {
     if (reuse && job.attempts === 1 && job.message !== undefined) this.options.requestBuffers.give(job.message);

@@ -111,7 +111,7 @@ export class Producer {
       requestTimeoutMs: options.requestTimeoutMs,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       scheduler: options.scheduler,
-      requestBuffers: new RequestBufferPool(keptBytes),
+      requestBuffers: new RequestBufferPool(keptBytes, options.batchBytes),
       onRetry: (job, error) => {
         this.metricsState.retries++;
         options.logger?.debug({ err: error, partition: job.key }, 'retrying batch');

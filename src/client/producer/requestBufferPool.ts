@@ -2,9 +2,10 @@
  * Buffers for the producer's encoded Produce requests, in size classes, taken
  * back once a request has been answered and reused for later ones.
  *
- * Why: grpc-js keeps the request message it was given until the call ends
- * (ResolvingCall.pendingMessage), so a fresh buffer per request lived for the
- * whole round trip, was promoted to V8's old generation with its backing
+ * Why: grpc-js keeps a reference to the request message it was given until
+ * the call ends (ResolvingCall.pendingMessage; it copies the message into its
+ * own frame before a byte goes out and never reads it again), so a fresh
+ * buffer per request lived for the whole round trip, was promoted to V8's old generation with its backing
  * store, and V8 counts such external memory against its heap limit: with a
  * small heap and a few hundred MB/s of requests, a full garbage collection
  * started every 30-50 ms and took a third of the producer's CPU. Reused
@@ -12,36 +13,49 @@
  *
  * The message must fill its buffer (nice-grpc hands the whole ArrayBuffer to
  * grpc-js, which frames it without a copy of ours), so a request smaller than
- * its class ends with ProduceRequest.padding (protocol/messagePadding.ts):
- * at most an eighth of the request, 1/16 on average.
+ * its class ends with ProduceRequest.padding (protocol/messagePadding.ts),
+ * zeroed: at most an eighth of the request plus 2 bytes, 1/16 on average,
+ * which the wire carries too. A request is never padded past the producer's
+ * `batchBytes` (nor past 18 MiB), so an agent that accepts the producer's
+ * full batches accepts its padded ones. (An agent keeps a request's memory,
+ * padding included, until it has flushed the batch: up to an eighth more
+ * than its pending-bytes limit counts.)
  */
 import { ArrayBufferShelves } from '../../protocol/arrayBufferShelves.js';
 import { MIN_PADDING_BYTES } from '../../protocol/messagePadding.js';
 
 /** Requests below this many bytes get a buffer of their own size: they are too small to matter. */
 export const MIN_POOLED_BYTES = 64 * 1024;
-/** Requests above this many bytes get a buffer of their own size, so padding never takes one past an agent's request limit. */
+/** Requests above this many bytes get a buffer of their own size: they are rare, and their padding would be megabytes. */
 export const MAX_POOLED_BYTES = 16 * 1024 * 1024;
-/** Size classes per doubling: padding is at most 1/8 of a request. */
+/** Size classes per doubling: padding is at most 1/8 of a request (plus 2 bytes). */
 const CLASSES_PER_DOUBLING = 8;
 
 /**
- * The buffer size for a message of `minimum` bytes: `minimum` itself outside
- * the pooled range, else the smallest class (a multiple of 1/8 of a power of
- * two) with room for the message and a padding.
+ * The buffer size for a message of `minimum` bytes: the smallest class (a
+ * multiple of 1/8 of a power of two) with room for the message and a
+ * padding; `minimum` itself outside the pooled range or when that class is
+ * larger than `largest`.
  */
-export function bufferSizeFor(minimum: number): number {
+export function bufferSizeFor(minimum: number, largest = Number.POSITIVE_INFINITY): number {
   if (minimum < MIN_POOLED_BYTES || minimum > MAX_POOLED_BYTES) return minimum;
   const needed = minimum + MIN_PADDING_BYTES;
   const step = 2 ** Math.floor(Math.log2(needed)) / CLASSES_PER_DOUBLING;
-  return Math.ceil(needed / step) * step;
+  const size = Math.ceil(needed / step) * step;
+  return size > largest ? minimum : size;
 }
 
 export class RequestBufferPool {
   private readonly shelves: ArrayBufferShelves;
 
-  /** @param maxFreeBytes most bytes kept in free buffers; buffers beyond it are left to the garbage collector. */
-  constructor(maxFreeBytes: number) {
+  /**
+   * @param maxFreeBytes most bytes kept in free buffers (see ArrayBufferShelves).
+   * @param largestBuffer no buffer larger than this is padded to: the producer's `batchBytes`.
+   */
+  constructor(
+    maxFreeBytes: number,
+    private readonly largestBuffer = Number.POSITIVE_INFINITY,
+  ) {
     this.shelves = new ArrayBufferShelves(maxFreeBytes);
   }
 
@@ -51,8 +65,8 @@ export class RequestBufferPool {
    * class), reused when one of its class is free. Its content is arbitrary.
    */
   take(minimum: number): Buffer {
-    const size = bufferSizeFor(minimum);
-    if (size === minimum) return Buffer.allocUnsafeSlow(size); // outside the pooled range
+    const size = bufferSizeFor(minimum, this.largestBuffer);
+    if (size === minimum) return Buffer.allocUnsafeSlow(size); // not pooled
     return Buffer.from(this.shelves.take(size));
   }
 

@@ -120,10 +120,11 @@ export interface ProduceRequest {
   /** How long the agent may take to reach the ack point, 0 = agent default. */
   timeoutMs: number;
   /**
-   * Never read: filler that lets a client send the request in a reused buffer
-   * of a fixed size class. The producer keeps its encoded requests in such
-   * buffers so that V8 does not count a fresh one per request against its heap
-   * limit (see the client's requestBufferPool.ts). Up to an eighth of the request.
+   * Never read: zeroed filler that lets a client send the request in a reused
+   * buffer of a fixed size class. The producer keeps its encoded requests in
+   * such buffers so that V8 does not count a fresh one per request against its
+   * heap limit (see the client's requestBufferPool.ts): at most an eighth of
+   * the request (plus 2 bytes), never past the producer's batchBytes.
    */
   padding: Buffer;
 }
