@@ -5,11 +5,11 @@
  * Why: grpc-js keeps a reference to the request message it was given until
  * the call ends (ResolvingCall.pendingMessage; it copies the message into its
  * own frame before a byte goes out and never reads it again), so a fresh
- * buffer per request lived for the whole round trip, was promoted to V8's old generation with its backing
- * store, and V8 counts such external memory against its heap limit: with a
- * small heap and a few hundred MB/s of requests, a full garbage collection
- * started every 30-50 ms and took a third of the producer's CPU. Reused
- * buffers are not new external memory.
+ * buffer per request lived for the whole round trip, was promoted to V8's old
+ * generation with its backing store, and V8 counts such external memory
+ * against its heap limit: with a small heap and a few hundred MB/s of
+ * requests, a full garbage collection started every 30-50 ms and took a third
+ * of the producer's CPU. Reused buffers are not new external memory.
  *
  * The message must fill its buffer (nice-grpc hands the whole ArrayBuffer to
  * grpc-js, which frames it without a copy of ours), so a request smaller than
