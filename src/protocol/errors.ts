@@ -77,6 +77,13 @@ const CODE_TRAITS: Record<ErrorCodeName, CodeTraits> = {
   CONSUMER_CLOSED: { retriable: false, status: Status.CANCELLED },
   UNSUPPORTED_VERSION: { retriable: false, status: Status.UNIMPLEMENTED },
   OBJECT_NOT_FOUND: { retriable: false, status: Status.NOT_FOUND },
+  INVALID_RECORD: { retriable: false, status: Status.INVALID_ARGUMENT },
+  INVALID_TIMESTAMP: { retriable: false, status: Status.INVALID_ARGUMENT },
+  OFFSET_METADATA_TOO_LARGE: { retriable: false, status: Status.INVALID_ARGUMENT },
+  LIMIT_EXCEEDED: { retriable: false, status: Status.RESOURCE_EXHAUSTED },
+  AGENT_BUSY: { retriable: true, status: Status.RESOURCE_EXHAUSTED },
+  STORAGE_FAILURE: { retriable: false, status: Status.FAILED_PRECONDITION },
+  STORAGE_FULL: { retriable: true, status: Status.RESOURCE_EXHAUSTED },
 };
 
 /** The root of every error StreamHouse raises on purpose. */
@@ -152,6 +159,20 @@ export class ConsumerClosedError extends errorClass('CONSUMER_CLOSED') {}
 export class UnsupportedVersionError extends errorClass('UNSUPPORTED_VERSION') {}
 /** An object-store key that holds no object. */
 export class ObjectNotFoundError extends errorClass('OBJECT_NOT_FOUND') {}
+/** A record inside a batch breaks the format's rules; nothing of the batch was written. */
+export class InvalidRecordError extends errorClass('INVALID_RECORD') {}
+/** A batch's timestamps are outside what the topic accepts. */
+export class InvalidTimestampError extends errorClass('INVALID_TIMESTAMP') {}
+/** Offset-commit metadata longer than the agent accepts. */
+export class OffsetMetadataTooLargeError extends errorClass('OFFSET_METADATA_TOO_LARGE') {}
+/** A request goes past a fixed limit of the agent; the message names the limit and its flag. */
+export class LimitExceededError extends errorClass('LIMIT_EXCEEDED') {}
+/** The agent is at a limit that frees itself (bytes or connections in use): retry after a backoff. */
+export class AgentBusyError extends errorClass('AGENT_BUSY') {}
+/** The object store refused for good (permission, not a directory, read-only): an operator must act. */
+export class StorageFailureError extends errorClass('STORAGE_FAILURE') {}
+/** The object store has no room (disk full, quota); retriable once space is freed. */
+export class StorageFullError extends errorClass('STORAGE_FULL') {}
 
 type ErrorConstructor = new (message: string, options?: StreamHouseErrorOptions) => StreamHouseError;
 
@@ -194,6 +215,13 @@ const CLASS_BY_CODE: Record<ErrorCodeName, ErrorConstructor> = {
   CONSUMER_CLOSED: ConsumerClosedError,
   UNSUPPORTED_VERSION: UnsupportedVersionError,
   OBJECT_NOT_FOUND: ObjectNotFoundError,
+  INVALID_RECORD: InvalidRecordError,
+  INVALID_TIMESTAMP: InvalidTimestampError,
+  OFFSET_METADATA_TOO_LARGE: OffsetMetadataTooLargeError,
+  LIMIT_EXCEEDED: LimitExceededError,
+  AGENT_BUSY: AgentBusyError,
+  STORAGE_FAILURE: StorageFailureError,
+  STORAGE_FULL: StorageFullError,
 };
 
 /** True when `name` is a known error code name. */

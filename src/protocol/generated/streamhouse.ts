@@ -68,6 +68,20 @@ export enum ErrorCode {
   CONSUMER_CLOSED = 36,
   UNSUPPORTED_VERSION = 37,
   OBJECT_NOT_FOUND = 38,
+  /** INVALID_RECORD - A record inside a batch breaks the format's rules (offsets, lengths, timestamps, compression). */
+  INVALID_RECORD = 39,
+  /** INVALID_TIMESTAMP - A batch's timestamps lie outside what the topic accepts (too far in the future). */
+  INVALID_TIMESTAMP = 40,
+  /** OFFSET_METADATA_TOO_LARGE - Offset-commit metadata longer than the agent accepts. */
+  OFFSET_METADATA_TOO_LARGE = 41,
+  /** LIMIT_EXCEEDED - A request goes past a fixed limit of the agent (partitions per request, member metadata size, ...). */
+  LIMIT_EXCEEDED = 42,
+  /** AGENT_BUSY - The agent is at a limit that frees itself (bytes or connections in use): retry later. */
+  AGENT_BUSY = 43,
+  /** STORAGE_FAILURE - The store refused for good (permission denied, not a directory, read-only): an operator must act. */
+  STORAGE_FAILURE = 44,
+  /** STORAGE_FULL - The store has no room left (disk full, quota): retried until space is freed or the request times out. */
+  STORAGE_FULL = 45,
 }
 
 export enum AckMode {
