@@ -274,6 +274,10 @@ export class Agent {
       topic: (name: string) => this.topic(name),
       writer: (topic: string, partition: number) => this.writer(topic, partition),
       bufferedAcksEnabled: this.options.walDir !== undefined,
+      batchLimits: () => ({
+        maxRecordsBytes: this.options.maxDecompressedBatchBytes,
+        maxTimestamp: this.options.maxTimestampAheadMs < 0 ? Infinity : this.options.clock() + this.options.maxTimestampAheadMs,
+      }),
     };
     const fetchContext = {
       reader: this.reader,

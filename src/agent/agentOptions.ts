@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { InvalidConfigError } from '../protocol/errors.js';
+import { MAX_BATCH_SIZE } from '../protocol/batchLayout.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 
@@ -41,6 +42,14 @@ export type AgentOptions = {
   maxPendingBytesPerPartition?: number;
   /** Largest gRPC message accepted, bytes. Default 64 MiB. */
   maxRequestBytes?: number;
+  /** Largest records section of a compressed batch once decompressed; larger ones answer INVALID_RECORD. Default 32 MiB. */
+  maxDecompressedBatchBytes?: number;
+  /**
+   * How far after the agent's clock a batch's max timestamp may lie, ms; later
+   * ones answer INVALID_TIMESTAMP (Kafka's `log.message.timestamp.after.max.ms`).
+   * -1 accepts any. Default 3600000 (one hour).
+   */
+  maxTimestampAheadMs?: number;
   /** Lease time to live, ms; renewed every third of it. Default 10000. */
   leaseTtlMs?: number;
   /** Agents whose heartbeat is older than this are not live, ms. Default 10000. */
@@ -97,6 +106,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     flushBytes = 4 * 1024 * 1024,
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
+    maxDecompressedBatchBytes = 32 * 1024 * 1024,
+    maxTimestampAheadMs = 3_600_000,
     leaseTtlMs = 10_000,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,
@@ -109,7 +120,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     logger,
     clock = Date.now,
   } = options;
-  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
+  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
@@ -123,13 +134,19 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       throw new InvalidConfigError(`agent option ${name} must be a non-negative integer, got ${value}`);
     }
   }
+  if (!Number.isSafeInteger(maxTimestampAheadMs) || maxTimestampAheadMs < -1) {
+    throw new InvalidConfigError(`agent option maxTimestampAheadMs must be an integer >= -1, got ${maxTimestampAheadMs}`);
+  }
+  if (maxDecompressedBatchBytes > MAX_BATCH_SIZE) {
+    throw new InvalidConfigError(`agent option maxDecompressedBatchBytes must be at most ${MAX_BATCH_SIZE}, got ${maxDecompressedBatchBytes}`);
+  }
   if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
-    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
+    maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, maxTimestampAheadMs, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Produce: validates each partition's batch (topic, partition, size, frame,
- * CRC, producer fields), then hands it to the partition's writer and answers
- * per partition. No per-record work happens here.
+ * Produce: validates each partition's batch (topic, partition, size, then
+ * frame, CRC and every record in one pass, producer fields), then hands it to
+ * the partition's writer and answers per partition. A refused batch writes
+ * nothing.
  */
 import {
   AckMode,
@@ -11,9 +12,8 @@ import {
   type ProduceResponse,
 } from '../protocol/generated/streamhouse.js';
 import { readProducerFields } from '../protocol/batchLayout.js';
-import { validateBatch } from '../protocol/recordBatch.js';
+import { validateProducedBatch, type ProducedBatchLimits } from '../protocol/producedBatchValidation.js';
 import {
-  CorruptMessageError,
   InvalidRequestError,
   RecordTooLargeError,
   UnknownTopicOrPartitionError,
@@ -28,6 +28,8 @@ export type ProduceContext = {
   topic(name: string): Promise<TopicInfo | undefined>;
   writer(topic: string, partition: number): Promise<PartitionWriter>;
   bufferedAcksEnabled: boolean;
+  /** Bounds every produced batch must keep, as of now. */
+  batchLimits(): ProducedBatchLimits;
 };
 
 const ACKS: ReadonlyMap<number, AckKind> = new Map<number, AckKind>([
@@ -83,17 +85,7 @@ async function appendBatch(ctx: ProduceContext, request: ProduceRequest, data: P
       { context },
     );
   }
-  // CRC first, so that a damaged header reads as corruption rather than as odd values.
-  const frame = validateBatch(batch, 0);
-  if (frame.size !== batch.length) {
-    throw new CorruptMessageError(`produce carries ${batch.length} bytes but one batch of ${frame.size}`, { context });
-  }
-  if (frame.recordCount === 0 || frame.recordCount !== frame.lastOffsetDelta + 1) {
-    throw new CorruptMessageError(
-      `batch has ${frame.recordCount} records but lastOffsetDelta ${frame.lastOffsetDelta}; offsets must be dense`,
-      { context },
-    );
-  }
+  const frame = validateProducedBatch(batch, ctx.batchLimits());
   const { producerId, producerEpoch, baseSequence } = readProducerFields(batch);
   if (producerId !== request.producerId) {
     throw new InvalidRequestError(`batch producerId ${producerId} differs from the request's ${request.producerId}`, { context });

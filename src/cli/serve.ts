@@ -32,6 +32,8 @@ export type ServeFlags = {
   flushBytes: number;
   leaseTtlMs: number;
   maxRequestBytes: number;
+  maxDecompressedBatchBytes: number;
+  maxTimestampAheadMs: number;
   segmentCacheBytes?: number;
   maintenanceIntervalMs: number;
   heapGrowingPercent: number;
@@ -39,6 +41,7 @@ export type ServeFlags = {
 };
 
 const int = (name: string) => integerOption(name);
+const timestampAhead = (value: string): number => (value === '-1' ? -1 : int('--max-timestamp-ahead-ms')(value));
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -59,6 +62,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
     .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
     .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
+    .addOption(new Option('--max-decompressed-batch-bytes <bytes>', 'largest records section of a compressed batch once decompressed').env('STREAMHOUSE_MAX_DECOMPRESSED_BATCH_BYTES').default(32 * 1024 * 1024).argParser(int('--max-decompressed-batch-bytes')))
+    .addOption(new Option('--max-timestamp-ahead-ms <ms>', 'refuse batches whose max timestamp is further than this ahead of the clock (-1 = any)').env('STREAMHOUSE_MAX_TIMESTAMP_AHEAD_MS').default(3_600_000).argParser(timestampAhead))
     .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
     .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent')))
@@ -106,6 +111,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     flushBytes: flags.flushBytes,
     leaseTtlMs: flags.leaseTtlMs,
     maxRequestBytes: flags.maxRequestBytes,
+    maxDecompressedBatchBytes: flags.maxDecompressedBatchBytes,
+    maxTimestampAheadMs: flags.maxTimestampAheadMs,
     maintenanceIntervalMs: flags.maintenanceIntervalMs,
     logger,
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
