@@ -1,26 +1,99 @@
 /**
- * StreamHouse public API. The proto message types (including the wire
- * `TopicConfig`) come from `protocol`; the metadata store's own types are
- * exported under `metadata` to keep the two `TopicConfig`s apart.
+ * `streamhouse`: the client. What an application imports to produce and
+ * consume: it loads no agent, storage or metadata code (no SQLite, no AWS
+ * SDK). Servers and extensions import `streamhouse/agent`,
+ * `streamhouse/storage`, `streamhouse/metadata` and `streamhouse/protocol`.
  */
-export * from './protocol/index.js';
-export * from './storage/index.js';
-export * as metadata from './metadata/index.js';
-export { SqliteMetadataStore, RedisMetadataStore, createMetadataStore, type MetadataStore } from './metadata/index.js';
-export { Agent, startAgent } from './agent/agent.js';
-export type { AgentOptions } from './agent/agentOptions.js';
-export { connectAgent, type AgentConnection, type AgentConnectionOptions, type StreamHouseClient } from './client/agentClient.js';
-export * from './client/partitioners/index.js';
+
+// Producing
 export { createProducer, Producer, type OffsetNotification, type RecordMetadata } from './client/producer/producer.js';
 export type { ProducerOptions, Acks } from './client/producer/producerOptions.js';
 export type { ProducerRecord, Payload } from './client/producer/producerRecord.js';
-export { produceTo, type ProduceToConfig, type ProduceAck, type RecordSink } from './client/producer/produceTo.js';
 export type { ProducerMetricsSnapshot } from './client/producer/producerMetrics.js';
+export { produceTo, type ProduceToConfig, type ProduceAck, type RecordSink } from './client/producer/produceTo.js';
 export { SendResult } from './client/sendResult.js';
 export { linger, batchByPartition, sendBatches } from './client/operators/index.js';
-export { retryWithBackoff, retryPolicy, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retryPolicy.js';
-export * from './client/consumer/index.js';
-export * from './client/offsets/index.js';
-export * from './client/assignors/index.js';
-// Both the wire messages and the offset types name {topic, partition} TopicPartition; they are the same shape.
-export type { TopicPartition } from './protocol/index.js';
+export type { LingerConfig, BatchByPartitionConfig, SendBatchesConfig } from './client/operators/index.js';
+export { retryWithBackoff, type RetryPolicy, type RetryEvent, type RetryWithBackoffOptions } from './client/retryPolicy.js';
+export * from './client/partitioners/index.js';
+
+// Consuming
+export { Consumer, createConsumer } from './client/consumer/consumer.js';
+export type { ConsumerOptions } from './client/consumer/consumerOptions.js';
+export type {
+  ConsumerBatch,
+  ConsumerLag,
+  ConsumerRecord,
+  EachBatchHandler,
+  PartitionLag,
+  RebalanceEvent,
+  RunHandlers,
+} from './client/consumer/consumerTypes.js';
+export type { CommitStrategy } from './client/offsets/commitStrategy.js';
+export { DEFAULT_COMMIT_STRATEGY } from './client/offsets/commitStrategy.js';
+export { DEFAULT_RESET_STRATEGY, type ResetStrategy } from './client/offsets/resetStrategy.js';
+export type { OffsetStore, SaveOptions, StoredOffset } from './client/offsets/offsetStore.js';
+export type { TopicPartition, OffsetInfo, PartitionCommit } from './client/offsets/types.js';
+export { MemoryOffsetStore, type MemoryOffsetStoreOptions } from './client/offsets/memoryOffsetStore.js';
+export { RedisOffsetStore, type RedisOffsetStoreOptions } from './client/offsets/redisOffsetStore.js';
+export { AgentOffsetStore, type AgentOffsetStoreOptions } from './client/offsets/agentOffsetStore.js';
+export { BUILT_IN_ASSIGNORS, cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './client/assignors/index.js';
+export type { Assignor } from './client/assignors/types.js';
+
+// Connecting and administering
+export { connectAgent, type AgentConnection, type AgentConnectionOptions, type StreamHouseClient } from './client/agentClient.js';
+
+// Records and errors
+export type { RecordHeader, RecordInput } from './protocol/record.js';
+export type { CompressionCodec } from './protocol/compression.js';
+export {
+  isRetriable,
+  type ErrorCodeName,
+  type ErrorContext,
+  StreamHouseError,
+  UnknownError,
+  InvalidRequestError,
+  CorruptMessageError,
+  UnknownTopicOrPartitionError,
+  TopicAlreadyExistsError,
+  InvalidTopicError,
+  InvalidPartitionsError,
+  InvalidConfigError,
+  OffsetOutOfRangeError,
+  NotLeaderError,
+  FencedLeaseEpochError,
+  HighWatermarkConflictError,
+  RecordTooLargeError,
+  RequestTooLargeError,
+  DuplicateSequenceError,
+  OutOfOrderSequenceError,
+  InvalidProducerEpochError,
+  UnknownProducerIdError,
+  RequestTimedOutError,
+  AgentUnavailableError,
+  StorageError,
+  MetadataError,
+  CorruptSegmentError,
+  UnknownMemberIdError,
+  IllegalGenerationError,
+  RebalanceInProgressError,
+  InvalidSessionTimeoutError,
+  GroupIdNotFoundError,
+  InconsistentGroupProtocolError,
+  ShuttingDownError,
+  UnsafeIntegerError,
+  ProducerClosedError,
+  BufferFullError,
+  DeliveryTimeoutError,
+  RetriesExhaustedError,
+  ConsumerClosedError,
+  UnsupportedVersionError,
+  ObjectNotFoundError,
+  InvalidRecordError,
+  InvalidTimestampError,
+  OffsetMetadataTooLargeError,
+  LimitExceededError,
+  AgentBusyError,
+  StorageFailureError,
+  StorageFullError,
+} from './protocol/errors.js';

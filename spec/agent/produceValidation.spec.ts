@@ -168,7 +168,7 @@ describe('agent: Produce validates every record before storing', function () {
     expect((await produceRaw(a, 1, far)).error).to.equal(undefined);
   });
 
-  it('keeps every partition readable whole under fuzzed batches with correct CRCs', async () => {
+  it('keeps every partition readable whole under fuzzed batches with correct CRCs', async function () {
     this.timeout(60_000);
     const accepted = new Map<number, { offset: number; value: string | null }[]>([[0, []], [1, []]]);
     accepted.get(0)!.push(...expected(0, 2, 'before').map(([offset, value]) => ({ offset, value })));

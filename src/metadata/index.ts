@@ -1,4 +1,4 @@
-/** The metadata part: the MetadataStore interface, its validation and its two backends. */
+/** `streamhouse/metadata`: the MetadataStore interface, its limits and its two backends. */
 export * from './metadataStore.js';
 export {
   MAX_GROUP_ID_LENGTH,
@@ -7,16 +7,9 @@ export {
   MAX_SEGMENT_BYTES,
   MAX_TOPIC_NAME_LENGTH,
   MIN_SEGMENT_BYTES,
-  resolveTopicConfig,
-  validateAgentId,
-  validateGroupId,
-  validatePartitionCount,
-  validateTopicName,
 } from './validation.js';
-export { MAX_PRODUCER_EPOCH } from './requestValidation.js';
 export { SqliteMetadataStore } from './sqlite/sqliteMetadataStore.js';
 export type { SqliteMetadataStoreOptions, SqliteSynchronous } from './sqlite/sqliteOptions.js';
 export { RedisMetadataStore } from './redis/redisMetadataStore.js';
 export { defaultRedisUrl, type RedisMetadataStoreOptions } from './redis/redisOptions.js';
-export { deleteKeysWithPrefix } from './redis/redisKeys.js';
 export { createMetadataStore, type CreateMetadataStoreOptions, type OpenedMetadataStore } from './createMetadataStore.js';

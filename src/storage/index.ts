@@ -1,10 +1,9 @@
-/** The storage part: object stores (local directory, S3) and segment objects (batches + sparse index footer). */
+/** `streamhouse/storage`: object stores (local directory, S3) and segment objects (batches + sparse index footer). */
 export type { ObjectInfo, ObjectStore } from './objectStore.js';
 export { assertValidObjectKey, assertValidObjectPrefix, compareObjectKeys, isValidObjectKey, MAX_OBJECT_KEY_BYTES } from './objectKey.js';
 export { LocalDirectoryObjectStore, type LocalDirectoryObjectStoreOptions } from './localDirectoryObjectStore.js';
 export { S3ObjectStore, type S3ObjectStoreOptions } from './s3ObjectStore.js';
 export { createObjectStore, parseObjectStoreUrl, type ObjectStoreConfig, type S3UrlOptions } from './createObjectStore.js';
-export { LruCache, type LruCacheOptions, type LruCacheStats } from './lruCache.js';
 export { parseSegmentKey, partitionSegmentPrefix, segmentKey, segmentObjectKey, SEGMENT_OFFSET_DIGITS, type SegmentKeyParts } from './segmentKey.js';
 export { buildSegment, DEFAULT_INDEX_INTERVAL_BYTES, type BuildSegmentOptions, type BuiltSegment } from './segmentWriter.js';
 export {

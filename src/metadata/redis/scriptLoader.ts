@@ -53,12 +53,10 @@ function commandName(name: ScriptName): string {
 /** The directory holding the .lua files, from src/ (tsx) or from dist/ (compiled). */
 export function locateLuaDirectory(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'lua'), join(here, '..', '..', '..', '..', 'src', 'metadata', 'redis', 'lua')];
-  const found = candidates.find((dir) => existsSync(join(dir, 'includes', 'common.lua')));
-  if (found === undefined) {
-    throw new MetadataError(`metadata Lua scripts not found; looked in ${candidates.join(' and ')}`);
-  }
-  return found;
+  // the build copies lua/ beside the compiled module (scripts/copyAssets.mjs)
+  const dir = join(here, 'lua');
+  if (!existsSync(join(dir, 'includes', 'common.lua'))) throw new MetadataError(`metadata Lua scripts not found in ${dir}`);
+  return dir;
 }
 
 let loaded: Map<ScriptName, LoadedScript> | undefined;

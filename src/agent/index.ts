@@ -1,0 +1,3 @@
+/** `streamhouse/agent`: run an agent in your own process. */
+export { Agent, startAgent } from './agent.js';
+export { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
