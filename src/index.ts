@@ -10,7 +10,7 @@ export { createProducer, Producer, type OffsetNotification, type RecordMetadata 
 export type { ProducerOptions, Acks } from './client/producer/producerOptions.js';
 export type { ProducerRecord, Payload } from './client/producer/producerRecord.js';
 export type { ProducerMetricsSnapshot } from './client/producer/producerMetrics.js';
-export { produceTo, type ProduceToConfig, type ProduceAck, type RecordSink } from './client/producer/produceTo.js';
+export { produceTo, type ProduceToConfig, type ProduceAck, type ProduceOutcome, type TopicRoute, type RecordSink } from './client/producer/produceTo.js';
 export { SendResult } from './client/sendResult.js';
 export { linger, batchByPartition, sendBatches } from './client/operators/index.js';
 export type { LingerConfig, BatchByPartitionConfig, SendBatchesConfig } from './client/operators/index.js';

@@ -82,4 +82,52 @@ describe('client/producer/produceTo (marbles)', () => {
       expectObservable(cold('a|', { a: 1 }).pipe(produceTo(s, 't'))).toBe('-#', undefined, error);
     });
   });
+
+  it('routes each value to the topic a function of it names', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const s = sink((record, i) => cold('-(a|)', { a: { ...meta(i), topic: record.topic } }));
+      const source = cold('ab|', { a: { kind: 'order', id: 1 }, b: { kind: 'refund', id: 2 } });
+      expectObservable(source.pipe(produceTo(s, (v) => `${v.kind}s`, { value: (v) => String(v.id) }))).toBe('-a(b|)', {
+        a: { ...meta(0), topic: 'orders', value: { kind: 'order', id: 1 } },
+        b: { ...meta(1), topic: 'refunds', value: { kind: 'refund', id: 2 } },
+      });
+      scheduler.flush();
+      expect(s.sent.map((r) => [r.topic, r.value])).to.deep.equal([['orders', '1'], ['refunds', '2']]);
+    });
+  });
+
+  it('with errors: \'emit\', yields each value\'s offset or error and goes on', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const tooLarge = new RecordTooLargeError('too big');
+      const s = sink((record, i) => (record.value === 'bad' ? cold('-#', undefined, tooLarge) : cold('--(a|)', { a: meta(i) })));
+      const source = cold('a-b-c|', { a: 'ok', b: 'bad', c: 'ok2' });
+      expectObservable(source.pipe(produceTo(s, 't', { errors: 'emit' }))).toBe('--ab--(c|)', {
+        a: { ...meta(0), value: 'ok', ok: true },
+        b: { ok: false, value: 'bad', topic: 't', error: tooLarge },
+        c: { ...meta(2), value: 'ok2', ok: true },
+      });
+    });
+  });
+
+  it('with errors: \'emit\', a mapping function that throws fails that value only, naming the topic when known', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const s = sink((_, i) => cold('(a|)', { a: meta(i) }));
+      const boom = new TypeError('no id');
+      const route = (v: number) => {
+        if (v === 2) throw boom;
+        return 't';
+      };
+      const key = (v: number) => {
+        if (v === 3) throw boom;
+        return `k${v}`;
+      };
+      expectObservable(cold('abc|', { a: 1, b: 2, c: 3 }).pipe(produceTo(s, route, { key, errors: 'emit' }))).toBe('abc|', {
+        a: { ...meta(0), value: 1, ok: true },
+        b: { ok: false, value: 2, topic: undefined, error: boom },
+        c: { ok: false, value: 3, topic: 't', error: boom },
+      });
+      scheduler.flush();
+      expect(s.sent.length).to.equal(1);
+    });
+  });
 });

@@ -9,13 +9,16 @@
  * ).subscribe(({ value, partition, offset }) => console.log(value.id, partition, offset));
  * ```
  *
- * Completes when the source has completed and every record is acknowledged;
- * errors with the first record's typed error otherwise (records already
- * handed to the producer are still delivered or failed by it). At most
+ * `topic` may be a function of the value, to route each one. Completes when
+ * the source has completed and every record is acknowledged; by default
+ * errors with the first record's typed error (records already handed to the
+ * producer are still delivered or failed by it). With `errors: 'emit'` each
+ * value yields a {@link ProduceOutcome} carrying its offset or its error and
+ * the stream goes on, so the pipeline routes failures itself. At most
  * `maxInFlight` records are sent but unacknowledged at a time, so a fast
  * source is held back instead of filling memory.
  */
-import { map, mergeMap, type Observable, type OperatorFunction } from 'rxjs';
+import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
 import type { RecordHeader } from '../../protocol/record.js';
 import type { Payload, ProducerRecord } from './producerRecord.js';
 import type { RecordMetadata } from './producer.js';
@@ -41,23 +44,60 @@ export type ProduceToConfig<T> = {
 /** One value's acknowledgement. */
 export type ProduceAck<T> = RecordMetadata & { value: T };
 
+/** One value's outcome with `errors: 'emit'`: its acknowledgement, or why it was not stored. */
+export type ProduceOutcome<T> =
+  | (ProduceAck<T> & { ok: true })
+  | {
+      ok: false;
+      /** The value whose record failed. */
+      value: T;
+      /** The topic it was routed to, if routing succeeded. */
+      topic: string | undefined;
+      /** Why: a typed StreamHouse error from the producer, or what a mapping function threw. */
+      error: unknown;
+    };
+
+/** Where each value goes: one topic, or a function of the value. */
+export type TopicRoute<T> = string | ((value: T) => string);
+
 function defaultValue(value: unknown): Payload | null {
   if (value === null || typeof value === 'string' || value instanceof Uint8Array) return value as Payload | null;
   return JSON.stringify(value);
 }
 
-export function produceTo<T>(sink: RecordSink, topic: string, config: ProduceToConfig<T> = {}): OperatorFunction<T, ProduceAck<T>> {
-  const { key, value = defaultValue, headers, partition, timestamp, maxInFlight = 10_000 } = config;
+export function produceTo<T>(sink: RecordSink, topic: TopicRoute<T>, config?: ProduceToConfig<T> & { errors?: 'error' }): OperatorFunction<T, ProduceAck<T>>;
+export function produceTo<T>(sink: RecordSink, topic: TopicRoute<T>, config: ProduceToConfig<T> & { errors: 'emit' }): OperatorFunction<T, ProduceOutcome<T>>;
+export function produceTo<T>(
+  sink: RecordSink,
+  topic: TopicRoute<T>,
+  config: ProduceToConfig<T> & { errors?: 'error' | 'emit' } = {},
+): OperatorFunction<T, ProduceAck<T> | ProduceOutcome<T>> {
+  const { key, value = defaultValue, headers, partition, timestamp, maxInFlight = 10_000, errors = 'error' } = config;
+  const topicOf = typeof topic === 'string' ? () => topic : topic;
+  const toRecord = (item: T, routed: string): ProducerRecord => {
+    const record: ProducerRecord = { topic: routed, value: value(item) };
+    if (key !== undefined) record.key = key(item);
+    if (headers !== undefined) record.headers = headers(item);
+    const p = partition?.(item);
+    if (p !== undefined) record.partition = p;
+    if (timestamp !== undefined) record.timestamp = timestamp(item);
+    return record;
+  };
+  if (errors === 'error') {
+    return (source) =>
+      source.pipe(mergeMap((item) => sink.send$(toRecord(item, topicOf(item))).pipe(map((meta): ProduceAck<T> => ({ ...meta, value: item }))), maxInFlight));
+  }
   return (source) =>
     source.pipe(
       mergeMap((item) => {
-        const record: ProducerRecord = { topic, value: value(item) };
-        if (key !== undefined) record.key = key(item);
-        if (headers !== undefined) record.headers = headers(item);
-        const p = partition?.(item);
-        if (p !== undefined) record.partition = p;
-        if (timestamp !== undefined) record.timestamp = timestamp(item);
-        return sink.send$(record).pipe(map((meta): ProduceAck<T> => ({ ...meta, value: item })));
+        let routed: string | undefined;
+        return defer(() => {
+          routed = topicOf(item);
+          return sink.send$(toRecord(item, routed));
+        }).pipe(
+          map((meta): ProduceOutcome<T> => ({ ...meta, value: item, ok: true })),
+          catchError((error: unknown) => of<ProduceOutcome<T>>({ ok: false, value: item, topic: routed, error })),
+        );
       }, maxInFlight),
     );
 }
