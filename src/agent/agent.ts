@@ -34,9 +34,9 @@ import { Maintenance } from './maintenance.js';
 import { WriteAheadLog } from './writeAheadLog.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
 import { join } from 'node:path';
+import { VERSION } from '../version.js';
 
 const TOPIC_CACHE_MS = 1000;
-const VERSION = '0.1.0';
 
 export class Agent {
   readonly agentId: string;

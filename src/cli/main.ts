@@ -10,11 +10,12 @@ import { produceCommand } from './produce.js';
 import { consumeCommand } from './consume.js';
 import { groupsCommand } from './groups.js';
 import { StreamHouseError } from '../protocol/errors.js';
+import { VERSION } from '../version.js';
 
 const program = new Command()
   .name('streamhouse')
   .description('Object-store-native event log: agents, topics, produce, consume')
-  .version('0.1.0')
+  .version(VERSION)
   .addCommand(serveCommand())
   .addCommand(topicsCommand())
   .addCommand(produceCommand())
