@@ -180,28 +180,6 @@ describe('client/operators/sendBatches', () => {
     expect(acks.every((n, i) => n === i)).to.equal(true);
   });
 
-  it('merges the batches waiting behind a busy partition into one send, as far as merge allows', () => {
-    testScheduler.run(({ hot, cold, expectObservable }) => {
-      // x1 is in flight until 4; x2, x3, x4 wait meanwhile; merge takes at most two ids together.
-      const source = hot('     -abcd|', { a: 'x1', b: 'x2', c: 'x3', d: 'x4' });
-      const sent: string[] = [];
-      const merge = (first: string, next: string) => (first.split('+').length < 2 ? `${first}+${next}` : undefined);
-      const result = source.pipe(
-        sendBatches({
-          keyOf,
-          merge,
-          send: (b) => {
-            sent.push(b);
-            return cold('---(r|)', { r: `ack ${b}` });
-          },
-        }),
-      );
-      expectObservable(result).toBe('----a--b--(c|)', { a: 'ack x1', b: 'ack x2+x3', c: 'ack x4' });
-      testScheduler.flush();
-      expect(sent).to.deep.equal(['x1', 'x2+x3', 'x4']);
-    });
-  });
-
   it('validates its limits', () => {
     const send = (b: string) => of(b);
     expect(() => sendBatches({ keyOf, send, maxConcurrency: 0 })).to.throw(

@@ -25,15 +25,6 @@ export type SendBatchesConfig<B, K, R> = {
    * only with idempotent sends. Results stay in order either way.
    */
   maxInFlightPerPartition?: number;
-  /**
-   * Joins a partition's waiting batches when its turn comes: called with the
-   * batch about to be sent and the next waiting one, it returns the two as one
-   * batch, or undefined when they must stay apart (e.g. too large together),
-   * so requests grow with the load. (The Producer, whose batches are encoded
-   * as records arrive, grows them earlier instead: see batchByPartition's
-   * holdWhile.) Default: none.
-   */
-  merge?: (first: B, next: B) => B | undefined;
 };
 
 /** Default {@link SendBatchesConfig.maxConcurrency}. */
@@ -83,7 +74,7 @@ type Lane<B, K, R> = {
  * @throws InvalidConfigError when a limit is not a positive integer.
  */
 export function sendBatches<B, K, R>(config: SendBatchesConfig<B, K, R>): OperatorFunction<B, R> {
-  const { keyOf, send, maxConcurrency = DEFAULT_SEND_CONCURRENCY, maxInFlightPerPartition = 1, merge } = config;
+  const { keyOf, send, maxConcurrency = DEFAULT_SEND_CONCURRENCY, maxInFlightPerPartition = 1 } = config;
   for (const [name, value] of [
     ['maxConcurrency', maxConcurrency],
     ['maxInFlightPerPartition', maxInFlightPerPartition],
@@ -157,18 +148,6 @@ export function sendBatches<B, K, R>(config: SendBatchesConfig<B, K, R>): Operat
         if (!subscription.closed) sends.add(subscription);
       };
 
-      /** The next batch of a lane, joined with the ones waiting behind it as far as `merge` allows. */
-      const takeBatch = (lane: Lane<B, K, R>): B => {
-        let batch = lane.waiting.shift() as B;
-        while (merge !== undefined && lane.waiting.length > 0) {
-          const merged = merge(batch, lane.waiting[0]!);
-          if (merged === undefined) break;
-          lane.waiting.shift();
-          batch = merged;
-        }
-        return batch;
-      };
-
       /** Starts waiting batches while there is room; a re-entrant call asks for one more round. */
       const pump = (): void => {
         if (pumping) {
@@ -181,7 +160,7 @@ export function sendBatches<B, K, R>(config: SendBatchesConfig<B, K, R>): Operat
           while (running < maxConcurrency && readyLanes.length > 0 && !subscriber.closed) {
             const lane = readyLanes.shift()!;
             lane.ready = false;
-            start(lane, takeBatch(lane));
+            start(lane, lane.waiting.shift() as B);
             markReadyIfSo(lane);
           }
         } while (pumpAgain);
