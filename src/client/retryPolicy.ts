@@ -22,12 +22,10 @@ import {
 /** How often and how patiently to retry. */
 export type RetryPolicy = {
   /**
-   * Retries after the first attempt (so at most `maxRetries + 1` attempts).
-   * Default 10: with the default backoff that is about 7.5 s of waiting
-   * (100 + 200 + 400 + 800 + 6 × 1000 ms), long enough to ride out an agent
-   * restart or a lease moving to another agent. Kafka retries without a
-   * count limit until `delivery.timeout.ms`; pass `Infinity` for that and let
-   * the producer's delivery timeout bound it.
+   * Retries after the first attempt (so at most `maxRetries + 1` attempts),
+   * or `Infinity`. Default 10 (about 7.5 s of waiting with the default
+   * backoff). The Producer's default is `Infinity`, bounded by its delivery
+   * timeout (see ProducerOptions.retry).
    */
   maxRetries: number;
   /** Delay before the first retry, in ms. Default 100 (Kafka's `retry.backoff.ms`). */

@@ -5,7 +5,7 @@
  * outcome (base offset or the final error) is a value, so one partition's
  * failure does not stop the others.
  */
-import { catchError, defer, finalize, map, of, throwError, timeout, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, finalize, map, of, type Observable, type SchedulerLike } from 'rxjs';
 import { AckMode, type ProduceRequest } from '../../protocol/generated/streamhouse.js';
 import type { CompressionCodec } from '../../protocol/recordBatch.js';
 import { encodeProduceRequest, type PreEncoded } from '../../protocol/produceRequestEncoder.js';
@@ -20,7 +20,8 @@ import {
   fromErrorInfo,
   isRetriable,
 } from '../../protocol/errors.js';
-import { retryWithBackoff, type RetryPolicy } from '../retryPolicy.js';
+import type { RetryPolicy } from '../retryPolicy.js';
+import { retryUntilDeliveryTimeout } from './retryUntilDeliveryTimeout.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { callAgent } from '../cluster/agentCall.js';
 import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
@@ -89,21 +90,16 @@ export class BatchSender {
       job.attempts++;
       return this.produceOnce(job, encoded.request);
     }).pipe(
-      retryWithBackoff(this.options.retry, {
+      retryUntilDeliveryTimeout({
+        policy: this.options.retry,
+        timeoutMs: remaining,
         scheduler,
         isRetriable: (error) => isRetriable(error) || (error instanceof OutOfOrderSequenceError && this.hasEarlier(job)),
         onRetry: ({ error }) => {
           this.reroute(job, error);
           this.options.onRetry(job, error);
         },
-      }),
-      timeout({
-        first: remaining,
-        scheduler,
-        with: () => throwError(() => new DeliveryTimeoutError(
-          `records for ${job.key} not acknowledged within the delivery timeout of ${deliveryTimeoutMs} ms`,
-          { context: { topic: job.topic, partition: job.partition } },
-        )),
+        timeoutError: (lastError) => deliveryTimeout(job, deliveryTimeoutMs, lastError),
       }),
       map((baseOffset): JobOutcome => ({ job, ok: true, baseOffset })),
       catchError((error: unknown) => this.settleFailure(job, encoded?.sequence, error)),
@@ -225,4 +221,14 @@ export class BatchSender {
       catchError(() => outcome),
     );
   }
+}
+
+/** The error of a batch not acknowledged within the delivery timeout; `cause` is the last failure retried. */
+function deliveryTimeout(job: ProduceJob, deliveryTimeoutMs: number, lastError: unknown): DeliveryTimeoutError {
+  const after = job.attempts === 1 ? '1 attempt' : `${job.attempts} attempts`;
+  const last = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
+  return new DeliveryTimeoutError(`records for ${job.key} not acknowledged within the delivery timeout of ${deliveryTimeoutMs} ms (${after}${last})`, {
+    context: { topic: job.topic, partition: job.partition },
+    ...(lastError === undefined ? {} : { cause: lastError }),
+  });
 }

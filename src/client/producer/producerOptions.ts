@@ -11,7 +11,7 @@ import { MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
 /** Largest `batchBytes`: half the batch ceiling, so a batch closed at batchBytes of estimated record sizes always encodes within MAX_BATCH_SIZE. */
 export const MAX_BATCH_BYTES_OPTION = MAX_BATCH_SIZE / 2;
 import type { CompressionCodec } from '../../protocol/compression.js';
-import { retryPolicy, type RetryPolicy } from '../retryPolicy.js';
+import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from '../retryPolicy.js';
 import type { Partitioner } from '../partitioners/partitioner.js';
 import { createDefaultPartitioner } from '../partitioners/defaultPartitioner.js';
 
@@ -35,7 +35,14 @@ export type ProducerOptions = {
   acks?: Acks;
   /** Idempotent sends: the agent drops a retried duplicate. Default true. */
   idempotence?: boolean;
-  /** Retries of retriable failures: maxRetries, initialBackoffMs, maxBackoffMs, multiplier, jitter. Defaults: see retryPolicy. */
+  /**
+   * Retries of a batch's retriable failures (NOT_LEADER, AGENT_UNAVAILABLE,
+   * REQUEST_TIMED_OUT, …) and of a new producer epoch. Defaults: `maxRetries`
+   * Infinity (a batch is retried until `deliveryTimeoutMs`, as Kafka's
+   * `retries` bounded by `delivery.timeout.ms`), `initialBackoffMs` 100
+   * doubling (`multiplier` 2) up to `maxBackoffMs` 1000 (Kafka's
+   * `retry.backoff.ms` and `retry.backoff.max.ms`), `jitter` 0.2 (±20 %).
+   */
   retry?: Partial<RetryPolicy>;
   /** Timeout of one produce request, ms. Default 30 000. */
   requestTimeoutMs?: number;
@@ -62,6 +69,9 @@ export type ProducerOptions = {
   /** Structured logger. Default none. */
   logger?: Logger;
 };
+
+/** The producer's retry defaults ({@link ProducerOptions.retry}): Kafka's backoff, retries bounded only by the delivery timeout. */
+export const DEFAULT_PRODUCER_RETRY: Readonly<RetryPolicy> = Object.freeze({ ...DEFAULT_RETRY_POLICY, maxRetries: Infinity });
 
 export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry'>> & { retry: RetryPolicy; logger: Logger | undefined };
 
@@ -105,8 +115,9 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
   }
   if (batchBytes > MAX_BATCH_BYTES_OPTION) throw new InvalidConfigError(`producer option batchBytes must be at most ${MAX_BATCH_BYTES_OPTION} (32 MiB), got ${batchBytes}`);
   if (maxBufferedBytes < batchBytes) throw new InvalidConfigError(`maxBufferedBytes (${maxBufferedBytes}) must be at least batchBytes (${batchBytes})`);
+  const retryDefaults = { maxRetries: retry.maxRetries ?? DEFAULT_PRODUCER_RETRY.maxRetries };
   return {
-    bootstrap, clientId, lingerMs, batchBytes, batchRecords, compression, acks, idempotence, retry: retryPolicy(retry), requestTimeoutMs,
+    bootstrap, clientId, lingerMs, batchBytes, batchRecords, compression, acks, idempotence, retry: retryPolicy({ ...retry, ...retryDefaults }), requestTimeoutMs,
     deliveryTimeoutMs, maxInFlightPerPartition, maxInFlightRequests, maxBufferedBytes, maxBlockMs, partitioner, metadataRefreshMs, scheduler, logger,
   };
 }
