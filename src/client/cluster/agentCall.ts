@@ -2,8 +2,9 @@
  * One call to an agent with a deadline, the way every producer and consumer
  * request is made: cancelled by the caller's signal, turned into RequestTimedOutError
  * (retriable) when the deadline passes, and, when the agent cannot be
- * reached, the connection is dropped and the cluster view refreshed so the
- * retry dials afresh.
+ * reached, the connection is dropped, the agent left out of routing and the
+ * cluster view refreshed, so the retry goes to another agent (or dials
+ * afresh when there is none).
  *
  * @internal
  */
@@ -45,6 +46,7 @@ export async function callAgent<T>(
     }
     if (error instanceof AgentUnavailableError) {
       context.pool.invalidate(address);
+      context.cluster.markUnreachable(address);
       void context.cluster.refresh().catch(() => undefined);
     }
     throw error;

@@ -9,6 +9,13 @@
  * lease, to the agent a consistent-hash ring over the live agents picks, so
  * that clients agree on who should take the lease and a leaving agent moves
  * only its own share.
+ *
+ * An agent whose call failed with a connection error (AGENT_UNAVAILABLE,
+ * see {@link ClusterMetadata.markUnreachable}) leaves routing at once, as
+ * lease holder and on the ring, so the retry goes to another agent (which
+ * takes the lease once it expires). It comes back when a Metadata answer
+ * lists it and it answers a Metadata call itself. While every known agent
+ * is unreachable, routing ignores the marks.
  */
 import type { Logger } from 'pino';
 import type { MetadataResponse, TopicMetadata } from '../../protocol/generated/streamhouse.js';
@@ -36,8 +43,16 @@ export function checkBootstrap(bootstrap: unknown): asserts bootstrap is string[
 
 export class ClusterMetadata {
   private readonly topics = new Map<string, TopicMetadata>();
+  /** Agents the last Metadata answer listed: id → address. */
   private agents = new Map<string, string>();
   private ring = new HashRing([]);
+  /** Addresses whose calls failed with a connection error, until they answer again. */
+  private readonly unreachable = new Set<string>();
+  /** Listed agents not unreachable, and their ring: what routing uses. */
+  private reachable = new Map<string, string>();
+  private reachableRing = new HashRing([]);
+  /** Unreachable addresses with a Metadata call under way to see whether they answer again. */
+  private readonly probing = new Set<string>();
   private refreshing: Promise<void> | undefined;
   private inFlightTopics = new Set<string>();
   /** Topics asked for; unknown ones are dropped when the cluster says so. */
@@ -68,16 +83,20 @@ export class ClusterMetadata {
   }
 
   private async fetch(topics: string[]): Promise<void> {
-    const addresses = [...new Set([...this.options.bootstrap, ...this.agents.values()])];
+    const known = [...new Set([...this.options.bootstrap, ...this.agents.values()])];
+    // Unreachable agents last: one that answers is reachable again.
+    const addresses = [...known.filter((a) => !this.unreachable.has(a)), ...known.filter((a) => this.unreachable.has(a))];
     let lastError: unknown;
     for (const address of addresses) {
       try {
         const response = await this.options.pool.get(address).client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        this.reachedAgain(address);
         this.apply(response);
         return;
       } catch (error) {
         lastError = error;
         this.options.pool.invalidate(address);
+        if (error instanceof AgentUnavailableError) this.markUnreachable(address);
       }
     }
     throw new AgentUnavailableError(`no agent answered Metadata (tried ${addresses.join(', ')})`, { cause: lastError });
@@ -95,7 +114,54 @@ export class ClusterMetadata {
     if (response.agents.length > 0) {
       this.agents = new Map(response.agents.map((a) => [a.agentId, a.address]));
       this.ring = new HashRing(this.agents.keys());
+      const listed = new Set(this.agents.values());
+      for (const address of this.unreachable) {
+        if (listed.has(address)) this.probe(address);
+        // Not listed (nor a bootstrap address): nothing routes to it; if it is listed again, it has registered anew.
+        else if (!this.options.bootstrap.includes(address)) this.unreachable.delete(address);
+      }
+      this.updateRouting();
     }
+  }
+
+  /**
+   * Leaves `address` out of routing (as lease holder, on the ring, as any
+   * agent) after a call to it failed with a connection error, until a
+   * Metadata answer lists it and it answers.
+   */
+  markUnreachable(address: string): void {
+    if (this.unreachable.has(address)) return;
+    this.unreachable.add(address);
+    this.updateRouting();
+    this.options.logger?.warn({ address }, 'agent unreachable: routing around it');
+  }
+
+  private reachedAgain(address: string): void {
+    if (!this.unreachable.delete(address)) return;
+    this.updateRouting();
+    this.options.logger?.info({ address }, 'agent reachable again');
+  }
+
+  /** Asks an unreachable agent that Metadata lists for the metadata itself: an answer brings it back. */
+  private probe(address: string): void {
+    if (this.probing.has(address)) return;
+    this.probing.add(address);
+    void (async () => {
+      try {
+        const response = await this.options.pool.get(address).client.metadata({ topics: [...this.wanted] }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        this.reachedAgain(address);
+        this.apply(response);
+      } catch {
+        this.options.pool.invalidate(address);
+      } finally {
+        this.probing.delete(address);
+      }
+    })();
+  }
+
+  private updateRouting(): void {
+    this.reachable = new Map([...this.agents].filter(([, address]) => !this.unreachable.has(address)));
+    this.reachableRing = this.reachable.size === this.agents.size ? this.ring : new HashRing(this.reachable.keys());
   }
 
   /** The topic's metadata, asking the cluster when unknown; UnknownTopicOrPartitionError if there is none. */
@@ -113,23 +179,33 @@ export class ClusterMetadata {
     return this.topics.get(name)?.partitions.length;
   }
 
-  /** Address of the agent to send a partition's requests to. */
+  /** Address of the agent to send a partition's requests to: its lease holder, else the ring's choice, among reachable agents. */
   addressFor(topic: string, partition: number): string {
-    const meta = this.topics.get(topic)?.partitions[partition];
-    if (meta !== undefined && meta.leaderAddress !== '') return meta.leaderAddress;
+    const leader = this.topics.get(topic)?.partitions[partition]?.leaderAddress ?? '';
+    if (leader !== '' && !this.unreachable.has(leader)) return leader;
+    if (this.reachable.size > 0) return this.reachable.get(this.reachableRing.lookup(topic, partition))!;
+    // Every agent known is unreachable: try them anyway, lease holder first (the caller's backoff paces it).
+    if (leader !== '') return leader;
     if (this.agents.size > 0) return this.agents.get(this.ring.lookup(topic, partition))!;
     return this.options.bootstrap[0]!;
   }
 
-  /** Some agent to send a call that any agent can answer (admin, producer ids). */
+  /** Some agent to send a call that any agent can answer (admin, producer ids): a reachable one when there is one. */
   anyAddress(): string {
-    const first = this.agents.values().next();
-    return first.done === true ? this.options.bootstrap[0]! : first.value;
+    const first = this.reachable.values().next();
+    if (first.done !== true) return first.value;
+    const any = this.agents.values().next();
+    return any.done === true ? this.options.bootstrap[0]! : any.value;
   }
 
-  /** Live agents by id. */
+  /** Live agents by id, without the unreachable ones (see {@link markUnreachable}). */
   liveAgents(): ReadonlyMap<string, string> {
-    return this.agents;
+    return this.reachable;
+  }
+
+  /** Whether calls to `address` failed with a connection error and it has not answered since. */
+  isUnreachable(address: string): boolean {
+    return this.unreachable.has(address);
   }
 
   /** Forgets a partition's leader (it answered NOT_LEADER) until the next refresh. */
