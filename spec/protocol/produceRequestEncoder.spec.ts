@@ -66,6 +66,19 @@ describe('protocol/encodeProduceRequest', () => {
     }
   }
 
+  for (const [e, envelope] of envelopes.entries()) {
+    it(`copies an encoded batch whole into a request for another envelope, matching the generated encoder (envelope ${e})`, () => {
+      const sent = encodeProduceRequest(envelopes[0]!, recordsOf(100, 100), { producerId: 12, producerEpoch: 3, baseSequence: 17 });
+      const { request, message, batch } = encodeProduceRequest(envelope, sent.batch, { baseSequence: 99 });
+      expect(batch.equals(sent.batch)).to.equal(true);
+      expect(batch.buffer).to.equal(message.buffer);
+      const { topic, partition, ...fields } = envelope;
+      const generated = ProduceRequest.encode({ ...fields, partitions: [{ topic, partition, batch: sent.batch }], padding: Buffer.alloc(0) }).finish();
+      expect(message.equals(Buffer.from(generated))).to.equal(true);
+      expect(request[PRE_ENCODED]).to.equal(message);
+    });
+  }
+
   it('leaves the builder as it was: a retry can encode it again, with another sequence or compression', () => {
     const records = recordsOf(50, 30);
     const builder = builderOf(records);

@@ -13,6 +13,7 @@ import {
   decodeRecordBatches,
   encodeRecordBatch,
   stampBatch,
+  stampProducerFields,
   validateBatch,
   verifyBatchCrc,
   type CompressionCodec,
@@ -458,6 +459,48 @@ describe('protocol/recordBatch', () => {
       }
       expect(() => stampBatch(golden().subarray(0, 60), 0, 0)).to.throw(CorruptMessageError);
       expect(() => stampBatch(golden(), 0, 0, 27)).to.throw(CorruptMessageError);
+    });
+  });
+
+  describe('stampProducerFields', () => {
+    const records: RecordInput[] = [
+      { key: utf8('k0'), value: utf8('v0'), timestamp: 1_700_000_000_000 },
+      { key: null, value: utf8('v1'), headers: [{ key: 'h', value: utf8('x') }], timestamp: 1_700_000_000_005 },
+    ];
+    for (const compression of codecs) {
+      it(`gives exactly the batch encoded with the new fields, changing only them and the CRC (${compression})`, () => {
+        const before = encodeRecordBatch(records, { compression, producerId: 9, producerEpoch: 1, baseSequence: 17 });
+        const bytes = Buffer.from(before);
+        const fields = { producerId: 2 ** 40 + 5, producerEpoch: 2, baseSequence: 0 };
+        stampProducerFields(bytes, fields);
+        expect(hex(bytes)).to.equal(hex(encodeRecordBatch(records, { compression, ...fields })));
+        const changed = [...bytes.keys()].filter((i) => bytes[i] !== before[i]);
+        expect(changed.every((i) => (i >= 17 && i < 21) || (i >= 43 && i < 57))).to.equal(true);
+        expect(decodeRecordBatch(bytes)).to.deep.include(fields);
+      });
+    }
+
+    it('stamps the batch at a position inside a larger buffer', () => {
+      const first = encodeRecordBatch(records, { producerId: 9, producerEpoch: 1, baseSequence: 17 });
+      const buffer = Buffer.concat([first, first]);
+      stampProducerFields(buffer, { producerId: 9, producerEpoch: 2, baseSequence: 0 }, first.length);
+      const [a, b] = decodeRecordBatches(buffer);
+      expect([a!.producerEpoch, a!.baseSequence, b!.producerEpoch, b!.baseSequence]).to.deep.equal([1, 17, 2, 0]);
+    });
+
+    it('refuses fields out of range with InvalidRequestError, and a damaged batch with CorruptMessageError, changing nothing', () => {
+      const fields = { producerId: 9, producerEpoch: 2, baseSequence: 0 };
+      for (const bad of [{ producerId: -2 }, { producerId: 2 ** 53 }, { producerEpoch: 32768 }, { baseSequence: -2 }, { baseSequence: 2 ** 31 }]) {
+        const bytes = golden();
+        expect(() => stampProducerFields(bytes, { ...fields, ...bad }), JSON.stringify(bad)).to.throw(InvalidRequestError);
+        expect(hex(bytes)).to.equal(GOLDEN_HEX);
+      }
+      const damaged = golden();
+      damaged[80] = damaged[80]! ^ 1;
+      const copy = hex(damaged);
+      expect(() => stampProducerFields(damaged, fields)).to.throw(CorruptMessageError, /crc/);
+      expect(hex(damaged)).to.equal(copy);
+      expect(() => stampProducerFields(golden().subarray(0, 60), fields)).to.throw(CorruptMessageError);
     });
   });
 

@@ -16,7 +16,8 @@
  * written here.
  *
  * From a RecordBatchBuilder, whose records are already encoded, the records
- * section is copied into the message once and the header written around it.
+ * section is copied into the message once and the header written around it;
+ * an already encoded batch (a retry under new producer fields) is copied whole.
  *
  * The request object handed to the generated client carries the encoded
  * message under {@link PRE_ENCODED}; the service definition's serializer
@@ -75,7 +76,8 @@ const NO_BYTES = Buffer.alloc(0);
  * `envelope`: a list of records (encoded like encodeRecordBatch, with the
  * same options and errors) or a RecordBatchBuilder the records were appended
  * to (finished like RecordBatchBuilder.finishInto; the builder is not
- * changed). Both give the same bytes for the same records.
+ * changed). Both give the same bytes for the same records. Or an encoded
+ * batch, copied as it is (`options` then unused): the caller stamps the copy.
  *
  * Returns the request to pass to the client, its encoded message (the buffer
  * `allocate` gave, which the message fills, padding included), and the batch
@@ -84,7 +86,7 @@ const NO_BYTES = Buffer.alloc(0);
  */
 export function encodeProduceRequest(
   envelope: ProduceEnvelope,
-  source: readonly RecordInput[] | RecordBatchBuilder,
+  source: readonly RecordInput[] | RecordBatchBuilder | Uint8Array,
   options: EncodeOptions,
   allocateMessage: MessageAllocator = exactMessageBuffer,
 ): { request: PreEncoded<ProduceRequest>; message: Buffer; batch: Buffer } {
@@ -113,7 +115,9 @@ export function encodeProduceRequest(
   const { offset, length } =
     source instanceof RecordBatchBuilder
       ? source.finishInto(options, allocate)
-      : encodeRecordBatchInto(source, options, allocate);
+      : source instanceof Uint8Array
+        ? copyBatchInto(source, allocate)
+        : encodeRecordBatchInto(source, options, allocate);
   const bytes = message!;
   const batch = bytes.subarray(offset, offset + length);
   const request: PreEncoded<ProduceRequest> = {
@@ -126,6 +130,12 @@ export function encodeProduceRequest(
     [PRE_ENCODED]: bytes,
   };
   return { request, message: bytes, batch };
+}
+
+function copyBatchInto(batch: Uint8Array, allocate: (size: number) => BatchTarget): { offset: number; length: number } {
+  const { buffer, offset } = allocate(batch.length);
+  buffer.set(batch, offset);
+  return { offset, length: batch.length };
 }
 
 function checkMessageBuffer(message: Buffer, minimum: number): void {

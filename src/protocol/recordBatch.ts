@@ -4,16 +4,25 @@
  *
  * This module is the codec's public face: encoding (recordBatchEncoder.ts, or
  * record by record with RecordBatchBuilder), decoding (recordBatchDecoder.ts),
- * integrity checks (batchCrc.ts) and {@link stampBatch}, the agent's only
- * write into a batch.
+ * integrity checks (batchCrc.ts), {@link stampBatch}, the agent's only
+ * write into a batch, and {@link stampProducerFields}, the producer's when it
+ * re-sends a batch under a new producer epoch.
  */
 import {
+  ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
   BATCH_HEADER_SIZE,
+  CRC_OFFSET,
   LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  type ProducerFields,
 } from './batchLayout.js';
+import { verifyBatchCrc } from './batchCrc.js';
+import { crc32c } from './crc32c.js';
 import { CorruptMessageError, InvalidRequestError } from './errors.js';
-import { writeInt64 } from './recordBatchEncoder.js';
+import { checkedEncodeOptions, writeInt64 } from './recordBatchEncoder.js';
 
 export type { RecordHeader, RecordInput, DecodedRecord } from './record.js';
 export type { CompressionCodec } from './compression.js';
@@ -48,4 +57,24 @@ export function stampBatch(bytes: Uint8Array, baseOffset: number, leaderEpoch: n
   const view = new DataView(bytes.buffer, bytes.byteOffset + position, BATCH_HEADER_SIZE);
   writeInt64(view, BASE_OFFSET_OFFSET, baseOffset);
   view.setInt32(LEADER_EPOCH_OFFSET, leaderEpoch);
+}
+
+/**
+ * Rewrites producerId, producerEpoch and baseSequence of the whole encoded
+ * batch at `position`, in place, and its CRC (which covers them): how a
+ * producer re-sends a batch under a new epoch without encoding its records
+ * again. The batch's CRC is checked first, so bytes that were damaged are
+ * never given a valid checksum.
+ *
+ * @throws InvalidRequestError for fields out of range (as encodeRecordBatch).
+ * @throws CorruptMessageError when no whole, intact batch starts at `position`.
+ */
+export function stampProducerFields(bytes: Uint8Array, fields: ProducerFields, position = 0): void {
+  const { producerId, producerEpoch, baseSequence } = checkedEncodeOptions(fields);
+  const size = verifyBatchCrc(bytes, position);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + position, size);
+  writeInt64(view, PRODUCER_ID_OFFSET, producerId);
+  view.setInt16(PRODUCER_EPOCH_OFFSET, producerEpoch);
+  view.setInt32(BASE_SEQUENCE_OFFSET, baseSequence);
+  view.setUint32(CRC_OFFSET, crc32c(bytes, position + ATTRIBUTES_OFFSET, position + size));
 }
