@@ -1,32 +1,25 @@
 /**
  * Sends one partition's batch to the agent that leads the partition, retrying
  * retriable failures with backoff and re-routing after NOT_LEADER or an
- * unreachable agent, within the records' delivery timeout. Never errors: the
- * outcome (base offset or the final error) is a value, so one partition's
- * failure does not stop the others.
+ * unreachable agent, until the records' delivery timeout. With idempotence,
+ * the Sequencer stamps each attempt (the same producer fields through every
+ * retry, new ones after a move to a new epoch). Never errors: the outcome
+ * (base offset or the final error) is a value, so one partition's failure
+ * does not stop the others.
  */
-import { catchError, defer, finalize, map, of, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, concatMap, defer, finalize, map, of, tap, type Observable, type SchedulerLike } from 'rxjs';
 import { AckMode, type ProduceRequest } from '../../protocol/generated/streamhouse.js';
-import type { CompressionCodec } from '../../protocol/recordBatch.js';
-import { encodeProduceRequest, type PreEncoded } from '../../protocol/produceRequestEncoder.js';
-import {
-  AgentUnavailableError,
-  DeliveryTimeoutError,
-  NotLeaderError,
-  OutOfOrderSequenceError,
-  RequestTimedOutError,
-  RetriesExhaustedError,
-  StreamHouseError,
-  fromErrorInfo,
-  isRetriable,
-} from '../../protocol/errors.js';
+import { stampProducerFields, type CompressionCodec } from '../../protocol/recordBatch.js';
+import { encodeProduceRequest, type PreEncoded, type ProduceEnvelope } from '../../protocol/produceRequestEncoder.js';
+import { DeliveryTimeoutError, NotLeaderError, fromErrorInfo, isRetriable } from '../../protocol/errors.js';
 import type { RetryPolicy } from '../retryPolicy.js';
-import { retryUntilDeliveryTimeout } from './retryUntilDeliveryTimeout.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { callAgent } from '../cluster/agentCall.js';
 import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import type { ConnectionPool } from '../cluster/connectionPool.js';
-import type { ProducerIdentity, SequenceAssignment } from './idempotence.js';
+import type { SequenceAssignment } from './idempotence.js';
+import { isSequenceRefusal, type SequencedBatch, type Sequencer } from './sequencer.js';
+import { retryUntilDeliveryTimeout } from './retryUntilDeliveryTimeout.js';
 import type { ProducerBatch } from './producerBatch.js';
 import type { RequestBufferPool } from './requestBufferPool.js';
 import type { Acks } from './producerOptions.js';
@@ -49,7 +42,11 @@ export type ProduceJob = {
   message?: Buffer;
   /** Requests made for this batch so far. */
   attempts: number;
-};
+  /** The request `message` encodes, as handed to the client, until the batch is settled. */
+  request?: PreEncoded<ProduceRequest> | undefined;
+  /** The producer fields `request` carries. */
+  encodedWith?: SequenceAssignment | undefined;
+} & SequencedBatch;
 
 /** What became of a job. */
 export type JobOutcome = { job: ProduceJob; ok: true; baseOffset: number } | { job: ProduceJob; ok: false; error: unknown };
@@ -57,7 +54,8 @@ export type JobOutcome = { job: ProduceJob; ok: true; baseOffset: number } | { j
 export type BatchSenderOptions = {
   cluster: ClusterMetadata;
   pool: ConnectionPool;
-  identity: ProducerIdentity | undefined;
+  /** Stamps idempotent batches; undefined without idempotence. */
+  sequencer: Sequencer | undefined;
   acks: Acks;
   compression: CompressionCodec;
   retry: RetryPolicy;
@@ -73,28 +71,26 @@ export type BatchSenderOptions = {
 const ACK_MODES: Record<Acks, AckMode> = { durable: AckMode.ACK_MODE_DURABLE, buffered: AckMode.ACK_MODE_BUFFERED, none: AckMode.ACK_MODE_NONE };
 
 export class BatchSender {
-  /** Jobs of each partition between their first attempt and their outcome, oldest first. */
-  private readonly inFlight = new Map<string, ProduceJob[]>();
-
   constructor(private readonly options: BatchSenderOptions) {}
 
   send(job: ProduceJob): Observable<JobOutcome> {
-    const { scheduler, deliveryTimeoutMs } = this.options;
-    let encoded: { request: PreEncoded<ProduceRequest>; sequence: SequenceAssignment | undefined } | undefined;
+    const { scheduler, deliveryTimeoutMs, sequencer } = this.options;
     const remaining = Math.max(0, job.batch.firstSentAt + deliveryTimeoutMs - scheduler.now());
+    let joined = false;
     return defer(() => {
-      if (encoded === undefined) {
-        encoded = this.encode(job);
-        this.inFlight.set(job.key, [...(this.inFlight.get(job.key) ?? []), job]);
+      if (sequencer === undefined) return this.attempt(job, undefined);
+      if (!joined) {
+        joined = true;
+        sequencer.join(job);
       }
-      job.attempts++;
-      return this.produceOnce(job, encoded.request);
+      return sequencer.stamp(job).pipe(concatMap((sequence) => this.attempt(job, sequence)));
     }).pipe(
       retryUntilDeliveryTimeout({
         policy: this.options.retry,
         timeoutMs: remaining,
         scheduler,
-        isRetriable: (error) => isRetriable(error) || (error instanceof OutOfOrderSequenceError && this.hasEarlier(job)),
+        // A refusal for the producer fields is retried too: the sequencer re-stamps the batch or waits for earlier ones.
+        isRetriable: (error) => isRetriable(error) || (sequencer !== undefined && isSequenceRefusal(error)),
         onRetry: ({ error }) => {
           this.reroute(job, error);
           this.options.onRetry(job, error);
@@ -102,36 +98,45 @@ export class BatchSender {
         timeoutError: (lastError) => deliveryTimeout(job, deliveryTimeoutMs, lastError),
       }),
       map((baseOffset): JobOutcome => ({ job, ok: true, baseOffset })),
-      catchError((error: unknown) => this.settleFailure(job, encoded?.sequence, error)),
-      finalize(() => this.leave(job)),
+      catchError((error: unknown) => {
+        sequencer?.gaveUp(job);
+        return of<JobOutcome>({ job, ok: false, error });
+      }),
+      finalize(() => sequencer?.leave(job)),
     );
   }
 
-  /**
-   * Whether an earlier batch of the same partition is still unsettled: then
-   * an OUT_OF_ORDER_SEQUENCE answer only means this one overtook it (the
-   * earlier one is being retried), and retrying this one is right.
-   */
-  private hasEarlier(job: ProduceJob): boolean {
-    const lane = this.inFlight.get(job.key);
-    return lane !== undefined && lane[0] !== job && lane.includes(job);
-  }
-
-  private leave(job: ProduceJob): void {
-    const lane = this.inFlight.get(job.key);
-    if (lane === undefined) return;
-    const rest = lane.filter((j) => j !== job);
-    if (rest.length === 0) this.inFlight.delete(job.key);
-    else this.inFlight.set(job.key, rest);
+  /** One request for the job, carrying `sequence`. */
+  private attempt(job: ProduceJob, sequence: SequenceAssignment | undefined): Observable<number> {
+    const request = this.requestFor(job, sequence);
+    job.attempts++;
+    const sequencer = this.options.sequencer;
+    if (sequencer === undefined) return this.produceOnce(job, request);
+    sequencer.sending(job);
+    return this.produceOnce(job, request).pipe(tap({ error: (error: unknown) => sequencer.failed(job, error) }));
   }
 
   /**
-   * The job's Produce request, encoded once with its sequence numbers: a
-   * retry sends the same bytes (the agent recognises a duplicate by them).
+   * The job's Produce request with `sequence`: encoded from its records at
+   * the first attempt; a retry sends the same bytes (the agent recognises a
+   * duplicate by them), or a copy re-stamped with new producer fields.
    */
-  private encode(job: ProduceJob): { request: PreEncoded<ProduceRequest>; sequence: SequenceAssignment | undefined } {
-    const sequence = this.options.identity?.assign(job.key, job.count);
-    const envelope = {
+  private requestFor(job: ProduceJob, sequence: SequenceAssignment | undefined): PreEncoded<ProduceRequest> {
+    if (job.request === undefined) {
+      this.encode(job, sequence);
+    } else if (sequence !== job.encodedWith && sequence !== undefined) {
+      const { request, message, batch } = encodeProduceRequest(this.envelope(job, sequence), job.encodedBatch!, {});
+      stampProducerFields(batch, sequence);
+      job.request = request;
+      job.message = message;
+      job.encodedBatch = batch;
+      job.encodedWith = sequence;
+    }
+    return job.request!;
+  }
+
+  private envelope(job: ProduceJob, sequence: SequenceAssignment | undefined): ProduceEnvelope {
+    return {
       acks: ACK_MODES[this.options.acks],
       producerId: sequence?.producerId ?? -1,
       producerEpoch: sequence?.producerEpoch ?? -1,
@@ -139,21 +144,22 @@ export class BatchSender {
       topic: job.topic,
       partition: job.partition,
     };
+  }
+
+  /** Encodes the job's records into its request, into a buffer of the request pool. */
+  private encode(job: ProduceJob, sequence: SequenceAssignment | undefined): void {
     try {
       const { requestBuffers } = this.options;
       const { request, message, batch } = encodeProduceRequest(
-        envelope,
+        this.envelope(job, sequence),
         job.batch.records,
         { compression: this.options.compression, ...(sequence ?? {}) },
         (minimum) => requestBuffers.take(minimum),
       );
+      job.request = request;
       job.encodedBatch = batch;
       job.message = message;
-      return { request, sequence };
-    } catch (error) {
-      // Never sent: the partition's next batch takes these sequence numbers, or the agent would see a gap.
-      if (sequence !== undefined) this.options.identity?.rollBack(job.key, sequence, job.count);
-      throw error;
+      job.encodedWith = sequence;
     } finally {
       // Retries resend the encoded request; the records' builder can take the next batch.
       job.batch.recordsEncoded();
@@ -173,6 +179,7 @@ export class BatchSender {
     if (reuse && job.attempts === 1 && job.message !== undefined) this.options.requestBuffers.give(job.message);
     job.message = undefined;
     job.encodedBatch = undefined;
+    job.request = undefined;
   }
 
   private produceOnce(job: ProduceJob, request: PreEncoded<ProduceRequest>): Observable<number> {
@@ -196,30 +203,12 @@ export class BatchSender {
 
   /**
    * Before a retry: after NOT_LEADER forget the route, and ask the cluster
-   * again (callAgent has already dropped the connection to an agent that
-   * could not be reached: the one the request went to).
+   * again (callAgent has already dropped an agent that could not be reached
+   * from routing, and its connection).
    */
   private reroute(job: ProduceJob, error: unknown): void {
     if (error instanceof NotLeaderError) this.options.cluster.forgetLeader(job.topic, job.partition);
     if (isRetriable(error)) void this.options.cluster.refresh().catch(() => undefined);
-  }
-
-  private settleFailure(job: ProduceJob, sequence: SequenceAssignment | undefined, error: unknown): Observable<JobOutcome> {
-    const identity = this.options.identity;
-    const last = error instanceof RetriesExhaustedError ? error.cause : error;
-    const outcome = of<JobOutcome>({ job, ok: false, error });
-    if (identity === undefined || sequence === undefined) return outcome;
-    const answered = last instanceof StreamHouseError && !(last instanceof RequestTimedOutError) && !(last instanceof AgentUnavailableError) &&
-      !(last instanceof DeliveryTimeoutError);
-    if (answered) {
-      identity.rollBack(job.key, sequence, job.count);
-      return outcome;
-    }
-    // The agent may or may not have appended it: only a new epoch makes later sequences unambiguous.
-    return defer(() => identity.reset()).pipe(
-      map((): JobOutcome => ({ job, ok: false, error })),
-      catchError(() => outcome),
-    );
   }
 }
 

@@ -1,35 +1,60 @@
 /**
- * The idempotent producer's identity (producer id + epoch from the agents'
- * InitProducerId) and its per-partition sequence numbers.
+ * The idempotent producer's identity: its producer id and epoch (from the
+ * agents' InitProducerId) and each partition's next sequence under them.
  *
- * A batch takes its sequence when it is first sent and keeps it through every
- * retry, so the agent can recognise a retry and answer with the original
- * offsets. When a batch fails for good:
- * - with an answer from the agent (it did not append), the partition's next
- *   sequence goes back to that batch's, as if it had never been sent;
- * - without one (timeout, agent unreachable), nobody knows whether it was
- *   appended, so the producer asks for a new epoch and every partition starts
- *   again at sequence 0 under it when its next batch is sent.
+ * When a sequence may be lost (a batch failed without knowing whether it was
+ * appended, or an agent no longer follows the producer's sequence), the
+ * producer moves to a new epoch: {@link ProducerIdentity.requireBump}. Until
+ * it has one, no sequence is handed out; {@link ProducerIdentity.ready} runs
+ * the bump, retried with backoff for as long as someone waits on it, and
+ * every partition starts again at sequence 0 under the new epoch. Which
+ * batch gets which sequence, in which order, is the Sequencer's business.
  */
-import { InvalidRequestError } from '../../protocol/errors.js';
+import { Subject, defer, map, of, share, take, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
+import { InvalidProducerEpochError, InvalidRequestError, UnknownProducerIdError } from '../../protocol/errors.js';
+import { retryWithBackoff, type RetryEvent, type RetryPolicy } from '../retryPolicy.js';
+import { callAgent, type AgentCallContext } from '../cluster/agentCall.js';
+
+/** A producer id and one of its epochs. */
+export type ProducerIdAndEpoch = { producerId: number; producerEpoch: number };
 
 /** Sequence fields written into a batch header. */
 export type SequenceAssignment = { producerId: number; producerEpoch: number; baseSequence: number };
 
-type PartitionSequence = { epoch: number; next: number };
+export type ProducerIdentityOptions = {
+  /** Asks the cluster for the next epoch of `producerId`, or a new id (see {@link initProducerId}). */
+  bump: (producerId: number) => ObservableInput<ProducerIdAndEpoch>;
+  /** Backoff between failed bumps (and how many: see ProducerOptions.retry). */
+  retry: RetryPolicy;
+  scheduler: SchedulerLike;
+  /** Randomness for the backoff's jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Called before each retry of a failed bump. */
+  onBumpRetry?: (event: RetryEvent) => void;
+};
 
 const INT32_MAX = 0x7fffffff;
 
 export class ProducerIdentity {
-  private readonly partitions = new Map<string, PartitionSequence>();
-  private bumping: Promise<void> | undefined;
+  private producerId: number;
+  private epoch: number;
+  private bumpNeeded = false;
+  /** Next sequence of each partition under the current id and epoch. */
+  private readonly partitions = new Map<string, number>();
+  /** The bump under way, shared by everyone waiting; cancelled when nobody waits any more. */
+  private readonly bump$: Observable<void>;
+  private readonly bumped = new Subject<ProducerIdAndEpoch>();
 
-  constructor(
-    private producerId: number,
-    private epoch: number,
-    /** Asks the cluster for the next epoch of this producer id. */
-    private readonly bump: (producerId: number) => Promise<{ producerId: number; producerEpoch: number }>,
-  ) {}
+  constructor(first: ProducerIdAndEpoch, options: ProducerIdentityOptions) {
+    this.producerId = first.producerId;
+    this.epoch = first.producerEpoch;
+    const { bump, retry, scheduler, random, onBumpRetry } = options;
+    this.bump$ = defer(() => bump(this.producerId)).pipe(
+      retryWithBackoff(retry, { scheduler, random, onRetry: onBumpRetry }),
+      map((next) => this.adopt(next)),
+      share(),
+    );
+  }
 
   get id(): number {
     return this.producerId;
@@ -39,34 +64,90 @@ export class ProducerIdentity {
     return this.epoch;
   }
 
-  /** Takes `count` sequences on a partition for a batch being sent for the first time. */
+  /** Whether a new epoch must be had before any sequence is handed out. */
+  get needsBump(): boolean {
+    return this.bumpNeeded;
+  }
+
+  /** Each new epoch (or id) once in force. */
+  get bumped$(): Observable<ProducerIdAndEpoch> {
+    return this.bumped.asObservable();
+  }
+
+  /** Whether `assigned` was handed out under the current id and epoch (a pending bump aside). */
+  sameEpoch(assigned: SequenceAssignment): boolean {
+    return assigned.producerId === this.producerId && assigned.producerEpoch === this.epoch;
+  }
+
+  /** Whether `assigned` may still be sent as it is: of the current epoch, and no bump pending. */
+  isCurrent(assigned: SequenceAssignment): boolean {
+    return !this.bumpNeeded && this.sameEpoch(assigned);
+  }
+
+  /** A sequence may be lost: move to a new epoch before handing out more. */
+  requireBump(): void {
+    this.bumpNeeded = true;
+  }
+
+  /**
+   * Emits once and completes when no bump is needed: at once, or when the
+   * bump (started, or joined when under way) succeeds. Fails with the bump's
+   * error when it is not retriable or its retries ran out; then a bump is
+   * still needed and the next call tries again.
+   */
+  ready(): Observable<void> {
+    return defer(() => (this.bumpNeeded ? this.bump$.pipe(take(1)) : of(undefined)));
+  }
+
+  /**
+   * Takes `count` sequences on a partition, under the current epoch.
+   * @throws InvalidRequestError when a bump is pending or `count` < 1.
+   */
   assign(partitionKey: string, count: number): SequenceAssignment {
     if (count <= 0) throw new InvalidRequestError(`a batch needs records, got ${count}`);
-    let state = this.partitions.get(partitionKey);
-    if (state === undefined || state.epoch !== this.epoch) {
-      state = { epoch: this.epoch, next: 0 };
-      this.partitions.set(partitionKey, state);
-    }
-    const baseSequence = state.next;
-    state.next = (state.next + count) % (INT32_MAX + 1);
+    if (this.bumpNeeded) throw new InvalidRequestError(`no sequence for ${partitionKey} until the producer has a new epoch`);
+    const baseSequence = this.partitions.get(partitionKey) ?? 0;
+    this.partitions.set(partitionKey, (baseSequence + count) % (INT32_MAX + 1));
     return { producerId: this.producerId, producerEpoch: this.epoch, baseSequence };
   }
 
-  /** The agent refused the batch: its sequences may be reused by the next batch. */
+  /** The agent refused the batch without appending it, and it was the last assigned: the next batch takes its sequences. */
   rollBack(partitionKey: string, assigned: SequenceAssignment, count: number): void {
-    const state = this.partitions.get(partitionKey);
-    if (state === undefined || state.epoch !== assigned.producerEpoch) return;
-    if (state.next === (assigned.baseSequence + count) % (INT32_MAX + 1)) state.next = assigned.baseSequence;
+    if (!this.sameEpoch(assigned)) return;
+    if (this.partitions.get(partitionKey) === (assigned.baseSequence + count) % (INT32_MAX + 1)) this.partitions.set(partitionKey, assigned.baseSequence);
   }
 
-  /** Outcome unknown: move to a new epoch (once, however many batches ask at the same time). */
-  async reset(): Promise<void> {
-    this.bumping ??= this.bump(this.producerId)
-      .then((next) => {
-        this.producerId = next.producerId;
-        this.epoch = next.producerEpoch;
-      })
-      .finally(() => (this.bumping = undefined));
-    await this.bumping;
+  private adopt(next: ProducerIdAndEpoch): void {
+    this.producerId = next.producerId;
+    this.epoch = next.producerEpoch;
+    this.bumpNeeded = false;
+    this.partitions.clear();
+    this.bumped.next({ ...next });
+  }
+}
+
+/**
+ * A new epoch of `producerId`, or a new producer id for -1 and when the
+ * cluster no longer knows this one or its epochs are used up
+ * (UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH). One call to one agent
+ * (a reachable one), within `timeoutMs`.
+ */
+export async function initProducerId(
+  context: AgentCallContext,
+  producerId: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ProducerIdAndEpoch> {
+  const call = async (id: number): Promise<ProducerIdAndEpoch> => {
+    const response = await callAgent(context, context.cluster.anyAddress(), 'init producer id', timeoutMs, signal, (client, callSignal) =>
+      client.initProducerId({ producerId: id, producerEpoch: -1 }, { signal: callSignal }),
+    );
+    return { producerId: response.producerId, producerEpoch: response.producerEpoch };
+  };
+  try {
+    return await call(producerId);
+  } catch (error) {
+    if (producerId >= 0 && (error instanceof UnknownProducerIdError || error instanceof InvalidProducerEpochError)) return call(-1);
+    throw error;
   }
 }

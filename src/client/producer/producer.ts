@@ -40,7 +40,9 @@ import { checkRecordBatch } from '../../protocol/recordBatchDecoder.js';
 import type { RecordHeader } from '../../protocol/record.js';
 import { BufferBudget } from './bufferBudget.js';
 import { BatchSender, type JobOutcome, type ProduceJob } from './batchSender.js';
-import { ProducerIdentity } from './idempotence.js';
+import { ProducerIdentity, initProducerId } from './idempotence.js';
+import { Sequencer } from './sequencer.js';
+import { fromAbortable } from '../fromAbortable.js';
 import { ProducerMetrics, type PartitionCounters, type ProducerMetricsSnapshot } from './producerMetrics.js';
 
 /** Bytes a record may take beyond its estimated size once encoded (varint fields at their widest). */
@@ -98,13 +100,17 @@ export class Producer {
     private readonly pool: ConnectionPool,
     private readonly identity: ProducerIdentity | undefined,
   ) {
+    identity?.bumped$.subscribe(({ producerId, producerEpoch }) => {
+      this.metricsState.epochBumps++;
+      options.logger?.info({ producerId, producerEpoch }, 'producer moved to a new epoch');
+    });
     this.budget = new BufferBudget(options.maxBufferedBytes);
     // Free builders and request buffers are each bounded by the buffer's own bound: they hold no more than the records they stand for.
     const keptBytes = Math.min(options.maxBufferedBytes, 64 * 1024 * 1024);
     const sender = (this.sender = new BatchSender({
       cluster,
       pool,
-      identity,
+      sequencer: identity === undefined ? undefined : new Sequencer(identity),
       acks: options.acks,
       compression: options.compression,
       retry: options.retry,
@@ -148,7 +154,11 @@ export class Producer {
           counters.batchesOutstanding++;
           this.metricsState.batchesInFlight++;
           this.metricsState.batchesSent++;
-          return { topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes, attempts: 0 };
+          return {
+            topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes, attempts: 0,
+            // Every field a job gets on its way, so that all jobs share one shape.
+            encodedBatch: undefined, message: undefined, request: undefined, encodedWith: undefined, sequence: undefined, inDoubt: false, sending: false,
+          };
         }),
         sendBatches({
           keyOf: (job: ProduceJob) => job.key,
@@ -437,9 +447,14 @@ export async function createProducer(options: ProducerOptions): Promise<Producer
     await cluster.refresh();
     let identity: ProducerIdentity | undefined;
     if (resolved.idempotence) {
-      const client = () => pool.get(cluster.anyAddress()).client;
-      const first = await client().initProducerId({ producerId: -1, producerEpoch: -1 });
-      identity = new ProducerIdentity(first.producerId, first.producerEpoch, (producerId) => client().initProducerId({ producerId, producerEpoch: -1 }));
+      const context = { pool, cluster };
+      const { requestTimeoutMs, logger } = resolved;
+      identity = new ProducerIdentity(await initProducerId(context, -1, requestTimeoutMs), {
+        bump: (producerId) => fromAbortable((signal) => initProducerId(context, producerId, requestTimeoutMs, signal)),
+        retry: resolved.retry,
+        scheduler: resolved.scheduler,
+        onBumpRetry: ({ error, delayMs }) => logger?.warn({ err: error, delayMs }, 'producer epoch bump failed; retrying'),
+      });
     }
     return new Producer(resolved, cluster, pool, identity);
   } catch (error) {

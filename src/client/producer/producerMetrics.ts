@@ -19,6 +19,8 @@ export type ProducerMetricsSnapshot = {
   batchesInFlight: number;
   batchesSent: number;
   retries: number;
+  /** Moves to a new producer epoch (after a batch failed in doubt, or an agent lost the producer's sequence). */
+  epochBumps: number;
   recordsAcked: number;
   recordsFailed: number;
   /** Ack latency: counts per bucket (upper bounds in LATENCY_BUCKETS_MS, then +Inf), and estimates. */
@@ -57,6 +59,7 @@ export class ProducerMetrics {
   batchesInFlight = 0;
   batchesSent = 0;
   retries = 0;
+  epochBumps = 0;
   recordsAcked = 0;
   recordsFailed = 0;
 
@@ -118,6 +121,7 @@ export class ProducerMetrics {
       batchesInFlight: this.batchesInFlight,
       batchesSent: this.batchesSent,
       retries: this.retries,
+      epochBumps: this.epochBumps,
       recordsAcked: this.recordsAcked,
       recordsFailed: this.recordsFailed,
       ackLatency: { buckets: [...this.buckets], count: this.latencyCount, p50Ms: this.percentile(50), p99Ms: this.percentile(99), maxMs: this.maxLatency },
