@@ -53,6 +53,7 @@ export class ClusterMetadata {
   private reachableRing = new HashRing([]);
   /** Unreachable addresses with a Metadata call under way to see whether they answer again. */
   private readonly probing = new Set<string>();
+  private closed = false;
   private refreshing: Promise<void> | undefined;
   private inFlightTopics = new Set<string>();
   /** Topics asked for; unknown ones are dropped when the cluster says so. */
@@ -142,15 +143,15 @@ export class ClusterMetadata {
     this.options.logger?.info({ address }, 'agent reachable again');
   }
 
-  /** Asks an unreachable agent that Metadata lists for the metadata itself: an answer brings it back. */
+  /** Calls an unreachable agent that Metadata lists (asking for the first topic wanted, if any): an answer brings it back. */
   private probe(address: string): void {
-    if (this.probing.has(address)) return;
+    if (this.closed || this.probing.has(address)) return;
     this.probing.add(address);
+    const topics = [...this.wanted].slice(0, 1);
     void (async () => {
       try {
-        const response = await this.options.pool.get(address).client.metadata({ topics: [...this.wanted] }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        await this.options.pool.get(address).client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
         this.reachedAgain(address);
-        this.apply(response);
       } catch {
         this.options.pool.invalidate(address);
       } finally {
@@ -215,6 +216,7 @@ export class ClusterMetadata {
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
   }
 }
