@@ -44,8 +44,8 @@ export type { Assignor } from './client/assignors/types.js';
 export { connectAgent, type AgentConnection, type AgentConnectionOptions, type StreamHouseClient } from './client/agentClient.js';
 
 // Records and errors
-export type { RecordHeader, RecordInput } from './protocol/record.js';
-export type { CompressionCodec } from './protocol/compression.js';
+export type { RecordHeader, RecordInput } from './protocol/codec/record.js';
+export type { CompressionCodec } from './protocol/codec/compression.js';
 export {
   isRetriable,
   type ErrorCodeName,

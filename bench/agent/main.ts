@@ -36,7 +36,7 @@ import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataSto
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
 import { fromErrorInfo } from '../../src/protocol/errors.js';
-import { encodeRecordBatch, type RecordInput } from '../../src/protocol/recordBatch.js';
+import { encodeRecordBatch, type RecordInput } from '../../src/protocol/codec/recordBatch.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import { progress } from '../lib/progress.js';
 import { throughputRows, writeResults, type ResultRow } from '../lib/results.js';

@@ -14,7 +14,7 @@ import {
   encodeRecordBatch,
   type CompressionCodec,
   type RecordInput,
-} from '../../src/protocol/recordBatch.js';
+} from '../../src/protocol/codec/recordBatch.js';
 
 const SECONDS = Number(process.env.CODEC_BENCH_SECONDS ?? 2);
 const BATCH_RECORDS = Number(process.env.CODEC_BENCH_BATCH ?? 1000);

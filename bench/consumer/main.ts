@@ -42,7 +42,7 @@ import { connectAgent, type AgentConnection } from '../../src/client/agentClient
 import { createConsumer } from '../../src/client/consumer/consumer.js';
 import { fromErrorInfo } from '../../src/protocol/errors.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
-import { encodeRecordBatch, type RecordInput } from '../../src/protocol/recordBatch.js';
+import { encodeRecordBatch, type RecordInput } from '../../src/protocol/codec/recordBatch.js';
 import { startAgentProcess } from '../lib/agentProcess.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import { progress } from '../lib/progress.js';

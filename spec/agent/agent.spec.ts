@@ -9,7 +9,7 @@ import {
   UnknownTopicOrPartitionError,
   fromErrorInfo,
 } from '../../src/protocol/errors.js';
-import { encodeRecordBatch } from '../../src/protocol/recordBatch.js';
+import { encodeRecordBatch } from '../../src/protocol/codec/recordBatch.js';
 import { createTestStores, produce, readAll, records, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
 
 describe('agent: one agent on the embedded stores', function () {

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
 import { NotLeaderError } from '../../src/protocol/errors.js';
-import type { EncodeOptions } from '../../src/protocol/recordBatch.js';
+import type { EncodeOptions } from '../../src/protocol/codec/recordBatch.js';
 import {
   createTestStores,
   expected,

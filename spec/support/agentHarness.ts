@@ -17,7 +17,7 @@ import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataSto
 import { RedisMetadataStore } from '../../src/metadata/redis/redisMetadataStore.js';
 import { connectAgent, type AgentConnection } from '../../src/client/agentClient.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
-import { encodeRecordBatch, decodeRecordBatches, type RecordInput, type EncodeOptions } from '../../src/protocol/recordBatch.js';
+import { encodeRecordBatch, decodeRecordBatches, type RecordInput, type EncodeOptions } from '../../src/protocol/codec/recordBatch.js';
 import { fromErrorInfo } from '../../src/protocol/errors.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

@@ -23,7 +23,7 @@ import {
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
   RECORD_COUNT_OFFSET,
-} from '../../src/protocol/batchLayout.js';
+} from '../../src/protocol/codec/batchLayout.js';
 
 /** What a fake batch looks like. */
 export type FakeBatchOptions = {

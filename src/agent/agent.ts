@@ -12,27 +12,27 @@
 import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
 import { type FetchResponse, type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
-import { agentServiceDefinition } from '../protocol/serviceDefinition.js';
+import { agentServiceDefinition } from '../protocol/grpc/serviceDefinition.js';
 import { ReadBufferPool } from '../storage/readBufferPool.js';
-import { withHttp2ReceiveWindow } from './http2Windows.js';
+import { withHttp2ReceiveWindow } from './server/http2Windows.js';
 import { ShuttingDownError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
-import { LeaseManager, partitionKey } from './leaseManager.js';
-import { PartitionWriter } from './partitionWriter.js';
-import { PartitionReader } from './partitionReader.js';
-import { GroupCommitter } from './groupCommitter.js';
-import { HighWatermarkNotifier } from './highWatermarkNotifier.js';
-import { errorMiddleware } from './errorMiddleware.js';
-import { handleProduce } from './produceHandler.js';
-import { handleFetch } from './fetchHandler.js';
-import * as admin from './adminHandlers.js';
-import { AgentRegistry } from './agentRegistry.js';
-import { GroupCoordinator } from './groupCoordinator.js';
-import { Maintenance } from './maintenance.js';
-import { WriteAheadLog } from './writeAheadLog.js';
-import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
+import { LeaseManager, partitionKey } from './leases/leaseManager.js';
+import { PartitionWriter } from './write/partitionWriter.js';
+import { PartitionReader } from './read/partitionReader.js';
+import { SegmentCommitBatcher } from './write/segmentCommitBatcher.js';
+import { HighWatermarkNotifier } from './read/highWatermarkNotifier.js';
+import { errorMiddleware } from './server/errorMiddleware.js';
+import { handleProduce } from './write/produceHandler.js';
+import { handleFetch } from './read/fetchHandler.js';
+import * as admin from './server/adminHandlers.js';
+import { AgentRegistry } from './server/agentRegistry.js';
+import { GroupCoordinator } from './groups/groupCoordinator.js';
+import { Maintenance } from './maintenance/maintenance.js';
+import { WriteAheadLog } from './write/writeAheadLog.js';
+import { recoverPartitionFromLogs, recoverWriteAheadLog } from './write/walRecovery.js';
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
 
@@ -47,7 +47,7 @@ export class Agent {
   private readonly leases: LeaseManager;
   private readonly notifier: HighWatermarkNotifier;
   /** The segment commits of all this agent's partition writers, grouped per event-loop turn. */
-  private readonly groupCommitter: GroupCommitter;
+  private readonly commitBatcher: SegmentCommitBatcher;
   private readonly segments: SegmentReader;
   /** Buffers Fetch reads segment data into, handed back once an answer is encoded (without a block cache only). */
   private readonly readBuffers = new ReadBufferPool();
@@ -64,7 +64,7 @@ export class Agent {
     this.agentId = options.agentId;
     this.logger = options.logger;
     this.notifier = new HighWatermarkNotifier(this.logger);
-    this.groupCommitter = new GroupCommitter(options.metadataStore);
+    this.commitBatcher = new SegmentCommitBatcher(options.metadataStore);
     this.leases = new LeaseManager({
       store: options.metadataStore,
       agentId: options.agentId,
@@ -199,7 +199,7 @@ export class Agent {
           currentLease: () => this.leases.held(topic, partition),
           objectStore: this.options.objectStore,
           metadataStore: this.options.metadataStore,
-          groupCommitter: this.groupCommitter,
+          commitBatcher: this.commitBatcher,
           flushIntervalMs: this.options.flushIntervalMs,
           flushBytes: this.options.flushBytes,
           maxPendingBytes: this.options.maxPendingBytesPerPartition,

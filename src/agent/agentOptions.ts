@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { InvalidConfigError } from '../protocol/errors.js';
-import { MAX_BATCH_SIZE } from '../protocol/batchLayout.js';
+import { MAX_BATCH_SIZE } from '../protocol/codec/batchLayout.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 

@@ -3,7 +3,7 @@
  * as they arrive, from the earliest, the latest, or a given offset.
  */
 import { Command } from 'commander';
-import { decodeRecordBatches } from '../protocol/recordBatch.js';
+import { decodeRecordBatches } from '../protocol/codec/recordBatch.js';
 import { OffsetSpec } from '../protocol/generated/streamhouse.js';
 import { fromErrorInfo } from '../protocol/errors.js';
 import { agentOption, integerOption } from './agentOption.js';

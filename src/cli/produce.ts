@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
-import { encodeRecordBatch, type RecordInput } from '../protocol/recordBatch.js';
+import { encodeRecordBatch, type RecordInput } from '../protocol/codec/recordBatch.js';
 import { AckMode } from '../protocol/generated/streamhouse.js';
 import { fromErrorInfo, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import { partitionForKey } from '../client/partitioners/keyHashPartitioner.js';

@@ -12,7 +12,7 @@
 import { createChannel, createClientFactory, type Channel, type Client } from 'nice-grpc';
 import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
 import type { StreamHouseDefinition } from '../protocol/generated/streamhouse.js';
-import { StreamHouseService } from '../protocol/serviceDefinition.js';
+import { StreamHouseService } from '../protocol/grpc/serviceDefinition.js';
 import { fromGrpcError } from '../protocol/errors.js';
 
 /** The generated StreamHouse service client. */

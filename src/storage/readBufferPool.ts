@@ -16,7 +16,7 @@
  * ignored.
  */
 
-import { ArrayBufferShelves } from '../protocol/arrayBufferShelves.js';
+import { ArrayBufferShelves } from '../protocol/buffers/arrayBufferShelves.js';
 
 /** Smallest buffer handed out (and size class step): 64 KiB. */
 const MIN_BYTES = 64 * 1024;

@@ -5,7 +5,7 @@
  *
  * @internal used by SegmentReader.
  */
-import { readBatchFrame, type BatchFrame } from '../protocol/batchLayout.js';
+import { readBatchFrame, type BatchFrame } from '../protocol/codec/batchLayout.js';
 import { blockStart, corrupt, type FooterSource, type SegmentFooter } from './segmentFooter.js';
 
 /** Whole batches cut from blocks for one read. */

@@ -4,7 +4,7 @@
  * segmentFooter.ts). Batches are walked by their frame only; records are
  * never decoded.
  */
-import { BASE_TIMESTAMP_OFFSET, readBatchFrame, readSafeInt64, type BatchFrame } from '../protocol/batchLayout.js';
+import { BASE_TIMESTAMP_OFFSET, readBatchFrame, readSafeInt64, type BatchFrame } from '../protocol/codec/batchLayout.js';
 import { InvalidConfigError, InvalidRequestError } from '../protocol/errors.js';
 import { encodeSegmentFooter, MAX_SEGMENT_DATA_BYTES } from './segmentFooter.js';
 

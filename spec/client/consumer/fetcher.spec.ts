@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { decodeFetchedRecords, streamRecords, toPartitionResult, type RecordStream } from '../../../src/client/consumer/fetcher.js';
 import type { ConsumerBatch, ConsumerRecord } from '../../../src/client/consumer/consumerTypes.js';
 import { CorruptMessageError } from '../../../src/protocol/errors.js';
-import { encodeRecordBatch, type RecordInput } from '../../../src/protocol/recordBatch.js';
+import { encodeRecordBatch, type RecordInput } from '../../../src/protocol/codec/recordBatch.js';
 
 const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
 

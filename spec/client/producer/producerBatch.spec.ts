@@ -5,7 +5,7 @@ import { InvalidRequestError } from '../../../src/protocol/errors.js';
 import { PartitionCounters } from '../../../src/client/producer/producerMetrics.js';
 import type { AppendItem } from '../../../src/client/producer/producerRecord.js';
 import { SendResult } from '../../../src/client/sendResult.js';
-import { decodeRecordBatch } from '../../../src/protocol/recordBatch.js';
+import { decodeRecordBatch } from '../../../src/protocol/codec/recordBatch.js';
 
 function item(counters: PartitionCounters, key: string | null, value: string, timestamp: number, sentAt: number): AppendItem {
   return {

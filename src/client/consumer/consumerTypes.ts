@@ -3,7 +3,7 @@
  * rebalance events and lag figures.
  */
 import type { Observable } from 'rxjs';
-import type { RecordHeader } from '../../protocol/record.js';
+import type { RecordHeader } from '../../protocol/codec/record.js';
 import type { TopicPartition } from '../offsets/types.js';
 
 /**

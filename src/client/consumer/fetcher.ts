@@ -9,10 +9,10 @@
  * short-lived garbage.
  */
 import type { Observable } from 'rxjs';
-import { readBatchFrames } from '../../protocol/batchLayout.js';
+import { readBatchFrames } from '../../protocol/codec/batchLayout.js';
 import { fromErrorInfo } from '../../protocol/errors.js';
 import type { FetchPartitionResult } from '../../protocol/generated/streamhouse.js';
-import { checkRecordBatch, type RecordCursor } from '../../protocol/recordBatchDecoder.js';
+import { checkRecordBatch, type RecordCursor } from '../../protocol/codec/recordBatchDecoder.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { callAgent, type AgentCallContext } from '../cluster/agentCall.js';
 import type { ConsumerBatch, ConsumerRecord } from './consumerTypes.js';

@@ -9,8 +9,8 @@
  */
 import { catchError, concatMap, defer, finalize, map, of, tap, type Observable, type SchedulerLike } from 'rxjs';
 import { AckMode, type ProduceRequest } from '../../protocol/generated/streamhouse.js';
-import { stampProducerFields, type CompressionCodec } from '../../protocol/recordBatch.js';
-import { encodeProduceRequest, type PreEncoded, type ProduceEnvelope } from '../../protocol/produceRequestEncoder.js';
+import { stampProducerFields, type CompressionCodec } from '../../protocol/codec/recordBatch.js';
+import { encodeProduceRequest, type PreEncoded, type ProduceEnvelope } from '../../protocol/grpc/produceRequestEncoder.js';
 import { DeliveryTimeoutError, NotLeaderError, fromErrorInfo, isRetriable } from '../../protocol/errors.js';
 import type { RetryPolicy } from '../retryPolicy.js';
 import { fromAbortable } from '../fromAbortable.js';

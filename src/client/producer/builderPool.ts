@@ -9,7 +9,7 @@
  * by 64 MB, however small the heap. Reused builders keep their grown buffers,
  * so after the first batches a batch allocates nothing for its records.
  */
-import { RecordBatchBuilder } from '../../protocol/recordBatchBuilder.js';
+import { RecordBatchBuilder } from '../../protocol/codec/recordBatchBuilder.js';
 
 export class BuilderPool {
   private readonly free: RecordBatchBuilder[] = [];

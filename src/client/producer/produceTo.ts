@@ -19,7 +19,7 @@
  * source is held back instead of filling memory.
  */
 import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
-import type { RecordHeader } from '../../protocol/record.js';
+import type { RecordHeader } from '../../protocol/codec/record.js';
 import type { Payload, ProducerRecord } from './producerRecord.js';
 import type { RecordMetadata } from './producer.js';
 

@@ -24,7 +24,7 @@
  */
 import { Observable, Subject, defer, filter, map, type Subscriber, type Subscription } from 'rxjs';
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
-import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
+import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/codec/batchLayout.js';
 import { SendResult } from '../sendResult.js';
 import { batchByPartition } from '../operators/batchByPartition.js';
 import { sendBatches } from '../operators/sendBatches.js';
@@ -36,8 +36,8 @@ import { checkRecord, recordSize, toBytes, toHeaders, type AppendItem, type Prod
 import { ProducerBatch, INITIAL_BATCH_CAPACITY } from './producerBatch.js';
 import { BuilderPool } from './builderPool.js';
 import { RequestBufferPool } from './requestBufferPool.js';
-import { checkRecordBatch } from '../../protocol/recordBatchDecoder.js';
-import type { RecordHeader } from '../../protocol/record.js';
+import { checkRecordBatch } from '../../protocol/codec/recordBatchDecoder.js';
+import type { RecordHeader } from '../../protocol/codec/record.js';
 import { BufferBudget } from './bufferBudget.js';
 import { BatchSender, type JobOutcome, type ProduceJob } from './batchSender.js';
 import { ProducerIdentity, initProducerId } from './idempotence.js';

@@ -12,7 +12,7 @@
  * moment `send` returns.
  */
 import { InvalidRequestError } from '../../protocol/errors.js';
-import type { RecordBatchBuilder } from '../../protocol/recordBatchBuilder.js';
+import type { RecordBatchBuilder } from '../../protocol/codec/recordBatchBuilder.js';
 import { BatchOutcome } from '../sendResult.js';
 import type { BuilderPool } from './builderPool.js';
 import type { PartitionCounters } from './producerMetrics.js';

@@ -6,11 +6,11 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { checkBootstrap } from '../cluster/clusterMetadata.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
-import { MAX_BATCH_SIZE } from '../../protocol/batchLayout.js';
+import { MAX_BATCH_SIZE } from '../../protocol/codec/batchLayout.js';
 
 /** Largest `batchBytes`: half the batch ceiling, so a batch closed at batchBytes of estimated record sizes always encodes within MAX_BATCH_SIZE. */
 export const MAX_BATCH_BYTES_OPTION = MAX_BATCH_SIZE / 2;
-import type { CompressionCodec } from '../../protocol/compression.js';
+import type { CompressionCodec } from '../../protocol/codec/compression.js';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from '../retryPolicy.js';
 import type { Partitioner } from '../partitioners/partitioner.js';
 import { createDefaultPartitioner } from '../partitioners/defaultPartitioner.js';

@@ -1,6 +1,6 @@
 /** What users hand to `send`, and its normalised internal form. */
 import { InvalidRequestError } from '../../protocol/errors.js';
-import type { RecordHeader } from '../../protocol/record.js';
+import type { RecordHeader } from '../../protocol/codec/record.js';
 import type { PartitionCounters } from './producerMetrics.js';
 import type { ProducerBatch } from './producerBatch.js';
 

@@ -21,8 +21,8 @@
  * padding included, until it has flushed the batch: up to an eighth more
  * than its pending-bytes limit counts.)
  */
-import { ArrayBufferShelves } from '../../protocol/arrayBufferShelves.js';
-import { MIN_PADDING_BYTES } from '../../protocol/messagePadding.js';
+import { ArrayBufferShelves } from '../../protocol/buffers/arrayBufferShelves.js';
+import { MIN_PADDING_BYTES } from '../../protocol/grpc/messagePadding.js';
 
 /** Requests below this many bytes get a buffer of their own size: they are too small to matter. */
 export const MIN_POOLED_BYTES = 64 * 1024;

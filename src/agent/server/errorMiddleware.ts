@@ -1,0 +1,20 @@
+/**
+ * The one place where domain errors become gRPC statuses: handlers throw
+ * StreamHouse errors, this middleware turns them into `ServerError`s whose
+ * details carry the exact code (see toServerError).
+ */
+import type { CallContext, ServerMiddlewareCall } from 'nice-grpc-common';
+import { toServerError } from '../../protocol/errors.js';
+
+export async function* errorMiddleware<Request, Response>(
+  call: ServerMiddlewareCall<Request, Response>,
+  context: CallContext,
+): AsyncGenerator<Response, Response | void, undefined> {
+  try {
+    return yield* call.next(call.request, context);
+  } catch (error) {
+    // A call the client cancelled ends as nice-grpc expects; there is nobody to read a status.
+    if (context.signal.aborted) throw error;
+    throw toServerError(error);
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * The single writer of one partition on the agent that holds its lease.
+ *
+ * Produce requests hand it validated batches; it assigns offsets in arrival
+ * order, stamps them into the batch bytes, and groups everything pending into
+ * one segment object per flush (at `flushBytes`, or `flushIntervalMs` after
+ * the first pending batch). A flush writes the object, then registers it and
+ * advances the high watermark in one metadata step conditional on the lease
+ * epoch; only then are `durable` appends answered.
+ *
+ * One flush is in flight at a time, so segments commit in offset order. A
+ * store failure is retried while the lease lasts; when the lease is lost the
+ * writer fails every append not yet committed (none was answered as durable)
+ * and stops.
+ */
+import type { Logger } from 'pino';
+import type { Lease, MetadataStore, ProducerPartitionState } from '../../metadata/metadataStore.js';
+import type { ObjectStore } from '../../storage/objectStore.js';
+import { readBatchFrame, readProducerFields, type BatchFrame } from '../../protocol/codec/batchLayout.js';
+import { stampBatch } from '../../protocol/codec/recordBatch.js';
+import {
+  FencedLeaseEpochError,
+  InvalidRequestError,
+  NotLeaderError,
+  OutOfOrderSequenceError,
+  ShuttingDownError,
+  StorageError,
+  StreamHouseError,
+  isRetriable,
+} from '../../protocol/errors.js';
+import { ProducerSequences, type SequenceCheck } from './producerSequences.js';
+import { SegmentCommitter } from './segmentCommitter.js';
+import type { SegmentCommitBatcher } from './segmentCommitBatcher.js';
+import type { WriteAheadLog } from './writeAheadLog.js';
+
+/** When an append is answered. */
+export type AckKind = 'durable' | 'buffered' | 'none';
+
+export type AppendRequest = {
+  /** One encoded batch; its offsets and leader epoch are stamped in place. */
+  batch: Buffer;
+  frame: BatchFrame;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  ack: AckKind;
+};
+
+export type AppendResult = {
+  /** Offset of the first record; -1 for `none` acks. */
+  baseOffset: number;
+  recordCount: number;
+  appendTime: number;
+  logStartOffset: number;
+};
+
+export type PartitionWriterOptions = {
+  topic: string;
+  partition: number;
+  lease: Lease;
+  /**
+   * The lease as renewed since (the LeaseManager replaces the object on each
+   * renewal), or undefined once it is no longer held.
+   */
+  currentLease: () => Lease | undefined;
+  objectStore: ObjectStore;
+  metadataStore: MetadataStore;
+  /** Groups this writer's segment commits with other writers' (see SegmentCommitBatcher); default: each alone. */
+  commitBatcher?: SegmentCommitBatcher | undefined;
+  flushIntervalMs: number;
+  flushBytes: number;
+  maxPendingBytes: number;
+  /** Called after each commit with the new high watermark. */
+  onCommit: (topic: string, partition: number, highWatermark: number) => void;
+  /** Called once when the writer stops because its lease was fenced. */
+  onFenced: (topic: string, partition: number) => void;
+  wal?: WriteAheadLog | undefined;
+  logger?: Logger | undefined;
+  clock?: () => number;
+};
+
+type Pending = {
+  batch: Buffer;
+  baseOffset: number;
+  nextOffset: number;
+  producer: ProducerPartitionState | undefined;
+  settle: { resolve: (r: AppendResult) => void; reject: (e: unknown) => void } | undefined;
+  result: AppendResult;
+};
+
+/** How long a batch that arrived ahead of its predecessors waits for them. */
+const REORDER_WAIT_MS = 2000;
+
+export class PartitionWriter {
+  readonly topic: string;
+  readonly partition: number;
+  private nextOffset: number;
+  private highWatermark: number;
+  private logStartOffset: number;
+  private pending: Pending[] = [];
+  /** The batches of the flush under way, not yet committed. */
+  private flushingItems: Pending[] = [];
+  private pendingBytes = 0;
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped: StreamHouseError | undefined;
+  private readonly sequences = new ProducerSequences();
+  private readonly seeding = new Map<number, Promise<void>>();
+  private readonly sequenceWaiters = new Map<number, (() => void)[]>();
+  private readonly drainWaiters: (() => void)[] = [];
+  private readonly clock: () => number;
+  private readonly committer: SegmentCommitter;
+
+  private constructor(private readonly options: PartitionWriterOptions, highWatermark: number, logStartOffset: number) {
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.nextOffset = highWatermark;
+    this.highWatermark = highWatermark;
+    this.logStartOffset = logStartOffset;
+    this.clock = options.clock ?? Date.now;
+    this.committer = new SegmentCommitter({
+      topic: options.topic,
+      partition: options.partition,
+      epoch: options.lease.epoch,
+      objectStore: options.objectStore,
+      metadataStore: options.metadataStore,
+      commitBatcher: options.commitBatcher,
+      mayRetry: () => this.leaseValid() && this.stopped === undefined,
+      clock: this.clock,
+      logger: options.logger,
+    });
+  }
+
+  /** Opens a writer at the partition's committed high watermark. */
+  static async open(options: PartitionWriterOptions): Promise<PartitionWriter> {
+    const state = await options.metadataStore.getPartition(options.topic, options.partition);
+    return new PartitionWriter(options, state.highWatermark, state.logStartOffset);
+  }
+
+  get epoch(): number {
+    return this.options.lease.epoch;
+  }
+
+  /** Offset the next record will get once committed. */
+  get committedHighWatermark(): number {
+    return this.highWatermark;
+  }
+
+  get startOffset(): number {
+    return this.logStartOffset;
+  }
+
+  /** The writer no longer accepts appends (closed or fenced). */
+  get isStopped(): boolean {
+    return this.stopped !== undefined;
+  }
+
+  /** Appends one batch; resolves when its ack mode's promise is kept. */
+  async append(request: AppendRequest): Promise<AppendResult> {
+    this.throwIfStopped();
+    const { producerId } = request;
+    if (producerId >= 0 && !this.sequences.has(producerId)) await this.seed(producerId);
+    while (this.pendingBytes >= this.options.maxPendingBytes && this.stopped === undefined) {
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    }
+    this.throwIfStopped();
+    const { frame, batch } = request;
+    let producer: ProducerPartitionState | undefined;
+    if (producerId >= 0) {
+      const check = await this.checkSequence(request);
+      if (check.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
+      this.throwIfStopped();
+    }
+    const baseOffset = this.nextOffset;
+    stampBatch(batch, baseOffset, this.epoch);
+    this.nextOffset = baseOffset + frame.lastOffsetDelta + 1;
+    if (producerId >= 0) {
+      this.sequences.record(producerId, request.producerEpoch, request.baseSequence, frame.recordCount, baseOffset);
+      producer = this.sequences.lastState(producerId);
+      this.wakeSequenceWaiters(producerId);
+    }
+    const result: AppendResult = {
+      baseOffset,
+      recordCount: frame.recordCount,
+      appendTime: this.clock(),
+      logStartOffset: this.logStartOffset,
+    };
+    const item: Pending = {
+      batch,
+      baseOffset,
+      nextOffset: this.nextOffset,
+      producer,
+      settle: undefined,
+      result,
+    };
+    const durable = request.ack === 'durable'
+      ? new Promise<AppendResult>((resolve, reject) => (item.settle = { resolve, reject }))
+      : undefined;
+    this.pending.push(item);
+    this.pendingBytes += batch.length;
+    this.scheduleFlush();
+    if (durable !== undefined) return durable;
+    if (request.ack === 'buffered') {
+      await this.options.wal!.append(this.topic, this.partition, batch);
+      return result;
+    }
+    return { ...result, baseOffset: -1 };
+  }
+
+  /**
+   * Checks a batch's sequence; a batch that arrived ahead of its predecessors
+   * waits up to REORDER_WAIT_MS for them (requests multiplexed over one HTTP/2
+   * connection can complete out of order) before OUT_OF_ORDER_SEQUENCE.
+   */
+  private async checkSequence(request: AppendRequest): Promise<SequenceCheck> {
+    const { producerId, producerEpoch, baseSequence, frame } = request;
+    const deadline = this.clock() + REORDER_WAIT_MS;
+    for (;;) {
+      try {
+        return this.sequences.check(producerId, producerEpoch, baseSequence, frame.recordCount);
+      } catch (error) {
+        const wait = deadline - this.clock();
+        if (!(error instanceof OutOfOrderSequenceError) || wait <= 0 || this.stopped !== undefined || !this.sequences.isAhead(producerId, producerEpoch, baseSequence)) {
+          throw error;
+        }
+        await new Promise<void>((resolve) => {
+          const waiters = this.sequenceWaiters.get(producerId) ?? [];
+          const wake = () => (clearTimeout(timer), resolve());
+          const timer = setTimeout(() => {
+            // Gone from the list once it times out, so waiters never pile up for a silent producer.
+            const left = (this.sequenceWaiters.get(producerId) ?? []).filter((w) => w !== wake);
+            if (left.length > 0) this.sequenceWaiters.set(producerId, left);
+            else this.sequenceWaiters.delete(producerId);
+            resolve();
+          }, wait);
+          waiters.push(wake);
+          this.sequenceWaiters.set(producerId, waiters);
+        });
+      }
+    }
+  }
+
+  private wakeSequenceWaiters(producerId: number): void {
+    const waiters = this.sequenceWaiters.get(producerId);
+    if (waiters === undefined) return;
+    this.sequenceWaiters.delete(producerId);
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Re-appends batches from a write-ahead log at the offsets they were
+   * acknowledged with, in order: each must continue the log exactly. Their
+   * sequences were checked when they were first acknowledged, so only the
+   * producer state is recorded. Resolves once all are durable.
+   */
+  async restore(batches: Buffer[]): Promise<void> {
+    this.throwIfStopped();
+    const durable: Promise<AppendResult>[] = [];
+    for (const batch of batches) {
+      const frame = readBatchFrame(batch);
+      if (frame.baseOffset !== this.nextOffset) {
+        throw new InvalidRequestError(
+          `cannot restore a batch at offset ${frame.baseOffset} into ${this.topic}/${this.partition}, whose next offset is ${this.nextOffset}`,
+          { context: { topic: this.topic, partition: this.partition, offset: frame.baseOffset } },
+        );
+      }
+      stampBatch(batch, frame.baseOffset, this.epoch);
+      this.nextOffset = frame.nextOffset;
+      const { producerId, producerEpoch, baseSequence } = readProducerFields(batch);
+      let producer: ProducerPartitionState | undefined;
+      if (producerId >= 0) {
+        this.sequences.record(producerId, producerEpoch, baseSequence, frame.recordCount, frame.baseOffset);
+        producer = this.sequences.lastState(producerId);
+      }
+      const item: Pending = {
+        batch,
+        baseOffset: frame.baseOffset,
+        nextOffset: frame.nextOffset,
+        producer,
+        settle: undefined,
+        result: { baseOffset: frame.baseOffset, recordCount: frame.recordCount, appendTime: this.clock(), logStartOffset: this.logStartOffset },
+      };
+      durable.push(new Promise<AppendResult>((resolve, reject) => (item.settle = { resolve, reject })));
+      this.pending.push(item);
+      this.pendingBytes += batch.length;
+    }
+    this.scheduleFlush();
+    await Promise.all(durable);
+  }
+
+  /** A retried duplicate: answered once its original is committed. */
+  private async answerDuplicate(baseOffset: number, recordCount: number): Promise<AppendResult> {
+    // The original may still be pending or in the flush under way; either way, answer only once it is committed.
+    const original = this.pending.find((p) => p.baseOffset === baseOffset) ?? this.flushingItems.find((p) => p.baseOffset === baseOffset);
+    if (original !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        const previous = original.settle;
+        original.settle = {
+          resolve: (r) => (previous?.resolve(r), resolve()),
+          reject: (e) => (previous?.reject(e), reject(e)),
+        };
+      });
+    }
+    return { baseOffset, recordCount, appendTime: this.clock(), logStartOffset: this.logStartOffset };
+  }
+
+  private seed(producerId: number): Promise<void> {
+    let pending = this.seeding.get(producerId);
+    if (pending === undefined) {
+      pending = this.options.metadataStore
+        .getProducerState(this.topic, this.partition, producerId)
+        .then((state) => this.sequences.seed(producerId, state))
+        .finally(() => this.seeding.delete(producerId));
+      this.seeding.set(producerId, pending);
+    }
+    return pending;
+  }
+
+  private scheduleFlush(): void {
+    if (this.pendingBytes >= this.options.flushBytes || this.options.flushIntervalMs === 0) {
+      this.startFlush();
+    } else if (this.timer === undefined && this.flushing === undefined) {
+      this.timer = setTimeout(() => this.startFlush(), this.options.flushIntervalMs);
+    }
+  }
+
+  private startFlush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing !== undefined || this.pending.length === 0) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      // An append that came in between the loop's last check and now found a flush "under way" and scheduled nothing.
+      if (this.pending.length > 0 && this.stopped === undefined) this.scheduleFlush();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Batches that arrive during a flush go out in the next one at once: they
+    // have waited a whole flush already, and meanwhile grouped into one object
+    // (group commit), so no further linger is needed.
+    while (this.pending.length > 0 && this.stopped === undefined) {
+      const items = this.pending;
+      this.flushingItems = items;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.releaseDrainWaiters();
+      try {
+        await this.writeSegment(items);
+        for (const item of items) item.settle?.resolve(item.result);
+      } catch (error) {
+        this.failFrom(items, error);
+        return;
+      } finally {
+        this.flushingItems = [];
+      }
+    }
+  }
+
+  private async writeSegment(items: Pending[]): Promise<void> {
+    this.highWatermark = await this.committer.commit(items);
+    this.options.onCommit(this.topic, this.partition, this.highWatermark);
+  }
+
+  /** Whether this writer's lease (its epoch, as renewed) is still held and unexpired. */
+  private leaseValid(): boolean {
+    const lease = this.options.currentLease();
+    return lease !== undefined && lease.epoch === this.epoch && lease.expiresAt > this.clock();
+  }
+
+  /**
+   * A flush failed for good (lease fenced or expired, or a non-retriable
+   * error): every append not committed fails, none of them having been
+   * answered as durable, and the writer stops. The agent opens a fresh writer
+   * from the store's state on the next append, if it can lease the partition.
+   */
+  private failFrom(items: Pending[], error: unknown): void {
+    const failed = [...items, ...this.pending];
+    this.pending = [];
+    this.pendingBytes = 0;
+    const context = { topic: this.topic, partition: this.partition };
+    const reason = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || isRetriable(error)
+      ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, { cause: error, context })
+      : error instanceof StreamHouseError ? error : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context });
+    this.options.logger?.error({ err: error, ...context, batches: failed.length }, 'flush failed, writer stops');
+    for (const item of failed) item.settle?.reject(reason);
+    this.stop(reason instanceof StreamHouseError ? reason : new NotLeaderError(String(reason)));
+    this.options.onFenced(this.topic, this.partition);
+  }
+
+  /** Records that the log start moved (retention). */
+  setLogStartOffset(offset: number): void {
+    if (offset > this.logStartOffset) this.logStartOffset = offset;
+  }
+
+  private releaseDrainWaiters(): void {
+    for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  private throwIfStopped(): void {
+    if (this.stopped !== undefined) throw this.stopped;
+  }
+
+  private stop(reason: StreamHouseError): void {
+    if (this.stopped === undefined) this.stopped = reason;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.releaseDrainWaiters();
+  }
+
+  /**
+   * Stops at once without flushing (the agent crashed, for tests of
+   * failover): appends not yet answered fail, a flush already under way
+   * finishes or fails on its own.
+   */
+  abandon(): void {
+    const reason = new ShuttingDownError(`partition writer ${this.topic}/${this.partition} was abandoned`);
+    const dropped = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.stop(reason);
+    for (const item of dropped) item.settle?.reject(reason);
+  }
+
+  /** Flushes everything pending, then refuses further appends. */
+  async close(): Promise<void> {
+    if (this.stopped === undefined) {
+      this.startFlush();
+      while (this.flushing !== undefined) {
+        await this.flushing;
+        this.startFlush();
+      }
+      this.stop(new ShuttingDownError(`partition writer ${this.topic}/${this.partition} is closed`));
+    }
+  }
+}
