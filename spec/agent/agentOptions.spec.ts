@@ -45,3 +45,29 @@ describe('agent/agentOptions: segment cache', () => {
     expect(() => resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1.5 })).to.throw(InvalidConfigError);
   });
 });
+
+describe('agent/agentOptions: producer id expiration', () => {
+  let dir: string;
+  let metadataStore: SqliteMetadataStore;
+  let objectStore: LocalDirectoryObjectStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sh-options-'));
+    metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+    objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+  });
+  after(async () => {
+    await metadataStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("is one day by default (Kafka's producer.id.expiration.ms) and must be a positive integer", () => {
+    expect(resolveAgentOptions({ objectStore, metadataStore }).producerIdExpirationMs).to.equal(86_400_000);
+    expect(resolveAgentOptions({ objectStore, metadataStore, producerIdExpirationMs: 60_000 }).producerIdExpirationMs).to.equal(60_000);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => resolveAgentOptions({ objectStore, metadataStore, producerIdExpirationMs: bad })).to.throw(
+        InvalidConfigError,
+        `agent option producerIdExpirationMs must be a positive integer, got ${bad}`,
+      );
+    }
+  });
+});

@@ -203,6 +203,7 @@ export class Agent {
           flushIntervalMs: this.options.flushIntervalMs,
           flushBytes: this.options.flushBytes,
           maxPendingBytes: this.options.maxPendingBytesPerPartition,
+          producerIdExpirationMs: this.options.producerIdExpirationMs,
           wal: this.wal,
           logger: this.logger,
           clock: this.options.clock,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { InvalidConfigError } from '../protocol/errors.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './producerSequences.js';
 
 export type AgentOptions = {
   /** Where segment objects live. */
@@ -43,6 +44,12 @@ export type AgentOptions = {
   maxRequestBytes?: number;
   /** Lease time to live, ms; renewed every third of it. Default 10000. */
   leaseTtlMs?: number;
+  /**
+   * Idempotence state of a producer that has not written to a partition for
+   * this long is dropped (Kafka's `producer.id.expiration.ms`); its next batch
+   * there must start a new sequence. Default 86400000 (one day).
+   */
+  producerIdExpirationMs?: number;
   /** Agents whose heartbeat is older than this are not live, ms. Default 10000. */
   agentTtlMs?: number;
   /** Longest long-poll a Fetch may ask for, ms. Default 30000. */
@@ -98,6 +105,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
     leaseTtlMs = 10_000,
+    producerIdExpirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,
     segmentCacheBytes = objectStore.cachedByOs === true ? 0 : DEFAULT_SEGMENT_CACHE_BYTES,
@@ -109,7 +117,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     logger,
     clock = Date.now,
   } = options;
-  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
+  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, producerIdExpirationMs, agentTtlMs, defaultFetchMaxBytes };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
@@ -129,7 +137,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   }
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
-    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
+    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, producerIdExpirationMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
   };
 }

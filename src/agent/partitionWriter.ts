@@ -28,7 +28,7 @@ import {
   StreamHouseError,
   isRetriable,
 } from '../protocol/errors.js';
-import { ProducerSequences, type SequenceCheck } from './producerSequences.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerSequences, type SequenceCheck } from './producerSequences.js';
 import { SegmentCommitter } from './segmentCommitter.js';
 import type { GroupCommitter } from './groupCommitter.js';
 import type { WriteAheadLog } from './writeAheadLog.js';
@@ -75,6 +75,8 @@ export type PartitionWriterOptions = {
   /** Called once when the writer stops because its lease was fenced. */
   onFenced: (topic: string, partition: number) => void;
   wal?: WriteAheadLog | undefined;
+  /** Producers idle longer than this are forgotten, here and in the store, ms. Default one day (DEFAULT_PRODUCER_ID_EXPIRATION_MS). */
+  producerIdExpirationMs?: number | undefined;
   logger?: Logger | undefined;
   clock?: () => number;
 };
@@ -104,7 +106,7 @@ export class PartitionWriter {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped: StreamHouseError | undefined;
-  private readonly sequences = new ProducerSequences();
+  private readonly sequences: ProducerSequences;
   private readonly seeding = new Map<number, Promise<void>>();
   private readonly sequenceWaiters = new Map<number, (() => void)[]>();
   private readonly drainWaiters: (() => void)[] = [];
@@ -118,6 +120,8 @@ export class PartitionWriter {
     this.highWatermark = highWatermark;
     this.logStartOffset = logStartOffset;
     this.clock = options.clock ?? Date.now;
+    const producerIdExpirationMs = options.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
+    this.sequences = new ProducerSequences(this.clock, producerIdExpirationMs);
     this.committer = new SegmentCommitter({
       topic: options.topic,
       partition: options.partition,
@@ -125,6 +129,7 @@ export class PartitionWriter {
       objectStore: options.objectStore,
       metadataStore: options.metadataStore,
       groupCommitter: options.groupCommitter,
+      producerIdExpirationMs,
       mayRetry: () => this.leaseValid() && this.stopped === undefined,
       clock: this.clock,
       logger: options.logger,
@@ -176,7 +181,7 @@ export class PartitionWriter {
     this.nextOffset = baseOffset + frame.lastOffsetDelta + 1;
     if (producerId >= 0) {
       this.sequences.record(producerId, request.producerEpoch, request.baseSequence, frame.recordCount, baseOffset);
-      producer = this.sequences.lastState(producerId);
+      producer = this.sequences.state(producerId);
       this.wakeSequenceWaiters(producerId);
     }
     const result: AppendResult = {
@@ -214,12 +219,13 @@ export class PartitionWriter {
    */
   private async checkSequence(request: AppendRequest): Promise<SequenceCheck> {
     const { producerId, producerEpoch, baseSequence, frame } = request;
-    const deadline = this.clock() + REORDER_WAIT_MS;
+    // Elapsed time, not the injectable clock: the wait runs on real timers.
+    const deadline = performance.now() + REORDER_WAIT_MS;
     for (;;) {
       try {
         return this.sequences.check(producerId, producerEpoch, baseSequence, frame.recordCount);
       } catch (error) {
-        const wait = deadline - this.clock();
+        const wait = deadline - performance.now();
         if (!(error instanceof OutOfOrderSequenceError) || wait <= 0 || this.stopped !== undefined || !this.sequences.isAhead(producerId, producerEpoch, baseSequence)) {
           throw error;
         }
@@ -255,6 +261,9 @@ export class PartitionWriter {
    */
   async restore(batches: Buffer[]): Promise<void> {
     this.throwIfStopped();
+    // The producers' stored batches first, so that the state committed with these keeps them.
+    const producerIds = new Set(batches.map((batch) => readProducerFields(batch).producerId).filter((id) => id >= 0));
+    await Promise.all([...producerIds].filter((id) => !this.sequences.has(id)).map((id) => this.seed(id)));
     const durable: Promise<AppendResult>[] = [];
     for (const batch of batches) {
       const frame = readBatchFrame(batch);
@@ -270,7 +279,7 @@ export class PartitionWriter {
       let producer: ProducerPartitionState | undefined;
       if (producerId >= 0) {
         this.sequences.record(producerId, producerEpoch, baseSequence, frame.recordCount, frame.baseOffset);
-        producer = this.sequences.lastState(producerId);
+        producer = this.sequences.state(producerId);
       }
       const item: Pending = {
         batch,
