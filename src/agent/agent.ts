@@ -32,7 +32,7 @@ import { AgentRegistry } from './agentRegistry.js';
 import { GroupCoordinator } from './groupCoordinator.js';
 import { Maintenance } from './maintenance.js';
 import { WriteAheadLog } from './writeAheadLog.js';
-import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
+import { recoverPartitionFromLogs, recoverWriteAheadLog, WalLogs } from './walRecovery.js';
 import { join } from 'node:path';
 
 const TOPIC_CACHE_MS = 1000;
@@ -56,6 +56,8 @@ export class Agent {
   private readonly groups: GroupCoordinator;
   private readonly maintenance: Maintenance;
   private wal: WriteAheadLog | undefined;
+  /** Every agent's logs under walDir, read when a partition is opened, to replay what was acknowledged as buffered. */
+  private readonly walLogs: WalLogs | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
   private readonly logger: Logger | undefined;
@@ -63,6 +65,7 @@ export class Agent {
   constructor(readonly options: ResolvedAgentOptions) {
     this.agentId = options.agentId;
     this.logger = options.logger;
+    this.walLogs = options.walDir === undefined ? undefined : new WalLogs(options.walDir);
     this.notifier = new HighWatermarkNotifier(this.logger);
     this.groupCommitter = new GroupCommitter(options.metadataStore);
     this.leases = new LeaseManager({
@@ -217,11 +220,11 @@ export class Agent {
             this.dropWriter(t, p, lease.epoch);
           },
         });
-        if (this.options.walDir !== undefined) {
+        if (this.walLogs !== undefined) {
           // Batches acknowledged as buffered (by another agent on this disk, or by this one before a failed flush)
           // but never flushed: replay them at their offsets before anything new.
           try {
-            await recoverPartitionFromLogs(this.options.walDir, writer, this.logger);
+            await recoverPartitionFromLogs(this.walLogs, writer, this.logger);
           } catch (error) {
             writer.abandon();
             throw error;

@@ -257,7 +257,8 @@ export class PartitionWriter {
    * Re-appends batches from a write-ahead log at the offsets they were
    * acknowledged with, in order: each must continue the log exactly. Their
    * sequences were checked when they were first acknowledged, so only the
-   * producer state is recorded. Resolves once all are durable.
+   * producer state is recorded. Flushes at once (they have waited already)
+   * and resolves once all are durable.
    */
   async restore(batches: Buffer[]): Promise<void> {
     this.throwIfStopped();
@@ -293,7 +294,7 @@ export class PartitionWriter {
       this.pending.push(item);
       this.pendingBytes += batch.length;
     }
-    this.scheduleFlush();
+    this.startFlush();
     await Promise.all(durable);
   }
 
