@@ -72,6 +72,7 @@ export class Agent {
       store: options.metadataStore,
       agentId: options.agentId,
       ttlMs: options.leaseTtlMs,
+      safetyMarginMs: options.leaseSafetyMarginMs,
       logger: this.logger,
       clock: options.clock,
       onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),

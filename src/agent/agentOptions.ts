@@ -45,6 +45,16 @@ export type AgentOptions = {
   /** Lease time to live, ms; renewed every third of it. Default 10000. */
   leaseTtlMs?: number;
   /**
+   * The agent stops acknowledging (in every ack mode) and writing to its
+   * write-ahead log this long before a lease's TTL runs out by its own
+   * clock, counted from when it asked for the lease or its last renewal:
+   * the allowance for clock drift between agents and the metadata store.
+   * A partition whose lease may have expired so is leased again (a new
+   * epoch, state reloaded from the store) before it serves again. At most
+   * half of leaseTtlMs. Default min(1000, leaseTtlMs / 5).
+   */
+  leaseSafetyMarginMs?: number;
+  /**
    * Idempotence state of a producer that has not written to a partition for
    * this long is dropped (Kafka's `producer.id.expiration.ms`); its next batch
    * there must start a new sequence. Default 86400000 (one day).
@@ -105,6 +115,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
     leaseTtlMs = 10_000,
+    leaseSafetyMarginMs = Math.min(1000, Math.floor(leaseTtlMs / 5)),
     producerIdExpirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,
@@ -124,7 +135,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     }
   }
   const nonNegative = {
-    port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
+    port, flushIntervalMs, leaseSafetyMarginMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -132,12 +143,15 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     }
   }
   if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
+  if (leaseSafetyMarginMs > leaseTtlMs / 2) {
+    throw new InvalidConfigError(`agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`);
+  }
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
-    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, producerIdExpirationMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
+    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, leaseSafetyMarginMs, producerIdExpirationMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
   };
 }

@@ -11,7 +11,9 @@
  * One flush is in flight at a time, so segments commit in offset order. A
  * store failure is retried while the lease lasts; when the lease is lost the
  * writer fails every append not yet committed (none was answered as durable)
- * and stops.
+ * and stops. The lease is checked before every answer, log append and flush,
+ * by this agent's clock (see LeaseManager), so a writer paused past its lease
+ * never acknowledges at an offset another agent may have taken since.
  */
 import type { Logger } from 'pino';
 import type { Lease, MetadataStore, ProducerPartitionState } from '../metadata/metadataStore.js';
@@ -60,7 +62,8 @@ export type PartitionWriterOptions = {
   lease: Lease;
   /**
    * The lease as renewed since (the LeaseManager replaces the object on each
-   * renewal), or undefined once it is no longer held.
+   * renewal), or undefined once it is no longer held or may have expired by
+   * this agent's clock (LeaseManager.held).
    */
   currentLease: () => Lease | undefined;
   objectStore: ObjectStore;
@@ -171,11 +174,11 @@ export class PartitionWriter {
     this.throwIfStopped();
     const { frame, batch } = request;
     let producer: ProducerPartitionState | undefined;
-    if (producerId >= 0) {
-      const check = await this.checkSequence(request);
-      if (check.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
-      this.throwIfStopped();
-    }
+    const check = producerId >= 0 ? await this.checkSequence(request) : undefined;
+    this.throwIfStopped();
+    // Nothing is answered, and nothing logged, once the lease may have expired; nothing is awaited from here to the log append.
+    this.ensureLease();
+    if (check?.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
     const baseOffset = this.nextOffset;
     stampBatch(batch, baseOffset, this.epoch);
     this.nextOffset = baseOffset + frame.lastOffsetDelta + 1;
@@ -207,6 +210,8 @@ export class PartitionWriter {
     if (durable !== undefined) return durable;
     if (request.ack === 'buffered') {
       await this.options.wal!.append(this.topic, this.partition, batch);
+      // The log write outlasted the lease: not answered (a holder that replays the log may still store it, as a retry may).
+      this.ensureLease();
       return result;
     }
     return { ...result, baseOffset: -1 };
@@ -356,6 +361,7 @@ export class PartitionWriter {
       this.pendingBytes = 0;
       this.releaseDrainWaiters();
       try {
+        if (!this.leaseValid()) throw this.leaseExpiredError();
         await this.writeSegment(items);
         for (const item of items) item.settle?.resolve(item.result);
       } catch (error) {
@@ -372,10 +378,29 @@ export class PartitionWriter {
     this.options.onCommit(this.topic, this.partition, this.highWatermark);
   }
 
-  /** Whether this writer's lease (its epoch, as renewed) is still held and unexpired. */
+  /** Whether this writer's lease (its epoch, as renewed) is still held: currentLease answers only while it may be used. */
   private leaseValid(): boolean {
-    const lease = this.options.currentLease();
-    return lease !== undefined && lease.epoch === this.epoch && lease.expiresAt > this.clock();
+    return this.options.currentLease()?.epoch === this.epoch;
+  }
+
+  /**
+   * Self-fencing, before every answer and log append: unless the lease is
+   * still valid, fails what is pending (none of it was answered as durable)
+   * and stops, throwing NOT_LEADER (retriable). The partition must then be
+   * leased again, under a new epoch, before it is served.
+   */
+  private ensureLease(): void {
+    if (this.leaseValid()) return;
+    const reason = this.leaseExpiredError();
+    this.options.logger?.warn({ topic: this.topic, partition: this.partition, epoch: this.epoch }, 'lease may have expired, writer stops');
+    this.failAndStop([], reason);
+    throw reason;
+  }
+
+  private leaseExpiredError(): NotLeaderError {
+    return new NotLeaderError(`lease epoch ${this.epoch} of ${this.topic}/${this.partition} is no longer held or may have expired; lease it again`, {
+      context: { topic: this.topic, partition: this.partition },
+    });
   }
 
   /**
@@ -385,16 +410,21 @@ export class PartitionWriter {
    * from the store's state on the next append, if it can lease the partition.
    */
   private failFrom(items: Pending[], error: unknown): void {
-    const failed = [...items, ...this.pending];
-    this.pending = [];
-    this.pendingBytes = 0;
     const context = { topic: this.topic, partition: this.partition };
     const reason = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || isRetriable(error)
       ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, { cause: error, context })
       : error instanceof StreamHouseError ? error : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context });
-    this.options.logger?.error({ err: error, ...context, batches: failed.length }, 'flush failed, writer stops');
+    this.options.logger?.error({ err: error, ...context, batches: items.length + this.pending.length }, 'flush failed, writer stops');
+    this.failAndStop(items, reason);
+  }
+
+  /** Fails `items` and every pending append, stops, and tells the agent. */
+  private failAndStop(items: Pending[], reason: StreamHouseError): void {
+    const failed = [...items, ...this.pending];
+    this.pending = [];
+    this.pendingBytes = 0;
     for (const item of failed) item.settle?.reject(reason);
-    this.stop(reason instanceof StreamHouseError ? reason : new NotLeaderError(String(reason)));
+    this.stop(reason);
     this.options.onFenced(this.topic, this.partition);
   }
 

@@ -32,6 +32,7 @@ export type ServeFlags = {
   flushIntervalMs: number;
   flushBytes: number;
   leaseTtlMs: number;
+  leaseSafetyMarginMs?: number;
   producerIdExpirationMs: number;
   maxRequestBytes: number;
   segmentCacheBytes?: number;
@@ -60,6 +61,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(1).argParser(int('--flush-interval-ms')))
     .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
     .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
+    .addOption(new Option('--lease-safety-margin-ms <ms>', 'stop acknowledging this long before a lease runs out by this agent\'s clock (default min(1000, TTL / 5))').env('STREAMHOUSE_LEASE_SAFETY_MARGIN_MS').argParser(int('--lease-safety-margin-ms')))
     .addOption(new Option('--producer-id-expiration-ms <ms>', 'forget the idempotence state of a producer idle this long on a partition').env('STREAMHOUSE_PRODUCER_ID_EXPIRATION_MS').default(DEFAULT_PRODUCER_ID_EXPIRATION_MS).argParser(int('--producer-id-expiration-ms')))
     .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
     .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
@@ -113,6 +115,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     maintenanceIntervalMs: flags.maintenanceIntervalMs,
     logger,
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
+    ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(flags.segmentCacheBytes !== undefined ? { segmentCacheBytes: flags.segmentCacheBytes } : {}),
   };
   const agent = await startAgent(options);
