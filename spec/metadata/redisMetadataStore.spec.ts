@@ -85,6 +85,8 @@ describe('RedisMetadataStore', () => {
 
       await a.deleteTopic(topic);
       expect((await b.getTopic(topic))?.partitions).to.equal(1);
+      // Nothing of the topic is left behind under its name.
+      expect((await scanKeys(admin, `${escapeGlob(left.prefix)}*`)).filter((key) => key.includes(topic))).to.deep.equal([]);
     } finally {
       await left.cleanup();
       await right.cleanup();
