@@ -14,7 +14,6 @@ export {
   validateTopicName,
 } from './validation.js';
 export { MAX_PRODUCER_EPOCH } from './requestValidation.js';
-export { MAX_PRODUCER_BATCHES } from './producerStates.js';
 export { SqliteMetadataStore } from './sqlite/sqliteMetadataStore.js';
 export type { SqliteMetadataStoreOptions, SqliteSynchronous } from './sqlite/sqliteOptions.js';
 export { RedisMetadataStore } from './redis/redisMetadataStore.js';
