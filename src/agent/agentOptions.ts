@@ -128,7 +128,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     logger,
     clock = Date.now,
   } = options;
-  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, producerIdExpirationMs, agentTtlMs, defaultFetchMaxBytes };
+  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
@@ -143,15 +143,19 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     }
   }
   if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
-  if (leaseSafetyMarginMs > leaseTtlMs / 2) {
-    throw new InvalidConfigError(`agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`);
-  }
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
+  if (!Number.isSafeInteger(producerIdExpirationMs) || producerIdExpirationMs <= 0) {
+    throw new InvalidConfigError(`agent option producerIdExpirationMs must be a positive integer, got ${producerIdExpirationMs}`);
+  }
+  if (leaseSafetyMarginMs > leaseTtlMs / 2) {
+    throw new InvalidConfigError(`agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`);
+  }
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
-    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, leaseSafetyMarginMs, producerIdExpirationMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
+    maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
+    leaseSafetyMarginMs, producerIdExpirationMs,
   };
 }
