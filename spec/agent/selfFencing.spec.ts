@@ -48,8 +48,16 @@ describe('self-fencing: an agent whose lease may have expired by its own clock',
   });
 
   it('acknowledges nothing after the jump in any ack mode, then leases the partition again under a new epoch', async () => {
-    agent = await startTestAgent(stores, { agentId: 'agent-a', clock, walDir: join(stores.dir, 'wal'), leaseTtlMs: 2000 });
+    // A long lease, renewed every 20 s: within this test only the produce itself can notice a jump.
+    agent = await startTestAgent(stores, { agentId: 'agent-a', clock, walDir: join(stores.dir, 'wal'), leaseTtlMs: 60_000 });
     const { connection } = agent;
+    /** Waits until the partition has committed `offset` records, so no flush is pending at the next jump. */
+    const committed = async (offset: number) => {
+      const deadline = Date.now() + 5000;
+      while ((await agent!.metadataStore.getPartition('orders', 0)).highWatermark < offset && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
     await connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
     expect(await produce(connection, 'orders', 0, records(2, 'd0'), DURABLE)).to.equal(0);
     expect(await produce(connection, 'orders', 0, records(2, 'b0'), BUFFERED)).to.equal(2);
@@ -59,7 +67,7 @@ describe('self-fencing: an agent whose lease may have expired by its own clock',
     const log = [...expected(0, 2, 'd0'), ...expected(2, 2, 'b0'), ...expected(4, 1, 'n0'), ...expected(5, 1, 'd1')];
     let epoch = 1;
     for (const [mode, name] of [[DURABLE, 'durable'], [BUFFERED, 'buffered'], [NONE, 'none']] as const) {
-      skew += 10_000;
+      skew += 120_000;
       const refused = await rejection(produce(connection, 'orders', 0, records(1, `refused-${name}`), mode));
       expect(refused, name).to.be.instanceOf(NotLeaderError);
       expect((refused as Error).message).to.equal(`lease epoch ${epoch} of orders/0 is no longer held or may have expired; lease it again`);
@@ -67,6 +75,7 @@ describe('self-fencing: an agent whose lease may have expired by its own clock',
       const next = log.length;
       expect(await produce(connection, 'orders', 0, records(1, name), mode)).to.equal(mode === NONE ? -1 : next);
       log.push(...expected(next, 1, name));
+      await committed(log.length);
       epoch++;
       expect((await agent.metadataStore.getPartition('orders', 0)).leaseEpoch).to.equal(epoch);
     }
