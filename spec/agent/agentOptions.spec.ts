@@ -45,3 +45,64 @@ describe('agent/agentOptions: segment cache', () => {
     expect(() => resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1.5 })).to.throw(InvalidConfigError);
   });
 });
+
+describe('agent/agentOptions: producer id expiration', () => {
+  let dir: string;
+  let metadataStore: SqliteMetadataStore;
+  let objectStore: LocalDirectoryObjectStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sh-options-'));
+    metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+    objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+  });
+  after(async () => {
+    await metadataStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("is one day by default (Kafka's producer.id.expiration.ms) and must be a positive integer", () => {
+    expect(resolveAgentOptions({ objectStore, metadataStore }).producerIdExpirationMs).to.equal(86_400_000);
+    expect(resolveAgentOptions({ objectStore, metadataStore, producerIdExpirationMs: 60_000 }).producerIdExpirationMs).to.equal(60_000);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => resolveAgentOptions({ objectStore, metadataStore, producerIdExpirationMs: bad })).to.throw(
+        InvalidConfigError,
+        `agent option producerIdExpirationMs must be a positive integer, got ${bad}`,
+      );
+    }
+  });
+});
+
+describe('agent/agentOptions: lease safety margin', () => {
+  let dir: string;
+  let metadataStore: SqliteMetadataStore;
+  let objectStore: LocalDirectoryObjectStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sh-options-'));
+    metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+    objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+  });
+  after(async () => {
+    await metadataStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is 1000 ms by default, or a fifth of a shorter lease TTL', () => {
+    const margin = (leaseTtlMs?: number) => resolveAgentOptions({ objectStore, metadataStore, ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }) }).leaseSafetyMarginMs;
+    expect([margin(), margin(30_000), margin(2000), margin(500), margin(1)]).to.deep.equal([1000, 1000, 400, 100, 0]);
+  });
+
+  it('takes 0 up to half the lease TTL, and refuses anything else naming the limit', () => {
+    expect(resolveAgentOptions({ objectStore, metadataStore, leaseTtlMs: 2000, leaseSafetyMarginMs: 1000 }).leaseSafetyMarginMs).to.equal(1000);
+    expect(resolveAgentOptions({ objectStore, metadataStore, leaseSafetyMarginMs: 0 }).leaseSafetyMarginMs).to.equal(0);
+    expect(() => resolveAgentOptions({ objectStore, metadataStore, leaseTtlMs: 2000, leaseSafetyMarginMs: 1001 })).to.throw(
+      InvalidConfigError,
+      'agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (2000), got 1001',
+    );
+    for (const bad of [-1, 0.5, Number.NaN]) {
+      expect(() => resolveAgentOptions({ objectStore, metadataStore, leaseSafetyMarginMs: bad })).to.throw(
+        InvalidConfigError,
+        `agent option leaseSafetyMarginMs must be a non-negative integer, got ${bad}`,
+      );
+    }
+  });
+});

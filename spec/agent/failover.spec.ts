@@ -145,6 +145,7 @@ describe('failover: agents sharing Redis and a directory object store', function
     expect(await readAll(b.connection, 'orders', 0)).to.deep.equal([...expected(0, 3, 'one'), ...expected(3, 2, 'two'), ...expected(5, 1, 'three')]);
     expect(await b.metadataStore.getProducerState('orders', 0, producerId)).to.deep.equal({
       producerId, producerEpoch, lastSequence: 5, lastBaseOffset: 5, lastRecordCount: 1,
+      earlierBatches: [{ lastSequence: 2, baseOffset: 0, recordCount: 3 }, { lastSequence: 4, baseOffset: 3, recordCount: 2 }],
     });
   });
 });

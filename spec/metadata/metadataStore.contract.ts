@@ -8,6 +8,7 @@ import { groupsContract } from './contract/groupsContract.js';
 import type { StoreHarnessFactory } from './contract/harness.js';
 import { leasesContract } from './contract/leasesContract.js';
 import { producersAgentsContract } from './contract/producersAgentsContract.js';
+import { producerStatesContract } from './contract/producerStatesContract.js';
 import { segmentsContract } from './contract/segmentsContract.js';
 import { topicsContract } from './contract/topicsContract.js';
 
@@ -21,5 +22,6 @@ export function metadataStoreContract(name: string, factory: StoreHarnessFactory
     segmentsContract(factory);
     groupsContract(factory);
     producersAgentsContract(factory);
+    producerStatesContract(factory);
   });
 }

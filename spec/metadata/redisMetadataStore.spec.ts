@@ -76,7 +76,7 @@ describe('RedisMetadataStore', () => {
       expect(suffixes(left.prefix)).to.deep.equal([
         'agent-heartbeats', 'agents', `group:${group}`, 'groups', `offset-groups:${topic}`, `offsets:${group}`,
         `partition:${topic}:0`, `partition:${topic}:1`, `partition:${topic}:2`, 'producer-epochs', 'producer-id-seq',
-        `producer-states:${topic}:0`, `segment-info:${topic}:0`, `segments:${topic}:0`, `topic:${topic}`, 'topics',
+        `producer-state-times:${topic}:0`, `producer-states:${topic}:0`, `segment-info:${topic}:0`, `segments:${topic}:0`, `topic:${topic}`, 'topics',
       ].sort());
       // Keys whose names hold no topic or group must not have been written without the prefix either.
       const fixed = suffixes(left.prefix).filter((suffix) => !suffix.includes(token));
@@ -85,6 +85,8 @@ describe('RedisMetadataStore', () => {
 
       await a.deleteTopic(topic);
       expect((await b.getTopic(topic))?.partitions).to.equal(1);
+      // Nothing of the topic is left behind under its name.
+      expect((await scanKeys(admin, `${escapeGlob(left.prefix)}*`)).filter((key) => key.includes(topic))).to.deep.equal([]);
     } finally {
       await left.cleanup();
       await right.cleanup();
@@ -101,6 +103,39 @@ describe('RedisMetadataStore', () => {
       expect(await store.bumpProducerEpoch(producerId)).to.deep.equal({ producerId, producerEpoch: 32767 });
       const error = await rejection(store.bumpProducerEpoch(producerId), InvalidProducerEpochError, 'INVALID_PRODUCER_EPOCH');
       expect(error.message).to.equal(`producer id ${producerId} is at the last epoch (32767); allocate a new producer id`);
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
+  it('reads producer states written before earlier batches were kept, and expires them a full period after their first commit', async () => {
+    const harness = await redisHarness();
+    try {
+      const clock = new ManualClock();
+      const store = await harness.open(clock.read);
+      await store.createTopic('t', 1);
+      const { epoch } = await store.acquireLease('t', 0, 'agent-a', 600_000);
+      const old = { producerId: 7, producerEpoch: 1, lastSequence: 9, lastBaseOffset: 10, lastRecordCount: 2 };
+      // As the first version stored it: JSON of the last batch, no update time.
+      await admin.hset(`${harness.prefix}producer-states:t:0`, '7', JSON.stringify(old));
+      expect(await store.getProducerState('t', 0, 7)).to.deep.equal(old);
+      let hwm = 0;
+      const commit = async (producerIdExpirationMs: number) => {
+        hwm = await store.commitSegment({ topic: 't', partition: 0, epoch, expectedHighWatermark: hwm, segment: segment('t', 0, hwm, hwm + 1), producerIdExpirationMs });
+      };
+      await commit(1000); // gives it a time: now
+      expect(await admin.zscore(`${harness.prefix}producer-state-times:t:0`, '7')).to.equal(String(clock.now));
+      clock.advance(1000);
+      await commit(1000);
+      expect(await store.getProducerState('t', 0, 7)).to.deep.equal(old);
+      clock.advance(1);
+      await commit(1000);
+      expect(await store.getProducerState('t', 0, 7)).to.equal(undefined);
+      expect(await admin.exists(`${harness.prefix}producer-state-times:t:0`)).to.equal(0);
+      // A stored state that is not what a store writes is a MetadataError, not a guess.
+      await admin.hset(`${harness.prefix}producer-states:t:0`, '8', JSON.stringify({ ...old, earlierBatches: [[1, 2]] }));
+      const error = await rejection(store.getProducerState('t', 0, 8), MetadataError, 'METADATA_ERROR');
+      expect(error.message).to.equal('stored producer batches [[1,2]] are not [lastSequence, baseOffset, recordCount] triples');
     } finally {
       await harness.cleanup();
     }

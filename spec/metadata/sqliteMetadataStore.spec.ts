@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { InvalidProducerEpochError, InvalidRequestError, MetadataError, UnsupportedVersionError } from '../../src/protocol/errors.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
-import { SCHEMA_VERSION } from '../../src/metadata/sqlite/schema.js';
-import { expectDense, rejection } from './contract/harness.js';
+import { migrate, SCHEMA_VERSION } from '../../src/metadata/sqlite/schema.js';
+import { DEFAULT_TOPIC_CONFIG } from '../../src/metadata/metadataStore.js';
+import { expectDense, ManualClock, rejection, segment } from './contract/harness.js';
 import { sqliteHarness } from './support/storeHarnesses.js';
 
 const run = promisify(execFile);
@@ -87,6 +88,33 @@ describe('SqliteMetadataStore', () => {
     }
     expect((await store.getPartition('shared', 0)).leaseEpoch).to.equal(1);
     await store.close();
+  });
+
+  it('migrates a version-1 file: its producer states read as their last batch and expire a full period after the upgrade', async () => {
+    const raw = new Database(harness.path);
+    migrate(raw, 0, 1);
+    raw.prepare("INSERT INTO topics (name, partitions, config, created_at) VALUES ('t', 1, ?, 1)").run(JSON.stringify(DEFAULT_TOPIC_CONFIG));
+    raw.prepare("INSERT INTO partitions (topic, partition, high_watermark) VALUES ('t', 0, 12)").run();
+    raw.prepare(`INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count)
+      VALUES ('t', 0, 7, 1, 9, 10, 2)`).run();
+    raw.close();
+    const clock = new ManualClock();
+    const store = new SqliteMetadataStore({ path: harness.path, synchronous: 'normal', clock: clock.read });
+    const old = { producerId: 7, producerEpoch: 1, lastSequence: 9, lastBaseOffset: 10, lastRecordCount: 2 };
+    expect(await store.getProducerState('t', 0, 7)).to.deep.equal(old);
+    const { epoch } = await store.acquireLease('t', 0, 'agent-a', 600_000);
+    const commit = (base: number, producerIdExpirationMs: number) =>
+      store.commitSegment({ topic: 't', partition: 0, epoch, expectedHighWatermark: base, segment: segment('t', 0, base, base + 1), producerIdExpirationMs });
+    clock.advance(1000);
+    await commit(12, 1000);
+    expect(await store.getProducerState('t', 0, 7)).to.deep.equal(old);
+    clock.advance(1);
+    await commit(13, 1000);
+    expect(await store.getProducerState('t', 0, 7)).to.equal(undefined);
+    await store.close();
+    const check = new Database(harness.path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).to.equal(2);
+    check.close();
   });
 
   it('stops bumping a producer epoch at the int16 limit', async () => {

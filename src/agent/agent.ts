@@ -32,7 +32,7 @@ import { AgentRegistry } from './server/agentRegistry.js';
 import { GroupCoordinator } from './groups/groupCoordinator.js';
 import { Maintenance } from './maintenance/maintenance.js';
 import { WriteAheadLog } from './write/writeAheadLog.js';
-import { recoverPartitionFromLogs, recoverWriteAheadLog } from './write/walRecovery.js';
+import { recoverPartitionFromLogs, recoverWriteAheadLog, WalLogs } from './write/walRecovery.js';
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
 
@@ -56,6 +56,8 @@ export class Agent {
   private readonly groups: GroupCoordinator;
   private readonly maintenance: Maintenance;
   private wal: WriteAheadLog | undefined;
+  /** Every agent's logs under walDir, read when a partition is opened, to replay what was acknowledged as buffered. */
+  private readonly walLogs: WalLogs | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
   private readonly logger: Logger | undefined;
@@ -63,12 +65,14 @@ export class Agent {
   constructor(readonly options: ResolvedAgentOptions) {
     this.agentId = options.agentId;
     this.logger = options.logger;
+    this.walLogs = options.walDir === undefined ? undefined : new WalLogs(options.walDir);
     this.notifier = new HighWatermarkNotifier(this.logger);
     this.commitBatcher = new SegmentCommitBatcher(options.metadataStore);
     this.leases = new LeaseManager({
       store: options.metadataStore,
       agentId: options.agentId,
       ttlMs: options.leaseTtlMs,
+      safetyMarginMs: options.leaseSafetyMarginMs,
       logger: this.logger,
       clock: options.clock,
       onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),
@@ -203,6 +207,7 @@ export class Agent {
           flushIntervalMs: this.options.flushIntervalMs,
           flushBytes: this.options.flushBytes,
           maxPendingBytes: this.options.maxPendingBytesPerPartition,
+          producerIdExpirationMs: this.options.producerIdExpirationMs,
           wal: this.wal,
           logger: this.logger,
           clock: this.options.clock,
@@ -216,11 +221,11 @@ export class Agent {
             this.dropWriter(t, p, lease.epoch);
           },
         });
-        if (this.options.walDir !== undefined) {
+        if (this.walLogs !== undefined) {
           // Batches acknowledged as buffered (by another agent on this disk, or by this one before a failed flush)
           // but never flushed: replay them at their offsets before anything new.
           try {
-            await recoverPartitionFromLogs(this.options.walDir, writer, this.logger);
+            await recoverPartitionFromLogs(this.walLogs, writer, this.logger);
           } catch (error) {
             writer.abandon();
             throw error;

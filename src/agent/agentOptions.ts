@@ -9,6 +9,7 @@ import { InvalidConfigError } from '../protocol/errors.js';
 import { MAX_BATCH_SIZE } from '../protocol/codec/batchLayout.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './write/producerSequences.js';
 
 export type AgentOptions = {
   /** Where segment objects live. */
@@ -52,6 +53,22 @@ export type AgentOptions = {
   maxTimestampAheadMs?: number;
   /** Lease time to live, ms; renewed every third of it. Default 10000. */
   leaseTtlMs?: number;
+  /**
+   * The agent stops acknowledging (in every ack mode) and writing to its
+   * write-ahead log this long before a lease's TTL runs out by its own
+   * clock, counted from when it asked for the lease or its last renewal:
+   * the allowance for clock drift between agents and the metadata store.
+   * A partition whose lease may have expired so is leased again (a new
+   * epoch, state reloaded from the store) before it serves again. At most
+   * half of leaseTtlMs. Default min(1000, leaseTtlMs / 5).
+   */
+  leaseSafetyMarginMs?: number;
+  /**
+   * Idempotence state of a producer that has not written to a partition for
+   * this long is dropped (Kafka's `producer.id.expiration.ms`); its next batch
+   * there must start a new sequence. Default 86400000 (one day).
+   */
+  producerIdExpirationMs?: number;
   /** Agents whose heartbeat is older than this are not live, ms. Default 10000. */
   agentTtlMs?: number;
   /** Longest long-poll a Fetch may ask for, ms. Default 30000. */
@@ -109,6 +126,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxDecompressedBatchBytes = 32 * 1024 * 1024,
     maxTimestampAheadMs = 3_600_000,
     leaseTtlMs = 10_000,
+    leaseSafetyMarginMs = Math.min(1000, Math.floor(leaseTtlMs / 5)),
+    producerIdExpirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,
     segmentCacheBytes = objectStore.cachedByOs === true ? 0 : DEFAULT_SEGMENT_CACHE_BYTES,
@@ -127,7 +146,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     }
   }
   const nonNegative = {
-    port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
+    port, flushIntervalMs, leaseSafetyMarginMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -144,9 +163,16 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
+  if (!Number.isSafeInteger(producerIdExpirationMs) || producerIdExpirationMs <= 0) {
+    throw new InvalidConfigError(`agent option producerIdExpirationMs must be a positive integer, got ${producerIdExpirationMs}`);
+  }
+  if (leaseSafetyMarginMs > leaseTtlMs / 2) {
+    throw new InvalidConfigError(`agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`);
+  }
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, maxTimestampAheadMs, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
+    leaseSafetyMarginMs, producerIdExpirationMs,
   };
 }

@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent } from '../agent/agent.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from '../agent/write/producerSequences.js';
 import { DEFAULT_PORT, integerOption } from './agentOption.js';
 import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT } from './heapTuning.js';
 
@@ -31,6 +32,8 @@ export type ServeFlags = {
   flushIntervalMs: number;
   flushBytes: number;
   leaseTtlMs: number;
+  leaseSafetyMarginMs?: number;
+  producerIdExpirationMs: number;
   maxRequestBytes: number;
   maxDecompressedBatchBytes: number;
   maxTimestampAheadMs: number;
@@ -61,6 +64,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(1).argParser(int('--flush-interval-ms')))
     .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
     .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
+    .addOption(new Option('--lease-safety-margin-ms <ms>', 'stop acknowledging this long before a lease runs out by this agent\'s clock (default min(1000, TTL / 5))').env('STREAMHOUSE_LEASE_SAFETY_MARGIN_MS').argParser(int('--lease-safety-margin-ms')))
+    .addOption(new Option('--producer-id-expiration-ms <ms>', 'forget the idempotence state of a producer idle this long on a partition').env('STREAMHOUSE_PRODUCER_ID_EXPIRATION_MS').default(DEFAULT_PRODUCER_ID_EXPIRATION_MS).argParser(int('--producer-id-expiration-ms')))
     .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
     .addOption(new Option('--max-decompressed-batch-bytes <bytes>', 'largest records section of a compressed batch once decompressed').env('STREAMHOUSE_MAX_DECOMPRESSED_BATCH_BYTES').default(32 * 1024 * 1024).argParser(int('--max-decompressed-batch-bytes')))
     .addOption(new Option('--max-timestamp-ahead-ms <ms>', 'refuse batches whose max timestamp is further than this ahead of the clock (-1 = any)').env('STREAMHOUSE_MAX_TIMESTAMP_AHEAD_MS').default(3_600_000).argParser(timestampAhead))
@@ -110,12 +115,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
     flushIntervalMs: flags.flushIntervalMs,
     flushBytes: flags.flushBytes,
     leaseTtlMs: flags.leaseTtlMs,
+    producerIdExpirationMs: flags.producerIdExpirationMs,
     maxRequestBytes: flags.maxRequestBytes,
     maxDecompressedBatchBytes: flags.maxDecompressedBatchBytes,
     maxTimestampAheadMs: flags.maxTimestampAheadMs,
     maintenanceIntervalMs: flags.maintenanceIntervalMs,
     logger,
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
+    ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(flags.segmentCacheBytes !== undefined ? { segmentCacheBytes: flags.segmentCacheBytes } : {}),
   };
   const agent = await startAgent(options);

@@ -93,7 +93,21 @@ export type SegmentInfo = {
   createdAt: number;
 };
 
-/** Idempotence state of one producer on one partition. */
+/** One committed batch of an idempotent producer: its sequences and the offsets it was given. */
+export type ProducerBatchState = {
+  /** Sequence of the batch's last record; the first is `recordCount - 1` before it, wrapping at int32 max. */
+  lastSequence: number;
+  /** Offset of the batch's first record. */
+  baseOffset: number;
+  /** Records in the batch, at least 1. */
+  recordCount: number;
+};
+
+/**
+ * Idempotence state of one producer on one partition (Kafka's producer-state
+ * snapshot): its last committed batches, so that a retry of any of them is
+ * answered with its original offsets after a restart or failover.
+ */
 export type ProducerPartitionState = {
   producerId: number;
   producerEpoch: number;
@@ -103,6 +117,12 @@ export type ProducerPartitionState = {
   lastBaseOffset: number;
   /** Records in the last committed batch. */
   lastRecordCount: number;
+  /**
+   * The batches committed before the last one, oldest first, at most
+   * MAX_PRODUCER_BATCHES - 1 (4) of them. Omitted when there are none: stores
+   * read state written before this field existed as the last batch alone.
+   */
+  earlierBatches?: ProducerBatchState[];
 };
 
 export type CommitSegmentRequest = {
@@ -113,8 +133,15 @@ export type CommitSegmentRequest = {
   /** Must equal the partition's high watermark and `segment.baseOffset`. */
   expectedHighWatermark: number;
   segment: SegmentInfo;
-  /** Producer states to store in the same atomic step (idempotent produce). */
+  /** Producer states to store in the same atomic step (idempotent produce); each replaces that producer's stored state. */
   producers?: ProducerPartitionState[];
+  /**
+   * When set, the same step removes the partition's producer states that no
+   * commit has updated for longer than this, ms (Kafka's
+   * `producer.id.expiration.ms`): at most `producers.length` + 100 per
+   * commit, oldest first, so one step stays short while expiry keeps up.
+   */
+  producerIdExpirationMs?: number;
 };
 
 /** What became of one request of {@link MetadataStore.commitSegments}: its new high watermark, or why it was refused. */
@@ -231,7 +258,10 @@ export interface MetadataStore {
    * (`now > expiresAt`); HighWatermarkConflictError too when
    * `segment.baseOffset !== expectedHighWatermark`; InvalidRequestError for a
    * malformed segment (`endOffset <= baseOffset`, unsafe integers) or a key
-   * already registered. Producer states are upserted by producer id.
+   * already registered, or a malformed producer state (more than
+   * MAX_PRODUCER_BATCHES batches, batches out of offset order). Producer
+   * states are upserted by producer id; see `producerIdExpirationMs` for
+   * their expiry.
    */
   commitSegment(request: CommitSegmentRequest): Promise<number>;
   /**
@@ -276,7 +306,7 @@ export interface MetadataStore {
   bumpProducerEpoch(producerId: number): Promise<{ producerId: number; producerEpoch: number }>;
   /** The current epoch of a producer id, or undefined when unknown. */
   getProducerEpoch(producerId: number): Promise<number | undefined>;
-  /** The producer's state on a partition, or undefined when it never committed there. */
+  /** The producer's state on a partition, or undefined when it never committed there (or its state expired). */
   getProducerState(topic: string, partition: number, producerId: number): Promise<ProducerPartitionState | undefined>;
 
   // ---- agents ----

@@ -17,6 +17,7 @@ import type {
   SegmentInfo,
 } from './metadataStore.js';
 import { validateGroupId } from './validation.js';
+import { MAX_PRODUCER_BATCHES } from './producerStates.js';
 
 /** Largest producer epoch: the RecordBatch header carries it as an int16. */
 export const MAX_PRODUCER_EPOCH = 32767;
@@ -59,13 +60,32 @@ export function checkSegment(segment: SegmentInfo, context: ErrorContext): void 
   checkInteger('segment createdAt', segment.createdAt, 0, where);
 }
 
-/** Checks one producer state stored along with a commit. */
+/**
+ * Checks one producer state stored along with a commit: numbers in range, at
+ * most MAX_PRODUCER_BATCHES batches, each earlier batch ending before the
+ * next begins.
+ */
 export function checkProducerState(state: ProducerPartitionState, context: ErrorContext): void {
   checkInteger('producerId', state.producerId, 0, context);
   checkInteger('producerEpoch', state.producerEpoch, 0, context);
   checkInteger('lastSequence', state.lastSequence, -1, context);
   checkInteger('lastBaseOffset', state.lastBaseOffset, 0, context);
   checkInteger('lastRecordCount', state.lastRecordCount, 0, context);
+  const earlier = state.earlierBatches ?? [];
+  const where = `producer ${state.producerId}`;
+  if (!Array.isArray(earlier) || earlier.length > MAX_PRODUCER_BATCHES - 1) {
+    throw new InvalidRequestError(`${where} has more than ${MAX_PRODUCER_BATCHES - 1} earlier batches: keep the last ${MAX_PRODUCER_BATCHES} only`, { context });
+  }
+  let nextFree = 0;
+  for (const batch of earlier) {
+    checkInteger(`${where} batch lastSequence`, batch.lastSequence, 0, context);
+    checkInteger(`${where} batch baseOffset`, batch.baseOffset, nextFree, context);
+    checkInteger(`${where} batch recordCount`, batch.recordCount, 1, context);
+    nextFree = batch.baseOffset + batch.recordCount;
+  }
+  if (earlier.length > 0 && state.lastBaseOffset < nextFree) {
+    throw new InvalidRequestError(`${where}'s last batch at ${state.lastBaseOffset} overlaps its earlier batches (which end at ${nextFree})`, { context });
+  }
 }
 
 /** Checks a commit request's shape (not its fencing, which the store decides). */
@@ -75,6 +95,7 @@ export function checkCommitSegmentRequest(request: CommitSegmentRequest): void {
   checkInteger('epoch', request.epoch, 0, context);
   checkInteger('expectedHighWatermark', request.expectedHighWatermark, 0, context);
   checkSegment(request.segment, context);
+  if (request.producerIdExpirationMs !== undefined) checkInteger('producerIdExpirationMs', request.producerIdExpirationMs, 1, context);
   const seen = new Set<number>();
   for (const state of request.producers ?? []) {
     checkProducerState(state, context);

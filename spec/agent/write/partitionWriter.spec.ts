@@ -13,6 +13,7 @@ import type { ObjectData, ObjectInfo, ObjectStore } from '../../../src/storage/o
 import { encodeRecordBatch, validateBatch, type EncodeOptions } from '../../../src/protocol/codec/recordBatch.js';
 import { NotLeaderError, ShuttingDownError, StorageError } from '../../../src/protocol/errors.js';
 import type { Lease } from '../../../src/metadata/metadataStore.js';
+import { WriteAheadLog } from '../../../src/agent/write/writeAheadLog.js';
 import { records } from '../../support/agentHarness.js';
 
 /** The real store, with puts held back while `closed`. */
@@ -54,17 +55,20 @@ describe('partition writer', function () {
   let writer: PartitionWriter;
   let commits: number[];
   let fenced: number;
-  /** The lease as the LeaseManager would hold it now (renewals replace it). */
+  /** The lease as the LeaseManager would hold it (renewals replace it); held while unexpired by the writer's clock. */
   let current: Lease | undefined;
+  /** How far the writer's clock runs ahead of real time (a pause it slept through). */
+  let skew: number;
+  let wal: WriteAheadLog | undefined;
 
-  const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number } = {}) => {
+  const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number; wal?: WriteAheadLog } = {}) => {
     const lease = await metadata.acquireLease('t', 0, 'agent-a', options.leaseTtlMs ?? 10_000);
     current = lease;
     writer = await PartitionWriter.open({
       topic: 't',
       partition: 0,
       lease,
-      currentLease: () => current,
+      currentLease: () => (current !== undefined && current.expiresAt > Date.now() + skew ? current : undefined),
       objectStore: objects,
       metadataStore: metadata,
       flushIntervalMs: options.flushIntervalMs ?? 0,
@@ -72,6 +76,8 @@ describe('partition writer', function () {
       maxPendingBytes: options.maxPendingBytes ?? 1 << 20,
       onCommit: (_t, _p, hwm) => commits.push(hwm),
       onFenced: () => fenced++,
+      wal: options.wal,
+      clock: () => Date.now() + skew,
     });
   };
   const append = (count: number, prefix: string, ack: AckKind = 'durable', encode: EncodeOptions = {}): Promise<AppendResult> => {
@@ -99,10 +105,13 @@ describe('partition writer', function () {
     await metadata.createTopic('t', 1);
     commits = [];
     fenced = 0;
+    skew = 0;
+    wal = undefined;
   });
   afterEach(async () => {
     objects.open();
     await writer.close().catch(() => undefined);
+    await wal?.close();
     await metadata.close();
     await objects.close();
     await rm(dir, { recursive: true, force: true });
@@ -177,6 +186,8 @@ describe('partition writer', function () {
     expect((await append(1, 'a')).baseOffset).to.equal(0);
     await tick(150);
     await metadata.acquireLease('t', 0, 'agent-b', 10_000); // epoch 2
+    // This agent's clock still says it leads (as with clocks apart): the store's fence is what stops it.
+    current = { ...current!, expiresAt: Date.now() + 60_000 };
     objects.closed = true;
     const doomed = [settled(append(1, 'b')), settled(append(2, 'c'))];
     while (objects.parked === 0) await tick(5);
@@ -208,5 +219,58 @@ describe('partition writer', function () {
     expect(pending.error).to.be.instanceOf(ShuttingDownError);
     expect(await objectKeys()).to.deep.equal([]);
     expect(writer.isStopped).to.equal(true);
+  });
+
+  describe('self-fencing: a lease that may have expired by this agent\'s clock', () => {
+    const walEntries = async () => {
+      const reopened = await WriteAheadLog.open(join(dir, 'wal'));
+      await reopened.close();
+      return reopened.recovered.length;
+    };
+
+    for (const ack of ['durable', 'buffered', 'none'] as const) {
+      it(`answers no ${ack} append after it: NOT_LEADER, nothing written or logged, and the writer stops`, async () => {
+        wal = await WriteAheadLog.open(join(dir, 'wal'));
+        await open({ wal });
+        expect((await append(2, 'before')).baseOffset).to.equal(0);
+        skew = 20_000; // slept past the 10 s lease
+        const error = await append(1, 'after', ack).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(NotLeaderError);
+        expect((error as NotLeaderError).retriable).to.equal(true);
+        expect((error as NotLeaderError).message).to.equal('lease epoch 1 of t/0 is no longer held or may have expired; lease it again');
+        expect([fenced, writer.isStopped]).to.deep.equal([1, true]);
+        expect(await append(1, 'later', ack).catch((e: unknown) => e)).to.be.instanceOf(NotLeaderError);
+        expect((await metadata.getPartition('t', 0)).highWatermark).to.equal(2);
+        expect(await objectKeys()).to.deep.equal([key(0, 2)]);
+        await wal.close();
+        expect(await walEntries()).to.equal(0);
+      });
+    }
+
+    it('fails a durable append still pending when the lease expires, without writing it', async () => {
+      await open({ flushIntervalMs: 60_000 });
+      const pending = settled(append(2, 'a'));
+      skew = 20_000;
+      await writer.close(); // the flush finds the lease gone
+      expect(pending.error).to.be.instanceOf(NotLeaderError);
+      expect(await objectKeys()).to.deep.equal([]);
+      expect([fenced, writer.isStopped, (await metadata.getPartition('t', 0)).highWatermark]).to.deep.equal([1, true, 0]);
+    });
+
+    it('does not answer a buffered append whose log write outlasted the lease; the logged entry stays for the next holder', async () => {
+      wal = await WriteAheadLog.open(join(dir, 'wal'));
+      const logAppend = wal.append.bind(wal);
+      // A pause during the log's fsync.
+      wal.append = async (topic, partition, batch) => {
+        await logAppend(topic, partition, batch);
+        skew = 20_000;
+      };
+      await open({ wal, flushIntervalMs: 60_000 });
+      const error = await append(3, 'slow', 'buffered').catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(NotLeaderError);
+      expect(writer.isStopped).to.equal(true);
+      await wal.close();
+      expect(await walEntries()).to.equal(1);
+    });
   });
 });

@@ -5,11 +5,12 @@
  * they were acknowledged with.
  */
 import { expect } from 'chai';
-import { appendFile, mkdtemp, readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { parseEntries, WriteAheadLog, type WalEntry } from '../../../src/agent/write/writeAheadLog.js';
+import { WalLogs } from '../../../src/agent/write/walRecovery.js';
 import { AckMode } from '../../../src/protocol/generated/streamhouse.js';
 import { StorageError } from '../../../src/protocol/errors.js';
 import { fakeBatch } from '../../support/fakeBatch.js';
@@ -42,6 +43,17 @@ const entryOf = (topic: string, partition: number, batch: Buffer, baseOffset: nu
   ({ topic, partition, batch, baseOffset, nextOffset: baseOffset + count });
 
 const files = async (dir: string) => (await readdir(dir)).sort();
+
+/** `promise`, or a failure naming `what` when it has not settled within `ms`. */
+async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 3000;
@@ -189,6 +201,34 @@ describe('write-ahead log: WriteAheadLog', function () {
   });
 });
 
+describe('write-ahead log: WalLogs', function () {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'sh-wal-root-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('gives each partition its entries from every agent\'s log under the root, each base offset once, and sees later appends', async () => {
+    const batches = [0, 2, 4].map((baseOffset) => fakeBatch({ baseOffset, recordCount: 2 }));
+    await mkdir(join(root, 'agent-a'));
+    await mkdir(join(root, 'agent-b'));
+    await writeFile(join(root, 'agent-a', 'wal-000000000000.log'), Buffer.concat([encodeEntry('t', 0, batches[0]!), encodeEntry('t', 1, batches[0]!)]));
+    // The same entry in two logs (a takeover replayed it) is one entry.
+    await writeFile(join(root, 'agent-b', 'wal-000000000003.log'), Buffer.concat([encodeEntry('t', 0, batches[0]!), encodeEntry('t', 0, batches[1]!)]));
+    await writeFile(join(root, 'agent-b', 'not-a-log.txt'), 'ignored');
+    const logs = new WalLogs(root);
+    const [p0, p1, p2] = await Promise.all([logs.entriesFor('t', 0), logs.entriesFor('t', 1), logs.entriesFor('t', 2)]);
+    expect(p0.map((e) => [e.baseOffset, e.nextOffset])).to.deep.equal([[0, 2], [2, 4]]);
+    expect(p1).to.deep.equal([entryOf('t', 1, batches[0]!, 0, 2)]);
+    expect(p2).to.deep.equal([]);
+    await appendFile(join(root, 'agent-b', 'wal-000000000003.log'), encodeEntry('t', 0, batches[2]!));
+    expect((await logs.entriesFor('t', 0)).map((e) => e.baseOffset)).to.deep.equal([0, 2, 4]);
+    expect(await new WalLogs(join(root, 'missing')).entriesFor('t', 0)).to.deep.equal([]);
+  });
+});
+
 describe('write-ahead log: buffered acks on an agent that crashes', function () {
   let stores: TestStores;
   let walDir: string;
@@ -279,6 +319,25 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
     await agent!.kill();
     agent = await restart();
     expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'idem'), ...expected(2, 1, 'plain'), ...expected(3, 2, 'idem2')]);
+  });
+
+  it('replays every partition at once on restart and flushes at once, without waiting for the flush interval', async () => {
+    await agent!.connection.client.createTopic({ name: 'wide', partitions: 4, config: undefined });
+    const acked: [number, string][][] = [[], [], [], []];
+    for (let i = 0; i < 2; i++) {
+      for (let partition = 0; partition < 4; partition++) {
+        const base = await produce(agent!.connection, 'wide', partition, records(2, `p${partition}r${i}`), AckMode.ACK_MODE_BUFFERED);
+        acked[partition]!.push(...expected(base, 2, `p${partition}r${i}`));
+      }
+    }
+    await agent!.kill();
+    // A linger of 30 s: replaying partition by partition, each waiting for it, would take minutes.
+    const restarting = startTestAgent(stores, { agentId: 'agent-w', walDir, flushIntervalMs: 30_000, flushBytes: 1 << 30 });
+    agent = await within(10_000, restarting, 'the restart to replay four partitions');
+    for (let partition = 0; partition < 4; partition++) {
+      expect(await readAll(agent.connection, 'wide', partition)).to.deep.equal(acked[partition]);
+      expect((await agent.metadataStore.getPartition('wide', partition)).highWatermark).to.equal(4);
+    }
   });
 
   it('lets another agent that takes the partition over replay what the crashed one acknowledged as buffered', async () => {

@@ -2,6 +2,15 @@
  * Holds this agent's partition leases: acquires on demand, renews every third
  * of the TTL in the background, and reports a lost lease so the partition's
  * writer stops before a fenced write could even be attempted.
+ *
+ * Self-fencing: a lease counts as held only until `ttlMs - safetyMarginMs`
+ * after this agent asked for it (or for its last renewal), by this agent's
+ * own clock. Whatever the store's clock says, the store cannot have given the
+ * lease to another agent before then, give or take the margin's clock drift.
+ * An agent that was paused past that point (a long GC, a VM pause, SIGSTOP)
+ * treats the lease as lost: it does not renew it but drops it, so the
+ * partition is leased again (a new epoch, state reloaded from the store)
+ * before it serves anything.
  */
 import type { Logger } from 'pino';
 import type { Lease, MetadataStore } from '../../metadata/metadataStore.js';
@@ -12,7 +21,9 @@ export type LeaseManagerOptions = {
   agentId: string;
   /** Lease TTL, ms. */
   ttlMs: number;
-  /** Called once when a held lease is lost (renewal fenced or expired), with that lease. */
+  /** A lease counts as held until this long before its TTL runs out by this agent's clock, ms (see agentOptions). */
+  safetyMarginMs: number;
+  /** Called once when a held lease is lost (renewal fenced, or expired by either clock), with that lease. */
   onLost: (lease: Lease, error: Error) => void;
   logger?: Logger | undefined;
   clock?: () => number;
@@ -20,8 +31,11 @@ export type LeaseManagerOptions = {
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}/${partition}`;
 
+/** A lease and until when, by this agent's clock, it may be used. */
+type HeldLease = { lease: Lease; validUntil: number };
+
 export class LeaseManager {
-  private readonly leases = new Map<string, Lease>();
+  private readonly leases = new Map<string, HeldLease>();
   private readonly acquiring = new Map<string, Promise<Lease>>();
   private timer: NodeJS.Timeout | undefined;
   private renewing = false;
@@ -38,20 +52,21 @@ export class LeaseManager {
     this.timer.unref();
   }
 
-  /** The lease this agent holds now for a partition, if still unexpired. */
+  /** The lease this agent holds now for a partition, unless it may have expired by this agent's clock. */
   held(topic: string, partition: number): Lease | undefined {
-    const lease = this.leases.get(partitionKey(topic, partition));
-    return lease !== undefined && lease.expiresAt > this.clock() ? lease : undefined;
+    const held = this.leases.get(partitionKey(topic, partition));
+    return held !== undefined && this.clock() < held.validUntil ? held.lease : undefined;
   }
 
-  /** Every lease held. */
+  /** Every lease held (and not expired by this agent's clock). */
   all(): Lease[] {
-    return [...this.leases.values()];
+    const now = this.clock();
+    return [...this.leases.values()].filter((held) => now < held.validUntil).map((held) => held.lease);
   }
 
   /**
-   * The lease for a partition, acquiring it when this agent does not hold it.
-   * Throws NotLeaderError when another agent holds it.
+   * The lease for a partition, acquiring it when this agent does not hold it
+   * (or its hold may have expired). Throws NotLeaderError when another agent holds it.
    */
   async ensure(topic: string, partition: number): Promise<Lease> {
     const held = this.held(topic, partition);
@@ -59,10 +74,11 @@ export class LeaseManager {
     const key = partitionKey(topic, partition);
     let pending = this.acquiring.get(key);
     if (pending === undefined) {
+      const askedAt = this.clock();
       pending = this.options.store
         .acquireLease(topic, partition, this.options.agentId, this.options.ttlMs)
         .then((lease) => {
-          this.leases.set(key, lease);
+          this.leases.set(key, { lease, validUntil: this.validUntil(askedAt) });
           this.options.logger?.info({ topic, partition, epoch: lease.epoch }, 'lease acquired');
           return lease;
         })
@@ -77,32 +93,46 @@ export class LeaseManager {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      await Promise.all([...this.leases.values()].map((lease) => this.renew(lease)));
+      await Promise.all([...this.leases.values()].map((held) => this.renew(held)));
     } finally {
       this.renewing = false;
     }
   }
 
-  private async renew(lease: Lease): Promise<void> {
+  private async renew(held: HeldLease): Promise<void> {
+    const { lease } = held;
     const key = partitionKey(lease.topic, lease.partition);
+    const askedAt = this.clock();
+    if (askedAt >= held.validUntil) {
+      // Paused (or starved) past the lease: another agent may hold it already, so it is not renewed but leased anew.
+      this.drop(held, new NotLeaderError(`lease of ${key} (epoch ${lease.epoch}) may have expired by this agent's clock`, {
+        context: { topic: lease.topic, partition: lease.partition },
+      }));
+      return;
+    }
     try {
       const renewed = await this.options.store.renewLease(lease, this.options.ttlMs);
-      if (this.leases.get(key) === lease) this.leases.set(key, renewed);
+      if (this.leases.get(key) === held) this.leases.set(key, { lease: renewed, validUntil: this.validUntil(askedAt) });
     } catch (error) {
-      if (error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || lease.expiresAt <= this.clock()) {
-        this.drop(lease, error as Error);
+      if (error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || held.validUntil <= this.clock()) {
+        this.drop(held, error as Error);
       } else {
-        // A passing store failure: keep the lease and try again next round; it lapses at expiresAt if the store stays away.
+        // A passing store failure: keep the lease and try again next round; it lapses at validUntil if the store stays away.
         this.options.logger?.warn({ err: error, topic: lease.topic, partition: lease.partition }, 'lease renewal failed');
       }
     }
   }
 
-  private drop(lease: Lease, error: Error): void {
+  private validUntil(askedAt: number): number {
+    return askedAt + this.options.ttlMs - this.options.safetyMarginMs;
+  }
+
+  private drop(held: HeldLease, error: Error): void {
+    const { lease } = held;
     const key = partitionKey(lease.topic, lease.partition);
-    if (this.leases.get(key) !== lease) return;
+    if (this.leases.get(key) !== held) return;
     this.leases.delete(key);
-    this.options.logger?.warn({ topic: lease.topic, partition: lease.partition, epoch: lease.epoch }, 'lease lost');
+    this.options.logger?.warn({ topic: lease.topic, partition: lease.partition, epoch: lease.epoch, err: error }, 'lease lost');
     this.options.onLost(lease, error);
   }
 
@@ -112,14 +142,14 @@ export class LeaseManager {
    */
   forget(topic: string, partition: number, epoch: number): void {
     const key = partitionKey(topic, partition);
-    if (this.leases.get(key)?.epoch === epoch) this.leases.delete(key);
+    if (this.leases.get(key)?.lease.epoch === epoch) this.leases.delete(key);
   }
 
   /** Stops renewal and releases every lease so another agent can take over at once. */
   async releaseAll(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    const leases = [...this.leases.values()];
+    const leases = [...this.leases.values()].map((held) => held.lease);
     this.leases.clear();
     await Promise.allSettled(leases.map((lease) => this.options.store.releaseLease(lease)));
   }

@@ -11,7 +11,9 @@
  * One flush is in flight at a time, so segments commit in offset order. A
  * store failure is retried while the lease lasts; when the lease is lost the
  * writer fails every append not yet committed (none was answered as durable)
- * and stops.
+ * and stops. The lease is checked before every answer, log append and flush,
+ * by this agent's clock (see LeaseManager), so a writer paused past its lease
+ * never acknowledges at an offset another agent may have taken since.
  */
 import type { Logger } from 'pino';
 import type { Lease, MetadataStore, ProducerPartitionState } from '../../metadata/metadataStore.js';
@@ -28,7 +30,7 @@ import {
   StreamHouseError,
   isRetriable,
 } from '../../protocol/errors.js';
-import { ProducerSequences, type SequenceCheck } from './producerSequences.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerSequences, type SequenceCheck } from './producerSequences.js';
 import { SegmentCommitter } from './segmentCommitter.js';
 import type { SegmentCommitBatcher } from './segmentCommitBatcher.js';
 import type { WriteAheadLog } from './writeAheadLog.js';
@@ -60,7 +62,8 @@ export type PartitionWriterOptions = {
   lease: Lease;
   /**
    * The lease as renewed since (the LeaseManager replaces the object on each
-   * renewal), or undefined once it is no longer held.
+   * renewal), or undefined once it is no longer held or may have expired by
+   * this agent's clock (LeaseManager.held).
    */
   currentLease: () => Lease | undefined;
   objectStore: ObjectStore;
@@ -75,6 +78,8 @@ export type PartitionWriterOptions = {
   /** Called once when the writer stops because its lease was fenced. */
   onFenced: (topic: string, partition: number) => void;
   wal?: WriteAheadLog | undefined;
+  /** Producers idle longer than this are forgotten, here and in the store, ms. Default one day (DEFAULT_PRODUCER_ID_EXPIRATION_MS). */
+  producerIdExpirationMs?: number | undefined;
   logger?: Logger | undefined;
   clock?: () => number;
 };
@@ -104,7 +109,7 @@ export class PartitionWriter {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped: StreamHouseError | undefined;
-  private readonly sequences = new ProducerSequences();
+  private readonly sequences: ProducerSequences;
   private readonly seeding = new Map<number, Promise<void>>();
   private readonly sequenceWaiters = new Map<number, (() => void)[]>();
   private readonly drainWaiters: (() => void)[] = [];
@@ -118,6 +123,8 @@ export class PartitionWriter {
     this.highWatermark = highWatermark;
     this.logStartOffset = logStartOffset;
     this.clock = options.clock ?? Date.now;
+    const producerIdExpirationMs = options.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
+    this.sequences = new ProducerSequences(this.clock, producerIdExpirationMs);
     this.committer = new SegmentCommitter({
       topic: options.topic,
       partition: options.partition,
@@ -125,6 +132,7 @@ export class PartitionWriter {
       objectStore: options.objectStore,
       metadataStore: options.metadataStore,
       commitBatcher: options.commitBatcher,
+      producerIdExpirationMs,
       mayRetry: () => this.leaseValid() && this.stopped === undefined,
       clock: this.clock,
       logger: options.logger,
@@ -166,17 +174,17 @@ export class PartitionWriter {
     this.throwIfStopped();
     const { frame, batch } = request;
     let producer: ProducerPartitionState | undefined;
-    if (producerId >= 0) {
-      const check = await this.checkSequence(request);
-      if (check.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
-      this.throwIfStopped();
-    }
+    const check = producerId >= 0 ? await this.checkSequence(request) : undefined;
+    this.throwIfStopped();
+    // Nothing is answered, and nothing logged, once the lease may have expired; nothing is awaited from here to the log append.
+    this.ensureLease();
+    if (check?.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
     const baseOffset = this.nextOffset;
     stampBatch(batch, baseOffset, this.epoch);
     this.nextOffset = baseOffset + frame.lastOffsetDelta + 1;
     if (producerId >= 0) {
       this.sequences.record(producerId, request.producerEpoch, request.baseSequence, frame.recordCount, baseOffset);
-      producer = this.sequences.lastState(producerId);
+      producer = this.sequences.state(producerId);
       this.wakeSequenceWaiters(producerId);
     }
     const result: AppendResult = {
@@ -202,6 +210,8 @@ export class PartitionWriter {
     if (durable !== undefined) return durable;
     if (request.ack === 'buffered') {
       await this.options.wal!.append(this.topic, this.partition, batch);
+      // The log write outlasted the lease: not answered (a holder that replays the log may still store it, as a retry may).
+      this.ensureLease();
       return result;
     }
     return { ...result, baseOffset: -1 };
@@ -214,12 +224,13 @@ export class PartitionWriter {
    */
   private async checkSequence(request: AppendRequest): Promise<SequenceCheck> {
     const { producerId, producerEpoch, baseSequence, frame } = request;
-    const deadline = this.clock() + REORDER_WAIT_MS;
+    // Elapsed time, not the injectable clock: the wait runs on real timers.
+    const deadline = performance.now() + REORDER_WAIT_MS;
     for (;;) {
       try {
         return this.sequences.check(producerId, producerEpoch, baseSequence, frame.recordCount);
       } catch (error) {
-        const wait = deadline - this.clock();
+        const wait = deadline - performance.now();
         if (!(error instanceof OutOfOrderSequenceError) || wait <= 0 || this.stopped !== undefined || !this.sequences.isAhead(producerId, producerEpoch, baseSequence)) {
           throw error;
         }
@@ -251,10 +262,14 @@ export class PartitionWriter {
    * Re-appends batches from a write-ahead log at the offsets they were
    * acknowledged with, in order: each must continue the log exactly. Their
    * sequences were checked when they were first acknowledged, so only the
-   * producer state is recorded. Resolves once all are durable.
+   * producer state is recorded. Flushes at once (they have waited already)
+   * and resolves once all are durable.
    */
   async restore(batches: Buffer[]): Promise<void> {
     this.throwIfStopped();
+    // The producers' stored batches first, so that the state committed with these keeps them.
+    const producerIds = new Set(batches.map((batch) => readProducerFields(batch).producerId).filter((id) => id >= 0));
+    await Promise.all([...producerIds].filter((id) => !this.sequences.has(id)).map((id) => this.seed(id)));
     const durable: Promise<AppendResult>[] = [];
     for (const batch of batches) {
       const frame = readBatchFrame(batch);
@@ -270,7 +285,7 @@ export class PartitionWriter {
       let producer: ProducerPartitionState | undefined;
       if (producerId >= 0) {
         this.sequences.record(producerId, producerEpoch, baseSequence, frame.recordCount, frame.baseOffset);
-        producer = this.sequences.lastState(producerId);
+        producer = this.sequences.state(producerId);
       }
       const item: Pending = {
         batch,
@@ -284,7 +299,7 @@ export class PartitionWriter {
       this.pending.push(item);
       this.pendingBytes += batch.length;
     }
-    this.scheduleFlush();
+    this.startFlush();
     await Promise.all(durable);
   }
 
@@ -346,6 +361,7 @@ export class PartitionWriter {
       this.pendingBytes = 0;
       this.releaseDrainWaiters();
       try {
+        if (!this.leaseValid()) throw this.leaseExpiredError();
         await this.writeSegment(items);
         for (const item of items) item.settle?.resolve(item.result);
       } catch (error) {
@@ -362,10 +378,29 @@ export class PartitionWriter {
     this.options.onCommit(this.topic, this.partition, this.highWatermark);
   }
 
-  /** Whether this writer's lease (its epoch, as renewed) is still held and unexpired. */
+  /** Whether this writer's lease (its epoch, as renewed) is still held: currentLease answers only while it may be used. */
   private leaseValid(): boolean {
-    const lease = this.options.currentLease();
-    return lease !== undefined && lease.epoch === this.epoch && lease.expiresAt > this.clock();
+    return this.options.currentLease()?.epoch === this.epoch;
+  }
+
+  /**
+   * Self-fencing, before every answer and log append: unless the lease is
+   * still valid, fails what is pending (none of it was answered as durable)
+   * and stops, throwing NOT_LEADER (retriable). The partition must then be
+   * leased again, under a new epoch, before it is served.
+   */
+  private ensureLease(): void {
+    if (this.leaseValid()) return;
+    const reason = this.leaseExpiredError();
+    this.options.logger?.warn({ topic: this.topic, partition: this.partition, epoch: this.epoch }, 'lease may have expired, writer stops');
+    this.failAndStop([], reason);
+    throw reason;
+  }
+
+  private leaseExpiredError(): NotLeaderError {
+    return new NotLeaderError(`lease epoch ${this.epoch} of ${this.topic}/${this.partition} is no longer held or may have expired; lease it again`, {
+      context: { topic: this.topic, partition: this.partition },
+    });
   }
 
   /**
@@ -375,16 +410,21 @@ export class PartitionWriter {
    * from the store's state on the next append, if it can lease the partition.
    */
   private failFrom(items: Pending[], error: unknown): void {
-    const failed = [...items, ...this.pending];
-    this.pending = [];
-    this.pendingBytes = 0;
     const context = { topic: this.topic, partition: this.partition };
     const reason = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || isRetriable(error)
       ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, { cause: error, context })
       : error instanceof StreamHouseError ? error : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context });
-    this.options.logger?.error({ err: error, ...context, batches: failed.length }, 'flush failed, writer stops');
+    this.options.logger?.error({ err: error, ...context, batches: items.length + this.pending.length }, 'flush failed, writer stops');
+    this.failAndStop(items, reason);
+  }
+
+  /** Fails `items` and every pending append, stops, and tells the agent. */
+  private failAndStop(items: Pending[], reason: StreamHouseError): void {
+    const failed = [...items, ...this.pending];
+    this.pending = [];
+    this.pendingBytes = 0;
     for (const item of failed) item.settle?.reject(reason);
-    this.stop(reason instanceof StreamHouseError ? reason : new NotLeaderError(String(reason)));
+    this.stop(reason);
     this.options.onFenced(this.topic, this.partition);
   }
 

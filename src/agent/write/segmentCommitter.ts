@@ -26,6 +26,8 @@ export type SegmentCommitterOptions = {
   metadataStore: MetadataStore;
   /** Registers the segment together with other partitions' commits of the same moment; default: alone, through metadataStore. */
   commitBatcher?: SegmentCommitBatcher | undefined;
+  /** Passed with each commit: the store drops producer states idle longer than this, ms. */
+  producerIdExpirationMs: number;
   /** Whether retrying still makes sense: the lease is held and the writer runs. */
   mayRetry: () => boolean;
   clock: () => number;
@@ -66,6 +68,7 @@ export class SegmentCommitter {
             createdAt: this.options.clock(),
           },
           producers: [...producers.values()],
+          producerIdExpirationMs: this.options.producerIdExpirationMs,
         };
         await (commitBatcher !== undefined ? commitBatcher.commit(request) : metadataStore.commitSegment(request));
       } catch (error) {

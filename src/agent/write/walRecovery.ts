@@ -29,7 +29,7 @@ export type RecoveryReport = { replayed: number; alreadyCommitted: number; lost:
 
 /**
  * At start: opens (and so leases and replays) every partition this agent's
- * own log mentions, then lets the log forget what is committed.
+ * own log mentions, all at once, then lets the log forget what is committed.
  */
 export async function recoverWriteAheadLog(
   wal: WriteAheadLog,
@@ -38,38 +38,82 @@ export async function recoverWriteAheadLog(
 ): Promise<void> {
   const partitions = new Map<string, WalEntry>();
   for (const entry of wal.recovered) partitions.set(partitionKey(entry.topic, entry.partition), entry);
-  for (const { topic, partition } of partitions.values()) {
+  await Promise.all([...partitions.values()].map(async ({ topic, partition }) => {
     try {
       const writer = await writerFor(topic, partition);
       wal.markCommitted(topic, partition, writer.committedHighWatermark);
     } catch (err) {
       logger?.error({ err, topic, partition }, 'cannot lease partition to replay the write-ahead log; another agent on this disk will when it takes it');
     }
+  }));
+}
+
+/**
+ * Reads the logs of every agent under one root, sharing reads between
+ * partitions opened together: a caller joins the next read to start (never
+ * one already under way, which could have begun before the caller took its
+ * lease and so miss what the previous holder appended), so partitions opened
+ * at once cost at most two reads of the logs, not one each.
+ */
+export class WalLogs {
+  private running: Promise<Map<string, WalEntry[]>> | undefined;
+  private next: Promise<Map<string, WalEntry[]>> | undefined;
+
+  constructor(readonly root: string) {}
+
+  /** Every entry of one partition found under the root, each base offset once, by a read started after this call. */
+  async entriesFor(topic: string, partition: number): Promise<WalEntry[]> {
+    return (await this.read()).get(partitionKey(topic, partition)) ?? [];
   }
+
+  private read(): Promise<Map<string, WalEntry[]>> {
+    if (this.next !== undefined) return this.next;
+    if (this.running === undefined) return this.start();
+    this.next = this.running.then(() => undefined, () => undefined).then(() => {
+      this.next = undefined;
+      return this.start();
+    });
+    return this.next;
+  }
+
+  private start(): Promise<Map<string, WalEntry[]>> {
+    const reading = readLogs(this.root).finally(() => {
+      if (this.running === reading) this.running = undefined;
+    });
+    this.running = reading;
+    return reading;
+  }
+}
+
+/** Every entry under `root`, by partition, each base offset once. */
+async function readLogs(root: string): Promise<Map<string, WalEntry[]>> {
+  const byPartition = new Map<string, Map<number, WalEntry>>();
+  for (const agentDir of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+    if (!agentDir.isDirectory()) continue;
+    const dir = join(root, agentDir.name);
+    for (const name of (await readdir(dir).catch(() => [] as string[])).filter((n) => WAL_FILE_PATTERN.test(n)).sort()) {
+      const bytes = await readFile(join(dir, name)).catch(() => Buffer.alloc(0));
+      for (const entry of parseEntries(bytes).entries) {
+        const key = partitionKey(entry.topic, entry.partition);
+        let entries = byPartition.get(key);
+        if (entries === undefined) byPartition.set(key, (entries = new Map()));
+        if (!entries.has(entry.baseOffset)) entries.set(entry.baseOffset, entry);
+      }
+    }
+  }
+  return new Map([...byPartition].map(([key, entries]) => [key, [...entries.values()]]));
 }
 
 /**
  * Restores, into a freshly opened writer, the partition's entries that any
- * log under `walRoot` holds beyond the high watermark, in offset order.
+ * log under the root holds beyond the high watermark, in offset order.
  */
-export async function recoverPartitionFromLogs(walRoot: string, writer: PartitionWriter, logger?: Logger): Promise<RecoveryReport> {
-  const byOffset = new Map<number, WalEntry>();
-  for (const agentDir of await readdir(walRoot, { withFileTypes: true }).catch(() => [])) {
-    if (!agentDir.isDirectory()) continue;
-    const dir = join(walRoot, agentDir.name);
-    for (const name of (await readdir(dir).catch(() => [] as string[])).filter((n) => WAL_FILE_PATTERN.test(n)).sort()) {
-      const bytes = await readFile(join(dir, name)).catch(() => Buffer.alloc(0));
-      for (const entry of parseEntries(bytes).entries) {
-        if (entry.topic === writer.topic && entry.partition === writer.partition && !byOffset.has(entry.baseOffset)) {
-          byOffset.set(entry.baseOffset, entry);
-        }
-      }
-    }
-  }
+export async function recoverPartitionFromLogs(logs: WalLogs, writer: PartitionWriter, logger?: Logger): Promise<RecoveryReport> {
+  const entries = await logs.entriesFor(writer.topic, writer.partition);
   const report: RecoveryReport = { replayed: 0, alreadyCommitted: 0, lost: 0 };
   let expected = writer.committedHighWatermark;
   const restore: Buffer[] = [];
-  for (const entry of [...byOffset.values()].sort((a, b) => a.baseOffset - b.baseOffset)) {
+  for (const entry of [...entries].sort((a, b) => a.baseOffset - b.baseOffset)) {
     if (entry.nextOffset <= expected) {
       report.alreadyCommitted++;
     } else if (entry.baseOffset !== expected) {

@@ -5,6 +5,7 @@
  * @internal
  */
 import { MetadataError } from '../../protocol/errors.js';
+import { batchesFromTriples, earlierTriples, type BatchTriple } from '../producerStates.js';
 import type {
   AgentRecord,
   CommittedOffsetRecord,
@@ -68,13 +69,24 @@ export function decodeSegment(json: string | null): SegmentInfo {
   return parseJson<SegmentInfo>(json, 'segment info');
 }
 
+/** Stored producer state: the fields of ProducerPartitionState, the earlier batches (when any) as triples. */
+type StoredProducerState = Omit<ProducerPartitionState, 'earlierBatches'> & { earlierBatches?: BatchTriple[] };
+
 export function encodeProducerState(state: ProducerPartitionState): string {
   const { producerId, producerEpoch, lastSequence, lastBaseOffset, lastRecordCount } = state;
-  return JSON.stringify({ producerId, producerEpoch, lastSequence, lastBaseOffset, lastRecordCount });
+  const stored: StoredProducerState = { producerId, producerEpoch, lastSequence, lastBaseOffset, lastRecordCount };
+  const earlier = earlierTriples(state);
+  if (earlier.length > 0) stored.earlierBatches = earlier;
+  return JSON.stringify(stored);
 }
 
+/** A stored producer state; one written before earlier batches were kept reads as its last batch alone. */
 export function decodeProducerState(json: string): ProducerPartitionState {
-  return parseJson<ProducerPartitionState>(json, 'producer state');
+  const { producerId, producerEpoch, lastSequence, lastBaseOffset, lastRecordCount, earlierBatches: earlier } =
+    parseJson<StoredProducerState>(json, 'producer state');
+  const state: ProducerPartitionState = { producerId, producerEpoch, lastSequence, lastBaseOffset, lastRecordCount };
+  const earlierBatches = batchesFromTriples(earlier);
+  return earlierBatches === undefined ? state : { ...state, earlierBatches };
 }
 
 type StoredAgent = { address: string; startedAt: number };

@@ -15,6 +15,7 @@
  * | `segments:<t>:<p>` | sorted set | segment keys scored by end offset |
  * | `segment-info:<t>:<p>` | hash | segment key → SegmentInfo JSON |
  * | `producer-states:<t>:<p>` | hash | producer id → ProducerPartitionState JSON |
+ * | `producer-state-times:<t>:<p>` | sorted set | producer ids scored by their state's last update (ms), for expiry |
  * | `producer-id-seq` | string | last allocated producer id |
  * | `producer-epochs` | hash | producer id → epoch |
  * | `agents` | hash | agent id → {address, startedAt} JSON |
@@ -44,6 +45,7 @@ export function redisKeys(prefix: string) {
     segments: (topic: string, partition: number) => `${prefix}segments:${topic}:${partition}`,
     segmentInfo: (topic: string, partition: number) => `${prefix}segment-info:${topic}:${partition}`,
     producerStates: (topic: string, partition: number) => `${prefix}producer-states:${topic}:${partition}`,
+    producerStateTimes: (topic: string, partition: number) => `${prefix}producer-state-times:${topic}:${partition}`,
     producerIdSeq: `${prefix}producer-id-seq`,
     producerEpochs: `${prefix}producer-epochs`,
     agents: `${prefix}agents`,

@@ -43,6 +43,7 @@ import {
   checkReplaceSegmentsRequest,
   checkTtl,
 } from '../requestValidation.js';
+import { expiryLimit } from '../producerStates.js';
 import { unknownPartitionError } from '../storeErrors.js';
 import { resolveTopicConfig, validateAgentId, validateGroupId, validatePartitionCount, validateTopicName } from '../validation.js';
 import {
@@ -164,10 +165,13 @@ export class RedisMetadataStore implements MetadataStore {
   async commitSegment(request: CommitSegmentRequest): Promise<number> {
     checkCommitSegmentRequest(request);
     const { topic, partition, epoch, segment, expectedHighWatermark } = request;
-    const producerArgs = (request.producers ?? []).flatMap((state) => [String(state.producerId), encodeProducerState(state)]);
-    const hwm = (await this.partitionScript('commitSegment', topic, partition, this.segmentKeys(topic, partition, true), [
+    const producers = request.producers ?? [];
+    const producerArgs = producers.flatMap((state) => [String(state.producerId), encodeProducerState(state)]);
+    const keys = [...this.segmentKeys(topic, partition, true), this.keys.producerStateTimes(topic, partition)];
+    const hwm = (await this.partitionScript('commitSegment', topic, partition, keys, [
       String(epoch), String(expectedHighWatermark), segment.key, String(segment.baseOffset), String(segment.endOffset),
-      encodeSegment(segment), String(this.clock()), ...producerArgs,
+      encodeSegment(segment), String(this.clock()), String(request.producerIdExpirationMs ?? -1), String(expiryLimit(producers.length)),
+      ...producerArgs,
     ], { epoch, expectedHighWatermark, baseOffset: segment.baseOffset })) as string;
     return parseStoredInteger(hwm, 'high watermark');
   }

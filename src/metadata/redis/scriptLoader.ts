@@ -23,7 +23,7 @@ const SCRIPT_FILES = {
   acquireLease: 'acquire-lease-1',
   renewLease: 'renew-lease-1',
   releaseLease: 'release-lease-1',
-  commitSegment: 'commit-segment-4',
+  commitSegment: 'commit-segment-5',
   replaceSegments: 'replace-segments-3',
   deleteSegments: 'delete-segments-3',
   listSegments: 'list-segments-3',

@@ -1,7 +1,13 @@
 /**
  * The SQLite schema of the metadata store and its versioning through
- * `PRAGMA user_version`: 0 is a new file (the schema is created), 1 is this
- * layout, anything newer was written by a later StreamHouse and is refused.
+ * `PRAGMA user_version`: 0 is a new file, each version up to SCHEMA_VERSION
+ * is reached from the one before by its migration step (in one transaction),
+ * anything newer was written by a later StreamHouse and is refused.
+ *
+ * - 1: the first layout.
+ * - 2: producer states keep their earlier batches and when they were last
+ *   updated (for expiry); rows of version 1 read as their last batch alone,
+ *   updated at the time of the migration.
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -11,7 +17,7 @@ import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -92,22 +98,37 @@ CREATE TABLE IF NOT EXISTS offsets (
 CREATE INDEX IF NOT EXISTS offsets_by_topic ON offsets (topic);
 `;
 
+/** Version 2: a producer's earlier batches ('[]' = the last one alone) and its last update, indexed for expiry. */
+function migrateToV2(db: Database.Database, now: number): void {
+  db.exec(`
+ALTER TABLE producer_states ADD COLUMN earlier_batches TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE producer_states ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS producer_states_by_update ON producer_states (topic, partition, updated_at);
+`);
+  // States kept before expiry existed count as updated now: they expire a full period after the upgrade.
+  db.prepare('UPDATE producer_states SET updated_at = ?').run(now);
+}
+
+/** Migration steps by the version they produce: STEPS[v - 1] turns version v - 1 into v. */
+const STEPS: ((db: Database.Database, now: number) => void)[] = [(db) => db.exec(SCHEMA_V1), migrateToV2];
+
 /**
- * Creates the schema on a new file, or checks the version of an existing one.
- * Runs under BEGIN IMMEDIATE so that two processes opening a new file at once
- * do not both create it.
+ * Creates the schema on a new file, or brings an older one up to `target`
+ * (SCHEMA_VERSION; tests build older files with a lower one), step by step.
+ * Runs under BEGIN IMMEDIATE so that two processes opening a file at once do
+ * not both migrate it.
  */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Database.Database, now: number, target = SCHEMA_VERSION): void {
   const apply = db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version === SCHEMA_VERSION) return;
     if (version > SCHEMA_VERSION) {
       throw new UnsupportedVersionError(
         `metadata file ${db.name} has schema version ${version}, newer than ${SCHEMA_VERSION}: upgrade StreamHouse`,
       );
     }
-    db.exec(SCHEMA_V1);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (version >= target) return;
+    for (let v = version + 1; v <= target; v++) STEPS[v - 1]!(db, now);
+    db.pragma(`user_version = ${target}`);
   });
   apply.immediate();
 }

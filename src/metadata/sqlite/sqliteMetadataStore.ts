@@ -67,6 +67,7 @@ import {
 } from '../storeErrors.js';
 import { resolveTopicConfig, validateAgentId, validateGroupId, validatePartitionCount, validateTopicName } from '../validation.js';
 import { commitOffsetsStep, fetchOffsetsStep, updateGroupStep } from './groupTransactions.js';
+import { expiryLimit } from '../producerStates.js';
 import { migrate } from './schema.js';
 import { resolveSqliteOptions, type ResolvedSqliteOptions, type SqliteMetadataStoreOptions } from './sqliteOptions.js';
 import {
@@ -99,7 +100,7 @@ export class SqliteMetadataStore implements MetadataStore {
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${this.options.synchronous.toUpperCase()}`);
-      migrate(this.db);
+      migrate(this.db, this.options.clock());
       this.sql = prepareStatements(this.db);
     } catch (cause) {
       this.db.close();
@@ -253,8 +254,14 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     this.sql.insertSegment.run({ topic, partition, ...toSegmentRow(segment) });
     this.sql.setHighWatermark.run({ topic, partition, highWatermark: segment.endOffset });
-    for (const state of request.producers ?? []) {
-      this.sql.upsertProducerState.run({ topic, partition, ...toProducerStateRow(state) });
+    const now = this.options.clock();
+    const producers = request.producers ?? [];
+    for (const state of producers) {
+      this.sql.upsertProducerState.run({ topic, partition, ...toProducerStateRow(state, now) });
+    }
+    if (request.producerIdExpirationMs !== undefined) {
+      const before = now - request.producerIdExpirationMs;
+      this.sql.expireProducerStates.run({ topic, partition, before, limit: expiryLimit(producers.length) });
     }
     return segment.endOffset;
   }

@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AgentRecord, PartitionState, ProducerPartitionState, SegmentInfo, TopicConfig, TopicInfo } from '../metadataStore.js';
+import { decodeEarlierBatches, encodeEarlierBatches } from '../producerStates.js';
 
 export type TopicRow = { name: string; partitions: number; config: string; created_at: number };
 export type PartitionRow = {
@@ -32,6 +33,9 @@ export type ProducerStateRow = {
   last_sequence: number;
   last_base_offset: number;
   last_record_count: number;
+  /** The batches before the last, as producerStates.ts encodes them. */
+  earlier_batches: string;
+  updated_at: number;
 };
 export type AgentRow = { agent_id: string; address: string; started_at: number; last_heartbeat: number };
 export type GroupRow = { group_id: string; version: number; generation: number; member_ids: string; record: string };
@@ -102,11 +106,20 @@ export function prepareStatements(db: Database.Database) {
       'UPDATE producer_ids SET epoch = @epoch WHERE producer_id = @producerId',
     ),
     upsertProducerState: prepare<[Where & ProducerStateRow]>(
-      `INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count)
-       VALUES (@topic, @partition, @producer_id, @producer_epoch, @last_sequence, @last_base_offset, @last_record_count)
+      `INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count,
+         earlier_batches, updated_at)
+       VALUES (@topic, @partition, @producer_id, @producer_epoch, @last_sequence, @last_base_offset, @last_record_count,
+         @earlier_batches, @updated_at)
        ON CONFLICT (topic, partition, producer_id) DO UPDATE SET producer_epoch = excluded.producer_epoch,
          last_sequence = excluded.last_sequence, last_base_offset = excluded.last_base_offset,
-         last_record_count = excluded.last_record_count`,
+         last_record_count = excluded.last_record_count, earlier_batches = excluded.earlier_batches,
+         updated_at = excluded.updated_at`,
+    ),
+    // The oldest states not updated since `before`, at most `limit` (producer_states_by_update finds them).
+    expireProducerStates: prepare<[Where & { before: number; limit: number }]>(
+      `DELETE FROM producer_states WHERE topic = @topic AND partition = @partition AND producer_id IN (
+         SELECT producer_id FROM producer_states WHERE topic = @topic AND partition = @partition AND updated_at < @before
+         ORDER BY updated_at LIMIT @limit)`,
     ),
     getProducerState: prepare<[Where & { producerId: number }], ProducerStateRow>(
       'SELECT * FROM producer_states WHERE topic = @topic AND partition = @partition AND producer_id = @producerId',
@@ -197,22 +210,26 @@ export function toSegmentRow(segment: SegmentInfo): SegmentRow {
 }
 
 export function toProducerState(row: ProducerStateRow): ProducerPartitionState {
-  return {
+  const state: ProducerPartitionState = {
     producerId: row.producer_id,
     producerEpoch: row.producer_epoch,
     lastSequence: row.last_sequence,
     lastBaseOffset: row.last_base_offset,
     lastRecordCount: row.last_record_count,
   };
+  const earlierBatches = decodeEarlierBatches(row.earlier_batches);
+  return earlierBatches === undefined ? state : { ...state, earlierBatches };
 }
 
-export function toProducerStateRow(state: ProducerPartitionState): ProducerStateRow {
+export function toProducerStateRow(state: ProducerPartitionState, updatedAt: number): ProducerStateRow {
   return {
     producer_id: state.producerId,
     producer_epoch: state.producerEpoch,
     last_sequence: state.lastSequence,
     last_base_offset: state.lastBaseOffset,
     last_record_count: state.lastRecordCount,
+    earlier_batches: encodeEarlierBatches(state),
+    updated_at: updatedAt,
   };
 }
 

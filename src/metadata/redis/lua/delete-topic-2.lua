@@ -15,7 +15,8 @@ count = tonumber(count)
 for p = 0, count - 1 do
   local suffix = topic .. ':' .. str(p)
   redis.call('DEL', prefix .. 'partition:' .. suffix, prefix .. 'segments:' .. suffix,
-    prefix .. 'segment-info:' .. suffix, prefix .. 'producer-states:' .. suffix)
+    prefix .. 'segment-info:' .. suffix, prefix .. 'producer-states:' .. suffix,
+    prefix .. 'producer-state-times:' .. suffix)
 end
 local offsetGroups = prefix .. 'offset-groups:' .. topic
 for _, group in ipairs(redis.call('SMEMBERS', offsetGroups)) do

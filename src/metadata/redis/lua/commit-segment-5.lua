@@ -1,5 +1,5 @@
--- Registers a segment, sets the high watermark to its end offset and stores
--- producer states, in one step, under the caller's lease epoch.
+-- Registers a segment, sets the high watermark to its end offset, stores
+-- producer states and expires idle ones, in one step, under the caller's lease epoch.
 -- Checks, in order (nothing is written unless all pass): the partition exists;
 -- the epoch is current and the lease live (leaseRules.ts: writeFenceReason);
 -- expected high watermark == current == segment base offset; the key is new.
@@ -7,6 +7,7 @@
 -- KEYS[2] segment index: sorted set of segment keys scored by end offset
 -- KEYS[3] segment info: hash segment key -> SegmentInfo JSON
 -- KEYS[4] producer states: hash producer id -> ProducerPartitionState JSON
+-- KEYS[5] producer state times: sorted set of producer ids scored by last update, ms
 -- ARGV[1] lease epoch
 -- ARGV[2] expected high watermark
 -- ARGV[3] segment key
@@ -14,7 +15,10 @@
 -- ARGV[5] segment end offset
 -- ARGV[6] SegmentInfo JSON
 -- ARGV[7] now, ms
--- ARGV[8..] pairs: producer id, ProducerPartitionState JSON
+-- ARGV[8] producer id expiration, ms: states not updated for longer are removed,
+--         oldest first; '-1' = no expiry
+-- ARGV[9] most states to remove in this call
+-- ARGV[10..] pairs: producer id, ProducerPartitionState JSON
 -- Result: the new high watermark as a decimal string; errors UNKNOWN_TOPIC_OR_PARTITION,
 -- FENCED_LEASE_EPOCH {reason, epoch, holder, expiresAt, now}, HIGH_WATERMARK_CONFLICT {actual},
 -- INVALID_REQUEST {reason = 'key-exists', key}.
@@ -37,7 +41,22 @@ end
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[6])
 redis.call('HSET', KEYS[1], 'hwm', ARGV[5])
-for i = 8, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
+  redis.call('ZADD', KEYS[5], ARGV[7], ARGV[i])
+end
+local expiration = tonumber(ARGV[8])
+if expiration >= 0 then
+  -- States stored without a time (by a version before expiry) count as updated now.
+  if redis.call('HLEN', KEYS[4]) > redis.call('ZCARD', KEYS[5]) then
+    for _, id in ipairs(redis.call('HKEYS', KEYS[4])) do
+      redis.call('ZADD', KEYS[5], 'NX', ARGV[7], id)
+    end
+  end
+  local idle = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', '(' .. str(now - expiration), 'LIMIT', 0, tonumber(ARGV[9]))
+  for _, id in ipairs(idle) do
+    redis.call('HDEL', KEYS[4], id)
+    redis.call('ZREM', KEYS[5], id)
+  end
 end
 return ARGV[5]
