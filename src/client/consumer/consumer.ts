@@ -44,7 +44,9 @@ import { ConnectionPool } from '../cluster/connectionPool.js';
 import { AnyAgent } from '../cluster/agentCall.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
 import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
-import { createFetch, streamRecords } from './fetcher.js';
+import { Acknowledgements } from './acknowledgements.js';
+import { bindRecord } from './consumedRecord.js';
+import { bindBatch, createFetch, streamRecords } from './fetcher.js';
 import { FetchPipeline, type BatchProcessor } from './fetchPipeline.js';
 import { GroupMembership } from './groupMembership.js';
 import { OffsetLookup } from './offsetLookup.js';
@@ -83,6 +85,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly offsets: OffsetManager;
   private readonly pipeline: FetchPipeline;
   private readonly membership: GroupMembership | undefined;
+  /** Acknowledgement windows; only with `ackMode: 'explicit'`. */
+  private readonly acks: Acknowledgements | undefined;
   private readonly rebalances = new Subject<RebalanceEvent>();
   private readonly fatal = new Subject<never>();
   /** Positions set with `seek` before their partition was assigned (manual mode). */
@@ -125,7 +129,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         maxPartitionBytes: options.maxPartitionFetchBytes,
         requestTimeoutMs,
       }),
-      resetOffset: (topic, partition) => this.offsets.resetPosition(topic, partition),
+      resetOffset: (topic, partition) => {
+        this.acks?.restart(topic, partition);
+        return this.offsets.resetPosition(topic, partition);
+      },
       positionOf: (topic, partition) => this.offsets.positions.position(topic, partition),
       onFetched: (result) => this.offsets.positions.updateHighWatermark(result.topic, result.partition, result.highWatermark),
       onRetry: (error, { topic, partition }, attempt) => logger?.warn({ err: error, topic, partition, attempt }, 'fetch failed, backing off'),
@@ -135,7 +142,45 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     });
     this.rebalances$ = this.rebalances.asObservable();
     this.commits$ = this.offsets.commits$;
-    this.records$ = new Observable<ConsumerRecord>((subscriber) =>
+    if (options.ackMode === 'explicit') {
+      const acks = new Acknowledgements({
+        maxUnackedPerPartition: options.maxUnackedPerPartition,
+        processed: (topic, partition, lastOffset, count, highWatermark) => {
+          if (this.offsets.positions.info(topic, partition) !== undefined) this.offsets.processed(topic, partition, lastOffset, count, highWatermark);
+        },
+        hold: (topic, partition) => this.pipeline.hold(topic, partition),
+        release: (topic, partition) => this.pipeline.release(topic, partition),
+      });
+      this.acks = acks;
+      this.records$ = new Observable<ConsumerRecord>((subscriber) =>
+        this.consume((batch, isCurrent) => {
+          const window = acks.window(batch.topic, batch.partition);
+          window.highWatermark = batch.highWatermark;
+          const next = streamRecords(batch);
+          while (!subscriber.closed && isCurrent()) {
+            const record = next();
+            if (record === undefined) break;
+            bindRecord(record, window);
+            subscriber.next(record);
+          }
+          window.checkBound();
+        }).subscribe(subscriber),
+      );
+    } else {
+      this.records$ = this.deliveredRecords();
+    }
+    this.batches$ = new Observable<ConsumerBatch>((subscriber) =>
+      this.consume((batch, isCurrent) => {
+        this.bindAcks(batch);
+        subscriber.next(batch);
+        if (isCurrent()) this.markProcessed(batch, batch.records.length - 1);
+      }).subscribe(subscriber),
+    );
+  }
+
+  /** `records$` of `ackMode: 'delivery'`: a record is processed once `next` returned. */
+  private deliveredRecords(): Observable<ConsumerRecord> {
+    return new Observable<ConsumerRecord>((subscriber) =>
       this.consume((batch, isCurrent) => {
         // One record at a time, built as it is delivered (see streamRecords).
         const next = streamRecords(batch);
@@ -151,12 +196,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         if (delivered > 0 && isCurrent()) this.offsets.processed(batch.topic, batch.partition, lastOffset, delivered, batch.highWatermark);
       }).subscribe(subscriber),
     );
-    this.batches$ = new Observable<ConsumerBatch>((subscriber) =>
-      this.consume((batch, isCurrent) => {
-        subscriber.next(batch);
-        if (isCurrent()) this.markProcessed(batch, batch.records.length - 1);
-      }).subscribe(subscriber),
-    );
   }
 
   /**
@@ -168,7 +207,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   run(handlers: RunHandlers): Promise<void> {
     return lastValueFrom(
       this.consume((batch, isCurrent) =>
-        defer(() => handlers.eachBatch(batch)).pipe(
+        defer(() => {
+          this.bindAcks(batch);
+          return handlers.eachBatch(batch);
+        }).pipe(
           tap({ complete: () => isCurrent() && this.markProcessed(batch, batch.records.length - 1) }),
         ),
       ),
@@ -179,7 +221,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** The records as an async iterator (see recordIterator.ts for when a record counts as processed). */
   records(): AsyncIterableIterator<ConsumerRecord> {
     return recordIterator(
-      (process) => this.consume(process),
+      (process) =>
+        this.consume((batch, isCurrent) => {
+          this.bindAcks(batch);
+          return process(batch, isCurrent);
+        }),
       (batch, last) => this.markProcessed(batch, last),
     );
   }
@@ -201,6 +247,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       throw new InvalidRequestError(`seek offset must be a non-negative safe integer, got ${offset}`, { context: { topic, partition } });
     }
     if (this.pipeline.has(topic, partition)) {
+      this.acks?.restart(topic, partition);
       this.offsets.positions.seek(topic, partition, offset);
       this.pipeline.seek(topic, partition, offset);
     } else if (this.isManuallyAssigned(topic, partition)) {
@@ -283,6 +330,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private consume(process: BatchProcessor): Observable<never> {
     return defer(() => {
       if (this.closing !== undefined) return throwError(() => new ConsumerClosedError('consumer is closed'));
+      // A new read fetches every partition again from its position: acknowledgements of the previous read no longer count.
+      if (!this.pipeline.running) this.acks?.restartAll();
       this.start();
       return merge(this.pipeline.run(process), this.fatal);
     });
@@ -298,7 +347,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
+  /** With explicit acks: ties the batch's records to their partition's window before delivery. */
+  private bindAcks(batch: ConsumerBatch): void {
+    if (this.acks === undefined) return;
+    const window = this.acks.window(batch.topic, batch.partition);
+    window.highWatermark = batch.highWatermark;
+    bindBatch(batch, window);
+    window.checkBound();
+  }
+
+  /** Delivery mode: the batch's records up to index `last` are processed (explicit mode: only acks count). */
   private markProcessed(batch: ConsumerBatch, last: number): void {
+    if (this.acks !== undefined) return;
     const record = batch.records[last]!;
     this.offsets.processed(batch.topic, batch.partition, record.offset, last + 1, batch.highWatermark);
   }
@@ -327,6 +387,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Stops fetching partitions, commits (unless lost or manual), forgets them. */
   private async revokePartitions(partitions: TopicPartition[], kind: 'revoked' | 'lost', generation: number, memberId: string): Promise<void> {
     await this.pipeline.revoke(partitions);
+    this.acks?.restartAll(partitions);
     if (kind === 'revoked' && this.options.groupId !== undefined && this.options.commitStrategy.type !== 'manual') {
       await this.offsets.commit().catch((error: unknown) => this.options.logger?.warn({ err: error }, 'commit on revocation failed'));
     }
@@ -401,6 +462,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     await this.startup;
     await this.membership?.stop();
     await this.offsets.close();
+    this.acks?.restartAll();
     await this.membership?.leave();
     const held = this.offsets.positions.partitions();
     if (held.length > 0) {

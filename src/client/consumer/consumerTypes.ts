@@ -32,6 +32,14 @@ export type ConsumerRecord = {
   headers: readonly RecordHeader[];
   /** Timestamp the producer gave the record, ms since the epoch. */
   timestamp: number;
+  /**
+   * Acknowledges the record (consumer option `ackMode: 'explicit'`): its
+   * offset becomes committable once it and every earlier record of its
+   * partition were acknowledged, in any order. Idempotent; a no-op with
+   * `ackMode: 'delivery'` and for records of a partition revoked or sought
+   * since it was delivered.
+   */
+  ack(): void;
 };
 
 /**
@@ -55,6 +63,8 @@ export type ConsumerBatch = {
   readonly nextOffset: number;
   /** The partition's high watermark when the batch was fetched. */
   readonly highWatermark: number;
+  /** Acknowledges every record of the batch (see `ConsumerRecord.ack`). */
+  ack(): void;
 };
 
 /** What the `run` handler style calls for each batch. */

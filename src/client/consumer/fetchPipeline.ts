@@ -125,6 +125,43 @@ export class FetchPipeline {
   pause(topic: string, partition: number): void {
     const state = this.partitions.get(topic, partition);
     state.paused = true;
+    this.dropQueued(state);
+  }
+
+  /**
+   * Back-pressure: stops fetching and delivering a partition until
+   * `release` (or a seek or new run restarts it), dropping its buffered
+   * batches as `pause` does. Unknown partitions are ignored.
+   */
+  hold(topic: string, partition: number): void {
+    const state = this.partitions.find(topic, partition);
+    if (state === undefined || state.held) return;
+    state.held = true;
+    this.dropQueued(state);
+  }
+
+  /** Undoes `hold`. */
+  release(topic: string, partition: number): void {
+    const state = this.partitions.find(topic, partition);
+    if (state === undefined || !state.held) return;
+    state.held = false;
+    this.kick();
+  }
+
+  /**
+   * Marks a partition busy (a batch of it is being processed outside the
+   * pipeline, see `run` handlers): it is not fetched and its queued batches
+   * wait until it is marked not busy. Unknown partitions are ignored.
+   */
+  setBusy(topic: string, partition: number, busy: boolean): void {
+    const state = this.partitions.find(topic, partition);
+    if (state === undefined || state.busy === busy) return;
+    state.busy = busy;
+    if (!busy) this.kick();
+  }
+
+  /** Drops a partition's buffered batches; it is fetched again from the first of them. */
+  private dropQueued(state: FetchPartitionState): void {
     const dropped = this.queue.filter((item) => item.state === state);
     if (dropped.length === 0) return;
     this.queue = this.queue.filter((item) => item.state !== state);
@@ -169,7 +206,10 @@ export class FetchPipeline {
         stopping: false,
       };
       this.current = run;
-      for (const state of this.partitions.all()) this.partitions.restart(state, this.options.positionOf(state.topic, state.partition));
+      for (const state of this.partitions.all()) {
+        state.busy = false;
+        this.partitions.restart(state, this.options.positionOf(state.topic, state.partition));
+      }
       this.queue = [];
       this.kick();
       return () => this.end(run);
@@ -282,7 +322,7 @@ export class FetchPipeline {
       this.options.onFetched?.(result);
       // Paused meanwhile (its position rewound), or rewound by a pause and resumed: fetched again from fetchOffset.
       const fromOffset = targets[i]!.offset;
-      if (state.paused || fromOffset !== state.fetchOffset) return;
+      if (state.paused || state.held || fromOffset !== state.fetchOffset) return;
       if (result.batch !== undefined) this.queue.push({ state, epoch: state.epoch, fromOffset, batch: result.batch });
       state.fetchOffset = Math.max(state.fetchOffset, result.nextOffset);
     });
@@ -345,7 +385,7 @@ export class FetchPipeline {
       const item = this.queue[i]!;
       if (!FetchPartitions.isLive(item.state, item.epoch)) {
         this.queue.splice(i--, 1);
-      } else if (!item.state.paused) {
+      } else if (!item.state.paused && !item.state.held && !item.state.busy) {
         index = i;
         break;
       }
@@ -409,7 +449,10 @@ export class FetchPipeline {
     run.work.unsubscribe();
     run.processingWork?.unsubscribe();
     this.queue = [];
-    for (const state of this.partitions.all()) this.partitions.setPhase(state, 'idle');
+    for (const state of this.partitions.all()) {
+      state.busy = false;
+      this.partitions.setPhase(state, 'idle');
+    }
     this.wakeIdleWaiters();
     const waiters = this.stopWaiters;
     this.stopWaiters = [];
