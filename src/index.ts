@@ -25,6 +25,7 @@ export type {
   ConsumerLag,
   ConsumerRecord,
   EachBatchHandler,
+  EachRecordHandler,
   PartitionLag,
   RebalanceEvent,
   RunHandlers,

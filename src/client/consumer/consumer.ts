@@ -26,10 +26,11 @@
  * exactly once, across rebalances too (offsets are committed before a
  * partition is handed over).
  */
-import { Observable, Subject, asyncScheduler, defer, lastValueFrom, merge, tap, throwError, type SchedulerLike } from 'rxjs';
+import { Observable, Subject, asyncScheduler, concatMap, defer, from, lastValueFrom, merge, tap, throwError, type SchedulerLike } from 'rxjs';
 import {
   ConsumerClosedError,
   IllegalGenerationError,
+  InvalidConfigError,
   InvalidRequestError,
   UnknownMemberIdError,
   UnknownTopicOrPartitionError,
@@ -51,6 +52,7 @@ import { FetchPipeline, type BatchProcessor } from './fetchPipeline.js';
 import { GroupMembership } from './groupMembership.js';
 import { OffsetLookup } from './offsetLookup.js';
 import { OffsetManager, type OffsetCommitter } from './offsetManager.js';
+import { PartitionRunner } from './partitionRunner.js';
 import { recordIterator } from './recordIterator.js';
 
 /**
@@ -85,6 +87,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly offsets: OffsetManager;
   private readonly pipeline: FetchPipeline;
   private readonly membership: GroupMembership | undefined;
+  /** Engines of the `run` calls under way (one at most, barring a refused second one). */
+  private readonly runners = new Set<PartitionRunner>();
   /** Acknowledgement windows; only with `ackMode: 'explicit'`. */
   private readonly acks: Acknowledgements | undefined;
   private readonly rebalances = new Subject<RebalanceEvent>();
@@ -199,22 +203,58 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   /**
-   * Handler style: calls `eachBatch` for one batch at a time and marks the
-   * batch processed only when the handler succeeds. Resolves when the
-   * consumer closes; rejects with the handler's error (the failed batch is
-   * not committed) or with a failure the consumer cannot get over.
+   * Handler style: calls `eachBatch` for each batch or `eachRecord` for each
+   * record (see RunHandlers), partitions concurrently up to
+   * `partitionsConsumedConcurrently`, order kept within a partition.
+   * Resolves when the consumer closes; rejects with the first handler error
+   * (what failed is not committed), InvalidConfigError for bad handlers, or
+   * a failure the consumer cannot get over.
    */
   run(handlers: RunHandlers): Promise<void> {
-    return lastValueFrom(
-      this.consume((batch, isCurrent) =>
-        defer(() => {
+    let runner: PartitionRunner;
+    try {
+      runner = new PartitionRunner({
+        concurrency: checkRunHandlers(handlers),
+        handle: (batch, isCurrent) => {
           this.bindAcks(batch);
-          return handlers.eachBatch(batch);
-        }).pipe(
-          tap({ complete: () => isCurrent() && this.markProcessed(batch, batch.records.length - 1) }),
+          return this.handleBatch(handlers, batch, isCurrent);
+        },
+        setBusy: (topic, partition, busy) => this.pipeline.setBusy(topic, partition, busy),
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.runners.add(runner);
+    const consumed = this.consume(runner.process);
+    // Ends with the consumer's reading, or with the first handler error.
+    const running = new Observable<never>((subscriber) => {
+      subscriber.add(runner.failures$.subscribe({ error: (error: unknown) => subscriber.error(error) }));
+      subscriber.add(consumed.subscribe(subscriber));
+    });
+    return lastValueFrom(running, { defaultValue: undefined }).finally(() => {
+      runner.stop();
+      this.runners.delete(runner);
+    });
+  }
+
+  /** One batch through the run handler; each success marks what it covered processed (delivery mode). */
+  private handleBatch(handlers: RunHandlers, batch: ConsumerBatch, isCurrent: () => boolean): Observable<unknown> {
+    const { eachRecord } = handlers;
+    if (eachRecord === undefined) {
+      return defer(() => handlers.eachBatch!(batch)).pipe(
+        tap({ complete: () => isCurrent() && this.markProcessed(batch, batch.records.length - 1) }),
+      );
+    }
+    return from(batch.records).pipe(
+      concatMap((record) =>
+        defer(() => eachRecord(record)).pipe(
+          tap({
+            complete: () => {
+              if (isCurrent() && this.acks === undefined) this.offsets.processed(batch.topic, batch.partition, record.offset, 1, batch.highWatermark);
+            },
+          }),
         ),
       ),
-      { defaultValue: undefined },
     );
   }
 
@@ -387,6 +427,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Stops fetching partitions, commits (unless lost or manual), forgets them. */
   private async revokePartitions(partitions: TopicPartition[], kind: 'revoked' | 'lost', generation: number, memberId: string): Promise<void> {
     await this.pipeline.revoke(partitions);
+    for (const runner of this.runners) await runner.idle(partitions);
     this.acks?.restartAll(partitions);
     if (kind === 'revoked' && this.options.groupId !== undefined && this.options.commitStrategy.type !== 'manual') {
       await this.offsets.commit().catch((error: unknown) => this.options.logger?.warn({ err: error }, 'commit on revocation failed'));
@@ -459,6 +500,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private async shutdown(): Promise<void> {
     await this.pipeline.stop();
+    for (const runner of this.runners) await runner.idle();
     await this.startup;
     await this.membership?.stop();
     await this.offsets.close();
@@ -474,6 +516,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.cluster.close();
     this.pool.closeAll();
   }
+}
+
+/** Checks `run`'s handlers; returns the partition concurrency. */
+function checkRunHandlers(handlers: RunHandlers): number {
+  const { eachBatch, eachRecord, partitionsConsumedConcurrently = 1 } = handlers ?? {};
+  if ((typeof eachBatch === 'function') === (typeof eachRecord === 'function')) {
+    throw new InvalidConfigError('run needs one handler: eachBatch or eachRecord (a function), not both');
+  }
+  if (!Number.isSafeInteger(partitionsConsumedConcurrently) || partitionsConsumedConcurrently < 1) {
+    throw new InvalidConfigError(`partitionsConsumedConcurrently must be a positive integer, got ${partitionsConsumedConcurrently}`);
+  }
+  return partitionsConsumedConcurrently;
 }
 
 /**

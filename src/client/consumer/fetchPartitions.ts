@@ -22,7 +22,7 @@ export type FetchPartitionState = {
   paused: boolean;
   /** Not fetched, batches dropped: too many records await acknowledgement (released by acks or a restart). */
   held: boolean;
-  /** Not fetched, queued batches kept back: a batch of it is still being processed concurrently. */
+  /** A batch of it is still being processed concurrently: its queued batches wait, and it is fetched one batch ahead at most. */
   busy: boolean;
   phase: FetchPhase;
   /** Bumped by seek and restarts: results, timers and batches of older epochs are dropped. */
@@ -101,14 +101,14 @@ export class FetchPartitions {
    * Up to `room` idle, unpaused partitions, taking turns: the next call
    * starts after the last one picked, so a tight bound still serves all.
    */
-  pickIdle(room: number): FetchPartitionState[] {
+  pickIdle(room: number, skip?: (state: FetchPartitionState) => boolean): FetchPartitionState[] {
     const states = [...this.states.values()];
     const picked: FetchPartitionState[] = [];
     let last = -1;
     for (let i = 0; i < states.length && picked.length < room; i++) {
       const index = (this.rotation + i) % states.length;
       const state = states[index]!;
-      if (state.phase !== 'idle' || state.paused || state.held || state.busy) continue;
+      if (state.phase !== 'idle' || state.paused || state.held || skip?.(state) === true) continue;
       picked.push(state);
       last = index;
     }

@@ -150,8 +150,9 @@ export class FetchPipeline {
 
   /**
    * Marks a partition busy (a batch of it is being processed outside the
-   * pipeline, see `run` handlers): it is not fetched and its queued batches
-   * wait until it is marked not busy. Unknown partitions are ignored.
+   * pipeline, see `run` handlers): its queued batches wait until it is
+   * marked not busy, and it is fetched one batch ahead at most. Unknown
+   * partitions are ignored.
    */
   setBusy(topic: string, partition: number, busy: boolean): void {
     const state = this.partitions.find(topic, partition);
@@ -253,7 +254,12 @@ export class FetchPipeline {
   private pump(): boolean {
     const run = this.current;
     if (run === undefined || run.stopping) return false;
-    const picked = this.partitions.pickIdle(this.options.maxPrefetchBatches - this.buffered);
+    const room = this.options.maxPrefetchBatches - this.buffered;
+    if (room <= 0) return false;
+    // A busy partition is fetched one batch ahead at most, so it cannot take the room other partitions need.
+    let waiting: Set<FetchPartitionState> | undefined;
+    for (const item of this.queue) if (item.state.busy) (waiting ??= new Set()).add(item.state);
+    const picked = this.partitions.pickIdle(room, waiting === undefined ? undefined : (state) => waiting.has(state));
     if (picked.length === 0) return false;
     const byAddress = new Map<string, FetchPartitionState[]>();
     for (const state of picked) {

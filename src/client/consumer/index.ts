@@ -6,6 +6,7 @@ export type {
   ConsumerLag,
   ConsumerRecord,
   EachBatchHandler,
+  EachRecordHandler,
   PartitionLag,
   RebalanceEvent,
   RunHandlers,
