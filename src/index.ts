@@ -20,6 +20,7 @@ export * from './client/partitioners/index.js';
 // Consuming
 export { Consumer, createConsumer } from './client/consumer/consumer.js';
 export type { ConsumerOptions } from './client/consumer/consumerOptions.js';
+export { deadLetter, DEAD_LETTER_HEADERS, type DeadLetterConfig, type DeadLetterOutcome } from './client/consumer/deadLetter.js';
 export type {
   ConsumerBatch,
   ConsumerLag,

@@ -7,6 +7,7 @@
  * consumer.batches$.subscribe((batch) => console.log(batch.records.length));    // per-partition batches
  * for await (const record of consumer) { ... }                                  // pulled
  * await consumer.run({ eachBatch: async (batch) => { await save(batch) } });    // handler, awaited
+ * await consumer.run({ eachRecord: async (record) => { await save(record) } }); // or one record at a time
  * await consumer.close();
  * ```
  *
@@ -19,7 +20,9 @@
  * Delivery and commits (at-least-once): a record counts as processed once
  * `records$`/`batches$` delivered it (`next` returned), once the async
  * iterator was asked for the next record, or once the `run` handler of its
- * batch succeeded. Only processed records are committed. A crash between
+ * batch (record) succeeded; with `ackMode: 'explicit'`, only once
+ * acknowledged (`record.ack()`), an offset becoming committable when every
+ * earlier one of its partition is too. Only processed records are committed. A crash between
  * processing and commit redelivers, after restart or to the partition's next
  * owner, every record processed since the last commit; nothing is skipped.
  * With synchronous subscribers and no crash, every record is delivered
