@@ -59,24 +59,27 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
     expect(await committed()).to.equal(6);
   });
 
-  it('a consumer closed with records unacknowledged: the next one re-reads from the first of them, nothing acknowledged is lost', async () => {
-    await produceValues(cluster, 't', 0, 20, 'v');
-    const first = consumer({ commitStrategy: { type: 'every-n', count: 1 } });
-    const acked = [0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12];
-    await firstValueFrom(
-      first.records$.pipe(
-        take(20),
-        tap((record) => acked.includes(record.offset) && record.ack()),
-        toArray(),
-      ),
-    );
-    expect(first.position('t', 0)).to.equal(8);
-    await first.close();
-    expect(await committed()).to.equal(8);
-    const second = consumer();
-    const again = await firstValueFrom(second.records$.pipe(take(12), toArray()));
-    expect(again.map((r) => r.offset)).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 8));
-  });
+  for (const mode of ['manual assignment', 'group membership'] as const) {
+    it(`a consumer closed with records unacknowledged: the next one of the group re-reads from the first of them, nothing acknowledged is lost (${mode})`, async () => {
+      await produceValues(cluster, 't', 0, 20, 'v');
+      const membership: Partial<ConsumerOptions> = mode === 'manual assignment' ? {} : { topics: ['t'], assignment: undefined };
+      const first = consumer({ commitStrategy: { type: 'every-n', count: 1 }, ...membership });
+      const acked = [0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12];
+      await firstValueFrom(
+        first.records$.pipe(
+          take(20),
+          tap((record) => acked.includes(record.offset) && record.ack()),
+          toArray(),
+        ),
+      );
+      expect(first.position('t', 0)).to.equal(8);
+      await first.close();
+      expect(await committed()).to.equal(8);
+      const second = consumer(membership);
+      const again = await firstValueFrom(second.records$.pipe(take(12), toArray()));
+      expect(again.map((r) => r.offset)).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 8));
+    });
+  }
 
   it('a consumer abandoned with acknowledged records not yet committed: they are delivered again (at-least-once, no gap)', async () => {
     await produceValues(cluster, 't', 0, 10, 'v');
