@@ -161,15 +161,6 @@ export class FetchPipeline {
     if (!busy) this.kick();
   }
 
-  /** Drops a partition's buffered batches; it is fetched again from the first of them. */
-  private dropQueued(state: FetchPartitionState): void {
-    const dropped = this.queue.filter((item) => item.state === state);
-    if (dropped.length === 0) return;
-    this.queue = this.queue.filter((item) => item.state !== state);
-    state.fetchOffset = Math.min(...dropped.map((item) => item.fromOffset));
-    this.kick();
-  }
-
   /** Undoes `pause`. */
   resume(topic: string, partition: number): void {
     this.partitions.get(topic, partition).paused = false;
@@ -231,6 +222,15 @@ export class FetchPipeline {
   }
 
   // ---- the loop -------------------------------------------------------------
+
+  /** Drops a partition's buffered batches; it is fetched again from the first of them. */
+  private dropQueued(state: FetchPartitionState): void {
+    const dropped = this.queue.filter((item) => item.state === state);
+    if (dropped.length === 0) return;
+    this.queue = this.queue.filter((item) => item.state !== state);
+    state.fetchOffset = Math.min(...dropped.map((item) => item.fromOffset));
+    this.kick();
+  }
 
   /** Fetches while there is room and processes what is queued; re-entrant calls fold into the running one. */
   private kick(): void {
