@@ -5,7 +5,6 @@
  *
  * @internal
  */
-import type { RecordHeader } from '../../protocol/record.js';
 import type { AckWindow } from './ackWindow.js';
 import type { ConsumerRecord } from './consumerTypes.js';
 
@@ -20,7 +19,7 @@ export class ConsumedRecord implements ConsumerRecord {
     readonly offset: number,
     readonly key: Uint8Array | null,
     readonly value: Uint8Array | null,
-    readonly headers: readonly RecordHeader[],
+    readonly headers: ConsumerRecord['headers'],
     readonly timestamp: number,
   ) {}
 

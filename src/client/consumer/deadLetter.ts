@@ -1,6 +1,5 @@
 import { asyncScheduler, catchError, concat, defer, ignoreElements, map, mergeMap, of, retry, tap, timer, type ObservableInput, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../../protocol/errors.js';
-import type { RecordHeader } from '../../protocol/record.js';
 import type { RecordMetadata } from '../producer/producer.js';
 import type { RecordSink } from '../producer/produceTo.js';
 import type { ConsumerRecord } from './consumerTypes.js';
@@ -97,7 +96,7 @@ export function deadLetter(config: DeadLetterConfig): OperatorFunction<ConsumerR
 function deadLetterRecord(topic: string, record: ConsumerRecord, error: unknown) {
   const text = (value: string) => Buffer.from(value, 'utf8');
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const headers: RecordHeader[] = [
+  const headers: ConsumerRecord['headers'][number][] = [
     ...record.headers,
     { key: DEAD_LETTER_HEADERS.topic, value: text(record.topic) },
     { key: DEAD_LETTER_HEADERS.partition, value: text(String(record.partition)) },
