@@ -20,11 +20,13 @@ export * from './client/partitioners/index.js';
 // Consuming
 export { Consumer, createConsumer } from './client/consumer/consumer.js';
 export type { ConsumerOptions } from './client/consumer/consumerOptions.js';
+export { deadLetter, DEAD_LETTER_HEADERS, type DeadLetterConfig, type DeadLetterOutcome } from './client/consumer/deadLetter.js';
 export type {
   ConsumerBatch,
   ConsumerLag,
   ConsumerRecord,
   EachBatchHandler,
+  EachRecordHandler,
   PartitionLag,
   RebalanceEvent,
   RunHandlers,

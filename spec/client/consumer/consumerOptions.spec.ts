@@ -27,6 +27,8 @@ describe('client/consumer options', () => {
       fetchMaxWaitMs: 500,
       fetchMinBytes: 1,
       maxPrefetchBatches: 16,
+      ackMode: 'delivery',
+      maxUnackedPerPartition: 10_000,
       commitStrategy: { type: 'periodic' },
       resetStrategy: { type: 'latest' },
       offsetStore: undefined,
@@ -55,6 +57,9 @@ describe('client/consumer options', () => {
     ['a slow heartbeat', { heartbeatIntervalMs: 10_000 }, 'heartbeatIntervalMs (10000) must be below sessionTimeoutMs (10000); a third of it is usual'],
     ['a huge fetch', { fetchMaxBytes: 128 * 1024 * 1024 }, 'fetchMaxBytes (134217728) must not exceed 67108864, the largest gRPC message a connection takes'],
     ['a partition fetch above the whole', { fetchMaxBytes: 1000, maxPartitionFetchBytes: 2000 }, 'maxPartitionFetchBytes (2000) must not exceed fetchMaxBytes (1000)'],
+    ['an unknown ack mode', { ackMode: 'auto' as 'explicit' }, `consumer option ackMode must be 'delivery' or 'explicit', got "auto"`],
+    ['a zero ack bound', { maxUnackedPerPartition: 0 }, 'consumer option maxUnackedPerPartition must be a positive integer, got 0'],
+    ['a fractional ack bound', { maxUnackedPerPartition: 1.5 }, 'consumer option maxUnackedPerPartition must be a positive integer, got 1.5'],
     ['a bad retry policy', { retry: { jitter: 2 } }, 'retry jitter must be between 0 and 1, got 2'],
   ];
   for (const [what, options, message] of cases) {

@@ -22,6 +22,7 @@ function recordsFrom(target: FetchTarget, count: number): ConsumerRecord[] {
     value: null,
     headers: [],
     timestamp: 0,
+    ack: () => {},
   }));
 }
 
@@ -29,7 +30,7 @@ function resultFor(target: FetchTarget, count = 10, highWatermark = 1000): Parti
   const { topic, partition, offset } = target;
   const nextOffset = offset + count;
   if (count === 0) return { topic, partition, nextOffset, highWatermark };
-  const batch: ConsumerBatch = { topic, partition, records: recordsFrom(target, count), firstOffset: offset, lastOffset: nextOffset - 1, nextOffset, highWatermark };
+  const batch: ConsumerBatch = { topic, partition, records: recordsFrom(target, count), firstOffset: offset, lastOffset: nextOffset - 1, nextOffset, highWatermark, ack: () => {} };
   return { topic, partition, batch, nextOffset, highWatermark };
 }
 

@@ -78,7 +78,7 @@ describe('client/consumer fetcher', () => {
     expect(streamed).to.have.length(5);
     streamed.forEach((record, i) => expect(record).to.equal(records[i]));
 
-    const own: ConsumerBatch = { topic: 't', partition: 0, records: records.slice(0, 2), firstOffset: 10, lastOffset: 11, nextOffset: 12, highWatermark: 12 };
+    const own: ConsumerBatch = { topic: 't', partition: 0, records: records.slice(0, 2), firstOffset: 10, lastOffset: 11, nextOffset: 12, highWatermark: 12, ack: () => {} };
     const fromOwn = drain(streamRecords(own));
     expect(fromOwn).to.have.length(2);
     expect(fromOwn[1]).to.equal(records[1]);

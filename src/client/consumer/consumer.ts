@@ -7,6 +7,7 @@
  * consumer.batches$.subscribe((batch) => console.log(batch.records.length));    // per-partition batches
  * for await (const record of consumer) { ... }                                  // pulled
  * await consumer.run({ eachBatch: async (batch) => { await save(batch) } });    // handler, awaited
+ * await consumer.run({ eachRecord: async (record) => { await save(record) } }); // or one record at a time
  * await consumer.close();
  * ```
  *
@@ -19,17 +20,20 @@
  * Delivery and commits (at-least-once): a record counts as processed once
  * `records$`/`batches$` delivered it (`next` returned), once the async
  * iterator was asked for the next record, or once the `run` handler of its
- * batch succeeded. Only processed records are committed. A crash between
+ * batch (record) succeeded; with `ackMode: 'explicit'`, only once
+ * acknowledged (`record.ack()`), an offset becoming committable when every
+ * earlier one of its partition is too. Only processed records are committed. A crash between
  * processing and commit redelivers, after restart or to the partition's next
  * owner, every record processed since the last commit; nothing is skipped.
  * With synchronous subscribers and no crash, every record is delivered
  * exactly once, across rebalances too (offsets are committed before a
  * partition is handed over).
  */
-import { Observable, Subject, asyncScheduler, defer, lastValueFrom, merge, tap, throwError, type SchedulerLike } from 'rxjs';
+import { Observable, Subject, asyncScheduler, concatMap, defer, from, lastValueFrom, merge, tap, throwError, type SchedulerLike } from 'rxjs';
 import {
   ConsumerClosedError,
   IllegalGenerationError,
+  InvalidConfigError,
   InvalidRequestError,
   UnknownMemberIdError,
   UnknownTopicOrPartitionError,
@@ -44,11 +48,14 @@ import { ConnectionPool } from '../cluster/connectionPool.js';
 import { AnyAgent } from '../cluster/agentCall.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
 import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
-import { createFetch, streamRecords } from './fetcher.js';
+import { Acknowledgements } from './acknowledgements.js';
+import { bindRecord } from './consumedRecord.js';
+import { bindBatch, createFetch, streamRecords } from './fetcher.js';
 import { FetchPipeline, type BatchProcessor } from './fetchPipeline.js';
 import { GroupMembership } from './groupMembership.js';
 import { OffsetLookup } from './offsetLookup.js';
 import { OffsetManager, type OffsetCommitter } from './offsetManager.js';
+import { PartitionRunner } from './partitionRunner.js';
 import { recordIterator } from './recordIterator.js';
 
 /**
@@ -83,6 +90,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly offsets: OffsetManager;
   private readonly pipeline: FetchPipeline;
   private readonly membership: GroupMembership | undefined;
+  /** Engines of the `run` calls under way (one at most, barring a refused second one). */
+  private readonly runners = new Set<PartitionRunner>();
+  /** Acknowledgement windows; only with `ackMode: 'explicit'`. */
+  private readonly acks: Acknowledgements | undefined;
   private readonly rebalances = new Subject<RebalanceEvent>();
   private readonly fatal = new Subject<never>();
   /** Positions set with `seek` before their partition was assigned (manual mode). */
@@ -125,7 +136,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         maxPartitionBytes: options.maxPartitionFetchBytes,
         requestTimeoutMs,
       }),
-      resetOffset: (topic, partition) => this.offsets.resetPosition(topic, partition),
+      resetOffset: (topic, partition) => {
+        this.acks?.restart(topic, partition);
+        return this.offsets.resetPosition(topic, partition);
+      },
       positionOf: (topic, partition) => this.offsets.positions.position(topic, partition),
       onFetched: (result) => this.offsets.positions.updateHighWatermark(result.topic, result.partition, result.highWatermark),
       onRetry: (error, { topic, partition }, attempt) => logger?.warn({ err: error, topic, partition, attempt }, 'fetch failed, backing off'),
@@ -135,7 +149,45 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     });
     this.rebalances$ = this.rebalances.asObservable();
     this.commits$ = this.offsets.commits$;
-    this.records$ = new Observable<ConsumerRecord>((subscriber) =>
+    if (options.ackMode === 'explicit') {
+      const acks = new Acknowledgements({
+        maxUnackedPerPartition: options.maxUnackedPerPartition,
+        processed: (topic, partition, lastOffset, count, highWatermark) => {
+          if (this.offsets.positions.info(topic, partition) !== undefined) this.offsets.processed(topic, partition, lastOffset, count, highWatermark);
+        },
+        hold: (topic, partition) => this.pipeline.hold(topic, partition),
+        release: (topic, partition) => this.pipeline.release(topic, partition),
+      });
+      this.acks = acks;
+      this.records$ = new Observable<ConsumerRecord>((subscriber) =>
+        this.consume((batch, isCurrent) => {
+          const window = acks.window(batch.topic, batch.partition);
+          window.highWatermark = batch.highWatermark;
+          const next = streamRecords(batch);
+          while (!subscriber.closed && isCurrent()) {
+            const record = next();
+            if (record === undefined) break;
+            bindRecord(record, window);
+            subscriber.next(record);
+          }
+          window.checkBound();
+        }).subscribe(subscriber),
+      );
+    } else {
+      this.records$ = this.deliveredRecords();
+    }
+    this.batches$ = new Observable<ConsumerBatch>((subscriber) =>
+      this.consume((batch, isCurrent) => {
+        this.bindAcks(batch);
+        subscriber.next(batch);
+        if (isCurrent()) this.markProcessed(batch, batch.records.length - 1);
+      }).subscribe(subscriber),
+    );
+  }
+
+  /** `records$` of `ackMode: 'delivery'`: a record is processed once `next` returned. */
+  private deliveredRecords(): Observable<ConsumerRecord> {
+    return new Observable<ConsumerRecord>((subscriber) =>
       this.consume((batch, isCurrent) => {
         // One record at a time, built as it is delivered (see streamRecords).
         const next = streamRecords(batch);
@@ -151,35 +203,72 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         if (delivered > 0 && isCurrent()) this.offsets.processed(batch.topic, batch.partition, lastOffset, delivered, batch.highWatermark);
       }).subscribe(subscriber),
     );
-    this.batches$ = new Observable<ConsumerBatch>((subscriber) =>
-      this.consume((batch, isCurrent) => {
-        subscriber.next(batch);
-        if (isCurrent()) this.markProcessed(batch, batch.records.length - 1);
-      }).subscribe(subscriber),
-    );
   }
 
   /**
-   * Handler style: calls `eachBatch` for one batch at a time and marks the
-   * batch processed only when the handler succeeds. Resolves when the
-   * consumer closes; rejects with the handler's error (the failed batch is
-   * not committed) or with a failure the consumer cannot get over.
+   * Handler style: calls `eachBatch` for each batch or `eachRecord` for each
+   * record (see RunHandlers), partitions concurrently up to
+   * `partitionsConsumedConcurrently`, order kept within a partition.
+   * Resolves when the consumer closes; rejects with the first handler error
+   * (what failed is not committed), InvalidConfigError for bad handlers, or
+   * a failure the consumer cannot get over.
    */
   run(handlers: RunHandlers): Promise<void> {
-    return lastValueFrom(
-      this.consume((batch, isCurrent) =>
-        defer(() => handlers.eachBatch(batch)).pipe(
-          tap({ complete: () => isCurrent() && this.markProcessed(batch, batch.records.length - 1) }),
+    let runner: PartitionRunner;
+    try {
+      runner = new PartitionRunner({
+        concurrency: checkRunHandlers(handlers),
+        handle: (batch, isCurrent) => {
+          this.bindAcks(batch);
+          return this.handleBatch(handlers, batch, isCurrent);
+        },
+        setBusy: (topic, partition, busy) => this.pipeline.setBusy(topic, partition, busy),
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.runners.add(runner);
+    const consumed = this.consume(runner.process);
+    // Ends with the consumer's reading, or with the first handler error.
+    const running = new Observable<never>((subscriber) => {
+      subscriber.add(runner.failures$.subscribe({ error: (error: unknown) => subscriber.error(error) }));
+      subscriber.add(consumed.subscribe(subscriber));
+    });
+    return lastValueFrom(running, { defaultValue: undefined }).finally(() => {
+      runner.stop();
+      this.runners.delete(runner);
+    });
+  }
+
+  /** One batch through the run handler; each success marks what it covered processed (delivery mode). */
+  private handleBatch(handlers: RunHandlers, batch: ConsumerBatch, isCurrent: () => boolean): Observable<unknown> {
+    const { eachRecord } = handlers;
+    if (eachRecord === undefined) {
+      return defer(() => handlers.eachBatch!(batch)).pipe(
+        tap({ complete: () => isCurrent() && this.markProcessed(batch, batch.records.length - 1) }),
+      );
+    }
+    return from(batch.records).pipe(
+      concatMap((record) =>
+        defer(() => eachRecord(record)).pipe(
+          tap({
+            complete: () => {
+              if (isCurrent() && this.acks === undefined) this.offsets.processed(batch.topic, batch.partition, record.offset, 1, batch.highWatermark);
+            },
+          }),
         ),
       ),
-      { defaultValue: undefined },
     );
   }
 
   /** The records as an async iterator (see recordIterator.ts for when a record counts as processed). */
   records(): AsyncIterableIterator<ConsumerRecord> {
     return recordIterator(
-      (process) => this.consume(process),
+      (process) =>
+        this.consume((batch, isCurrent) => {
+          this.bindAcks(batch);
+          return process(batch, isCurrent);
+        }),
       (batch, last) => this.markProcessed(batch, last),
     );
   }
@@ -201,6 +290,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       throw new InvalidRequestError(`seek offset must be a non-negative safe integer, got ${offset}`, { context: { topic, partition } });
     }
     if (this.pipeline.has(topic, partition)) {
+      this.acks?.restart(topic, partition);
       this.offsets.positions.seek(topic, partition, offset);
       this.pipeline.seek(topic, partition, offset);
     } else if (this.isManuallyAssigned(topic, partition)) {
@@ -283,6 +373,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private consume(process: BatchProcessor): Observable<never> {
     return defer(() => {
       if (this.closing !== undefined) return throwError(() => new ConsumerClosedError('consumer is closed'));
+      // A new read fetches every partition again from its position: acknowledgements of the previous read no longer count.
+      if (!this.pipeline.running) this.acks?.restartAll();
       this.start();
       return merge(this.pipeline.run(process), this.fatal);
     });
@@ -298,7 +390,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
+  /** With explicit acks: ties the batch's records to their partition's window before delivery. */
+  private bindAcks(batch: ConsumerBatch): void {
+    if (this.acks === undefined) return;
+    const window = this.acks.window(batch.topic, batch.partition);
+    window.highWatermark = batch.highWatermark;
+    bindBatch(batch, window);
+    window.checkBound();
+  }
+
+  /** Delivery mode: the batch's records up to index `last` are processed (explicit mode: only acks count). */
   private markProcessed(batch: ConsumerBatch, last: number): void {
+    if (this.acks !== undefined) return;
     const record = batch.records[last]!;
     this.offsets.processed(batch.topic, batch.partition, record.offset, last + 1, batch.highWatermark);
   }
@@ -327,6 +430,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Stops fetching partitions, commits (unless lost or manual), forgets them. */
   private async revokePartitions(partitions: TopicPartition[], kind: 'revoked' | 'lost', generation: number, memberId: string): Promise<void> {
     await this.pipeline.revoke(partitions);
+    for (const runner of this.runners) await runner.idle(partitions);
+    this.acks?.restartAll(partitions);
     if (kind === 'revoked' && this.options.groupId !== undefined && this.options.commitStrategy.type !== 'manual') {
       await this.offsets.commit().catch((error: unknown) => this.options.logger?.warn({ err: error }, 'commit on revocation failed'));
     }
@@ -398,9 +503,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private async shutdown(): Promise<void> {
     await this.pipeline.stop();
+    for (const runner of this.runners) await runner.idle();
     await this.startup;
     await this.membership?.stop();
     await this.offsets.close();
+    this.acks?.restartAll();
     await this.membership?.leave();
     const held = this.offsets.positions.partitions();
     if (held.length > 0) {
@@ -412,6 +519,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.cluster.close();
     this.pool.closeAll();
   }
+}
+
+/** Checks `run`'s handlers; returns the partition concurrency. */
+function checkRunHandlers(handlers: RunHandlers): number {
+  const { eachBatch, eachRecord, partitionsConsumedConcurrently = 1 } = handlers ?? {};
+  if ((typeof eachBatch === 'function') === (typeof eachRecord === 'function')) {
+    throw new InvalidConfigError('run needs one handler: eachBatch or eachRecord (a function), not both');
+  }
+  if (!Number.isSafeInteger(partitionsConsumedConcurrently) || partitionsConsumedConcurrently < 1) {
+    throw new InvalidConfigError(`partitionsConsumedConcurrently must be a positive integer, got ${partitionsConsumedConcurrently}`);
+  }
+  return partitionsConsumedConcurrently;
 }
 
 /**

@@ -60,6 +60,23 @@ export type ConsumerOptions = {
    * grow. Memory is at most about `maxPrefetchBatches × maxPartitionFetchBytes`. Default 16.
    */
   maxPrefetchBatches?: number;
+  /**
+   * When a record counts as processed (and may be committed). `'delivery'`
+   * (default): once delivered (see Consumer). `'explicit'`: only once the
+   * application called `record.ack()` (or `batch.ack()`), and an offset is
+   * committed only when it and every earlier offset of its partition were
+   * acknowledged, so acknowledgements may come in any order (e.g. from
+   * `mergeMap`). In `'delivery'` mode `ack()` is a no-op.
+   */
+  ackMode?: 'delivery' | 'explicit';
+  /**
+   * With `ackMode: 'explicit'`: records of one partition delivered and not
+   * yet committable (unacknowledged, or acknowledged after an
+   * unacknowledged one) at which fetching that partition stops until
+   * acknowledgements make room. At most one more fetched batch is delivered
+   * beyond it. Default 10 000.
+   */
+  maxUnackedPerPartition?: number;
   /** When offsets are committed. Default `{ type: 'periodic', intervalMs: 5000 }`. */
   commitStrategy?: CommitStrategy;
   /**
@@ -86,6 +103,9 @@ export type ConsumerOptions = {
   /** Structured logger. Default none. */
   logger?: Logger;
 };
+
+/** Default of `maxUnackedPerPartition`. */
+export const DEFAULT_MAX_UNACKED_PER_PARTITION = 10_000;
 
 /** Largest gRPC message of the consumer's connections (the ConnectionPool default), bytes. */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -121,6 +141,8 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     fetchMaxWaitMs = 500,
     fetchMinBytes = 1,
     maxPrefetchBatches = 16,
+    ackMode = 'delivery',
+    maxUnackedPerPartition = DEFAULT_MAX_UNACKED_PER_PARTITION,
     commitStrategy = DEFAULT_COMMIT_STRATEGY,
     resetStrategy = DEFAULT_RESET_STRATEGY,
     offsetStore,
@@ -143,13 +165,16 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     throw new InvalidConfigError('assignors must list at least one assignor, each name once');
   }
   const positive = {
-    sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, fetchMaxBytes, maxPartitionFetchBytes, fetchMinBytes, maxPrefetchBatches, requestTimeoutMs,
+    sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, fetchMaxBytes, maxPartitionFetchBytes, fetchMinBytes, maxPrefetchBatches, requestTimeoutMs, maxUnackedPerPartition,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidConfigError(`consumer option ${name} must be a positive integer, got ${value}`);
   }
   for (const [name, value] of Object.entries({ fetchMaxWaitMs, metadataRefreshMs })) {
     if (!Number.isSafeInteger(value) || value < 0) throw new InvalidConfigError(`consumer option ${name} must be a non-negative integer, got ${value}`);
+  }
+  if (ackMode !== 'delivery' && ackMode !== 'explicit') {
+    throw new InvalidConfigError(`consumer option ackMode must be 'delivery' or 'explicit', got ${JSON.stringify(ackMode)}`);
   }
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new InvalidConfigError(`heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs}); a third of it is usual`);
@@ -163,8 +188,8 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   return {
     bootstrap, clientId, groupId, topics: topics === undefined ? undefined : [...new Set(topics)].sort(),
     assignment: assignment === undefined ? undefined : sortPartitions(assignment), assignors, sessionTimeoutMs, heartbeatIntervalMs,
-    rebalanceTimeoutMs, fetchMaxBytes, maxPartitionFetchBytes, fetchMaxWaitMs, fetchMinBytes, maxPrefetchBatches, commitStrategy,
-    resetStrategy, offsetStore, retry: retryPolicy(retry), requestTimeoutMs, metadataRefreshMs, scheduler, logger,
+    rebalanceTimeoutMs, fetchMaxBytes, maxPartitionFetchBytes, fetchMaxWaitMs, fetchMinBytes, maxPrefetchBatches, ackMode,
+    maxUnackedPerPartition, commitStrategy, resetStrategy, offsetStore, retry: retryPolicy(retry), requestTimeoutMs, metadataRefreshMs, scheduler, logger,
   };
 }
 

@@ -32,6 +32,14 @@ export type ConsumerRecord = {
   headers: readonly RecordHeader[];
   /** Timestamp the producer gave the record, ms since the epoch. */
   timestamp: number;
+  /**
+   * Acknowledges the record (consumer option `ackMode: 'explicit'`): its
+   * offset becomes committable once it and every earlier record of its
+   * partition were acknowledged, in any order. Idempotent; a no-op with
+   * `ackMode: 'delivery'` and for records of a partition revoked or sought
+   * since it was delivered.
+   */
+  ack(): void;
 };
 
 /**
@@ -55,20 +63,43 @@ export type ConsumerBatch = {
   readonly nextOffset: number;
   /** The partition's high watermark when the batch was fetched. */
   readonly highWatermark: number;
+  /** Acknowledges every record of the batch (see `ConsumerRecord.ack`). */
+  ack(): void;
 };
 
 /** What the `run` handler style calls for each batch. */
 export type EachBatchHandler = (batch: ConsumerBatch) => Promise<void> | Observable<unknown>;
 
-/** Handlers of {@link Consumer.run}. */
-export type RunHandlers = {
+/** What the `run` handler style calls for each record. */
+export type EachRecordHandler = (record: ConsumerRecord) => Promise<void> | Observable<unknown>;
+
+/**
+ * Handlers of {@link Consumer.run}: `eachBatch` or `eachRecord`, one of them.
+ *
+ * A batch (or record) counts as processed, and becomes eligible for commit,
+ * only when its handler's Promise resolves or Observable completes (with
+ * `ackMode: 'explicit'`, only when acknowledged). A rejection or error stops
+ * the run with that error and what failed is not committed, so it is
+ * delivered again after a restart.
+ */
+export type RunHandlers = (
+  | {
+      /** Processes one batch of one partition. */
+      eachBatch: EachBatchHandler;
+      eachRecord?: never;
+    }
+  | {
+      /** Processes one record; the next record of its partition waits until it is done. */
+      eachRecord: EachRecordHandler;
+      eachBatch?: never;
+    }
+) & {
   /**
-   * Processes one batch. The batch counts as processed (and becomes eligible
-   * for commit) only when the Promise resolves or the Observable completes;
-   * a rejection or error stops the consumer's run with that error and the
-   * batch is not committed, so it is delivered again after a restart.
+   * Partitions processed at once: batches of different partitions run
+   * concurrently up to this many, those of one partition one after the
+   * other, in offset order. A positive integer; default 1.
    */
-  eachBatch: EachBatchHandler;
+  partitionsConsumedConcurrently?: number;
 };
 
 /** A change of the partitions a consumer holds. */

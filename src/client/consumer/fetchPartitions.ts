@@ -20,6 +20,10 @@ export type FetchPartitionState = {
   /** Offset the next fetch asks for. */
   fetchOffset: number;
   paused: boolean;
+  /** Not fetched, batches dropped: too many records await acknowledgement (released by acks or a restart). */
+  held: boolean;
+  /** A batch of it is still being processed concurrently: its queued batches wait, and it is fetched one batch ahead at most. */
+  busy: boolean;
   phase: FetchPhase;
   /** Bumped by seek and restarts: results, timers and batches of older epochs are dropped. */
   epoch: number;
@@ -45,7 +49,7 @@ export class FetchPartitions {
     const key = partitionKey(topic, partition);
     const previous = this.states.get(key);
     if (previous !== undefined) this.remove(previous);
-    this.states.set(key, { key, topic, partition, fetchOffset: offset, paused, phase: 'idle', epoch: 0, failures: 0, removed: false });
+    this.states.set(key, { key, topic, partition, fetchOffset: offset, paused, held: false, busy: false, phase: 'idle', epoch: 0, failures: 0, removed: false });
   }
 
   /** The partition's state, or undefined. */
@@ -82,6 +86,7 @@ export class FetchPartitions {
   restart(state: FetchPartitionState, offset: number): void {
     state.epoch++;
     state.fetchOffset = offset;
+    state.held = false;
     state.failures = 0;
     this.setPhase(state, 'idle');
   }
@@ -96,14 +101,14 @@ export class FetchPartitions {
    * Up to `room` idle, unpaused partitions, taking turns: the next call
    * starts after the last one picked, so a tight bound still serves all.
    */
-  pickIdle(room: number): FetchPartitionState[] {
+  pickIdle(room: number, skip?: (state: FetchPartitionState) => boolean): FetchPartitionState[] {
     const states = [...this.states.values()];
     const picked: FetchPartitionState[] = [];
     let last = -1;
     for (let i = 0; i < states.length && picked.length < room; i++) {
       const index = (this.rotation + i) % states.length;
       const state = states[index]!;
-      if (state.phase !== 'idle' || state.paused) continue;
+      if (state.phase !== 'idle' || state.paused || state.held || skip?.(state) === true) continue;
       picked.push(state);
       last = index;
     }

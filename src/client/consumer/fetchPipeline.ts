@@ -125,11 +125,40 @@ export class FetchPipeline {
   pause(topic: string, partition: number): void {
     const state = this.partitions.get(topic, partition);
     state.paused = true;
-    const dropped = this.queue.filter((item) => item.state === state);
-    if (dropped.length === 0) return;
-    this.queue = this.queue.filter((item) => item.state !== state);
-    state.fetchOffset = Math.min(...dropped.map((item) => item.fromOffset));
+    this.dropQueued(state);
+  }
+
+  /**
+   * Back-pressure: stops fetching and delivering a partition until
+   * `release` (or a seek or new run restarts it), dropping its buffered
+   * batches as `pause` does. Unknown partitions are ignored.
+   */
+  hold(topic: string, partition: number): void {
+    const state = this.partitions.find(topic, partition);
+    if (state === undefined || state.held) return;
+    state.held = true;
+    this.dropQueued(state);
+  }
+
+  /** Undoes `hold`. */
+  release(topic: string, partition: number): void {
+    const state = this.partitions.find(topic, partition);
+    if (state === undefined || !state.held) return;
+    state.held = false;
     this.kick();
+  }
+
+  /**
+   * Marks a partition busy (a batch of it is being processed outside the
+   * pipeline, see `run` handlers): its queued batches wait until it is
+   * marked not busy, and it is fetched one batch ahead at most. Unknown
+   * partitions are ignored.
+   */
+  setBusy(topic: string, partition: number, busy: boolean): void {
+    const state = this.partitions.find(topic, partition);
+    if (state === undefined || state.busy === busy) return;
+    state.busy = busy;
+    if (!busy) this.kick();
   }
 
   /** Undoes `pause`. */
@@ -169,7 +198,10 @@ export class FetchPipeline {
         stopping: false,
       };
       this.current = run;
-      for (const state of this.partitions.all()) this.partitions.restart(state, this.options.positionOf(state.topic, state.partition));
+      for (const state of this.partitions.all()) {
+        state.busy = false;
+        this.partitions.restart(state, this.options.positionOf(state.topic, state.partition));
+      }
       this.queue = [];
       this.kick();
       return () => this.end(run);
@@ -190,6 +222,15 @@ export class FetchPipeline {
   }
 
   // ---- the loop -------------------------------------------------------------
+
+  /** Drops a partition's buffered batches; it is fetched again from the first of them. */
+  private dropQueued(state: FetchPartitionState): void {
+    const dropped = this.queue.filter((item) => item.state === state);
+    if (dropped.length === 0) return;
+    this.queue = this.queue.filter((item) => item.state !== state);
+    state.fetchOffset = Math.min(...dropped.map((item) => item.fromOffset));
+    this.kick();
+  }
 
   /** Fetches while there is room and processes what is queued; re-entrant calls fold into the running one. */
   private kick(): void {
@@ -213,7 +254,12 @@ export class FetchPipeline {
   private pump(): boolean {
     const run = this.current;
     if (run === undefined || run.stopping) return false;
-    const picked = this.partitions.pickIdle(this.options.maxPrefetchBatches - this.buffered);
+    const room = this.options.maxPrefetchBatches - this.buffered;
+    if (room <= 0) return false;
+    // A busy partition is fetched one batch ahead at most, so it cannot take the room other partitions need.
+    let waiting: Set<FetchPartitionState> | undefined;
+    for (const item of this.queue) if (item.state.busy) (waiting ??= new Set()).add(item.state);
+    const picked = this.partitions.pickIdle(room, waiting === undefined ? undefined : (state) => waiting.has(state));
     if (picked.length === 0) return false;
     const byAddress = new Map<string, FetchPartitionState[]>();
     for (const state of picked) {
@@ -282,7 +328,7 @@ export class FetchPipeline {
       this.options.onFetched?.(result);
       // Paused meanwhile (its position rewound), or rewound by a pause and resumed: fetched again from fetchOffset.
       const fromOffset = targets[i]!.offset;
-      if (state.paused || fromOffset !== state.fetchOffset) return;
+      if (state.paused || state.held || fromOffset !== state.fetchOffset) return;
       if (result.batch !== undefined) this.queue.push({ state, epoch: state.epoch, fromOffset, batch: result.batch });
       state.fetchOffset = Math.max(state.fetchOffset, result.nextOffset);
     });
@@ -345,7 +391,7 @@ export class FetchPipeline {
       const item = this.queue[i]!;
       if (!FetchPartitions.isLive(item.state, item.epoch)) {
         this.queue.splice(i--, 1);
-      } else if (!item.state.paused) {
+      } else if (!item.state.paused && !item.state.held && !item.state.busy) {
         index = i;
         break;
       }
@@ -409,7 +455,10 @@ export class FetchPipeline {
     run.work.unsubscribe();
     run.processingWork?.unsubscribe();
     this.queue = [];
-    for (const state of this.partitions.all()) this.partitions.setPhase(state, 'idle');
+    for (const state of this.partitions.all()) {
+      state.busy = false;
+      this.partitions.setPhase(state, 'idle');
+    }
     this.wakeIdleWaiters();
     const waiters = this.stopWaiters;
     this.stopWaiters = [];

@@ -15,6 +15,8 @@ import type { FetchPartitionResult } from '../../protocol/generated/streamhouse.
 import { checkRecordBatch, type RecordCursor } from '../../protocol/codec/recordBatchDecoder.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { callAgent, type AgentCallContext } from '../cluster/agentCall.js';
+import type { AckWindow } from './ackWindow.js';
+import { ConsumedRecord, bindRecord } from './consumedRecord.js';
 import type { ConsumerBatch, ConsumerRecord } from './consumerTypes.js';
 import type { FetchTarget, PartitionFetchResult } from './fetchTypes.js';
 
@@ -78,6 +80,8 @@ export function toPartitionResult(result: FetchPartitionResult, fromOffset: numb
 /** A ConsumerBatch over received bytes, decoded once, when first read. */
 class FetchedBatch implements ConsumerBatch {
   private decoded: ConsumerRecord[] | undefined;
+  /** The window its records were delivered in (explicit ack mode). */
+  ackWindow: AckWindow | undefined = undefined;
 
   constructor(
     readonly topic: string,
@@ -106,6 +110,10 @@ class FetchedBatch implements ConsumerBatch {
     return records[records.length - 1]!.offset;
   }
 
+  ack(): void {
+    this.ackWindow?.ackRange(this.firstOffset, this.lastOffset);
+  }
+
   /** See {@link streamRecords}. */
   stream(): RecordStream {
     if (this.decoded !== undefined) return arrayStream(this.decoded);
@@ -120,6 +128,15 @@ class FetchedBatch implements ConsumerBatch {
       return undefined;
     };
   }
+}
+
+/**
+ * Ties every record of a batch to `window` before the batch is delivered
+ * (explicit ack mode), so `record.ack()` and `batch.ack()` reach it.
+ */
+export function bindBatch(batch: ConsumerBatch, window: AckWindow): void {
+  if (batch instanceof FetchedBatch) batch.ackWindow = window;
+  for (const record of batch.records) bindRecord(record, window);
 }
 
 /** Hands out a batch's records one at a time: the next one, or undefined after the last. */
@@ -172,13 +189,5 @@ function checkFetchedBatches(bytes: Uint8Array): RecordCursor[] {
 
 /** The consumer record at the cursor, built straight from it (no intermediate DecodedRecord). */
 function toRecord(topic: string, partition: number, cursor: RecordCursor): ConsumerRecord {
-  return {
-    topic,
-    partition,
-    offset: cursor.offset,
-    key: cursor.key,
-    value: cursor.value,
-    headers: cursor.headers,
-    timestamp: cursor.timestamp,
-  };
+  return new ConsumedRecord(topic, partition, cursor.offset, cursor.key, cursor.value, cursor.headers, cursor.timestamp);
 }
