@@ -29,11 +29,11 @@ export function nodeIdOf(agentId: string): number {
 }
 
 /** Node ids of `agentIds`, distinct: on a clash the later id (in sorted order) moves up to the next free one. */
-export function assignNodeIds(agentIds: readonly string[]): Map<string, number> {
+export function assignNodeIds(agentIds: readonly string[], hash: (agentId: string) => number = nodeIdOf): Map<string, number> {
   const ids = new Map<string, number>();
   const taken = new Set<number>();
   for (const agentId of [...new Set(agentIds)].sort()) {
-    let id = nodeIdOf(agentId);
+    let id = hash(agentId);
     while (taken.has(id)) id = (id + 1) & 0x7fffffff;
     taken.add(id);
     ids.set(agentId, id);
