@@ -122,20 +122,20 @@ export async function handleOffsetCommit(ctx: KafkaContext, request: OffsetCommi
   const partitions = request.topics.flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata ?? '' })),
   );
-  let codes: number[];
-  if (partitions.some((p) => p.partition < 0 || p.offset < 0)) {
-    codes = partitions.map((p) => (p.partition < 0 ? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION : p.offset < 0 ? KafkaErrorCode.INVALID_REQUEST : KafkaErrorCode.INVALID_REQUEST));
-  } else {
+  // A negative partition or offset is refused on its own; the others are committed.
+  const codes: number[] = partitions.map((p) => (p.partition < 0 ? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION : p.offset < 0 ? KafkaErrorCode.INVALID_REQUEST : KafkaErrorCode.NONE));
+  const valid = partitions.flatMap((p, index) => (codes[index] === KafkaErrorCode.NONE ? [{ p, index }] : []));
+  if (valid.length > 0) {
     try {
       const response = ProtoCommitOffsetsResponse.fromPartial(
         await ctx.service.commitOffsets(
-          { groupId: request.groupId, generationId: request.generationIdOrMemberEpoch, memberId: request.memberId, partitions },
+          { groupId: request.groupId, generationId: request.generationIdOrMemberEpoch, memberId: request.memberId, partitions: valid.map(({ p }) => p) },
           callContext(info.signal),
         ),
       );
-      codes = partitions.map((_, i) => kafkaErrorCodeOfInfo(response.results[i]?.error));
+      valid.forEach(({ index }, i) => (codes[index] = kafkaErrorCodeOfInfo(response.results[i]?.error)));
     } catch (error) {
-      codes = partitions.map(() => kafkaErrorCode(error, 'group'));
+      for (const { index } of valid) codes[index] = kafkaErrorCode(error, 'group');
     }
   }
   let i = 0;
