@@ -104,7 +104,7 @@ type ServeProcess = { child: ChildProcess; address: string; connection: AgentCon
 
 /** Starts `streamhouse serve` as a child process and waits until it listens. */
 async function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-kafka', ...args], {
     cwd: join(here, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

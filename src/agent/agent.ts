@@ -35,6 +35,7 @@ import { WriteAheadLog } from './write/writeAheadLog.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog, WalLogs } from './write/walRecovery.js';
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
+import { KafkaListener } from '../kafka/kafkaListener.js';
 
 const TOPIC_CACHE_MS = 1000;
 
@@ -61,6 +62,7 @@ export class Agent {
   private readonly startedAt = Date.now();
   private stopping = false;
   private readonly logger: Logger | undefined;
+  private kafka: KafkaListener | undefined;
 
   constructor(readonly options: ResolvedAgentOptions) {
     this.agentId = options.agentId;
@@ -128,6 +130,7 @@ export class Agent {
     // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
     this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () => server.listen(`${this.options.host}:${this.options.port}`));
     this.server = server;
+    await this.startKafka();
     await this.registry.start(this.address);
     this.maintenance.start();
     this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
@@ -141,9 +144,11 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     this.maintenance.stop();
+    const kafkaClosed = this.kafka?.close();
     const shutdown = this.server?.shutdown();
     await Promise.allSettled([...this.writers.values()].map(async (w) => (await w).close()));
     await shutdown;
+    await kafkaClosed;
     await this.leases.releaseAll();
     await this.registry.stop();
     await this.wal?.close();
@@ -160,8 +165,34 @@ export class Agent {
     this.leases.stop();
     this.registry.kill();
     this.server?.forceShutdown();
+    await this.kafka?.close();
     await this.wal?.close();
     await this.notifier.close();
+  }
+
+  /** host:port Kafka clients dial, or undefined when the agent serves no Kafka. */
+  get kafkaAddress(): string | undefined {
+    if (this.kafka === undefined) return undefined;
+    return this.options.kafkaAdvertisedAddress ?? `${this.options.host}:${this.kafka.port}`;
+  }
+
+  /** Serves the Kafka protocol on `kafkaPort` with this agent's own service (see src/kafka/). */
+  private async startKafka(): Promise<void> {
+    if (this.options.kafkaPort === undefined) return;
+    const kafka = new KafkaListener(
+      {
+        service: this.service(),
+        agentId: this.agentId,
+        metadataStore: this.options.metadataStore,
+        agentTtlMs: this.options.agentTtlMs,
+        bufferedAcksEnabled: this.options.walDir !== undefined,
+        advertisedAddress: () => this.kafkaAddress ?? '',
+        logger: this.logger,
+      },
+      { maxFrameBytes: this.options.maxRequestBytes },
+    );
+    await kafka.listen(this.options.host, this.options.kafkaPort);
+    this.kafka = kafka;
   }
 
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */

@@ -22,6 +22,10 @@ export type AgentOptions = {
   port?: number;
   /** Address clients should dial, when it differs from host:port (NAT, containers). Default `host:port`. */
   advertisedAddress?: string;
+  /** Port of the Kafka wire-protocol listener (on `host`); 0 picks a free one; undefined serves no Kafka. Default undefined. */
+  kafkaPort?: number;
+  /** host:port Kafka clients should dial, when it differs from host:kafkaPort. Default `host:kafkaPort`. */
+  kafkaAdvertisedAddress?: string;
   /** Unique id among agents sharing a metadata store. Default `<hostname>-<random>`. */
   agentId?: string;
   /**
@@ -104,9 +108,11 @@ export type AgentOptions = {
 /** Default {@link AgentOptions.segmentCacheBytes} for object stores the OS does not cache (S3). */
 export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'logger'>> & {
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'logger'>> & {
   walDir: string | undefined;
   advertisedAddress: string | undefined;
+  kafkaPort: number | undefined;
+  kafkaAdvertisedAddress: string | undefined;
   logger: Logger | undefined;
 };
 
@@ -117,6 +123,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     host = '127.0.0.1',
     port = 0,
     advertisedAddress,
+    kafkaPort,
+    kafkaAdvertisedAddress,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
     flushIntervalMs = 1,
@@ -160,6 +168,9 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     throw new InvalidConfigError(`agent option maxDecompressedBatchBytes must be at most ${MAX_BATCH_SIZE}, got ${maxDecompressedBatchBytes}`);
   }
   if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
+  if (kafkaPort !== undefined && (!Number.isSafeInteger(kafkaPort) || kafkaPort < 0 || kafkaPort > 65535)) {
+    throw new InvalidConfigError(`agent option kafkaPort must be an integer in [0, 65535], got ${kafkaPort}`);
+  }
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
@@ -170,7 +181,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     throw new InvalidConfigError(`agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`);
   }
   return {
-    objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
+    objectStore, metadataStore, host, port, advertisedAddress, kafkaPort, kafkaAdvertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, maxTimestampAheadMs, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
     leaseSafetyMarginMs, producerIdExpirationMs,

@@ -28,6 +28,9 @@ export type ServeFlags = {
   redisPrefix: string;
   agentId?: string;
   advertisedAddress?: string;
+  kafka: boolean;
+  kafkaPort: number;
+  kafkaAdvertisedAddress?: string;
   wal: boolean;
   flushIntervalMs: number;
   flushBytes: number;
@@ -60,6 +63,9 @@ export function serveCommand(): Command {
     .addOption(new Option('--redis-prefix <prefix>', 'key prefix in Redis').env('STREAMHOUSE_REDIS_PREFIX').default('streamhouse:'))
     .addOption(new Option('--agent-id <id>', 'unique agent id (default: kept in <data-dir>/agent-id, created as <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
     .addOption(new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env('STREAMHOUSE_ADVERTISED_ADDRESS'))
+    .addOption(new Option('--kafka-port <port>', 'port of the Kafka wire protocol (0 = any free port)').env('STREAMHOUSE_KAFKA_PORT').default(9092).argParser(int('--kafka-port')))
+    .addOption(new Option('--kafka-advertised-address <host:port>', 'address Kafka clients dial, if not host:kafka-port').env('STREAMHOUSE_KAFKA_ADVERTISED_ADDRESS'))
+    .addOption(new Option('--no-kafka', 'serve no Kafka wire protocol'))
     .addOption(new Option('--no-wal', 'disable the write-ahead log in <data-dir>/wal (and so `buffered` acks)'))
     .addOption(new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(1).argParser(int('--flush-interval-ms')))
     .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
@@ -123,6 +129,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logger,
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
+    ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
+    ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress } : {}),
     ...(flags.segmentCacheBytes !== undefined ? { segmentCacheBytes: flags.segmentCacheBytes } : {}),
   };
   const agent = await startAgent(options);
@@ -138,6 +146,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
       `  ${cli} topics create demo --partitions 3 --agent ${agent.address}`,
       `  printf 'hello\\nworld\\n' | ${cli} produce demo --agent ${agent.address}`,
       `  ${cli} consume demo --from-beginning --agent ${agent.address}`,
+      ...(agent.kafkaAddress === undefined
+        ? []
+        : [
+            '',
+            `Kafka clients: ${agent.kafkaAddress} (see docs/kafka.md), e.g. with kcat:`,
+            `  kcat -b ${agent.kafkaAddress} -L`,
+            `  printf 'k1:hello\\nk2:world\\n' | kcat -b ${agent.kafkaAddress} -P -t demo -K:`,
+            `  kcat -b ${agent.kafkaAddress} -C -t demo -o beginning -e -f '%k:%s\\n'`,
+          ]),
       '',
       'Ctrl-C stops the agent gracefully.',
       '',

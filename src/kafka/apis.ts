@@ -1,0 +1,52 @@
+/**
+ * Every API the Kafka listener serves, with the versions it answers: those
+ * KafkaJS 2.2, librdkafka 2.x and @platformatic/kafka negotiate. Versions
+ * stop before a feature we do not have (topic ids in Fetch 13+, the new
+ * consumer protocol, transactions). Anything else is absent from
+ * ApiVersions, so clients never send it.
+ */
+import * as m from './generated/index.js';
+import { defineApi, type KafkaApi } from './api.js';
+import { apiVersionsResponse, handleDescribeCluster, handleMetadata } from './handlers/cluster.js';
+import { handleProduce } from './handlers/produce.js';
+import { handleFetch, handleListOffsets } from './handlers/fetch.js';
+import {
+  handleDescribeGroups,
+  handleFindCoordinator,
+  handleHeartbeat,
+  handleJoinGroup,
+  handleLeaveGroup,
+  handleListGroups,
+  handleOffsetCommit,
+  handleOffsetFetch,
+  handleSyncGroup,
+} from './handlers/groups.js';
+import { handleCreateTopics, handleDeleteTopics, handleDescribeConfigs, handleInitProducerId } from './handlers/admin.js';
+
+export function createApis(): ReadonlyMap<number, KafkaApi<unknown, unknown>> {
+  const apis = new Map<number, KafkaApi<unknown, unknown>>();
+  const versions = () => [...apis.values()].map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion }));
+  const list = [
+    defineApi('Produce', m.ProduceRequestSchema, { min: 3, max: 9 }, m.readProduceRequest, m.writeProduceResponse, handleProduce),
+    defineApi('Fetch', m.FetchRequestSchema, { min: 4, max: 12 }, m.readFetchRequest, m.writeFetchResponse, handleFetch),
+    defineApi('ListOffsets', m.ListOffsetsRequestSchema, { min: 1, max: 7 }, m.readListOffsetsRequest, m.writeListOffsetsResponse, handleListOffsets),
+    defineApi('Metadata', m.MetadataRequestSchema, { min: 0, max: 12 }, m.readMetadataRequest, m.writeMetadataResponse, handleMetadata),
+    defineApi('OffsetCommit', m.OffsetCommitRequestSchema, { min: 2, max: 8 }, m.readOffsetCommitRequest, m.writeOffsetCommitResponse, handleOffsetCommit),
+    defineApi('OffsetFetch', m.OffsetFetchRequestSchema, { min: 1, max: 8 }, m.readOffsetFetchRequest, m.writeOffsetFetchResponse, handleOffsetFetch),
+    defineApi('FindCoordinator', m.FindCoordinatorRequestSchema, { min: 0, max: 4 }, m.readFindCoordinatorRequest, m.writeFindCoordinatorResponse, handleFindCoordinator),
+    defineApi('JoinGroup', m.JoinGroupRequestSchema, { min: 0, max: 9 }, m.readJoinGroupRequest, m.writeJoinGroupResponse, handleJoinGroup),
+    defineApi('Heartbeat', m.HeartbeatRequestSchema, { min: 0, max: 4 }, m.readHeartbeatRequest, m.writeHeartbeatResponse, handleHeartbeat),
+    defineApi('LeaveGroup', m.LeaveGroupRequestSchema, { min: 0, max: 5 }, m.readLeaveGroupRequest, m.writeLeaveGroupResponse, handleLeaveGroup),
+    defineApi('SyncGroup', m.SyncGroupRequestSchema, { min: 0, max: 5 }, m.readSyncGroupRequest, m.writeSyncGroupResponse, handleSyncGroup),
+    defineApi('DescribeGroups', m.DescribeGroupsRequestSchema, { min: 0, max: 5 }, m.readDescribeGroupsRequest, m.writeDescribeGroupsResponse, handleDescribeGroups),
+    defineApi('ListGroups', m.ListGroupsRequestSchema, { min: 0, max: 4 }, m.readListGroupsRequest, m.writeListGroupsResponse, handleListGroups),
+    defineApi('ApiVersions', m.ApiVersionsRequestSchema, { min: 0, max: 3 }, m.readApiVersionsRequest, m.writeApiVersionsResponse, async () => apiVersionsResponse(versions())),
+    defineApi('CreateTopics', m.CreateTopicsRequestSchema, { min: 0, max: 7 }, m.readCreateTopicsRequest, m.writeCreateTopicsResponse, handleCreateTopics),
+    defineApi('DeleteTopics', m.DeleteTopicsRequestSchema, { min: 0, max: 6 }, m.readDeleteTopicsRequest, m.writeDeleteTopicsResponse, handleDeleteTopics),
+    defineApi('InitProducerId', m.InitProducerIdRequestSchema, { min: 0, max: 4 }, m.readInitProducerIdRequest, m.writeInitProducerIdResponse, handleInitProducerId),
+    defineApi('DescribeConfigs', m.DescribeConfigsRequestSchema, { min: 0, max: 4 }, m.readDescribeConfigsRequest, m.writeDescribeConfigsResponse, handleDescribeConfigs),
+    defineApi('DescribeCluster', m.DescribeClusterRequestSchema, { min: 0, max: 1 }, m.readDescribeClusterRequest, m.writeDescribeClusterResponse, handleDescribeCluster),
+  ];
+  for (const api of list) apis.set(api.key, api);
+  return apis;
+}

@@ -1,0 +1,205 @@
+/**
+ * One Kafka client connection: cuts the byte stream into size-prefixed
+ * frames, decodes each request with its API's generated reader, runs the
+ * handler, and writes the answers in request order (Kafka's rule per
+ * connection).
+ *
+ * Frame: `size int32 · header · body`. A size below the smallest header or
+ * above `maxFrameBytes` closes the connection before anything is allocated
+ * for it; so does a frame that does not decode, an unknown API key or an
+ * unsupported version (except ApiVersions, which answers UNSUPPORTED_VERSION
+ * with the versions supported, in its v0 layout, as Kafka brokers do).
+ * Reading pauses while `maxInFlightRequests` requests or `maxInFlightBytes`
+ * bytes of requests are unanswered, or while the socket's send buffer is full.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { KafkaApi } from './api.js';
+import type { KafkaContext } from './kafkaContext.js';
+import { KafkaReader } from './wire/kafkaReader.js';
+import { KafkaWriter } from './wire/kafkaWriter.js';
+import { readRequestHeader } from './generated/requestHeader.js';
+import { writeResponseHeader } from './generated/responseHeader.js';
+import { writeApiVersionsResponse } from './generated/apiVersionsResponse.js';
+import { KafkaErrorCode } from './kafkaErrors.js';
+
+export type ConnectionLimits = {
+  maxFrameBytes: number;
+  maxInFlightRequests: number;
+  maxInFlightBytes: number;
+};
+
+/** api key, api version, correlation id. */
+const MIN_HEADER_BYTES = 8;
+const API_VERSIONS_KEY = 18;
+const SEND_BUFFER_PAUSE_BYTES = 8 * 1024 * 1024;
+
+type Slot = { chunks: Buffer[] | undefined; done: boolean; bytes: number };
+
+export class KafkaConnection {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly slots: Slot[] = [];
+  private inFlightBytes = 0;
+  private readonly abort = new AbortController();
+  private closed = false;
+  private readonly logger: Logger | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly apis: ReadonlyMap<number, KafkaApi<unknown, unknown>>,
+    private readonly ctx: KafkaContext,
+    private readonly limits: ConnectionLimits,
+    readonly onClose: () => void,
+  ) {
+    this.logger = ctx.logger?.child({ component: 'kafka', peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.receive(data));
+    socket.on('drain', () => this.resumeIfRoom());
+    socket.on('error', (err) => this.logger?.debug({ err }, 'kafka connection error'));
+    socket.on('close', () => this.teardown());
+  }
+
+  /** Closes the connection; unanswered requests are dropped and long polls end. */
+  close(reason?: string): void {
+    if (reason !== undefined) this.logger?.warn({ reason }, 'closing kafka connection');
+    this.teardown();
+    this.socket.destroy();
+  }
+
+  private teardown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort(new Error('kafka connection closed'));
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.onClose();
+  }
+
+  private receive(data: Buffer): void {
+    if (this.closed) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.drainFrames();
+  }
+
+  /** Cuts every complete frame out of what arrived, while there is room for more requests. */
+  private drainFrames(): void {
+    while (!this.closed && this.pendingBytes >= 4 && !this.full()) {
+      const head = this.pending[0]!.length >= 4 ? this.pending[0]! : this.merge();
+      const size = head.readInt32BE(0);
+      if (size < MIN_HEADER_BYTES || size > this.limits.maxFrameBytes) {
+        this.close(`frame size ${size} outside [${MIN_HEADER_BYTES}, ${this.limits.maxFrameBytes}]`);
+        return;
+      }
+      if (this.pendingBytes < 4 + size) return;
+      const all = this.merge();
+      const frame = all.subarray(4, 4 + size);
+      const rest = all.subarray(4 + size);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+      this.dispatch(frame);
+    }
+    if (this.full()) this.socket.pause();
+  }
+
+  private merge(): Buffer {
+    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+    return this.pending[0]!;
+  }
+
+  private full(): boolean {
+    return (
+      this.slots.length >= this.limits.maxInFlightRequests ||
+      this.inFlightBytes >= this.limits.maxInFlightBytes ||
+      this.socket.writableLength >= SEND_BUFFER_PAUSE_BYTES
+    );
+  }
+
+  private resumeIfRoom(): void {
+    if (this.closed || this.full()) return;
+    this.drainFrames();
+    if (!this.full()) this.socket.resume();
+  }
+
+  private dispatch(frame: Buffer): void {
+    const apiKey = frame.readInt16BE(0);
+    const version = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const api = this.apis.get(apiKey);
+    if (api === undefined) {
+      this.close(`unknown api key ${apiKey}`);
+      return;
+    }
+    const supported = version >= api.minVersion && version <= api.maxVersion;
+    if (!supported && apiKey !== API_VERSIONS_KEY) {
+      this.close(`${api.name} v${version} is not supported (${api.minVersion}-${api.maxVersion})`);
+      return;
+    }
+    const slot: Slot = { chunks: undefined, done: false, bytes: frame.length };
+    this.slots.push(slot);
+    this.inFlightBytes += frame.length;
+    if (!supported) {
+      // A newer client than we know: answer in v0 so it can pick a version both sides speak.
+      this.complete(slot, this.encode(correlationId, 0, 0, (w) =>
+        writeApiVersionsResponse(w, 0, { errorCode: KafkaErrorCode.UNSUPPORTED_VERSION, apiKeys: this.apiVersions() }),
+      ));
+      return;
+    }
+    const flexible = version >= api.flexibleMin;
+    let request: unknown;
+    let clientId: string | null;
+    try {
+      const reader = new KafkaReader(frame);
+      clientId = readRequestHeader(reader, flexible ? 2 : 1).clientId;
+      request = api.read(reader, version);
+      if (reader.remaining !== 0) throw new Error(`${reader.remaining} bytes after the ${api.name} request`);
+    } catch (error) {
+      this.close(`malformed ${api.name} v${version} request: ${(error as Error).message}`);
+      return;
+    }
+    const responseHeaderVersion = flexible && apiKey !== API_VERSIONS_KEY ? 1 : 0;
+    api.handle(this.ctx, request, { version, clientId, signal: this.abort.signal }).then(
+      (response) => {
+        if (this.closed) return;
+        this.complete(slot, response === undefined ? undefined : this.encode(correlationId, responseHeaderVersion, version, (w) => api.write(w, version, response)));
+      },
+      (error: unknown) => {
+        if (this.closed) return;
+        this.logger?.error({ err: error, api: api.name, version }, 'kafka handler failed');
+        this.close(`${api.name} handler failed`);
+      },
+    );
+  }
+
+  /** The ApiVersions list: every API served, with its versions. */
+  apiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+    return [...this.apis.values()].map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion }));
+  }
+
+  private encode(correlationId: number, headerVersion: number, _version: number, body: (w: KafkaWriter) => void): Buffer[] {
+    const w = new KafkaWriter();
+    w.int32(0);
+    writeResponseHeader(w, headerVersion, { correlationId });
+    body(w);
+    const chunks = w.finish();
+    chunks[0]!.writeInt32BE(w.length - 4, 0);
+    return chunks;
+  }
+
+  private complete(slot: Slot, chunks: Buffer[] | undefined): void {
+    slot.chunks = chunks;
+    slot.done = true;
+    let wrote = false;
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const head = this.slots.shift()!;
+      this.inFlightBytes -= head.bytes;
+      if (head.chunks === undefined) continue;
+      if (!wrote) this.socket.cork();
+      wrote = true;
+      for (const chunk of head.chunks) this.socket.write(chunk);
+    }
+    if (wrote) this.socket.uncork();
+    this.resumeIfRoom();
+  }
+}

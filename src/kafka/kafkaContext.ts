@@ -1,0 +1,29 @@
+/**
+ * What the Kafka handlers need from their agent: the same service the gRPC
+ * server runs (so both protocols share every rule), plus a few facts about
+ * the agent and its metadata store.
+ */
+import type { Logger } from 'pino';
+import type { MetadataStore } from '../metadata/metadataStore.js';
+import type { StreamHouseServiceImplementation } from '../protocol/generated/streamhouse.js';
+
+export type KafkaContext = {
+  /** The agent's gRPC service implementation; handlers translate into its requests. */
+  service: StreamHouseServiceImplementation;
+  agentId: string;
+  metadataStore: MetadataStore;
+  /** Agents heard from within this are live brokers, ms. */
+  agentTtlMs: number;
+  /** Whether acks=1 can mean `buffered` (the agent has a write-ahead log). */
+  bufferedAcksEnabled: boolean;
+  /** host:port Kafka clients dial to reach this agent. */
+  advertisedAddress(): string;
+  logger: Logger | undefined;
+};
+
+/** Splits `host:port` (IPv6 hosts in brackets). */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
+  if (match === null) return { host: address, port: 9092 };
+  return { host: match[1]!, port: Number(match[2]) };
+}
