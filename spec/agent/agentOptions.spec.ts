@@ -2,12 +2,66 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { DEFAULT_SEGMENT_CACHE_BYTES, resolveAgentOptions } from '../../src/agent/agentOptions.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { InvalidConfigError } from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import type { ObjectStore } from '../../src/storage/objectStore.js';
 import { CountingObjectStore } from '../storage/countingObjectStore.js';
+
+describe('agent/agentOptions: defaults', () => {
+  let dir: string;
+  let metadataStore: SqliteMetadataStore;
+  let objectStore: LocalDirectoryObjectStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sh-options-'));
+    metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+    objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+  });
+  after(async () => {
+    await metadataStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies the documented default of every option', () => {
+    const { agentId, clock, ...resolved } = resolveAgentOptions({ objectStore, metadataStore });
+    expect(agentId).to.match(new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{8}$`));
+    expect(clock).to.equal(Date.now);
+    expect(resolved).to.deep.equal({
+      objectStore,
+      metadataStore,
+      host: '127.0.0.1',
+      port: 0,
+      advertisedAddress: undefined,
+      kafkaPort: undefined,
+      kafkaAdvertisedAddress: undefined,
+      walDir: undefined,
+      flushIntervalMs: 1,
+      flushBytes: 4 * 1024 * 1024,
+      maxPendingBytesPerPartition: 64 * 1024 * 1024,
+      maxRequestBytes: 64 * 1024 * 1024,
+      maxDecompressedBatchBytes: 32 * 1024 * 1024,
+      maxTimestampAheadMs: 3_600_000,
+      leaseTtlMs: 10_000,
+      leaseSafetyMarginMs: 1000,
+      producerIdExpirationMs: 86_400_000,
+      agentTtlMs: 10_000,
+      maxFetchWaitMs: 30_000,
+      defaultFetchMaxBytes: 1024 * 1024,
+      segmentCacheBytes: 0,
+      maintenanceIntervalMs: 30_000,
+      compactionMinObjectBytes: 1024 * 1024,
+      orphanGraceMs: 600_000,
+      groupInitialRebalanceDelayMs: 3000,
+      logger: undefined,
+    });
+  });
+
+  it('gives each agent its own default id', () => {
+    expect(resolveAgentOptions({ objectStore, metadataStore }).agentId).not.to.equal(resolveAgentOptions({ objectStore, metadataStore }).agentId);
+  });
+});
 
 describe('agent/agentOptions: segment cache', () => {
   let dir: string;

@@ -19,13 +19,13 @@ import {
   type TestStores,
 } from '../support/agentHarness.js';
 
-/** Produces through `agent` until it leads the partition; returns the offset and when it succeeded, with every refusal seen before. */
+/** Produces through `agent` until it leads the partition (bounded polling); returns the offset, with every refusal seen before. */
 async function produceOnceLeading(agent: TestAgent, topic: string, partition: number, prefix: string, count: number, encode: EncodeOptions = {}) {
   const refusals: unknown[] = [];
   for (;;) {
     try {
       const base = await produce(agent.connection, topic, partition, records(count, prefix), AckMode.ACK_MODE_DURABLE, encode);
-      return { base, at: Date.now(), refusals };
+      return { base, refusals };
     } catch (error) {
       if (!(error instanceof NotLeaderError) || refusals.length > 200) throw error;
       refusals.push(error);
@@ -83,8 +83,16 @@ describe('failover: agents sharing Redis and a directory object store', function
   });
 
   it('moves a killed agent\'s partition only after its lease TTL, keeping every acknowledged record at its offset', async () => {
-    const a = await start('agent-a', 500);
-    const b = await start('agent-b', 500);
+    // Lease time is a clock of the test's own: it stands still unless moved, so expiry happens exactly when the test says.
+    let now = Date.now();
+    const clock = () => now;
+    const startAt = async (agentId: string) => {
+      const agent = await startTestAgent(stores, { agentId, leaseTtlMs: 500, clock, metadataStore: stores.newMetadataStore({ clock }) });
+      started.push(agent);
+      return agent;
+    };
+    const a = await startAt('agent-a');
+    const b = await startAt('agent-b');
     await a.connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
     for (let i = 0; i < 3; i++) expect(await produce(a.connection, 'orders', 0, records(2, `s${i}`))).to.equal(i * 2);
     // A crash with produces in flight: some are acknowledged before it, the rest fail or are lost.
@@ -94,15 +102,19 @@ describe('failover: agents sharing Redis and a directory object store', function
     await a.kill();
     const acked = (await Promise.all(inflight)).filter((r) => r.base >= 0);
     expect(acked.length).to.be.greaterThan(0);
-    await new Promise((r) => setTimeout(r, 30)); // a renewal under way at the kill has landed by now
+    // Every renewal, even one landing after the kill, was made at the same `now`.
     const { leaseExpiresAt, leaseHolder } = await b.metadataStore.getPartition('orders', 0);
-    expect(leaseHolder).to.equal('agent-a');
+    expect([leaseHolder, leaseExpiresAt]).to.deep.equal(['agent-a', now + 500]);
 
-    const takeover = await produceOnceLeading(b, 'orders', 0, 'b', 2);
-    // Refused while A's lease lived, accepted only once it had expired.
-    expect(takeover.refusals.length).to.be.greaterThan(0);
-    for (const refusal of takeover.refusals) expect((refusal as NotLeaderError).message).to.match(/^orders\/0 is leased by agent-a until/);
-    expect(takeover.at).to.be.at.least(leaseExpiresAt);
+    // Refused while A's lease lives, up to and including its expiry time; accepted the moment after.
+    for (const at of [now, leaseExpiresAt]) {
+      now = at;
+      const refused = await rejection(produce(b.connection, 'orders', 0, records(2, 'b')));
+      expect(refused).to.be.instanceOf(NotLeaderError);
+      expect((refused as NotLeaderError).message).to.match(new RegExp(`^orders/0 is leased by agent-a until ${leaseExpiresAt}`));
+    }
+    now = leaseExpiresAt + 1;
+    const takeover = { base: await produce(b.connection, 'orders', 0, records(2, 'b')) };
 
     const all = await readAll(b.connection, 'orders', 0);
     expect(all.map(([o]) => o)).to.deep.equal(Array.from({ length: takeover.base + 2 }, (_, i) => i));
@@ -111,7 +123,7 @@ describe('failover: agents sharing Redis and a directory object store', function
     expect(all.slice(takeover.base)).to.deep.equal(expected(takeover.base, 2, 'b'));
     await expectDenseRegistry(b, 'orders', 0, 0, takeover.base + 2);
     const p0 = await b.metadataStore.getPartition('orders', 0);
-    expect([p0.leaseHolder, p0.leaseEpoch]).to.deep.equal(['agent-b', 2]);
+    expect([p0.leaseHolder, p0.leaseEpoch, p0.leaseExpiresAt]).to.deep.equal(['agent-b', 2, leaseExpiresAt + 1 + 500]);
   });
 
   it('lets a restarted agent (same id) take its partitions back at once after a crash', async () => {

@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
 import { NotLeaderError } from '../../src/protocol/errors.js';
 import { S3ObjectStore } from '../../src/storage/s3ObjectStore.js';
-import type { AgentConnection } from '../../src/client/agentClient.js';
 import { startS3Server, type S3TestServer } from '../support/s3Server.js';
 import {
   createTestStores,
   expected,
   fetchOnce,
+  nextLongPoll,
   produce,
   readAll,
   records,
@@ -37,15 +37,17 @@ async function produceAtLeader(first: TestAgent, all: TestAgent[], topic: string
   }
 }
 
-/** Starts a long-poll on `reader`, produces through `writer` once it waits, and times both. */
-async function longPollAcross(reader: AgentConnection, writer: AgentConnection, topic: string, partition: number, offset: number) {
-  const started = Date.now();
-  const polling = fetchOnce(reader, topic, partition, offset, 20_000).then((r) => ({ ...r, at: Date.now() }));
-  await new Promise((r) => setTimeout(r, 150)); // the fetch is parked on the notifier by now
-  const base = await produce(writer, topic, partition, records(2, 'wake'));
-  const ackedAt = Date.now();
-  const woken = await polling;
-  return { base, woken, ackedAt, started };
+/**
+ * Starts a long-poll on `reader` that may wait 30 s, and produces through
+ * `writer` once it waits. Callers bound their test below 30 s: only the
+ * commit's notification can then answer the poll in time.
+ */
+async function longPollAcross(reader: TestAgent, writer: TestAgent, topic: string, partition: number, offset: number) {
+  const parked = nextLongPoll(reader.agent);
+  const polling = fetchOnce(reader.connection, topic, partition, offset, 30_000);
+  await parked;
+  const base = await produce(writer.connection, topic, partition, records(2, 'wake'));
+  return { base, woken: await polling };
 }
 
 describe('agents: three agents sharing Redis and a directory object store', function () {
@@ -106,19 +108,17 @@ describe('agents: three agents sharing Redis and a directory object store', func
     }
   });
 
-  it('wakes a long-poll on agent B within milliseconds of agent A\'s commit (Redis relay)', async () => {
-    const { base, woken, ackedAt, started } = await longPollAcross(b.connection, a.connection, 'events', 0, 3);
+  it('wakes a long-poll on agent B when agent A commits (Redis relay)', async function () {
+    // Without the relay B would sleep out its 30 s poll, beyond this test's timeout.
+    this.timeout(15_000);
+    const { base, woken } = await longPollAcross(b, a, 'events', 0, 3);
     expect(base).to.equal(3);
     expect(woken.records).to.deep.equal(expected(3, 2, 'wake'));
     expect(woken.highWatermark).to.equal(5);
-    // Without the relay B would sleep out its 20 s; woken, it answers about when A acknowledges.
-    expect(woken.at - ackedAt).to.be.lessThan(300);
-    expect(woken.at - started).to.be.lessThan(3000);
     // And the other way round, on another partition.
-    const back = await longPollAcross(c.connection, b.connection, 'events', 1, 2);
+    const back = await longPollAcross(c, b, 'events', 1, 2);
     expect(back.base).to.equal(2);
     expect(back.woken.records).to.deep.equal(expected(2, 2, 'wake'));
-    expect(back.woken.at - back.ackedAt).to.be.lessThan(300);
   });
 
   it('gives concurrent producers on every agent dense, unique offsets in one partition', async () => {
@@ -171,7 +171,8 @@ describe('agents: two agents sharing Redis and an S3-compatible object store', f
     await stores.cleanup();
   });
 
-  it('leads by lease, reads through either agent, wakes long-polls across agents', async () => {
+  it('leads by lease, reads through either agent, wakes long-polls across agents', async function () {
+    this.timeout(15_000);
     expect(await produce(a.connection, 'events', 0, records(3, 'a'))).to.equal(0);
     expect(await produce(b.connection, 'events', 1, records(2, 'b'))).to.equal(0);
     expect(await rejection(produce(b.connection, 'events', 0, records(1)))).to.be.instanceOf(NotLeaderError);
@@ -180,10 +181,9 @@ describe('agents: two agents sharing Redis and an S3-compatible object store', f
     expect(await readAll(b.connection, 'events', 0)).to.deep.equal([...expected(0, 3, 'a'), ...expected(3, 2, 'a2')]);
     expect(await readAll(a.connection, 'events', 1)).to.deep.equal(expected(0, 2, 'b'));
 
-    const { base, woken, ackedAt } = await longPollAcross(b.connection, a.connection, 'events', 0, 5);
+    const { base, woken } = await longPollAcross(b, a, 'events', 0, 5);
     expect(base).to.equal(5);
     expect(woken.records).to.deep.equal(expected(5, 2, 'wake'));
-    expect(woken.at - ackedAt).to.be.lessThan(300);
 
     // One object per flush, named by range and the writer's epoch, in the bucket both agents use.
     expect((await extraStore.list('topics/events/0/')).map((o) => o.key)).to.deep.equal([

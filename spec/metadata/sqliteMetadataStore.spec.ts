@@ -4,6 +4,8 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InvalidProducerEpochError, InvalidRequestError, MetadataError, UnsupportedVersionError } from '../../src/protocol/errors.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
@@ -14,6 +16,20 @@ import { sqliteHarness } from './support/storeHarnesses.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** Worker thread code: takes the write lock of the file, says 'locked', and commits 100 ms after a message. */
+const LOCK_HOLDER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require('better-sqlite3');
+const db = new Database(workerData.path);
+db.exec('BEGIN IMMEDIATE');
+parentPort.postMessage('locked');
+parentPort.once('message', () => setTimeout(() => {
+  db.exec('COMMIT');
+  db.close();
+  parentPort.postMessage('released');
+}, 100));
+`;
 
 describe('SqliteMetadataStore', () => {
   let harness: Awaited<ReturnType<typeof sqliteHarness>>;
@@ -46,14 +62,31 @@ describe('SqliteMetadataStore', () => {
       .to.throw(UnsupportedVersionError, `has schema version ${SCHEMA_VERSION + 1}, newer than ${SCHEMA_VERSION}: upgrade StreamHouse`);
   });
 
-  it('waits busyTimeoutMs for another connection holding the write lock, then fails retriably', async () => {
+  it('waits for another connection holding the write lock, up to busyTimeoutMs', async () => {
+    const store = new SqliteMetadataStore({ path: harness.path, busyTimeoutMs: 20_000, synchronous: 'normal' });
+    await store.createTopic('first', 1);
+    // Another thread takes the write lock, and lets it go 100 ms after it hears that the store is about to write.
+    const holder = new Worker(LOCK_HOLDER, { eval: true, workerData: { path: harness.path } });
+    try {
+      expect((await once(holder, 'message'))[0]).to.equal('locked');
+      const released = once(holder, 'message');
+      holder.postMessage('release');
+      // SQLite calls are synchronous: the store waits inside this call until the lock is free.
+      expect((await store.createTopic('second', 1)).name).to.equal('second');
+      expect((await released)[0]).to.equal('released');
+      expect((await store.listTopics()).map((t) => t.name)).to.deep.equal(['first', 'second']);
+    } finally {
+      await holder.terminate();
+      await store.close();
+    }
+  });
+
+  it('fails retriably once busyTimeoutMs has passed with the write lock still held by another connection', async () => {
     const store = new SqliteMetadataStore({ path: harness.path, busyTimeoutMs: 50, synchronous: 'normal' });
     const raw = new Database(harness.path);
     raw.exec('BEGIN IMMEDIATE');
     try {
-      const started = Date.now();
       const error = await rejection(store.createTopic('t', 1), MetadataError, 'METADATA_ERROR');
-      expect(Date.now() - started).to.be.at.least(45);
       expect(error.retriable).to.equal(true);
       expect((error.cause as { code?: string }).code).to.equal('SQLITE_BUSY');
       expect(await store.listTopics()).to.deep.equal([]); // readers are not blocked (WAL)

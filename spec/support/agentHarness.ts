@@ -111,6 +111,23 @@ export async function startTestAgent(stores: TestStores, options: Partial<AgentO
   };
 }
 
+/**
+ * Resolves when the agent's next long-polling Fetch starts waiting for a
+ * commit (its listeners are in place by then): the moment to produce to wake it.
+ */
+export function nextLongPoll(agent: Agent): Promise<void> {
+  const notifier = agent.highWatermarks;
+  const waitForAny = notifier.waitForAny;
+  return new Promise((resolve) => {
+    notifier.waitForAny = (...args) => {
+      notifier.waitForAny = waitForAny;
+      const waiting = waitForAny.apply(notifier, args);
+      resolve();
+      return waiting;
+    };
+  });
+}
+
 /** Values `prefix-0`, `prefix-1`, … as records with a fixed timestamp. */
 export function records(count: number, prefix = 'v', timestamp = 1_700_000_000_000): RecordInput[] {
   return Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`${prefix}-${i}`), timestamp: timestamp + i }));

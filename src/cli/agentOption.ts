@@ -15,3 +15,12 @@ export function integerOption(name: string) {
     return n;
   };
 }
+
+/** Parses a boolean option strictly: `true`/`1` or `false`/`0`; anything else fails with a message naming the option. */
+export function booleanOption(name: string) {
+  return (value: string): boolean => {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new Error(`${name} must be true, false, 1 or 0, got '${value}'`);
+  };
+}

@@ -13,7 +13,7 @@ import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent } from '../agent/agent.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from '../agent/write/producerSequences.js';
-import { DEFAULT_PORT, integerOption } from './agentOption.js';
+import { booleanOption, DEFAULT_PORT, integerOption } from './agentOption.js';
 import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT } from './heapTuning.js';
 
 export type ServeFlags = {
@@ -58,7 +58,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--object-store <url>', 'a directory, file:///dir or s3://bucket/prefix (default <data-dir>/objects)').env('STREAMHOUSE_OBJECT_STORE'))
     .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:9000').env('STREAMHOUSE_S3_ENDPOINT'))
     .addOption(new Option('--s3-region <region>', 'S3 region').env('AWS_REGION'))
-    .addOption(new Option('--s3-path-style', 'path-style S3 addressing (most S3-compatible servers)').env('STREAMHOUSE_S3_PATH_STYLE'))
+    .addOption(new Option('--s3-path-style [bool]', 'path-style S3 addressing (most S3-compatible servers): true or false').env('STREAMHOUSE_S3_PATH_STYLE').preset('true').argParser(booleanOption('--s3-path-style')))
     .addOption(new Option('--metadata <url>', 'SQLite file path or redis://host:port/db (default <data-dir>/metadata.db)').env('STREAMHOUSE_METADATA'))
     .addOption(new Option('--redis-prefix <prefix>', 'key prefix in Redis').env('STREAMHOUSE_REDIS_PREFIX').default('streamhouse:'))
     .addOption(new Option('--agent-id <id>', 'unique agent id (default: kept in <data-dir>/agent-id, created as <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
@@ -106,7 +106,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const s3: { endpoint?: string; region?: string; forcePathStyle?: boolean } = {};
   if (flags.s3Endpoint !== undefined) s3.endpoint = flags.s3Endpoint;
   if (flags.s3Region !== undefined) s3.region = flags.s3Region;
-  if (flags.s3PathStyle === true) s3.forcePathStyle = true;
+  if (flags.s3PathStyle !== undefined) s3.forcePathStyle = flags.s3PathStyle;
   const objectStore = createObjectStore(objectStoreUrl, s3);
   const metadataUrl = flags.metadata ?? join(dataDir, 'metadata.db');
   const metadata = await createMetadataStore(metadataUrl, { keyPrefix: flags.redisPrefix });

@@ -23,10 +23,14 @@ import {
   type JoinGroupResponse,
 } from '../../../src/protocol/index.js';
 
-/** A clock the test moves by hand; integer ms, as the stores require. */
+/** A clock the test moves by hand; integer ms, as the stores require. Counts its reads: every poll of a waiting call reads it. */
 class ManualClock {
   now = 1_700_000_000_000;
-  readonly read = (): number => this.now;
+  reads = 0;
+  readonly read = (): number => {
+    this.reads++;
+    return this.now;
+  };
   advance(ms: number): void {
     this.now += ms;
   }
@@ -113,13 +117,23 @@ async function rejection(promise: Promise<unknown>): Promise<StreamHouseError> {
   throw new Error('expected the call to be refused');
 }
 
-/** True when the promise has not settled within a few poll intervals. */
-async function isPending(promise: Promise<unknown>): Promise<boolean> {
-  const settled = promise.then(
-    () => true,
-    () => true,
+/**
+ * True when the promise is still unsettled after the waiting calls have
+ * polled the group several more times (each poll reads the clock): an answer
+ * due with the group as it is would have come with one of those polls.
+ */
+async function isPending(promise: Promise<unknown>, clock: ManualClock): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
   );
-  return !(await Promise.race([settled, sleep(40).then(() => false)]));
+  const target = clock.reads + 20;
+  for (let waited = 0; clock.reads < target; waited++) {
+    if (waited > 5000) throw new Error('the waiting calls stopped polling');
+    await sleep(1);
+  }
+  return !settled;
 }
 
 async function waitForGroup(store: MetadataStore, groupId: string, ready: (group: GroupRecord) => boolean): Promise<GroupRecord> {
@@ -170,7 +184,7 @@ for (const backend of [sqliteBackend, redisBackend]) {
     async function joinAll(clientIds: string[], via: GroupCoordinator[] = [coordinator]): Promise<Map<string, JoinGroupResponse>> {
       const joins = clientIds.map((clientId, index) => via[index % via.length]!.join(joinRequest(groupId, clientId)));
       await waitForGroup(store, groupId, (group) => group.members.length === clientIds.length);
-      for (const pending of joins) expect(await isPending(pending)).to.equal(true);
+      for (const pending of joins) expect(await isPending(pending, clock)).to.equal(true);
       clock.advance(INITIAL_DELAY_MS);
       const answers = await Promise.all(joins);
       return new Map(clientIds.map((clientId, index) => [clientId, answers[index]!]));
@@ -249,7 +263,7 @@ for (const backend of [sqliteBackend, redisBackend]) {
 
       const fourth = coordinator.join(joinRequest(groupId, 'd'));
       await waitForGroup(store, groupId, (group) => group.state === 'preparing-rebalance');
-      expect(await isPending(fourth)).to.equal(true);
+      expect(await isPending(fourth, clock)).to.equal(true);
       for (const answer of first.values()) {
         const refused = await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: answer.memberId }));
         expect(refused).to.be.instanceOf(RebalanceInProgressError);
@@ -375,7 +389,7 @@ for (const backend of [sqliteBackend, redisBackend]) {
         expect(await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId }))).to.be.instanceOf(
           RebalanceInProgressError,
         );
-        expect(await isPending(rejoin)).to.equal(true);
+        expect(await isPending(rejoin, clock)).to.equal(true);
       }
       clock.advance(REBALANCE_MS - 27_000);
       const answer = await rejoin;
@@ -391,7 +405,7 @@ for (const backend of [sqliteBackend, redisBackend]) {
       const leader = [...joined.values()].find((answer) => answer.memberId === answer.leaderId)!;
       const follower = [...joined.values()].find((answer) => answer.memberId !== answer.leaderId)!;
       const waiting = coordinator.sync({ groupId, generationId: 1, memberId: follower.memberId, assignments: [] });
-      expect(await isPending(waiting)).to.equal(true);
+      expect(await isPending(waiting, clock)).to.equal(true);
       clock.advance(SESSION_MS);
       const refused = await rejection(waiting);
       expect(refused).to.be.instanceOf(RebalanceInProgressError);

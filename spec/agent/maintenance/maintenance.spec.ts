@@ -5,6 +5,8 @@
  * the log start to a segment boundary. Plus the pure run selection.
  */
 import { expect } from 'chai';
+import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OffsetSpec, AckMode } from '../../../src/protocol/generated/streamhouse.js';
 import { OffsetOutOfRangeError } from '../../../src/protocol/errors.js';
 import type { SegmentInfo } from '../../../src/metadata/metadataStore.js';
@@ -109,16 +111,20 @@ describe('maintenance: compaction and retention on an agent', function () {
 
   it('deletes objects no registry entry names once they are older than the grace period, and nothing else', async () => {
     await a.stop();
-    a = await startTestAgent(stores, { agentId: 'agent-a', flushIntervalMs: 0, maintenanceIntervalMs: 0, orphanGraceMs: 0 });
+    a = await startTestAgent(stores, { agentId: 'agent-a', flushIntervalMs: 0, maintenanceIntervalMs: 0, orphanGraceMs: 60_000 });
     await a.connection.client.createTopic({ name: 'orph', partitions: 1, config: undefined });
     for (let i = 0; i < 2; i++) await produce(a.connection, 'orph', 0, records(5, `o${i}`));
-    // What a fenced writer leaves behind: a whole object its commit never registered.
+    // What fenced writers leave behind: whole objects their commits never registered, one of them written ten minutes ago.
     const stray = 'topics/orph/0/00000000000000000010-00000000000000000015-e0.seg';
+    const fresh = 'topics/orph/0/00000000000000000010-00000000000000000016-e0.seg';
     await stores.objectStore.put(stray, Buffer.from('never committed'));
-    await new Promise((r) => setTimeout(r, 20));
+    await stores.objectStore.put(fresh, Buffer.from('never committed either'));
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    await utimes(join(stores.dir, 'objects', stray), tenMinutesAgo, tenMinutesAgo);
     const report = await a.agent.runMaintenance();
     expect(report.orphansDeleted).to.equal(1);
     expect(await stores.objectStore.head(stray)).to.equal(undefined);
+    expect((await stores.objectStore.head(fresh))?.size).to.equal(22);
     expect((await readAll(a.connection, 'orph', 0)).map(([o]) => o)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 

@@ -45,7 +45,9 @@ class GatedPuts implements ObjectStore {
   close() { return this.inner.close(); }
 }
 
-const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** One turn of the event loop: every callback already queued, and the promise reactions they start, have run. */
+const turn = () => new Promise((r) => setImmediate(r));
 const key = (base: number, end: number, epoch = 1) => `topics/t/0/${String(base).padStart(20, '0')}-${String(end).padStart(20, '0')}-e${epoch}.seg`;
 
 describe('partition writer', function () {
@@ -57,8 +59,9 @@ describe('partition writer', function () {
   let fenced: number;
   /** The lease as the LeaseManager would hold it (renewals replace it); held while unexpired by the writer's clock. */
   let current: Lease | undefined;
-  /** How far the writer's clock runs ahead of real time (a pause it slept through). */
-  let skew: number;
+  /** Lease time of the store and the writer: it stands still unless a test moves it (a pause moves it past a lease). */
+  let now: number;
+  const clock = () => now;
   let wal: WriteAheadLog | undefined;
 
   const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number; wal?: WriteAheadLog } = {}) => {
@@ -68,7 +71,7 @@ describe('partition writer', function () {
       topic: 't',
       partition: 0,
       lease,
-      currentLease: () => (current !== undefined && current.expiresAt > Date.now() + skew ? current : undefined),
+      currentLease: () => (current !== undefined && current.expiresAt > clock() ? current : undefined),
       objectStore: objects,
       metadataStore: metadata,
       flushIntervalMs: options.flushIntervalMs ?? 0,
@@ -77,7 +80,7 @@ describe('partition writer', function () {
       onCommit: (_t, _p, hwm) => commits.push(hwm),
       onFenced: () => fenced++,
       wal: options.wal,
-      clock: () => Date.now() + skew,
+      clock,
     });
   };
   const append = (count: number, prefix: string, ack: AckKind = 'durable', encode: EncodeOptions = {}): Promise<AppendResult> => {
@@ -100,12 +103,12 @@ describe('partition writer', function () {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sh-writer-'));
-    metadata = new SqliteMetadataStore({ path: join(dir, 'metadata.db'), synchronous: 'normal' });
+    now = Date.now();
+    metadata = new SqliteMetadataStore({ path: join(dir, 'metadata.db'), synchronous: 'normal', clock });
     objects = new GatedPuts(new LocalDirectoryObjectStore({ root: join(dir, 'objects') }));
     await metadata.createTopic('t', 1);
     commits = [];
     fenced = 0;
-    skew = 0;
     wal = undefined;
   });
   afterEach(async () => {
@@ -133,7 +136,7 @@ describe('partition writer', function () {
   it('rides out store failures while its renewed lease lasts, long after the first one would have expired', async () => {
     await open({ leaseTtlMs: 200 });
     current = await metadata.renewLease(current!, 60_000);
-    await tick(300);
+    now += 300;
     objects.failures = 2;
     expect((await append(2, 'late')).baseOffset).to.equal(0);
     expect([fenced, writer.isStopped, objects.failures]).to.deep.equal([0, false, 0]);
@@ -159,7 +162,8 @@ describe('partition writer', function () {
     while (objects.parked === 0) await tick(5);
     // The original's object is still being written: the retry must not be acknowledged before it.
     const retry = settled(append(2, 'a', 'durable', idem));
-    await tick();
+    // Its path has no timer and no I/O of its own (SQLite calls are synchronous): after one turn it is answered or waiting.
+    await turn();
     expect([original.done, retry.done]).to.deep.equal([false, false]);
     objects.open();
     while (!retry.done || !original.done) await tick(5);
@@ -172,19 +176,21 @@ describe('partition writer', function () {
     objects.closed = true;
     const first = settled(append(1, 'a'));
     while (objects.parked === 0) await tick(5);
-    const second = settled(append(1, 'b')); // pending was empty: taken
-    const third = settled(append(1, 'c')); // pending is full: waits
-    await tick();
-    expect([first.done, second.done, third.done]).to.deep.equal([false, false, false]);
+    // Acks `none`, which answer once an append is taken: what waits is held back, not waiting for a flush.
+    const second = settled(append(1, 'b', 'none')); // pending was empty: taken
+    const third = settled(append(1, 'c', 'none')); // pending is full: waits
+    await turn();
+    expect([first.done, second.done, third.done]).to.deep.equal([false, true, false]);
     objects.open();
     while (!third.done) await tick(5);
-    expect([first.value!.baseOffset, second.value!.baseOffset, third.value!.baseOffset]).to.deep.equal([0, 1, 2]);
+    expect([first.value!.baseOffset, second.value!.baseOffset, third.value!.baseOffset]).to.deep.equal([0, -1, -1]);
+    while (writer.committedHighWatermark < 3) await tick(5);
   });
 
   it('fails every uncommitted append with NOT_LEADER and stops once its lease is taken', async () => {
     await open({ leaseTtlMs: 100 });
     expect((await append(1, 'a')).baseOffset).to.equal(0);
-    await tick(150);
+    now += 150;
     await metadata.acquireLease('t', 0, 'agent-b', 10_000); // epoch 2
     // This agent's clock still says it leads (as with clocks apart): the store's fence is what stops it.
     current = { ...current!, expiresAt: Date.now() + 60_000 };
@@ -233,7 +239,7 @@ describe('partition writer', function () {
         wal = await WriteAheadLog.open(join(dir, 'wal'));
         await open({ wal });
         expect((await append(2, 'before')).baseOffset).to.equal(0);
-        skew = 20_000; // slept past the 10 s lease
+        now += 20_000; // slept past the 10 s lease
         const error = await append(1, 'after', ack).catch((e: unknown) => e);
         expect(error).to.be.instanceOf(NotLeaderError);
         expect((error as NotLeaderError).retriable).to.equal(true);
@@ -250,7 +256,7 @@ describe('partition writer', function () {
     it('fails a durable append still pending when the lease expires, without writing it', async () => {
       await open({ flushIntervalMs: 60_000 });
       const pending = settled(append(2, 'a'));
-      skew = 20_000;
+      now += 20_000;
       await writer.close(); // the flush finds the lease gone
       expect(pending.error).to.be.instanceOf(NotLeaderError);
       expect(await objectKeys()).to.deep.equal([]);
@@ -263,7 +269,7 @@ describe('partition writer', function () {
       // A pause during the log's fsync.
       wal.append = async (topic, partition, batch) => {
         await logAppend(topic, partition, batch);
-        skew = 20_000;
+        now += 20_000;
       };
       await open({ wal, flushIntervalMs: 60_000 });
       const error = await append(3, 'slow', 'buffered').catch((e: unknown) => e);

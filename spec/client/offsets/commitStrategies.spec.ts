@@ -11,6 +11,8 @@ import {
   type ProcessedRecord,
 } from '../../../src/client/offsets/index.js';
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
+import { resolveConsumerOptions } from '../../../src/client/consumer/consumerOptions.js';
+import { Subject } from 'rxjs';
 
 function newScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => {
@@ -24,6 +26,30 @@ const rec = (partition: number, offset: number, highWatermark?: number): Process
 const commit = (partition: number, offset: number, metadata = '') => ({ topic: 't', partition, offset, metadata });
 
 describe('client/offsets commit strategies', () => {
+  describe('defaults', () => {
+    it("commits every 5000 ms with the consumer's default strategy", () => {
+      const { commitStrategy } = resolveConsumerOptions({ bootstrap: ['127.0.0.1:9660'], groupId: 'g', topics: ['t'] });
+      const scheduler = newScheduler();
+      scheduler.run(({ cold, expectObservable }) => {
+        const source = cold('a 4998ms b 5998ms |', { a: rec(0, 1), b: rec(0, 2) });
+        // a at 0 and b at 4999 are committed at 5000; nothing new by 10 000; the end at 10 998 has nothing left
+        expectObservable(source.pipe(commitTriggers(commitStrategy, { scheduler }))).toBe('5000ms x 5997ms |', {
+          x: { reason: 'periodic', offsets: [commit(0, 3)] },
+        } satisfies Record<string, CommitRequest>);
+      });
+    });
+
+    it('commits after every 1000 processed records with every-n and no count', () => {
+      const processed = new Subject<ProcessedRecord>();
+      const requests: CommitRequest[] = [];
+      processed.pipe(commitTriggers({ type: 'every-n' })).subscribe((r) => requests.push(r));
+      for (let offset = 0; offset < 999; offset++) processed.next(rec(0, offset));
+      expect(requests).to.deep.equal([]);
+      processed.next(rec(0, 999));
+      expect(requests).to.deep.equal([{ reason: 'every-n', offsets: [commit(0, 1000)] }]);
+    });
+  });
+
   describe('periodicCommits', () => {
     it('commits what changed at each interval, nothing when nothing changed', () => {
       const scheduler = newScheduler();

@@ -1,6 +1,76 @@
 import { expect } from 'chai';
-import { DEFAULT_PRODUCER_RETRY, resolveProducerOptions } from '../../../src/client/producer/producerOptions.js';
+import { asyncScheduler } from 'rxjs';
+import { DEFAULT_PRODUCER_RETRY, resolveProducerOptions, type ProducerOptions } from '../../../src/client/producer/producerOptions.js';
+import { isBatchAware } from '../../../src/client/partitioners/partitioner.js';
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
+
+const base: ProducerOptions = { bootstrap: ['127.0.0.1:9660'] };
+
+describe('client/producer options', () => {
+  it('applies the documented defaults (README, "Producing from RxJS")', () => {
+    const { scheduler, logger, partitioner, ...resolved } = resolveProducerOptions(base);
+    expect(scheduler).to.equal(asyncScheduler);
+    expect(logger).to.equal(undefined);
+    // murmur2 of the key, sticky for null keys: the sticky part is batch-aware.
+    expect(isBatchAware(partitioner)).to.equal(true);
+    expect(resolved).to.deep.equal({
+      bootstrap: ['127.0.0.1:9660'],
+      clientId: 'streamhouse-producer',
+      lingerMs: 5,
+      batchBytes: 16 * 1024,
+      batchRecords: 10_000,
+      compression: 'none',
+      acks: 'durable',
+      idempotence: true,
+      retry: { maxRetries: Infinity, initialBackoffMs: 100, maxBackoffMs: 1000, multiplier: 2, jitter: 0.2 },
+      requestTimeoutMs: 30_000,
+      deliveryTimeoutMs: 120_000,
+      maxInFlightPerPartition: 5,
+      maxInFlightRequests: 64,
+      maxBufferedBytes: 32 * 1024 * 1024,
+      maxBlockMs: 60_000,
+      metadataRefreshMs: 30_000,
+    });
+  });
+
+  it('allows one request in flight per partition by default without idempotence', () => {
+    expect(resolveProducerOptions({ ...base, idempotence: false }).maxInFlightPerPartition).to.equal(1);
+    expect(resolveProducerOptions({ ...base, idempotence: false, acks: 'none' }).maxInFlightPerPartition).to.equal(1);
+  });
+
+  it('takes every option given', () => {
+    const resolved = resolveProducerOptions({
+      ...base, lingerMs: 0, batchBytes: 1024, batchRecords: 7, compression: 'lz4', acks: 'buffered', requestTimeoutMs: 1, deliveryTimeoutMs: 2,
+      maxInFlightPerPartition: 3, maxInFlightRequests: 4, maxBufferedBytes: 2048, maxBlockMs: 0, metadataRefreshMs: 0, retry: { maxRetries: Infinity },
+    });
+    expect(resolved).to.deep.include({
+      lingerMs: 0, batchBytes: 1024, batchRecords: 7, compression: 'lz4', acks: 'buffered', requestTimeoutMs: 1, deliveryTimeoutMs: 2,
+      maxInFlightPerPartition: 3, maxInFlightRequests: 4, maxBufferedBytes: 2048, maxBlockMs: 0, metadataRefreshMs: 0,
+    });
+    expect(resolved.retry.maxRetries).to.equal(Infinity);
+  });
+
+  const cases: [string, Partial<ProducerOptions>, string][] = [
+    ['no agents', { bootstrap: [] }, 'bootstrap must list agents as host:port, got []'],
+    ['a negative linger', { lingerMs: -1 }, 'producer option lingerMs must be a non-negative integer, got -1'],
+    ['a zero delivery timeout', { deliveryTimeoutMs: 0 }, 'producer option deliveryTimeoutMs must be a positive integer, got 0'],
+    ['a fractional request timeout', { requestTimeoutMs: 1.5 }, 'producer option requestTimeoutMs must be a positive integer, got 1.5'],
+    ['no requests in flight', { maxInFlightRequests: 0 }, 'producer option maxInFlightRequests must be a positive integer, got 0'],
+    ['a negative max block', { maxBlockMs: -1 }, 'producer option maxBlockMs must be a non-negative integer, got -1'],
+    ['a negative metadata refresh', { metadataRefreshMs: -5 }, 'producer option metadataRefreshMs must be a non-negative integer, got -5'],
+    ['an unknown codec', { compression: 'zstd' as never }, "compression must be 'none' or 'lz4', got 'zstd'"],
+    ['an unknown ack mode', { acks: 'all' as never }, "acks must be 'durable', 'buffered' or 'none', got 'all'"],
+    ['idempotence with acks none', { acks: 'none' }, "idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'"],
+    ['reordering in-flight requests', { idempotence: false, maxInFlightPerPartition: 2 }, 'maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1'],
+    ['a buffer below a batch', { maxBufferedBytes: 1000, batchBytes: 2000 }, 'maxBufferedBytes (1000) must be at least batchBytes (2000)'],
+    ['a bad retry policy', { retry: { multiplier: 0.5 } }, 'retry multiplier must be a finite number ≥ 1, got 0.5'],
+  ];
+  for (const [what, options, message] of cases) {
+    it(`refuses ${what} with InvalidConfigError`, () => {
+      expect(() => resolveProducerOptions({ ...base, ...options })).to.throw(InvalidConfigError, message);
+    });
+  }
+});
 
 describe('client/producer/producerOptions: retry', () => {
   const bootstrap = ['127.0.0.1:9660'];

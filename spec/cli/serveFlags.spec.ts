@@ -1,0 +1,156 @@
+/**
+ * `streamhouse serve` flags: every default and every environment variable the
+ * README's configuration table documents, and strict parsing of booleans.
+ */
+import { expect } from 'chai';
+import { serveCommand, type ServeFlags } from '../../src/cli/serve.js';
+import { booleanOption } from '../../src/cli/agentOption.js';
+
+/** Environment variables `serve` reads (README, "Configuration"). */
+const SERVE_ENV = [
+  'STREAMHOUSE_HOST', 'STREAMHOUSE_PORT', 'STREAMHOUSE_DATA_DIR', 'STREAMHOUSE_OBJECT_STORE', 'STREAMHOUSE_S3_ENDPOINT', 'AWS_REGION',
+  'STREAMHOUSE_S3_PATH_STYLE', 'STREAMHOUSE_METADATA', 'STREAMHOUSE_REDIS_PREFIX', 'STREAMHOUSE_AGENT_ID', 'STREAMHOUSE_ADVERTISED_ADDRESS',
+  'STREAMHOUSE_FLUSH_INTERVAL_MS', 'STREAMHOUSE_FLUSH_BYTES', 'STREAMHOUSE_LEASE_TTL_MS', 'STREAMHOUSE_MAX_REQUEST_BYTES',
+  'STREAMHOUSE_SEGMENT_CACHE_BYTES', 'STREAMHOUSE_MAINTENANCE_INTERVAL_MS', 'STREAMHOUSE_HEAP_GROWING_PERCENT', 'STREAMHOUSE_LOG_LEVEL',
+];
+
+/** The flags `serve` would run with for these arguments and exactly this environment (its action replaced). */
+async function parsedFlags(args: string[], env: Record<string, string> = {}): Promise<ServeFlags> {
+  const saved = new Map(SERVE_ENV.map((name) => [name, process.env[name]]));
+  for (const name of SERVE_ENV) delete process.env[name];
+  Object.assign(process.env, env);
+  try {
+    let flags: ServeFlags | undefined;
+    await serveCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined })
+      .action((f: ServeFlags) => {
+        flags = f;
+      })
+      .parseAsync(args, { from: 'user' });
+    return flags!;
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+/** The message a parse fails with. */
+async function parseError(args: string[], env: Record<string, string> = {}): Promise<string> {
+  try {
+    await parsedFlags(args, env);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the flags to be refused');
+}
+
+describe('cli/serve flags', () => {
+  it('defaults to the values the README documents', async () => {
+    expect({ ...(await parsedFlags([])) }).to.deep.equal({
+      host: '127.0.0.1',
+      port: 9660,
+      dataDir: './data',
+      redisPrefix: 'streamhouse:',
+      wal: true,
+      flushIntervalMs: 1,
+      flushBytes: 4 * 1024 * 1024,
+      leaseTtlMs: 10_000,
+      maxRequestBytes: 64 * 1024 * 1024,
+      maxDecompressedBatchBytes: 32 * 1024 * 1024,
+      maxTimestampAheadMs: 3_600_000,
+      producerIdExpirationMs: 86_400_000,
+      kafka: true,
+      kafkaPort: 9092,
+      maintenanceIntervalMs: 30_000,
+      heapGrowingPercent: 400,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every flag from its documented environment variable', async () => {
+    const flags = await parsedFlags([], {
+      STREAMHOUSE_HOST: '0.0.0.0',
+      STREAMHOUSE_PORT: '0',
+      STREAMHOUSE_DATA_DIR: '/var/lib/sh',
+      STREAMHOUSE_OBJECT_STORE: 's3://bucket/prefix',
+      STREAMHOUSE_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      AWS_REGION: 'eu-west-1',
+      STREAMHOUSE_S3_PATH_STYLE: 'true',
+      STREAMHOUSE_METADATA: 'redis://127.0.0.1:6379/0',
+      STREAMHOUSE_REDIS_PREFIX: 'sh:',
+      STREAMHOUSE_AGENT_ID: 'agent-7',
+      STREAMHOUSE_ADVERTISED_ADDRESS: 'sh.example:9660',
+      STREAMHOUSE_FLUSH_INTERVAL_MS: '7',
+      STREAMHOUSE_FLUSH_BYTES: '1024',
+      STREAMHOUSE_LEASE_TTL_MS: '3000',
+      STREAMHOUSE_MAX_REQUEST_BYTES: '2048',
+      STREAMHOUSE_SEGMENT_CACHE_BYTES: '4096',
+      STREAMHOUSE_MAINTENANCE_INTERVAL_MS: '0',
+      STREAMHOUSE_HEAP_GROWING_PERCENT: '0',
+      STREAMHOUSE_LOG_LEVEL: 'warn',
+    });
+    expect({ ...flags }).to.deep.equal({
+      host: '0.0.0.0',
+      port: 0,
+      dataDir: '/var/lib/sh',
+      objectStore: 's3://bucket/prefix',
+      s3Endpoint: 'http://127.0.0.1:9000',
+      s3Region: 'eu-west-1',
+      s3PathStyle: true,
+      metadata: 'redis://127.0.0.1:6379/0',
+      redisPrefix: 'sh:',
+      agentId: 'agent-7',
+      advertisedAddress: 'sh.example:9660',
+      wal: true,
+      flushIntervalMs: 7,
+      flushBytes: 1024,
+      leaseTtlMs: 3000,
+      maxRequestBytes: 2048,
+      maxDecompressedBatchBytes: 32 * 1024 * 1024,
+      maxTimestampAheadMs: 3_600_000,
+      producerIdExpirationMs: 86_400_000,
+      kafka: true,
+      kafkaPort: 9092,
+      segmentCacheBytes: 4096,
+      maintenanceIntervalMs: 0,
+      heapGrowingPercent: 0,
+      logLevel: 'warn',
+    });
+  });
+
+  it('lets a command-line flag win over its environment variable, and --no-wal turn the log off', async () => {
+    const flags = await parsedFlags(['--port', '7000', '--lease-ttl-ms', '4000', '--no-wal'], { STREAMHOUSE_PORT: '8000', STREAMHOUSE_LEASE_TTL_MS: '5000' });
+    expect([flags.port, flags.leaseTtlMs, flags.wal]).to.deep.equal([7000, 4000, false]);
+  });
+
+  describe('--s3-path-style', () => {
+    it('is off unless asked for', async () => {
+      expect((await parsedFlags([])).s3PathStyle).to.equal(undefined);
+    });
+
+    it('is on for the bare flag, true and 1, off for false and 0, from the command line or the environment', async () => {
+      expect((await parsedFlags(['--s3-path-style'])).s3PathStyle).to.equal(true);
+      const cases: [string, boolean][] = [['true', true], ['1', true], ['false', false], ['0', false]];
+      for (const [value, on] of cases) {
+        expect((await parsedFlags(['--s3-path-style', value])).s3PathStyle, `--s3-path-style ${value}`).to.equal(on);
+        expect((await parsedFlags([], { STREAMHOUSE_S3_PATH_STYLE: value })).s3PathStyle, `STREAMHOUSE_S3_PATH_STYLE=${value}`).to.equal(on);
+      }
+    });
+
+    it('refuses any other value, naming the flag', async () => {
+      for (const bad of ['yes', 'no', 'TRUE', 'off', '', '2']) {
+        expect(await parseError([], { STREAMHOUSE_S3_PATH_STYLE: bad }), `env '${bad}'`).to.equal(`--s3-path-style must be true, false, 1 or 0, got '${bad}'`);
+      }
+      expect(await parseError(['--s3-path-style=maybe'])).to.equal("--s3-path-style must be true, false, 1 or 0, got 'maybe'");
+    });
+  });
+
+  it('booleanOption parses strictly', () => {
+    const parse = booleanOption('--flag');
+    expect([parse('true'), parse('1'), parse('false'), parse('0')]).to.deep.equal([true, true, false, false]);
+    expect(() => parse('True')).to.throw("--flag must be true, false, 1 or 0, got 'True'");
+  });
+});
