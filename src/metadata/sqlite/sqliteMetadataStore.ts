@@ -382,6 +382,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.read(() => fetchOffsetsStep(this.sql, groupId, partitions));
   }
 
+  /** Reads from the file; MetadataError naming it when that fails. */
+  async ping(): Promise<void> {
+    await this.read(() => this.db.prepare('SELECT 1').get()).catch((error: unknown) => {
+      throw toMetadataError(error, `SQLite metadata file ${this.options.path} cannot be read`);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
