@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PartitionWriter, type AckKind, type AppendResult } from '../../src/agent/partitionWriter.js';
+import { PartitionWriter, type AckKind, type AppendResult, type LostAppends } from '../../src/agent/partitionWriter.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import type { ObjectData, ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
@@ -57,7 +57,9 @@ describe('partition writer', function () {
   /** The lease as the LeaseManager would hold it now (renewals replace it). */
   let current: Lease | undefined;
 
-  const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number } = {}) => {
+  let failed: string[];
+  let lost: LostAppends;
+  const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number; storageRetryTimeoutMs?: number } = {}) => {
     const lease = await metadata.acquireLease('t', 0, 'agent-a', options.leaseTtlMs ?? 10_000);
     current = lease;
     writer = await PartitionWriter.open({
@@ -72,6 +74,9 @@ describe('partition writer', function () {
       maxPendingBytes: options.maxPendingBytes ?? 1 << 20,
       onCommit: (_t, _p, hwm) => commits.push(hwm),
       onFenced: () => fenced++,
+      onFailed: (_t, _p, error) => failed.push(error.code),
+      storageRetryTimeoutMs: options.storageRetryTimeoutMs,
+      lostAppends: lost,
     });
   };
   const append = (count: number, prefix: string, ack: AckKind = 'durable', encode: EncodeOptions = {}): Promise<AppendResult> => {
@@ -99,6 +104,8 @@ describe('partition writer', function () {
     await metadata.createTopic('t', 1);
     commits = [];
     fenced = 0;
+    failed = [];
+    lost = { batches: 0, records: 0 };
   });
   afterEach(async () => {
     objects.open();
@@ -208,5 +215,35 @@ describe('partition writer', function () {
     expect(pending.error).to.be.instanceOf(ShuttingDownError);
     expect(await objectKeys()).to.deep.equal([]);
     expect(writer.isStopped).to.equal(true);
+  });
+
+  it('gives up on a store failure after storageRetryTimeoutMs with the last error, counting lost none appends, its lease still held', async () => {
+    await open({ storageRetryTimeoutMs: 100 });
+    objects.failures = 1_000_000;
+    const unacked = await append(2, 'n', 'none');
+    const durable = settled(append(1, 'd'));
+    while (!durable.done) await tick(5);
+    expect(unacked.baseOffset).to.equal(-1);
+    expect(durable.error).to.be.instanceOf(StorageError);
+    expect((durable.error as Error).message).to.equal(`put of ${key(0, 2)} failed (injected)`);
+    expect([failed, fenced, writer.isStopped, writer.failure?.error]).to.deep.equal([['STORAGE_ERROR'], 0, true, durable.error]);
+    expect(lost).to.deep.equal({ batches: 1, records: 2 });
+    expect(await append(1, 'late', 'none').catch((e: unknown) => e)).to.equal(durable.error);
+    expect((await metadata.getPartition('t', 0)).highWatermark).to.equal(0);
+  });
+
+  it('fails every unanswered append with the reason when aborted, those of a flush under way included', async () => {
+    await open();
+    objects.closed = true;
+    const flushing = settled(append(1, 'a'));
+    while (objects.parked === 0) await tick(5);
+    const waiting = settled(append(2, 'b'));
+    await append(3, 'c', 'none');
+    const reason = new ShuttingDownError('out of time');
+    writer.abort(reason);
+    while (!flushing.done || !waiting.done) await tick(5);
+    expect([flushing.error, waiting.error]).to.deep.equal([reason, reason]);
+    expect(lost).to.deep.equal({ batches: 1, records: 3 });
+    expect(await append(1, 'd').catch((e: unknown) => e)).to.equal(reason);
   });
 });

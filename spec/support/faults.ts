@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { pino, type Logger } from 'pino';
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 export async function freePort(): Promise<number> {
@@ -89,4 +90,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await exited;
     },
   };
+}
+
+/** One line a captured logger wrote: pino's JSON (msg, level, and the fields logged). */
+export type LogLine = { level: number; msg: string } & Record<string, unknown>;
+
+/** A real pino logger (warn and up) whose lines are kept in `lines`. */
+export function captureLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  return { logger, lines };
 }

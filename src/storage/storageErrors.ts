@@ -73,9 +73,9 @@ export function httpStatusOf(error: unknown): number | undefined {
  * (operation, key, store), `kind` which class it becomes. A StreamHouseError
  * passes through unchanged.
  */
-export function storageFault(kind: StorageFaultKind, message: string, error: unknown, objectKey: string): StreamHouseError {
+export function storageFault(kind: StorageFaultKind, message: string, error: unknown, objectKey?: string): StreamHouseError {
   if (error instanceof StreamHouseError) return error;
-  const options = { cause: error, context: { objectKey } };
+  const options = { cause: error, context: objectKey === undefined ? {} : { objectKey } };
   switch (kind) {
     case 'failure':
       return new StorageFailureError(`${message} (refused for good: an operator must fix the store)`, options);
