@@ -41,14 +41,16 @@ async function untilReady(
   giveUpAt: number,
   options: StartupCheckOptions,
 ): Promise<void> {
+  let last: StreamHouseError | undefined;
   for (let attempt = 1; ; attempt++) {
     let error: StreamHouseError;
     try {
-      // An attempt that hangs (a blackholed address) counts against the same bound.
-      return await withTimeLimit(check(), giveUpAt - Date.now(), () => typed(`${what} did not answer`));
+      // An attempt that hangs (a blackholed address) counts against the same bound; then the previous attempt's error says more.
+      return await withTimeLimit(check(), giveUpAt - Date.now(), () => last ?? typed(`${what} did not answer`));
     } catch (thrown) {
       error = thrown instanceof StreamHouseError ? thrown : typed(thrown instanceof Error ? thrown.message : String(thrown), thrown);
     }
+    last = error;
     const left = giveUpAt - Date.now();
     if (!isRetriable(error) || left <= 0) {
       const bound = isRetriable(error) ? ` within ${options.timeoutMs} ms (startupTimeoutMs)` : '';

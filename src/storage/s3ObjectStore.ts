@@ -238,7 +238,9 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 }));
     } catch (error) {
-      throw this.mapError('list', this.prefix, error);
+      if (error instanceof StreamHouseError) throw error;
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw storageFault(s3FaultKind(error), `ping of ${this.url} failed: ${detail}`, error);
     }
   }
 
