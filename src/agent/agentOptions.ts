@@ -104,6 +104,12 @@ export type AgentOptions = {
 
 /** Default {@link AgentOptions.storageRetryTimeoutMs}. */
 export const DEFAULT_STORAGE_RETRY_TIMEOUT_MS = 30_000;
+/** Default {@link AgentOptions.storageFailureHoldMs}. */
+export const DEFAULT_STORAGE_FAILURE_HOLD_MS = 5000;
+/** Default {@link AgentOptions.shutdownTimeoutMs}. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Default {@link AgentOptions.startupTimeoutMs}. */
+export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 
 /** Default {@link AgentOptions.segmentCacheBytes} for object stores the OS does not cache (S3). */
 export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -137,9 +143,9 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     orphanGraceMs = 600_000,
     groupInitialRebalanceDelayMs = 3000,
     storageRetryTimeoutMs = DEFAULT_STORAGE_RETRY_TIMEOUT_MS,
-    storageFailureHoldMs = 5000,
-    shutdownTimeoutMs = 10_000,
-    startupTimeoutMs = 30_000,
+    storageFailureHoldMs = DEFAULT_STORAGE_FAILURE_HOLD_MS,
+    shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS,
     logger,
     clock = Date.now,
   } = options;

@@ -145,9 +145,8 @@ async function removeIfStill(path: string, owner: StoredOwner): Promise<void> {
 }
 
 function lockedError(dir: string, path: string, owner: StoredOwner | undefined): InvalidConfigError {
-  const who = owner === undefined
-    ? 'another agent'
-    : `agent ${String(owner['agentId'] ?? '(unnamed)')} (pid ${String(owner['pid'] ?? '?')} on ${String(owner['hostname'] ?? '?')})`;
+  const where = `pid ${String(owner?.['pid'] ?? '?')} on ${String(owner?.['hostname'] ?? '?')}`;
+  const who = owner === undefined ? 'another agent' : owner['agentId'] === undefined ? `a process (${where})` : `agent ${String(owner['agentId'])} (${where})`;
   return new InvalidConfigError(
     `directory ${dir} is in use by ${who}: stop that agent or give this one another directory; if that agent is gone, delete ${path}`,
   );
