@@ -15,7 +15,7 @@ import { type FetchResponse, type StreamHouseServiceImplementation, HealthRespon
 import { agentServiceDefinition } from '../protocol/serviceDefinition.js';
 import { ReadBufferPool } from '../storage/readBufferPool.js';
 import { withHttp2ReceiveWindow } from './http2Windows.js';
-import { ShuttingDownError } from '../protocol/errors.js';
+import { ShuttingDownError, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
@@ -363,7 +363,12 @@ export class Agent {
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
       deleteTopic: async (request) => {
-        for (let p = 0; p < ((await this.topic(request.name))?.partitions ?? 0); p++) this.dropWriter(request.name, p);
+        // Nothing of the topic is worth flushing any more (and a flush retrying a full disk must not write again).
+        const gone = new UnknownTopicOrPartitionError(`topic '${request.name}' was deleted`, { context: { topic: request.name } });
+        for (let p = 0; p < ((await this.topic(request.name))?.partitions ?? 0); p++) {
+          this.writerIfOpen(request.name, p)?.abort(gone);
+          this.dropWriter(request.name, p);
+        }
         await admin.deleteTopic(ctx, request.name);
         this.topicCache.delete(request.name);
         return {};
