@@ -7,7 +7,15 @@ import { expect } from 'chai';
 import { MetadataError, StreamHouseError, InvalidRequestError } from '../../src/protocol/errors.js';
 import { RedisMetadataStore } from '../../src/metadata/redis/redisMetadataStore.js';
 import { createMetadataStore } from '../../src/metadata/createMetadataStore.js';
-import { rejection } from '../support/agentHarness.js';
+import { RedisOffsetStore } from '../../src/client/offsets/redisOffsetStore.js';
+import { Redis } from 'ioredis';
+import { produce, records, rejection } from '../support/agentHarness.js';
+import { startAgent } from '../../src/agent/agent.js';
+import { connectAgent } from '../../src/client/agentClient.js';
+import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startPrivateRedis, within, type PrivateRedis } from '../support/faults.js';
 
 const TIMEOUT_MS = 300;
@@ -65,6 +73,45 @@ describe('metadata/Redis command timeout', function () {
     const byDefault = new RedisMetadataStore({ url: redis.url, keyPrefix: 'x:', redisOptions: { lazyConnect: true } });
     expect(byDefault.client.options.commandTimeout).to.equal(5000);
     await byDefault.close();
+  });
+
+  it('fails a RedisOffsetStore call on a frozen Redis when its client has a commandTimeout', async () => {
+    const client = new Redis(redis.url, { commandTimeout: TIMEOUT_MS, maxRetriesPerRequest: 2 });
+    try {
+      const offsets = new RedisOffsetStore({ redis: client, keyPrefix: 'sh-timeout:' });
+      await offsets.save('g', [{ topic: 't', partition: 0, offset: 5, metadata: '' }]);
+      redis.freeze();
+      const error = await within(BOUND_MS, rejection(offsets.load('g')), 'load on a frozen Redis');
+      expect(error).to.be.instanceOf(MetadataError);
+      expect((error as Error).message).to.equal('redis offset store: Command timed out');
+      redis.thaw();
+      expect((await offsets.load('g')).map((o) => o.offset)).to.deep.equal([5]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('keeps an agent over a frozen Redis answering: METADATA_ERROR within the timeout, and a bounded stop', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sh-frozen-'));
+    const agent = await startAgent({
+      objectStore: new LocalDirectoryObjectStore({ root: join(dir, 'objects') }), metadataStore: store, port: 0,
+      maintenanceIntervalMs: 0, shutdownTimeoutMs: 1000,
+    });
+    const connection = connectAgent(agent.address);
+    try {
+      await produce(connection, 't', 0, records(1));
+      redis.freeze();
+      const error = await within(BOUND_MS, rejection(connection.client.listTopics({})), 'listTopics on a frozen Redis');
+      expect(error).to.be.instanceOf(MetadataError);
+      expect((error as Error).message).to.equal('Redis metadata operation failed: Command timed out');
+      expect(await within(BOUND_MS, rejection(produce(connection, 't', 1, records(1))), 'produce on a frozen Redis')).to.be.instanceOf(MetadataError);
+      await within(1000 + BOUND_MS, agent.stop(), 'stop with a frozen Redis');
+    } finally {
+      connection.close();
+      redis.thaw();
+      await agent.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the server and the connection failure when Redis is not there', async () => {
