@@ -110,6 +110,21 @@ export async function serve(flags: ServeFlags): Promise<void> {
   process.stdout.on('error', () => undefined);
   applyHeapGrowingPercent(flags.heapGrowingPercent);
   const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
+  // Listening for signals from the start: one sent as soon as the agent says it listens must not find the default action.
+  let serving = false;
+  const signalled = new Promise<string>((resolve) => {
+    let received: string | undefined;
+    const onSignal = (signal: string) => {
+      if (received !== undefined || !serving) {
+        logger.warn({ signal }, serving ? 'second signal: exiting at once' : 'signal during start-up: exiting at once');
+        process.exit(130);
+      }
+      received = signal;
+      resolve(signal);
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true });
   // Before the agent id is read or created: two agents on one directory would share it.
@@ -123,18 +138,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await lock.release();
     throw error;
   }
+  serving = true;
   announce(running);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await signalled;
   logger.info({ signal }, 'shutting down');
-  const again = () => {
-    logger.warn('second signal: exiting at once');
-    process.exit(130);
-  };
-  process.once('SIGINT', again);
-  process.once('SIGTERM', again);
   try {
     await closeAll(running);
   } catch (err) {
