@@ -38,9 +38,9 @@ import { DirectoryLock } from './directoryLock.js';
 import { settlesWithin } from './timeLimit.js';
 import { join } from 'node:path';
 
-const TOPIC_CACHE_MS = 1000;
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
+const TOPIC_CACHE_MS = 1000;
 const VERSION = '0.1.0';
 
 export class Agent {

@@ -149,11 +149,14 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     logger,
     clock = Date.now,
   } = options;
-  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes, startupTimeoutMs };
+  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
     }
+  }
+  if (!Number.isSafeInteger(startupTimeoutMs) || startupTimeoutMs <= 0) {
+    throw new InvalidConfigError(`agent option startupTimeoutMs must be a positive integer, got ${startupTimeoutMs}`);
   }
   const nonNegative = {
     port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
@@ -171,7 +174,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   return {
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
-    maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs,
-    storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs, startupTimeoutMs, logger, clock,
+    maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
+    storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs, startupTimeoutMs,
   };
 }
