@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,17 @@ describe('cli/serve: failures', function () {
     expect(serve.stderr()).to.contain('waiting for the metadata store: Redis at');
     expect(serve.stdout()).to.equal('');
     expect(await isListening(port)).to.equal(false);
+  });
+
+  it('refuses bad failure-bound flags, naming them, and leaves no lock behind', async () => {
+    const zero = serveProcess(['--data-dir', dataDir, '--port', '0', '--startup-timeout-ms', '0', '--log-level', 'silent']);
+    const negative = serveProcess(['--data-dir', dataDir, '--port', '0', '--shutdown-timeout-ms', '-1']);
+    running.push(zero, negative);
+    expect(await within(PROCESS_MS, zero.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
+    expect(zero.stderr()).to.equal('error INVALID_CONFIG: agent option startupTimeoutMs must be a positive integer, got 0\n');
+    expect(await within(PROCESS_MS, negative.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
+    expect(negative.stderr()).to.contain("--shutdown-timeout-ms must be a non-negative integer, got '-1'");
+    expect(await readdir(dataDir)).to.not.include('streamhouse.lock');
   });
 
   it('refuses a data directory in use, takes it over after a kill -9, and exits 0 on SIGTERM', async () => {

@@ -10,6 +10,9 @@
  * and no lock of this process holds it (an agent stopped as by a crash, in
  * tests). A lock of a live owner, or of another host (a shared disk, which
  * cannot be checked), is refused with InvalidConfigError naming the owner.
+ * A stale lock is deleted only while it still holds the token read from it;
+ * two processes replacing the same stale lock in the same instant remain a
+ * (narrow) race.
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
@@ -64,25 +67,29 @@ export class DirectoryLock {
     await mkdir(dirname(path), { recursive: true });
     const owner: LockOwner = { pid: process.pid, hostname: hostname(), acquiredAt: Date.now(), token: randomBytes(8).toString('hex') };
     if (agentId !== undefined) owner.agentId = agentId;
+    // One acquisition per path at a time in this process, so a lock of this process's pid found on disk is an abandoned one.
+    if (heldHere.has(path)) throw lockedError(dir, path, await readOwner(path).catch(() => undefined));
+    heldHere.add(path);
     const temp = `${path}.${owner.token}`;
-    await writeFile(temp, `${JSON.stringify(owner)}\n`, { flag: 'wx' });
     try {
+      await writeFile(temp, `${JSON.stringify(owner)}\n`, { flag: 'wx' });
       // Two rounds: a stale lock found in the first is removed, then taken in the second.
       for (let round = 0; round < 2; round++) {
         try {
           await link(temp, path);
-          heldHere.add(path);
           return new DirectoryLock(path, owner);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         }
         const existing = await readOwner(path);
         if (existing === undefined) continue; // released meanwhile
-        if (!isStale(path, existing)) throw lockedError(dir, path, existing);
+        if (!isStale(existing)) throw lockedError(dir, path, existing);
         await removeIfStill(path, existing);
       }
-      const existing = await readOwner(path);
-      throw lockedError(dir, path, existing);
+      throw lockedError(dir, path, await readOwner(path));
+    } catch (error) {
+      heldHere.delete(path);
+      throw error;
     } finally {
       await unlink(temp).catch(() => undefined);
     }
@@ -119,10 +126,10 @@ async function readOwner(path: string): Promise<StoredOwner | undefined> {
   }
 }
 
-function isStale(path: string, owner: StoredOwner): boolean {
+/** Whether the lock's owner is gone. Called only while this process holds no other lock on the path. */
+function isStale(owner: StoredOwner): boolean {
   if (owner['hostname'] !== hostname() || typeof owner['pid'] !== 'number') return false;
-  if (owner['pid'] === process.pid) return !heldHere.has(path);
-  return !processExists(owner['pid']);
+  return owner['pid'] === process.pid || !processExists(owner['pid']);
 }
 
 function processExists(pid: number): boolean {
