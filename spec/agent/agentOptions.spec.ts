@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { DEFAULT_SEGMENT_CACHE_BYTES, resolveAgentOptions } from '../../src/agent/agentOptions.js';
+import { DEFAULT_SEGMENT_CACHE_BYTES, DEFAULT_STORAGE_RETRY_TIMEOUT_MS, resolveAgentOptions } from '../../src/agent/agentOptions.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { InvalidConfigError } from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
@@ -46,6 +46,10 @@ describe('agent/agentOptions: defaults', () => {
       leaseTtlMs: 10_000,
       leaseSafetyMarginMs: 1000,
       producerIdExpirationMs: 86_400_000,
+      storageRetryTimeoutMs: 30_000,
+      storageFailureHoldMs: 5000,
+      shutdownTimeoutMs: 10_000,
+      startupTimeoutMs: 30_000,
       agentTtlMs: 10_000,
       maxFetchWaitMs: 30_000,
       defaultFetchMaxBytes: 1024 * 1024,
@@ -158,5 +162,46 @@ describe('agent/agentOptions: lease safety margin', () => {
         `agent option leaseSafetyMarginMs must be a non-negative integer, got ${bad}`,
       );
     }
+  });
+});
+
+describe('agent/agentOptions: failure bounds', () => {
+  let dir: string;
+  let metadataStore: SqliteMetadataStore;
+  let objectStore: LocalDirectoryObjectStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sh-options-'));
+    metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+    objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+  });
+  after(async () => {
+    await metadataStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const names = ['storageRetryTimeoutMs', 'storageFailureHoldMs', 'shutdownTimeoutMs', 'startupTimeoutMs'] as const;
+
+  it('bounds store retries, failure holds, shutdown and start-up by default', () => {
+    const resolved = resolveAgentOptions({ objectStore, metadataStore });
+    expect(names.map((name) => resolved[name])).to.deep.equal([30_000, 5000, 10_000, 30_000]);
+    expect(DEFAULT_STORAGE_RETRY_TIMEOUT_MS).to.equal(30_000);
+    const zero = resolveAgentOptions({ objectStore, metadataStore, storageRetryTimeoutMs: 0, storageFailureHoldMs: 0, shutdownTimeoutMs: 0, startupTimeoutMs: 1 });
+    expect(names.map((name) => zero[name])).to.deep.equal([0, 0, 0, 1]);
+  });
+
+  it('refuses negative, fractional or non-numeric bounds (and no start-up time at all), naming the option', () => {
+    for (const name of names) {
+      for (const bad of [-1, 2.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        const rule = name === 'startupTimeoutMs' ? 'a positive integer' : 'a non-negative integer';
+        expect(() => resolveAgentOptions({ objectStore, metadataStore, [name]: bad })).to.throw(
+          InvalidConfigError,
+          `agent option ${name} must be ${rule}, got ${bad}`,
+        );
+      }
+    }
+    expect(() => resolveAgentOptions({ objectStore, metadataStore, startupTimeoutMs: 0 })).to.throw(
+      InvalidConfigError,
+      'agent option startupTimeoutMs must be a positive integer, got 0',
+    );
   });
 });

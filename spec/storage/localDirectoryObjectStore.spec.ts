@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidRequestError, ObjectNotFoundError, StorageError, StreamHouseError } from '../../src/protocol/errors.js';
+import { InvalidRequestError, ObjectNotFoundError, StorageFailureError, StreamHouseError } from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore, TEMP_FILE_PREFIX } from '../../src/storage/localDirectoryObjectStore.js';
 import { INVALID_KEYS, patternBytes, rejection } from './objectStore.contract.js';
 
@@ -105,12 +105,12 @@ describe('storage/LocalDirectoryObjectStore', function () {
     expect(await readdir(join(root, 'atomic'))).to.deep.equal(['object']);
   });
 
-  it('reports I/O failures as StorageError with the cause, and a path under a file as not found', async () => {
+  it('reports a put under a file as StorageFailureError (not retriable) with the cause, and a read there as not found', async () => {
     await store.put('file', Buffer.from('x'));
     const error = await rejection(store.put('file/child', Buffer.from('y')));
-    expect(error).to.be.instanceOf(StorageError);
-    expect((error as StreamHouseError).code).to.equal('STORAGE_ERROR');
-    expect((error as StreamHouseError).retriable).to.equal(true);
+    expect(error).to.be.instanceOf(StorageFailureError);
+    expect((error as StreamHouseError).code).to.equal('STORAGE_FAILURE');
+    expect((error as StreamHouseError).retriable).to.equal(false);
     expect((error as StreamHouseError).context.objectKey).to.equal('file/child');
     expect(['ENOTDIR', 'EEXIST']).to.include(((error as Error).cause as NodeJS.ErrnoException).code);
     expect(await rejection(store.get('file/child'))).to.be.instanceOf(ObjectNotFoundError);
@@ -118,11 +118,20 @@ describe('storage/LocalDirectoryObjectStore', function () {
     await store.delete('file/child');
   });
 
-  it('reports a root that is a file as StorageError', async () => {
+  it('reports a root that is a file as StorageFailureError, from put and from ping', async () => {
     await writeFile(join(base, 'plain-file'), 'x');
     const broken = new LocalDirectoryObjectStore({ root: join(base, 'plain-file') });
-    expect(await rejection(broken.put('a', Buffer.from('x')))).to.be.instanceOf(StorageError);
+    expect(await rejection(broken.put('a', Buffer.from('x')))).to.be.instanceOf(StorageFailureError);
+    const ping = await rejection(broken.ping());
+    expect(ping).to.be.instanceOf(StorageFailureError);
+    expect((ping as Error).message).to.contain(join(base, 'plain-file'));
     expect(await broken.list('')).to.deep.equal([]);
+  });
+
+  it('pings a usable root, creating it when missing', async () => {
+    const fresh = new LocalDirectoryObjectStore({ root: join(base, 'fresh', 'objects') });
+    await fresh.ping();
+    expect(await readdir(join(base, 'fresh'))).to.deep.equal(['objects']);
   });
 
   it('treats a directory as no object', async () => {

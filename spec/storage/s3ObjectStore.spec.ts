@@ -1,7 +1,7 @@
 /** What only the S3 store does: multipart uploads, prefixes, option checks and error mapping, on s3rver. */
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { InvalidConfigError, ObjectNotFoundError, StorageError, StreamHouseError } from '../../src/protocol/errors.js';
+import { InvalidConfigError, ObjectNotFoundError, StorageError, StorageFailureError, StreamHouseError } from '../../src/protocol/errors.js';
 import { S3ObjectStore } from '../../src/storage/s3ObjectStore.js';
 import { startS3Server, type S3TestServer } from '../support/s3Server.js';
 import { patternBytes, rejection } from './objectStore.contract.js';
@@ -84,13 +84,16 @@ describe('storage/S3ObjectStore', function () {
     expect(listed.map((o) => o.size)).to.deep.equal(keys.map(() => 5));
   });
 
-  it('maps a missing bucket to StorageError, not ObjectNotFoundError', async () => {
+  it('maps a missing bucket to StorageFailureError (not retriable), not ObjectNotFoundError, also from ping', async () => {
     const store = open('', { bucket: 'no-such-bucket' });
     const error = await rejection(store.get('k'));
-    expect(error).to.be.instanceOf(StorageError);
+    expect(error).to.be.instanceOf(StorageFailureError);
+    expect((error as StreamHouseError).retriable).to.equal(false);
     expect((error as Error).message).to.contain('NoSuchBucket');
     expect(((error as Error).cause as Error).name).to.equal('NoSuchBucket');
-    expect(await rejection(store.put('big', patternBytes(17 * MIB, 4)))).to.be.instanceOf(StorageError);
+    expect(await rejection(store.put('big', patternBytes(17 * MIB, 4)))).to.be.instanceOf(StorageFailureError);
+    expect(await rejection(store.ping())).to.be.instanceOf(StorageFailureError);
+    await open('').ping();
   });
 
   it('maps an unreachable endpoint to a retriable StorageError with the cause', async () => {

@@ -15,12 +15,12 @@ import { type FetchResponse, type StreamHouseServiceImplementation, HealthRespon
 import { agentServiceDefinition } from '../protocol/grpc/serviceDefinition.js';
 import { ReadBufferPool } from '../storage/readBufferPool.js';
 import { withHttp2ReceiveWindow } from './server/http2Windows.js';
-import { ShuttingDownError } from '../protocol/errors.js';
+import { ShuttingDownError, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import type { TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
 import { LeaseManager, partitionKey } from './leases/leaseManager.js';
-import { PartitionWriter } from './write/partitionWriter.js';
+import { PartitionWriter, type LostAppends } from './write/partitionWriter.js';
 import { PartitionReader } from './read/partitionReader.js';
 import { SegmentCommitBatcher } from './write/segmentCommitBatcher.js';
 import { HighWatermarkNotifier } from './read/highWatermarkNotifier.js';
@@ -33,10 +33,15 @@ import { GroupCoordinator } from './groups/groupCoordinator.js';
 import { Maintenance } from './maintenance/maintenance.js';
 import { WriteAheadLog } from './write/writeAheadLog.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog, WalLogs } from './write/walRecovery.js';
+import { checkStores } from './startupCheck.js';
+import { DirectoryLock } from './directoryLock.js';
+import { settlesWithin } from './timeLimit.js';
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import { KafkaListener } from '../kafka/kafkaListener.js';
 
+/** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
+const ANSWER_GRACE_MS = 500;
 const TOPIC_CACHE_MS = 1000;
 
 export class Agent {
@@ -59,6 +64,10 @@ export class Agent {
   private wal: WriteAheadLog | undefined;
   /** Every agent's logs under walDir, read when a partition is opened, to replay what was acknowledged as buffered. */
   private readonly walLogs: WalLogs | undefined;
+  /** The lock on this agent's write-ahead log directory. */
+  private lock: DirectoryLock | undefined;
+  /** `none` appends answered but never written, over all partitions. */
+  private readonly lost: LostAppends = { batches: 0, records: 0 };
   private readonly startedAt = Date.now();
   private stopping = false;
   private readonly logger: Logger | undefined;
@@ -108,8 +117,30 @@ export class Agent {
     return this.options.advertisedAddress ?? `${this.options.host}:${this.port}`;
   }
 
-  /** Starts serving: replays the write-ahead log, listens, registers, starts background work. */
+  /**
+   * Starts serving: locks its write-ahead log directory, checks that both
+   * stores answer (startupCheck.ts), replays the log, listens, registers,
+   * starts background work. When any step fails, what was started is undone
+   * (nothing is left listening) and the step's error is thrown.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startSteps();
+    } catch (error) {
+      this.logger?.error({ err: error, agentId: this.agentId }, 'agent failed to start');
+      await this.undoStart();
+      throw error;
+    }
+  }
+
+  private async startSteps(): Promise<void> {
+    if (this.options.walDir !== undefined) {
+      // Beside the log directory, whose files are all log files.
+      const { walDir, agentId } = this.options;
+      this.lock = await DirectoryLock.acquire({ dir: join(walDir, agentId), lockFile: join(walDir, `${agentId}.lock`), agentId });
+    }
+    const { metadataStore, objectStore, startupTimeoutMs, logger } = this.options;
+    await checkStores({ metadataStore, objectStore, timeoutMs: startupTimeoutMs, logger });
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
     }
@@ -122,6 +153,7 @@ export class Agent {
       for (const result of answer.results) this.readBuffers.release(result.records);
     };
     server.add(agentServiceDefinition(this.options.maxRequestBytes, releaseReads), this.service());
+    this.server = server;
     this.leases.start();
     if (this.wal !== undefined) {
       // Before serving: replayed batches must get back the offsets they were acknowledged with.
@@ -129,30 +161,59 @@ export class Agent {
     }
     // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
     this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () => server.listen(`${this.options.host}:${this.options.port}`));
-    this.server = server;
     await this.startKafka();
     await this.registry.start(this.address);
     this.maintenance.start();
     this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
   }
 
+  /** Undoes what a failed start did: as a crash, but leases are given back and the lock released. */
+  private async undoStart(): Promise<void> {
+    this.stopping = true;
+    this.maintenance.stop();
+    for (const writer of this.openWriters.values()) writer.abandon();
+    void this.leases.releaseAll();
+    this.registry.kill();
+    this.server?.forceShutdown();
+    await this.kafka?.close();
+    await this.wal?.close();
+    await this.lock?.release();
+  }
+
   /**
    * Graceful stop: refuse new requests, let in-flight ones finish, flush every
    * writer, release leases so other agents take over at once, deregister.
+   * Resolves within `shutdownTimeoutMs`: appends still unanswered by then fail
+   * with SHUTTING_DOWN, connections are closed, and what is left undone
+   * (lease release, deregistration) lapses after its TTL as after a crash.
    */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    const { shutdownTimeoutMs } = this.options;
+    const deadline = Date.now() + shutdownTimeoutMs;
+    // The last part of the bound is for answering the appends failed at its end.
+    const answerMs = Math.min(ANSWER_GRACE_MS, Math.floor(shutdownTimeoutMs / 5));
     this.maintenance.stop();
-    const kafkaClosed = this.kafka?.close();
-    const shutdown = this.server?.shutdown();
-    await Promise.allSettled([...this.writers.values()].map(async (w) => (await w).close()));
-    await shutdown;
-    await kafkaClosed;
-    await this.leases.releaseAll();
-    await this.registry.stop();
-    await this.wal?.close();
-    await this.notifier.close();
+    const kafkaClosed = Promise.resolve(this.kafka?.close());
+    const shutdown = Promise.resolve(this.server?.shutdown());
+    const flushes = [...this.writers.values()].map(async (w) => (await w).close());
+    if (!(await settlesWithin(Promise.allSettled([...flushes, shutdown, kafkaClosed]), shutdownTimeoutMs - answerMs))) {
+      this.logger?.warn({ agentId: this.agentId, shutdownTimeoutMs }, 'shutdown out of time: failing pending appends, closing connections');
+      const reason = new ShuttingDownError(`agent ${this.agentId} stopped before this append was committed (shutdownTimeoutMs ${shutdownTimeoutMs})`);
+      for (const writer of this.openWriters.values()) writer.abort(reason);
+      if (!(await settlesWithin(shutdown, answerMs))) this.server?.forceShutdown();
+    }
+    const cleanup = (async () => {
+      await this.leases.releaseAll();
+      await this.registry.stop();
+      await this.wal?.close();
+      await this.notifier.close();
+    })();
+    if (!(await settlesWithin(cleanup, deadline - Date.now()))) {
+      this.logger?.warn({ agentId: this.agentId, shutdownTimeoutMs }, 'shutdown out of time: leases and registration lapse after their TTL');
+    }
+    await this.lock?.release();
     this.logger?.info({ agentId: this.agentId }, 'agent stopped');
   }
 
@@ -168,6 +229,12 @@ export class Agent {
     await this.kafka?.close();
     await this.wal?.close();
     await this.notifier.close();
+    this.lock?.abandon();
+  }
+
+  /** `none` appends this agent answered but could not write (their flush failed), since it started. */
+  get lostAppends(): Readonly<LostAppends> {
+    return { ...this.lost };
   }
 
   /** host:port Kafka clients dial, or undefined when the agent serves no Kafka. */
@@ -223,6 +290,9 @@ export class Agent {
     const key = partitionKey(topic, partition);
     const open = this.openWriters.get(key);
     if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined) return Promise.resolve(open);
+    // A writer that stopped on a store failure answers with it for a while, rather than accept appends it cannot write.
+    const failure = open?.failure;
+    if (failure !== undefined && this.options.clock() - failure.at < this.options.storageFailureHoldMs) return Promise.reject(failure.error);
     let pending = this.writers.get(key);
     if (pending === undefined || (open !== undefined && open.isStopped)) {
       const opening: Promise<PartitionWriter> = (async () => {
@@ -239,6 +309,8 @@ export class Agent {
           flushBytes: this.options.flushBytes,
           maxPendingBytes: this.options.maxPendingBytesPerPartition,
           producerIdExpirationMs: this.options.producerIdExpirationMs,
+          storageRetryTimeoutMs: this.options.storageRetryTimeoutMs,
+          lostAppends: this.lost,
           wal: this.wal,
           logger: this.logger,
           clock: this.options.clock,
@@ -251,6 +323,8 @@ export class Agent {
             this.leases.forget(t, p, lease.epoch);
             this.dropWriter(t, p, lease.epoch);
           },
+          // The stopped writer stays in openWriters, answering with its error for storageFailureHoldMs.
+          onFailed: (t, p) => void this.leases.release(t, p, lease.epoch),
         });
         if (this.walLogs !== undefined) {
           // Batches acknowledged as buffered (by another agent on this disk, or by this one before a failed flush)
@@ -329,7 +403,12 @@ export class Agent {
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
       deleteTopic: async (request) => {
-        for (let p = 0; p < ((await this.topic(request.name))?.partitions ?? 0); p++) this.dropWriter(request.name, p);
+        // Nothing of the topic is worth flushing any more (and a flush retrying a full disk must not write again).
+        const gone = new UnknownTopicOrPartitionError(`topic '${request.name}' was deleted`, { context: { topic: request.name } });
+        for (let p = 0; p < ((await this.topic(request.name))?.partitions ?? 0); p++) {
+          this.writerIfOpen(request.name, p)?.abort(gone);
+          this.dropWriter(request.name, p);
+        }
         await admin.deleteTopic(ctx, request.name);
         this.topicCache.delete(request.name);
         return {};

@@ -99,11 +99,47 @@ export type AgentOptions = {
    * more members, ms (Kafka's `group.initial.rebalance.delay.ms`). Default 3000; 0 completes at once.
    */
   groupInitialRebalanceDelayMs?: number;
+  /**
+   * How long a partition's flush retries retriable store failures (a full
+   * disk, an unreachable S3, a Redis outage), ms. Then the appends it holds
+   * fail with the last error, the writer stops and releases the partition's
+   * lease. Failures that no retry fixes (StorageFailureError) fail at once.
+   * Default 30000; 0 fails on the first error.
+   */
+  storageRetryTimeoutMs?: number;
+  /**
+   * After a partition's writer stopped on a store failure, appends to that
+   * partition on this agent fail at once with that error for this long, ms
+   * (so `none` and `buffered` appends are not accepted into a failing
+   * writer); the next append after it tries the store again. Default 5000.
+   */
+  storageFailureHoldMs?: number;
+  /**
+   * Longest graceful stop, ms: in-flight requests and flushes get this long,
+   * then appends not yet answered fail with SHUTTING_DOWN and whatever is left
+   * (releasing leases, deregistering) is abandoned as after a crash. Default 10000.
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * How long start-up waits for the metadata and object stores to answer,
+   * retrying with a logged message each attempt, ms; then startAgent rejects
+   * with the last error and nothing is left listening. Default 30000.
+   */
+  startupTimeoutMs?: number;
   /** Structured logger. Default: a silent one. */
   logger?: Logger;
   /** Clock for lease and retention decisions. Default `Date.now`. */
   clock?: () => number;
 };
+
+/** Default {@link AgentOptions.storageRetryTimeoutMs}. */
+export const DEFAULT_STORAGE_RETRY_TIMEOUT_MS = 30_000;
+/** Default {@link AgentOptions.storageFailureHoldMs}. */
+export const DEFAULT_STORAGE_FAILURE_HOLD_MS = 5000;
+/** Default {@link AgentOptions.shutdownTimeoutMs}. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Default {@link AgentOptions.startupTimeoutMs}. */
+export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 
 /** Default {@link AgentOptions.segmentCacheBytes} for object stores the OS does not cache (S3). */
 export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -144,6 +180,10 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     compactionMinObjectBytes = 1024 * 1024,
     orphanGraceMs = 600_000,
     groupInitialRebalanceDelayMs = 3000,
+    storageRetryTimeoutMs = DEFAULT_STORAGE_RETRY_TIMEOUT_MS,
+    storageFailureHoldMs = DEFAULT_STORAGE_FAILURE_HOLD_MS,
+    shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS,
     logger,
     clock = Date.now,
   } = options;
@@ -153,8 +193,12 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
     }
   }
+  if (!Number.isSafeInteger(startupTimeoutMs) || startupTimeoutMs <= 0) {
+    throw new InvalidConfigError(`agent option startupTimeoutMs must be a positive integer, got ${startupTimeoutMs}`);
+  }
   const nonNegative = {
     port, flushIntervalMs, leaseSafetyMarginMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
+    storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -185,5 +229,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, maxTimestampAheadMs, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
     leaseSafetyMarginMs, producerIdExpirationMs,
+    storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs, startupTimeoutMs,
   };
 }

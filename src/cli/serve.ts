@@ -1,7 +1,13 @@
 /**
  * `streamhouse serve`: runs one agent in the foreground until SIGINT/SIGTERM,
  * then shuts down gracefully (stop accepting, finish in-flight requests,
- * flush, release leases).
+ * flush, release leases) within --shutdown-timeout-ms, and exits.
+ *
+ * The data directory is locked while the agent runs (a second `serve` on it
+ * is refused), or with --agent-id that id in it (agents of distinct ids may
+ * share a directory); the agent listens only once its stores answer (it waits up to
+ * --startup-timeout-ms, logging each attempt) and otherwise exits non-zero
+ * naming the store.
  */
 import { Command, Option } from 'commander';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,7 +17,18 @@ import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
-import { startAgent } from '../agent/agent.js';
+import { startAgent, type Agent } from '../agent/agent.js';
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  DEFAULT_STORAGE_FAILURE_HOLD_MS,
+  DEFAULT_STORAGE_RETRY_TIMEOUT_MS,
+  type AgentOptions,
+} from '../agent/agentOptions.js';
+import { DirectoryLock } from '../agent/directoryLock.js';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../metadata/redis/redisOptions.js';
+import type { ObjectStore } from '../storage/objectStore.js';
+import type { OpenedMetadataStore } from '../metadata/createMetadataStore.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from '../agent/write/producerSequences.js';
 import { booleanOption, DEFAULT_PORT, integerOption } from './agentOption.js';
 import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT } from './heapTuning.js';
@@ -26,6 +43,7 @@ export type ServeFlags = {
   s3PathStyle?: boolean;
   metadata?: string;
   redisPrefix: string;
+  redisCommandTimeoutMs?: number;
   agentId?: string;
   advertisedAddress?: string;
   kafka: boolean;
@@ -42,6 +60,10 @@ export type ServeFlags = {
   maxTimestampAheadMs: number;
   segmentCacheBytes?: number;
   maintenanceIntervalMs: number;
+  storageRetryTimeoutMs?: number;
+  storageFailureHoldMs?: number;
+  shutdownTimeoutMs?: number;
+  startupTimeoutMs?: number;
   heapGrowingPercent: number;
   logLevel: string;
 };
@@ -61,6 +83,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--s3-path-style [bool]', 'path-style S3 addressing (most S3-compatible servers): true or false').env('STREAMHOUSE_S3_PATH_STYLE').preset('true').argParser(booleanOption('--s3-path-style')))
     .addOption(new Option('--metadata <url>', 'SQLite file path or redis://host:port/db (default <data-dir>/metadata.db)').env('STREAMHOUSE_METADATA'))
     .addOption(new Option('--redis-prefix <prefix>', 'key prefix in Redis').env('STREAMHOUSE_REDIS_PREFIX').default('streamhouse:'))
+    .addOption(new Option('--redis-command-timeout-ms <ms>', `a Redis command without an answer fails after this long (default ${DEFAULT_REDIS_COMMAND_TIMEOUT_MS})`).env('STREAMHOUSE_REDIS_COMMAND_TIMEOUT_MS').argParser(int('--redis-command-timeout-ms')))
     .addOption(new Option('--agent-id <id>', 'unique agent id (default: kept in <data-dir>/agent-id, created as <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
     .addOption(new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env('STREAMHOUSE_ADVERTISED_ADDRESS'))
     .addOption(new Option('--kafka-port <port>', 'port of the Kafka wire protocol (0 = any free port)').env('STREAMHOUSE_KAFKA_PORT').default(9092).argParser(int('--kafka-port')))
@@ -77,6 +100,10 @@ export function serveCommand(): Command {
     .addOption(new Option('--max-timestamp-ahead-ms <ms>', 'refuse batches whose max timestamp is further than this ahead of the clock (-1 = any)').env('STREAMHOUSE_MAX_TIMESTAMP_AHEAD_MS').default(3_600_000).argParser(timestampAhead))
     .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
+    .addOption(new Option('--storage-retry-timeout-ms <ms>', `a flush retries a failing store this long, then its appends fail (default ${DEFAULT_STORAGE_RETRY_TIMEOUT_MS})`).env('STREAMHOUSE_STORAGE_RETRY_TIMEOUT_MS').argParser(int('--storage-retry-timeout-ms')))
+    .addOption(new Option('--storage-failure-hold-ms <ms>', `after a store failure a partition answers it at once this long (default ${DEFAULT_STORAGE_FAILURE_HOLD_MS})`).env('STREAMHOUSE_STORAGE_FAILURE_HOLD_MS').argParser(int('--storage-failure-hold-ms')))
+    .addOption(new Option('--shutdown-timeout-ms <ms>', `longest graceful stop; then pending appends fail (default ${DEFAULT_SHUTDOWN_TIMEOUT_MS})`).env('STREAMHOUSE_SHUTDOWN_TIMEOUT_MS').argParser(int('--shutdown-timeout-ms')))
+    .addOption(new Option('--startup-timeout-ms <ms>', `wait this long for the stores at start, then exit non-zero (default ${DEFAULT_STARTUP_TIMEOUT_MS})`).env('STREAMHOUSE_STARTUP_TIMEOUT_MS').argParser(int('--startup-timeout-ms')))
     .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent')))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, silent').env('STREAMHOUSE_LOG_LEVEL').default('info'))
     .action(async (flags: ServeFlags) => serve(flags));
@@ -100,18 +127,71 @@ export async function serve(flags: ServeFlags): Promise<void> {
   process.stdout.on('error', () => undefined);
   applyHeapGrowingPercent(flags.heapGrowingPercent);
   const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
+  // Listening for signals from the start: one sent as soon as the agent says it listens must not find the default action.
+  let serving = false;
+  const signalled = new Promise<string>((resolve) => {
+    let received: string | undefined;
+    const onSignal = (signal: string) => {
+      if (received !== undefined || !serving) {
+        logger.warn({ signal }, serving ? 'second signal: exiting at once' : 'signal during start-up: exiting at once');
+        process.exit(130);
+      }
+      received = signal;
+      resolve(signal);
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const objectStoreUrl = flags.objectStore ?? join(dataDir, 'objects');
+  // An agent whose id is kept in the directory locks the directory, before the id is read or created (two would share it);
+  // agents given distinct --agent-id may share one (and replay each other's write-ahead logs), each locking its own id.
+  const lock = await DirectoryLock.acquire(
+    flags.agentId !== undefined
+      ? { dir: dataDir, agentId: flags.agentId, lockFile: join(dataDir, `${flags.agentId}.lock`) }
+      : { dir: dataDir },
+  );
+  const opened: Opened = {};
+  let running: Required<Opened>;
+  try {
+    running = await startServing(flags, dataDir, logger, opened);
+  } catch (error) {
+    await closeAll(opened);
+    await lock.release();
+    throw error;
+  }
+  serving = true;
+  announce(running);
+  const signal = await signalled;
+  logger.info({ signal }, 'shutting down');
+  try {
+    await closeAll(running);
+  } catch (err) {
+    logger.error({ err }, 'shutdown failed');
+    process.exitCode = 1;
+  }
+  await lock.release();
+  process.stdout.write('StreamHouse agent stopped.\n');
+  // Work the shutdown bound gave up on (a store call that never answers) must not keep the process alive.
+  process.exit();
+}
+
+/** What serve has opened so far. */
+type Opened = { objectStore?: ObjectStore; metadata?: OpenedMetadataStore; agent?: Agent };
+
+/** Opens the stores and starts the agent, recording each in `opened` as it goes (for closeAll on a failure). */
+async function startServing(flags: ServeFlags, dataDir: string, logger: Logger, opened: Opened): Promise<Required<Opened>> {
   const s3: { endpoint?: string; region?: string; forcePathStyle?: boolean } = {};
   if (flags.s3Endpoint !== undefined) s3.endpoint = flags.s3Endpoint;
   if (flags.s3Region !== undefined) s3.region = flags.s3Region;
   if (flags.s3PathStyle !== undefined) s3.forcePathStyle = flags.s3PathStyle;
-  const objectStore = createObjectStore(objectStoreUrl, s3);
-  const metadataUrl = flags.metadata ?? join(dataDir, 'metadata.db');
-  const metadata = await createMetadataStore(metadataUrl, { keyPrefix: flags.redisPrefix });
+  const objectStore = (opened.objectStore = createObjectStore(flags.objectStore ?? join(dataDir, 'objects'), s3));
+  const metadata = (opened.metadata = await createMetadataStore(flags.metadata ?? join(dataDir, 'metadata.db'), {
+    keyPrefix: flags.redisPrefix,
+    ...(flags.redisCommandTimeoutMs !== undefined ? { redisCommandTimeoutMs: flags.redisCommandTimeoutMs } : {}),
+  }));
   const agentId = flags.agentId ?? (await stableAgentId(dataDir));
-  const options = {
+  const options: AgentOptions = {
     agentId,
     objectStore,
     metadataStore: metadata.store,
@@ -132,9 +212,24 @@ export async function serve(flags: ServeFlags): Promise<void> {
     ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
     ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress } : {}),
     ...(flags.segmentCacheBytes !== undefined ? { segmentCacheBytes: flags.segmentCacheBytes } : {}),
+    ...(flags.storageRetryTimeoutMs !== undefined ? { storageRetryTimeoutMs: flags.storageRetryTimeoutMs } : {}),
+    ...(flags.storageFailureHoldMs !== undefined ? { storageFailureHoldMs: flags.storageFailureHoldMs } : {}),
+    ...(flags.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: flags.shutdownTimeoutMs } : {}),
+    ...(flags.startupTimeoutMs !== undefined ? { startupTimeoutMs: flags.startupTimeoutMs } : {}),
   };
-  const agent = await startAgent(options);
+  const agent = (opened.agent = await startAgent(options));
   if (metadata.redis !== undefined) await agent.highWatermarks.connectRedis(metadata.redis, flags.redisPrefix);
+  return { objectStore, metadata, agent };
+}
+
+/** Stops the agent (within its shutdownTimeoutMs), then closes the stores. */
+async function closeAll(opened: Opened): Promise<void> {
+  await opened.agent?.stop();
+  const closed = await Promise.allSettled([opened.objectStore?.close(), opened.metadata?.store.close()]);
+  for (const result of closed) if (result.status === 'rejected') throw result.reason;
+}
+
+function announce({ agent, objectStore, metadata }: Required<Opened>): void {
   const cli = 'npm run cli --';
   process.stdout.write(
     [
@@ -160,22 +255,4 @@ export async function serve(flags: ServeFlags): Promise<void> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.warn('second signal: exiting at once');
-        process.exit(130);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      void agent
-        .stop()
-        .then(() => Promise.all([objectStore.close(), metadata.store.close()]))
-        .then(() => done(), (err: unknown) => { logger.error({ err }, 'shutdown failed'); process.exitCode = 1; done(); });
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
-  process.stdout.write('StreamHouse agent stopped.\n');
 }

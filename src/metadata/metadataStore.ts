@@ -343,6 +343,11 @@ export interface MetadataStore {
    */
   fetchOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<CommittedOffsetRecord[]>;
 
+  /**
+   * Checks that the store answers (Redis PING, a SQLite read), as an agent
+   * does before it listens. Throws MetadataError naming the store and why.
+   */
+  ping(): Promise<void>;
   /** Closes connections or the file. */
   close(): Promise<void>;
 }

@@ -12,10 +12,11 @@
  * directory has and S3 has not: `a` and `a/b` cannot both be objects.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { access, constants, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidRequestError, ObjectNotFoundError, StorageError, StreamHouseError } from '../protocol/errors.js';
+import { InvalidRequestError, ObjectNotFoundError, StreamHouseError } from '../protocol/errors.js';
+import { errnoCode, fileSystemFaultKind, storageFault } from './storageErrors.js';
 import { assertValidObjectKey, assertValidObjectPrefix, compareObjectKeys } from './objectKey.js';
 import type { ObjectData, ObjectInfo, ObjectStore } from './objectStore.js';
 import { assertValidRange } from './objectRange.js';
@@ -140,8 +141,17 @@ export class LocalDirectoryObjectStore implements ObjectStore {
     } catch (error) {
       if (isNotFound(error)) return;
       // unlink(2) of a directory is EPERM on some systems; a directory is no object either
-      if (errorCode(error) === 'EPERM' && (await isDirectory(path))) return;
+      if (errnoCode(error) === 'EPERM' && (await isDirectory(path))) return;
       throw storageError('delete', key, error);
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.ensureDirectory(this.root);
+      await access(this.root, constants.W_OK);
+    } catch (error) {
+      throw storageError('ping', this.root, error);
     }
   }
 
@@ -179,7 +189,8 @@ export class LocalDirectoryObjectStore implements ObjectStore {
     try {
       return await open(tempPath, 'wx');
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      // Only a missing directory is made again; ENOTDIR (a file in the way) is a fault to report.
+      if (errnoCode(error) !== 'ENOENT') throw error;
       this.knownDirectories.delete(dir);
       await this.ensureDirectory(dir);
       this.knownDirectories.add(dir);
@@ -246,12 +257,8 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
-
 function isNotFound(error: unknown): boolean {
-  const code = errorCode(error);
+  const code = errnoCode(error);
   return code !== undefined && NOT_FOUND_CODES.has(code);
 }
 
@@ -263,10 +270,10 @@ function readError(operation: string, key: string, error: unknown): StreamHouseE
   return storageError(operation, key, error);
 }
 
+/** A failure that is not "no such object": classified by its errno code (storageErrors.ts). */
 function storageError(operation: string, key: string, error: unknown): StreamHouseError {
-  if (error instanceof StreamHouseError) return error;
   const detail = error instanceof Error ? error.message : String(error);
-  return new StorageError(`${operation} ${key} failed: ${detail}`, { cause: error, context: { objectKey: key } });
+  return storageFault(fileSystemFaultKind(error), `${operation} ${key} failed: ${detail}`, error, key);
 }
 
 /**

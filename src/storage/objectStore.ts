@@ -3,8 +3,11 @@
  * default) or an S3 bucket. Keys are `/`-separated relative paths such as
  * `topics/orders/0/00000000000000000000.seg`.
  *
- * Errors: a missing key raises ObjectNotFoundError; an I/O or network failure
- * raises StorageError (retriable) with the cause; a key that is empty,
+ * Errors: a missing key raises ObjectNotFoundError; any other failure is
+ * classified by storageErrors.ts: StorageFailureError when the store refuses
+ * for good (permission, not a directory, no such bucket), StorageFullError
+ * when it has no room, StorageError (retriable) otherwise, each with the
+ * cause; a key that is empty,
  * absolute, contains `..` segments or NUL raises InvalidRequestError.
  * (The full key rules, shared by every backend, are in objectKey.ts: also no
  * backslash, no `.` or empty segments, at most 1024 UTF-8 bytes.)
@@ -68,6 +71,13 @@ export interface ObjectStore {
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Deletes an object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Checks, without writing, that the store is there and usable: the
+   * directory exists (created if missing) and is writable, or the bucket
+   * answers a one-key list. Throws as the other methods do. Stores without
+   * it are checked with a `list`.
+   */
+  ping?(): Promise<void>;
   /** Releases connections and handles. */
   close(): Promise<void>;
 }

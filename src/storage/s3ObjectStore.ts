@@ -8,8 +8,9 @@
  * CompleteMultipartUpload succeeds, so readers never see a part of one.
  *
  * Errors: NoSuchKey/NotFound become ObjectNotFoundError, a range starting past
- * the end InvalidRequestError, anything else StorageError with the SDK error
- * as `cause`. The SDK retries throttling and transient failures itself
+ * the end InvalidRequestError, anything else the error storageErrors.ts
+ * classifies it as (StorageFailureError for AccessDenied or NoSuchBucket,
+ * StorageError for network faults and 5xx), with the SDK error as `cause`. The SDK retries throttling and transient failures itself
  * (`maxAttempts`, `retryMode`) before any of that surfaces.
  */
 import {
@@ -21,7 +22,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { InvalidConfigError, InvalidRequestError, ObjectNotFoundError, StorageError, StreamHouseError } from '../protocol/errors.js';
+import { InvalidConfigError, InvalidRequestError, ObjectNotFoundError, StreamHouseError } from '../protocol/errors.js';
+import { httpStatusOf, s3FaultKind, storageFault } from './storageErrors.js';
 import { assertValidObjectKey, assertValidObjectPrefix, compareObjectKeys } from './objectKey.js';
 import { objectDataBytes, type ObjectData, type ObjectInfo, type ObjectStore } from './objectStore.js';
 import { assertValidRange } from './objectRange.js';
@@ -232,6 +234,16 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async ping(): Promise<void> {
+    try {
+      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 }));
+    } catch (error) {
+      if (error instanceof StreamHouseError) throw error;
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw storageFault(s3FaultKind(error), `ping of ${this.url} failed: ${detail}`, error);
+    }
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }
@@ -259,7 +271,7 @@ export class S3ObjectStore implements ObjectStore {
       return new ObjectNotFoundError(`no object ${key} in ${this.url}`, { cause: error, context: { objectKey: key } });
     }
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new StorageError(`${operation} ${key} in ${this.url} failed: ${detail}`, { cause: error, context: { objectKey: key } });
+    return storageFault(s3FaultKind(error), `${operation} ${key} in ${this.url} failed: ${detail}`, error, key);
   }
 }
 
@@ -274,15 +286,9 @@ function errorName(error: unknown): string | undefined {
   return error instanceof Error ? error.name : undefined;
 }
 
-function httpStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  return metadata?.httpStatusCode;
-}
-
 /** NoSuchKey for GET, NotFound (no body) for HEAD; a missing bucket is a configuration fault, not a missing object. */
 function isNotFound(error: unknown): boolean {
   const name = errorName(error);
   if (name === 'NoSuchKey' || name === 'NotFound') return true;
-  return httpStatus(error) === 404 && name !== 'NoSuchBucket';
+  return httpStatusOf(error) === 404 && name !== 'NoSuchBucket';
 }

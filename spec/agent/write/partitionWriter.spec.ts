@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PartitionWriter, type AckKind, type AppendResult } from '../../../src/agent/write/partitionWriter.js';
+import { PartitionWriter, type AckKind, type AppendResult, type LostAppends } from '../../../src/agent/write/partitionWriter.js';
 import { SqliteMetadataStore } from '../../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { LocalDirectoryObjectStore } from '../../../src/storage/localDirectoryObjectStore.js';
 import type { ObjectData, ObjectInfo, ObjectStore } from '../../../src/storage/objectStore.js';
@@ -64,7 +64,9 @@ describe('partition writer', function () {
   const clock = () => now;
   let wal: WriteAheadLog | undefined;
 
-  const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number; wal?: WriteAheadLog } = {}) => {
+  let failed: string[];
+  let lost: LostAppends;
+  const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number; wal?: WriteAheadLog; storageRetryTimeoutMs?: number } = {}) => {
     const lease = await metadata.acquireLease('t', 0, 'agent-a', options.leaseTtlMs ?? 10_000);
     current = lease;
     writer = await PartitionWriter.open({
@@ -81,6 +83,9 @@ describe('partition writer', function () {
       onFenced: () => fenced++,
       wal: options.wal,
       clock,
+      onFailed: (_t, _p, error) => failed.push(error.code),
+      storageRetryTimeoutMs: options.storageRetryTimeoutMs,
+      lostAppends: lost,
     });
   };
   const append = (count: number, prefix: string, ack: AckKind = 'durable', encode: EncodeOptions = {}): Promise<AppendResult> => {
@@ -110,6 +115,8 @@ describe('partition writer', function () {
     commits = [];
     fenced = 0;
     wal = undefined;
+    failed = [];
+    lost = { batches: 0, records: 0 };
   });
   afterEach(async () => {
     objects.open();
@@ -225,6 +232,40 @@ describe('partition writer', function () {
     expect(pending.error).to.be.instanceOf(ShuttingDownError);
     expect(await objectKeys()).to.deep.equal([]);
     expect(writer.isStopped).to.equal(true);
+  });
+
+  it('gives up on a store failure after storageRetryTimeoutMs with the last error, counting lost none appends, its lease still held', async () => {
+    await open({ storageRetryTimeoutMs: 100 });
+    objects.failures = 1_000_000;
+    const unacked = await append(2, 'n', 'none');
+    const durable = settled(append(1, 'd'));
+    while (!durable.done) await tick(5);
+    expect(unacked.baseOffset).to.equal(-1);
+    expect(durable.error).to.be.instanceOf(StorageError);
+    expect((durable.error as Error).message).to.equal(`put of ${key(0, 2)} failed (injected)`);
+    expect([failed, fenced, writer.isStopped, writer.failure?.error]).to.deep.equal([['STORAGE_ERROR'], 0, true, durable.error]);
+    expect(lost).to.deep.equal({ batches: 1, records: 2 });
+    expect(await append(1, 'late', 'none').catch((e: unknown) => e)).to.equal(durable.error);
+    expect((await metadata.getPartition('t', 0)).highWatermark).to.equal(0);
+  });
+
+  it('fails every unanswered append with the reason when aborted, those of a flush under way included', async () => {
+    await open();
+    objects.closed = true;
+    const flushing = settled(append(1, 'a'));
+    while (objects.parked === 0) await tick(5);
+    const waiting = settled(append(2, 'b'));
+    await append(3, 'c', 'none');
+    const reason = new ShuttingDownError('out of time');
+    writer.abort(reason);
+    while (!flushing.done || !waiting.done) await tick(5);
+    expect([flushing.error, waiting.error]).to.deep.equal([reason, reason]);
+    expect(lost).to.deep.equal({ batches: 1, records: 3 });
+    expect(await append(1, 'd').catch((e: unknown) => e)).to.equal(reason);
+    // The flush under way still lands (its append was answered with the reason all the same).
+    objects.open();
+    while (commits.length === 0) await tick(5);
+    expect(commits).to.deep.equal([1]);
   });
 
   describe('self-fencing: a lease that may have expired by this agent\'s clock', () => {

@@ -1,6 +1,6 @@
 /** Contract: producer ids and the live-agent registry. */
 import { expect } from 'chai';
-import { InvalidRequestError, UnknownProducerIdError } from '../../../src/protocol/errors.js';
+import { InvalidRequestError, MetadataError, UnknownProducerIdError } from '../../../src/protocol/errors.js';
 import { rejection, useStore, type StoreHarnessFactory } from './harness.js';
 
 export function producersAgentsContract(factory: StoreHarnessFactory): void {
@@ -57,6 +57,14 @@ export function producersAgentsContract(factory: StoreHarnessFactory): void {
       // Registering again refreshes the address.
       await store.registerAgent({ agentId: 'agent-b', address: '10.0.0.3:7070', startedAt: t0 });
       expect(await store.listLiveAgents(0)).to.deep.equal([{ agentId: 'agent-b', address: '10.0.0.3:7070', startedAt: t0, lastHeartbeat: clock.now }]);
+    });
+
+    it('answers ping, and fails it with METADATA_ERROR once closed', async () => {
+      const { harness, clock } = ctx();
+      const other = await harness.open(clock.read);
+      await other.ping();
+      await other.close();
+      await rejection(other.ping(), MetadataError, 'METADATA_ERROR');
     });
   });
 }

@@ -145,6 +145,21 @@ export class LeaseManager {
     if (this.leases.get(key)?.lease.epoch === epoch) this.leases.delete(key);
   }
 
+  /**
+   * Gives up a lease in the store (its writer stopped on a store failure), if
+   * it is still the one with this epoch, so another agent can take over at
+   * once; a failure to tell the store is logged (the lease then lapses).
+   */
+  async release(topic: string, partition: number, epoch: number): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const held = this.leases.get(key);
+    if (held === undefined || held.lease.epoch !== epoch) return;
+    this.leases.delete(key);
+    await this.options.store.releaseLease(held.lease).catch((err: unknown) => {
+      this.options.logger?.warn({ err, topic, partition, epoch }, 'lease release failed; it lapses at its expiry');
+    });
+  }
+
   /** Stops renewal and releases every lease so another agent can take over at once. */
   async releaseAll(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);

@@ -20,6 +20,7 @@ import {
 import { InvalidRequestError, UnknownTopicOrPartitionError, toErrorInfo } from '../../protocol/errors.js';
 import type { PartitionReader } from '../read/partitionReader.js';
 import { findOffsetForTimestamp } from '../read/timeIndex.js';
+import { unknownTopicError } from '../../metadata/storeErrors.js';
 import type { SegmentReader } from '../../storage/segmentReader.js';
 
 export type AdminContext = {
@@ -98,10 +99,22 @@ export async function createTopic(ctx: AdminContext, request: CreateTopicRequest
   return describeTopic(ctx, request.name);
 }
 
-/** Deletes a topic from metadata, then its objects. */
+/**
+ * Deletes a topic: its objects first, then its metadata, then objects that
+ * writers put meanwhile. Objects first, so that deleting a topic frees the
+ * disk even when it is full: a SQLite metadata file on the same disk needs
+ * room to record the deletion. Throws UnknownTopicOrPartitionError, leaving
+ * the objects alone, when there is no such topic.
+ */
 export async function deleteTopic(ctx: AdminContext, name: string): Promise<void> {
+  if ((await ctx.metadataStore.getTopic(name)) === undefined) throw unknownTopicError(name);
+  await deleteObjects(ctx, name);
   await ctx.metadataStore.deleteTopic(name);
-  const objects = await ctx.objectStore.list(`topics/${name}/`);
+  await deleteObjects(ctx, name);
+}
+
+async function deleteObjects(ctx: AdminContext, topic: string): Promise<void> {
+  const objects = await ctx.objectStore.list(`topics/${topic}/`);
   await Promise.all(objects.map((o) => ctx.objectStore.delete(o.key)));
   // A topic created again under the name reuses keys: forget what this agent cached of the old one.
   for (const o of objects) ctx.segments.invalidate(ctx.objectStore, o.key);

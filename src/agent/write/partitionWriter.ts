@@ -9,11 +9,15 @@
  * epoch; only then are `durable` appends answered.
  *
  * One flush is in flight at a time, so segments commit in offset order. A
- * store failure is retried while the lease lasts; when the lease is lost the
- * writer fails every append not yet committed (none was answered as durable)
- * and stops. The lease is checked before every answer, log append and flush,
- * by this agent's clock (see LeaseManager), so a writer paused past its lease
- * never acknowledges at an offset another agent may have taken since.
+ * store failure is retried while the lease lasts, for at most
+ * `storageRetryTimeoutMs`. When the lease is lost, the retries run out or
+ * the store refuses for good, the writer fails every append not yet
+ * committed (none was answered as durable) with the typed error and stops;
+ * further appends fail at once with that error. `none` appends that were
+ * answered but never written are logged and counted (`lostAppends`). The
+ * lease is checked before every answer, log append and flush, by this
+ * agent's clock (see LeaseManager), so a writer paused past its lease never
+ * acknowledges at an offset another agent may have taken since.
  */
 import type { Logger } from 'pino';
 import type { Lease, MetadataStore, ProducerPartitionState } from '../../metadata/metadataStore.js';
@@ -30,6 +34,7 @@ import {
   StreamHouseError,
   isRetriable,
 } from '../../protocol/errors.js';
+import { DEFAULT_STORAGE_RETRY_TIMEOUT_MS } from '../agentOptions.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerSequences, type SequenceCheck } from './producerSequences.js';
 import { SegmentCommitter } from './segmentCommitter.js';
 import type { SegmentCommitBatcher } from './segmentCommitBatcher.js';
@@ -56,6 +61,9 @@ export type AppendResult = {
   logStartOffset: number;
 };
 
+/** `none` appends answered but never written, because their flush failed or the writer was stopped first. */
+export type LostAppends = { batches: number; records: number };
+
 export type PartitionWriterOptions = {
   topic: string;
   partition: number;
@@ -77,6 +85,15 @@ export type PartitionWriterOptions = {
   onCommit: (topic: string, partition: number, highWatermark: number) => void;
   /** Called once when the writer stops because its lease was fenced. */
   onFenced: (topic: string, partition: number) => void;
+  /**
+   * Called once when the writer stops on a store failure while its lease is
+   * still held (the agent releases the lease). Default: onFenced.
+   */
+  onFailed?: ((topic: string, partition: number, error: StreamHouseError) => void) | undefined;
+  /** Retriable failures of a flush are retried this long, ms (AgentOptions.storageRetryTimeoutMs). Default 30000. */
+  storageRetryTimeoutMs?: number | undefined;
+  /** Counts `none` appends lost to a failed flush; may be shared by writers. */
+  lostAppends?: LostAppends | undefined;
   wal?: WriteAheadLog | undefined;
   /** Producers idle longer than this are forgotten, here and in the store, ms. Default one day (DEFAULT_PRODUCER_ID_EXPIRATION_MS). */
   producerIdExpirationMs?: number | undefined;
@@ -86,6 +103,7 @@ export type PartitionWriterOptions = {
 
 type Pending = {
   batch: Buffer;
+  ack: AckKind;
   baseOffset: number;
   nextOffset: number;
   producer: ProducerPartitionState | undefined;
@@ -109,6 +127,8 @@ export class PartitionWriter {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped: StreamHouseError | undefined;
+  /** Why and when the writer stopped on a store failure (not set for a lost lease or a close). */
+  private failed: { error: StreamHouseError; at: number } | undefined;
   private readonly sequences: ProducerSequences;
   private readonly seeding = new Map<number, Promise<void>>();
   private readonly sequenceWaiters = new Map<number, (() => void)[]>();
@@ -134,6 +154,7 @@ export class PartitionWriter {
       commitBatcher: options.commitBatcher,
       producerIdExpirationMs,
       mayRetry: () => this.leaseValid() && this.stopped === undefined,
+      retryTimeoutMs: options.storageRetryTimeoutMs ?? DEFAULT_STORAGE_RETRY_TIMEOUT_MS,
       clock: this.clock,
       logger: options.logger,
     });
@@ -158,9 +179,14 @@ export class PartitionWriter {
     return this.logStartOffset;
   }
 
-  /** The writer no longer accepts appends (closed or fenced). */
+  /** The writer no longer accepts appends (closed, fenced or failed). */
   get isStopped(): boolean {
     return this.stopped !== undefined;
+  }
+
+  /** The store failure the writer stopped on, and when (its clock), if it did. */
+  get failure(): { error: StreamHouseError; at: number } | undefined {
+    return this.failed;
   }
 
   /** Appends one batch; resolves when its ack mode's promise is kept. */
@@ -195,6 +221,7 @@ export class PartitionWriter {
     };
     const item: Pending = {
       batch,
+      ack: request.ack,
       baseOffset,
       nextOffset: this.nextOffset,
       producer,
@@ -289,6 +316,7 @@ export class PartitionWriter {
       }
       const item: Pending = {
         batch,
+        ack: 'buffered',
         baseOffset: frame.baseOffset,
         nextOffset: frame.nextOffset,
         producer,
@@ -404,28 +432,65 @@ export class PartitionWriter {
   }
 
   /**
-   * A flush failed for good (lease fenced or expired, or a non-retriable
-   * error): every append not committed fails, none of them having been
-   * answered as durable, and the writer stops. The agent opens a fresh writer
-   * from the store's state on the next append, if it can lease the partition.
+   * A flush failed for good (lease fenced or expired, retries run out, or a
+   * non-retriable error): every append not committed fails, none of them
+   * having been answered as durable, and the writer stops. The agent opens a
+   * fresh writer from the store's state on a later append, if it can lease
+   * the partition.
    */
   private failFrom(items: Pending[], error: unknown): void {
+    const stoppedBefore = this.stopped;
     const context = { topic: this.topic, partition: this.partition };
-    const reason = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || isRetriable(error)
-      ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, { cause: error, context })
-      : error instanceof StreamHouseError ? error : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context });
-    this.options.logger?.error({ err: error, ...context, batches: items.length + this.pending.length }, 'flush failed, writer stops');
-    this.failAndStop(items, reason);
+    const fenced = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || (isRetriable(error) && !this.leaseValid());
+    const reason = stoppedBefore
+      ?? (fenced
+        ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, { cause: error, context })
+        : error instanceof StreamHouseError ? error : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context }));
+    if (stoppedBefore === undefined) {
+      this.options.logger?.error({ err: error, ...context, batches: items.length + this.pending.length }, 'flush failed, writer stops');
+    }
+    this.failAndStop(items, reason, fenced);
   }
 
-  /** Fails `items` and every pending append, stops, and tells the agent. */
-  private failAndStop(items: Pending[], reason: StreamHouseError): void {
+  /**
+   * Fails `items` and every pending append (counting lost `none` appends),
+   * stops, and tells the agent: fenced, or failed for good with `reason`.
+   * A writer stopped meanwhile (aborted, abandoned) is left to whoever
+   * stopped it.
+   */
+  private failAndStop(items: Pending[], reason: StreamHouseError, fenced = true): void {
     const failed = [...items, ...this.pending];
     this.pending = [];
     this.pendingBytes = 0;
+    this.countLost(failed);
+    const stoppedBefore = this.stopped;
     for (const item of failed) item.settle?.reject(reason);
+    if (stoppedBefore !== undefined) return;
     this.stop(reason);
-    this.options.onFenced(this.topic, this.partition);
+    if (fenced) {
+      this.options.onFenced(this.topic, this.partition);
+    } else {
+      this.failed = { error: reason, at: this.clock() };
+      (this.options.onFailed ?? this.options.onFenced)(this.topic, this.partition, reason);
+    }
+  }
+
+  /** Counts and logs the `none` appends among `items`: answered, never written. */
+  private countLost(items: readonly Pending[]): void {
+    let batches = 0;
+    let records = 0;
+    for (const item of items) {
+      if (item.ack !== 'none') continue;
+      batches++;
+      records += item.result.recordCount;
+    }
+    if (batches === 0) return;
+    const lost = this.options.lostAppends;
+    if (lost !== undefined) {
+      lost.batches += batches;
+      lost.records += records;
+    }
+    this.options.logger?.error({ topic: this.topic, partition: this.partition, batches, records }, 'appends answered with acks none were not written');
   }
 
   /** Records that the log start moved (retention). */
@@ -454,12 +519,26 @@ export class PartitionWriter {
    * finishes or fails on its own.
    */
   abandon(): void {
-    const reason = new ShuttingDownError(`partition writer ${this.topic}/${this.partition} was abandoned`);
+    this.dropUnanswered(new ShuttingDownError(`partition writer ${this.topic}/${this.partition} was abandoned`), false);
+  }
+
+  /**
+   * Stops at once (a shutdown out of time): every append not answered yet
+   * fails with `reason`, those in a flush under way included. That flush may
+   * still land; a producer's retry of those batches is then answered as a
+   * duplicate.
+   */
+  abort(reason: StreamHouseError): void {
+    if (this.stopped === undefined) this.dropUnanswered(reason, true);
+  }
+
+  private dropUnanswered(reason: StreamHouseError, withFlushing: boolean): void {
     const dropped = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    this.countLost(dropped);
     this.stop(reason);
-    for (const item of dropped) item.settle?.reject(reason);
+    for (const item of withFlushing ? [...this.flushingItems, ...dropped] : dropped) item.settle?.reject(reason);
   }
 
   /** Flushes everything pending, then refuses further appends. */

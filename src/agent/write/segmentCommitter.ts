@@ -3,9 +3,10 @@
  * stamped batches, puts it, then registers it and moves the high watermark in
  * one metadata step conditional on the lease epoch (with the producers'
  * idempotence state). Retriable store failures are retried with capped
- * backoff for as long as the lease is valid: batches already acknowledged as
- * `buffered` must reach a segment, so a passing outage delays a flush rather
- * than failing it.
+ * backoff while the lease is valid, for at most `retryTimeoutMs` from the
+ * flush's first failure: a passing outage delays a flush rather than failing
+ * it, a lasting one fails it with the last error (batches acknowledged as
+ * `buffered` stay in the write-ahead log and are replayed by the next writer).
  */
 import type { Logger } from 'pino';
 import type { MetadataStore, ProducerPartitionState } from '../../metadata/metadataStore.js';
@@ -30,9 +31,14 @@ export type SegmentCommitterOptions = {
   producerIdExpirationMs: number;
   /** Whether retrying still makes sense: the lease is held and the writer runs. */
   mayRetry: () => boolean;
+  /** Retriable failures of one commit are retried for at most this long after the first, ms; 0: not at all. */
+  retryTimeoutMs: number;
   clock: () => number;
   logger?: Logger | undefined;
 };
+
+/** When a commit stops retrying: set at its first failure. */
+type RetryBudget = { giveUpAt: number | undefined };
 
 const RETRY_BASE_MS = 20;
 const RETRY_MAX_MS = 1000;
@@ -47,11 +53,12 @@ export class SegmentCommitter {
     const last = items[items.length - 1]!;
     const segment = buildSegment(items.map((i) => i.batch));
     const key = segmentObjectKey(topic, partition, first.baseOffset, last.nextOffset, epoch);
-    await this.withRetries(() => objectStore.put(key, segment.parts));
+    const retries: RetryBudget = { giveUpAt: undefined };
+    await this.withRetries(retries, () => objectStore.put(key, segment.parts));
     const producers = new Map<number, ProducerPartitionState>();
     for (const item of items) if (item.producer !== undefined) producers.set(item.producer.producerId, item.producer);
     let attempted = false;
-    await this.withRetries(async () => {
+    await this.withRetries(retries, async () => {
       try {
         const request = {
           topic,
@@ -93,15 +100,20 @@ export class SegmentCommitter {
     return state.highWatermark === endOffset && state.leaseEpoch === this.options.epoch;
   }
 
-  private async withRetries(step: () => Promise<void>): Promise<void> {
+  /** Runs `step`, retrying retriable failures until the budget (shared by the steps of one commit) runs out. */
+  private async withRetries(budget: RetryBudget, step: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await step();
       } catch (error) {
         const fenced = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError;
         if (fenced || !isRetriable(error) || !this.options.mayRetry()) throw error;
+        const now = performance.now();
+        budget.giveUpAt ??= now + this.options.retryTimeoutMs;
+        const left = budget.giveUpAt - now;
+        if (left <= 0) throw error;
         this.options.logger?.warn({ err: error, topic: this.options.topic, partition: this.options.partition, attempt }, 'flush step failed, retrying');
-        await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt)));
+        await new Promise((r) => setTimeout(r, Math.min(left, RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt)));
       }
     }
   }

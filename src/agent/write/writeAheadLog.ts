@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { crc32c } from '@node-rs/crc32';
 import { readBatchFrame } from '../../protocol/codec/batchLayout.js';
 import { StorageError } from '../../protocol/errors.js';
+import { fileSystemFaultKind, storageFault } from '../../storage/storageErrors.js';
 import { partitionKey } from '../leases/leaseManager.js';
 
 /** One recovered entry. */
@@ -106,7 +107,8 @@ export class WriteAheadLog {
         for (const g of group) file.maxOffsets.set(g.key, Math.max(file.maxOffsets.get(g.key) ?? 0, g.nextOffset));
         for (const g of group) g.resolve();
       } catch (error) {
-        const wrapped = new StorageError('write-ahead log write failed', { cause: error });
+        const detail = error instanceof Error ? error.message : String(error);
+        const wrapped = storageFault(fileSystemFaultKind(error), `write-ahead log write failed: ${detail}`, error);
         for (const g of group) g.reject(wrapped);
       }
     }

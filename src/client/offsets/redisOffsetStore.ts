@@ -14,7 +14,12 @@ import { compareTopicPartitions, type PartitionCommit, type TopicPartition } fro
 
 /** Options of {@link RedisOffsetStore}. */
 export type RedisOffsetStoreOptions = {
-  /** The ioredis client; owned by the caller, who also closes it. */
+  /**
+   * The ioredis client; owned by the caller, who also closes it. Give it a
+   * `commandTimeout` (and a bounded `maxRetriesPerRequest`), as the metadata
+   * store's own connection has, so that a frozen Redis fails a load or save
+   * with MetadataError instead of hanging it.
+   */
   redis: Redis;
   /** Prefix of every key; default `'streamhouse:'`. */
   keyPrefix?: string;

@@ -77,6 +77,8 @@ export class RedisMetadataStore implements MetadataStore {
   private readonly clock: () => number;
   private readonly ownsClient: boolean;
   private readonly scripts: MetadataScripts;
+  /** The last connection failure ioredis reported, to say why a command found no Redis. */
+  private lastConnectionError: Error | undefined;
 
   /** Connects (lazily, in the background) or adopts an existing client; see RedisMetadataStoreOptions. */
   constructor(options: RedisMetadataStoreOptions | Redis = {}) {
@@ -87,6 +89,25 @@ export class RedisMetadataStore implements MetadataStore {
     this.clock = resolved.clock;
     this.keys = redisKeys(resolved.keyPrefix);
     this.scripts = new MetadataScripts(resolved.client);
+    this.client.on('error', (error: Error) => (this.lastConnectionError = error));
+    this.client.on('ready', () => (this.lastConnectionError = undefined));
+  }
+
+  /** host:port (or socket path) of the Redis server, for messages. */
+  get address(): string {
+    const { host, port, path } = this.client.options;
+    return path ?? `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+  }
+
+  /** Sends PING; MetadataError naming the server and why it did not answer. */
+  async ping(): Promise<void> {
+    try {
+      await this.client.ping();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const connection = this.lastConnectionError === undefined ? '' : ` (${this.lastConnectionError.message})`;
+      throw new MetadataError(`Redis at ${this.address} did not answer PING: ${reason}${connection}`, { cause: error });
+    }
   }
 
   // ---- topics ----

@@ -19,13 +19,23 @@ export type RedisMetadataStoreOptions = {
   /** Current time in ms since the epoch; lease expiry and heartbeats use it, not Redis' clock. Default `Date.now`. */
   clock?: () => number;
   /**
+   * A command that has no answer after this many ms fails with a retriable
+   * MetadataError (ioredis `commandTimeout`), so a frozen Redis cannot freeze
+   * the agent's requests. Applies to the connection the store opens, not to a
+   * `client` passed in. Default 5000.
+   */
+  commandTimeoutMs?: number;
+  /**
    * Extra ioredis options for the connection the store opens. The store's
    * defaults: `maxRetriesPerRequest: 2` (a call fails with MetadataError after
-   * two reconnection attempts instead of waiting forever) and
-   * `connectTimeout: 5000` ms.
+   * two reconnection attempts instead of waiting forever),
+   * `connectTimeout: 5000` ms and `commandTimeout: commandTimeoutMs`.
    */
   redisOptions?: RedisOptions;
 };
+
+/** Default {@link RedisMetadataStoreOptions.commandTimeoutMs}. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
 
 /** @internal The options with defaults applied. */
 export type ResolvedRedisOptions = {
@@ -44,9 +54,19 @@ export function defaultRedisUrl(): string {
 /** @internal Applies the defaults once; opens the connection unless a client was given. */
 export function resolveRedisOptions(options: RedisMetadataStoreOptions | Redis): ResolvedRedisOptions {
   const normalized: RedisMetadataStoreOptions = options instanceof Redis ? { client: options } : options;
-  const { url = defaultRedisUrl(), client, keyPrefix = 'streamhouse:', clock = Date.now, redisOptions = {} } = normalized;
+  const {
+    url = defaultRedisUrl(),
+    client,
+    keyPrefix = 'streamhouse:',
+    clock = Date.now,
+    commandTimeoutMs = DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    redisOptions = {},
+  } = normalized;
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0) {
     throw new InvalidRequestError("keyPrefix is empty: give a prefix such as 'streamhouse:' so the store's keys stay apart");
+  }
+  if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs <= 0) {
+    throw new InvalidRequestError(`commandTimeoutMs ${commandTimeoutMs} is invalid: use a positive integer (ms)`);
   }
   if (client !== undefined) {
     if (client.options.keyPrefix) {
@@ -54,7 +74,7 @@ export function resolveRedisOptions(options: RedisMetadataStoreOptions | Redis):
     }
     return { client, ownsClient: false, keyPrefix, clock };
   }
-  const opened = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000, ...redisOptions });
+  const opened = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000, commandTimeout: commandTimeoutMs, ...redisOptions });
   // Failures reach callers through rejected commands; without a listener ioredis would also print each one.
   opened.on('error', () => {});
   return { client: opened, ownsClient: true, keyPrefix, clock };

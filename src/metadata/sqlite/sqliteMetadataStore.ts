@@ -14,10 +14,11 @@
  *
  * better-sqlite3 is synchronous: each method does its work before returning
  * a settled promise. SQLite failures (busy beyond the timeout, I/O errors)
- * become MetadataError (retriable) with the SqliteError as cause.
+ * become MetadataError (retriable) with the SqliteError as cause; a full
+ * disk (SQLITE_FULL) becomes StorageFullError (retriable).
  */
 import Database from 'better-sqlite3';
-import { MetadataError, StreamHouseError } from '../../protocol/errors.js';
+import { MetadataError, StorageFullError, StreamHouseError } from '../../protocol/errors.js';
 import { decodeGroup } from '../groupCodec.js';
 import {
   acquireBlocker,
@@ -389,6 +390,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.read(() => fetchOffsetsStep(this.sql, groupId, partitions));
   }
 
+  /** Reads from the file; MetadataError naming it when that fails. */
+  async ping(): Promise<void> {
+    await this.read(() => this.db.prepare('SELECT 1').get()).catch((error: unknown) => {
+      throw toMetadataError(error, `SQLite metadata file ${this.options.path} cannot be read`);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -441,9 +449,15 @@ function leaseView(row: PartitionRow): LeaseView {
   return { holder: row.lease_holder ?? undefined, epoch: row.lease_epoch, expiresAt: row.lease_expires_at };
 }
 
-/** Our own errors pass through; anything else (SqliteError, I/O) becomes a retriable MetadataError. */
+/**
+ * Our own errors pass through; a full disk (SQLITE_FULL) becomes a retriable
+ * StorageFullError; anything else (SqliteError, I/O) a retriable MetadataError.
+ */
 function toMetadataError(error: unknown, what: string): StreamHouseError {
   if (error instanceof StreamHouseError) return error;
   const detail = error instanceof Error ? error.message : String(error);
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_FULL') {
+    return new StorageFullError(`${what}: ${detail} (SQLITE_FULL: free space on its disk, e.g. delete a topic)`, { cause: error });
+  }
   return new MetadataError(`${what}: ${detail}`, { cause: error });
 }
