@@ -6,12 +6,3 @@ export const DEFAULT_PORT = 9660;
 export function agentOption(): Option {
   return new Option('-a, --agent <host:port>', 'agent to talk to').env('STREAMHOUSE_AGENT').default(`127.0.0.1:${DEFAULT_PORT}`);
 }
-
-/** Parses a non-negative integer option, failing with a message naming the option. */
-export function integerOption(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${value}'`);
-    return n;
-  };
-}

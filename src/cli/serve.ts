@@ -12,8 +12,9 @@ import { pino, type Logger } from 'pino';
 import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent } from '../agent/agent.js';
-import { DEFAULT_PORT, integerOption } from './agentOption.js';
-import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT } from './heapTuning.js';
+import { DEFAULT_PORT } from './agentOption.js';
+import { integerOption, type IntegerRange } from './integerOption.js';
+import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, MAX_HEAP_GROWING_PERCENT } from './heapTuning.js';
 
 export type ServeFlags = {
   host: string;
@@ -38,13 +39,14 @@ export type ServeFlags = {
   logLevel: string;
 };
 
-const int = (name: string) => integerOption(name);
+const int = (name: string, range?: IntegerRange) => integerOption(name, range);
+const POSITIVE: IntegerRange = { min: 1 };
 
 export function serveCommand(): Command {
   return new Command('serve')
     .description('run an agent in the foreground (Ctrl-C stops it gracefully)')
     .addOption(new Option('--host <host>', 'interface to listen on').env('STREAMHOUSE_HOST').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('STREAMHOUSE_PORT').default(DEFAULT_PORT).argParser(int('--port')))
+    .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('STREAMHOUSE_PORT').default(DEFAULT_PORT).argParser(int('--port', { max: 65535 })))
     .addOption(new Option('--data-dir <dir>', 'directory for the embedded defaults: objects/, metadata.db, wal/').env('STREAMHOUSE_DATA_DIR').default('./data'))
     .addOption(new Option('--object-store <url>', 'a directory, file:///dir or s3://bucket/prefix (default <data-dir>/objects)').env('STREAMHOUSE_OBJECT_STORE'))
     .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:9000').env('STREAMHOUSE_S3_ENDPOINT'))
@@ -56,12 +58,12 @@ export function serveCommand(): Command {
     .addOption(new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env('STREAMHOUSE_ADVERTISED_ADDRESS'))
     .addOption(new Option('--no-wal', 'disable the write-ahead log in <data-dir>/wal (and so `buffered` acks)'))
     .addOption(new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(1).argParser(int('--flush-interval-ms')))
-    .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes')))
-    .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms')))
-    .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes')))
+    .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes', POSITIVE)))
+    .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms', POSITIVE)))
+    .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes', POSITIVE)))
     .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
-    .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent')))
+    .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent', { max: MAX_HEAP_GROWING_PERCENT })))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, silent').env('STREAMHOUSE_LOG_LEVEL').default('info'))
     .action(async (flags: ServeFlags) => serve(flags));
 }
