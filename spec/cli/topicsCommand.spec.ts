@@ -1,21 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { runCli } from '../support/cli.js';
 import { createTestStores, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
-
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** Runs the `streamhouse` command in a process of its own, as a user would. */
-export function runCli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('cli: topics create parses its numbers strictly (spawned, against a real agent)', function () {
   this.timeout(60_000);

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { decodeRecordBatches } from '../protocol/recordBatch.js';
 import { OffsetSpec } from '../protocol/generated/streamhouse.js';
-import { fromErrorInfo } from '../protocol/errors.js';
+import { fromErrorInfo, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import { MAX_PARTITIONS } from '../metadata/validation.js';
 import { agentOption } from './agentOption.js';
 import { integerOption } from './integerOption.js';
@@ -33,6 +33,12 @@ async function consume(topic: string, flags: ConsumeFlags): Promise<void> {
     const { topics } = await client.metadata({ topics: [topic] });
     const error = fromErrorInfo(topics[0]?.error, { topic });
     if (error !== undefined) throw error;
+    const partitionCount = topics[0]?.partitions.length ?? 0;
+    if (flags.partition !== undefined && flags.partition >= partitionCount) {
+      throw new UnknownTopicOrPartitionError(`topic ${topic} has ${partitionCount} partitions; there is no partition ${flags.partition}`, {
+        context: { topic, partition: flags.partition },
+      });
+    }
     const partitions = (topics[0]?.partitions ?? []).map((p) => p.partition).filter((p) => flags.partition === undefined || p === flags.partition);
     const { results } = await client.listOffsets({
       partitions: partitions.map((partition) => ({
