@@ -303,7 +303,9 @@ export interface MetadataStore {
    * Commits offsets atomically. With `generation >= 0` the commit is fenced:
    * IllegalGenerationError unless the group's generation equals it,
    * UnknownMemberIdError unless `memberId` is a member. With -1 it is a
-   * commit outside group management. Every partition must exist
+   * commit outside group management, allowed only while the group has no
+   * members (IllegalGenerationError otherwise, as Kafka refuses a simple
+   * commit to a live group). Every partition must exist
    * (UnknownTopicOrPartitionError); nothing is written when any check fails.
    */
   commitOffsets(groupId: string, generation: number, memberId: string, offsets: OffsetCommit[]): Promise<void>;
