@@ -80,6 +80,8 @@ export class Agent {
       store: options.metadataStore,
       clock: options.clock,
       initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+      maxMemberMetadataBytes: options.maxGroupMemberMetadataBytes,
+      maxOffsetMetadataBytes: options.maxOffsetMetadataBytes,
       logger: this.logger,
     });
     this.maintenance = new Maintenance({

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { InvalidConfigError } from '../protocol/errors.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
+import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
 export type AgentOptions = {
   /** Where segment objects live. */
@@ -69,6 +70,14 @@ export type AgentOptions = {
    * more members, ms (Kafka's `group.initial.rebalance.delay.ms`). Default 3000; 0 completes at once.
    */
   groupInitialRebalanceDelayMs?: number;
+  /**
+   * Largest consumer-group member metadata a JoinGroup may carry (client id,
+   * protocol names and metadata), and largest assignment a leader may hand
+   * a member, bytes; beyond it LIMIT_EXCEEDED. Default 1 MiB.
+   */
+  maxGroupMemberMetadataBytes?: number;
+  /** Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE. Default 4096 (Kafka's). */
+  maxOffsetMetadataBytes?: number;
   /** Structured logger. Default: a silent one. */
   logger?: Logger;
   /** Clock for lease and retention decisions. Default `Date.now`. */
@@ -106,10 +115,14 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     compactionMinObjectBytes = 1024 * 1024,
     orphanGraceMs = 600_000,
     groupInitialRebalanceDelayMs = 3000,
+    maxGroupMemberMetadataBytes = DEFAULT_MAX_MEMBER_METADATA_BYTES,
+    maxOffsetMetadataBytes = DEFAULT_MAX_OFFSET_METADATA_BYTES,
     logger,
     clock = Date.now,
   } = options;
-  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
+  const positive = {
+    flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes, maxGroupMemberMetadataBytes, maxOffsetMetadataBytes,
+  };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
@@ -131,5 +144,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
+    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes,
   };
 }
