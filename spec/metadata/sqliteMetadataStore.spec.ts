@@ -37,6 +37,32 @@ describe('SqliteMetadataStore', () => {
     }
   });
 
+  it('upgrades a version 1 file in place, keeping its data', async () => {
+    const first = new SqliteMetadataStore({ path: harness.path });
+    await first.createTopic('t', 1);
+    await first.acquireLease('t', 0, 'agent-a', 10_000);
+    await first.close();
+    const raw = new Database(harness.path);
+    raw.exec('DROP TABLE lease_epoch_floors');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const upgraded = new SqliteMetadataStore({ path: harness.path });
+    try {
+      expect((await upgraded.getPartition('t', 0)).leaseEpoch).to.equal(1);
+      await upgraded.deleteTopic('t');
+      await upgraded.createTopic('t', 1);
+      expect((await upgraded.getPartition('t', 0)).leaseEpoch).to.equal(1);
+    } finally {
+      await upgraded.close();
+    }
+    const check = new Database(harness.path, { readonly: true });
+    try {
+      expect(check.pragma('user_version', { simple: true })).to.equal(2);
+    } finally {
+      check.close();
+    }
+  });
+
   it('refuses a file written by a newer schema', () => {
     const raw = new Database(harness.path);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);

@@ -1,7 +1,9 @@
 /**
  * The SQLite schema of the metadata store and its versioning through
- * `PRAGMA user_version`: 0 is a new file (the schema is created), 1 is this
- * layout, anything newer was written by a later StreamHouse and is refused.
+ * `PRAGMA user_version`: 0 is a new file (the schema is created), 1 the first
+ * layout, 2 this one (1 plus lease_epoch_floors, added in place: every
+ * statement is CREATE ... IF NOT EXISTS), anything newer was written by a
+ * later StreamHouse and is refused.
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -11,9 +13,9 @@ import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-const SCHEMA_V1 = `
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS topics (
   name TEXT PRIMARY KEY,
   partitions INTEGER NOT NULL,
@@ -90,6 +92,13 @@ CREATE TABLE IF NOT EXISTS offsets (
   PRIMARY KEY (group_id, topic, partition)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS offsets_by_topic ON offsets (topic);
+
+-- The last lease epoch of each deleted topic: a topic created again under the
+-- name starts its partitions there, so a lease of the old one never matches.
+CREATE TABLE IF NOT EXISTS lease_epoch_floors (
+  topic TEXT PRIMARY KEY,
+  epoch INTEGER NOT NULL
+) STRICT;
 `;
 
 /**
@@ -106,7 +115,7 @@ export function migrate(db: Database.Database): void {
         `metadata file ${db.name} has schema version ${version}, newer than ${SCHEMA_VERSION}: upgrade StreamHouse`,
       );
     }
-    db.exec(SCHEMA_V1);
+    db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
   apply.immediate();
