@@ -98,9 +98,8 @@ export async function createTopic(ctx: AdminContext, request: CreateTopicRequest
   return describeTopic(ctx, request.name);
 }
 
-/** Deletes a topic from metadata, then its objects. */
-export async function deleteTopic(ctx: AdminContext, name: string): Promise<void> {
-  await ctx.metadataStore.deleteTopic(name);
+/** Deletes the objects of a topic deleted from metadata. */
+export async function deleteTopicObjects(ctx: AdminContext, name: string): Promise<void> {
   const objects = await ctx.objectStore.list(`topics/${name}/`);
   await Promise.all(objects.map((o) => ctx.objectStore.delete(o.key)));
   // A topic created again under the name reuses keys: forget what this agent cached of the old one.

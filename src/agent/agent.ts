@@ -256,7 +256,32 @@ export class Agent {
     if (cached !== undefined && cached.until > now) return cached.topic;
     const topic = await this.options.metadataStore.getTopic(name);
     this.topicCache.set(name, { topic, until: now + TOPIC_CACHE_MS });
+    // Deleted (and maybe created again) through another agent: nothing of the old topic may serve the new one.
+    if (cached?.topic !== undefined && topic?.createdAt !== cached.topic.createdAt) void this.forgetTopic(name);
     return topic;
+  }
+
+  /**
+   * Forgets a deleted topic: its leases at once, so no writer opens under
+   * them, and its writers, resolving once they are closed (appends not yet
+   * committed fail: the partitions are gone).
+   */
+  private async forgetTopic(name: string): Promise<void> {
+    for (const lease of this.leases.all()) {
+      if (lease.topic === name) this.leases.forget(lease.topic, lease.partition, lease.epoch);
+    }
+    const closing: Promise<void>[] = [];
+    for (const [key, pending] of this.writers) {
+      if (!key.startsWith(`${name}/`)) continue;
+      this.writers.delete(key);
+      const close = async () => {
+        const writer = await pending;
+        if (this.openWriters.get(key) === writer) this.openWriters.delete(key);
+        await writer.close();
+      };
+      closing.push(close().catch(() => undefined));
+    }
+    await Promise.all(closing);
   }
 
   private adminContext(): admin.AdminContext {
@@ -291,9 +316,10 @@ export class Agent {
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
       deleteTopic: async (request) => {
-        for (let p = 0; p < ((await this.topic(request.name))?.partitions ?? 0); p++) this.dropWriter(request.name, p);
-        await admin.deleteTopic(ctx, request.name);
+        await this.options.metadataStore.deleteTopic(request.name);
         this.topicCache.delete(request.name);
+        await this.forgetTopic(request.name);
+        await admin.deleteTopicObjects(ctx, request.name);
         return {};
       },
       listTopics: async () => ({ names: (await this.options.metadataStore.listTopics()).map((t) => t.name) }),
