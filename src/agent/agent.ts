@@ -16,7 +16,7 @@ import { agentServiceDefinition } from '../protocol/serviceDefinition.js';
 import { ReadBufferPool } from '../storage/readBufferPool.js';
 import { withHttp2ReceiveWindow } from './http2Windows.js';
 import { ShuttingDownError } from '../protocol/errors.js';
-import type { TopicInfo } from '../metadata/metadataStore.js';
+import type { Lease, TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
 import { LeaseManager, partitionKey } from './leaseManager.js';
@@ -32,6 +32,8 @@ import { AgentRegistry } from './agentRegistry.js';
 import { GroupCoordinator } from './groupCoordinator.js';
 import { Maintenance } from './maintenance.js';
 import { WriteAheadLog } from './writeAheadLog.js';
+import { IdleLeases } from './idleLeases.js';
+import { checkPartitionCount } from './requestLimits.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
 import { join } from 'node:path';
 
@@ -55,6 +57,7 @@ export class Agent {
   private readonly registry: AgentRegistry;
   private readonly groups: GroupCoordinator;
   private readonly maintenance: Maintenance;
+  private readonly idleLeases: IdleLeases;
   private wal: WriteAheadLog | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
@@ -97,6 +100,17 @@ export class Agent {
       logger: this.logger,
       onLogStartMoved: (topic, partition, offset) => this.writerIfOpen(topic, partition)?.setLogStartOffset(offset),
     });
+    this.idleLeases = new IdleLeases({
+      idleMs: options.leaseIdleReleaseMs,
+      held: () => this.leases.all(),
+      keep: async (lease) => {
+        const config = (await this.topic(lease.topic))?.config;
+        return config !== undefined && (config.retentionMs >= 0 || config.retentionBytes >= 0);
+      },
+      release: (lease) => this.releaseIdleLease(lease),
+      clock: options.clock,
+      logger: this.logger,
+    });
   }
 
   /** host:port clients dial. */
@@ -128,6 +142,7 @@ export class Agent {
     this.server = server;
     await this.registry.start(this.address);
     this.maintenance.start();
+    this.idleLeases.start();
     this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
   }
 
@@ -139,6 +154,7 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     this.maintenance.stop();
+    this.idleLeases.stop();
     const shutdown = this.server?.shutdown();
     await Promise.allSettled([...this.writers.values()].map(async (w) => (await w).close()));
     await shutdown;
@@ -153,6 +169,7 @@ export class Agent {
   async kill(): Promise<void> {
     this.stopping = true;
     this.maintenance.stop();
+    this.idleLeases.stop();
     // A crashed process flushes nothing: drop what the writers hold, and their linger timers with it.
     for (const writer of this.openWriters.values()) writer.abandon();
     this.leases.stop();
@@ -187,6 +204,7 @@ export class Agent {
   /** The writer of a partition, leasing the partition first when needed. */
   private writer(topic: string, partition: number): Promise<PartitionWriter> {
     if (this.stopping) return Promise.reject(new ShuttingDownError(`agent ${this.agentId} is shutting down`));
+    this.idleLeases.used(topic, partition);
     const key = partitionKey(topic, partition);
     const open = this.openWriters.get(key);
     if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined) return Promise.resolve(open);
@@ -238,6 +256,29 @@ export class Agent {
       pending = opening;
     }
     return pending;
+  }
+
+  /**
+   * Closes an idle partition's writer and gives its lease up; false (and the
+   * lease kept) when a write opened the partition again meanwhile.
+   */
+  private async releaseIdleLease(lease: Lease): Promise<boolean> {
+    const key = partitionKey(lease.topic, lease.partition);
+    const writer = this.openWriters.get(key);
+    if (writer !== undefined) {
+      this.openWriters.delete(key);
+      this.writers.delete(key);
+      await writer.close().catch(() => undefined);
+    }
+    if (this.writers.has(key)) return false;
+    this.leases.forget(lease.topic, lease.partition, lease.epoch);
+    await this.options.metadataStore.releaseLease(lease);
+    return true;
+  }
+
+  /** Runs one idle-lease sweep now (the background one runs every quarter of leaseIdleReleaseMs); resolves with how many were released. */
+  releaseIdleLeases(): Promise<number> {
+    return this.idleLeases.sweep();
   }
 
   /** Closes a partition's writer; with `epoch`, only the writer of that lease epoch. */
@@ -309,10 +350,20 @@ export class Agent {
       defaultFetchMaxBytes: this.options.defaultFetchMaxBytes,
     };
     const ctx = this.adminContext();
+    const maxPartitions = this.options.maxPartitionsPerRequest;
     return {
-      produce: (request) => handleProduce(produceContext, request),
-      fetch: (request, context) => handleFetch(fetchContext, request, context.signal),
-      listOffsets: (request) => admin.handleListOffsets(ctx, request),
+      produce: async (request) => {
+        checkPartitionCount('Produce', request.partitions.length, maxPartitions);
+        return handleProduce(produceContext, request);
+      },
+      fetch: async (request, context) => {
+        checkPartitionCount('Fetch', request.partitions.length, maxPartitions);
+        return handleFetch(fetchContext, request, context.signal);
+      },
+      listOffsets: async (request) => {
+        checkPartitionCount('ListOffsets', request.partitions.length, maxPartitions);
+        return admin.handleListOffsets(ctx, request);
+      },
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
       deleteTopic: async (request) => {
@@ -328,8 +379,14 @@ export class Agent {
       syncGroup: (request, context) => this.groups.sync(request, context.signal),
       heartbeat: (request) => this.groups.heartbeat(request),
       leaveGroup: (request) => this.groups.leave(request),
-      commitOffsets: (request) => this.groups.commitOffsets(request),
-      fetchOffsets: (request) => this.groups.fetchOffsets(request),
+      commitOffsets: async (request) => {
+        checkPartitionCount('CommitOffsets', request.partitions.length, maxPartitions);
+        return this.groups.commitOffsets(request);
+      },
+      fetchOffsets: async (request) => {
+        checkPartitionCount('FetchOffsets', request.partitions.length, maxPartitions);
+        return this.groups.fetchOffsets(request);
+      },
       initProducerId: (request) => admin.handleInitProducerId(ctx, request),
       health: async () => ({
         status: this.stopping ? HealthResponse_Status.NOT_SERVING : HealthResponse_Status.SERVING,

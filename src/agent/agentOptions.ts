@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { InvalidConfigError } from '../protocol/errors.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
+import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from './requestLimits.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
 export type AgentOptions = {
@@ -44,6 +45,19 @@ export type AgentOptions = {
   maxRequestBytes?: number;
   /** Lease time to live, ms; renewed every third of it. Default 10000. */
   leaseTtlMs?: number;
+  /**
+   * A partition lease nobody has written under for this long is released
+   * (its writer closed), ms; 0 keeps leases for ever. Partitions of topics
+   * with a retention limit keep theirs, so that retention keeps running.
+   * Default 300000 (5 minutes).
+   */
+  leaseIdleReleaseMs?: number;
+  /**
+   * Most partitions one Produce, Fetch, ListOffsets, CommitOffsets or
+   * FetchOffsets may name; beyond it the whole request fails with
+   * LIMIT_EXCEEDED, nothing written and no lease taken. Default 1000.
+   */
+  maxPartitionsPerRequest?: number;
   /** Agents whose heartbeat is older than this are not live, ms. Default 10000. */
   agentTtlMs?: number;
   /** Longest long-poll a Fetch may ask for, ms. Default 30000. */
@@ -107,6 +121,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
     leaseTtlMs = 10_000,
+    leaseIdleReleaseMs = 300_000,
+    maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,
     segmentCacheBytes = objectStore.cachedByOs === true ? 0 : DEFAULT_SEGMENT_CACHE_BYTES,
@@ -122,6 +138,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   } = options;
   const positive = {
     flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes, maxGroupMemberMetadataBytes, maxOffsetMetadataBytes,
+    maxPartitionsPerRequest,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
@@ -129,7 +146,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     }
   }
   const nonNegative = {
-    port, flushIntervalMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
+    port, flushIntervalMs, maxFetchWaitMs, leaseIdleReleaseMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -144,6 +161,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
-    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes,
+    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, leaseIdleReleaseMs, maxPartitionsPerRequest,
   };
 }

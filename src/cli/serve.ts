@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent } from '../agent/agent.js';
+import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from '../agent/requestLimits.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from '../agent/groups/groupLimits.js';
 import { DEFAULT_PORT } from './agentOption.js';
 import { integerOption, type IntegerRange } from './integerOption.js';
@@ -37,6 +38,8 @@ export type ServeFlags = {
   segmentCacheBytes?: number;
   maintenanceIntervalMs: number;
   heapGrowingPercent: number;
+  leaseIdleReleaseMs: number;
+  maxPartitionsPerRequest: number;
   maxGroupMemberMetadataBytes: number;
   maxOffsetMetadataBytes: number;
   logLevel: string;
@@ -67,6 +70,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
     .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent', { max: MAX_HEAP_GROWING_PERCENT })))
+    .addOption(new Option('--lease-idle-release-ms <ms>', 'give up the lease of a partition nobody wrote to for this long (0 = never)').env('STREAMHOUSE_LEASE_IDLE_RELEASE_MS').default(300_000).argParser(int('--lease-idle-release-ms')))
+    .addOption(new Option('--max-partitions-per-request <n>', 'most partitions one Produce, Fetch or offsets request may name').env('STREAMHOUSE_MAX_PARTITIONS_PER_REQUEST').default(DEFAULT_MAX_PARTITIONS_PER_REQUEST).argParser(int('--max-partitions-per-request', POSITIVE)))
     .addOption(new Option('--max-group-member-metadata-bytes <bytes>', 'largest consumer-group member metadata, and assignment, accepted').env('STREAMHOUSE_MAX_GROUP_MEMBER_METADATA_BYTES').default(DEFAULT_MAX_MEMBER_METADATA_BYTES).argParser(int('--max-group-member-metadata-bytes', POSITIVE)))
     .addOption(new Option('--max-offset-metadata-bytes <bytes>', 'largest offset-commit metadata accepted').env('STREAMHOUSE_MAX_OFFSET_METADATA_BYTES').default(DEFAULT_MAX_OFFSET_METADATA_BYTES).argParser(int('--max-offset-metadata-bytes', POSITIVE)))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, silent').env('STREAMHOUSE_LOG_LEVEL').default('info'))
@@ -114,6 +119,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     leaseTtlMs: flags.leaseTtlMs,
     maxRequestBytes: flags.maxRequestBytes,
     maintenanceIntervalMs: flags.maintenanceIntervalMs,
+    leaseIdleReleaseMs: flags.leaseIdleReleaseMs,
+    maxPartitionsPerRequest: flags.maxPartitionsPerRequest,
     maxGroupMemberMetadataBytes: flags.maxGroupMemberMetadataBytes,
     maxOffsetMetadataBytes: flags.maxOffsetMetadataBytes,
     logger,
