@@ -34,6 +34,7 @@ import { Maintenance } from './maintenance.js';
 import { WriteAheadLog } from './writeAheadLog.js';
 import { IdleLeases } from './idleLeases.js';
 import { checkPartitionCount } from './requestLimits.js';
+import { InflightRequestBytes } from './inflightRequests.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
 import { join } from 'node:path';
 
@@ -58,6 +59,7 @@ export class Agent {
   private readonly groups: GroupCoordinator;
   private readonly maintenance: Maintenance;
   private readonly idleLeases: IdleLeases;
+  private readonly inflight: InflightRequestBytes;
   private wal: WriteAheadLog | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
@@ -100,6 +102,7 @@ export class Agent {
       logger: this.logger,
       onLogStartMoved: (topic, partition, offset) => this.writerIfOpen(topic, partition)?.setLogStartOffset(offset),
     });
+    this.inflight = new InflightRequestBytes(options.maxInflightRequestBytes);
     this.idleLeases = new IdleLeases({
       idleMs: options.leaseIdleReleaseMs,
       held: () => this.leases.all(),
@@ -126,7 +129,9 @@ export class Agent {
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
-    }).use(errorMiddleware);
+    })
+      .use(errorMiddleware)
+      .use(this.inflight.middleware());
     // An encoded Fetch answer holds copies of its records: the buffers they were read into can be read into again.
     const releaseReads = (answer: FetchResponse): void => {
       for (const result of answer.results) this.readBuffers.release(result.records);
@@ -182,6 +187,12 @@ export class Agent {
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */
   runMaintenance() {
     return this.maintenance.runOnce();
+  }
+
+  /** Request bytes held now, the most ever held at once, and requests refused for want of room (see maxInflightRequestBytes). */
+  get inflightRequestBytes(): { bytes: number; peakBytes: number; maxBytes: number; refusals: number } {
+    const { bytes, peakBytes, maxBytes, refusals } = this.inflight;
+    return { bytes, peakBytes, maxBytes, refusals };
   }
 
   /** Relays commits through Redis so long-polls on other agents wake too. */

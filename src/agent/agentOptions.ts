@@ -9,6 +9,7 @@ import { InvalidConfigError } from '../protocol/errors.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from './requestLimits.js';
+import { DEFAULT_MAX_INFLIGHT_REQUEST_BYTES } from './inflightRequests.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
 export type AgentOptions = {
@@ -43,6 +44,12 @@ export type AgentOptions = {
   maxPendingBytesPerPartition?: number;
   /** Largest gRPC message accepted, bytes. Default 64 MiB. */
   maxRequestBytes?: number;
+  /**
+   * Request bytes the agent holds at once over all calls (a Produce holds its
+   * batches until acknowledged); a request that does not fit is refused with
+   * AGENT_BUSY, which producers retry. At least maxRequestBytes. Default 256 MiB.
+   */
+  maxInflightRequestBytes?: number;
   /** Lease time to live, ms; renewed every third of it. Default 10000. */
   leaseTtlMs?: number;
   /**
@@ -120,6 +127,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     flushBytes = 4 * 1024 * 1024,
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
+    maxInflightRequestBytes = Math.max(DEFAULT_MAX_INFLIGHT_REQUEST_BYTES, maxRequestBytes),
     leaseTtlMs = 10_000,
     leaseIdleReleaseMs = 300_000,
     maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST,
@@ -138,7 +146,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   } = options;
   const positive = {
     flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes, maxGroupMemberMetadataBytes, maxOffsetMetadataBytes,
-    maxPartitionsPerRequest,
+    maxPartitionsPerRequest, maxInflightRequestBytes,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
@@ -153,6 +161,12 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       throw new InvalidConfigError(`agent option ${name} must be a non-negative integer, got ${value}`);
     }
   }
+  if (maxInflightRequestBytes < maxRequestBytes) {
+    throw new InvalidConfigError(
+      `agent option maxInflightRequestBytes (${maxInflightRequestBytes}) is below maxRequestBytes (${maxRequestBytes}): ` +
+        'a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
+    );
+  }
   if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
@@ -161,6 +175,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     objectStore, metadataStore, host, port, advertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
     maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
-    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, leaseIdleReleaseMs, maxPartitionsPerRequest,
+    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, leaseIdleReleaseMs, maxPartitionsPerRequest, maxInflightRequestBytes,
   };
 }

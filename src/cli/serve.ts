@@ -38,6 +38,7 @@ export type ServeFlags = {
   segmentCacheBytes?: number;
   maintenanceIntervalMs: number;
   heapGrowingPercent: number;
+  maxInflightRequestBytes?: number;
   leaseIdleReleaseMs: number;
   maxPartitionsPerRequest: number;
   maxGroupMemberMetadataBytes: number;
@@ -70,6 +71,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
     .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent', { max: MAX_HEAP_GROWING_PERCENT })))
+    .addOption(new Option('--max-inflight-request-bytes <bytes>', 'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers (default 256 MiB, at least --max-request-bytes)').env('STREAMHOUSE_MAX_INFLIGHT_REQUEST_BYTES').argParser(int('--max-inflight-request-bytes', POSITIVE)))
     .addOption(new Option('--lease-idle-release-ms <ms>', 'give up the lease of a partition nobody wrote to for this long (0 = never)').env('STREAMHOUSE_LEASE_IDLE_RELEASE_MS').default(300_000).argParser(int('--lease-idle-release-ms')))
     .addOption(new Option('--max-partitions-per-request <n>', 'most partitions one Produce, Fetch or offsets request may name').env('STREAMHOUSE_MAX_PARTITIONS_PER_REQUEST').default(DEFAULT_MAX_PARTITIONS_PER_REQUEST).argParser(int('--max-partitions-per-request', POSITIVE)))
     .addOption(new Option('--max-group-member-metadata-bytes <bytes>', 'largest consumer-group member metadata, and assignment, accepted').env('STREAMHOUSE_MAX_GROUP_MEMBER_METADATA_BYTES').default(DEFAULT_MAX_MEMBER_METADATA_BYTES).argParser(int('--max-group-member-metadata-bytes', POSITIVE)))
@@ -125,6 +127,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     maxOffsetMetadataBytes: flags.maxOffsetMetadataBytes,
     logger,
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
+    ...(flags.maxInflightRequestBytes !== undefined ? { maxInflightRequestBytes: flags.maxInflightRequestBytes } : {}),
     ...(flags.segmentCacheBytes !== undefined ? { segmentCacheBytes: flags.segmentCacheBytes } : {}),
   };
   const agent = await startAgent(options);

@@ -3,13 +3,22 @@
  * whose deserializer throws with INTERNAL and no StreamHouse code; so the
  * agent decodes with {@link decodeOrRefuse}, which turns a failure into an
  * {@link UndecodableRequest}, and its error middleware answers that with the
- * typed error it carries instead of calling the handler.
+ * typed error it carries instead of calling the handler. It also notes the
+ * encoded size of each request it decodes ({@link encodedSize}).
  */
 import { InvalidRequestError, UnsafeIntegerError, type StreamHouseError } from './errors.js';
 
 /** Stands in for a request whose bytes did not decode; `error` is the answer. */
 export class UndecodableRequest {
   constructor(readonly error: StreamHouseError) {}
+}
+
+/** Encoded size of each decoded request, for the agent's accounting of request bytes in flight. */
+const sizes = new WeakMap<object, number>();
+
+/** The encoded size of a request that decodeOrRefuse decoded, else undefined. */
+export function encodedSize(request: unknown): number | undefined {
+  return typeof request === 'object' && request !== null ? sizes.get(request) : undefined;
 }
 
 /** The messages ts-proto's int64 → number conversion throws (forceLong=number). */
@@ -20,10 +29,12 @@ const UNSAFE_INTEGER = /^Value is (larger|smaller) than Number\.(MAX|MIN)_SAFE_I
  * UnsafeIntegerError for an int64 beyond ±(2^53 - 1), InvalidRequestError
  * for anything else (truncated bytes, a bad wire type or length).
  */
-export function decodeOrRefuse<T>(messageName: string, decode: (input: Uint8Array) => T): (input: Uint8Array) => T | UndecodableRequest {
+export function decodeOrRefuse<T extends object>(messageName: string, decode: (input: Uint8Array) => T): (input: Uint8Array) => T | UndecodableRequest {
   return (input) => {
     try {
-      return decode(input);
+      const message = decode(input);
+      sizes.set(message as object, input.length);
+      return message;
     } catch (error) {
       return new UndecodableRequest(refusal(messageName, input.length, error));
     }
