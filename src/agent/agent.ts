@@ -35,6 +35,7 @@ import { WriteAheadLog } from './writeAheadLog.js';
 import { IdleLeases } from './idleLeases.js';
 import { checkPartitionCount } from './requestLimits.js';
 import { InflightRequestBytes } from './inflightRequests.js';
+import { withConnectionLimits, type ConnectionStats } from './connectionLimits.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
 import { join } from 'node:path';
 
@@ -60,6 +61,7 @@ export class Agent {
   private readonly maintenance: Maintenance;
   private readonly idleLeases: IdleLeases;
   private readonly inflight: InflightRequestBytes;
+  private readonly connectionStats: ConnectionStats = { open: 0, refused: 0, handshakeTimeouts: 0 };
   private wal: WriteAheadLog | undefined;
   private readonly startedAt = Date.now();
   private stopping = false;
@@ -129,6 +131,7 @@ export class Agent {
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
+      ...(this.options.connectionIdleTimeoutMs > 0 ? { 'grpc.max_connection_idle_ms': this.options.connectionIdleTimeoutMs } : {}),
     })
       .use(errorMiddleware)
       .use(this.inflight.middleware());
@@ -143,7 +146,11 @@ export class Agent {
       await recoverWriteAheadLog(this.wal, (topic, partition) => this.writer(topic, partition), this.logger);
     }
     // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
-    this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () => server.listen(`${this.options.host}:${this.options.port}`));
+    const { maxConnections, handshakeTimeoutMs } = this.options;
+    const listen = () => server.listen(`${this.options.host}:${this.options.port}`);
+    this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () =>
+      withConnectionLimits({ maxConnections, handshakeTimeoutMs }, this.connectionStats, listen),
+    );
     this.server = server;
     await this.registry.start(this.address);
     this.maintenance.start();
@@ -193,6 +200,11 @@ export class Agent {
   get inflightRequestBytes(): { bytes: number; peakBytes: number; maxBytes: number; refusals: number } {
     const { bytes, peakBytes, maxBytes, refusals } = this.inflight;
     return { bytes, peakBytes, maxBytes, refusals };
+  }
+
+  /** Client connections open now, and those closed by maxConnections and handshakeTimeoutMs so far. */
+  get connections(): ConnectionStats {
+    return { ...this.connectionStats };
   }
 
   /** Relays commits through Redis so long-polls on other agents wake too. */

@@ -50,6 +50,12 @@ export type AgentOptions = {
    * AGENT_BUSY, which producers retry. At least maxRequestBytes. Default 256 MiB.
    */
   maxInflightRequestBytes?: number;
+  /** Most client connections open at once (per listening address); extra ones are closed at once. Default 1024. */
+  maxConnections?: number;
+  /** A connection with no call under way for this long is closed (the client reconnects when it needs to), ms; 0 never. Default 300000. */
+  connectionIdleTimeoutMs?: number;
+  /** A connection that has not completed its HTTP/2 handshake within this is closed, ms. Default 10000. */
+  handshakeTimeoutMs?: number;
   /** Lease time to live, ms; renewed every third of it. Default 10000. */
   leaseTtlMs?: number;
   /**
@@ -128,6 +134,9 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
     maxInflightRequestBytes = Math.max(DEFAULT_MAX_INFLIGHT_REQUEST_BYTES, maxRequestBytes),
+    maxConnections = 1024,
+    connectionIdleTimeoutMs = 300_000,
+    handshakeTimeoutMs = 10_000,
     leaseTtlMs = 10_000,
     leaseIdleReleaseMs = 300_000,
     maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST,
@@ -146,7 +155,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   } = options;
   const positive = {
     flushBytes, maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes, maxGroupMemberMetadataBytes, maxOffsetMetadataBytes,
-    maxPartitionsPerRequest, maxInflightRequestBytes,
+    maxPartitionsPerRequest, maxInflightRequestBytes, maxConnections, handshakeTimeoutMs,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
@@ -154,7 +163,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     }
   }
   const nonNegative = {
-    port, flushIntervalMs, maxFetchWaitMs, leaseIdleReleaseMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
+    port, flushIntervalMs, maxFetchWaitMs, leaseIdleReleaseMs, connectionIdleTimeoutMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -176,5 +185,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxPendingBytesPerPartition, maxRequestBytes, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
     maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, leaseIdleReleaseMs, maxPartitionsPerRequest, maxInflightRequestBytes,
+    maxConnections, connectionIdleTimeoutMs, handshakeTimeoutMs,
   };
 }
