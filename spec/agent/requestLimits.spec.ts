@@ -101,8 +101,12 @@ describe('agent: idle leases are released', function () {
     const { client } = agent.connection;
     await client.createTopic({ name: 'kept', partitions: 1, config: { retentionMs: 3_600_000, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 0 } });
     await client.createTopic({ name: 't', partitions: 3 });
+    await client.createTopic({ name: 'gone', partitions: 1 });
     // The retention topic is written first, so it is idle at least as long as the others when they are released.
     await produce(agent.connection, 'kept', 0, records(1));
+    // A topic deleted behind this agent's back (through the store): its lease cannot be released, the others still are.
+    await produce(agent.connection, 'gone', 0, records(1));
+    await agent.metadataStore.deleteTopic('gone');
     for (const partition of [0, 1, 2]) await produce(agent.connection, 't', partition, records(3));
     const holders = async (topic: string) => (await agent.metadataStore.listPartitions(topic)).map((p) => p.leaseHolder);
     expect(await holders('t')).to.deep.equal(['agent-a', 'agent-a', 'agent-a']);

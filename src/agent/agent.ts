@@ -295,7 +295,8 @@ export class Agent {
     }
     if (this.writers.has(key)) return false;
     this.leases.forget(lease.topic, lease.partition, lease.epoch);
-    await this.options.metadataStore.releaseLease(lease);
+    // Not released in the store (it failed, or the topic is gone): the lease runs out on its own.
+    await this.options.metadataStore.releaseLease(lease).catch((err: unknown) => this.logger?.warn({ err, topic: lease.topic, partition: lease.partition }, 'idle lease release failed'));
     return true;
   }
 
