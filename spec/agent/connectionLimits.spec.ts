@@ -4,16 +4,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { HealthResponse_Status } from '../../src/protocol/index.js';
 import { connectAgent } from '../../src/client/agentClient.js';
+import { waitFor } from '../support/waitFor.js';
 import { createTestStores, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
-
-/** Polls `condition` every 10 ms until it holds, failing after `timeoutMs`. */
-async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A raw TCP socket to the agent, connected, that tracks whether the server closed it. */
 async function rawSocket(address: string): Promise<{ socket: net.Socket; closed: () => boolean }> {
@@ -61,17 +53,17 @@ describe('agent: connection limits', function () {
       held.push(await rawSocket(address));
       sockets.push(held[i]!.socket);
     }
-    await eventually(() => agent.agent.connections.open === 4, 'four open connections');
+    await waitFor(() => agent.agent.connections.open === 4, 'four open connections');
     const extra = [await rawSocket(address), await rawSocket(address)];
     sockets.push(...extra.map((e) => e.socket));
-    await eventually(() => extra.every((e) => e.closed()), 'the extra connections to be closed');
+    await waitFor(() => extra.every((e) => e.closed()), 'the extra connections to be closed');
     expect(agent.agent.connections).to.deep.equal({ open: 4, refused: 2, handshakeTimeouts: 0 });
     expect(held.some((h) => h.closed())).to.equal(false);
     // The connection it had keeps working.
     expect((await agent.connection.client.health({})).status).to.equal(HealthResponse_Status.SERVING);
 
     for (const h of held) h.socket.destroy();
-    await eventually(() => agent.agent.connections.open === 1, 'the raw connections to close');
+    await waitFor(() => agent.agent.connections.open === 1, 'the raw connections to close');
     expect(await healthy(address)).to.equal(true);
   });
 
@@ -82,7 +74,7 @@ describe('agent: connection limits', function () {
     const partial = await rawSocket(address);
     partial.socket.write('PRI * HTTP/2.0\r\n');
     sockets.push(silent.socket, partial.socket);
-    await eventually(() => silent.closed() && partial.closed(), 'the silent connections to be closed');
+    await waitFor(() => silent.closed() && partial.closed(), 'the silent connections to be closed');
     expect(agent.agent.connections).to.deep.include({ handshakeTimeouts: 2 });
     // A real client completes its handshake and is served.
     expect(await healthy(address)).to.equal(true);

@@ -9,6 +9,7 @@ import { encodeRecordBatch } from '../../src/protocol/recordBatch.js';
 import type { ObjectData } from '../../src/storage/objectStore.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import { CountingObjectStore } from '../storage/countingObjectStore.js';
+import { waitFor } from '../support/waitFor.js';
 import { createTestStores, fetchOnce, rejection, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
 
 const MiB = 1024 * 1024;
@@ -29,15 +30,6 @@ class GatedObjectStore extends CountingObjectStore {
   override async put(key: string, data: ObjectData): Promise<void> {
     await this.opened;
     return super.put(key, data);
-  }
-}
-
-/** Polls `condition` every 10 ms until it holds, failing after `timeoutMs`. */
-async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -83,7 +75,7 @@ describe('agent: request bytes in flight', function () {
     );
     const size = () => agent.agent.inflightRequestBytes.bytes;
     // Every call has either been answered or holds its bytes behind the shut gate.
-    await eventually(() => size() > 0 && outcomes.length + Math.round(size() / (5 * MiB)) === 12, 'every large produce to be admitted or refused');
+    await waitFor(() => size() > 0 && outcomes.length + Math.round(size() / (5 * MiB)) === 12, 'every large produce to be admitted or refused');
     expect(outcomes).to.have.length(9);
     expect(agent.agent.inflightRequestBytes.refusals).to.equal(9);
     for (const error of outcomes) {

@@ -12,17 +12,9 @@ import {
   type TestAgent,
   type TestStores,
 } from '../support/agentHarness.js';
+import { waitFor } from '../support/waitFor.js';
 
 const LIMIT = 10;
-
-/** Polls `condition` every 20 ms until it holds, failing after `timeoutMs`. */
-async function eventually(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('agent: partitions per request', function () {
   this.timeout(20_000);
@@ -110,7 +102,7 @@ describe('agent: idle leases are released', function () {
     for (const partition of [0, 1, 2]) await produce(agent.connection, 't', partition, records(3));
     const holders = async (topic: string) => (await agent.metadataStore.listPartitions(topic)).map((p) => p.leaseHolder);
     expect(await holders('t')).to.deep.equal(['agent-a', 'agent-a', 'agent-a']);
-    await eventually(async () => (await holders('t')).every((holder) => holder === undefined), 'the idle leases to be released');
+    await waitFor(async () => (await holders('t')).every((holder) => holder === undefined), 'the idle leases to be released');
     expect(await holders('kept')).to.deep.equal(['agent-a']);
     const epoch = (await agent.metadataStore.getPartition('t', 1)).leaseEpoch;
     expect(await produce(agent.connection, 't', 1, records(2, 'again'))).to.equal(3);
