@@ -33,7 +33,7 @@ import { GroupCoordinator } from './groupCoordinator.js';
 import { Maintenance } from './maintenance.js';
 import { WriteAheadLog } from './writeAheadLog.js';
 import { IdleLeases } from './idleLeases.js';
-import { checkPartitionCount } from './requestLimits.js';
+import { limitPartitions } from './requestLimits.js';
 import { InflightRequestBytes } from './inflightRequests.js';
 import { withConnectionLimits, type ConnectionStats } from './connectionLimits.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog } from './walRecovery.js';
@@ -287,12 +287,7 @@ export class Agent {
    */
   private async releaseIdleLease(lease: Lease): Promise<boolean> {
     const key = partitionKey(lease.topic, lease.partition);
-    const writer = this.openWriters.get(key);
-    if (writer !== undefined) {
-      this.openWriters.delete(key);
-      this.writers.delete(key);
-      await writer.close().catch(() => undefined);
-    }
+    await this.closeWriter(key);
     if (this.writers.has(key)) return false;
     this.leases.forget(lease.topic, lease.partition, lease.epoch);
     // Not released in the store (it failed, or the topic is gone): the lease runs out on its own.
@@ -300,9 +295,14 @@ export class Agent {
     return true;
   }
 
-  /** Runs one idle-lease sweep now (the background one runs every quarter of leaseIdleReleaseMs); resolves with how many were released. */
-  releaseIdleLeases(): Promise<number> {
-    return this.idleLeases.sweep();
+  /** Takes a partition's writer (open or being opened) out of service at once, resolving once it is closed. */
+  private async closeWriter(key: string): Promise<void> {
+    const pending = this.writers.get(key);
+    this.writers.delete(key);
+    const writer = await pending?.catch(() => undefined);
+    if (writer === undefined) return;
+    if (this.openWriters.get(key) === writer) this.openWriters.delete(key);
+    await writer.close().catch(() => undefined);
   }
 
   /** Closes a partition's writer; with `epoch`, only the writer of that lease epoch. */
@@ -335,18 +335,8 @@ export class Agent {
     for (const lease of this.leases.all()) {
       if (lease.topic === name) this.leases.forget(lease.topic, lease.partition, lease.epoch);
     }
-    const closing: Promise<void>[] = [];
-    for (const [key, pending] of this.writers) {
-      if (!key.startsWith(`${name}/`)) continue;
-      this.writers.delete(key);
-      const close = async () => {
-        const writer = await pending;
-        if (this.openWriters.get(key) === writer) this.openWriters.delete(key);
-        await writer.close();
-      };
-      closing.push(close().catch(() => undefined));
-    }
-    await Promise.all(closing);
+    const keys = [...this.writers.keys()].filter((key) => key.startsWith(`${name}/`));
+    await Promise.all(keys.map((key) => this.closeWriter(key)));
   }
 
   private adminContext(): admin.AdminContext {
@@ -376,18 +366,9 @@ export class Agent {
     const ctx = this.adminContext();
     const maxPartitions = this.options.maxPartitionsPerRequest;
     return {
-      produce: async (request) => {
-        checkPartitionCount('Produce', request.partitions.length, maxPartitions);
-        return handleProduce(produceContext, request);
-      },
-      fetch: async (request, context) => {
-        checkPartitionCount('Fetch', request.partitions.length, maxPartitions);
-        return handleFetch(fetchContext, request, context.signal);
-      },
-      listOffsets: async (request) => {
-        checkPartitionCount('ListOffsets', request.partitions.length, maxPartitions);
-        return admin.handleListOffsets(ctx, request);
-      },
+      produce: limitPartitions('Produce', maxPartitions, (request) => handleProduce(produceContext, request)),
+      fetch: limitPartitions('Fetch', maxPartitions, (request, context) => handleFetch(fetchContext, request, context.signal)),
+      listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
       deleteTopic: async (request) => {
@@ -403,14 +384,8 @@ export class Agent {
       syncGroup: (request, context) => this.groups.sync(request, context.signal),
       heartbeat: (request) => this.groups.heartbeat(request),
       leaveGroup: (request) => this.groups.leave(request),
-      commitOffsets: async (request) => {
-        checkPartitionCount('CommitOffsets', request.partitions.length, maxPartitions);
-        return this.groups.commitOffsets(request);
-      },
-      fetchOffsets: async (request) => {
-        checkPartitionCount('FetchOffsets', request.partitions.length, maxPartitions);
-        return this.groups.fetchOffsets(request);
-      },
+      commitOffsets: limitPartitions('CommitOffsets', maxPartitions, (request) => this.groups.commitOffsets(request)),
+      fetchOffsets: limitPartitions('FetchOffsets', maxPartitions, (request) => this.groups.fetchOffsets(request)),
       initProducerId: (request) => admin.handleInitProducerId(ctx, request),
       health: async () => ({
         status: this.stopping ? HealthResponse_Status.NOT_SERVING : HealthResponse_Status.SERVING,

@@ -7,10 +7,19 @@ import { LimitExceededError } from '../protocol/errors.js';
 /** Default of AgentOptions.maxPartitionsPerRequest. */
 export const DEFAULT_MAX_PARTITIONS_PER_REQUEST = 1000;
 
-/** Throws LimitExceededError when a request names more than `max` partitions. */
-export function checkPartitionCount(method: string, count: number, max: number): void {
-  if (count <= max) return;
-  throw new LimitExceededError(
-    `${method} request names ${count} partitions; this agent accepts at most ${max} per request (--max-partitions-per-request): split it`,
-  );
+/** `handler`, refusing with LimitExceededError a request that names more than `max` partitions. */
+export function limitPartitions<R extends { partitions: readonly unknown[] }, A extends unknown[], T>(
+  method: string,
+  max: number,
+  handler: (request: R, ...rest: A) => Promise<T>,
+): (request: R, ...rest: A) => Promise<T> {
+  return async (request, ...rest) => {
+    const count = request.partitions.length;
+    if (count > max) {
+      throw new LimitExceededError(
+        `${method} request names ${count} partitions; this agent accepts at most ${max} per request (--max-partitions-per-request): split it`,
+      );
+    }
+    return handler(request, ...rest);
+  };
 }
