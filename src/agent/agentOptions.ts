@@ -10,6 +10,8 @@ import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from './requestLimits.js';
 import { DEFAULT_MAX_INFLIGHT_REQUEST_BYTES } from './inflightRequests.js';
+import { DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './connectionLimits.js';
+import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
 export type AgentOptions = {
@@ -134,11 +136,11 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxPendingBytesPerPartition = 64 * 1024 * 1024,
     maxRequestBytes = 64 * 1024 * 1024,
     maxInflightRequestBytes = Math.max(DEFAULT_MAX_INFLIGHT_REQUEST_BYTES, maxRequestBytes),
-    maxConnections = 1024,
-    connectionIdleTimeoutMs = 300_000,
-    handshakeTimeoutMs = 10_000,
+    maxConnections = DEFAULT_MAX_CONNECTIONS,
+    connectionIdleTimeoutMs = DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
+    handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
     leaseTtlMs = 10_000,
-    leaseIdleReleaseMs = 300_000,
+    leaseIdleReleaseMs = DEFAULT_LEASE_IDLE_RELEASE_MS,
     maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,

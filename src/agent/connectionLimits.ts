@@ -15,6 +15,13 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 
+/** Default of AgentOptions.maxConnections. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Default of AgentOptions.handshakeTimeoutMs. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default of AgentOptions.connectionIdleTimeoutMs: 5 minutes. */
+export const DEFAULT_CONNECTION_IDLE_TIMEOUT_MS = 300_000;
+
 /** The limits of one agent's connections. */
 export type ConnectionLimits = {
   /** Most connections open at once (per listening address); extra ones are closed at once. */

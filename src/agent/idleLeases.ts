@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import type { Lease } from '../metadata/metadataStore.js';
 import { partitionKey } from './leaseManager.js';
 
+/** Default of AgentOptions.leaseIdleReleaseMs: 5 minutes. */
+export const DEFAULT_LEASE_IDLE_RELEASE_MS = 300_000;
+
 export type IdleLeasesOptions = {
   /** A lease unused this long is released, ms; 0 never releases. */
   idleMs: number;

@@ -13,6 +13,8 @@ import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent } from '../agent/agent.js';
 import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from '../agent/requestLimits.js';
+import { DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../agent/connectionLimits.js';
+import { DEFAULT_LEASE_IDLE_RELEASE_MS } from '../agent/idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from '../agent/groups/groupLimits.js';
 import { DEFAULT_PORT } from './agentOption.js';
 import { integerOption, type IntegerRange } from './integerOption.js';
@@ -75,10 +77,10 @@ export function serveCommand(): Command {
     .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
     .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent', { max: MAX_HEAP_GROWING_PERCENT })))
     .addOption(new Option('--max-inflight-request-bytes <bytes>', 'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers (default 256 MiB, at least --max-request-bytes)').env('STREAMHOUSE_MAX_INFLIGHT_REQUEST_BYTES').argParser(int('--max-inflight-request-bytes', POSITIVE)))
-    .addOption(new Option('--max-connections <n>', 'most client connections open at once; extra ones are closed').env('STREAMHOUSE_MAX_CONNECTIONS').default(1024).argParser(int('--max-connections', POSITIVE)))
-    .addOption(new Option('--connection-idle-timeout-ms <ms>', 'close a connection with no call under way for this long (0 = never)').env('STREAMHOUSE_CONNECTION_IDLE_TIMEOUT_MS').default(300_000).argParser(int('--connection-idle-timeout-ms')))
-    .addOption(new Option('--handshake-timeout-ms <ms>', 'close a connection that has not completed its HTTP/2 handshake within this').env('STREAMHOUSE_HANDSHAKE_TIMEOUT_MS').default(10_000).argParser(int('--handshake-timeout-ms', POSITIVE)))
-    .addOption(new Option('--lease-idle-release-ms <ms>', 'give up the lease of a partition nobody wrote to for this long (0 = never)').env('STREAMHOUSE_LEASE_IDLE_RELEASE_MS').default(300_000).argParser(int('--lease-idle-release-ms')))
+    .addOption(new Option('--max-connections <n>', 'most client connections open at once; extra ones are closed').env('STREAMHOUSE_MAX_CONNECTIONS').default(DEFAULT_MAX_CONNECTIONS).argParser(int('--max-connections', POSITIVE)))
+    .addOption(new Option('--connection-idle-timeout-ms <ms>', 'close a connection with no call under way for this long (0 = never)').env('STREAMHOUSE_CONNECTION_IDLE_TIMEOUT_MS').default(DEFAULT_CONNECTION_IDLE_TIMEOUT_MS).argParser(int('--connection-idle-timeout-ms')))
+    .addOption(new Option('--handshake-timeout-ms <ms>', 'close a connection that has not completed its HTTP/2 handshake within this').env('STREAMHOUSE_HANDSHAKE_TIMEOUT_MS').default(DEFAULT_HANDSHAKE_TIMEOUT_MS).argParser(int('--handshake-timeout-ms', POSITIVE)))
+    .addOption(new Option('--lease-idle-release-ms <ms>', 'give up the lease of a partition nobody wrote to for this long (0 = never)').env('STREAMHOUSE_LEASE_IDLE_RELEASE_MS').default(DEFAULT_LEASE_IDLE_RELEASE_MS).argParser(int('--lease-idle-release-ms')))
     .addOption(new Option('--max-partitions-per-request <n>', 'most partitions one Produce, Fetch or offsets request may name').env('STREAMHOUSE_MAX_PARTITIONS_PER_REQUEST').default(DEFAULT_MAX_PARTITIONS_PER_REQUEST).argParser(int('--max-partitions-per-request', POSITIVE)))
     .addOption(new Option('--max-group-member-metadata-bytes <bytes>', 'largest consumer-group member metadata, and assignment, accepted').env('STREAMHOUSE_MAX_GROUP_MEMBER_METADATA_BYTES').default(DEFAULT_MAX_MEMBER_METADATA_BYTES).argParser(int('--max-group-member-metadata-bytes', POSITIVE)))
     .addOption(new Option('--max-offset-metadata-bytes <bytes>', 'largest offset-commit metadata accepted').env('STREAMHOUSE_MAX_OFFSET_METADATA_BYTES').default(DEFAULT_MAX_OFFSET_METADATA_BYTES).argParser(int('--max-offset-metadata-bytes', POSITIVE)))
