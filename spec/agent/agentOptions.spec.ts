@@ -50,6 +50,14 @@ describe('agent/agentOptions: defaults', () => {
       storageFailureHoldMs: 5000,
       shutdownTimeoutMs: 10_000,
       startupTimeoutMs: 30_000,
+      maxInflightRequestBytes: 256 * 1024 * 1024,
+      maxPartitionsPerRequest: 1000,
+      maxConnections: 1024,
+      handshakeTimeoutMs: 10_000,
+      connectionIdleTimeoutMs: 300_000,
+      leaseIdleReleaseMs: 300_000,
+      maxGroupMemberMetadataBytes: 1024 * 1024,
+      maxOffsetMetadataBytes: 4096,
       agentTtlMs: 10_000,
       maxFetchWaitMs: 30_000,
       defaultFetchMaxBytes: 1024 * 1024,
@@ -203,5 +211,61 @@ describe('agent/agentOptions: failure bounds', () => {
       InvalidConfigError,
       'agent option startupTimeoutMs must be a positive integer, got 0',
     );
+  });
+});
+
+describe('agent/agentOptions: limits', () => {
+  let dir: string;
+  let metadataStore: SqliteMetadataStore;
+  let objectStore: LocalDirectoryObjectStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sh-options-'));
+    metadataStore = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
+    objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
+  });
+  after(async () => {
+    await metadataStore.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has documented defaults', () => {
+    const resolved = resolveAgentOptions({ objectStore, metadataStore });
+    expect({
+      maxInflightRequestBytes: resolved.maxInflightRequestBytes,
+      maxPartitionsPerRequest: resolved.maxPartitionsPerRequest,
+      maxConnections: resolved.maxConnections,
+      handshakeTimeoutMs: resolved.handshakeTimeoutMs,
+      connectionIdleTimeoutMs: resolved.connectionIdleTimeoutMs,
+      leaseIdleReleaseMs: resolved.leaseIdleReleaseMs,
+      maxGroupMemberMetadataBytes: resolved.maxGroupMemberMetadataBytes,
+      maxOffsetMetadataBytes: resolved.maxOffsetMetadataBytes,
+    }).to.deep.equal({
+      maxInflightRequestBytes: 256 * 1024 * 1024,
+      maxPartitionsPerRequest: 1000,
+      maxConnections: 1024,
+      handshakeTimeoutMs: 10_000,
+      connectionIdleTimeoutMs: 300_000,
+      leaseIdleReleaseMs: 300_000,
+      maxGroupMemberMetadataBytes: 1024 * 1024,
+      maxOffsetMetadataBytes: 4096,
+    });
+  });
+
+  it('refuses limits that are not positive integers, and timeouts that are negative, naming the option', () => {
+    for (const name of ['maxInflightRequestBytes', 'maxPartitionsPerRequest', 'maxConnections', 'handshakeTimeoutMs', 'maxGroupMemberMetadataBytes', 'maxOffsetMetadataBytes']) {
+      for (const bad of [0, -1, 1.5, Number.NaN]) {
+        expect(() => resolveAgentOptions({ objectStore, metadataStore, [name]: bad }), `${name} ${bad}`).to.throw(
+          InvalidConfigError,
+          `agent option ${name} must be a positive integer, got ${bad}`,
+        );
+      }
+    }
+    for (const name of ['connectionIdleTimeoutMs', 'leaseIdleReleaseMs']) {
+      expect(resolveAgentOptions({ objectStore, metadataStore, [name]: 0 })[name as 'leaseIdleReleaseMs']).to.equal(0);
+      expect(() => resolveAgentOptions({ objectStore, metadataStore, [name]: -1 })).to.throw(
+        InvalidConfigError,
+        `agent option ${name} must be a non-negative integer, got -1`,
+      );
+    }
   });
 });

@@ -103,9 +103,9 @@ describe('cli: streamhouse serve', function () {
     const badBoolean = expectExit(await runCli(['serve', '--port', '0', '--data-dir', dataDir], { env: { STREAMHOUSE_S3_PATH_STYLE: 'yes' } }), 1);
     expect(badBoolean.stderr).to.equal("--s3-path-style must be true, false, 1 or 0, got 'yes'\n");
     const badPort = expectExit(await runCli(['serve', '--port', '70000', '--data-dir', dataDir, '--log-level', 'silent']), 1);
-    expect(badPort.stderr).to.equal('error INVALID_CONFIG: agent option port must be at most 65535, got 70000\n');
+    expect(badPort.stderr).to.equal("error: option '--port <port>' argument '70000' is invalid. --port must be a decimal integer from 0 to 65535, got '70000'.\n");
     const notANumber = expectExit(await runCli(['serve', '--lease-ttl-ms', 'soon', '--data-dir', dataDir]), 1);
-    expect(notANumber.stderr).to.equal("--lease-ttl-ms must be a non-negative integer, got 'soon'\n");
+    expect(notANumber.stderr).to.equal("error: option '--lease-ttl-ms <ms>' argument 'soon' is invalid. --lease-ttl-ms must be a decimal integer from 1 to 9007199254740991, got 'soon'.\n");
   });
 
   it('passes --metadata, --redis-prefix and --lease-ttl-ms to the agent', async () => {
@@ -183,7 +183,9 @@ describe('cli: topics, produce, consume, groups', function () {
 
     expect(expectExit(await cli(['topics', 'create', 'demo']), 1).stderr).to.equal("error TOPIC_ALREADY_EXISTS: topic 'demo' already exists\n");
     expect(expectExit(await cli(['topics', 'describe', 'nope']), 1).stderr).to.equal('error UNKNOWN_TOPIC_OR_PARTITION: no topic nope\n');
-    expect(expectExit(await cli(['topics', 'create', 'bad', '--partitions', 'many']), 1).stderr).to.equal("--partitions must be a non-negative integer, got 'many'\n");
+    expect(expectExit(await cli(['topics', 'create', 'bad', '--partitions', 'many']), 1).stderr).to.equal(
+      "error: option '-p, --partitions <n>' argument 'many' is invalid. --partitions must be a decimal integer from 1 to 10000, got 'many'.\n",
+    );
   });
 
   it('produce: one record per line, round robin without keys, by key hash with --key-separator, to one partition with --partition', async () => {

@@ -52,7 +52,7 @@ describe('heapTuning', () => {
       } catch (e) {
         error = e;
       }
-      expect(String(error)).to.match(/--heap-growing-percent must be a non-negative integer, got '-5'/);
+      expect(String(error)).to.contain("--heap-growing-percent must be a decimal integer from 0 to 10000, got '-5'.");
     });
   });
 });

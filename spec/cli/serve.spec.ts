@@ -73,9 +73,11 @@ describe('cli/serve: failures', function () {
     const negative = serveProcess(['--data-dir', dataDir, '--port', '0', '--shutdown-timeout-ms', '-1']);
     running.push(zero, negative);
     expect(await within(PROCESS_MS, zero.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
-    expect(zero.stderr()).to.equal('error INVALID_CONFIG: agent option startupTimeoutMs must be a positive integer, got 0\n');
+    expect(zero.stderr()).to.equal(
+      "error: option '--startup-timeout-ms <ms>' argument '0' is invalid. --startup-timeout-ms must be a decimal integer from 1 to 9007199254740991, got '0'.\n",
+    );
     expect(await within(PROCESS_MS, negative.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
-    expect(negative.stderr()).to.contain("--shutdown-timeout-ms must be a non-negative integer, got '-1'");
+    expect(negative.stderr()).to.contain("--shutdown-timeout-ms must be a decimal integer from 0 to 9007199254740991, got '-1'.");
     expect(await readdir(dataDir)).to.not.include('streamhouse.lock');
   });
 

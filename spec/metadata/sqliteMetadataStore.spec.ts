@@ -54,6 +54,35 @@ describe('SqliteMetadataStore', () => {
     }
   });
 
+  it('upgrades a version 2 file in place, keeping its data; a re-created topic starts past its leases', async () => {
+    const raw = new Database(harness.path);
+    migrate(raw, 0, 2);
+    raw.close();
+    const first = new SqliteMetadataStore({ path: harness.path });
+    await first.createTopic('t', 1);
+    await first.acquireLease('t', 0, 'agent-a', 10_000);
+    await first.close();
+    const downgraded = new Database(harness.path);
+    downgraded.exec('DROP TABLE lease_epoch_floors');
+    downgraded.pragma('user_version = 2');
+    downgraded.close();
+    const upgraded = new SqliteMetadataStore({ path: harness.path });
+    try {
+      expect((await upgraded.getPartition('t', 0)).leaseEpoch).to.equal(1);
+      await upgraded.deleteTopic('t');
+      await upgraded.createTopic('t', 1);
+      expect((await upgraded.getPartition('t', 0)).leaseEpoch).to.equal(1);
+    } finally {
+      await upgraded.close();
+    }
+    const check = new Database(harness.path, { readonly: true });
+    try {
+      expect(check.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+    } finally {
+      check.close();
+    }
+  });
+
   it('refuses a file written by a newer schema', () => {
     const raw = new Database(harness.path);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
@@ -146,7 +175,7 @@ describe('SqliteMetadataStore', () => {
     expect(await store.getProducerState('t', 0, 7)).to.equal(undefined);
     await store.close();
     const check = new Database(harness.path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).to.equal(2);
+    expect(check.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
     check.close();
   });
 

@@ -16,7 +16,7 @@ import { agentServiceDefinition } from '../protocol/grpc/serviceDefinition.js';
 import { ReadBufferPool } from '../storage/readBufferPool.js';
 import { withHttp2ReceiveWindow } from './server/http2Windows.js';
 import { ShuttingDownError, UnknownTopicOrPartitionError } from '../protocol/errors.js';
-import type { TopicInfo } from '../metadata/metadataStore.js';
+import type { Lease, TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
 import { LeaseManager, partitionKey } from './leases/leaseManager.js';
@@ -33,9 +33,13 @@ import { GroupCoordinator } from './groups/groupCoordinator.js';
 import { Maintenance } from './maintenance/maintenance.js';
 import { WriteAheadLog } from './write/writeAheadLog.js';
 import { recoverPartitionFromLogs, recoverWriteAheadLog, WalLogs } from './write/walRecovery.js';
-import { checkStores } from './startupCheck.js';
-import { DirectoryLock } from './directoryLock.js';
-import { settlesWithin } from './timeLimit.js';
+import { checkStores } from './server/startupCheck.js';
+import { DirectoryLock } from './server/directoryLock.js';
+import { settlesWithin } from './server/timeLimit.js';
+import { IdleLeases } from './leases/idleLeases.js';
+import { limitPartitions } from './server/requestLimits.js';
+import { InflightRequestBytes } from './server/inflightRequests.js';
+import { withConnectionLimits, type ConnectionStats } from './server/connectionLimits.js';
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import { KafkaListener } from '../kafka/kafkaListener.js';
@@ -61,6 +65,9 @@ export class Agent {
   private readonly registry: AgentRegistry;
   private readonly groups: GroupCoordinator;
   private readonly maintenance: Maintenance;
+  private readonly idleLeases: IdleLeases;
+  private readonly inflight: InflightRequestBytes;
+  private readonly connectionStats: ConnectionStats = { open: 0, refused: 0, handshakeTimeouts: 0 };
   private wal: WriteAheadLog | undefined;
   /** Every agent's logs under walDir, read when a partition is opened, to replay what was acknowledged as buffered. */
   private readonly walLogs: WalLogs | undefined;
@@ -95,6 +102,8 @@ export class Agent {
       store: options.metadataStore,
       clock: options.clock,
       initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+      maxMemberMetadataBytes: options.maxGroupMemberMetadataBytes,
+      maxOffsetMetadataBytes: options.maxOffsetMetadataBytes,
       logger: this.logger,
     });
     this.maintenance = new Maintenance({
@@ -109,6 +118,18 @@ export class Agent {
       clock: options.clock,
       logger: this.logger,
       onLogStartMoved: (topic, partition, offset) => this.writerIfOpen(topic, partition)?.setLogStartOffset(offset),
+    });
+    this.inflight = new InflightRequestBytes(options.maxInflightRequestBytes);
+    this.idleLeases = new IdleLeases({
+      idleMs: options.leaseIdleReleaseMs,
+      held: () => this.leases.all(),
+      keep: async (lease) => {
+        const config = (await this.topic(lease.topic))?.config;
+        return config !== undefined && (config.retentionMs >= 0 || config.retentionBytes >= 0);
+      },
+      release: (lease) => this.releaseIdleLease(lease),
+      clock: options.clock,
+      logger: this.logger,
     });
   }
 
@@ -147,7 +168,10 @@ export class Agent {
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
-    }).use(errorMiddleware);
+      ...(this.options.connectionIdleTimeoutMs > 0 ? { 'grpc.max_connection_idle_ms': this.options.connectionIdleTimeoutMs } : {}),
+    })
+      .use(errorMiddleware)
+      .use(this.inflight.middleware());
     // An encoded Fetch answer holds copies of its records: the buffers they were read into can be read into again.
     const releaseReads = (answer: FetchResponse): void => {
       for (const result of answer.results) this.readBuffers.release(result.records);
@@ -160,10 +184,15 @@ export class Agent {
       await recoverWriteAheadLog(this.wal, (topic, partition) => this.writer(topic, partition), this.logger);
     }
     // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
-    this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () => server.listen(`${this.options.host}:${this.options.port}`));
+    const { maxConnections, handshakeTimeoutMs } = this.options;
+    const listen = () => server.listen(`${this.options.host}:${this.options.port}`);
+    this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () =>
+      withConnectionLimits({ maxConnections, handshakeTimeoutMs }, this.connectionStats, listen),
+    );
     await this.startKafka();
     await this.registry.start(this.address);
     this.maintenance.start();
+    this.idleLeases.start();
     this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
   }
 
@@ -195,6 +224,7 @@ export class Agent {
     // The last part of the bound is for answering the appends failed at its end.
     const answerMs = Math.min(ANSWER_GRACE_MS, Math.floor(shutdownTimeoutMs / 5));
     this.maintenance.stop();
+    this.idleLeases.stop();
     const kafkaClosed = Promise.resolve(this.kafka?.close());
     const shutdown = Promise.resolve(this.server?.shutdown());
     const flushes = [...this.writers.values()].map(async (w) => (await w).close());
@@ -221,6 +251,7 @@ export class Agent {
   async kill(): Promise<void> {
     this.stopping = true;
     this.maintenance.stop();
+    this.idleLeases.stop();
     // A crashed process flushes nothing: drop what the writers hold, and their linger timers with it.
     for (const writer of this.openWriters.values()) writer.abandon();
     this.leases.stop();
@@ -267,6 +298,17 @@ export class Agent {
     return this.maintenance.runOnce();
   }
 
+  /** Request bytes held now, the most ever held at once, and requests refused for want of room (see maxInflightRequestBytes). */
+  get inflightRequestBytes(): { bytes: number; peakBytes: number; maxBytes: number; refusals: number } {
+    const { bytes, peakBytes, maxBytes, refusals } = this.inflight;
+    return { bytes, peakBytes, maxBytes, refusals };
+  }
+
+  /** Client connections open now, and those closed by maxConnections and handshakeTimeoutMs so far. */
+  get connections(): ConnectionStats {
+    return { ...this.connectionStats };
+  }
+
   /** Relays commits through Redis so long-polls on other agents wake too. */
   get highWatermarks(): HighWatermarkNotifier {
     return this.notifier;
@@ -287,6 +329,7 @@ export class Agent {
   /** The writer of a partition, leasing the partition first when needed. */
   private writer(topic: string, partition: number): Promise<PartitionWriter> {
     if (this.stopping) return Promise.reject(new ShuttingDownError(`agent ${this.agentId} is shutting down`));
+    this.idleLeases.used(topic, partition);
     const key = partitionKey(topic, partition);
     const open = this.openWriters.get(key);
     if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined) return Promise.resolve(open);
@@ -348,6 +391,30 @@ export class Agent {
     return pending;
   }
 
+  /**
+   * Closes an idle partition's writer and gives its lease up; false (and the
+   * lease kept) when a write opened the partition again meanwhile.
+   */
+  private async releaseIdleLease(lease: Lease): Promise<boolean> {
+    const key = partitionKey(lease.topic, lease.partition);
+    await this.closeWriter(key);
+    if (this.writers.has(key)) return false;
+    this.leases.forget(lease.topic, lease.partition, lease.epoch);
+    // Not released in the store (it failed, or the topic is gone): the lease runs out on its own.
+    await this.options.metadataStore.releaseLease(lease).catch((err: unknown) => this.logger?.warn({ err, topic: lease.topic, partition: lease.partition }, 'idle lease release failed'));
+    return true;
+  }
+
+  /** Takes a partition's writer (open or being opened) out of service at once, resolving once it is closed. */
+  private async closeWriter(key: string): Promise<void> {
+    const pending = this.writers.get(key);
+    this.writers.delete(key);
+    const writer = await pending?.catch(() => undefined);
+    if (writer === undefined) return;
+    if (this.openWriters.get(key) === writer) this.openWriters.delete(key);
+    await writer.close().catch(() => undefined);
+  }
+
   /** Closes a partition's writer; with `epoch`, only the writer of that lease epoch. */
   private dropWriter(topic: string, partition: number, epoch?: number): void {
     const key = partitionKey(topic, partition);
@@ -364,7 +431,22 @@ export class Agent {
     if (cached !== undefined && cached.until > now) return cached.topic;
     const topic = await this.options.metadataStore.getTopic(name);
     this.topicCache.set(name, { topic, until: now + TOPIC_CACHE_MS });
+    // Deleted (and maybe created again) through another agent: nothing of the old topic may serve the new one.
+    if (cached?.topic !== undefined && topic?.createdAt !== cached.topic.createdAt) void this.forgetTopic(name);
     return topic;
+  }
+
+  /**
+   * Forgets a deleted topic: its leases at once, so no writer opens under
+   * them, and its writers, resolving once they are closed (appends not yet
+   * committed fail: the partitions are gone).
+   */
+  private async forgetTopic(name: string): Promise<void> {
+    for (const lease of this.leases.all()) {
+      if (lease.topic === name) this.leases.forget(lease.topic, lease.partition, lease.epoch);
+    }
+    const keys = [...this.writers.keys()].filter((key) => key.startsWith(`${name}/`));
+    await Promise.all(keys.map((key) => this.closeWriter(key)));
   }
 
   private adminContext(): admin.AdminContext {
@@ -396,10 +478,11 @@ export class Agent {
       defaultFetchMaxBytes: this.options.defaultFetchMaxBytes,
     };
     const ctx = this.adminContext();
+    const maxPartitions = this.options.maxPartitionsPerRequest;
     return {
-      produce: (request) => handleProduce(produceContext, request),
-      fetch: (request, context) => handleFetch(fetchContext, request, context.signal),
-      listOffsets: (request) => admin.handleListOffsets(ctx, request),
+      produce: limitPartitions('Produce', maxPartitions, (request) => handleProduce(produceContext, request)),
+      fetch: limitPartitions('Fetch', maxPartitions, (request, context) => handleFetch(fetchContext, request, context.signal)),
+      listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
       deleteTopic: async (request) => {
@@ -409,8 +492,10 @@ export class Agent {
           this.writerIfOpen(request.name, p)?.abort(gone);
           this.dropWriter(request.name, p);
         }
+        // Objects, metadata (which keeps the topic's last lease epoch), then objects written meanwhile.
         await admin.deleteTopic(ctx, request.name);
         this.topicCache.delete(request.name);
+        await this.forgetTopic(request.name);
         return {};
       },
       listTopics: async () => ({ names: (await this.options.metadataStore.listTopics()).map((t) => t.name) }),
@@ -419,8 +504,8 @@ export class Agent {
       syncGroup: (request, context) => this.groups.sync(request, context.signal),
       heartbeat: (request) => this.groups.heartbeat(request),
       leaveGroup: (request) => this.groups.leave(request),
-      commitOffsets: (request) => this.groups.commitOffsets(request),
-      fetchOffsets: (request) => this.groups.fetchOffsets(request),
+      commitOffsets: limitPartitions('CommitOffsets', maxPartitions, (request) => this.groups.commitOffsets(request)),
+      fetchOffsets: limitPartitions('FetchOffsets', maxPartitions, (request) => this.groups.fetchOffsets(request)),
       initProducerId: (request) => admin.handleInitProducerId(ctx, request),
       health: async () => ({
         status: this.stopping ? HealthResponse_Status.NOT_SERVING : HealthResponse_Status.SERVING,

@@ -10,6 +10,11 @@ import { MAX_BATCH_SIZE } from '../protocol/codec/batchLayout.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './write/producerSequences.js';
+import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from './server/requestLimits.js';
+import { DEFAULT_MAX_INFLIGHT_REQUEST_BYTES } from './server/inflightRequests.js';
+import { DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './server/connectionLimits.js';
+import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
+import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
 export type AgentOptions = {
   /** Where segment objects live. */
@@ -73,6 +78,31 @@ export type AgentOptions = {
    * there must start a new sequence. Default 86400000 (one day).
    */
   producerIdExpirationMs?: number;
+  /**
+   * Request bytes the agent holds at once over all calls (a Produce holds its
+   * batches until acknowledged); a request that does not fit is refused with
+   * AGENT_BUSY, which producers retry. At least maxRequestBytes. Default 256 MiB.
+   */
+  maxInflightRequestBytes?: number;
+  /** Most client connections open at once (per listening address); extra ones are closed at once. Default 1024. */
+  maxConnections?: number;
+  /** A connection with no call under way for this long is closed (the client reconnects when it needs to), ms; 0 never. Default 300000. */
+  connectionIdleTimeoutMs?: number;
+  /** A connection that has not completed its HTTP/2 handshake within this is closed, ms. Default 10000. */
+  handshakeTimeoutMs?: number;
+  /**
+   * A partition lease nobody has written under for this long is released
+   * (its writer closed), ms; 0 keeps leases for ever. Partitions of topics
+   * with a retention limit keep theirs, so that retention keeps running.
+   * Default 300000 (5 minutes).
+   */
+  leaseIdleReleaseMs?: number;
+  /**
+   * Most partitions one Produce, Fetch, ListOffsets, CommitOffsets or
+   * FetchOffsets may name; beyond it the whole request fails with
+   * LIMIT_EXCEEDED, nothing written and no lease taken. Default 1000.
+   */
+  maxPartitionsPerRequest?: number;
   /** Agents whose heartbeat is older than this are not live, ms. Default 10000. */
   agentTtlMs?: number;
   /** Longest long-poll a Fetch may ask for, ms. Default 30000. */
@@ -126,6 +156,14 @@ export type AgentOptions = {
    * with the last error and nothing is left listening. Default 30000.
    */
   startupTimeoutMs?: number;
+  /**
+   * Largest consumer-group member metadata a JoinGroup may carry (client id,
+   * protocol names and metadata), and largest assignment a leader may hand
+   * a member, bytes; beyond it LIMIT_EXCEEDED. Default 1 MiB.
+   */
+  maxGroupMemberMetadataBytes?: number;
+  /** Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE. Default 4096 (Kafka's). */
+  maxOffsetMetadataBytes?: number;
   /** Structured logger. Default: a silent one. */
   logger?: Logger;
   /** Clock for lease and retention decisions. Default `Date.now`. */
@@ -172,6 +210,12 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     leaseTtlMs = 10_000,
     leaseSafetyMarginMs = Math.min(1000, Math.floor(leaseTtlMs / 5)),
     producerIdExpirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+    maxInflightRequestBytes = Math.max(DEFAULT_MAX_INFLIGHT_REQUEST_BYTES, maxRequestBytes),
+    maxConnections = DEFAULT_MAX_CONNECTIONS,
+    connectionIdleTimeoutMs = DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
+    handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    leaseIdleReleaseMs = DEFAULT_LEASE_IDLE_RELEASE_MS,
+    maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST,
     agentTtlMs = 10_000,
     maxFetchWaitMs = 30_000,
     segmentCacheBytes = objectStore.cachedByOs === true ? 0 : DEFAULT_SEGMENT_CACHE_BYTES,
@@ -184,10 +228,15 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     storageFailureHoldMs = DEFAULT_STORAGE_FAILURE_HOLD_MS,
     shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
     startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS,
+    maxGroupMemberMetadataBytes = DEFAULT_MAX_MEMBER_METADATA_BYTES,
+    maxOffsetMetadataBytes = DEFAULT_MAX_OFFSET_METADATA_BYTES,
     logger,
     clock = Date.now,
   } = options;
-  const positive = { flushBytes, maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes };
+  const positive = {
+    flushBytes, maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes,
+    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, maxPartitionsPerRequest, maxInflightRequestBytes, maxConnections, handshakeTimeoutMs,
+  };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new InvalidConfigError(`agent option ${name} must be a positive integer, got ${value}`);
@@ -197,8 +246,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     throw new InvalidConfigError(`agent option startupTimeoutMs must be a positive integer, got ${startupTimeoutMs}`);
   }
   const nonNegative = {
-    port, flushIntervalMs, leaseSafetyMarginMs, maxFetchWaitMs, maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes,
-    storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs,
+    port, flushIntervalMs, leaseSafetyMarginMs, maxFetchWaitMs, leaseIdleReleaseMs, connectionIdleTimeoutMs, maintenanceIntervalMs, compactionMinObjectBytes,
+    orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes, storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -210,6 +259,12 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   }
   if (maxDecompressedBatchBytes > MAX_BATCH_SIZE) {
     throw new InvalidConfigError(`agent option maxDecompressedBatchBytes must be at most ${MAX_BATCH_SIZE}, got ${maxDecompressedBatchBytes}`);
+  }
+  if (maxInflightRequestBytes < maxRequestBytes) {
+    throw new InvalidConfigError(
+      `agent option maxInflightRequestBytes (${maxInflightRequestBytes}) is below maxRequestBytes (${maxRequestBytes}): ` +
+        'a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
+    );
   }
   if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
   if (kafkaPort !== undefined && (!Number.isSafeInteger(kafkaPort) || kafkaPort < 0 || kafkaPort > 65535)) {
@@ -230,5 +285,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
     leaseSafetyMarginMs, producerIdExpirationMs,
     storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs, startupTimeoutMs,
+    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, leaseIdleReleaseMs, maxPartitionsPerRequest, maxInflightRequestBytes,
+    maxConnections, connectionIdleTimeoutMs, handshakeTimeoutMs,
   };
 }

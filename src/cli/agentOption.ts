@@ -7,15 +7,6 @@ export function agentOption(): Option {
   return new Option('-a, --agent <host:port>', 'agent to talk to').env('STREAMHOUSE_AGENT').default(`127.0.0.1:${DEFAULT_PORT}`);
 }
 
-/** Parses a non-negative integer option, failing with a message naming the option. */
-export function integerOption(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${value}'`);
-    return n;
-  };
-}
-
 /** Parses a boolean option strictly: `true`/`1` or `false`/`0`; anything else fails with a message naming the option. */
 export function booleanOption(name: string) {
   return (value: string): boolean => {

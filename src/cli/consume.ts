@@ -5,8 +5,10 @@
 import { Command } from 'commander';
 import { decodeRecordBatches } from '../protocol/codec/recordBatch.js';
 import { OffsetSpec } from '../protocol/generated/streamhouse.js';
-import { fromErrorInfo } from '../protocol/errors.js';
-import { agentOption, integerOption } from './agentOption.js';
+import { fromErrorInfo, UnknownTopicOrPartitionError } from '../protocol/errors.js';
+import { MAX_PARTITIONS } from '../metadata/validation.js';
+import { agentOption } from './agentOption.js';
+import { integerOption } from './integerOption.js';
 import { withAgent } from './topics.js';
 
 type ConsumeFlags = { agent: string; partition?: number; fromBeginning?: boolean; offset?: number; maxMessages?: number; printOffsets?: boolean; printKeys?: boolean; idleExitMs?: number };
@@ -16,10 +18,10 @@ export function consumeCommand(): Command {
     .argument('<topic>')
     .description('print records as they arrive (Ctrl-C stops)')
     .addOption(agentOption())
-    .option('-p, --partition <n>', 'only this partition', integerOption('--partition'))
+    .option('-p, --partition <n>', 'only this partition', integerOption('--partition', { max: MAX_PARTITIONS - 1 }))
     .option('--from-beginning', 'start at the earliest offset (default: the latest)')
     .option('--offset <n>', 'start at this offset (with --partition)', integerOption('--offset'))
-    .option('-n, --max-messages <n>', 'exit after this many records', integerOption('--max-messages'))
+    .option('-n, --max-messages <n>', 'exit after this many records', integerOption('--max-messages', { min: 1 }))
     .option('--idle-exit-ms <ms>', 'exit when nothing arrives for this long', integerOption('--idle-exit-ms'))
     .option('--print-offsets', 'prefix each record with partition and offset')
     .option('--print-keys', 'prefix each record with its key')
@@ -31,6 +33,12 @@ async function consume(topic: string, flags: ConsumeFlags): Promise<void> {
     const { topics } = await client.metadata({ topics: [topic] });
     const error = fromErrorInfo(topics[0]?.error, { topic });
     if (error !== undefined) throw error;
+    const partitionCount = topics[0]?.partitions.length ?? 0;
+    if (flags.partition !== undefined && flags.partition >= partitionCount) {
+      throw new UnknownTopicOrPartitionError(`topic ${topic} has ${partitionCount} partitions; there is no partition ${flags.partition}`, {
+        context: { topic, partition: flags.partition },
+      });
+    }
     const partitions = (topics[0]?.partitions ?? []).map((p) => p.partition).filter((p) => flags.partition === undefined || p === flags.partition);
     const { results } = await client.listOffsets({
       partitions: partitions.map((partition) => ({

@@ -8,7 +8,9 @@ import { encodeRecordBatch, type RecordInput } from '../protocol/codec/recordBat
 import { AckMode } from '../protocol/generated/streamhouse.js';
 import { fromErrorInfo, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import { partitionForKey } from '../client/partitioners/keyHashPartitioner.js';
-import { agentOption, integerOption } from './agentOption.js';
+import { MAX_PARTITIONS } from '../metadata/validation.js';
+import { agentOption } from './agentOption.js';
+import { integerOption } from './integerOption.js';
 import { withAgent } from './topics.js';
 
 type ProduceFlags = { agent: string; keySeparator?: string; partition?: number; batchSize: number; acks: 'durable' | 'buffered' | 'none' };
@@ -21,8 +23,8 @@ export function produceCommand(): Command {
     .description('send lines of standard input as records')
     .addOption(agentOption())
     .option('-k, --key-separator <sep>', 'split each line into key and value at the first <sep>')
-    .option('-p, --partition <n>', 'send every record to this partition', integerOption('--partition'))
-    .option('--batch-size <n>', 'records per batch', integerOption('--batch-size'), 1000)
+    .option('-p, --partition <n>', 'send every record to this partition', integerOption('--partition', { max: MAX_PARTITIONS - 1 }))
+    .option('--batch-size <n>', 'records per batch', integerOption('--batch-size', { min: 1, max: 1_000_000 }), 1000)
     .addOption(new Option('--acks <mode>', 'when the agent answers').choices(['durable', 'buffered', 'none']).default('durable'))
     .action(async (topic: string, flags: ProduceFlags) => produce(topic, flags));
 }

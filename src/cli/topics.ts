@@ -2,7 +2,9 @@
 import { Command } from 'commander';
 import { connectAgent } from '../client/agentClient.js';
 import type { TopicMetadata } from '../protocol/generated/streamhouse.js';
-import { agentOption, integerOption } from './agentOption.js';
+import { MAX_MESSAGE_BYTES_LIMIT, MAX_PARTITIONS } from '../metadata/validation.js';
+import { agentOption } from './agentOption.js';
+import { integerOption } from './integerOption.js';
 
 async function withAgent<T>(address: string, fn: (client: ReturnType<typeof connectAgent>['client']) => Promise<T>): Promise<T> {
   const connection = connectAgent(address);
@@ -28,10 +30,10 @@ export function topicsCommand(): Command {
     .command('create <name>')
     .description('create a topic')
     .addOption(agentOption())
-    .option('-p, --partitions <n>', 'number of partitions', integerOption('--partitions'), 1)
-    .option('--retention-ms <ms>', 'delete segments older than this (-1 keeps forever)', Number)
-    .option('--retention-bytes <bytes>', 'per-partition size limit (-1 unlimited)', Number)
-    .option('--max-message-bytes <bytes>', 'largest batch accepted', Number)
+    .option('-p, --partitions <n>', `number of partitions (1 to ${MAX_PARTITIONS})`, integerOption('--partitions', { min: 1, max: MAX_PARTITIONS }), 1)
+    .option('--retention-ms <ms>', 'delete segments older than this (-1 keeps forever)', integerOption('--retention-ms', { min: 1, minusOne: 'keep forever' }))
+    .option('--retention-bytes <bytes>', 'per-partition size limit (-1 unlimited)', integerOption('--retention-bytes', { min: 1, minusOne: 'unlimited' }))
+    .option('--max-message-bytes <bytes>', `largest batch accepted (1 to ${MAX_MESSAGE_BYTES_LIMIT})`, integerOption('--max-message-bytes', { min: 1, max: MAX_MESSAGE_BYTES_LIMIT }))
     .action(async (name: string, o: { agent: string; partitions: number; retentionMs?: number; retentionBytes?: number; maxMessageBytes?: number }) => {
       const { topic } = await withAgent(o.agent, (c) =>
         c.createTopic({

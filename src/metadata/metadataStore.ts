@@ -64,7 +64,7 @@ export type PartitionState = {
   logStartOffset: number;
   /** Agent holding the lease, or undefined when none ever did or it was released. */
   leaseHolder: string | undefined;
-  /** Epoch of the latest acquisition; 0 when never leased. */
+  /** Epoch of the latest acquisition; 0 when never leased (or the deleted namesake's last epoch, see deleteTopic). */
   leaseEpoch: number;
   /** When the current lease expires, ms; 0 when none. */
   leaseExpiresAt: number;
@@ -225,7 +225,13 @@ export interface MetadataStore {
    * InvalidConfigError.
    */
   createTopic(name: string, partitions: number, config?: Partial<TopicConfig>): Promise<TopicInfo>;
-  /** Deletes a topic with its partitions, segments registry and offsets. Throws UnknownTopicOrPartitionError. */
+  /**
+   * Deletes a topic with its partitions, segments registry, producer states
+   * and offsets. Throws UnknownTopicOrPartitionError. Its leases end with it:
+   * a topic created again under the name starts at the deleted one's largest
+   * lease epoch, unleased, so no lease or write of the old topic is ever
+   * accepted by the new one.
+   */
   deleteTopic(name: string): Promise<void>;
   getTopic(name: string): Promise<TopicInfo | undefined>;
   /** Every topic, sorted by name. */
@@ -333,7 +339,9 @@ export interface MetadataStore {
    * Commits offsets atomically. With `generation >= 0` the commit is fenced:
    * IllegalGenerationError unless the group's generation equals it,
    * UnknownMemberIdError unless `memberId` is a member. With -1 it is a
-   * commit outside group management. Every partition must exist
+   * commit outside group management, allowed only while the group has no
+   * members (IllegalGenerationError otherwise, as Kafka refuses a simple
+   * commit to a live group). Every partition must exist
    * (UnknownTopicOrPartitionError); nothing is written when any check fails.
    */
   commitOffsets(groupId: string, generation: number, memberId: string, offsets: OffsetCommit[]): Promise<void>;

@@ -37,6 +37,14 @@ export function illegalGenerationError(groupId: string, given: number, current: 
   return new IllegalGenerationError(`offset commit for group ${groupId} under generation ${given} refused: ${actual}; rejoin the group`);
 }
 
+/** A commit outside group management (generation -1) while the group has members: it would overwrite their offsets. */
+export function groupNotEmptyError(groupId: string, members: number): IllegalGenerationError {
+  return new IllegalGenerationError(
+    `offset commit for group ${groupId} under generation -1 refused: the group has ${members} member${members === 1 ? '' : 's'}; ` +
+      'commit as a member with its generation, or once the group is empty',
+  );
+}
+
 export function unknownMemberError(groupId: string, memberId: string, generation: number): UnknownMemberIdError {
   return new UnknownMemberIdError(
     `member '${memberId}' is not in group ${groupId} at generation ${generation}; rejoin the group`,

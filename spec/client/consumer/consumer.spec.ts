@@ -198,6 +198,14 @@ describe('client/consumer: manual assignment against a real agent', function () 
     ]);
   });
 
+  it('fails with UnknownTopicOrPartitionError when a subscribed topic does not exist, instead of waiting', async () => {
+    const c = consumer({ assignment: undefined, groupId: 'g', topics: ['t', 'nope'] });
+    const error = await firstValueFrom(c.records$).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(UnknownTopicOrPartitionError);
+    expect((error as Error).message).to.equal('topic nope does not exist');
+    expect((error as UnknownTopicOrPartitionError).context).to.deep.equal({ topic: 'nope' });
+  });
+
   it('fails with typed errors for bad options, unknown partitions and use after close', async () => {
     expect(() => createConsumer({ bootstrap: [cluster.address] })).to.throw(InvalidConfigError, 'exactly one');
     expect(() => createConsumer({ bootstrap: [cluster.address], topics: ['t'] })).to.throw(InvalidConfigError, 'need a groupId');
@@ -207,6 +215,10 @@ describe('client/consumer: manual assignment against a real agent', function () 
     const error = await firstValueFrom(unknown.records$).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(UnknownTopicOrPartitionError);
     expect((error as Error).message).to.equal('t/9 does not exist (3 partitions)');
+    const noTopic = consumer({ assignment: [{ topic: 'nope', partition: 0 }] });
+    const missing = await firstValueFrom(noTopic.records$).catch((e: unknown) => e);
+    expect(missing).to.be.instanceOf(UnknownTopicOrPartitionError);
+    expect((missing as Error).message).to.equal('topic nope does not exist');
     const c = consumer({});
     expect(await c.commit().catch((e: unknown) => e)).to.be.instanceOf(InvalidConfigError);
     await c.close();

@@ -132,6 +132,29 @@ export function groupsContract(factory: StoreHarnessFactory): void {
       expect((await store.fetchOffsets('g')).map((o) => o.offset)).to.deep.equal([5]);
     });
 
+    it('allows a commit outside group management (generation -1) only while the group has no members', async () => {
+      const { store } = ctx();
+      await store.createTopic('t', 1);
+      const commit = (offset: number) => [{ topic: 't', partition: 0, offset, metadata: '' }];
+      await store.updateGroup(group('g', 4, [member('m-1', 1), member('m-2', 2)]), 0);
+      await store.commitOffsets('g', 4, 'm-1', commit(10));
+      for (const memberId of ['', 'm-1']) {
+        const refused = await rejection(store.commitOffsets('g', -1, memberId, commit(99)), IllegalGenerationError, 'ILLEGAL_GENERATION');
+        expect(refused.message).to.equal(
+          'offset commit for group g under generation -1 refused: the group has 2 members; commit as a member with its generation, or once the group is empty',
+        );
+      }
+      expect((await store.fetchOffsets('g')).map((o) => o.offset)).to.deep.equal([10]);
+      const live = (await store.getGroup('g'))!;
+      await store.updateGroup({ ...live, members: [member('m-2', 2)] }, live.version);
+      const one = await rejection(store.commitOffsets('g', -1, '', commit(99)), IllegalGenerationError, 'ILLEGAL_GENERATION');
+      expect(one.message).to.contain('the group has 1 member;');
+      const left = (await store.getGroup('g'))!;
+      await store.updateGroup({ ...left, state: 'empty', members: [] }, left.version);
+      await store.commitOffsets('g', -1, '', commit(20));
+      expect((await store.fetchOffsets('g')).map((o) => o.offset)).to.deep.equal([20]);
+    });
+
     it('lists groups with a record or with committed offsets, sorted', async () => {
       const { store } = ctx();
       await store.createTopic('t', 1);

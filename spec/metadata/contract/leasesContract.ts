@@ -97,6 +97,39 @@ export function leasesContract(factory: StoreHarnessFactory): void {
       expect(await store.commitSegment(commit)).to.equal(3);
     });
 
+    it('ends the leases of a deleted topic: none of them renews or writes in a topic created again under its name', async () => {
+      const { store, clock } = ctx();
+      await store.createTopic('t', 3);
+      const a = await store.acquireLease('t', 0, 'agent-a', TTL);
+      const b = await store.acquireLease('t', 2, 'agent-b', TTL);
+      const b2 = await store.acquireLease('t', 2, 'agent-b', TTL);
+      expect([a.epoch, b.epoch, b2.epoch]).to.deep.equal([1, 1, 2]);
+      await store.deleteTopic('t');
+      await store.createTopic('t', 2);
+      expect((await store.listPartitions('t')).map((p) => [p.leaseEpoch, p.leaseHolder, p.leaseExpiresAt])).to.deep.equal([
+        [2, undefined, 0],
+        [2, undefined, 0],
+      ]);
+      const renewed = await rejection(store.renewLease(a, TTL), FencedLeaseEpochError, 'FENCED_LEASE_EPOCH');
+      expect(renewed.message).to.equal('lease epoch 1 of t/0 is fenced: the current epoch is 2 (holder nobody)');
+      const fresh = await store.acquireLease('t', 0, 'agent-c', TTL);
+      expect(fresh).to.deep.equal({ topic: 't', partition: 0, agentId: 'agent-c', epoch: 3, expiresAt: clock.now + TTL });
+      // The old topic's newest epoch (2, of partition 2) matches no partition of the new one.
+      for (const partition of [0, 1]) {
+        await rejection(
+          store.commitSegment({ topic: 't', partition, epoch: 2, expectedHighWatermark: 0, segment: segment('t', partition, 0, 1) }),
+          FencedLeaseEpochError,
+          'FENCED_LEASE_EPOCH',
+        );
+      }
+      await rejection(store.renewLease({ ...b2, partition: 1 }, TTL), FencedLeaseEpochError, 'FENCED_LEASE_EPOCH');
+      // Deleting again keeps the largest epoch ever reached, not the last topic's.
+      await store.deleteTopic('t');
+      await store.createTopic('t', 1);
+      expect((await store.getPartition('t', 0)).leaseEpoch).to.equal(3);
+      expect(await store.commitSegment({ topic: 't', partition: 0, epoch: (await store.acquireLease('t', 0, 'agent-a', TTL)).epoch, expectedHighWatermark: 0, segment: segment('t', 0, 0, 5) })).to.equal(5);
+    });
+
     it('releases: holder cleared, expiry now, writes fenced, another agent may take it at once', async () => {
       const { store, clock } = ctx();
       await store.createTopic('t', 1);

@@ -104,9 +104,9 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       expect(await store.fetchOffsets('only-doomed')).to.deep.equal([]);
       expect(await store.listGroups()).to.deep.equal(['g1']);
 
-      // The same name starts from scratch.
+      // The same name starts from scratch, unleased at the old topic's largest lease epoch (see the leases contract).
       await store.createTopic('doomed', 2);
-      expect(await store.getPartition('doomed', 1)).to.deep.include({ highWatermark: 0, leaseEpoch: 0, leaseHolder: undefined });
+      expect(await store.getPartition('doomed', 1)).to.deep.include({ highWatermark: 0, leaseEpoch: 1, leaseHolder: undefined });
       expect(await store.listSegments('doomed', 1)).to.deep.equal([]);
       expect(await store.getProducerState('doomed', 1, 7)).to.equal(undefined);
     });

@@ -100,10 +100,12 @@ describe('protocol/fetchResponseEncoder', () => {
       }
     });
 
-    it('leaves the other methods and the client-side definition as they are', () => {
+    it('leaves the other methods (apart from request decoding) and the client-side definition as they are', () => {
       const definition = agentServiceDefinition(1024);
       expect(Object.keys(definition.methods)).to.deep.equal(Object.keys(StreamHouseService.methods));
-      expect(definition.methods.produce).to.equal(StreamHouseService.methods.produce);
+      expect(definition.methods.produce.responseType).to.equal(StreamHouseService.methods.produce.responseType);
+      expect(definition.methods.produce.requestType.encode).to.equal(StreamHouseService.methods.produce.requestType.encode);
+      expect(definition.methods.produce.requestType.decode).to.not.equal(StreamHouseService.methods.produce.requestType.decode);
       expect(definition.methods.fetch.name).to.equal(StreamHouseService.methods.fetch.name);
       expect(definition.fullName).to.equal(StreamHouseService.fullName);
       expect(definition.methods.fetch.responseType.decode).to.equal(StreamHouseService.methods.fetch.responseType.decode);

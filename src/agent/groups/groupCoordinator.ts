@@ -16,7 +16,7 @@
  * Errors: whole-request failures are thrown as typed StreamHouse errors
  * (InvalidRequestError, InvalidSessionTimeoutError,
  * InconsistentGroupProtocolError, UnknownMemberIdError,
- * IllegalGenerationError, RebalanceInProgressError); a waiting call whose
+ * IllegalGenerationError, RebalanceInProgressError, LimitExceededError); a waiting call whose
  * signal aborts rejects with the signal's reason (an AbortError).
  */
 import { randomUUID } from 'node:crypto';
@@ -51,6 +51,7 @@ import {
   type ResolvedGroupCoordinatorOptions,
 } from './groupCoordinatorOptions.js';
 import { commitGroupOffsets, fetchGroupOffsets } from './groupOffsets.js';
+import { checkAssignmentSizes, checkJoinSize } from './groupLimits.js';
 import {
   applyHeartbeat,
   applyJoin,
@@ -96,7 +97,8 @@ export class GroupCoordinator {
    * Throws InvalidRequestError (group id), InvalidSessionTimeoutError,
    * InconsistentGroupProtocolError (no protocols, or none shared with the
    * current members), UnknownMemberIdError (a non-empty id the group does not
-   * know, or the member was removed while waiting).
+   * know, or the member was removed while waiting), LimitExceededError
+   * (member metadata beyond maxMemberMetadataBytes).
    */
   async join(request: JoinGroupRequest, signal?: AbortSignal): Promise<JoinGroupResponse> {
     const intent = this.joinIntent(request);
@@ -112,10 +114,12 @@ export class GroupCoordinator {
    * Each gets its own assignment bytes (empty when the leader gave it none).
    *
    * Throws UnknownMemberIdError, IllegalGenerationError (not the current
-   * generation), RebalanceInProgressError (a new round began: rejoin).
+   * generation), RebalanceInProgressError (a new round began: rejoin),
+   * LimitExceededError (an assignment beyond maxMemberMetadataBytes).
    */
   async sync(request: SyncGroupRequest, signal?: AbortSignal): Promise<SyncGroupResponse> {
     validateGroupId(request.groupId);
+    checkAssignmentSizes(request, this.options.maxMemberMetadataBytes);
     const { groupId, memberId, generationId } = request;
     const synced = await this.update(groupId, (group, now) =>
       applySync(group, memberId, generationId, request.assignments, now),
@@ -154,12 +158,13 @@ export class GroupCoordinator {
   /**
    * Commits offsets, one result per partition. With `generationId >= 0` the
    * commit is fenced by generation and membership (ILLEGAL_GENERATION,
-   * UNKNOWN_MEMBER_ID per partition); -1 commits outside group management.
+   * UNKNOWN_MEMBER_ID per partition); -1 commits outside group management,
+   * only while the group has no members (ILLEGAL_GENERATION otherwise).
    * Commits stay allowed while a round is being prepared, so members can
    * commit what they processed before rejoining.
    */
   commitOffsets(request: CommitOffsetsRequest): Promise<CommitOffsetsResponse> {
-    return commitGroupOffsets(this.options.store, request);
+    return commitGroupOffsets(this.options.store, request, this.options.maxOffsetMetadataBytes);
   }
 
   /** Committed offsets, in request order; offset -1 where nothing is committed. */
@@ -199,6 +204,7 @@ export class GroupCoordinator {
     if (request.protocols.length === 0) {
       throw new InconsistentGroupProtocolError(`join of group ${request.groupId} offers no protocol: offer at least one assignor`);
     }
+    checkJoinSize(request, this.options.maxMemberMetadataBytes);
     const isNew = request.memberId === '';
     return {
       groupId: request.groupId,

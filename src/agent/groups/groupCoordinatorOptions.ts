@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../../metadata/metadataStore.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
+import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groupLimits.js';
 
 export type GroupCoordinatorOptions = {
   /** Where group records and committed offsets live; shared by every agent serving the groups. */
@@ -29,6 +30,14 @@ export type GroupCoordinatorOptions = {
    * `group.initial.rebalance.delay.ms`; 0 completes at once (useful in tests).
    */
   initialRebalanceDelayMs?: number;
+  /**
+   * Largest member metadata a join may carry (client id, protocol names and
+   * metadata), and largest assignment a leader may hand a member, bytes;
+   * beyond it LimitExceededError. Default 1 MiB.
+   */
+  maxMemberMetadataBytes?: number;
+  /** Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE. Default 4096. */
+  maxOffsetMetadataBytes?: number;
   /** Structured logger; rebalances are logged at info, the rest at debug. Default: none. */
   logger?: Logger;
 };
@@ -41,6 +50,8 @@ export type ResolvedGroupCoordinatorOptions = {
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
   initialRebalanceDelayMs: number;
+  maxMemberMetadataBytes: number;
+  maxOffsetMetadataBytes: number;
   logger: Logger | undefined;
 };
 
@@ -53,10 +64,14 @@ export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions)
     minSessionTimeoutMs = 6000,
     maxSessionTimeoutMs = 300_000,
     initialRebalanceDelayMs = 3000,
+    maxMemberMetadataBytes = DEFAULT_MAX_MEMBER_METADATA_BYTES,
+    maxOffsetMetadataBytes = DEFAULT_MAX_OFFSET_METADATA_BYTES,
     logger,
   } = options;
-  if (pollIntervalMs < 1 || !Number.isSafeInteger(pollIntervalMs)) {
-    throw new InvalidConfigError(`group option pollIntervalMs must be a positive integer (ms), got ${pollIntervalMs}`);
+  for (const [name, value] of Object.entries({ pollIntervalMs, maxMemberMetadataBytes, maxOffsetMetadataBytes })) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new InvalidConfigError(`group option ${name} must be a positive integer, got ${value}`);
+    }
   }
   for (const [name, value] of Object.entries({ minSessionTimeoutMs, maxSessionTimeoutMs, initialRebalanceDelayMs })) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -69,5 +84,7 @@ export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions)
         'lower the minimum or raise the maximum',
     );
   }
-  return { store, clock, pollIntervalMs, minSessionTimeoutMs, maxSessionTimeoutMs, initialRebalanceDelayMs, logger };
+  return {
+    store, clock, pollIntervalMs, minSessionTimeoutMs, maxSessionTimeoutMs, initialRebalanceDelayMs, maxMemberMetadataBytes, maxOffsetMetadataBytes, logger,
+  };
 }

@@ -3,7 +3,7 @@
  * the MetadataStore, with one result per partition.
  *
  * A commit is checked partition by partition first (name, number, offset,
- * topic existence, no repeats); the partitions that pass are committed in one atomic
+ * metadata size, topic existence, no repeats); the partitions that pass are committed in one atomic
  * store call, fenced by generation and membership when `generationId >= 0`,
  * and that call's failure (e.g. ILLEGAL_GENERATION) becomes every one of
  * those partitions' result.
@@ -17,6 +17,7 @@ import {
   UnknownTopicOrPartitionError,
   toErrorInfo,
 } from '../../protocol/errors.js';
+import { DEFAULT_MAX_OFFSET_METADATA_BYTES, offsetMetadataProblem } from './groupLimits.js';
 import type {
   CommitOffsetsRequest,
   CommitOffsetsResponse,
@@ -33,10 +34,15 @@ export const NO_COMMITTED_OFFSET = -1;
 
 /**
  * Commits a group's offsets. `generationId` -1 commits outside group
- * management (no fencing; the member id is ignored). Throws only for the
+ * management (the member id is ignored), refused by the store while the
+ * group has members. Throws only for the
  * whole request: InvalidRequestError for a bad group id or generation.
  */
-export async function commitGroupOffsets(store: MetadataStore, request: CommitOffsetsRequest): Promise<CommitOffsetsResponse> {
+export async function commitGroupOffsets(
+  store: MetadataStore,
+  request: CommitOffsetsRequest,
+  maxMetadataBytes = DEFAULT_MAX_OFFSET_METADATA_BYTES,
+): Promise<CommitOffsetsResponse> {
   validateGroupId(request.groupId);
   const { generationId } = request;
   if (!Number.isSafeInteger(generationId) || generationId < -1) {
@@ -59,7 +65,7 @@ export async function commitGroupOffsets(store: MetadataStore, request: CommitOf
         });
       }
       seen.add(key);
-      return checkPartition(partition, topicOf);
+      return checkPartition(partition, topicOf, maxMetadataBytes);
     }),
   );
   const accepted: OffsetCommit[] = [];
@@ -88,9 +94,12 @@ export async function commitGroupOffsets(store: MetadataStore, request: CommitOf
 async function checkPartition(
   partition: OffsetCommitPartition,
   topicOf: (name: string) => Promise<TopicInfo | undefined>,
+  maxMetadataBytes: number,
 ): Promise<StreamHouseError | undefined> {
   const { topic, partition: number, offset } = partition;
   const context = { topic, partition: number, offset };
+  const tooLarge = offsetMetadataProblem(partition.metadata, maxMetadataBytes, context);
+  if (tooLarge !== undefined) return tooLarge;
   try {
     validateTopicName(topic);
   } catch (error) {

@@ -384,7 +384,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.started) return;
     this.started = true;
     if (this.membership !== undefined) {
-      this.membership.start();
+      const membership = this.membership;
+      // A topic that does not exist would get no partitions and the consumer would wait for ever.
+      this.startup = this.checkTopicsExist(this.options.topics!)
+        .then(() => {
+          if (this.closing === undefined) membership.start();
+        })
+        .catch((error: unknown) => this.fail(error));
     } else {
       this.startup = this.assignPartitions(this.options.assignment!, -1, '').catch((error: unknown) => this.fail(error));
     }
@@ -404,6 +410,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.acks !== undefined) return;
     const record = batch.records[last]!;
     this.offsets.processed(batch.topic, batch.partition, record.offset, last + 1, batch.highWatermark);
+  }
+
+  /** Throws UnknownTopicOrPartitionError naming the first topic that does not exist (retriable failures are retried). */
+  private async checkTopicsExist(topics: string[]): Promise<void> {
+    const { retry, scheduler } = this.options;
+    for (const topic of topics) {
+      await lastValueFrom(defer(() => this.cluster.topic(topic)).pipe(retryWithBackoff(retry, { scheduler })));
+    }
   }
 
   /** Resolves where each partition starts, then fetches it. */

@@ -11,6 +11,7 @@ import { MetadataError, StreamHouseError } from '../../protocol/errors.js';
 import { fencedError, highWatermarkConflictError, notLeaderError, type FenceReason } from '../leaseRules.js';
 import { segmentRuleError, type SegmentRuleViolation } from '../segmentRules.js';
 import {
+  groupNotEmptyError,
   illegalGenerationError,
   producerEpochExhaustedError,
   topicExistsError,
@@ -90,6 +91,7 @@ function fromScriptReply(code: string, fields: Fields, context: ReplyContext): S
       return violation === undefined ? undefined : segmentRuleError(topic, partition, violation);
     }
     case 'ILLEGAL_GENERATION':
+      if (fields.members !== undefined) return groupNotEmptyError(context.groupId ?? '', Number(fields.members));
       return illegalGenerationError(context.groupId ?? '', context.generation ?? -1, optionalNumber(fields.current ?? ''));
     case 'UNKNOWN_MEMBER_ID':
       return unknownMemberError(context.groupId ?? '', context.memberId ?? '', context.generation ?? -1);

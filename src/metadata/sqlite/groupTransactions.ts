@@ -5,7 +5,7 @@
  */
 import { encodeGroup, memberIdsOf } from '../groupCodec.js';
 import type { CommittedOffsetRecord, GroupRecord, OffsetCommit } from '../metadataStore.js';
-import { illegalGenerationError, unknownMemberError, unknownPartitionError } from '../storeErrors.js';
+import { groupNotEmptyError, illegalGenerationError, unknownMemberError, unknownPartitionError } from '../storeErrors.js';
 import type { OffsetRow, Statements } from './statements.js';
 
 /** Stores `group` when the stored version is `expectedVersion`; the stored record, or undefined on a mismatch. */
@@ -25,7 +25,10 @@ export function updateGroupStep(sql: Statements, group: GroupRecord, expectedVer
   return { ...group, version };
 }
 
-/** Checks the fence (generation >= 0) and every partition, then writes the offsets with `now` as commit time. */
+/**
+ * Checks the fence (generation >= 0; generation -1 only while the group has
+ * no members) and every partition, then writes the offsets with `now` as commit time.
+ */
 export function commitOffsetsStep(
   sql: Statements,
   groupId: string,
@@ -34,11 +37,13 @@ export function commitOffsetsStep(
   offsets: OffsetCommit[],
   now: number,
 ): void {
+  const group = sql.getGroup.get(groupId);
+  const members = group === undefined ? [] : (JSON.parse(group.member_ids) as string[]);
   if (generation >= 0) {
-    const group = sql.getGroup.get(groupId);
     if (group === undefined || group.generation !== generation) throw illegalGenerationError(groupId, generation, group?.generation);
-    const members = JSON.parse(group.member_ids) as string[];
     if (!members.includes(memberId)) throw unknownMemberError(groupId, memberId, generation);
+  } else if (members.length > 0) {
+    throw groupNotEmptyError(groupId, members.length);
   }
   for (const commit of offsets) {
     const topic = sql.getTopic.get(commit.topic);

@@ -8,6 +8,8 @@
  * - 2: producer states keep their earlier batches and when they were last
  *   updated (for expiry); rows of version 1 read as their last batch alone,
  *   updated at the time of the migration.
+ * - 3: lease_epoch_floors, the last lease epoch of each deleted topic (a
+ *   topic created again under its name starts its partitions past it).
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -17,7 +19,7 @@ import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -109,8 +111,18 @@ CREATE INDEX IF NOT EXISTS producer_states_by_update ON producer_states (topic, 
   db.prepare('UPDATE producer_states SET updated_at = ?').run(now);
 }
 
+/** Version 3: the last lease epoch of each deleted topic, where a topic created again under the name starts. */
+function migrateToV3(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE lease_epoch_floors (
+  topic TEXT PRIMARY KEY,
+  epoch INTEGER NOT NULL
+) STRICT;
+`);
+}
+
 /** Migration steps by the version they produce: STEPS[v - 1] turns version v - 1 into v. */
-const STEPS: ((db: Database.Database, now: number) => void)[] = [(db) => db.exec(SCHEMA_V1), migrateToV2];
+const STEPS: ((db: Database.Database, now: number) => void)[] = [(db) => db.exec(SCHEMA_V1), migrateToV2, migrateToV3];
 
 /**
  * Creates the schema on a new file, or brings an older one up to `target`

@@ -124,7 +124,8 @@ export class SqliteMetadataStore implements MetadataStore {
       if (this.sql.getTopic.get(name) !== undefined) throw topicExistsError(name);
       const createdAt = this.options.clock();
       this.sql.insertTopic.run({ name, partitions, config: JSON.stringify(resolved), created_at: createdAt });
-      for (let partition = 0; partition < partitions; partition++) this.sql.insertPartition.run({ topic: name, partition });
+      const epoch = this.sql.getEpochFloor.get(name)?.epoch ?? 0;
+      for (let partition = 0; partition < partitions; partition++) this.sql.insertPartition.run({ topic: name, partition, epoch });
       return { name, partitions, config: resolved, createdAt };
     });
   }
@@ -135,6 +136,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.sql.deleteTopicOffsets.run(name);
       this.sql.deleteTopicProducerStates.run(name);
       this.sql.deleteTopicSegments.run(name);
+      this.sql.raiseEpochFloor.run(name);
       this.sql.deletePartitions.run(name);
       this.sql.deleteTopic.run(name);
     });

@@ -61,7 +61,13 @@ export function prepareStatements(db: Database.Database) {
     insertTopic: prepare<[TopicRow]>(
       'INSERT INTO topics (name, partitions, config, created_at) VALUES (@name, @partitions, @config, @created_at)',
     ),
-    insertPartition: prepare<[Where]>('INSERT INTO partitions (topic, partition) VALUES (@topic, @partition)'),
+    insertPartition: prepare<[Where & { epoch: number }]>('INSERT INTO partitions (topic, partition, lease_epoch) VALUES (@topic, @partition, @epoch)'),
+    getEpochFloor: prepare<[string], { epoch: number }>('SELECT epoch FROM lease_epoch_floors WHERE topic = ?'),
+    /** Raises the floor of a topic to the largest lease epoch of its partitions. */
+    raiseEpochFloor: prepare<[string]>(
+      `INSERT INTO lease_epoch_floors (topic, epoch) SELECT topic, MAX(lease_epoch) FROM partitions WHERE topic = ? GROUP BY topic
+       ON CONFLICT (topic) DO UPDATE SET epoch = MAX(epoch, excluded.epoch)`,
+    ),
     getPartition: prepare<[Where], PartitionRow>('SELECT * FROM partitions WHERE topic = @topic AND partition = @partition'),
     listPartitions: prepare<[string], PartitionRow>('SELECT * FROM partitions WHERE topic = ? ORDER BY partition'),
     setLease: prepare<[Where & { holder: string | null; epoch: number; expiresAt: number }]>(

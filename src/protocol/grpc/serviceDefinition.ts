@@ -16,6 +16,7 @@
 import { encodeFetchResponse, ReusedBuffer } from './fetchResponseEncoder.js';
 import { isPreEncoded, PRE_ENCODED } from './produceRequestEncoder.js';
 import { StreamHouseDefinition, type FetchResponse } from '../generated/streamhouse.js';
+import { decodeOrRefuse } from './requestDecoding.js';
 
 /** What nice-grpc uses of a ts-proto message type. */
 type MessageType = {
@@ -71,6 +72,8 @@ export const StreamHouseService: typeof StreamHouseDefinition = {
  * server: its encoded answers are valid until the next one is encoded, which
  * holds because grpc-js copies each into its frame before `serialize`
  * returns. Each call makes a definition with a buffer of its own.
+ * Requests that do not decode reach the server's middleware as an
+ * UndecodableRequest (see requestDecoding.ts).
  */
 export function agentServiceDefinition(
   maxResponseBytes: number,
@@ -89,5 +92,10 @@ export function agentServiceDefinition(
       },
     }),
   } as unknown as typeof fetch.responseType;
-  return { ...StreamHouseService, methods: { ...StreamHouseService.methods, fetch: { ...fetch, responseType } } };
+  const methods = { ...StreamHouseService.methods, fetch: { ...fetch, responseType } };
+  for (const [name, method] of Object.entries(methods)) {
+    const requestType = { ...method.requestType, decode: decodeOrRefuse(`${method.name} request`, method.requestType.decode) };
+    (methods as Record<string, unknown>)[name] = { ...method, requestType };
+  }
+  return { ...StreamHouseService, methods };
 }

@@ -1,6 +1,7 @@
 -- Commits a group's offsets in one step. With generation >= 0 the commit is
--- fenced: the group must be at that generation and list the member. Every
--- partition must exist. Nothing is written unless all checks pass.
+-- fenced: the group must be at that generation and list the member; with -1
+-- the group must have no members. Every partition must exist. Nothing is
+-- written unless all checks pass.
 -- KEYS[1] group hash (version, generation, members, record)
 -- KEYS[2] the group's offsets: hash "<topic>:<partition>" -> {offset, metadata, commitTime} JSON
 -- KEYS[3] set of group ids
@@ -9,7 +10,8 @@
 -- ARGV[3] generation, -1 for a commit outside group management
 -- ARGV[4] member id
 -- ARGV[5..] triples: topic, partition, offset JSON
--- Result: 'OK'; errors ILLEGAL_GENERATION {current ('' when no group)}, UNKNOWN_MEMBER_ID {},
+-- Result: 'OK'; errors ILLEGAL_GENERATION {current ('' when no group)} or, for generation -1,
+-- ILLEGAL_GENERATION {members (how many the group has)}, UNKNOWN_MEMBER_ID {},
 -- UNKNOWN_TOPIC_OR_PARTITION {topic, partition, partitions ('' when no topic)}.
 local prefix = ARGV[1]
 local generation = tonumber(ARGV[3])
@@ -26,6 +28,12 @@ if generation >= 0 then
   end
   if not isMember then
     return fail('UNKNOWN_MEMBER_ID', {})
+  end
+else
+  local members = redis.call('HGET', KEYS[1], 'members')
+  local count = members and #cjson.decode(members) or 0
+  if count > 0 then
+    return fail('ILLEGAL_GENERATION', { members = str(count) })
   end
 end
 for i = 5, #ARGV, 3 do

@@ -1,4 +1,5 @@
--- Creates a topic and its partitions (high watermark 0, never leased).
+-- Creates a topic and its partitions (high watermark 0, not leased), at the
+-- lease epoch a deleted topic of the same name reached (delete-topic-2.lua).
 -- KEYS[1] set of topic names
 -- KEYS[2] topic hash (partitions, config, createdAt)
 -- ARGV[1] key prefix (partition hashes are <prefix>partition:<topic>:<n>)
@@ -12,7 +13,8 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 redis.call('HSET', KEYS[2], 'partitions', ARGV[3], 'config', ARGV[4], 'createdAt', ARGV[5])
 redis.call('SADD', KEYS[1], ARGV[2])
+local epoch = redis.call('HGET', ARGV[1] .. 'lease-epoch-floors', ARGV[2]) or '0'
 for p = 0, tonumber(ARGV[3]) - 1 do
-  redis.call('HSET', ARGV[1] .. 'partition:' .. ARGV[2] .. ':' .. str(p), 'hwm', '0', 'lso', '0', 'epoch', '0', 'expiresAt', '0')
+  redis.call('HSET', ARGV[1] .. 'partition:' .. ARGV[2] .. ':' .. str(p), 'hwm', '0', 'lso', '0', 'epoch', epoch, 'expiresAt', '0')
 end
 return 'OK'

@@ -1,6 +1,7 @@
 -- Deletes a topic with its partitions, segment registry, producer states and
 -- every group's committed offsets on it. A group known only by offsets on this
--- topic disappears from the group list.
+-- topic disappears from the group list. The largest lease epoch of its
+-- partitions is kept in <prefix>lease-epoch-floors, where create-topic starts.
 -- KEYS[1] set of topic names
 -- KEYS[2] topic hash
 -- ARGV[1] key prefix
@@ -12,8 +13,11 @@ if not count then
 end
 local prefix, topic = ARGV[1], ARGV[2]
 count = tonumber(count)
+local floors = prefix .. 'lease-epoch-floors'
+local floor = tonumber(redis.call('HGET', floors, topic) or '0')
 for p = 0, count - 1 do
   local suffix = topic .. ':' .. str(p)
+  floor = math.max(floor, tonumber(redis.call('HGET', prefix .. 'partition:' .. suffix, 'epoch') or '0'))
   redis.call('DEL', prefix .. 'partition:' .. suffix, prefix .. 'segments:' .. suffix,
     prefix .. 'segment-info:' .. suffix, prefix .. 'producer-states:' .. suffix,
     prefix .. 'producer-state-times:' .. suffix)
@@ -28,6 +32,7 @@ for _, group in ipairs(redis.call('SMEMBERS', offsetGroups)) do
     redis.call('SREM', prefix .. 'groups', group)
   end
 end
+redis.call('HSET', floors, topic, str(floor))
 redis.call('DEL', offsetGroups, KEYS[2])
 redis.call('SREM', KEYS[1], topic)
 return 'OK'

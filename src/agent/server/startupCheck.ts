@@ -7,9 +7,9 @@
  * store, so an agent starts whole or not at all.
  */
 import type { Logger } from 'pino';
-import type { MetadataStore } from '../metadata/metadataStore.js';
-import type { ObjectStore } from '../storage/objectStore.js';
-import { MetadataError, StorageError, StreamHouseError, createError, isRetriable } from '../protocol/errors.js';
+import type { MetadataStore } from '../../metadata/metadataStore.js';
+import type { ObjectStore } from '../../storage/objectStore.js';
+import { MetadataError, StorageError, StreamHouseError, createError, isRetriable } from '../../protocol/errors.js';
 import { withTimeLimit } from './timeLimit.js';
 
 export type StartupCheckOptions = {

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectoryLock, LOCK_FILE_NAME } from '../../src/agent/directoryLock.js';
-import { InvalidConfigError } from '../../src/protocol/errors.js';
-import { rejection } from '../support/agentHarness.js';
+import { DirectoryLock, LOCK_FILE_NAME } from '../../../src/agent/server/directoryLock.js';
+import { InvalidConfigError } from '../../../src/protocol/errors.js';
+import { rejection } from '../../support/agentHarness.js';
 
 describe('agent/DirectoryLock', function () {
   let dir: string;

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { InvalidConfigError } from '../protocol/errors.js';
+import { InvalidConfigError } from '../../protocol/errors.js';
 
 /** The lock file's name inside the locked directory. */
 export const LOCK_FILE_NAME = 'streamhouse.lock';

@@ -8,10 +8,10 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LeaseManager } from '../../src/agent/leases/leaseManager.js';
-import type { Lease, MetadataStore } from '../../src/metadata/metadataStore.js';
-import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
-import { NotLeaderError } from '../../src/protocol/errors.js';
+import { LeaseManager } from '../../../src/agent/leases/leaseManager.js';
+import type { Lease, MetadataStore } from '../../../src/metadata/metadataStore.js';
+import { SqliteMetadataStore } from '../../../src/metadata/sqlite/sqliteMetadataStore.js';
+import { NotLeaderError } from '../../../src/protocol/errors.js';
 
 const TTL = 3000;
 const MARGIN = 600;

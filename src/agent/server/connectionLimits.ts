@@ -1,0 +1,101 @@
+/**
+ * Limits on the connections of an agent's gRPC server, which nice-grpc does
+ * not expose: at most `maxConnections` open at once (Node's
+ * `server.maxConnections`: the kernel accepts, Node closes the extra socket
+ * at once), and a connection that has not sent its HTTP/2 preface and
+ * SETTINGS within `handshakeTimeoutMs` is destroyed, so silent sockets do
+ * not hold file descriptors. Idle HTTP/2 sessions are closed by grpc-js
+ * itself (`grpc.max_connection_idle_ms`, see agent.ts).
+ *
+ * As http2Windows.ts does, {@link withConnectionLimits} wraps
+ * `http2.createServer`, which grpc-js calls while it binds a port; listens
+ * under it run one at a time in a process, so each server gets the limits
+ * of the agent whose listen created it.
+ */
+import http2 from 'node:http2';
+import type { Socket } from 'node:net';
+
+/** Default of AgentOptions.maxConnections. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Default of AgentOptions.handshakeTimeoutMs. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default of AgentOptions.connectionIdleTimeoutMs: 5 minutes. */
+export const DEFAULT_CONNECTION_IDLE_TIMEOUT_MS = 300_000;
+
+/** The limits of one agent's connections. */
+export type ConnectionLimits = {
+  /** Most connections open at once (per listening address); extra ones are closed at once. */
+  maxConnections: number;
+  /** A connection is destroyed unless the client's HTTP/2 SETTINGS arrive within this, ms. */
+  handshakeTimeoutMs: number;
+};
+
+/** What the limits did so far. */
+export type ConnectionStats = {
+  /** Connections open now. */
+  open: number;
+  /** Connections closed at once because `maxConnections` were open. */
+  refused: number;
+  /** Connections destroyed because no HTTP/2 handshake came in time. */
+  handshakeTimeouts: number;
+};
+
+const installed = Symbol.for('streamhouse.connectionLimits');
+
+/** The agent whose listen is under way, if any. */
+type Current = { limits: ConnectionLimits; stats: ConnectionStats } | undefined;
+type Hook = { current: Current; queue: Promise<unknown> };
+type WrappedCreateServer = typeof http2.createServer & { [installed]?: Hook };
+
+/**
+ * Runs `start` (an agent's listen) so that the HTTP/2 servers it creates
+ * keep `limits`; `stats` is updated as connections come and go.
+ */
+export function withConnectionLimits<T>(limits: ConnectionLimits, stats: ConnectionStats, start: () => Promise<T>): Promise<T> {
+  const hook = install();
+  const run = hook.queue.then(async () => {
+    hook.current = { limits, stats };
+    try {
+      return await start();
+    } finally {
+      hook.current = undefined;
+    }
+  });
+  hook.queue = run.catch(() => undefined);
+  return run;
+}
+
+function install(): Hook {
+  const current = http2.createServer as WrappedCreateServer;
+  const existing = current[installed];
+  if (existing !== undefined) return existing;
+  const original = current;
+  const hook: Hook = { current: undefined, queue: Promise.resolve() };
+  const wrapped = function createServer(...args: unknown[]): http2.Http2Server {
+    const server = (original as (...a: unknown[]) => http2.Http2Server)(...args);
+    if (hook.current !== undefined) limit(server, hook.current.limits, hook.current.stats);
+    return server;
+  } as unknown as WrappedCreateServer;
+  wrapped[installed] = hook;
+  http2.createServer = wrapped;
+  return hook;
+}
+
+function limit(server: http2.Http2Server, limits: ConnectionLimits, stats: ConnectionStats): void {
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => stats.refused++);
+  server.on('connection', (socket: Socket) => {
+    stats.open++;
+    socket.once('close', () => stats.open--);
+  });
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    const timer = setTimeout(() => {
+      stats.handshakeTimeouts++;
+      session.destroy();
+    }, limits.handshakeTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    session.once('remoteSettings', clear);
+    session.once('close', clear);
+  });
+}
