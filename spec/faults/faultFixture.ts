@@ -27,12 +27,17 @@ export class FaultFixture {
     this.teardown.push(step);
   }
 
+  /** Runs every teardown step, each for at most 15 s: one that hangs (a producer flushing into a dead agent) does not stop the rest. */
   async tearDown(): Promise<void> {
     for (const step of this.teardown.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 15_000)));
       try {
-        await step();
+        await Promise.race([Promise.resolve().then(step), bound]);
       } catch {
         // Teardown goes on: the next step may free what this one could not.
+      } finally {
+        clearTimeout(timer);
       }
     }
   }

@@ -42,14 +42,26 @@ export class FaultyObjectStore implements ObjectStore {
     for (const release of this.stalled.splice(0)) release();
   }
 
-  /** Resolves once `count` puts more than now have met a fault (failed or stalled). */
-  faultsSeen(count: number): Promise<void> {
-    const target = this.stats.failed + this.stats.stalled + count;
-    return new Promise((resolve) => {
+  /**
+   * Resolves once `count` puts more than now have met a fault (failed or
+   * stalled); rejects after `timeoutMs` with how many did.
+   */
+  faultsSeen(count: number, timeoutMs: number): Promise<void> {
+    const seen = () => this.stats.failed + this.stats.stalled;
+    const start = seen();
+    return new Promise((resolve, reject) => {
       const check = () => {
-        if (this.stats.failed + this.stats.stalled < target) return;
-        this.faultListeners.delete(check);
+        if (seen() < start + count) return;
+        done();
         resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${count} faulted puts not seen within ${timeoutMs} ms (${seen() - start} were)`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.faultListeners.delete(check);
       };
       this.faultListeners.add(check);
       check();

@@ -27,7 +27,16 @@ export type LogViolations = {
 };
 
 /** The counts of one run, for the report. */
-export type LogFigures = { sent: number; acknowledged: number; failed: number; readBack: number; failuresByCode: Record<string, number> };
+export type LogFigures = {
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  readBack: number;
+  /** Batches the producer retried. */
+  retries: number;
+  /** Failed records by `CODE on <partition>`. */
+  failures: Record<string, number>;
+};
 
 export const NO_VIOLATIONS: LogViolations = { misplaced: [], duplicated: [], storedButFailed: [], storedUnacknowledged: [], gaps: [], unsettled: [] };
 
@@ -79,10 +88,10 @@ export async function checkLog(
   const storedUnacknowledged = [...found].filter(([value]) => !acked.has(value) && !load.failed.has(value)).map(([value, places]) => `${value} at ${where(places)}`);
   const unsettled: string[] = [];
   if (load.acked.size + load.failed.size !== load.sent) unsettled.push(`${load.sent - load.acked.size - load.failed.size} of ${load.sent} records`);
-  const failuresByCode: Record<string, number> = {};
+  const failures: Record<string, number> = {};
   for (const { error, partition } of load.failed.values()) {
     const key = `${describe(error)} on ${partition}`;
-    failuresByCode[key] = (failuresByCode[key] ?? 0) + 1;
+    failures[key] = (failures[key] ?? 0) + 1;
   }
   return {
     violations: {
@@ -93,7 +102,7 @@ export async function checkLog(
       gaps,
       unsettled,
     },
-    figures: { sent: load.sent, acknowledged: load.acked.size, failed: load.failed.size, readBack, failuresByCode },
+    figures: { sent: load.sent, acknowledged: load.acked.size, failed: load.failed.size, readBack, retries: load.retries, failures },
   };
 }
 

@@ -19,6 +19,8 @@ export type LoadResult = {
   acked: ReadonlyMap<string, Acked>;
   /** By value. */
   failed: ReadonlyMap<string, Failed>;
+  /** Batches the producer retried (its metrics), to show the fault reached it. */
+  retries: number;
 };
 
 export type ProducerLoadOptions = {
@@ -102,7 +104,7 @@ export class ProducerLoad {
     await this.loop;
     await this.options.producer.flush();
     await Promise.all(this.outcomes);
-    return { sent: this.sent, acked: this.acked, failed: this.failed };
+    return { sent: this.sent, acked: this.acked, failed: this.failed, retries: this.options.producer.metrics().retries };
   }
 
   private async run(): Promise<void> {
