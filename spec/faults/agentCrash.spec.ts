@@ -33,7 +33,7 @@ async function crashAndRestart(fixture: FaultFixture, acks: Acks, options: Parti
 }
 
 describe('faults: kill -9 of the agent, then a restart', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let fixture: FaultFixture;
 
   beforeEach(() => {

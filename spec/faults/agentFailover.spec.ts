@@ -46,7 +46,7 @@ async function killOneOfThree(fixture: FaultFixture, scenario: string, options: 
 }
 
 describe('faults: kill -9 of one of three agents sharing Redis and a directory', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let fixture: FaultFixture;
 
   beforeEach(() => {

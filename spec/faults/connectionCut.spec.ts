@@ -41,7 +41,7 @@ async function cutConnections(fixture: FaultFixture, acks: Acks): Promise<void> 
 }
 
 describe('faults: client-agent connections cut by a proxy', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let fixture: FaultFixture;
 
   beforeEach(() => {

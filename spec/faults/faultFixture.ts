@@ -99,7 +99,7 @@ export async function leaders(address: string): Promise<Map<string, number[]>> {
  * Reads the topic back through `address` and asserts the guarantees: every
  * acknowledged record exactly once at its offset, offsets dense, nothing
  * stored that was reported failed or never acknowledged, every record settled.
- * After `buffered` acks it first waits (up to 30 s) for the flushes that make
+ * After `buffered` acks it first waits (up to 15 s) for the flushes that make
  * the acknowledged records readable.
  */
 export async function expectLogKept(
@@ -112,7 +112,7 @@ export async function expectLogKept(
 ): Promise<LogFigures> {
   const connection = connectAgent(address);
   try {
-    if (acks === 'buffered') await waitUntilReadable(connection, TOPIC, result.acked, 30_000);
+    if (acks === 'buffered') await waitUntilReadable(connection, TOPIC, result.acked, 15_000);
     const { violations, figures } = await checkLog(connection, TOPIC, partitions, result, otherAcks);
     reportFigures(scenario, figures);
     expect(violations, `guarantees broken (${JSON.stringify(figures)})`).to.deep.equal(NO_VIOLATIONS);

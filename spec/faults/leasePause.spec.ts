@@ -78,7 +78,7 @@ async function pauseAndResume(fixture: FaultFixture, acks: Acks): Promise<void> 
 }
 
 describe('faults: SIGSTOP of a lease holder past its lease, then SIGCONT', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let fixture: FaultFixture;
 
   beforeEach(() => {

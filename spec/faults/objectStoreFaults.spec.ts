@@ -63,7 +63,7 @@ async function refusal(fixture: FaultFixture, scenario: string, options: Partial
 }
 
 describe('faults: an object store that fails or stalls writes', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let fixture: FaultFixture;
 
   beforeEach(() => {

@@ -39,7 +39,7 @@ async function redisOutage(fixture: FaultFixture, acks: Acks, options: Partial<P
 }
 
 describe('faults: Redis killed and restarted under load', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let fixture: FaultFixture;
 
   beforeEach(() => {

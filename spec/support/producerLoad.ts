@@ -33,6 +33,12 @@ export type ProducerLoadOptions = {
   tickMs?: number;
   /** Values are `<prefix>-<n>`. Default `r`. */
   prefix?: string;
+  /**
+   * Records sent but not yet acknowledged or failed beyond which sending
+   * waits, so that a stuck partition holds up a bounded backlog and
+   * {@link ProducerLoad.stop} settles soon. Default 4000.
+   */
+  maxOutstanding?: number;
 };
 
 type AckWaiter = { done: () => boolean; resolve: () => void };
@@ -43,6 +49,8 @@ export class ProducerLoad {
   private readonly ackedPerPartition: number[];
   private readonly outcomes: Promise<void>[] = [];
   private waiters: AckWaiter[] = [];
+  /** Wakes the sending loop once the outstanding records are below the bound. */
+  private room: (() => void) | undefined;
   private sent = 0;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -101,6 +109,7 @@ export class ProducerLoad {
   /** Stops sending, flushes the producer and resolves with every record's outcome. */
   async stop(): Promise<LoadResult> {
     this.running = false;
+    this.wakeSender();
     await this.loop;
     await this.options.producer.flush();
     await Promise.all(this.outcomes);
@@ -108,8 +117,12 @@ export class ProducerLoad {
   }
 
   private async run(): Promise<void> {
-    const { producer, topic, partitions, recordsPerTick = 10, tickMs = 2, prefix = 'r' } = this.options;
+    const { producer, topic, partitions, recordsPerTick = 10, tickMs = 2, prefix = 'r', maxOutstanding = 4000 } = this.options;
     while (this.running) {
+      if (this.sent - this.acked.size - this.failed.size >= maxOutstanding) {
+        await new Promise<void>((resolve) => (this.room = resolve));
+        continue;
+      }
       for (let i = 0; i < recordsPerTick && this.running; i++) {
         const n = this.sent++;
         const partition = n % partitions;
@@ -118,7 +131,7 @@ export class ProducerLoad {
           const result = await producer.send({ topic, partition, value });
           this.outcomes.push(result.waitOffset().then(
             (offset) => this.onAck(value, partition, offset),
-            (error: unknown) => void this.failed.set(value, { partition, error }),
+            (error: unknown) => this.onFail(value, partition, error),
           ));
         } catch (error) {
           // Not even accepted (buffer full past maxBlockMs, closed): reported failed as well.
@@ -129,9 +142,21 @@ export class ProducerLoad {
     }
   }
 
+  private onFail(value: string, partition: number, error: unknown): void {
+    this.failed.set(value, { partition, error });
+    this.wakeSender();
+  }
+
+  private wakeSender(): void {
+    const room = this.room;
+    this.room = undefined;
+    room?.();
+  }
+
   private onAck(value: string, partition: number, offset: number): void {
     this.acked.set(value, { partition, offset });
     this.ackedPerPartition[partition]!++;
+    this.wakeSender();
     if (this.waiters.length === 0) return;
     this.waiters = this.waiters.filter((w) => {
       if (!w.done()) return true;
