@@ -46,7 +46,7 @@ describe('faults: kill -9 of the agent, then a restart', function () {
   // write-ahead log replayed), so the retry of an earlier batch, stored before
   // the kill but its ack lost, answers OUT_OF_ORDER_SEQUENCE and the producer
   // reports stored records as failed (storedButFailed). Intermittent with durable
-  // acks (one batch in 1 of 6 runs here), every time with buffered acks. Unskip
+  // acks (one batch in 1 of 9 runs here), every time with buffered acks. Unskip
   // both once the agent restores the last five batches.
   it.skip('keeps every durable ack at its offset, once, and stores nothing reported failed', () => crashAndRestart(fixture, 'durable'));
   it.skip('keeps every buffered ack at its offset, once, and stores nothing reported failed', () => crashAndRestart(fixture, 'buffered'));

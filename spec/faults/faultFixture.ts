@@ -9,13 +9,11 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { createProducer, type Producer } from '../../src/client/producer/producer.js';
-import type { ProducerOptions } from '../../src/client/producer/producerOptions.js';
+import type { Acks, ProducerOptions } from '../../src/client/producer/producerOptions.js';
 import { connectAgent } from '../../src/client/agentClient.js';
 import { deleteRedisPrefix } from '../support/agentHarness.js';
-import { ProducerLoad, type LoadResult } from '../support/producerLoad.js';
+import { ProducerLoad, type Acked, type LoadResult } from '../support/producerLoad.js';
 import { checkLog, NO_VIOLATIONS, reportFigures, waitUntilReadable, type LogFigures } from '../support/logCheck.js';
-import type { Acks } from '../../src/client/producer/producerOptions.js';
-import type { Acked } from '../support/producerLoad.js';
 
 export const TOPIC = 'faults';
 

@@ -94,7 +94,7 @@ describe('faults: SIGSTOP of a lease holder past its lease, then SIGCONT', funct
   // flush is then fenced, so those acknowledged records are not in the log
   // (misplaced). The producer, whose sequences now run ahead of the leader's,
   // then fails every later batch of those partitions with OUT_OF_ORDER_SEQUENCE
-  // and never recovers (the load does not go on). Unskip once a buffered append
-  // checks the lease before it answers.
+  // and never recovers (the load does not go on). 5 of 9 runs here. Unskip once
+  // a buffered append checks the lease before it answers.
   it.skip('keeps every buffered ack at its offset, once: nothing is acknowledged by the paused agent', () => pauseAndResume(fixture, 'buffered'));
 });

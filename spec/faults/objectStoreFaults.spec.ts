@@ -86,7 +86,8 @@ describe('faults: an object store that fails or stalls writes', function () {
   // batch's sequence again, but the producer has already given the later
   // batches in flight higher sequences and rolls back only the last batch
   // assigned; every later batch then waits 2 s (the agent's reorder wait) and
-  // fails with OUT_OF_ORDER_SEQUENCE, forever (the load does not go on).
+  // fails with OUT_OF_ORDER_SEQUENCE, forever (the load does not go on; 4 of 6
+  // runs here).
   it.skip('fails the records a store refuses for good, stores none of them, and goes on once it accepts again', () =>
     refusal(fixture, 'store refuses writes (not retriable), durable'));
 

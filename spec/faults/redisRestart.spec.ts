@@ -51,7 +51,7 @@ describe('faults: Redis killed and restarted under load', function () {
   // outage knows only the last batch per producer from metadata, so the retry of
   // an earlier batch whose commit landed just before Redis died (its answer lost)
   // answers OUT_OF_ORDER_SEQUENCE and the producer reports stored records as
-  // failed (storedButFailed; one batch in 1 of 5 runs here). Unskip once the
+  // failed (storedButFailed; one batch in 1 of 7 runs here). Unskip once the
   // agent restores the last five batches.
   it.skip('keeps every durable ack at its offset, once, and stores nothing reported failed', () => redisOutage(fixture, 'durable'));
   // Until then: with one request in flight per partition, the only batch a producer retries is the last one stored.
