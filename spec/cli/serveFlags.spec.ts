@@ -1,12 +1,12 @@
 /**
  * `streamhouse serve` flags: every default and every environment variable the
- * README's configuration table documents, and strict parsing of booleans.
+ * docs/operations.md's configuration table documents, and strict parsing of booleans.
  */
 import { expect } from 'chai';
 import { serveCommand, type ServeFlags } from '../../src/cli/serve.js';
 import { booleanOption } from '../../src/cli/agentOption.js';
 
-/** Environment variables `serve` reads (README, "Configuration"). */
+/** Environment variables `serve` reads (docs/operations.md, "Configuration"). */
 const SERVE_ENV = [
   'STREAMHOUSE_HOST', 'STREAMHOUSE_PORT', 'STREAMHOUSE_DATA_DIR', 'STREAMHOUSE_OBJECT_STORE', 'STREAMHOUSE_S3_ENDPOINT', 'AWS_REGION',
   'STREAMHOUSE_S3_PATH_STYLE', 'STREAMHOUSE_METADATA', 'STREAMHOUSE_REDIS_PREFIX', 'STREAMHOUSE_AGENT_ID', 'STREAMHOUSE_ADVERTISED_ADDRESS',
@@ -48,7 +48,7 @@ async function parseError(args: string[], env: Record<string, string> = {}): Pro
 }
 
 describe('cli/serve flags', () => {
-  it('defaults to the values the README documents', async () => {
+  it('defaults to the values docs/operations.md documents', async () => {
     expect({ ...(await parsedFlags([])) }).to.deep.equal({
       host: '127.0.0.1',
       port: 9660,

@@ -1,6 +1,6 @@
 /**
  * The Producer with `acks: 'buffered'` and `acks: 'none'` against real
- * agents, each kept to the promise README's "Ack modes" makes for it.
+ * agents, each kept to the promise docs/guarantees.md makes for it.
  */
 import { expect } from 'chai';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@ import { InvalidConfigError } from '../../../src/protocol/errors.js';
 const base: ProducerOptions = { bootstrap: ['127.0.0.1:9660'] };
 
 describe('client/producer options', () => {
-  it('applies the documented defaults (README, "Producing from RxJS")', () => {
+  it('applies the documented defaults (docs/producer.md)', () => {
     const { scheduler, logger, partitioner, ...resolved } = resolveProducerOptions(base);
     expect(scheduler).to.equal(asyncScheduler);
     expect(logger).to.equal(undefined);

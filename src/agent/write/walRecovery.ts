@@ -15,7 +15,7 @@
  * partition meanwhile (it took the lease over without access to this disk),
  * entries beyond its high watermark cannot keep their offsets and are
  * reported as lost. So `buffered` survives an agent crash and a failover to
- * an agent that can read the same disk; not the loss of the disk (see README,
+ * an agent that can read the same disk; not the loss of the disk (see docs/guarantees.md,
  * "Ack modes").
  */
 import { readdir, readFile } from 'node:fs/promises';

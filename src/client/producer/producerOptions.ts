@@ -15,7 +15,7 @@ import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from '../retryPol
 import type { Partitioner } from '../partitioners/partitioner.js';
 import { createDefaultPartitioner } from '../partitioners/defaultPartitioner.js';
 
-/** When the agent answers a produce request (see README, "Ack modes"). */
+/** When the agent answers a produce request (see docs/guarantees.md). */
 export type Acks = 'durable' | 'buffered' | 'none';
 
 export type ProducerOptions = {
