@@ -8,7 +8,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResultRow } from './lib/results.js';
 
-type ResultsFile = { name: string; date: string; machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string }; rows: ResultRow[] };
+type ResultsFile = {
+  name: string;
+  date: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
+  rows: ResultRow[];
+};
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -17,8 +22,10 @@ const ABOUT: Record<string, string> = {
   codec: 'RecordBatch encode and decode, 1000 records of 16-byte keys and 100-byte values a batch.',
   metadata: 'Segment commits per metadata store; object-store puts and gets.',
   agent: 'Ready-made 1000-record batches over gRPC into one in-process agent, durable acks, 8 in flight, 4 partitions.',
-  producer: 'The full RxJS Producer against one agent process, durable acks, 100-byte values, 4 partitions; median of 3 runs after a warm-up.',
-  consumer: '1,000,000 stored records read with the Consumer from one agent process; median of 3 reads; produce-to-delivery latency.',
+  producer:
+    'The full RxJS Producer against one agent process, durable acks, 100-byte values, 4 partitions; median of 3 runs after a warm-up.',
+  consumer:
+    '1,000,000 stored records read with the Consumer from one agent process; median of 3 reads; produce-to-delivery latency.',
 };
 
 function formatValue(value: number): string {
@@ -41,7 +48,8 @@ export function renderReport(files: ResultsFile[]): string {
     if (ABOUT[file.name] !== undefined) lines.push(ABOUT[file.name]!, '');
     lines.push(`Run ${file.date.slice(0, 10)} on ${cpus} × ${cpuModel}, ${memoryGiB} GiB, Node ${node}.`, '');
     lines.push('| system | workload | metric | value | unit |', '| --- | --- | --- | ---: | --- |');
-    for (const r of file.rows) lines.push(`| ${r.system} | ${r.workload} | ${r.metric} | ${formatValue(r.value)} | ${r.unit} |`);
+    for (const r of file.rows)
+      lines.push(`| ${r.system} | ${r.workload} | ${r.metric} | ${formatValue(r.value)} | ${r.unit} |`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -50,7 +58,9 @@ export function renderReport(files: ResultsFile[]): string {
 export async function loadResults(): Promise<ResultsFile[]> {
   const dir = join(here, 'results');
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  const files = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as ResultsFile));
+  const files = await Promise.all(
+    names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as ResultsFile),
+  );
   const order = Object.keys(ABOUT);
   return files.sort((a, b) => (order.indexOf(a.name) + 1 || 99) - (order.indexOf(b.name) + 1 || 99));
 }

@@ -39,7 +39,9 @@ await lastValueFrom(
     tap((record) => {
       count++;
       const key = record.key === null ? '' : Buffer.from(record.key).toString();
-      console.log(`${record.topic}/${record.partition}@${record.offset} ${key}: ${Buffer.from(record.value!).toString()}`);
+      console.log(
+        `${record.topic}/${record.partition}@${record.offset} ${key}: ${Buffer.from(record.value!).toString()}`,
+      );
     }),
     // Stop once nothing arrives for a second (unsubscribing stops the fetching).
     timeout({ each: 1000, with: () => EMPTY }),
@@ -48,6 +50,8 @@ await lastValueFrom(
 );
 console.log(`${count} records read`);
 for (const info of consumer.offsetInfo()) {
-  console.log(`${info.topic}/${info.partition}: position ${info.offset}, high watermark ${info.highWatermark}, lag ${info.lag}`);
+  console.log(
+    `${info.topic}/${info.partition}: position ${info.offset}, high watermark ${info.highWatermark}, lag ${info.lag}`,
+  );
 }
 await consumer.close();

@@ -45,7 +45,8 @@ function member(name: string): { consumer: Consumer; done: Promise<void> } {
 
 const producer = await createProducer({ bootstrap: [agent] });
 const produce = async (count: number) => {
-  for (let i = 0; i < count; i++) producer.send({ topic: 'orders', key: `order-${Date.now()}-${i}`, value: JSON.stringify({ i }) });
+  for (let i = 0; i < count; i++)
+    producer.send({ topic: 'orders', key: `order-${Date.now()}-${i}`, value: JSON.stringify({ i }) });
   await producer.flush();
 };
 

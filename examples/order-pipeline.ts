@@ -13,7 +13,14 @@
  *   npx tsx examples/order-pipeline.ts
  */
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { connectAgent, createConsumer, createProducer, partitionForKey, produceTo, TopicAlreadyExistsError } from '../src/index.js';
+import {
+  connectAgent,
+  createConsumer,
+  createProducer,
+  partitionForKey,
+  produceTo,
+  TopicAlreadyExistsError,
+} from '../src/index.js';
 
 type Order = { id: string; customer: string; amount: number };
 type Invoice = { order: string; customer: string; total: number };
@@ -33,7 +40,11 @@ admin.close();
 
 // 1. Keyed producer.
 const producer = await createProducer({ bootstrap: [agent] });
-const orders: Order[] = Array.from({ length: 30 }, (_, i) => ({ id: `o-${i}`, customer: `c-${i % 4}`, amount: 10 + i }));
+const orders: Order[] = Array.from({ length: 30 }, (_, i) => ({
+  id: `o-${i}`,
+  customer: `c-${i % 4}`,
+  amount: 10 + i,
+}));
 await lastValueFrom(from(orders).pipe(produceTo(producer, ordersTopic, { key: (o) => o.customer }), toArray()));
 console.log(`wrote ${orders.length} orders to ${ordersTopic}`);
 
@@ -53,11 +64,18 @@ const invoicing = invoicer.run({
       const order = JSON.parse(Buffer.from(record.value!).toString()) as Order;
       return { order: order.id, customer: order.customer, total: Math.round(order.amount * 1.2 * 100) / 100 };
     });
-    await lastValueFrom(from(invoices).pipe(produceTo(producer, invoicesTopic, { key: (inv) => inv.customer }), toArray()));
+    await lastValueFrom(
+      from(invoices).pipe(produceTo(producer, invoicesTopic, { key: (inv) => inv.customer }), toArray()),
+    );
     // Manual commit of exactly this batch, now that its invoices are stored.
-    const committed = await invoicer.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1, metadata: 'invoiced' }]);
+    const committed = await invoicer.commit([
+      { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1, metadata: 'invoiced' },
+    ]);
     invoiced += invoices.length;
-    console.log(`${batch.topic}/${batch.partition}: ${invoices.length} invoices written, committed`, committed.map((c) => `${c.partition}@${c.offset}`).join(' '));
+    console.log(
+      `${batch.topic}/${batch.partition}: ${invoices.length} invoices written, committed`,
+      committed.map((c) => `${c.partition}@${c.offset}`).join(' '),
+    );
     if (invoiced >= orders.length) void invoicer.close();
   },
 });
@@ -66,7 +84,11 @@ console.log(`invoiced ${invoiced} orders; lag now`, invoicer.lag().total);
 
 // 3. seek and position on a manually assigned consumer: the partition customer c-0's invoices went to.
 const partition = partitionForKey(Buffer.from('c-0'), 3);
-const reader = createConsumer({ bootstrap: [agent], assignment: [{ topic: invoicesTopic, partition }], resetStrategy: { type: 'earliest' } });
+const reader = createConsumer({
+  bootstrap: [agent],
+  assignment: [{ topic: invoicesTopic, partition }],
+  resetStrategy: { type: 'earliest' },
+});
 const iterator = reader.records();
 for (let i = 0; i < 3; i++) {
   const { value } = await iterator.next();
@@ -76,7 +98,12 @@ for (let i = 0; i < 3; i++) {
 console.log('position after taking three records:', reader.position(invoicesTopic, partition));
 reader.seek(invoicesTopic, partition, 1);
 const again = await iterator.next();
-console.log('after seek(1): read offset', again.value!.offset, '- position now', reader.position(invoicesTopic, partition));
+console.log(
+  'after seek(1): read offset',
+  again.value!.offset,
+  '- position now',
+  reader.position(invoicesTopic, partition),
+);
 await iterator.return?.();
 await reader.close();
 await producer.close();

@@ -24,7 +24,13 @@ const clicks$ = interval(5).pipe(
 );
 
 clicks$
-  .pipe(produceTo(producer, 'clicks', { key: (c) => c.user, value: (c) => JSON.stringify(c), headers: () => ({ source: 'example' }) }))
+  .pipe(
+    produceTo(producer, 'clicks', {
+      key: (c) => c.user,
+      value: (c) => JSON.stringify(c),
+      headers: () => ({ source: 'example' }),
+    }),
+  )
   .subscribe({
     next: ({ value, partition, offset }) => console.log(`${value.user} ${value.page} -> clicks/${partition}@${offset}`),
     error: (error: unknown) => console.error('pipeline failed:', error),

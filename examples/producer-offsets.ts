@@ -18,7 +18,9 @@ const producer = await createProducer({ bootstrap: [agent] });
 
 // Fire and track: the offset is undefined until the batch is acknowledged.
 const results = await Promise.all(
-  ['p-1', 'p-2', 'p-3'].map((id) => producer.send({ topic: 'payments', key: id, value: JSON.stringify({ id, amount: 10 }) })),
+  ['p-1', 'p-2', 'p-3'].map((id) =>
+    producer.send({ topic: 'payments', key: id, value: JSON.stringify({ id, amount: 10 }) }),
+  ),
 );
 for (const result of results) {
   const offset = await result.waitOffset(5_000);

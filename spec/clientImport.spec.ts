@@ -19,10 +19,21 @@ async function modulesLoadedBy(entry: string): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'sh-trace-'));
   try {
     const file = join(dir, 'modules.txt');
-    await run(process.execPath, ['--import', 'tsx', '--import', './spec/support/moduleTrace/register.mjs', '-e', `await import(${JSON.stringify(entry)})`], {
-      cwd: root,
-      env: { ...process.env, MODULE_TRACE_FILE: file },
-    });
+    await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './spec/support/moduleTrace/register.mjs',
+        '-e',
+        `await import(${JSON.stringify(entry)})`,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, MODULE_TRACE_FILE: file },
+      },
+    );
     return (await readFile(file, 'utf8')).trim().split('\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -40,7 +51,9 @@ describe('the client entry point', function () {
     const parts = new Set(ours.map((path) => path.split('/')[0]));
     expect([...parts].sort()).to.deep.equal(['client', 'index.ts', 'protocol']);
     const packages = new Set(
-      loaded.filter((url) => url.includes('/node_modules/')).map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)![1]),
+      loaded
+        .filter((url) => url.includes('/node_modules/'))
+        .map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)![1]),
     );
     for (const heavy of ['better-sqlite3', '@aws-sdk/client-s3', 'ioredis', 'pino', 'commander']) {
       expect(packages.has(heavy), heavy).to.equal(false);
@@ -50,10 +63,29 @@ describe('the client entry point', function () {
   it('exports the client API and nothing of the server', async () => {
     const api = await import('../src/index.js');
     const names = Object.keys(api);
-    for (const name of ['createProducer', 'createConsumer', 'produceTo', 'SendResult', 'linger', 'connectAgent', 'StreamHouseError', 'NotLeaderError', 'MemoryOffsetStore', 'rangeAssignor']) {
+    for (const name of [
+      'createProducer',
+      'createConsumer',
+      'produceTo',
+      'SendResult',
+      'linger',
+      'connectAgent',
+      'StreamHouseError',
+      'NotLeaderError',
+      'MemoryOffsetStore',
+      'rangeAssignor',
+    ]) {
       expect(names, name).to.include(name);
     }
-    for (const name of ['startAgent', 'SqliteMetadataStore', 'S3ObjectStore', 'LruCache', 'encodeRecordBatch', 'ProduceRequest', 'BASE_OFFSET_OFFSET']) {
+    for (const name of [
+      'startAgent',
+      'SqliteMetadataStore',
+      'S3ObjectStore',
+      'LruCache',
+      'encodeRecordBatch',
+      'ProduceRequest',
+      'BASE_OFFSET_OFFSET',
+    ]) {
       expect(names, name).to.not.include(name);
     }
     expect(names.length).to.be.lessThan(90);

@@ -70,14 +70,30 @@ describe('the packed package', function () {
 
   before(async () => {
     app = await mkdtemp(join(tmpdir(), 'sh-package-'));
-    const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', app], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', app], {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     packedFiles = packed!.files.map((f) => f.path);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    await run(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', join(app, packed!.filename), 'rxjs@7'], { cwd: app });
+    await run(
+      npm,
+      [
+        'install',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        join(app, packed!.filename),
+        'rxjs@7',
+      ],
+      { cwd: app },
+    );
     stores = await createTestStores('sqlite');
     agent = await startTestAgent(stores);
-    for (const name of ['ts', 'js']) await agent.connection.client.createTopic({ name, partitions: 1, config: undefined });
+    for (const name of ['ts', 'js'])
+      await agent.connection.client.createTopic({ name, partitions: 1, config: undefined });
   });
   after(async () => {
     await agent?.stop();
@@ -96,22 +112,41 @@ describe('the packed package', function () {
 
   it('runs a producer and a consumer written in TypeScript', async () => {
     await writeFile(join(app, 'app.ts'), APP_TS);
-    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules/@types')], outDir: 'out' },
-      files: ['app.ts'],
-    }));
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules/@types')],
+          outDir: 'out',
+        },
+        files: ['app.ts'],
+      }),
+    );
     await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app });
-    const { stdout } = await run(process.execPath, [join(app, 'out/app.js')], { cwd: app, env: { ...process.env, AGENT: agent.agent.address } });
+    const { stdout } = await run(process.execPath, [join(app, 'out/app.js')], {
+      cwd: app,
+      env: { ...process.env, AGENT: agent.agent.address },
+    });
     expect(JSON.parse(stdout)).to.deep.equal({ offsets: [0, 1, 2], values: ['a', 'b', 'c'] });
   });
 
   it('runs a producer and a consumer written in plain ESM JavaScript', async () => {
     await writeFile(join(app, 'app.mjs'), APP_MJS);
-    const { stdout } = await run(process.execPath, [join(app, 'app.mjs')], { cwd: app, env: { ...process.env, AGENT: agent.agent.address } });
+    const { stdout } = await run(process.execPath, [join(app, 'app.mjs')], {
+      cwd: app,
+      env: { ...process.env, AGENT: agent.agent.address },
+    });
     expect(JSON.parse(stdout)).to.deep.equal({ offsets: [0, 1], values: ['x', 'y'] });
   });
 
-  it('shares the application\'s RxJS: its TestScheduler virtualises the package\'s timers', async () => {
+  it("shares the application's RxJS: its TestScheduler virtualises the package's timers", async () => {
     await writeFile(join(app, 'marble.mjs'), MARBLE_MJS);
     const { stdout } = await run(process.execPath, [join(app, 'marble.mjs')], { cwd: app });
     expect(stdout.trim()).to.equal('marble ok');

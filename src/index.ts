@@ -10,17 +10,34 @@ export { createProducer, Producer, type OffsetNotification, type RecordMetadata 
 export type { ProducerOptions, Acks } from './client/producer/producerOptions.js';
 export type { ProducerRecord, Payload } from './client/producer/producerRecord.js';
 export type { ProducerMetricsSnapshot } from './client/producer/producerMetrics.js';
-export { produceTo, type ProduceToConfig, type ProduceAck, type ProduceOutcome, type TopicRoute, type RecordSink } from './client/producer/produceTo.js';
+export {
+  produceTo,
+  type ProduceToConfig,
+  type ProduceAck,
+  type ProduceOutcome,
+  type TopicRoute,
+  type RecordSink,
+} from './client/producer/produceTo.js';
 export { SendResult } from './client/sendResult.js';
 export { linger, batchByPartition, sendBatches } from './client/operators/index.js';
 export type { LingerConfig, BatchByPartitionConfig, SendBatchesConfig } from './client/operators/index.js';
-export { retryWithBackoff, type RetryPolicy, type RetryEvent, type RetryWithBackoffOptions } from './client/retryPolicy.js';
+export {
+  retryWithBackoff,
+  type RetryPolicy,
+  type RetryEvent,
+  type RetryWithBackoffOptions,
+} from './client/retryPolicy.js';
 export * from './client/partitioners/index.js';
 
 // Consuming
 export { Consumer, createConsumer } from './client/consumer/consumer.js';
 export type { ConsumerOptions } from './client/consumer/consumerOptions.js';
-export { deadLetter, DEAD_LETTER_HEADERS, type DeadLetterConfig, type DeadLetterOutcome } from './client/consumer/deadLetter.js';
+export {
+  deadLetter,
+  DEAD_LETTER_HEADERS,
+  type DeadLetterConfig,
+  type DeadLetterOutcome,
+} from './client/consumer/deadLetter.js';
 export type {
   ConsumerBatch,
   ConsumerLag,
@@ -39,11 +56,21 @@ export type { TopicPartition, OffsetInfo, PartitionCommit } from './client/offse
 export { MemoryOffsetStore, type MemoryOffsetStoreOptions } from './client/offsets/memoryOffsetStore.js';
 export { RedisOffsetStore, type RedisOffsetStoreOptions } from './client/offsets/redisOffsetStore.js';
 export { AgentOffsetStore, type AgentOffsetStoreOptions } from './client/offsets/agentOffsetStore.js';
-export { BUILT_IN_ASSIGNORS, cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './client/assignors/index.js';
+export {
+  BUILT_IN_ASSIGNORS,
+  cooperativeStickyAssignor,
+  rangeAssignor,
+  roundRobinAssignor,
+} from './client/assignors/index.js';
 export type { Assignor } from './client/assignors/types.js';
 
 // Connecting and administering
-export { connectAgent, type AgentConnection, type AgentConnectionOptions, type StreamHouseClient } from './client/agentClient.js';
+export {
+  connectAgent,
+  type AgentConnection,
+  type AgentConnectionOptions,
+  type StreamHouseClient,
+} from './client/agentClient.js';
 
 // Records and errors
 export type { RecordHeader, RecordInput } from './protocol/codec/record.js';

@@ -57,7 +57,11 @@ type SystemName = 'streamhouse:sqlite' | 'streamhouse:redis';
 /** One configuration: its metadata store, and how to dispose of the data afterwards. */
 type System = {
   name: SystemName;
-  open(dir: string): { store: MetadataStore; relay?: { store: RedisMetadataStore; prefix: string }; dispose(): Promise<void> };
+  open(dir: string): {
+    store: MetadataStore;
+    relay?: { store: RedisMetadataStore; prefix: string };
+    dispose(): Promise<void>;
+  };
 };
 
 const SYSTEMS: System[] = [
@@ -90,7 +94,11 @@ function benchRecords(): RecordInput[] {
   const timestamp = Date.now();
   return Array.from({ length: BATCH_RECORDS }, (_, i) => ({
     key: Buffer.from(`key-${i}`.padEnd(KEY_BYTES, '.')),
-    value: Buffer.from(JSON.stringify({ id: i, user: `user-${(i * 7919) % 1000}`, amount: (i * 31) % 997 }).padEnd(VALUE_BYTES, ' ').slice(0, VALUE_BYTES)),
+    value: Buffer.from(
+      JSON.stringify({ id: i, user: `user-${(i * 7919) % 1000}`, amount: (i * 31) % 997 })
+        .padEnd(VALUE_BYTES, ' ')
+        .slice(0, VALUE_BYTES),
+    ),
     timestamp,
   }));
 }
@@ -115,8 +123,15 @@ async function runSystem(system: System, batch: Buffer): Promise<ResultRow[]> {
   let agent: Agent | undefined;
   let connection: AgentConnection | undefined;
   try {
-    agent = await startAgent({ objectStore, metadataStore: opened.store, host: '127.0.0.1', port: 0, maintenanceIntervalMs: 0 });
-    if (opened.relay !== undefined) await agent.highWatermarks.connectRedis(opened.relay.store.client, opened.relay.prefix);
+    agent = await startAgent({
+      objectStore,
+      metadataStore: opened.store,
+      host: '127.0.0.1',
+      port: 0,
+      maintenanceIntervalMs: 0,
+    });
+    if (opened.relay !== undefined)
+      await agent.highWatermarks.connectRedis(opened.relay.store.client, opened.relay.prefix);
     connection = connectAgent(agent.address);
     await connection.client.createTopic({ name: TOPIC, partitions: PARTITIONS, config: undefined });
     const client = connection;
@@ -148,13 +163,17 @@ async function runSystem(system: System, batch: Buffer): Promise<ResultRow[]> {
     const partitions = await opened.store.listPartitions(TOPIC);
     const committed = partitions.reduce((sum, p) => sum + p.highWatermark, 0);
     const expected = (WARMUP_REQUESTS + done) * BATCH_RECORDS;
-    if (committed !== expected) throw new Error(`${system.name}: ${committed} records committed, ${expected} acknowledged`);
+    if (committed !== expected)
+      throw new Error(`${system.name}: ${committed} records committed, ${expected} acknowledged`);
     const objects = (await objectStore.list(`topics/${TOPIC}/`)).length;
     console.error(
       `${system.name}: ${done * BATCH_RECORDS} records in ${seconds.toFixed(2)} s, ${objects} objects ` +
         `(${((WARMUP_REQUESTS + done) / objects).toFixed(1)} batches per object)`,
     );
-    return [...throughputRows(system.name, WORKLOAD, done * BATCH_RECORDS, done * batch.length, seconds), ...latency.rows(system.name, WORKLOAD)];
+    return [
+      ...throughputRows(system.name, WORKLOAD, done * BATCH_RECORDS, done * batch.length, seconds),
+      ...latency.rows(system.name, WORKLOAD),
+    ];
   } finally {
     connection?.close();
     await agent?.stop();
@@ -166,7 +185,9 @@ async function runSystem(system: System, batch: Buffer): Promise<ResultRow[]> {
 
 const wanted = process.env.AGENT_BENCH_SYSTEMS?.split(',');
 const batch = encodeRecordBatch(benchRecords());
-console.error(`batch: ${BATCH_RECORDS} records, ${batch.length} bytes; ${CONCURRENCY} requests in flight over ${PARTITIONS} partitions`);
+console.error(
+  `batch: ${BATCH_RECORDS} records, ${batch.length} bytes; ${CONCURRENCY} requests in flight over ${PARTITIONS} partitions`,
+);
 const rows: ResultRow[] = [];
 for (const system of SYSTEMS) {
   if (wanted === undefined || wanted.includes(system.name)) rows.push(...(await runSystem(system, batch)));

@@ -94,7 +94,12 @@ async function fill(connection: AgentConnection, topic: string): Promise<void> {
     while (next < batches) {
       const index = next++;
       const count = Math.min(BATCH_RECORDS, RECORDS - index * BATCH_RECORDS);
-      await produce(connection, topic, index % PARTITIONS, encodeRecordBatch(makeRecords(count, index * BATCH_RECORDS)));
+      await produce(
+        connection,
+        topic,
+        index % PARTITIONS,
+        encodeRecordBatch(makeRecords(count, index * BATCH_RECORDS)),
+      );
       bar.tick();
     }
   };
@@ -117,7 +122,12 @@ async function consumeAll(address: string, topic: string, mode: 'records$' | 'ba
 }
 
 /** Reads `RECORDS` records once; profiles the run when asked and CONSUMER_BENCH_PROFILE is set. */
-async function consumeOnce(address: string, topic: string, mode: 'records$' | 'batches$', profile: boolean): Promise<{ seconds: number; rows: ResultRow[] }> {
+async function consumeOnce(
+  address: string,
+  topic: string,
+  mode: 'records$' | 'batches$',
+  profile: boolean,
+): Promise<{ seconds: number; rows: ResultRow[] }> {
   const workload = `consume-${mode}`;
   const consumer = createConsumer({
     bootstrap: [address],
@@ -194,7 +204,12 @@ async function startProfiler(): Promise<{ stop(path: string): Promise<void> }> {
  * delivery delay of each.
  */
 async function latency(connection: AgentConnection, address: string, topic: string): Promise<ResultRow[]> {
-  const consumer = createConsumer({ bootstrap: [address], assignment: [{ topic, partition: 0 }], resetStrategy: { type: 'latest' }, fetchMaxWaitMs: 500 });
+  const consumer = createConsumer({
+    bootstrap: [address],
+    assignment: [{ topic, partition: 0 }],
+    resetStrategy: { type: 'latest' },
+    fetchMaxWaitMs: 500,
+  });
   const recorder = new LatencyRecorder();
   const acks = new LatencyRecorder();
   let received = 0;
@@ -226,8 +241,12 @@ async function latency(connection: AgentConnection, address: string, topic: stri
   await done;
   bar.stop();
   await consumer.close();
-  console.log(`e2e latency: p50 ${recorder.percentile(50).toFixed(2)} ms, p99 ${recorder.percentile(99).toFixed(2)} ms`);
-  console.log(`of which the durable produce ack: p50 ${acks.percentile(50).toFixed(2)} ms, p99 ${acks.percentile(99).toFixed(2)} ms`);
+  console.log(
+    `e2e latency: p50 ${recorder.percentile(50).toFixed(2)} ms, p99 ${recorder.percentile(99).toFixed(2)} ms`,
+  );
+  console.log(
+    `of which the durable produce ack: p50 ${acks.percentile(50).toFixed(2)} ms, p99 ${acks.percentile(99).toFixed(2)} ms`,
+  );
   return [...recorder.rows(SYSTEM, 'e2e-latency'), ...acks.rows(SYSTEM, 'produce-ack-latency')];
 }
 

@@ -40,7 +40,21 @@ export async function startAgentProcess(extraArgs: string[] = [], nodeArgs: stri
   const dataDir = await mkdtemp(join(tmpdir(), 'sh-bench-'));
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--no-kafka', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs],
+    [
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      join(root, 'src/cli/main.ts'),
+      'serve',
+      '--no-kafka',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const address = await new Promise<string>((resolve, reject) => {

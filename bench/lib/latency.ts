@@ -3,7 +3,11 @@ import * as hdr from 'hdr-histogram-js';
 import type { ResultRow } from './results.js';
 
 export class LatencyRecorder {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
   /** Records one latency in milliseconds. */
   record(ms: number): void {
@@ -21,6 +25,12 @@ export class LatencyRecorder {
 
   /** p50, p99 and p999 rows in ms. */
   rows(system: string, workload: string): ResultRow[] {
-    return [50, 99, 99.9].map((p) => ({ system, workload, metric: `p${String(p).replace('.', '')}`, value: this.percentile(p), unit: 'ms' }));
+    return [50, 99, 99.9].map((p) => ({
+      system,
+      workload,
+      metric: `p${String(p).replace('.', '')}`,
+      value: this.percentile(p),
+      unit: 'ms',
+    }));
   }
 }

@@ -8,10 +8,16 @@ export function progress(label: string, total: number): Progress {
     // No terminal (CI, pipes): one line at start and end instead of redraws.
     process.stderr.write(`${label}: ${total} steps\n`);
     let done = 0;
-    return { tick: (n = 1) => void (done += n), stop: () => void process.stderr.write(`${label}: ${done}/${total} done\n`) };
+    return {
+      tick: (n = 1) => void (done += n),
+      stop: () => void process.stderr.write(`${label}: ${done}/${total} done\n`),
+    };
   }
   const bar = new cliProgress.SingleBar(
-    { format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`, stream: process.stderr },
+    {
+      format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -26,8 +26,13 @@ const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results
 export async function writeResults(name: string, rows: ResultRow[]): Promise<string> {
   const path = join(RESULTS_DIR, `${name}.json`);
   await mkdir(RESULTS_DIR, { recursive: true });
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  await writeFile(path, JSON.stringify({ name, date: new Date().toISOString(), machine, rows }, null, 2) + '\n');
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  await writeFile(path, `${JSON.stringify({ name, date: new Date().toISOString(), machine, rows }, null, 2)}\n`);
   printTable(rows);
   console.log(`\nwrote ${path}`);
   return path;
@@ -50,7 +55,13 @@ function formatNumber(value: number): string {
 }
 
 /** Throughput rows (records/s and MB/s) for `records` of `bytesPerRecord` in `seconds`. */
-export function throughputRows(system: string, workload: string, records: number, bytes: number, seconds: number): ResultRow[] {
+export function throughputRows(
+  system: string,
+  workload: string,
+  records: number,
+  bytes: number,
+  seconds: number,
+): ResultRow[] {
   return [
     { system, workload, metric: 'throughput', value: records / seconds, unit: 'records/s' },
     { system, workload, metric: 'throughput', value: bytes / seconds / 1e6, unit: 'MB/s' },

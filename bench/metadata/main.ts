@@ -41,7 +41,10 @@ const WORKLOADS: Workload[] = [
 ];
 
 /** One backend: opens a fresh, empty store and disposes of it with its data. */
-type System = { name: 'metadata:sqlite' | 'metadata:redis'; open(): Promise<{ store: MetadataStore; dispose(): Promise<void> }> };
+type System = {
+  name: 'metadata:sqlite' | 'metadata:redis';
+  open(): Promise<{ store: MetadataStore; dispose(): Promise<void> }>;
+};
 
 const SYSTEMS: System[] = [
   {
@@ -49,7 +52,13 @@ const SYSTEMS: System[] = [
     async open() {
       const dir = await mkdtemp(join(tmpdir(), 'sh-bench-metadata-'));
       const store = new SqliteMetadataStore({ path: join(dir, 'metadata.db') });
-      return { store, dispose: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
+      return {
+        store,
+        dispose: async () => {
+          await store.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
   {
@@ -57,7 +66,13 @@ const SYSTEMS: System[] = [
     async open() {
       const keyPrefix = `sh-bench:${process.pid}:${randomBytes(4).toString('hex')}:`;
       const store = new RedisMetadataStore({ keyPrefix });
-      return { store, dispose: async () => { await deleteKeysWithPrefix(store.client, keyPrefix); await store.close(); } };
+      return {
+        store,
+        dispose: async () => {
+          await deleteKeysWithPrefix(store.client, keyPrefix);
+          await store.close();
+        },
+      };
     },
   },
 ];
@@ -91,7 +106,15 @@ async function commitLoop(
         maxTimestamp: Date.now(),
         createdAt: Date.now(),
       },
-      producers: [{ producerId: 1, producerEpoch: 0, lastSequence: end - 1, lastBaseOffset: hwm, lastRecordCount: RECORDS_PER_SEGMENT }],
+      producers: [
+        {
+          producerId: 1,
+          producerEpoch: 0,
+          lastSequence: end - 1,
+          lastBaseOffset: hwm,
+          lastRecordCount: RECORDS_PER_SEGMENT,
+        },
+      ],
     });
     latency.record(performance.now() - started);
     commits++;
@@ -109,13 +132,21 @@ async function runWorkload(system: System, workload: Workload): Promise<ResultRo
     const budget = { remaining: MAX_COMMITS, deadline: performance.now() + MAX_SECONDS * 1000 };
     const started = performance.now();
     const counts = await Promise.all(
-      Array.from({ length: workload.partitions }, (_, partition) => commitLoop(store, partition, budget, latency, () => bar.tick())),
+      Array.from({ length: workload.partitions }, (_, partition) =>
+        commitLoop(store, partition, budget, latency, () => bar.tick()),
+      ),
     );
     const seconds = (performance.now() - started) / 1000;
     bar.stop();
     const commits = counts.reduce((sum, n) => sum + n, 0);
     return [
-      { system: system.name, workload: workload.name, metric: 'throughput', value: commits / seconds, unit: 'commits/s' },
+      {
+        system: system.name,
+        workload: workload.name,
+        metric: 'throughput',
+        value: commits / seconds,
+        unit: 'commits/s',
+      },
       { system: system.name, workload: workload.name, metric: 'p50', value: latency.percentile(50), unit: 'ms' },
       { system: system.name, workload: workload.name, metric: 'p99', value: latency.percentile(99), unit: 'ms' },
     ];

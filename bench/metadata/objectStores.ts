@@ -71,16 +71,28 @@ export async function benchObjectStores(options: ObjectStoreBenchOptions = {}): 
         const payload = randomBytes(size);
         const maxCount = Math.max(1, Math.floor(maxBytesPerWorkload / size));
         const keys: string[] = [];
-        const put = await runWorkload(`${system.name} put-${label}`, maxCount, maxSecondsPerWorkload, concurrency, async (i) => {
-          const key = `bench/${label}/${String(i).padStart(8, '0')}`;
-          await store.put(key, payload);
-          keys.push(key);
-        });
+        const put = await runWorkload(
+          `${system.name} put-${label}`,
+          maxCount,
+          maxSecondsPerWorkload,
+          concurrency,
+          async (i) => {
+            const key = `bench/${label}/${String(i).padStart(8, '0')}`;
+            await store.put(key, payload);
+            keys.push(key);
+          },
+        );
         rows.push(...workloadRows(system.name, `put-${label}`, put, size));
-        const get = await runWorkload(`${system.name} get-${label}`, keys.length, maxSecondsPerWorkload, concurrency, async (i) => {
-          const bytes = await store.get(keys[i]!);
-          if (bytes.length !== size) throw new Error(`read ${bytes.length} bytes of ${keys[i]}, expected ${size}`);
-        });
+        const get = await runWorkload(
+          `${system.name} get-${label}`,
+          keys.length,
+          maxSecondsPerWorkload,
+          concurrency,
+          async (i) => {
+            const bytes = await store.get(keys[i]!);
+            if (bytes.length !== size) throw new Error(`read ${bytes.length} bytes of ${keys[i]}, expected ${size}`);
+          },
+        );
         rows.push(...workloadRows(system.name, `get-${label}`, get, size));
       }
     } finally {

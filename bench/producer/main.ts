@@ -12,7 +12,8 @@
  * sizes and re-optimises the gRPC call path once per fresh producer), so
  * WARMUP_RUNS=4 measures the steady state of a long-running producer.
  *
- * Env: RUNS (saturated runs, each with a fresh producer; the median is reported; default 3), WARMUP_RUNS (1), RECORDS (default 2,000,000), PARTITIONS (4), BATCH_BYTES (1 MiB), LINGER_MS (5), IN_FLIGHT (5 per partition),
+ * Env: RUNS (saturated runs, each with a fresh producer; the median is reported; default 3), WARMUP_RUNS (1), RECORDS
+ * (default 2,000,000), PARTITIONS (4), BATCH_BYTES (1 MiB), LINGER_MS (5), IN_FLIGHT (5 per partition),
  * PACED_RATE (records/s of the steady-rate latency run, 20,000), AGENT_CPU_PROF=<dir> to profile the agent too.
  */
 import { connectAgent } from '../../src/client/agentClient.js';
@@ -38,11 +39,18 @@ const value = Buffer.alloc(VALUE_BYTES, 'v');
 const keys = Array.from({ length: 1024 }, (_, i) => Buffer.from(`key-${String(i).padStart(KEY_BYTES - 4, '0')}`));
 
 const agentProfile = process.env['AGENT_CPU_PROF'];
-const agent = await startAgentProcess(['--no-wal'], agentProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', agentProfile]);
+const agent = await startAgentProcess(
+  ['--no-wal'],
+  agentProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', agentProfile],
+);
 const rows: ResultRow[] = [];
 try {
   const admin = connectAgent(agent.address);
-  await admin.client.createTopic({ name: 'bench', partitions: PARTITIONS, config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 } });
+  await admin.client.createTopic({
+    name: 'bench',
+    partitions: PARTITIONS,
+    config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 },
+  });
   admin.close();
 
   // Saturated runs, each with a fresh producer; the median run (by throughput) is reported.
@@ -76,9 +84,21 @@ try {
 }
 await writeResults('producer', rows);
 
-/** One saturated run (run 0: the warm-up): RECORDS records as fast as trySend/send take them, then flush. Rows of throughput, ack latency and CPU per record. */
-async function saturatedRun(agent: AgentProcess, run: number): Promise<{ recordsPerSecond: number; rows: ResultRow[] }> {
-  const producer = await createProducer({ bootstrap: [agent.address], batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxBufferedBytes: 64 * 1024 * 1024, maxInFlightPerPartition: IN_FLIGHT });
+/**
+ * One saturated run (run 0: the warm-up): RECORDS records as fast as trySend/send take them, then flush. Rows of
+ * throughput, ack latency and CPU per record.
+ */
+async function saturatedRun(
+  agent: AgentProcess,
+  run: number,
+): Promise<{ recordsPerSecond: number; rows: ResultRow[] }> {
+  const producer = await createProducer({
+    bootstrap: [agent.address],
+    batchBytes: BATCH_BYTES,
+    lingerMs: LINGER_MS,
+    maxBufferedBytes: 64 * 1024 * 1024,
+    maxInFlightPerPartition: IN_FLIGHT,
+  });
   const latency = new LatencyRecorder();
   const bar = progress(run === 0 ? 'producer-100B warm-up' : `producer-100B run ${run}/${RUNS}`, RECORDS);
   const started = performance.now();
@@ -105,7 +125,8 @@ async function saturatedRun(agent: AgentProcess, run: number): Promise<{ records
   bar.stop();
   const metrics = producer.metrics();
   await producer.close();
-  if (metrics.recordsAcked !== RECORDS) throw new Error(`only ${metrics.recordsAcked} of ${RECORDS} records acknowledged`);
+  if (metrics.recordsAcked !== RECORDS)
+    throw new Error(`only ${metrics.recordsAcked} of ${RECORDS} records acknowledged`);
   const rows: ResultRow[] = [];
   rows.push(...throughputRows('streamhouse', 'producer-100B', RECORDS, RECORDS * (VALUE_BYTES + KEY_BYTES), seconds));
   // Saturated, the latency above is mostly time spent queued in the buffer.

@@ -10,9 +10,19 @@ import {
   fromErrorInfo,
 } from '../../src/protocol/errors.js';
 import { encodeRecordBatch } from '../../src/protocol/codec/recordBatch.js';
-import { createTestStores, fetchOnce, nextLongPoll, produce, readAll, records, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
+import {
+  createTestStores,
+  fetchOnce,
+  nextLongPoll,
+  produce,
+  readAll,
+  records,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../support/agentHarness.js';
 
-describe('agent: one agent on the embedded stores', function () {
+describe('agent: one agent on the embedded stores', () => {
   let stores: TestStores;
   let a: TestAgent;
 
@@ -31,14 +41,20 @@ describe('agent: one agent on the embedded stores', function () {
     expect(await produce(a.connection, 'orders', 0, records(2, 'b'))).to.equal(3);
     expect(await produce(a.connection, 'orders', 1, records(1, 'c'))).to.equal(0);
     expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([
-      [0, 'a-0'], [1, 'a-1'], [2, 'a-2'], [3, 'b-0'], [4, 'b-1'],
+      [0, 'a-0'],
+      [1, 'a-1'],
+      [2, 'a-2'],
+      [3, 'b-0'],
+      [4, 'b-1'],
     ]);
     expect(await readAll(a.connection, 'orders', 0, 4)).to.deep.equal([[4, 'b-1']]);
     expect(await readAll(a.connection, 'orders', 1)).to.deep.equal([[0, 'c-0']]);
   });
 
   it('gives concurrent producers to one partition unique, dense offsets', async () => {
-    const bases = await Promise.all(Array.from({ length: 20 }, (_, i) => produce(a.connection, 'orders', 0, records(5, `p${i}`))));
+    const bases = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => produce(a.connection, 'orders', 0, records(5, `p${i}`))),
+    );
     expect([...bases].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i * 5));
     const all = await readAll(a.connection, 'orders', 0);
     expect(all.map(([o]) => o)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
@@ -53,11 +69,16 @@ describe('agent: one agent on the embedded stores', function () {
     const batch = encodeRecordBatch(records(2));
     batch[batch.length - 1]! ^= 0xff;
     const { results } = await a.connection.client.produce({
-      acks: AckMode.ACK_MODE_DURABLE, producerId: -1, producerEpoch: -1, timeoutMs: 0,
+      acks: AckMode.ACK_MODE_DURABLE,
+      producerId: -1,
+      producerEpoch: -1,
+      timeoutMs: 0,
       partitions: [{ topic: 'orders', partition: 0, batch }],
     });
     expect(fromErrorInfo(results[0]!.error)).to.be.instanceOf(CorruptMessageError);
-    error = await a.connection.client.produce({ acks: 7 as AckMode, producerId: -1, producerEpoch: -1, timeoutMs: 0, partitions: [] }).catch((e: unknown) => e);
+    error = await a.connection.client
+      .produce({ acks: 7 as AckMode, producerId: -1, producerEpoch: -1, timeoutMs: 0, partitions: [] })
+      .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(InvalidRequestError);
     expect((error as InvalidRequestError).message).to.equal('unknown acks mode 7');
     expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([]);
@@ -65,7 +86,12 @@ describe('agent: one agent on the embedded stores', function () {
 
   it('answers fetches outside the log with OFFSET_OUT_OF_RANGE', async () => {
     await produce(a.connection, 'orders', 0, records(2));
-    const { results } = await a.connection.client.fetch({ partitions: [{ topic: 'orders', partition: 0, offset: 3, maxBytes: 0 }], maxWaitMs: 0, minBytes: 1, maxBytes: 0 });
+    const { results } = await a.connection.client.fetch({
+      partitions: [{ topic: 'orders', partition: 0, offset: 3, maxBytes: 0 }],
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 0,
+    });
     const error = fromErrorInfo(results[0]!.error);
     expect(error).to.be.instanceOf(OffsetOutOfRangeError);
     expect(error!.message).to.equal('offset 3 is outside the log of orders/0 [0, 2]');
@@ -74,21 +100,32 @@ describe('agent: one agent on the embedded stores', function () {
   it('answers concurrent large fetches each with its own records (answers are encoded into one reused buffer)', async () => {
     // 20 KiB values: each answer is about a MiB, so the transport is still writing one while the next is encoded.
     const big = (partition: number, batch: number) =>
-      Array.from({ length: 50 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(20 * 1024, partition * 16 + batch + 1), timestamp: 1_700_000_000_000 + i }));
+      Array.from({ length: 50 }, (_, i) => ({
+        key: Buffer.from(`k${i}`),
+        value: Buffer.alloc(20 * 1024, partition * 16 + batch + 1),
+        timestamp: 1_700_000_000_000 + i,
+      }));
     for (let batch = 0; batch < 4; batch++) {
       for (const partition of [0, 1]) await produce(a.connection, 'orders', partition, big(partition, batch));
     }
     const fetchOne = (partition: number, offset: number) =>
-      a.connection.client.fetch({ partitions: [{ topic: 'orders', partition, offset, maxBytes: 512 * 1024 }], maxWaitMs: 0, minBytes: 1, maxBytes: 0 });
+      a.connection.client.fetch({
+        partitions: [{ topic: 'orders', partition, offset, maxBytes: 512 * 1024 }],
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 0,
+      });
     const targets = Array.from({ length: 16 }, (_, i) => ({ partition: i % 2, offset: 50 * ((i >> 1) % 4) }));
     const alone: Buffer[] = [];
-    for (const { partition, offset } of targets) alone.push(Buffer.from((await fetchOne(partition, offset)).results[0]!.records));
+    for (const { partition, offset } of targets)
+      alone.push(Buffer.from((await fetchOne(partition, offset)).results[0]!.records));
     const together = await Promise.all(targets.map(({ partition, offset }) => fetchOne(partition, offset)));
     together.forEach(({ results }, i) => {
       const records = Buffer.from(results[0]!.records);
       expect(records.length).to.be.greaterThan(1_000_000);
       expect(records.equals(alone[i]!)).to.equal(true);
-      // the last value's last byte (before the record's header count) tells the partition and batch the answer came from
+      // the last value's last byte (before the record's header count) tells the partition and batch the answer came
+      // from
       expect(records[records.length - 2]).to.equal(targets[i]!.partition * 16 + targets[i]!.offset / 50 + 1);
     });
   });
@@ -97,7 +134,9 @@ describe('agent: one agent on the embedded stores', function () {
     await produce(a.connection, 'orders', 0, records(4, 'x', 1000));
     await produce(a.connection, 'orders', 0, records(4, 'y', 2000));
     const ask = (spec: OffsetSpec, timestampMs = 0) =>
-      a.connection.client.listOffsets({ partitions: [{ topic: 'orders', partition: 0, spec, timestampMs }] }).then((r) => [r.results[0]!.offset, r.results[0]!.timestampMs]);
+      a.connection.client
+        .listOffsets({ partitions: [{ topic: 'orders', partition: 0, spec, timestampMs }] })
+        .then((r) => [r.results[0]!.offset, r.results[0]!.timestampMs]);
     expect(await ask(OffsetSpec.OFFSET_SPEC_EARLIEST)).to.deep.equal([0, -1]);
     expect(await ask(OffsetSpec.OFFSET_SPEC_LATEST)).to.deep.equal([8, -1]);
     expect(await ask(OffsetSpec.OFFSET_SPEC_TIMESTAMP, 1002)).to.deep.equal([2, 1002]);
@@ -119,17 +158,28 @@ describe('agent: one agent on the embedded stores', function () {
   });
 
   it('returns after maxWaitMs with no records when nothing arrives', async () => {
-    const { results } = await a.connection.client.fetch({ partitions: [{ topic: 'orders', partition: 0, offset: 0, maxBytes: 0 }], maxWaitMs: 100, minBytes: 1, maxBytes: 0 });
+    const { results } = await a.connection.client.fetch({
+      partitions: [{ topic: 'orders', partition: 0, offset: 0, maxBytes: 0 }],
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 0,
+    });
     expect(results[0]!.records.length).to.equal(0);
     expect(results[0]!.highWatermark).to.equal(0);
   });
 
   it('administers topics: create, describe, list, delete', async () => {
-    const { topic } = await a.connection.client.createTopic({ name: 'events', partitions: 3, config: { retentionMs: 60_000, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 0 } });
+    const { topic } = await a.connection.client.createTopic({
+      name: 'events',
+      partitions: 3,
+      config: { retentionMs: 60_000, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 0 },
+    });
     expect(topic!.partitions.map((p) => p.partition)).to.deep.equal([0, 1, 2]);
     expect(topic!.config!.retentionMs).to.equal(60_000);
     expect(topic!.config!.maxMessageBytes).to.equal(1024 * 1024);
-    const error = await a.connection.client.createTopic({ name: 'events', partitions: 1, config: undefined }).catch((e: unknown) => e);
+    const error = await a.connection.client
+      .createTopic({ name: 'events', partitions: 1, config: undefined })
+      .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(TopicAlreadyExistsError);
     expect((await a.connection.client.listTopics({})).names).to.deep.equal(['events', 'orders']);
     await produce(a.connection, 'events', 1, records(2));
@@ -145,18 +195,34 @@ describe('agent: one agent on the embedded stores', function () {
     expect(meta.agents.map((x) => [x.agentId, x.address])).to.deep.equal([[a.agent.agentId, a.agent.address]]);
     const [p0, p1] = meta.topics[0]!.partitions;
     expect([p0!.leaderAgentId, p0!.highWatermark]).to.deep.equal(['', 0]);
-    expect([p1!.leaderAgentId, p1!.leaderAddress, p1!.highWatermark, p1!.leaseEpoch]).to.deep.equal([a.agent.agentId, a.agent.address, 1, 1]);
+    expect([p1!.leaderAgentId, p1!.leaderAddress, p1!.highWatermark, p1!.leaseEpoch]).to.deep.equal([
+      a.agent.agentId,
+      a.agent.address,
+      1,
+      1,
+    ]);
   });
 
   it('drops a retried idempotent batch and answers with its original offset', async () => {
-    const { producerId, producerEpoch } = await a.connection.client.initProducerId({ producerId: -1, producerEpoch: -1 });
+    const { producerId, producerEpoch } = await a.connection.client.initProducerId({
+      producerId: -1,
+      producerEpoch: -1,
+    });
     const idem = (baseSequence: number) => ({ producerId, producerEpoch, baseSequence });
     expect(await produce(a.connection, 'orders', 0, records(3, 'one'), AckMode.ACK_MODE_DURABLE, idem(0))).to.equal(0);
     expect(await produce(a.connection, 'orders', 0, records(3, 'one'), AckMode.ACK_MODE_DURABLE, idem(0))).to.equal(0);
     expect(await produce(a.connection, 'orders', 0, records(2, 'two'), AckMode.ACK_MODE_DURABLE, idem(3))).to.equal(3);
-    const error = await produce(a.connection, 'orders', 0, records(1, 'gap'), AckMode.ACK_MODE_DURABLE, idem(9)).catch((e: unknown) => e);
+    const error = await produce(a.connection, 'orders', 0, records(1, 'gap'), AckMode.ACK_MODE_DURABLE, idem(9)).catch(
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(OutOfOrderSequenceError);
-    expect((await readAll(a.connection, 'orders', 0)).map(([, v]) => v)).to.deep.equal(['one-0', 'one-1', 'one-2', 'two-0', 'two-1']);
+    expect((await readAll(a.connection, 'orders', 0)).map(([, v]) => v)).to.deep.equal([
+      'one-0',
+      'one-1',
+      'one-2',
+      'two-0',
+      'two-1',
+    ]);
   });
 
   it('keeps every acknowledged record readable at its offset after a restart', async () => {

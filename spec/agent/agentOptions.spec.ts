@@ -3,7 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { DEFAULT_SEGMENT_CACHE_BYTES, DEFAULT_STORAGE_RETRY_TIMEOUT_MS, resolveAgentOptions } from '../../src/agent/agentOptions.js';
+import {
+  DEFAULT_SEGMENT_CACHE_BYTES,
+  DEFAULT_STORAGE_RETRY_TIMEOUT_MS,
+  resolveAgentOptions,
+} from '../../src/agent/agentOptions.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { InvalidConfigError } from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
@@ -71,7 +75,9 @@ describe('agent/agentOptions: defaults', () => {
   });
 
   it('gives each agent its own default id', () => {
-    expect(resolveAgentOptions({ objectStore, metadataStore }).agentId).not.to.equal(resolveAgentOptions({ objectStore, metadataStore }).agentId);
+    expect(resolveAgentOptions({ objectStore, metadataStore }).agentId).not.to.equal(
+      resolveAgentOptions({ objectStore, metadataStore }).agentId,
+    );
   });
 });
 
@@ -103,12 +109,16 @@ describe('agent/agentOptions: segment cache', () => {
   });
 
   it('takes an explicit budget, and refuses a negative or fractional one', () => {
-    expect(resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1024 }).segmentCacheBytes).to.equal(1024);
+    expect(
+      resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1024 }).segmentCacheBytes,
+    ).to.equal(1024);
     expect(() => resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: -1 })).to.throw(
       InvalidConfigError,
       'agent option segmentCacheBytes must be a non-negative integer, got -1',
     );
-    expect(() => resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1.5 })).to.throw(InvalidConfigError);
+    expect(() => resolveAgentOptions({ objectStore: local, metadataStore, segmentCacheBytes: 1.5 })).to.throw(
+      InvalidConfigError,
+    );
   });
 });
 
@@ -128,7 +138,9 @@ describe('agent/agentOptions: producer id expiration', () => {
 
   it("is one day by default (Kafka's producer.id.expiration.ms) and must be a positive integer", () => {
     expect(resolveAgentOptions({ objectStore, metadataStore }).producerIdExpirationMs).to.equal(86_400_000);
-    expect(resolveAgentOptions({ objectStore, metadataStore, producerIdExpirationMs: 60_000 }).producerIdExpirationMs).to.equal(60_000);
+    expect(
+      resolveAgentOptions({ objectStore, metadataStore, producerIdExpirationMs: 60_000 }).producerIdExpirationMs,
+    ).to.equal(60_000);
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       expect(() => resolveAgentOptions({ objectStore, metadataStore, producerIdExpirationMs: bad })).to.throw(
         InvalidConfigError,
@@ -153,14 +165,21 @@ describe('agent/agentOptions: lease safety margin', () => {
   });
 
   it('is 1000 ms by default, or a fifth of a shorter lease TTL', () => {
-    const margin = (leaseTtlMs?: number) => resolveAgentOptions({ objectStore, metadataStore, ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }) }).leaseSafetyMarginMs;
+    const margin = (leaseTtlMs?: number) =>
+      resolveAgentOptions({ objectStore, metadataStore, ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }) })
+        .leaseSafetyMarginMs;
     expect([margin(), margin(30_000), margin(2000), margin(500), margin(1)]).to.deep.equal([1000, 1000, 400, 100, 0]);
   });
 
   it('takes 0 up to half the lease TTL, and refuses anything else naming the limit', () => {
-    expect(resolveAgentOptions({ objectStore, metadataStore, leaseTtlMs: 2000, leaseSafetyMarginMs: 1000 }).leaseSafetyMarginMs).to.equal(1000);
+    expect(
+      resolveAgentOptions({ objectStore, metadataStore, leaseTtlMs: 2000, leaseSafetyMarginMs: 1000 })
+        .leaseSafetyMarginMs,
+    ).to.equal(1000);
     expect(resolveAgentOptions({ objectStore, metadataStore, leaseSafetyMarginMs: 0 }).leaseSafetyMarginMs).to.equal(0);
-    expect(() => resolveAgentOptions({ objectStore, metadataStore, leaseTtlMs: 2000, leaseSafetyMarginMs: 1001 })).to.throw(
+    expect(() =>
+      resolveAgentOptions({ objectStore, metadataStore, leaseTtlMs: 2000, leaseSafetyMarginMs: 1001 }),
+    ).to.throw(
       InvalidConfigError,
       'agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (2000), got 1001',
     );
@@ -193,7 +212,14 @@ describe('agent/agentOptions: failure bounds', () => {
     const resolved = resolveAgentOptions({ objectStore, metadataStore });
     expect(names.map((name) => resolved[name])).to.deep.equal([30_000, 5000, 10_000, 30_000]);
     expect(DEFAULT_STORAGE_RETRY_TIMEOUT_MS).to.equal(30_000);
-    const zero = resolveAgentOptions({ objectStore, metadataStore, storageRetryTimeoutMs: 0, storageFailureHoldMs: 0, shutdownTimeoutMs: 0, startupTimeoutMs: 1 });
+    const zero = resolveAgentOptions({
+      objectStore,
+      metadataStore,
+      storageRetryTimeoutMs: 0,
+      storageFailureHoldMs: 0,
+      shutdownTimeoutMs: 0,
+      startupTimeoutMs: 1,
+    });
     expect(names.map((name) => zero[name])).to.deep.equal([0, 0, 0, 1]);
   });
 
@@ -252,7 +278,14 @@ describe('agent/agentOptions: limits', () => {
   });
 
   it('refuses limits that are not positive integers, and timeouts that are negative, naming the option', () => {
-    for (const name of ['maxInflightRequestBytes', 'maxPartitionsPerRequest', 'maxConnections', 'handshakeTimeoutMs', 'maxGroupMemberMetadataBytes', 'maxOffsetMetadataBytes']) {
+    for (const name of [
+      'maxInflightRequestBytes',
+      'maxPartitionsPerRequest',
+      'maxConnections',
+      'handshakeTimeoutMs',
+      'maxGroupMemberMetadataBytes',
+      'maxOffsetMetadataBytes',
+    ]) {
       for (const bad of [0, -1, 1.5, Number.NaN]) {
         expect(() => resolveAgentOptions({ objectStore, metadataStore, [name]: bad }), `${name} ${bad}`).to.throw(
           InvalidConfigError,

@@ -19,12 +19,29 @@ import {
   type TestStores,
 } from '../support/agentHarness.js';
 
-/** Produces through `agent` until it leads the partition (bounded polling); returns the offset, with every refusal seen before. */
-async function produceOnceLeading(agent: TestAgent, topic: string, partition: number, prefix: string, count: number, encode: EncodeOptions = {}) {
+/**
+ * Produces through `agent` until it leads the partition (bounded polling); returns the offset, with every refusal seen
+ * before.
+ */
+async function produceOnceLeading(
+  agent: TestAgent,
+  topic: string,
+  partition: number,
+  prefix: string,
+  count: number,
+  encode: EncodeOptions = {},
+) {
   const refusals: unknown[] = [];
   for (;;) {
     try {
-      const base = await produce(agent.connection, topic, partition, records(count, prefix), AckMode.ACK_MODE_DURABLE, encode);
+      const base = await produce(
+        agent.connection,
+        topic,
+        partition,
+        records(count, prefix),
+        AckMode.ACK_MODE_DURABLE,
+        encode,
+      );
       return { base, refusals };
     } catch (error) {
       if (!(error instanceof NotLeaderError) || refusals.length > 200) throw error;
@@ -35,7 +52,13 @@ async function produceOnceLeading(agent: TestAgent, topic: string, partition: nu
 }
 
 /** Every segment starts where the previous one ended, from the log start to the high watermark. */
-async function expectDenseRegistry(agent: TestAgent, topic: string, partition: number, from: number, to: number): Promise<string[]> {
+async function expectDenseRegistry(
+  agent: TestAgent,
+  topic: string,
+  partition: number,
+  from: number,
+  to: number,
+): Promise<string[]> {
   const segments = await agent.metadataStore.listSegments(topic, partition);
   expect(segments.map((s) => [s.baseOffset, s.endOffset])).to.deep.equal(
     segments.map((s, i) => [i === 0 ? from : segments[i - 1]!.endOffset, s.endOffset]),
@@ -44,7 +67,7 @@ async function expectDenseRegistry(agent: TestAgent, topic: string, partition: n
   return segments.map((s) => s.key);
 }
 
-describe('failover: agents sharing Redis and a directory object store', function () {
+describe('failover: agents sharing Redis and a directory object store', () => {
   let stores: TestStores;
   let started: TestAgent[];
   const start = async (agentId: string, leaseTtlMs: number) => {
@@ -62,7 +85,7 @@ describe('failover: agents sharing Redis and a directory object store', function
     await stores.cleanup();
   });
 
-  it('hands a gracefully stopped agent\'s partitions over at once; offsets continue densely', async () => {
+  it("hands a gracefully stopped agent's partitions over at once; offsets continue densely", async () => {
     const a = await start('agent-a', 10_000);
     const b = await start('agent-b', 10_000);
     await a.connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
@@ -73,7 +96,10 @@ describe('failover: agents sharing Redis and a directory object store', function
     // No waiting for the 10 s TTL: the lease was released.
     expect(await produce(b.connection, 'orders', 0, records(2, 'b'))).to.equal(9);
     expect(await readAll(b.connection, 'orders', 0)).to.deep.equal([
-      ...expected(0, 3, 'a0'), ...expected(3, 3, 'a1'), ...expected(6, 3, 'a2'), ...expected(9, 2, 'b'),
+      ...expected(0, 3, 'a0'),
+      ...expected(3, 3, 'a1'),
+      ...expected(6, 3, 'a2'),
+      ...expected(9, 2, 'b'),
     ]);
     const meta = await b.connection.client.metadata({ topics: ['orders'] });
     const p0 = meta.topics[0]!.partitions[0]!;
@@ -82,12 +108,18 @@ describe('failover: agents sharing Redis and a directory object store', function
     await expectDenseRegistry(b, 'orders', 0, 0, 11);
   });
 
-  it('moves a killed agent\'s partition only after its lease TTL, keeping every acknowledged record at its offset', async () => {
-    // Lease time is a clock of the test's own: it stands still unless moved, so expiry happens exactly when the test says.
+  it("moves a killed agent's partition only after its lease TTL, keeping every acknowledged record at its offset", async () => {
+    // Lease time is a clock of the test's own: it stands still unless moved, so expiry happens exactly when the test
+    // says.
     let now = Date.now();
     const clock = () => now;
     const startAt = async (agentId: string) => {
-      const agent = await startTestAgent(stores, { agentId, leaseTtlMs: 500, clock, metadataStore: stores.newMetadataStore({ clock }) });
+      const agent = await startTestAgent(stores, {
+        agentId,
+        leaseTtlMs: 500,
+        clock,
+        metadataStore: stores.newMetadataStore({ clock }),
+      });
       started.push(agent);
       return agent;
     };
@@ -97,7 +129,11 @@ describe('failover: agents sharing Redis and a directory object store', function
     for (let i = 0; i < 3; i++) expect(await produce(a.connection, 'orders', 0, records(2, `s${i}`))).to.equal(i * 2);
     // A crash with produces in flight: some are acknowledged before it, the rest fail or are lost.
     const inflight = Array.from({ length: 10 }, (_, i) =>
-      produce(a.connection, 'orders', 0, records(2, `f${i}`)).then((base) => ({ i, base }), () => ({ i, base: -1 })));
+      produce(a.connection, 'orders', 0, records(2, `f${i}`)).then(
+        (base) => ({ i, base }),
+        () => ({ i, base: -1 }),
+      ),
+    );
     await Promise.race(inflight);
     await a.kill();
     const acked = (await Promise.all(inflight)).filter((r) => r.base >= 0);
@@ -111,7 +147,9 @@ describe('failover: agents sharing Redis and a directory object store', function
       now = at;
       const refused = await rejection(produce(b.connection, 'orders', 0, records(2, 'b')));
       expect(refused).to.be.instanceOf(NotLeaderError);
-      expect((refused as NotLeaderError).message).to.match(new RegExp(`^orders/0 is leased by agent-a until ${leaseExpiresAt}`));
+      expect((refused as NotLeaderError).message).to.match(
+        new RegExp(`^orders/0 is leased by agent-a until ${leaseExpiresAt}`),
+      );
     }
     now = leaseExpiresAt + 1;
     const takeover = { base: await produce(b.connection, 'orders', 0, records(2, 'b')) };
@@ -130,10 +168,15 @@ describe('failover: agents sharing Redis and a directory object store', function
     const a = await start('agent-a', 10_000);
     await a.connection.client.createTopic({ name: 'orders', partitions: 2, config: undefined });
     const acked: [number, string][] = [];
-    for (let i = 0; i < 5; i++) acked.push(...expected(await produce(a.connection, 'orders', i % 2, records(2, `r${i}`)), 2, `r${i}`));
+    for (let i = 0; i < 5; i++)
+      acked.push(...expected(await produce(a.connection, 'orders', i % 2, records(2, `r${i}`)), 2, `r${i}`));
     await a.kill();
     const again = await start('agent-a', 10_000);
-    expect(await readAll(again.connection, 'orders', 0)).to.deep.equal([...acked.slice(0, 2), ...acked.slice(4, 6), ...acked.slice(8, 10)]);
+    expect(await readAll(again.connection, 'orders', 0)).to.deep.equal([
+      ...acked.slice(0, 2),
+      ...acked.slice(4, 6),
+      ...acked.slice(8, 10),
+    ]);
     expect(await readAll(again.connection, 'orders', 1)).to.deep.equal([...acked.slice(2, 4), ...acked.slice(6, 8)]);
     // The same holder re-acquires without waiting for the TTL (epoch 2).
     expect(await produce(again.connection, 'orders', 0, records(1, 'after'))).to.equal(6);
@@ -144,7 +187,10 @@ describe('failover: agents sharing Redis and a directory object store', function
     const a = await start('agent-a', 500);
     const b = await start('agent-b', 500);
     await a.connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
-    const { producerId, producerEpoch } = await a.connection.client.initProducerId({ producerId: -1, producerEpoch: -1 });
+    const { producerId, producerEpoch } = await a.connection.client.initProducerId({
+      producerId: -1,
+      producerEpoch: -1,
+    });
     const idem = (baseSequence: number): EncodeOptions => ({ producerId, producerEpoch, baseSequence });
     expect(await produce(a.connection, 'orders', 0, records(3, 'one'), AckMode.ACK_MODE_DURABLE, idem(0))).to.equal(0);
     expect(await produce(a.connection, 'orders', 0, records(2, 'two'), AckMode.ACK_MODE_DURABLE, idem(3))).to.equal(3);
@@ -153,17 +199,30 @@ describe('failover: agents sharing Redis and a directory object store', function
     // The client never saw the ack of sequence 3 and retries it on the new leader.
     const retried = await produceOnceLeading(b, 'orders', 0, 'two', 2, idem(3));
     expect(retried.base).to.equal(3);
-    expect(await produce(b.connection, 'orders', 0, records(1, 'three'), AckMode.ACK_MODE_DURABLE, idem(5))).to.equal(5);
-    expect(await readAll(b.connection, 'orders', 0)).to.deep.equal([...expected(0, 3, 'one'), ...expected(3, 2, 'two'), ...expected(5, 1, 'three')]);
+    expect(await produce(b.connection, 'orders', 0, records(1, 'three'), AckMode.ACK_MODE_DURABLE, idem(5))).to.equal(
+      5,
+    );
+    expect(await readAll(b.connection, 'orders', 0)).to.deep.equal([
+      ...expected(0, 3, 'one'),
+      ...expected(3, 2, 'two'),
+      ...expected(5, 1, 'three'),
+    ]);
     expect(await b.metadataStore.getProducerState('orders', 0, producerId)).to.deep.equal({
-      producerId, producerEpoch, lastSequence: 5, lastBaseOffset: 5, lastRecordCount: 1,
-      earlierBatches: [{ lastSequence: 2, baseOffset: 0, recordCount: 3 }, { lastSequence: 4, baseOffset: 3, recordCount: 2 }],
+      producerId,
+      producerEpoch,
+      lastSequence: 5,
+      lastBaseOffset: 5,
+      lastRecordCount: 1,
+      earlierBatches: [
+        { lastSequence: 2, baseOffset: 0, recordCount: 3 },
+        { lastSequence: 4, baseOffset: 3, recordCount: 2 },
+      ],
     });
   });
 });
 
 for (const kind of ['sqlite', 'redis'] as const) {
-  describe(`failover: a stale agent is fenced (${kind})`, function () {
+  describe(`failover: a stale agent is fenced (${kind})`, () => {
     let stores: TestStores;
     let a: TestAgent;
     let b: TestAgent;
@@ -180,7 +239,7 @@ for (const kind of ['sqlite', 'redis'] as const) {
       await stores.cleanup();
     });
 
-    it('rejects the old leader\'s commit by epoch; nothing it wrote after that is readable', async () => {
+    it("rejects the old leader's commit by epoch; nothing it wrote after that is readable", async () => {
       expect(await produce(a.connection, 'orders', 0, records(3, 'a0'))).to.equal(0);
       expect(await produce(a.connection, 'orders', 0, records(3, 'a1'))).to.equal(3);
       // B's clock runs a minute ahead: to B, A's lease has long expired, so B takes it (epoch 2).
@@ -198,7 +257,9 @@ for (const kind of ['sqlite', 'redis'] as const) {
       expect(fenced).to.be.instanceOf(NotLeaderError);
       expect((fenced as NotLeaderError).message).to.equal('partition orders/0 lost its lease while flushing');
       // Afterwards A does not even try: the lease is B's.
-      expect(await rejection(produce(a.connection, 'orders', 0, records(1, 'stale2')))).to.be.instanceOf(NotLeaderError);
+      expect(await rejection(produce(a.connection, 'orders', 0, records(1, 'stale2')))).to.be.instanceOf(
+        NotLeaderError,
+      );
 
       expect(await produce(b.connection, 'orders', 0, records(2, 'b1'))).to.equal(8);
       const want = [...expected(0, 3, 'a0'), ...expected(3, 3, 'a1'), ...expected(6, 2, 'b0'), ...expected(8, 2, 'b1')];
@@ -214,7 +275,11 @@ for (const kind of ['sqlite', 'redis'] as const) {
       ]);
       // A's fenced object lies next to B's under a key of its own epoch, overwriting nothing, referenced by nothing.
       const objects = (await stores.objectStore.list('topics/orders/0/')).map((o) => o.key);
-      expect(objects).to.deep.equal([...registered.slice(0, 3), 'topics/orders/0/00000000000000000006-00000000000000000010-e1.seg', registered[3]]);
+      expect(objects).to.deep.equal([
+        ...registered.slice(0, 3),
+        'topics/orders/0/00000000000000000006-00000000000000000010-e1.seg',
+        registered[3],
+      ]);
     });
   });
 }

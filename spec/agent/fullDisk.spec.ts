@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startAgent, type Agent } from '../../src/agent/agent.js';
 import { connectAgent, type AgentConnection } from '../../src/client/agentClient.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
-import { StorageFullError, StreamHouseError, UnknownTopicOrPartitionError } from '../../src/protocol/errors.js';
+import { StorageFullError, type StreamHouseError, UnknownTopicOrPartitionError } from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import {
   createTestStores,
@@ -77,8 +77,13 @@ describe('agent: a full disk', function () {
     metadata = new SqliteMetadataStore({ path: join(mountPoint, 'metadata.db'), synchronous: 'normal' });
     objects = new LocalDirectoryObjectStore({ root: join(mountPoint, 'objects') });
     agent = await startAgent({
-      objectStore: objects, metadataStore: metadata, port: 0, maintenanceIntervalMs: 0, flushIntervalMs: 1,
-      storageRetryTimeoutMs: RETRY_MS, storageFailureHoldMs: 0,
+      objectStore: objects,
+      metadataStore: metadata,
+      port: 0,
+      maintenanceIntervalMs: 0,
+      flushIntervalMs: 1,
+      storageRetryTimeoutMs: RETRY_MS,
+      storageFailureHoldMs: 0,
     });
     connection = connectAgent(agent.address);
     await connection.client.createTopic({ name: 'big', partitions: 1, config: undefined });
@@ -86,7 +91,14 @@ describe('agent: a full disk', function () {
     const value = 'x'.repeat(60_000);
     let full: unknown;
     for (let i = 0; i < 100 && full === undefined; i++) {
-      full = await within(RETRY_MS + SLACK_MS, produce(connection, 'big', 0, [{ key: null, value: Buffer.from(value), timestamp: 1 }]).then(() => undefined, (e: unknown) => e), 'a produce');
+      full = await within(
+        RETRY_MS + SLACK_MS,
+        produce(connection, 'big', 0, [{ key: null, value: Buffer.from(value), timestamp: 1 }]).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+        'a produce',
+      );
     }
     expect(full).to.be.instanceOf(StorageFullError);
     expect((full as StreamHouseError).retriable).to.equal(true);
@@ -97,7 +109,10 @@ describe('agent: a full disk', function () {
     await fillUp(join(mountPoint, 'filler'));
     let metadataFull: unknown;
     for (let i = 0; i < 10_000 && metadataFull === undefined; i++) {
-      metadataFull = await metadata.registerAgent({ agentId: 'filler', address: '127.0.0.1:1', startedAt: i }).then(() => undefined, (e: unknown) => e);
+      metadataFull = await metadata.registerAgent({ agentId: 'filler', address: '127.0.0.1:1', startedAt: i }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     }
     expect(metadataFull).to.be.instanceOf(StorageFullError);
     expect((metadataFull as Error).message).to.equal(
@@ -114,7 +129,7 @@ describe('agent: a full disk', function () {
   });
 });
 
-describe('agent: deleting a topic, objects first', function () {
+describe('agent: deleting a topic, objects first', () => {
   let stores: TestStores;
   let a: TestAgent;
   beforeEach(async () => {
@@ -131,7 +146,9 @@ describe('agent: deleting a topic, objects first', function () {
     const error = await rejection(a.connection.client.deleteTopic({ name: 'ghost' }));
     expect(error).to.be.instanceOf(UnknownTopicOrPartitionError);
     expect((error as Error).message).to.equal("topic 'ghost' does not exist");
-    expect((await stores.objectStore.list('topics/ghost/')).map((o) => o.key)).to.deep.equal(['topics/ghost/0/stray.seg']);
+    expect((await stores.objectStore.list('topics/ghost/')).map((o) => o.key)).to.deep.equal([
+      'topics/ghost/0/stray.seg',
+    ]);
   });
 
   it('deletes every object the topic’s writer wrote, and refuses appends to it afterwards', async () => {
@@ -139,6 +156,8 @@ describe('agent: deleting a topic, objects first', function () {
     expect(await produce(a.connection, 'doomed', 1, records(2, 'a'))).to.equal(0);
     await a.connection.client.deleteTopic({ name: 'doomed' });
     expect(await stores.objectStore.list('topics/doomed/')).to.deep.equal([]);
-    expect(await rejection(produce(a.connection, 'doomed', 1, records(1, 'b')))).to.be.instanceOf(UnknownTopicOrPartitionError);
+    expect(await rejection(produce(a.connection, 'doomed', 1, records(1, 'b')))).to.be.instanceOf(
+      UnknownTopicOrPartitionError,
+    );
   });
 });

@@ -4,7 +4,17 @@
  */
 import { expect } from 'chai';
 import { NotLeaderError } from '../../src/protocol/errors.js';
-import { createTestStores, expected, produce, readAll, records, rejection, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
+import {
+  createTestStores,
+  expected,
+  produce,
+  readAll,
+  records,
+  rejection,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../support/agentHarness.js';
 
 const TTL_MS = 600;
 
@@ -34,7 +44,8 @@ describe('agent: lease renewal', function () {
     const deadline = Date.now() + 20_000;
     let now = taken;
     while (now.leaseExpiresAt < target) {
-      if (Date.now() > deadline) throw new Error(`lease expiry stuck at ${now.leaseExpiresAt}, first ${taken.leaseExpiresAt}: not renewed`);
+      if (Date.now() > deadline)
+        throw new Error(`lease expiry stuck at ${now.leaseExpiresAt}, first ${taken.leaseExpiresAt}: not renewed`);
       await new Promise((resolve) => setTimeout(resolve, 50));
       now = await a.metadataStore.getPartition('orders', 0);
       expect([now.leaseHolder, now.leaseEpoch]).to.deep.equal(['agent-a', 1]);
@@ -45,6 +56,9 @@ describe('agent: lease renewal', function () {
     expect((refused as NotLeaderError).message).to.match(/^orders\/0 is leased by agent-a until \d+/);
     expect(await produce(a.connection, 'orders', 0, records(2, 'later'))).to.equal(2);
     expect((await a.metadataStore.getPartition('orders', 0)).leaseEpoch).to.equal(1);
-    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'first'), ...expected(2, 2, 'later')]);
+    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([
+      ...expected(0, 2, 'first'),
+      ...expected(2, 2, 'later'),
+    ]);
   });
 });

@@ -25,7 +25,14 @@ import {
 } from '../support/agentHarness.js';
 
 /** Produces through `first`; on NOT_LEADER asks it who leads and produces there, as a client would. */
-async function produceAtLeader(first: TestAgent, all: TestAgent[], topic: string, partition: number, prefix: string, count: number): Promise<number> {
+async function produceAtLeader(
+  first: TestAgent,
+  all: TestAgent[],
+  topic: string,
+  partition: number,
+  prefix: string,
+  count: number,
+): Promise<number> {
   try {
     return await produce(first.connection, topic, partition, records(count, prefix));
   } catch (error) {
@@ -50,7 +57,7 @@ async function longPollAcross(reader: TestAgent, writer: TestAgent, topic: strin
   return { base, woken: await polling };
 }
 
-describe('agents: three agents sharing Redis and a directory object store', function () {
+describe('agents: three agents sharing Redis and a directory object store', () => {
   let stores: TestStores;
   let agents: TestAgent[];
   let a: TestAgent;
@@ -84,12 +91,22 @@ describe('agents: three agents sharing Redis and a directory object store', func
     expect(await readAll(a.connection, 'events', 0)).to.deep.equal([...expected(0, 3, 'a'), ...expected(3, 2, 'a2')]);
   });
 
-  it('tells the same story from every agent: three live agents and each partition\'s leader', async () => {
+  it("tells the same story from every agent: three live agents and each partition's leader", async () => {
     for (const asked of agents) {
       const meta = await asked.connection.client.metadata({ topics: ['events'] });
       expect(meta.agentId).to.equal(asked.agent.agentId);
-      expect(meta.agents.map((x) => [x.agentId, x.address])).to.deep.equal(agents.map((x) => [x.agent.agentId, x.agent.address]));
-      expect(meta.topics[0]!.partitions.map((p) => [p.partition, p.leaderAgentId, p.leaderAddress, p.leaseEpoch, p.highWatermark])).to.deep.equal([
+      expect(meta.agents.map((x) => [x.agentId, x.address])).to.deep.equal(
+        agents.map((x) => [x.agent.agentId, x.agent.address]),
+      );
+      expect(
+        meta.topics[0]!.partitions.map((p) => [
+          p.partition,
+          p.leaderAgentId,
+          p.leaderAddress,
+          p.leaseEpoch,
+          p.highWatermark,
+        ]),
+      ).to.deep.equal([
         [0, 'agent-a', a.agent.address, 1, 3],
         [1, 'agent-b', b.agent.address, 1, 2],
         [2, 'agent-c', c.agent.address, 1, 1],
@@ -123,12 +140,15 @@ describe('agents: three agents sharing Redis and a directory object store', func
 
   it('gives concurrent producers on every agent dense, unique offsets in one partition', async () => {
     // 30 batches of 4 sent through all three agents at once; the non-leaders refuse and the batch goes to the leader.
-    const sends = Array.from({ length: 30 }, (_, i) => produceAtLeader(agents[i % 3]!, agents, 'events', 1, `p${i}`, 4));
+    const sends = Array.from({ length: 30 }, (_, i) =>
+      produceAtLeader(agents[i % 3]!, agents, 'events', 1, `p${i}`, 4),
+    );
     const bases = await Promise.all(sends);
     expect([...bases].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 30 }, (_, i) => 2 + i * 4));
     const all = await readAll(c.connection, 'events', 1);
     expect(all.map(([o]) => o)).to.deep.equal(Array.from({ length: 122 }, (_, i) => i));
-    for (const [i, base] of bases.entries()) expect(all.slice(base, base + 4)).to.deep.equal(expected(base, 4, `p${i}`));
+    for (const [i, base] of bases.entries())
+      expect(all.slice(base, base + 4)).to.deep.equal(expected(base, 4, `p${i}`));
     // The registry is dense: each segment starts where the previous one ended.
     const segments = await a.metadataStore.listSegments('events', 1);
     expect(segments[0]!.baseOffset).to.equal(0);
@@ -142,7 +162,7 @@ describe('agents: three agents sharing Redis and a directory object store', func
   });
 });
 
-describe('agents: two agents sharing Redis and an S3-compatible object store', function () {
+describe('agents: two agents sharing Redis and an S3-compatible object store', () => {
   let server: S3TestServer;
   let stores: TestStores;
   let a: TestAgent;

@@ -31,7 +31,7 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const { ACK_MODE_DURABLE: DURABLE, ACK_MODE_BUFFERED: BUFFERED, ACK_MODE_NONE: NONE } = AckMode;
 
-describe('self-fencing: an agent whose lease may have expired by its own clock', function () {
+describe('self-fencing: an agent whose lease may have expired by its own clock', () => {
   let stores: TestStores;
   let agent: TestAgent | undefined;
   /** How far the agent's clock runs ahead of real time: a jump is a pause it slept through. */
@@ -49,7 +49,12 @@ describe('self-fencing: an agent whose lease may have expired by its own clock',
 
   it('acknowledges nothing after the jump in any ack mode, then leases the partition again under a new epoch', async () => {
     // A long lease, renewed every 20 s: within this test only the produce itself can notice a jump.
-    agent = await startTestAgent(stores, { agentId: 'agent-a', clock, walDir: join(stores.dir, 'wal'), leaseTtlMs: 60_000 });
+    agent = await startTestAgent(stores, {
+      agentId: 'agent-a',
+      clock,
+      walDir: join(stores.dir, 'wal'),
+      leaseTtlMs: 60_000,
+    });
     const { connection } = agent;
     /** Waits until the partition has committed `offset` records, so no flush is pending at the next jump. */
     const committed = async (offset: number) => {
@@ -66,11 +71,17 @@ describe('self-fencing: an agent whose lease may have expired by its own clock',
 
     const log = [...expected(0, 2, 'd0'), ...expected(2, 2, 'b0'), ...expected(4, 1, 'n0'), ...expected(5, 1, 'd1')];
     let epoch = 1;
-    for (const [mode, name] of [[DURABLE, 'durable'], [BUFFERED, 'buffered'], [NONE, 'none']] as const) {
+    for (const [mode, name] of [
+      [DURABLE, 'durable'],
+      [BUFFERED, 'buffered'],
+      [NONE, 'none'],
+    ] as const) {
       skew += 120_000;
       const refused = await rejection(produce(connection, 'orders', 0, records(1, `refused-${name}`), mode));
       expect(refused, name).to.be.instanceOf(NotLeaderError);
-      expect((refused as Error).message).to.equal(`lease epoch ${epoch} of orders/0 is no longer held or may have expired; lease it again`);
+      expect((refused as Error).message).to.equal(
+        `lease epoch ${epoch} of orders/0 is no longer held or may have expired; lease it again`,
+      );
       // The next request leases the partition again (a new epoch) and carries on from the store's state.
       const next = log.length;
       expect(await produce(connection, 'orders', 0, records(1, name), mode)).to.equal(mode === NONE ? -1 : next);
@@ -85,7 +96,13 @@ describe('self-fencing: an agent whose lease may have expired by its own clock',
   });
 
   it('fails a durable append waiting for its flush once the lease may have expired, writing nothing', async () => {
-    agent = await startTestAgent(stores, { agentId: 'agent-a', clock, leaseTtlMs: 2000, flushIntervalMs: 60_000, flushBytes: 1 << 30 });
+    agent = await startTestAgent(stores, {
+      agentId: 'agent-a',
+      clock,
+      leaseTtlMs: 2000,
+      flushIntervalMs: 60_000,
+      flushBytes: 1 << 30,
+    });
     const { connection } = agent;
     await connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
     expect(await produce(connection, 'orders', 0, records(1, 'none'), NONE)).to.equal(-1); // leases the partition
@@ -126,7 +143,13 @@ type Ack = { partition: number; base: number; count: number; prefix: string };
 type Attempt = { ok: true; ack: Ack } | { ok: false; error: unknown };
 
 /** Produces one batch of `count` records `<prefix>-i`; the ack, or the error. */
-async function attempt(connection: AgentConnection, partition: number, prefix: string, count: number, acks: AckMode): Promise<Attempt> {
+async function attempt(
+  connection: AgentConnection,
+  partition: number,
+  prefix: string,
+  count: number,
+  acks: AckMode,
+): Promise<Attempt> {
   try {
     const base = await produce(connection, 'orders', partition, records(count, prefix), acks);
     return { ok: true, ack: { partition, base, count, prefix } };
@@ -144,8 +167,24 @@ describe('self-fencing across processes: an agent paused past its lease (SIGSTOP
 
   const serve = (agentId: string) =>
     startServe([
-      '--port', '0', '--data-dir', dir, '--metadata', REDIS_URL, '--redis-prefix', prefix, '--agent-id', agentId,
-      '--lease-ttl-ms', '2000', '--flush-interval-ms', '300', '--maintenance-interval-ms', '0', '--log-level', 'warn',
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+      '--metadata',
+      REDIS_URL,
+      '--redis-prefix',
+      prefix,
+      '--agent-id',
+      agentId,
+      '--lease-ttl-ms',
+      '2000',
+      '--flush-interval-ms',
+      '300',
+      '--maintenance-interval-ms',
+      '0',
+      '--log-level',
+      'warn',
     ]);
 
   before(async function () {
@@ -173,12 +212,15 @@ describe('self-fencing across processes: an agent paused past its lease (SIGSTOP
     };
     for (const partition of [0, 1]) {
       expectAck(await attempt(a.connection, partition, `a-durable-${partition}`, 3, DURABLE), 'durable produce to A');
-      expectAck(await attempt(a.connection, partition, `a-buffered-${partition}`, 2, BUFFERED), 'buffered produce to A');
+      expectAck(
+        await attempt(a.connection, partition, `a-buffered-${partition}`, 2, BUFFERED),
+        'buffered produce to A',
+      );
     }
     // Buffered acks in A's log, not yet in a segment (its flush waits 300 ms) when it stops.
     const lastBuffered = await Promise.all([0, 1].map((p) => attempt(a.connection, p, `a-pending-${p}`, 2, BUFFERED)));
     a.child.kill('SIGSTOP');
-    lastBuffered.forEach((r, p) => expectAck(r, `buffered produce to A on ${p}`));
+    for (const [p, r] of lastBuffered.entries()) expectAck(r, `buffered produce to A on ${p}`);
 
     // B takes both partitions over once A's lease has expired, replaying A's log, and writes on.
     for (const partition of [0, 1]) {
@@ -192,7 +234,10 @@ describe('self-fencing across processes: an agent paused past its lease (SIGSTOP
         if (!(taken.error instanceof NotLeaderError) || Date.now() > deadline) throw taken.error;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expectAck(await attempt(b.connection, partition, `b-buffered-${partition}`, 3, BUFFERED), 'buffered produce to B');
+      expectAck(
+        await attempt(b.connection, partition, `b-buffered-${partition}`, 3, BUFFERED),
+        'buffered produce to B',
+      );
       expectAck(await attempt(b.connection, partition, `b-durable-${partition}`, 1, DURABLE), 'durable produce to B');
     }
 
@@ -215,8 +260,13 @@ describe('self-fencing across processes: an agent paused past its lease (SIGSTOP
       const stored = await readAll(b.connection, 'orders', partition);
       expect(stored.map(([offset]) => offset)).to.deep.equal(stored.map((_, i) => i)); // dense from 0
       for (const ack of acks.filter((x) => x.partition === partition)) {
-        expect(stored.slice(ack.base, ack.base + ack.count), `${ack.prefix} at ${ack.base}`).to.deep.equal(expected(ack.base, ack.count, ack.prefix));
-        expect(stored.filter(([, value]) => value.startsWith(`${ack.prefix}-`)).length, `${ack.prefix} stored once`).to.equal(ack.count);
+        expect(stored.slice(ack.base, ack.base + ack.count), `${ack.prefix} at ${ack.base}`).to.deep.equal(
+          expected(ack.base, ack.count, ack.prefix),
+        );
+        expect(
+          stored.filter(([, value]) => value.startsWith(`${ack.prefix}-`)).length,
+          `${ack.prefix} stored once`,
+        ).to.equal(ack.count);
       }
     }
   });

@@ -14,11 +14,24 @@ import { startAgent, type Agent } from '../../src/agent/agent.js';
 import type { AgentOptions } from '../../src/agent/agentOptions.js';
 import { RedisMetadataStore } from '../../src/metadata/redis/redisMetadataStore.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
-import { InvalidConfigError, MetadataError, StorageError, StorageFailureError, StreamHouseError } from '../../src/protocol/errors.js';
+import {
+  InvalidConfigError,
+  MetadataError,
+  StorageError,
+  StorageFailureError,
+  type StreamHouseError,
+} from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import { S3ObjectStore } from '../../src/storage/s3ObjectStore.js';
 import { deleteRedisPrefix, rejection } from '../support/agentHarness.js';
-import { captureLogger, freePort, isListening, startPrivateRedis, within, type PrivateRedis } from '../support/faults.js';
+import {
+  captureLogger,
+  freePort,
+  isListening,
+  startPrivateRedis,
+  within,
+  type PrivateRedis,
+} from '../support/faults.js';
 
 const SLACK_MS = 5000;
 const STARTUP_MS = 800;
@@ -32,7 +45,14 @@ describe('agent: start-up', function () {
   const closables: { close(): Promise<void> }[] = [];
 
   const start = async (options: Partial<AgentOptions>) => {
-    const agent = await startAgent({ objectStore: objects, metadataStore: sqlite, port: 0, maintenanceIntervalMs: 0, startupTimeoutMs: STARTUP_MS, ...options });
+    const agent = await startAgent({
+      objectStore: objects,
+      metadataStore: sqlite,
+      port: 0,
+      maintenanceIntervalMs: 0,
+      startupTimeoutMs: STARTUP_MS,
+      ...options,
+    });
     started.push(agent);
     return agent;
   };
@@ -62,11 +82,17 @@ describe('agent: start-up', function () {
       closables.push(metadataStore);
       const { logger, lines } = captureLogger();
       const port = await freePort();
-      const error = await within(STARTUP_MS + SLACK_MS, rejection(start({ metadataStore, port, logger })), 'startAgent');
+      const error = await within(
+        STARTUP_MS + SLACK_MS,
+        rejection(start({ metadataStore, port, logger })),
+        'startAgent',
+      );
       expect(error).to.be.instanceOf(MetadataError);
-      expect((error as Error).message).to.match(new RegExp(
-        `^agent cannot start: metadata store is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): Redis at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED`,
-      ));
+      expect((error as Error).message).to.match(
+        new RegExp(
+          `^agent cannot start: metadata store is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): Redis at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED`,
+        ),
+      );
       expect(await isListening(port)).to.equal(false);
       const waits = lines.filter((l) => l.msg.startsWith('waiting for the metadata store: '));
       expect(waits.length).to.be.greaterThan(0);
@@ -81,7 +107,8 @@ describe('agent: start-up', function () {
       closables.push(metadataStore);
       const { logger, lines } = captureLogger();
       const starting = start({ metadataStore, logger, startupTimeoutMs: 30_000 });
-      while (!lines.some((l) => l.msg.startsWith('waiting for the metadata store: '))) await new Promise((r) => setTimeout(r, 10));
+      while (!lines.some((l) => l.msg.startsWith('waiting for the metadata store: ')))
+        await new Promise((r) => setTimeout(r, 10));
       redis = await startPrivateRedis(redisPort);
       const agent = await within(SLACK_MS + 2000, starting, 'startAgent');
       expect((await metadataStore.listLiveAgents(60_000)).map((x) => x.agentId)).to.deep.equal([agent.agentId]);
@@ -94,16 +121,27 @@ describe('agent: start-up', function () {
       const port = await freePort();
       const objectStore = new LocalDirectoryObjectStore({ root: join(dir, 'not-a-dir') });
       // A failure no retry fixes does not wait for the start-up timeout.
-      const error = await within(SLACK_MS, rejection(start({ objectStore, port, startupTimeoutMs: 600_000 })), 'startAgent');
+      const error = await within(
+        SLACK_MS,
+        rejection(start({ objectStore, port, startupTimeoutMs: 600_000 })),
+        'startAgent',
+      );
       expect(error).to.be.instanceOf(StorageFailureError);
-      expect((error as Error).message).to.match(new RegExp(`^agent cannot start: object store ${objectStore.url} is not usable: ping ${join(dir, 'not-a-dir')} failed: EEXIST`));
+      expect((error as Error).message).to.match(
+        new RegExp(
+          `^agent cannot start: object store ${objectStore.url} is not usable: ping ${join(dir, 'not-a-dir')} failed: EEXIST`,
+        ),
+      );
       expect(await isListening(port)).to.equal(false);
     });
 
     it('rejects with STORAGE_ERROR naming the S3 endpoint when it is unreachable', async () => {
       const s3Port = await freePort();
       const objectStore = new S3ObjectStore({
-        bucket: 'b', endpoint: `http://127.0.0.1:${s3Port}`, forcePathStyle: true, maxAttempts: 1,
+        bucket: 'b',
+        endpoint: `http://127.0.0.1:${s3Port}`,
+        forcePathStyle: true,
+        maxAttempts: 1,
         credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
       });
       closables.push(objectStore);
@@ -111,7 +149,11 @@ describe('agent: start-up', function () {
       const error = await within(STARTUP_MS + SLACK_MS, rejection(start({ objectStore, port })), 'startAgent');
       expect(error).to.be.instanceOf(StorageError);
       expect((error as StreamHouseError).code).to.equal('STORAGE_ERROR');
-      expect((error as Error).message).to.match(new RegExp(`^agent cannot start: object store s3://b/ is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): ping of s3://b/ failed: .*ECONNREFUSED`));
+      expect((error as Error).message).to.match(
+        new RegExp(
+          `^agent cannot start: object store s3://b/ is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): ping of s3://b/ failed: .*ECONNREFUSED`,
+        ),
+      );
       expect(await isListening(port)).to.equal(false);
     });
   });
@@ -129,7 +171,7 @@ describe('agent: start-up', function () {
       expect(error).to.be.instanceOf(InvalidConfigError);
       expect((error as Error).message).to.equal(
         `directory ${join(walDir, 'agent-l')} is in use by agent agent-l (pid ${process.pid} on ${hostname()}): ` +
-        `stop that agent or give this one another directory; if that agent is gone, delete ${join(walDir, 'agent-l.lock')}`,
+          `stop that agent or give this one another directory; if that agent is gone, delete ${join(walDir, 'agent-l.lock')}`,
       );
       expect(await isListening(port)).to.equal(false);
       // Another id on the same root is another directory.
@@ -142,7 +184,10 @@ describe('agent: start-up', function () {
       const walDir = join(dir, 'wal');
       const dead = spawnSync(process.execPath, ['-e', '']).pid!;
       await start({ ...walOptions(walDir), agentId: 'agent-k' }).then((a) => a.kill());
-      await writeFile(join(walDir, 'agent-l.lock'), JSON.stringify({ pid: dead, hostname: hostname(), agentId: 'agent-l', acquiredAt: 1, token: 'old' }));
+      await writeFile(
+        join(walDir, 'agent-l.lock'),
+        JSON.stringify({ pid: dead, hostname: hostname(), agentId: 'agent-l', acquiredAt: 1, token: 'old' }),
+      );
       const agent = await start(walOptions(walDir));
       const lock = JSON.parse(await readFile(join(walDir, 'agent-l.lock'), 'utf8')) as Record<string, unknown>;
       expect(lock['pid']).to.equal(process.pid);
@@ -153,7 +198,10 @@ describe('agent: start-up', function () {
     it('refuses a lock held on another host, which it cannot check', async () => {
       const walDir = join(dir, 'wal');
       await start({ ...walOptions(walDir), agentId: 'agent-x' }).then((a) => a.stop());
-      await writeFile(join(walDir, 'agent-l.lock'), JSON.stringify({ pid: 1, hostname: 'elsewhere', agentId: 'agent-l', acquiredAt: 1, token: 't' }));
+      await writeFile(
+        join(walDir, 'agent-l.lock'),
+        JSON.stringify({ pid: 1, hostname: 'elsewhere', agentId: 'agent-l', acquiredAt: 1, token: 't' }),
+      );
       const error = await rejection(start(walOptions(walDir)));
       expect(error).to.be.instanceOf(InvalidConfigError);
       expect((error as Error).message).to.contain('is in use by agent agent-l (pid 1 on elsewhere)');

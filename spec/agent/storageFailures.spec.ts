@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentOptions } from '../../src/agent/agentOptions.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
-import { ShuttingDownError, StorageFailureError, StorageFullError, StreamHouseError } from '../../src/protocol/errors.js';
+import {
+  ShuttingDownError,
+  StorageFailureError,
+  StorageFullError,
+  type StreamHouseError,
+} from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import {
   createTestStores,
@@ -58,18 +63,24 @@ describe('agent: storage failures', function () {
     await a.connection.client.createTopic({ name: 'good', partitions: 1, config: undefined });
     return a;
   };
-  /** Produces until the partition takes the batch (after the failure hold, once the store is fixed); its base offset. */
+  /**
+   * Produces until the partition takes the batch (after the failure hold, once the store is fixed); its base offset.
+   */
   const produceOnceFixed = async (topic: string, partition: number, prefix: string): Promise<number> => {
     let base = -1;
-    await eventually(async () => {
-      try {
-        base = await produce(a!.connection, topic, partition, records(1, prefix));
-        return true;
-      } catch (error) {
-        expect((error as StreamHouseError).code).to.be.oneOf(['STORAGE_FAILURE', 'STORAGE_FULL']);
-        return false;
-      }
-    }, `${topic}/${partition} to take appends again`, HOLD_MS + SLACK_MS);
+    await eventually(
+      async () => {
+        try {
+          base = await produce(a!.connection, topic, partition, records(1, prefix));
+          return true;
+        } catch (error) {
+          expect((error as StreamHouseError).code).to.be.oneOf(['STORAGE_FAILURE', 'STORAGE_FULL']);
+          return false;
+        }
+      },
+      `${topic}/${partition} to take appends again`,
+      HOLD_MS + SLACK_MS,
+    );
     return base;
   };
   const leaseReleased = async (topic: string, partition: number) =>
@@ -99,16 +110,24 @@ describe('agent: storage failures', function () {
     const error = await within(SLACK_MS, rejection(produce(c, 'bad', 0, records(3, 'b'))), 'the durable produce');
     expect(error).to.be.instanceOf(StorageFailureError);
     expect((error as StreamHouseError).retriable).to.equal(false);
-    expect((error as Error).message).to.match(/^put topics\/bad\/0\/\S+ failed: ENOTDIR: .* \(refused for good: an operator must fix the store\)$/);
+    expect((error as Error).message).to.match(
+      /^put topics\/bad\/0\/\S+ failed: ENOTDIR: .* \(refused for good: an operator must fix the store\)$/,
+    );
     // The failed partition answers at once, whatever the ack.
-    expect(await rejection(produce(c, 'bad', 0, records(1, 'n'), AckMode.ACK_MODE_NONE))).to.be.instanceOf(StorageFailureError);
-    expect(await rejection(produce(c, 'bad', 0, records(1, 'w'), AckMode.ACK_MODE_BUFFERED))).to.be.instanceOf(StorageFailureError);
+    expect(await rejection(produce(c, 'bad', 0, records(1, 'n'), AckMode.ACK_MODE_NONE))).to.be.instanceOf(
+      StorageFailureError,
+    );
+    expect(await rejection(produce(c, 'bad', 0, records(1, 'w'), AckMode.ACK_MODE_BUFFERED))).to.be.instanceOf(
+      StorageFailureError,
+    );
     expect(await leaseReleased('bad', 0)).to.equal(true);
     // Everything else is served.
     expect(await produce(c, 'bad', 1, records(1, 'c'))).to.equal(0);
     expect(await produce(c, 'good', 0, records(2, 'd'))).to.equal(0);
     expect(await readAll(c, 'good', 0)).to.deep.equal(expected(0, 2, 'd'));
-    expect(logs.filter((l) => l.msg === 'flush failed, writer stops').map((l) => [l['topic'], l['partition']])).to.deep.equal([['bad', 0]]);
+    expect(
+      logs.filter((l) => l.msg === 'flush failed, writer stops').map((l) => [l['topic'], l['partition']]),
+    ).to.deep.equal([['bad', 0]]);
 
     await rm(dir);
     await rename(`${dir}.moved`, dir);
@@ -157,8 +176,12 @@ describe('agent: storage failures', function () {
     const error = await within(RETRY_MS + SLACK_MS, durable, 'the durable produce');
     expect(error).to.be.instanceOf(StorageFullError);
     expect((error as StreamHouseError).retriable).to.equal(true);
-    expect((error as Error).message).to.match(/^put topics\/bad\/0\/\S+ failed: ENOSPC: .* \(the store is full: free space, e\.g\. delete a topic\)$/);
-    expect(await rejection(produce(c, 'bad', 0, records(1, 'n'), AckMode.ACK_MODE_NONE))).to.be.instanceOf(StorageFullError);
+    expect((error as Error).message).to.match(
+      /^put topics\/bad\/0\/\S+ failed: ENOSPC: .* \(the store is full: free space, e\.g\. delete a topic\)$/,
+    );
+    expect(await rejection(produce(c, 'bad', 0, records(1, 'n'), AckMode.ACK_MODE_NONE))).to.be.instanceOf(
+      StorageFullError,
+    );
     expect(await leaseReleased('bad', 0)).to.equal(true);
     expect(logs.some((l) => l.msg === 'flush step failed, retrying' && l['topic'] === 'bad')).to.equal(true);
 
@@ -178,7 +201,11 @@ describe('agent: storage failures', function () {
     await within(SHUTDOWN_MS + SLACK_MS, a!.agent.stop(), 'stop');
     const error = await within(SLACK_MS, durable, 'the durable produce');
     expect(error).to.be.instanceOf(ShuttingDownError);
-    expect((error as Error).message).to.equal(`agent ${agentId} stopped before this append was committed (shutdownTimeoutMs ${SHUTDOWN_MS})`);
-    expect(logs.some((l) => l.msg === 'shutdown out of time: failing pending appends, closing connections')).to.equal(true);
+    expect((error as Error).message).to.equal(
+      `agent ${agentId} stopped before this append was committed (shutdownTimeoutMs ${SHUTDOWN_MS})`,
+    );
+    expect(logs.some((l) => l.msg === 'shutdown out of time: failing pending appends, closing connections')).to.equal(
+      true,
+    );
   });
 });

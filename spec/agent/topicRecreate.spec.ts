@@ -12,7 +12,13 @@ import {
 } from '../support/agentHarness.js';
 
 /** Produces through `agent`, retrying retriable errors (a stale writer being fenced) a bounded number of times. */
-async function produceRetrying(agent: TestAgent, topic: string, partition: number, count: number, prefix: string): Promise<number> {
+async function produceRetrying(
+  agent: TestAgent,
+  topic: string,
+  partition: number,
+  count: number,
+  prefix: string,
+): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await produce(agent.connection, topic, partition, records(count, prefix));
@@ -59,7 +65,9 @@ for (const kind of ['sqlite', 'redis'] as const) {
       const partition = await agent.metadataStore.getPartition('t', 0);
       expect(partition.highWatermark).to.equal(2);
       expect(partition.leaseEpoch).to.equal(oldEpoch + 1);
-      expect((await agent.metadataStore.listSegments('t', 0)).map((s) => [s.baseOffset, s.endOffset])).to.deep.equal([[0, 2]]);
+      expect((await agent.metadataStore.listSegments('t', 0)).map((s) => [s.baseOffset, s.endOffset])).to.deep.equal([
+        [0, 2],
+      ]);
     });
 
     it('fences the writer another agent kept for the old topic: it never writes into the new one', async () => {
@@ -78,7 +86,9 @@ for (const kind of ['sqlite', 'redis'] as const) {
       const fresh = [...expected(0, 3, 'new'), ...expected(0, 2, 'more').map(([o, v]): [number, string] => [o + 3, v])];
       expect(await readAll(a.connection, 't', 0)).to.deep.equal(fresh);
       expect(await readAll(b.connection, 't', 0)).to.deep.equal(fresh);
-      expect((await a.metadataStore.listSegments('t', 0)).reduce((n, s) => n + s.endOffset - s.baseOffset, 0)).to.equal(5);
+      expect((await a.metadataStore.listSegments('t', 0)).reduce((n, s) => n + s.endOffset - s.baseOffset, 0)).to.equal(
+        5,
+      );
     });
 
     it('never lets the old writer of one agent commit beside the new writer of another', async () => {

@@ -23,11 +23,18 @@ function environment(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function spawnCli(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: environment(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    env: environment(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** Collects a child's output and resolves when it has exited and its streams have closed. */
-function finished(child: ChildProcessWithoutNullStreams, output: { stdout: string; stderr: string }): Promise<Finished> {
+function finished(
+  child: ChildProcessWithoutNullStreams,
+  output: { stdout: string; stderr: string },
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, ...output }));
@@ -45,7 +52,10 @@ function capture(child: ChildProcessWithoutNullStreams): { stdout: string; stder
  * Runs one command to its end, writing `input` to its standard input;
  * killed (and the promise rejected) after `timeoutMs`.
  */
-export async function runCli(args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Finished> {
+export async function runCli(
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Finished> {
   const { input = '', env = {}, timeoutMs = 15_000 } = options;
   const child = spawnCli(args, env);
   const output = capture(child);
@@ -54,7 +64,10 @@ export async function runCli(args: string[], options: { input?: string; env?: Re
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
     const result = await done;
-    if (result.signal === 'SIGKILL') throw new Error(`streamhouse ${args.join(' ')} did not end within ${timeoutMs} ms:\n${result.stdout}\n${result.stderr}`);
+    if (result.signal === 'SIGKILL')
+      throw new Error(
+        `streamhouse ${args.join(' ')} did not end within ${timeoutMs} ms:\n${result.stdout}\n${result.stderr}`,
+      );
     return result;
   } finally {
     clearTimeout(timer);
@@ -73,7 +86,10 @@ export class ServeProcess {
     readonly address: string,
   ) {}
 
-  /** Starts `serve` with these arguments and waits for its banner (failing if it exits first or takes over `timeoutMs`). */
+  /**
+   * Starts `serve` with these arguments and waits for its banner (failing if it exits first or takes over
+   * `timeoutMs`).
+   */
   static async start(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServeProcess> {
     const child = spawnCli(['serve', ...args], env);
     const output = capture(child);
@@ -87,7 +103,9 @@ export class ServeProcess {
         reject(new Error(`${why}\nstdout: ${output.stdout}\nstderr: ${output.stderr}`));
       };
       const check = () => {
-        const match = /^StreamHouse agent (\S+) listening on (\S+)\n[\s\S]*Ctrl-C stops the agent gracefully\.\n/.exec(output.stdout);
+        const match = /^StreamHouse agent (\S+) listening on (\S+)\n[\s\S]*Ctrl-C stops the agent gracefully\.\n/.exec(
+          output.stdout,
+        );
         if (match === null) return;
         clearTimeout(timer);
         child.stdout.off('data', check);

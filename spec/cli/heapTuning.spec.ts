@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, MAX_HEAP_GROWING_PERCENT } from '../../src/cli/heapTuning.js';
+import {
+  applyHeapGrowingPercent,
+  DEFAULT_HEAP_GROWING_PERCENT,
+  MAX_HEAP_GROWING_PERCENT,
+} from '../../src/cli/heapTuning.js';
 import { serveCommand, type ServeFlags } from '../../src/cli/serve.js';
 import { InvalidConfigError } from '../../src/protocol/errors.js';
 
@@ -18,7 +22,10 @@ async function parsedFlags(args: string[]): Promise<ServeFlags> {
 describe('heapTuning', () => {
   it('refuses values that are not an integer from 0 to the maximum, with InvalidConfigError', () => {
     for (const bad of [-1, 1.5, MAX_HEAP_GROWING_PERCENT + 1, Number.NaN]) {
-      expect(() => applyHeapGrowingPercent(bad), String(bad)).to.throw(InvalidConfigError, /heap growing percent must be an integer from 0/);
+      expect(() => applyHeapGrowingPercent(bad), String(bad)).to.throw(
+        InvalidConfigError,
+        /heap growing percent must be an integer from 0/,
+      );
     }
   });
 

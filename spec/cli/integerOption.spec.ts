@@ -25,9 +25,29 @@ describe('cli/integerOption', () => {
   });
 
   it('refuses anything but a plain decimal integer, naming the flag and the range', () => {
-    const bad = ['', ' ', 'abc', '1.5', '1e3', '0x10', '+5', ' 5', '5 ', '1_000', '007', '-0', 'Infinity', 'NaN', '9007199254740992', '4294967297'];
+    const bad = [
+      '',
+      ' ',
+      'abc',
+      '1.5',
+      '1e3',
+      '0x10',
+      '+5',
+      ' 5',
+      '5 ',
+      '1_000',
+      '007',
+      '-0',
+      'Infinity',
+      'NaN',
+      '9007199254740992',
+      '4294967297',
+    ];
     for (const value of bad) {
-      expect(() => parseIntegerOption('--max-message-bytes', value, { min: 1, max: 67108864 }), JSON.stringify(value)).to.throw(
+      expect(
+        () => parseIntegerOption('--max-message-bytes', value, { min: 1, max: 67108864 }),
+        JSON.stringify(value),
+      ).to.throw(
         InvalidArgumentError,
         `--max-message-bytes must be a decimal integer from 1 to 67108864, got '${value}'.`,
       );
@@ -35,8 +55,17 @@ describe('cli/integerOption', () => {
   });
 
   it('refuses values outside the range', () => {
-    expect(() => parseIntegerOption('--partitions', '0', { min: 1, max: 10000 })).to.throw(InvalidArgumentError, 'from 1 to 10000');
-    expect(() => parseIntegerOption('--partitions', '10001', { min: 1, max: 10000 })).to.throw(InvalidArgumentError, "got '10001'");
-    expect(() => parseIntegerOption('--port', '65536', { max: 65535 })).to.throw(InvalidArgumentError, "--port must be a decimal integer from 0 to 65535, got '65536'.");
+    expect(() => parseIntegerOption('--partitions', '0', { min: 1, max: 10000 })).to.throw(
+      InvalidArgumentError,
+      'from 1 to 10000',
+    );
+    expect(() => parseIntegerOption('--partitions', '10001', { min: 1, max: 10000 })).to.throw(
+      InvalidArgumentError,
+      "got '10001'",
+    );
+    expect(() => parseIntegerOption('--port', '65536', { max: 65535 })).to.throw(
+      InvalidArgumentError,
+      "--port must be a decimal integer from 0 to 65535, got '65536'.",
+    );
   });
 });

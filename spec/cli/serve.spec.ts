@@ -26,7 +26,10 @@ type ServeProcess = {
 };
 
 function serveProcess(args: string[]): ServeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-kafka', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-kafka', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let announce: (address: string) => void = () => undefined;
@@ -37,7 +40,9 @@ function serveProcess(args: string[]): ServeProcess {
     if (match !== null) announce(match[1]!);
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, stdout: () => stdout, stderr: () => stderr, exited, listening };
 }
 
@@ -50,26 +55,49 @@ describe('cli/serve: failures', function () {
     dataDir = await mkdtemp(join(tmpdir(), 'sh-serve-'));
   });
   afterEach(async () => {
-    for (const p of running.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const p of running.splice(0))
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('exits non-zero naming Redis when it is unreachable, after --startup-timeout-ms', async () => {
     const redisPort = await freePort();
     const port = await freePort();
-    const serve = serveProcess(['--data-dir', dataDir, '--port', String(port), '--metadata', `redis://127.0.0.1:${redisPort}`, '--startup-timeout-ms', '1000', '--log-level', 'warn']);
+    const serve = serveProcess([
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--metadata',
+      `redis://127.0.0.1:${redisPort}`,
+      '--startup-timeout-ms',
+      '1000',
+      '--log-level',
+      'warn',
+    ]);
     running.push(serve);
     expect(await within(PROCESS_MS, serve.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
-    expect(serve.stderr()).to.match(new RegExp(
-      `\\nerror METADATA_ERROR: agent cannot start: metadata store is not usable within 1000 ms \\(startupTimeoutMs\\): Redis at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED.*\\n$`,
-    ));
+    expect(serve.stderr()).to.match(
+      new RegExp(
+        `\\nerror METADATA_ERROR: agent cannot start: metadata store is not usable within 1000 ms \\(startupTimeoutMs\\): Redis at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED.*\\n$`,
+      ),
+    );
     expect(serve.stderr()).to.contain('waiting for the metadata store: Redis at');
     expect(serve.stdout()).to.equal('');
     expect(await isListening(port)).to.equal(false);
   });
 
   it('refuses bad failure-bound flags, naming them, and leaves no lock behind', async () => {
-    const zero = serveProcess(['--data-dir', dataDir, '--port', '0', '--startup-timeout-ms', '0', '--log-level', 'silent']);
+    const zero = serveProcess([
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--startup-timeout-ms',
+      '0',
+      '--log-level',
+      'silent',
+    ]);
     const negative = serveProcess(['--data-dir', dataDir, '--port', '0', '--shutdown-timeout-ms', '-1']);
     running.push(zero, negative);
     expect(await within(PROCESS_MS, zero.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
@@ -77,7 +105,9 @@ describe('cli/serve: failures', function () {
       "error: option '--startup-timeout-ms <ms>' argument '0' is invalid. --startup-timeout-ms must be a decimal integer from 1 to 9007199254740991, got '0'.\n",
     );
     expect(await within(PROCESS_MS, negative.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
-    expect(negative.stderr()).to.contain("--shutdown-timeout-ms must be a decimal integer from 0 to 9007199254740991, got '-1'.");
+    expect(negative.stderr()).to.contain(
+      "--shutdown-timeout-ms must be a decimal integer from 0 to 9007199254740991, got '-1'.",
+    );
     expect(await readdir(dataDir)).to.not.include('streamhouse.lock');
   });
 
@@ -92,7 +122,7 @@ describe('cli/serve: failures', function () {
     expect(await within(PROCESS_MS, second.exited, 'the second serve')).to.deep.equal({ code: 1, signal: null });
     expect(second.stderr()).to.equal(
       `error INVALID_CONFIG: directory ${dataDir} is in use by a process (pid ${first.child.pid} on ${hostname()}): ` +
-      `stop that agent or give this one another directory; if that agent is gone, delete ${join(dataDir, 'streamhouse.lock')}\n`,
+        `stop that agent or give this one another directory; if that agent is gone, delete ${join(dataDir, 'streamhouse.lock')}\n`,
     );
 
     first.child.kill('SIGKILL');

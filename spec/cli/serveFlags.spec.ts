@@ -8,10 +8,25 @@ import { booleanOption } from '../../src/cli/agentOption.js';
 
 /** Environment variables `serve` reads (docs/operations.md, "Configuration"). */
 const SERVE_ENV = [
-  'STREAMHOUSE_HOST', 'STREAMHOUSE_PORT', 'STREAMHOUSE_DATA_DIR', 'STREAMHOUSE_OBJECT_STORE', 'STREAMHOUSE_S3_ENDPOINT', 'AWS_REGION',
-  'STREAMHOUSE_S3_PATH_STYLE', 'STREAMHOUSE_METADATA', 'STREAMHOUSE_REDIS_PREFIX', 'STREAMHOUSE_AGENT_ID', 'STREAMHOUSE_ADVERTISED_ADDRESS',
-  'STREAMHOUSE_FLUSH_INTERVAL_MS', 'STREAMHOUSE_FLUSH_BYTES', 'STREAMHOUSE_LEASE_TTL_MS', 'STREAMHOUSE_MAX_REQUEST_BYTES',
-  'STREAMHOUSE_SEGMENT_CACHE_BYTES', 'STREAMHOUSE_MAINTENANCE_INTERVAL_MS', 'STREAMHOUSE_HEAP_GROWING_PERCENT', 'STREAMHOUSE_LOG_LEVEL',
+  'STREAMHOUSE_HOST',
+  'STREAMHOUSE_PORT',
+  'STREAMHOUSE_DATA_DIR',
+  'STREAMHOUSE_OBJECT_STORE',
+  'STREAMHOUSE_S3_ENDPOINT',
+  'AWS_REGION',
+  'STREAMHOUSE_S3_PATH_STYLE',
+  'STREAMHOUSE_METADATA',
+  'STREAMHOUSE_REDIS_PREFIX',
+  'STREAMHOUSE_AGENT_ID',
+  'STREAMHOUSE_ADVERTISED_ADDRESS',
+  'STREAMHOUSE_FLUSH_INTERVAL_MS',
+  'STREAMHOUSE_FLUSH_BYTES',
+  'STREAMHOUSE_LEASE_TTL_MS',
+  'STREAMHOUSE_MAX_REQUEST_BYTES',
+  'STREAMHOUSE_SEGMENT_CACHE_BYTES',
+  'STREAMHOUSE_MAINTENANCE_INTERVAL_MS',
+  'STREAMHOUSE_HEAP_GROWING_PERCENT',
+  'STREAMHOUSE_LOG_LEVEL',
 ];
 
 /** The flags `serve` would run with for these arguments and exactly this environment (its action replaced). */
@@ -136,7 +151,10 @@ describe('cli/serve flags', () => {
   });
 
   it('lets a command-line flag win over its environment variable, and --no-wal turn the log off', async () => {
-    const flags = await parsedFlags(['--port', '7000', '--lease-ttl-ms', '4000', '--no-wal'], { STREAMHOUSE_PORT: '8000', STREAMHOUSE_LEASE_TTL_MS: '5000' });
+    const flags = await parsedFlags(['--port', '7000', '--lease-ttl-ms', '4000', '--no-wal'], {
+      STREAMHOUSE_PORT: '8000',
+      STREAMHOUSE_LEASE_TTL_MS: '5000',
+    });
     expect([flags.port, flags.leaseTtlMs, flags.wal]).to.deep.equal([7000, 4000, false]);
   });
 
@@ -147,18 +165,30 @@ describe('cli/serve flags', () => {
 
     it('is on for the bare flag, true and 1, off for false and 0, from the command line or the environment', async () => {
       expect((await parsedFlags(['--s3-path-style'])).s3PathStyle).to.equal(true);
-      const cases: [string, boolean][] = [['true', true], ['1', true], ['false', false], ['0', false]];
+      const cases: [string, boolean][] = [
+        ['true', true],
+        ['1', true],
+        ['false', false],
+        ['0', false],
+      ];
       for (const [value, on] of cases) {
         expect((await parsedFlags(['--s3-path-style', value])).s3PathStyle, `--s3-path-style ${value}`).to.equal(on);
-        expect((await parsedFlags([], { STREAMHOUSE_S3_PATH_STYLE: value })).s3PathStyle, `STREAMHOUSE_S3_PATH_STYLE=${value}`).to.equal(on);
+        expect(
+          (await parsedFlags([], { STREAMHOUSE_S3_PATH_STYLE: value })).s3PathStyle,
+          `STREAMHOUSE_S3_PATH_STYLE=${value}`,
+        ).to.equal(on);
       }
     });
 
     it('refuses any other value, naming the flag', async () => {
       for (const bad of ['yes', 'no', 'TRUE', 'off', '', '2']) {
-        expect(await parseError([], { STREAMHOUSE_S3_PATH_STYLE: bad }), `env '${bad}'`).to.equal(`--s3-path-style must be true, false, 1 or 0, got '${bad}'`);
+        expect(await parseError([], { STREAMHOUSE_S3_PATH_STYLE: bad }), `env '${bad}'`).to.equal(
+          `--s3-path-style must be true, false, 1 or 0, got '${bad}'`,
+        );
       }
-      expect(await parseError(['--s3-path-style=maybe'])).to.equal("--s3-path-style must be true, false, 1 or 0, got 'maybe'");
+      expect(await parseError(['--s3-path-style=maybe'])).to.equal(
+        "--s3-path-style must be true, false, 1 or 0, got 'maybe'",
+      );
     });
   });
 
@@ -204,20 +234,47 @@ describe('cli: serve limit flags', () => {
 
   it('take the values given', async () => {
     const flags = await parsedFlags([
-      '--max-inflight-request-bytes', '134217728', '--max-partitions-per-request', '50', '--max-connections', '10',
-      '--handshake-timeout-ms', '500', '--connection-idle-timeout-ms', '0', '--lease-idle-release-ms', '0',
-      '--max-group-member-metadata-bytes', '2048', '--max-offset-metadata-bytes', '100',
+      '--max-inflight-request-bytes',
+      '134217728',
+      '--max-partitions-per-request',
+      '50',
+      '--max-connections',
+      '10',
+      '--handshake-timeout-ms',
+      '500',
+      '--connection-idle-timeout-ms',
+      '0',
+      '--lease-idle-release-ms',
+      '0',
+      '--max-group-member-metadata-bytes',
+      '2048',
+      '--max-offset-metadata-bytes',
+      '100',
     ]);
     expect(flags).to.deep.include({
-      maxInflightRequestBytes: 134217728, maxPartitionsPerRequest: 50, maxConnections: 10, handshakeTimeoutMs: 500,
-      connectionIdleTimeoutMs: 0, leaseIdleReleaseMs: 0, maxGroupMemberMetadataBytes: 2048, maxOffsetMetadataBytes: 100,
+      maxInflightRequestBytes: 134217728,
+      maxPartitionsPerRequest: 50,
+      maxConnections: 10,
+      handshakeTimeoutMs: 500,
+      connectionIdleTimeoutMs: 0,
+      leaseIdleReleaseMs: 0,
+      maxGroupMemberMetadataBytes: 2048,
+      maxOffsetMetadataBytes: 100,
     });
   });
 
   it('refuse values out of range or malformed, naming the flag', async () => {
-    expect(await parseLimitError(['--max-connections', '0'])).to.contain("--max-connections must be a decimal integer from 1 to 9007199254740991, got '0'.");
-    expect(await parseLimitError(['--max-partitions-per-request', '1e3'])).to.contain("--max-partitions-per-request must be a decimal integer from 1 to 9007199254740991, got '1e3'.");
-    expect(await parseLimitError(['--connection-idle-timeout-ms', '-1'])).to.contain("--connection-idle-timeout-ms must be a decimal integer from 0 to 9007199254740991, got '-1'.");
-    expect(await parseLimitError(['--port', '65536'])).to.contain("--port must be a decimal integer from 0 to 65535, got '65536'.");
+    expect(await parseLimitError(['--max-connections', '0'])).to.contain(
+      "--max-connections must be a decimal integer from 1 to 9007199254740991, got '0'.",
+    );
+    expect(await parseLimitError(['--max-partitions-per-request', '1e3'])).to.contain(
+      "--max-partitions-per-request must be a decimal integer from 1 to 9007199254740991, got '1e3'.",
+    );
+    expect(await parseLimitError(['--connection-idle-timeout-ms', '-1'])).to.contain(
+      "--connection-idle-timeout-ms must be a decimal integer from 0 to 9007199254740991, got '-1'.",
+    );
+    expect(await parseLimitError(['--port', '65536'])).to.contain(
+      "--port must be a decimal integer from 0 to 65535, got '65536'.",
+    );
   });
 });

@@ -13,7 +13,7 @@ import {
   InvalidConfigError,
   InvalidRequestError,
   NotLeaderError,
-  StreamHouseError,
+  type StreamHouseError,
 } from '../../src/protocol/errors.js';
 
 const half = () => 0.5;
@@ -87,7 +87,8 @@ describe('client/retryPolicy', () => {
         [{ jitter: 1.5 }, 'retry jitter must be between 0 and 1, got 1.5'],
         [{ jitter: Number.NaN }, 'retry jitter must be between 0 and 1, got NaN'],
       ];
-      for (const [overrides, message] of cases) expect(() => retryPolicy(overrides)).to.throw(InvalidConfigError, message);
+      for (const [overrides, message] of cases)
+        expect(() => retryPolicy(overrides)).to.throw(InvalidConfigError, message);
     });
   });
 

@@ -118,9 +118,7 @@ describe('client/sendResult', () => {
     expect(order).to.deep.equal(['29 ms', 'rejected']);
     expect(error).to.be.instanceOf(DeliveryTimeoutError);
     expect((error as DeliveryTimeoutError).code).to.equal('DELIVERY_TIMEOUT');
-    expect((error as DeliveryTimeoutError).message).to.equal(
-      'no offset for the record sent to orders/4 within 30 ms',
-    );
+    expect((error as DeliveryTimeoutError).message).to.equal('no offset for the record sent to orders/4 within 30 ms');
     expect((error as DeliveryTimeoutError).context).to.deep.equal({ topic: 'orders', partition: 4 });
     // The record may still be acknowledged afterwards; its offset shows it.
     result._resolve(9);

@@ -12,7 +12,11 @@ import { expectLogKept, FaultFixture } from './faultFixture.js';
 const PARTITIONS = 3;
 
 /** The scenario, for either ack mode; `options` override the producer's defaults. */
-async function crashAndRestart(fixture: FaultFixture, acks: Acks, options: Partial<ProducerOptions> = {}): Promise<void> {
+async function crashAndRestart(
+  fixture: FaultFixture,
+  acks: Acks,
+  options: Partial<ProducerOptions> = {},
+): Promise<void> {
   const dataDir = await fixture.tempDir('crash');
   let agent: AgentProcess = await startAgentProcess({ dataDir });
   fixture.onTeardown(() => agent.kill());
@@ -26,7 +30,13 @@ async function crashAndRestart(fixture: FaultFixture, acks: Acks, options: Parti
   const recovered = await load.recovery(1000, 30_000, [0, 1, 2]);
   const result = await load.stop();
 
-  await expectLogKept(`kill -9 + restart, ${acks}${options.maxInFlightPerPartition === 1 ? ', 1 in flight' : ''}`, agent.address, PARTITIONS, acks, result);
+  await expectLogKept(
+    `kill -9 + restart, ${acks}${options.maxInFlightPerPartition === 1 ? ', 1 in flight' : ''}`,
+    agent.address,
+    PARTITIONS,
+    acks,
+    result,
+  );
   expect(recovered?.message, 'the load went on after the restart').to.equal(undefined);
   // A restart is far shorter than the delivery timeout: the producer rides it out.
   expect(result.failed.size, 'records reported failed').to.equal(0);
@@ -41,15 +51,19 @@ describe('faults: kill -9 of the agent, then a restart', function () {
   });
   afterEach(() => fixture.tearDown());
 
-  it('keeps every durable ack at its offset, once, and stores nothing reported failed', () => crashAndRestart(fixture, 'durable'));
+  it('keeps every durable ack at its offset, once, and stores nothing reported failed', () =>
+    crashAndRestart(fixture, 'durable'));
   // OPEN FINDING: with buffered acks and five requests in flight, one run in
   // two stores a batch twice after the kill -9 and restart (e.g. records
   // r-2991..r-3018 at offsets 997-1006 and again at 2132-2141): a batch replayed
   // from the write-ahead log is sent again and not recognised as a duplicate.
   // Skipped until fixed (see the issue note); one in flight per partition passes.
-  it.skip('keeps every buffered ack at its offset, once, and stores nothing reported failed', () => crashAndRestart(fixture, 'buffered'));
+  it.skip('keeps every buffered ack at its offset, once, and stores nothing reported failed', () =>
+    crashAndRestart(fixture, 'buffered'));
 
   // With one request in flight per partition, the only batch a producer retries is the last one stored.
-  it('keeps every durable ack with one request in flight per partition', () => crashAndRestart(fixture, 'durable', { maxInFlightPerPartition: 1 }));
-  it('keeps every buffered ack with one request in flight per partition', () => crashAndRestart(fixture, 'buffered', { maxInFlightPerPartition: 1 }));
+  it('keeps every durable ack with one request in flight per partition', () =>
+    crashAndRestart(fixture, 'durable', { maxInFlightPerPartition: 1 }));
+  it('keeps every buffered ack with one request in flight per partition', () =>
+    crashAndRestart(fixture, 'buffered', { maxInFlightPerPartition: 1 }));
 });

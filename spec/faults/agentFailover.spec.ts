@@ -15,12 +15,22 @@ const PARTITIONS = 6;
 const LEASE_TTL_MS = 1000;
 
 /** The scenario; `options` override the producer's defaults. */
-async function killOneOfThree(fixture: FaultFixture, scenario: string, options: Partial<ProducerOptions> = {}): Promise<void> {
+async function killOneOfThree(
+  fixture: FaultFixture,
+  scenario: string,
+  options: Partial<ProducerOptions> = {},
+): Promise<void> {
   const dataDir = await fixture.tempDir('failover');
   const redisPrefix = fixture.redisPrefix();
   const agents: AgentProcess[] = [];
   for (const agentId of ['agent-a', 'agent-b', 'agent-c']) {
-    const agent = await startAgentProcess({ dataDir, agentId, metadata: REDIS_URL, redisPrefix, leaseTtlMs: LEASE_TTL_MS });
+    const agent = await startAgentProcess({
+      dataDir,
+      agentId,
+      metadata: REDIS_URL,
+      redisPrefix,
+      leaseTtlMs: LEASE_TTL_MS,
+    });
     fixture.onTeardown(() => agent.kill());
     agents.push(agent);
   }

@@ -19,7 +19,11 @@ async function cutConnections(fixture: FaultFixture, acks: Acks): Promise<void> 
   const agentPort = await freePort();
   const proxy = await startTcpProxy(agentPort);
   fixture.onTeardown(() => proxy.close());
-  const agent = await startAgentProcess({ dataDir: await fixture.tempDir('cut'), port: agentPort, advertisedAddress: proxy.address });
+  const agent = await startAgentProcess({
+    dataDir: await fixture.tempDir('cut'),
+    port: agentPort,
+    advertisedAddress: proxy.address,
+  });
   fixture.onTeardown(() => agent.kill());
   await fixture.createTopic(agent.address, PARTITIONS);
   const producer = await fixture.producer({ bootstrap: [proxy.address], acks });
@@ -33,7 +37,10 @@ async function cutConnections(fixture: FaultFixture, acks: Acks): Promise<void> 
   const recovered = await load.recovery(1000, 30_000, [0, 1, 2]);
   const result = await load.stop();
 
-  expect(cut.every((n) => n > 0), `connections cut: ${cut.join(', ')}`).to.equal(true);
+  expect(
+    cut.every((n) => n > 0),
+    `connections cut: ${cut.join(', ')}`,
+  ).to.equal(true);
   await expectLogKept(`connections cut ${CUTS} times, ${acks}`, agent.address, PARTITIONS, acks, result);
   expect(recovered?.message, 'the load went on after the cuts').to.equal(undefined);
   // Every cut is retried at once on a new connection: nothing fails.
@@ -49,6 +56,8 @@ describe('faults: client-agent connections cut by a proxy', function () {
   });
   afterEach(() => fixture.tearDown());
 
-  it('keeps every durable ack at its offset, once, and stores nothing reported failed', () => cutConnections(fixture, 'durable'));
-  it('keeps every buffered ack at its offset, once, and stores nothing reported failed', () => cutConnections(fixture, 'buffered'));
+  it('keeps every durable ack at its offset, once, and stores nothing reported failed', () =>
+    cutConnections(fixture, 'durable'));
+  it('keeps every buffered ack at its offset, once, and stores nothing reported failed', () =>
+    cutConnections(fixture, 'buffered'));
 });

@@ -25,7 +25,10 @@ export class FaultFixture {
     this.teardown.push(step);
   }
 
-  /** Runs every teardown step, each for at most 15 s: one that hangs (a producer flushing into a dead agent) does not stop the rest. */
+  /**
+   * Runs every teardown step, each for at most 15 s: one that hangs (a producer flushing into a dead agent) does not
+   * stop the rest.
+   */
   async tearDown(): Promise<void> {
     for (const step of this.teardown.splice(0).reverse()) {
       let timer: NodeJS.Timeout | undefined;
@@ -86,7 +89,8 @@ export async function leaders(address: string): Promise<Map<string, number[]>> {
   try {
     const { topics } = await connection.client.metadata({ topics: [TOPIC] });
     const byAgent = new Map<string, number[]>();
-    for (const p of topics[0]!.partitions) byAgent.set(p.leaderAgentId, [...(byAgent.get(p.leaderAgentId) ?? []), p.partition]);
+    for (const p of topics[0]!.partitions)
+      byAgent.set(p.leaderAgentId, [...(byAgent.get(p.leaderAgentId) ?? []), p.partition]);
     return byAgent;
   } finally {
     connection.close();

@@ -30,7 +30,9 @@ async function takeOver(agent: AgentProcess, partitions: readonly number[]): Pro
       const value = `other-${partition}`;
       for (let attempt = 0; ; attempt++) {
         try {
-          const offset = await produce(connection, TOPIC, partition, [{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
+          const offset = await produce(connection, TOPIC, partition, [
+            { key: null, value: Buffer.from(value), timestamp: Date.now() },
+          ]);
           acks.set(value, { partition, offset });
           break;
         } catch (error) {
@@ -51,7 +53,13 @@ async function pauseAndResume(fixture: FaultFixture, acks: Acks): Promise<void> 
   const redisPrefix = fixture.redisPrefix();
   const agents: AgentProcess[] = [];
   for (const agentId of ['agent-a', 'agent-b']) {
-    const agent = await startAgentProcess({ dataDir, agentId, metadata: REDIS_URL, redisPrefix, leaseTtlMs: LEASE_TTL_MS });
+    const agent = await startAgentProcess({
+      dataDir,
+      agentId,
+      metadata: REDIS_URL,
+      redisPrefix,
+      leaseTtlMs: LEASE_TTL_MS,
+    });
     fixture.onTeardown(() => agent.kill());
     agents.push(agent);
   }
@@ -86,7 +94,9 @@ describe('faults: SIGSTOP of a lease holder past its lease, then SIGCONT', funct
   });
   afterEach(() => fixture.tearDown());
 
-  it('keeps every durable ack at its offset, once: the woken agent\'s commits are fenced', () => pauseAndResume(fixture, 'durable'));
+  it("keeps every durable ack at its offset, once: the woken agent's commits are fenced", () =>
+    pauseAndResume(fixture, 'durable'));
 
-  it('keeps every buffered ack at its offset, once: nothing is acknowledged by the paused agent', () => pauseAndResume(fixture, 'buffered'));
+  it('keeps every buffered ack at its offset, once: nothing is acknowledged by the paused agent', () =>
+    pauseAndResume(fixture, 'buffered'));
 });

@@ -18,8 +18,13 @@ import { expectLogKept, FaultFixture } from './faultFixture.js';
 const PARTITIONS = 3;
 
 /** An agent over a faulty store, a producer load on it; returns what the test drives. */
-async function setUp(fixture: FaultFixture, options: Partial<ProducerOptions> = {}): Promise<{ store: WriteFaultStore; load: ProducerLoad; address: string }> {
-  const store = new WriteFaultStore(new LocalDirectoryObjectStore({ root: join(await fixture.tempDir('store'), 'objects') }));
+async function setUp(
+  fixture: FaultFixture,
+  options: Partial<ProducerOptions> = {},
+): Promise<{ store: WriteFaultStore; load: ProducerLoad; address: string }> {
+  const store = new WriteFaultStore(
+    new LocalDirectoryObjectStore({ root: join(await fixture.tempDir('store'), 'objects') }),
+  );
   const stores = await createTestStores('sqlite', store);
   fixture.onTeardown(() => stores.cleanup());
   const agent = await startTestAgent(stores);
@@ -32,7 +37,13 @@ async function setUp(fixture: FaultFixture, options: Partial<ProducerOptions> = 
 }
 
 /** A passing fault: lasts until `faultedPuts` writes met it (or `ms` for a stall), then heals. */
-async function passingFault(fixture: FaultFixture, scenario: string, fault: WriteFault, faultedPuts: number, ms = 0): Promise<void> {
+async function passingFault(
+  fixture: FaultFixture,
+  scenario: string,
+  fault: WriteFault,
+  faultedPuts: number,
+  ms = 0,
+): Promise<void> {
   const { store, load, address } = await setUp(fixture);
   store.inject(fault);
   await store.faultsSeen(faultedPuts, 30_000);
@@ -59,7 +70,10 @@ async function refusal(fixture: FaultFixture, scenario: string, options: Partial
   const figures = await expectLogKept(scenario, address, PARTITIONS, 'durable', result);
   expect(recovered?.message, 'the load went on after the store healed').to.equal(undefined);
   // The refusal reaches the producer as the typed, non-retriable error.
-  expect(Object.keys(figures.failures).some((k) => k.startsWith('STORAGE_FAILURE ')), JSON.stringify(figures.failures)).to.equal(true);
+  expect(
+    Object.keys(figures.failures).some((k) => k.startsWith('STORAGE_FAILURE ')),
+    JSON.stringify(figures.failures),
+  ).to.equal(true);
 }
 
 describe('faults: an object store that fails or stalls writes', function () {
@@ -72,10 +86,20 @@ describe('faults: an object store that fails or stalls writes', function () {
   afterEach(() => fixture.tearDown());
 
   it('rides out passing write failures: every durable ack at its offset, once', () =>
-    passingFault(fixture, 'store fails writes (retriable), durable', { kind: 'fail', error: () => new StorageError('injected write failure') }, 20));
+    passingFault(
+      fixture,
+      'store fails writes (retriable), durable',
+      { kind: 'fail', error: () => new StorageError('injected write failure') },
+      20,
+    ));
 
   it('rides out writes that land but answer a failure: every durable ack at its offset, once', () =>
-    passingFault(fixture, 'store writes, then fails (retriable), durable', { kind: 'failAfterWrite', error: () => new StorageError('injected lost answer') }, 20));
+    passingFault(
+      fixture,
+      'store writes, then fails (retriable), durable',
+      { kind: 'failAfterWrite', error: () => new StorageError('injected lost answer') },
+      20,
+    ));
 
   it('rides out stalled writes: every durable ack at its offset, once', () =>
     passingFault(fixture, 'store stalls writes 1.5 s, durable', { kind: 'stall' }, 1, 1500));

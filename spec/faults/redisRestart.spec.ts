@@ -18,7 +18,11 @@ async function redisOutage(fixture: FaultFixture, acks: Acks, options: Partial<P
   const redisDir = await fixture.tempDir('redis');
   let redis: RedisServerProcess = await startRedisServer(redisDir);
   fixture.onTeardown(() => redis.kill());
-  const agent = await startAgentProcess({ dataDir: await fixture.tempDir('redis-agent'), metadata: redis.url, leaseTtlMs: LEASE_TTL_MS });
+  const agent = await startAgentProcess({
+    dataDir: await fixture.tempDir('redis-agent'),
+    metadata: redis.url,
+    leaseTtlMs: LEASE_TTL_MS,
+  });
   fixture.onTeardown(() => agent.kill());
   await fixture.createTopic(agent.address, PARTITIONS);
   const producer = await fixture.producer({ ...options, bootstrap: [agent.address], acks });
@@ -32,7 +36,13 @@ async function redisOutage(fixture: FaultFixture, acks: Acks, options: Partial<P
   const recovered = await load.recovery(1000, 30_000, [0, 1, 2]);
   const result = await load.stop();
 
-  await expectLogKept(`Redis kill -9 + restart, ${acks}${options.maxInFlightPerPartition === 1 ? ', 1 in flight' : ''}`, agent.address, PARTITIONS, acks, result);
+  await expectLogKept(
+    `Redis kill -9 + restart, ${acks}${options.maxInFlightPerPartition === 1 ? ', 1 in flight' : ''}`,
+    agent.address,
+    PARTITIONS,
+    acks,
+    result,
+  );
   expect(recovered?.message, 'the load went on after Redis came back').to.equal(undefined);
   // The outage is far shorter than the delivery timeout: the producer rides it out.
   expect(result.failed.size, 'records reported failed').to.equal(0);
@@ -47,8 +57,11 @@ describe('faults: Redis killed and restarted under load', function () {
   });
   afterEach(() => fixture.tearDown());
 
-  it('keeps every durable ack at its offset, once, and stores nothing reported failed', () => redisOutage(fixture, 'durable'));
+  it('keeps every durable ack at its offset, once, and stores nothing reported failed', () =>
+    redisOutage(fixture, 'durable'));
   // With one request in flight per partition, the only batch a producer retries is the last one stored.
-  it('keeps every durable ack with one request in flight per partition', () => redisOutage(fixture, 'durable', { maxInFlightPerPartition: 1 }));
-  it('keeps every buffered ack at its offset, once, and stores nothing reported failed', () => redisOutage(fixture, 'buffered'));
+  it('keeps every durable ack with one request in flight per partition', () =>
+    redisOutage(fixture, 'durable', { maxInFlightPerPartition: 1 }));
+  it('keeps every buffered ack at its offset, once, and stores nothing reported failed', () =>
+    redisOutage(fixture, 'buffered'));
 });

@@ -46,11 +46,17 @@ describe('Kafka listener framing', function () {
 
   it('answers ApiVersions v3 (flexible) with every API and its versions, header v0', async () => {
     const raw = await connectRaw(address);
-    raw.request(API_VERSIONS, 3, 7, (w) => {
-      w.string('raw-spec', true);
-      w.string('1.0', true);
-      w.uvarint(0);
-    }, true);
+    raw.request(
+      API_VERSIONS,
+      3,
+      7,
+      (w) => {
+        w.string('raw-spec', true);
+        w.string('1.0', true);
+        w.uvarint(0);
+      },
+      true,
+    );
     const frame = await raw.response();
     expect(frame.readInt32BE(0)).to.equal(7);
     const body = readApiVersionsResponse(new KafkaReader(frame, 4), 3);
@@ -70,7 +76,11 @@ describe('Kafka listener framing', function () {
     expect(frame.readInt32BE(0)).to.equal(8);
     const body = readApiVersionsResponse(new KafkaReader(frame, 4), 0);
     expect(body.errorCode).to.equal(35);
-    expect(body.apiKeys.find((k) => k.apiKey === METADATA)).to.deep.equal({ apiKey: METADATA, minVersion: 0, maxVersion: 12 });
+    expect(body.apiKeys.find((k) => k.apiKey === METADATA)).to.deep.equal({
+      apiKey: METADATA,
+      minVersion: 0,
+      maxVersion: 12,
+    });
     raw.close();
   });
 
@@ -97,7 +107,13 @@ describe('Kafka listener framing', function () {
   });
 
   it('closes the connection on an unknown API key or an unsupported version', async () => {
-    for (const [key, version] of [[999, 0], [-1, 0], [PRODUCE, 2], [PRODUCE, 99], [METADATA, 13]] as const) {
+    for (const [key, version] of [
+      [999, 0],
+      [-1, 0],
+      [PRODUCE, 2],
+      [PRODUCE, 99],
+      [METADATA, 13],
+    ] as const) {
       const raw = await connectRaw(address);
       raw.request(key, version, 1, (w) => w.int32(0));
       await raw.closed;
@@ -132,13 +148,18 @@ describe('Kafka listener framing', function () {
 
   it('survives random frames and keeps serving', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: -2, max: 70 }), fc.integer({ min: -1, max: 20 }), fc.uint8Array({ maxLength: 200 }), async (apiKey, version, body) => {
-        const raw = await connectRaw(address);
-        raw.request(apiKey, version, 5, (w) => w.raw(body));
-        // Either an answer or a close; never a hang (the spec's timeout) or a crash.
-        await Promise.race([raw.response().catch(() => undefined), raw.closed]);
-        raw.close();
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: -2, max: 70 }),
+        fc.integer({ min: -1, max: 20 }),
+        fc.uint8Array({ maxLength: 200 }),
+        async (apiKey, version, body) => {
+          const raw = await connectRaw(address);
+          raw.request(apiKey, version, 5, (w) => w.raw(body));
+          // Either an answer or a close; never a hang (the spec's timeout) or a crash.
+          await Promise.race([raw.response().catch(() => undefined), raw.closed]);
+          raw.close();
+        },
+      ),
       { numRuns: 150, seed: 16 },
     );
     await stillServing();

@@ -5,7 +5,14 @@
  * its Kafka error code and stores nothing.
  */
 import { expect } from 'chai';
-import { createTestStores, startTestAgent, readAll, records, type TestAgent, type TestStores } from '../support/agentHarness.js';
+import {
+  createTestStores,
+  startTestAgent,
+  readAll,
+  records,
+  type TestAgent,
+  type TestStores,
+} from '../support/agentHarness.js';
 import { connectRaw, type RawKafka } from './support/rawKafka.js';
 import { encodeRecordBatch } from '../../src/protocol/codec/recordBatch.js';
 import { KafkaReader } from '../../src/kafka/wire/kafkaReader.js';
@@ -40,18 +47,31 @@ describe('Kafka listener Produce and Fetch', function () {
     await stores?.cleanup();
   });
 
-  async function produce(request: ProduceRequestInit): Promise<{ errorCode: number; baseOffset: number; errorMessage: string | null }[]> {
+  async function produce(
+    request: ProduceRequestInit,
+  ): Promise<{ errorCode: number; baseOffset: number; errorMessage: string | null }[]> {
     const id = ++correlation;
-    raw.request(0, PRODUCE_V, id, (w) => writeProduceRequest(w, PRODUCE_V, { timeoutMs: 5000, transactionalId: null, ...request }));
+    raw.request(0, PRODUCE_V, id, (w) =>
+      writeProduceRequest(w, PRODUCE_V, { timeoutMs: 5000, transactionalId: null, ...request }),
+    );
     const frame = await raw.response();
     expect(frame.readInt32BE(0)).to.equal(id);
     const response = readProduceResponse(new KafkaReader(frame, 4), PRODUCE_V);
-    return response.responses.flatMap((t) => t.partitionResponses.map((p) => ({ errorCode: p.errorCode, baseOffset: p.baseOffset, errorMessage: p.errorMessage })));
+    return response.responses.flatMap((t) =>
+      t.partitionResponses.map((p) => ({
+        errorCode: p.errorCode,
+        baseOffset: p.baseOffset,
+        errorMessage: p.errorMessage,
+      })),
+    );
   }
 
-  const one = (topic: string, batch: Buffer, acks = -1): ProduceRequestInit => ({ acks, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+  const one = (topic: string, batch: Buffer, acks = -1): ProduceRequestInit => ({
+    acks,
+    topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
+  });
 
-  it('stores every batch of a partition\'s records, in order', async () => {
+  it("stores every batch of a partition's records, in order", async () => {
     await agent.connection.client.createTopic({ name: 'multi', partitions: 1, config: undefined });
     const two = Buffer.concat([encodeRecordBatch(records(2, 'a')), encodeRecordBatch(records(3, 'b'))]);
     expect(await produce(one('multi', two))).to.deep.equal([{ errorCode: 0, baseOffset: 0, errorMessage: null }]);
@@ -66,7 +86,13 @@ describe('Kafka listener Produce and Fetch', function () {
 
   it('answers acks=0 with nothing, and the next request in order', async () => {
     await agent.connection.client.createTopic({ name: 'acks0', partitions: 1, config: undefined });
-    raw.request(0, PRODUCE_V, ++correlation, (w) => writeProduceRequest(w, PRODUCE_V, { ...one('acks0', encodeRecordBatch(records(1))), acks: 0, transactionalId: null }));
+    raw.request(0, PRODUCE_V, ++correlation, (w) =>
+      writeProduceRequest(w, PRODUCE_V, {
+        ...one('acks0', encodeRecordBatch(records(1))),
+        acks: 0,
+        transactionalId: null,
+      }),
+    );
     const id = ++correlation;
     raw.request(18, 0, id, (w) => writeApiVersionsRequest(w, 0, {}));
     expect((await raw.response()).readInt32BE(0)).to.equal(id);
@@ -87,8 +113,14 @@ describe('Kafka listener Produce and Fetch', function () {
       [one('bad', corrupt), KafkaErrorCode.CORRUPT_MESSAGE],
       [one('bad', Buffer.alloc(0)), KafkaErrorCode.INVALID_REQUEST],
       [one('nope', batch), KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
-      [{ acks: -1, topicData: [{ name: 'bad', partitionData: [{ index: 7, records: batch }] }] }, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
-      [{ acks: -1, topicData: [{ name: 'bad', partitionData: [{ index: -1, records: batch }] }] }, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      [
+        { acks: -1, topicData: [{ name: 'bad', partitionData: [{ index: 7, records: batch }] }] },
+        KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ],
+      [
+        { acks: -1, topicData: [{ name: 'bad', partitionData: [{ index: -1, records: batch }] }] },
+        KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ],
     ];
     for (const [request, code] of cases) {
       const [result] = await produce(request);
@@ -97,14 +129,20 @@ describe('Kafka listener Produce and Fetch', function () {
     expect(await readAll(agent.connection, 'bad', 0)).to.deep.equal([]);
   });
 
-  it('keeps Kafka\'s sequence rules for an idempotent producer: a retry is stored once, a gap is refused', async () => {
+  it("keeps Kafka's sequence rules for an idempotent producer: a retry is stored once, a gap is refused", async () => {
     await agent.connection.client.createTopic({ name: 'idem', partitions: 1, config: undefined });
-    const { producerId, producerEpoch } = await agent.connection.client.initProducerId({ producerId: -1, producerEpoch: -1 });
-    const batch = (sequence: number, prefix: string) => encodeRecordBatch(records(2, prefix), { producerId, producerEpoch, baseSequence: sequence });
+    const { producerId, producerEpoch } = await agent.connection.client.initProducerId({
+      producerId: -1,
+      producerEpoch: -1,
+    });
+    const batch = (sequence: number, prefix: string) =>
+      encodeRecordBatch(records(2, prefix), { producerId, producerEpoch, baseSequence: sequence });
     expect((await produce(one('idem', batch(0, 'a'))))[0]!.errorCode).to.equal(0);
     const retried = (await produce(one('idem', batch(0, 'a'))))[0]!;
     expect([retried.errorCode, retried.baseOffset]).to.deep.equal([0, 0]);
-    expect((await produce(one('idem', batch(5, 'gap'))))[0]!.errorCode).to.equal(KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect((await produce(one('idem', batch(5, 'gap'))))[0]!.errorCode).to.equal(
+      KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    );
     expect((await produce(one('idem', batch(2, 'b'))))[0]).to.deep.include({ errorCode: 0, baseOffset: 2 });
     expect((await readAll(agent.connection, 'idem', 0)).map(([, v]) => v)).to.deep.equal(['a-0', 'a-1', 'b-0', 'b-1']);
   });
@@ -120,7 +158,15 @@ describe('Kafka listener Produce and Fetch', function () {
           maxWaitMs,
           minBytes: 1,
           maxBytes: 1 << 20,
-          topics: [{ topic: 'fetch', partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }, { partition: 1, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+          topics: [
+            {
+              topic: 'fetch',
+              partitions: [
+                { partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 },
+                { partition: 1, fetchOffset: 0, partitionMaxBytes: 1 << 20 },
+              ],
+            },
+          ],
         }),
       );
       const frame = await raw.response();
@@ -128,7 +174,13 @@ describe('Kafka listener Produce and Fetch', function () {
       return readFetchResponse(new KafkaReader(frame, 4), FETCH_V).responses[0]!.partitions;
     };
     const [p0, p1] = await fetch(1);
-    expect([p0!.errorCode, p0!.highWatermark, p0!.lastStableOffset, p0!.logStartOffset, p0!.records!.length > 0]).to.deep.equal([0, 3, 3, 0, true]);
+    expect([
+      p0!.errorCode,
+      p0!.highWatermark,
+      p0!.lastStableOffset,
+      p0!.logStartOffset,
+      p0!.records!.length > 0,
+    ]).to.deep.equal([0, 3, 3, 0, true]);
     expect([p1!.errorCode, p1!.highWatermark, p1!.records!.length]).to.deep.equal([0, 0, 0]);
     const [past] = await fetch(4);
     expect([past!.errorCode, past!.records!.length]).to.deep.equal([KafkaErrorCode.OFFSET_OUT_OF_RANGE, 0]);
@@ -137,7 +189,19 @@ describe('Kafka listener Produce and Fetch', function () {
     raw.request(2, 5, id, (w) =>
       writeListOffsetsRequest(w, 5, {
         replicaId: -1,
-        topics: [{ name: 'fetch', partitions: [{ partitionIndex: 0, timestamp: -2 }, { partitionIndex: 0, timestamp: -1 }, { partitionIndex: 0, timestamp: 1_001 }, { partitionIndex: 0, timestamp: 5_000 }, { partitionIndex: 0, timestamp: -7 }, { partitionIndex: 9, timestamp: -1 }] }],
+        topics: [
+          {
+            name: 'fetch',
+            partitions: [
+              { partitionIndex: 0, timestamp: -2 },
+              { partitionIndex: 0, timestamp: -1 },
+              { partitionIndex: 0, timestamp: 1_001 },
+              { partitionIndex: 0, timestamp: 5_000 },
+              { partitionIndex: 0, timestamp: -7 },
+              { partitionIndex: 9, timestamp: -1 },
+            ],
+          },
+        ],
       }),
     );
     const listed = readListOffsetsResponse(new KafkaReader(await raw.response(), 4), 5).topics[0]!.partitions;

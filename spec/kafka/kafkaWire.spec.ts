@@ -2,7 +2,11 @@
 import { expect } from 'chai';
 import { KafkaReader, KafkaDecodeError } from '../../src/kafka/wire/kafkaReader.js';
 import { KafkaWriter } from '../../src/kafka/wire/kafkaWriter.js';
-import { readMetadataResponse, writeMetadataResponse, type MetadataResponseInit } from '../../src/kafka/generated/metadataResponse.js';
+import {
+  readMetadataResponse,
+  writeMetadataResponse,
+  type MetadataResponseInit,
+} from '../../src/kafka/generated/metadataResponse.js';
 import { readRequestHeader, writeRequestHeader } from '../../src/kafka/generated/requestHeader.js';
 import { assignNodeIds, nodeIdOf } from '../../src/kafka/brokers.js';
 import { splitBatches } from '../../src/kafka/handlers/produce.js';
@@ -34,9 +38,15 @@ describe('kafka/wire', () => {
     });
     const r = new KafkaReader(buf);
     for (let i = 0; i < 100; i++) {
-      expect([r.int8(), r.int16(), r.int32(), r.int64(), r.uvarint(), r.string(i % 2 === 0), r.nullableString(i % 2 === 1)]).to.deep.equal([
-        -3, -300, -70_000, -(2 ** 40), 300, `s${i}`, null,
-      ]);
+      expect([
+        r.int8(),
+        r.int16(),
+        r.int32(),
+        r.int64(),
+        r.uvarint(),
+        r.string(i % 2 === 0),
+        r.nullableString(i % 2 === 1),
+      ]).to.deep.equal([-3, -300, -70_000, -(2 ** 40), 300, `s${i}`, null]);
       expect(r.bytes(true).equals(i === 50 ? big : Buffer.from([i]))).to.equal(true);
       expect(r.bool()).to.equal(true);
     }
@@ -48,10 +58,30 @@ describe('kafka/wire', () => {
       brokers: [{ nodeId: 5, host: 'h', port: 9092, rack: null }],
       clusterId: 'c',
       controllerId: 5,
-      topics: [{ errorCode: 0, name: 't', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 5, leaderEpoch: 1, replicaNodes: [5], isrNodes: [5], offlineReplicas: [] }] }],
+      topics: [
+        {
+          errorCode: 0,
+          name: 't',
+          isInternal: false,
+          partitions: [
+            {
+              errorCode: 0,
+              partitionIndex: 0,
+              leaderId: 5,
+              leaderEpoch: 1,
+              replicaNodes: [5],
+              isrNodes: [5],
+              offlineReplicas: [],
+            },
+          ],
+        },
+      ],
     };
     for (const version of [1, 12]) {
-      const decoded = readMetadataResponse(new KafkaReader(bytesOf((w) => writeMetadataResponse(w, version, response))), version);
+      const decoded = readMetadataResponse(
+        new KafkaReader(bytesOf((w) => writeMetadataResponse(w, version, response))),
+        version,
+      );
       expect(decoded.brokers).to.deep.equal(response.brokers);
       expect(decoded.topics[0]!.partitions[0]!.replicaNodes).to.deep.equal([5]);
       expect(decoded.topics[0]!.name).to.equal('t');
@@ -59,9 +89,16 @@ describe('kafka/wire', () => {
   });
 
   it('keeps the header client id a classic string in flexible header v2', () => {
-    const buf = bytesOf((w) => writeRequestHeader(w, 2, { requestApiKey: 3, requestApiVersion: 12, correlationId: 9, clientId: 'abc' }));
+    const buf = bytesOf((w) =>
+      writeRequestHeader(w, 2, { requestApiKey: 3, requestApiVersion: 12, correlationId: 9, clientId: 'abc' }),
+    );
     expect(buf.readInt16BE(8)).to.equal(3); // int16 length, not a varint
-    expect(readRequestHeader(new KafkaReader(buf), 2)).to.deep.equal({ requestApiKey: 3, requestApiVersion: 12, correlationId: 9, clientId: 'abc' });
+    expect(readRequestHeader(new KafkaReader(buf), 2)).to.deep.equal({
+      requestApiKey: 3,
+      requestApiVersion: 12,
+      correlationId: 9,
+      clientId: 'abc',
+    });
   });
 
   it('refuses lengths and counts beyond the bytes left, without allocating them', () => {
@@ -69,7 +106,9 @@ describe('kafka/wire', () => {
     lengths.writeInt32BE(0x7fffffff);
     expect(() => new KafkaReader(lengths).bytes(false)).to.throw(KafkaDecodeError);
     expect(() => new KafkaReader(lengths).arrayLength(false, false)).to.throw(KafkaDecodeError);
-    expect(() => new KafkaReader(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])).uvarint()).to.throw(KafkaDecodeError);
+    expect(() => new KafkaReader(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])).uvarint()).to.throw(
+      KafkaDecodeError,
+    );
     expect(() => new KafkaReader(Buffer.from([0xff, 0xff])).string(false)).to.throw(KafkaDecodeError);
     const unsafe = Buffer.alloc(8);
     unsafe.writeBigInt64BE(2n ** 60n);

@@ -20,7 +20,12 @@ describe('Kafka listener with KafkaJS', function () {
   before(async () => {
     stores = await createTestStores('sqlite');
     agent = await startTestAgent(stores, { kafkaPort: 0, groupInitialRebalanceDelayMs: 0 });
-    kafka = new Kafka({ clientId: "kafkajs-spec", brokers: [agent.agent.kafkaAddress!], logLevel: process.env["KAFKAJS_LOG"] ? logLevel.DEBUG : logLevel.NOTHING, retry: { retries: 3 } });
+    kafka = new Kafka({
+      clientId: 'kafkajs-spec',
+      brokers: [agent.agent.kafkaAddress!],
+      logLevel: process.env['KAFKAJS_LOG'] ? logLevel.DEBUG : logLevel.NOTHING,
+      retry: { retries: 3 },
+    });
   });
 
   after(async () => {
@@ -54,7 +59,11 @@ describe('Kafka listener with KafkaJS', function () {
       const [first] = await producer.send({
         topic: 'produce-a',
         acks: -1,
-        messages: [{ value: 'plain' }, { key: 'k1', value: 'keyed' }, { key: 'k2', value: 'headers', headers: { h: 'x' } }],
+        messages: [
+          { value: 'plain' },
+          { key: 'k1', value: 'keyed' },
+          { key: 'k2', value: 'headers', headers: { h: 'x' } },
+        ],
       });
       expect(first).to.include({ topicName: 'produce-a', partition: 0, errorCode: 0, baseOffset: '0' });
     } finally {
@@ -74,10 +83,17 @@ describe('Kafka listener with KafkaJS', function () {
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: 'consume-a', messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, headers: { n: String(i) } })) });
+    await producer.send({
+      topic: 'consume-a',
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, headers: { n: String(i) } })),
+    });
     await producer.disconnect();
 
-    const consumer: KafkaConsumer = kafka.consumer({ groupId: 'group-a', sessionTimeout: 10_000, heartbeatInterval: 500 });
+    const consumer: KafkaConsumer = kafka.consumer({
+      groupId: 'group-a',
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+    });
     await consumer.connect();
     const seen: { key: string; value: string; n: string }[] = [];
     try {
@@ -86,7 +102,11 @@ describe('Kafka listener with KafkaJS', function () {
         consumer
           .run({
             eachMessage: async ({ message }: EachMessagePayload) => {
-              seen.push({ key: message.key!.toString(), value: message.value!.toString(), n: message.headers!['n']!.toString() });
+              seen.push({
+                key: message.key!.toString(),
+                value: message.value!.toString(),
+                n: message.headers!['n']!.toString(),
+              });
               if (seen.length === 10) resolve();
             },
           })
@@ -116,14 +136,36 @@ describe('Kafka listener with KafkaJS', function () {
       ],
     });
     await producer.disconnect();
-    const consumer = createConsumer({ bootstrap: [agent.agent.address], assignment: [{ topic: 'cross-a', partition: 0 }], resetStrategy: { type: 'earliest' }, fetchMaxWaitMs: 100 });
+    const consumer = createConsumer({
+      bootstrap: [agent.agent.address],
+      assignment: [{ topic: 'cross-a', partition: 0 }],
+      resetStrategy: { type: 'earliest' },
+      fetchMaxWaitMs: 100,
+    });
     try {
       const got = await firstValueFrom(consumer.records$.pipe(take(3), toArray()));
       const text = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString());
-      expect(got.map((r) => [r.offset, text(r.key), text(r.value), r.timestamp, r.headers.map((h) => [h.key, text(h.value)])])).to.deep.equal([
+      expect(
+        got.map((r) => [
+          r.offset,
+          text(r.key),
+          text(r.value),
+          r.timestamp,
+          r.headers.map((h) => [h.key, text(h.value)]),
+        ]),
+      ).to.deep.equal([
         [0, 'k0', 'v0', 1_700_000_000_000, [['h', 'x']]],
         [1, null, 'v1', 1_700_000_000_001, []],
-        [2, 'k2', null, 1_700_000_000_002, [['a', '1'], ['b', '2']]],
+        [
+          2,
+          'k2',
+          null,
+          1_700_000_000_002,
+          [
+            ['a', '1'],
+            ['b', '2'],
+          ],
+        ],
       ]);
     } finally {
       await consumer.close();
@@ -134,8 +176,21 @@ describe('Kafka listener with KafkaJS', function () {
     await createTopic('cross-b', 1);
     const producer = await createProducer({ bootstrap: [agent.agent.address], lingerMs: 1 });
     try {
-      await producer.sendAndWait({ topic: 'cross-b', partition: 0, key: 'k0', value: 'v0', headers: { h: 'x' }, timestamp: 1_700_000_000_000 });
-      await producer.sendAndWait({ topic: 'cross-b', partition: 0, key: null, value: 'v1', timestamp: 1_700_000_000_001 });
+      await producer.sendAndWait({
+        topic: 'cross-b',
+        partition: 0,
+        key: 'k0',
+        value: 'v0',
+        headers: { h: 'x' },
+        timestamp: 1_700_000_000_000,
+      });
+      await producer.sendAndWait({
+        topic: 'cross-b',
+        partition: 0,
+        key: null,
+        value: 'v1',
+        timestamp: 1_700_000_000_001,
+      });
     } finally {
       await producer.close();
     }
@@ -149,7 +204,13 @@ describe('Kafka listener with KafkaJS', function () {
           .run({
             eachMessage: async ({ message }) => {
               const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-              seen.push([message.offset, message.key?.toString() ?? null, message.value!.toString(), message.timestamp, headers]);
+              seen.push([
+                message.offset,
+                message.key?.toString() ?? null,
+                message.value!.toString(),
+                message.timestamp,
+                headers,
+              ]);
               if (seen.length === 2) resolve();
             },
           })
@@ -174,9 +235,16 @@ describe('Kafka listener with KafkaJS', function () {
     } finally {
       await producer.disconnect();
     }
-    const { results } = await agent.connection.client.fetch({ partitions: [{ topic: 'idem-a', partition: 0, offset: 0, maxBytes: 0 }], maxWaitMs: 0, minBytes: 1, maxBytes: 0 });
+    const { results } = await agent.connection.client.fetch({
+      partitions: [{ topic: 'idem-a', partition: 0, offset: 0, maxBytes: 0 }],
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 0,
+    });
     const batches = [...decodeRecordBatches(results[0]!.records)];
-    expect(batches.map((b) => [b.baseOffset, b.baseSequence, b.records.map((r) => Buffer.from(r.value!).toString())])).to.deep.equal([
+    expect(
+      batches.map((b) => [b.baseOffset, b.baseSequence, b.records.map((r) => Buffer.from(r.value!).toString())]),
+    ).to.deep.equal([
       [0, 0, ['a', 'b']],
       [2, 2, ['c']],
     ]);
@@ -204,7 +272,9 @@ describe('Kafka listener with KafkaJS', function () {
             eachMessage: async ({ message }) => {
               seen++;
               if (seen === 3) {
-                await consumer.commitOffsets([{ topic: 'commit-a', partition: 0, offset: String(Number(message.offset) + 1) }]);
+                await consumer.commitOffsets([
+                  { topic: 'commit-a', partition: 0, offset: String(Number(message.offset) + 1) },
+                ]);
                 resolve();
               }
             },
@@ -220,10 +290,15 @@ describe('Kafka listener with KafkaJS', function () {
       await consumer.disconnect();
     }
     try {
-      const { offsets } = await agent.connection.client.fetchOffsets({ groupId: 'commit-group', partitions: [{ topic: 'commit-a', partition: 0 }] });
+      const { offsets } = await agent.connection.client.fetchOffsets({
+        groupId: 'commit-group',
+        partitions: [{ topic: 'commit-a', partition: 0 }],
+      });
       expect(offsets.map((o) => [o.topic, o.partition, o.offset])).to.deep.equal([['commit-a', 0, 3]]);
       const fetched = await admin.fetchOffsets({ groupId: 'commit-group', topics: ['commit-a'] });
-      expect(fetched).to.deep.equal([{ topic: 'commit-a', partitions: [{ partition: 0, offset: '3', metadata: null }] }]);
+      expect(fetched).to.deep.equal([
+        { topic: 'commit-a', partitions: [{ partition: 0, offset: '3', metadata: null }] },
+      ]);
     } finally {
       await admin.disconnect();
     }
@@ -233,14 +308,24 @@ describe('Kafka listener with KafkaJS', function () {
     await createTopic('offsets-a', 1);
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: 'offsets-a', messages: [0, 1, 2, 3].map((i) => ({ value: `v${i}`, timestamp: String(1_700_000_000_000 + i * 10) })) });
+    await producer.send({
+      topic: 'offsets-a',
+      messages: [0, 1, 2, 3].map((i) => ({ value: `v${i}`, timestamp: String(1_700_000_000_000 + i * 10) })),
+    });
     await producer.disconnect();
     const admin = kafka.admin();
     await admin.connect();
     try {
-      expect(await admin.fetchTopicOffsets('offsets-a')).to.deep.equal([{ partition: 0, offset: '4', high: '4', low: '0' }]);
-      expect(await admin.fetchTopicOffsetsByTimestamp('offsets-a', 1_700_000_000_015)).to.deep.equal([{ partition: 0, offset: '2' }]);
-      const config = await admin.describeConfigs({ resources: [{ type: 2, name: 'offsets-a', configNames: ['retention.ms', 'max.message.bytes'] }], includeSynonyms: false });
+      expect(await admin.fetchTopicOffsets('offsets-a')).to.deep.equal([
+        { partition: 0, offset: '4', high: '4', low: '0' },
+      ]);
+      expect(await admin.fetchTopicOffsetsByTimestamp('offsets-a', 1_700_000_000_015)).to.deep.equal([
+        { partition: 0, offset: '2' },
+      ]);
+      const config = await admin.describeConfigs({
+        resources: [{ type: 2, name: 'offsets-a', configNames: ['retention.ms', 'max.message.bytes'] }],
+        includeSynonyms: false,
+      });
       expect(config.resources[0]!.configEntries.map((e) => [e.configName, e.configValue])).to.deep.equal([
         ['retention.ms', '-1'],
         ['max.message.bytes', '1048576'],
@@ -254,9 +339,19 @@ describe('Kafka listener with KafkaJS', function () {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const unknown = await admin.createTopics({ topics: [{ topic: 'cfg-a', numPartitions: 1, configEntries: [{ name: 'compression.type', value: 'zstd' }] }] }).catch((e: { type?: string }) => e);
-      expect((unknown as { errors?: { type: string }[] }).errors?.[0]?.type ?? (unknown as { type?: string }).type).to.equal('INVALID_CONFIG');
-      expect(await admin.createTopics({ topics: [{ topic: 'cfg-b', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '60000' }] }] })).to.equal(true);
+      const unknown = await admin
+        .createTopics({
+          topics: [{ topic: 'cfg-a', numPartitions: 1, configEntries: [{ name: 'compression.type', value: 'zstd' }] }],
+        })
+        .catch((e: { type?: string }) => e);
+      expect(
+        (unknown as { errors?: { type: string }[] }).errors?.[0]?.type ?? (unknown as { type?: string }).type,
+      ).to.equal('INVALID_CONFIG');
+      expect(
+        await admin.createTopics({
+          topics: [{ topic: 'cfg-b', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '60000' }] }],
+        }),
+      ).to.equal(true);
       expect(await admin.createTopics({ topics: [{ topic: 'cfg-b', numPartitions: 1 }] })).to.equal(false);
       const topic = await agent.connection.client.describeTopic({ name: 'cfg-b' });
       expect(topic.topic!.config!.retentionMs).to.equal(60_000);

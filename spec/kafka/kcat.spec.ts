@@ -53,7 +53,11 @@ describe('Kafka listener with kcat', function () {
 
   it('lists brokers and topics with -L', async () => {
     const out = await kcat(['-b', broker, '-L', '-J']);
-    const meta = JSON.parse(out) as { controllerid: number; brokers: { id: number; name: string }[]; topics: { topic: string; partitions: { partition: number; leader: number }[] }[] };
+    const meta = JSON.parse(out) as {
+      controllerid: number;
+      brokers: { id: number; name: string }[];
+      topics: { topic: string; partitions: { partition: number; leader: number }[] }[];
+    };
     const nodeId = nodeIdOf(agent.agent.agentId);
     expect(meta.controllerid).to.equal(nodeId);
     expect(meta.brokers).to.deep.equal([{ id: nodeId, name: broker }]);
@@ -70,13 +74,32 @@ describe('Kafka listener with kcat', function () {
       [0, 'hello'],
       [1, 'world'],
     ]);
-    const out = await kcat(['-b', broker, '-C', '-t', 'kcat-a', '-p', '0', '-o', 'beginning', '-e', '-f', '%o %k:%s %h\n']);
+    const out = await kcat([
+      '-b',
+      broker,
+      '-C',
+      '-t',
+      'kcat-a',
+      '-p',
+      '0',
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      '%o %k:%s %h\n',
+    ]);
     expect(out.trim().split('\n')).to.deep.equal(['0 k1:hello h1=v1', '1 k2:world h1=v1']);
   });
 
   it('consumes every partition from the beginning with -e', async () => {
     await kcat(['-b', broker, '-P', '-t', 'kcat-a', '-p', '1', '-K:'], 'a:x\nb:y\nc:z\n');
     const out = await kcat(['-b', broker, '-C', '-t', 'kcat-a', '-o', 'beginning', '-e', '-f', '%p/%o %k=%s\n']);
-    expect(out.trim().split('\n').sort()).to.deep.equal(['0/0 k1=hello', '0/1 k2=world', '1/0 a=x', '1/1 b=y', '1/2 c=z']);
+    expect(out.trim().split('\n').sort()).to.deep.equal([
+      '0/0 k1=hello',
+      '0/1 k2=world',
+      '1/0 a=x',
+      '1/1 b=y',
+      '1/2 c=z',
+    ]);
   });
 });

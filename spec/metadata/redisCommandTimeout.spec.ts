@@ -4,7 +4,7 @@
  * the command timeout, and works again once Redis answers.
  */
 import { expect } from 'chai';
-import { MetadataError, StreamHouseError, InvalidRequestError } from '../../src/protocol/errors.js';
+import { MetadataError, type StreamHouseError, InvalidRequestError } from '../../src/protocol/errors.js';
 import { RedisMetadataStore } from '../../src/metadata/redis/redisMetadataStore.js';
 import { createMetadataStore } from '../../src/metadata/createMetadataStore.js';
 import { RedisOffsetStore } from '../../src/client/offsets/redisOffsetStore.js';
@@ -44,7 +44,11 @@ describe('metadata/Redis command timeout', function () {
     expect(read).to.be.instanceOf(MetadataError);
     expect((read as StreamHouseError).retriable).to.equal(true);
     expect((read as Error).message).to.equal('Redis metadata operation failed: Command timed out');
-    const script = await within(BOUND_MS, rejection(store.acquireLease('t', 0, 'agent-a', 10_000)), 'acquireLease on a frozen Redis');
+    const script = await within(
+      BOUND_MS,
+      rejection(store.acquireLease('t', 0, 'agent-a', 10_000)),
+      'acquireLease on a frozen Redis',
+    );
     expect(script).to.be.instanceOf(MetadataError);
     const ping = await within(BOUND_MS, rejection(store.ping()), 'ping on a frozen Redis');
     expect(ping).to.be.instanceOf(MetadataError);
@@ -61,14 +65,19 @@ describe('metadata/Redis command timeout', function () {
     try {
       expect((opened.store as RedisMetadataStore).client.options.commandTimeout).to.equal(250);
       redis.freeze();
-      expect(await within(BOUND_MS, rejection(opened.store.listTopics()), 'listTopics on a frozen Redis')).to.be.instanceOf(MetadataError);
+      expect(
+        await within(BOUND_MS, rejection(opened.store.listTopics()), 'listTopics on a frozen Redis'),
+      ).to.be.instanceOf(MetadataError);
       redis.thaw();
       expect((await opened.store.listTopics()).map((t) => t.name)).to.deep.equal(['t']);
     } finally {
       await opened.store.close();
     }
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      expect(() => new RedisMetadataStore({ url: redis.url, commandTimeoutMs: bad })).to.throw(InvalidRequestError, /commandTimeoutMs/);
+      expect(() => new RedisMetadataStore({ url: redis.url, commandTimeoutMs: bad })).to.throw(
+        InvalidRequestError,
+        /commandTimeoutMs/,
+      );
     }
     const byDefault = new RedisMetadataStore({ url: redis.url, keyPrefix: 'x:', redisOptions: { lazyConnect: true } });
     expect(byDefault.client.options.commandTimeout).to.equal(5000);
@@ -94,8 +103,11 @@ describe('metadata/Redis command timeout', function () {
   it('keeps an agent over a frozen Redis answering: METADATA_ERROR within the timeout, and a bounded stop', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sh-frozen-'));
     const agent = await startAgent({
-      objectStore: new LocalDirectoryObjectStore({ root: join(dir, 'objects') }), metadataStore: store, port: 0,
-      maintenanceIntervalMs: 0, shutdownTimeoutMs: 1000,
+      objectStore: new LocalDirectoryObjectStore({ root: join(dir, 'objects') }),
+      metadataStore: store,
+      port: 0,
+      maintenanceIntervalMs: 0,
+      shutdownTimeoutMs: 1000,
     });
     const connection = connectAgent(agent.address);
     try {
@@ -104,7 +116,9 @@ describe('metadata/Redis command timeout', function () {
       const error = await within(BOUND_MS, rejection(connection.client.listTopics({})), 'listTopics on a frozen Redis');
       expect(error).to.be.instanceOf(MetadataError);
       expect((error as Error).message).to.equal('Redis metadata operation failed: Command timed out');
-      expect(await within(BOUND_MS, rejection(produce(connection, 't', 1, records(1))), 'produce on a frozen Redis')).to.be.instanceOf(MetadataError);
+      expect(
+        await within(BOUND_MS, rejection(produce(connection, 't', 1, records(1))), 'produce on a frozen Redis'),
+      ).to.be.instanceOf(MetadataError);
       await within(1000 + BOUND_MS, agent.stop(), 'stop with a frozen Redis');
     } finally {
       connection.close();
@@ -118,6 +132,8 @@ describe('metadata/Redis command timeout', function () {
     await redis.stop();
     const ping = await within(BOUND_MS, rejection(store.ping()), 'ping of a stopped Redis');
     expect(ping).to.be.instanceOf(MetadataError);
-    expect((ping as Error).message).to.match(new RegExp(`^Redis at 127\\.0\\.0\\.1:${redis.port} did not answer PING: .*ECONNREFUSED`));
+    expect((ping as Error).message).to.match(
+      new RegExp(`^Redis at 127\\.0\\.0\\.1:${redis.port} did not answer PING: .*ECONNREFUSED`),
+    );
   });
 });

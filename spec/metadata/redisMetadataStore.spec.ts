@@ -30,11 +30,29 @@ async function populate(store: MetadataStore, topic: string, group: string, part
   const lease = await store.acquireLease(topic, 0, 'agent-1', 60_000);
   const producer = await store.allocateProducerId();
   await store.commitSegment({
-    topic, partition: 0, epoch: lease.epoch, expectedHighWatermark: 0, segment: segment(topic, 0, 0, 10),
-    producers: [{ producerId: producer.producerId, producerEpoch: 0, lastSequence: 9, lastBaseOffset: 0, lastRecordCount: 10 }],
+    topic,
+    partition: 0,
+    epoch: lease.epoch,
+    expectedHighWatermark: 0,
+    segment: segment(topic, 0, 0, 10),
+    producers: [
+      { producerId: producer.producerId, producerEpoch: 0, lastSequence: 9, lastBaseOffset: 0, lastRecordCount: 10 },
+    ],
   });
   await store.registerAgent({ agentId: 'agent-1', address: '127.0.0.1:1', startedAt: 1 });
-  await store.updateGroup({ groupId: group, generation: 1, state: 'stable', protocolName: 'range', leaderId: 'm', members: [], stateChangedAt: 1, version: 0 }, 0);
+  await store.updateGroup(
+    {
+      groupId: group,
+      generation: 1,
+      state: 'stable',
+      protocolName: 'range',
+      leaderId: 'm',
+      members: [],
+      stateChangedAt: 1,
+      version: 0,
+    },
+    0,
+  );
   await store.commitOffsets(group, -1, '', [{ topic, partition: 0, offset: 4, metadata: '' }]);
 }
 
@@ -70,23 +88,46 @@ describe('RedisMetadataStore', () => {
 
       // Every key anywhere that mentions this run's token lives under one of the two prefixes...
       const all = await scanKeys(admin, `*${escapeGlob(token)}*`);
-      expect(all.every((key) => key.startsWith(left.prefix) || key.startsWith(right.prefix)), all.join('\n')).to.equal(true);
+      expect(
+        all.every((key) => key.startsWith(left.prefix) || key.startsWith(right.prefix)),
+        all.join('\n'),
+      ).to.equal(true);
       // ...and exactly these keys were written (nothing stray, nothing shared).
       const suffixes = (prefix: string) => all.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
-      expect(suffixes(left.prefix)).to.deep.equal([
-        'agent-heartbeats', 'agents', `group:${group}`, 'groups', `offset-groups:${topic}`, `offsets:${group}`,
-        `partition:${topic}:0`, `partition:${topic}:1`, `partition:${topic}:2`, 'producer-epochs', 'producer-id-seq',
-        `producer-state-times:${topic}:0`, `producer-states:${topic}:0`, `segment-info:${topic}:0`, `segments:${topic}:0`, `topic:${topic}`, 'topics',
-      ].sort());
+      expect(suffixes(left.prefix)).to.deep.equal(
+        [
+          'agent-heartbeats',
+          'agents',
+          `group:${group}`,
+          'groups',
+          `offset-groups:${topic}`,
+          `offsets:${group}`,
+          `partition:${topic}:0`,
+          `partition:${topic}:1`,
+          `partition:${topic}:2`,
+          'producer-epochs',
+          'producer-id-seq',
+          `producer-state-times:${topic}:0`,
+          `producer-states:${topic}:0`,
+          `segment-info:${topic}:0`,
+          `segments:${topic}:0`,
+          `topic:${topic}`,
+          'topics',
+        ].sort(),
+      );
       // Keys whose names hold no topic or group must not have been written without the prefix either.
       const fixed = suffixes(left.prefix).filter((suffix) => !suffix.includes(token));
       expect(await admin.exists(...fixed)).to.equal(0);
-      expect(suffixes(right.prefix)).to.deep.equal([`partition:${topic}:0`, 'producer-epochs', 'producer-id-seq', `topic:${topic}`, 'topics'].sort());
+      expect(suffixes(right.prefix)).to.deep.equal(
+        [`partition:${topic}:0`, 'producer-epochs', 'producer-id-seq', `topic:${topic}`, 'topics'].sort(),
+      );
 
       await a.deleteTopic(topic);
       expect((await b.getTopic(topic))?.partitions).to.equal(1);
       // Nothing of the topic is left behind under its name.
-      expect((await scanKeys(admin, `${escapeGlob(left.prefix)}*`)).filter((key) => key.includes(topic))).to.deep.equal([]);
+      expect((await scanKeys(admin, `${escapeGlob(left.prefix)}*`)).filter((key) => key.includes(topic))).to.deep.equal(
+        [],
+      );
     } finally {
       await left.cleanup();
       await right.cleanup();
@@ -101,8 +142,14 @@ describe('RedisMetadataStore', () => {
       const { producerId } = await store.allocateProducerId();
       await admin.hset(`${harness.prefix}producer-epochs`, String(producerId), '32766');
       expect(await store.bumpProducerEpoch(producerId)).to.deep.equal({ producerId, producerEpoch: 32767 });
-      const error = await rejection(store.bumpProducerEpoch(producerId), InvalidProducerEpochError, 'INVALID_PRODUCER_EPOCH');
-      expect(error.message).to.equal(`producer id ${producerId} is at the last epoch (32767); allocate a new producer id`);
+      const error = await rejection(
+        store.bumpProducerEpoch(producerId),
+        InvalidProducerEpochError,
+        'INVALID_PRODUCER_EPOCH',
+      );
+      expect(error.message).to.equal(
+        `producer id ${producerId} is at the last epoch (32767); allocate a new producer id`,
+      );
     } finally {
       await harness.cleanup();
     }
@@ -121,7 +168,14 @@ describe('RedisMetadataStore', () => {
       expect(await store.getProducerState('t', 0, 7)).to.deep.equal(old);
       let hwm = 0;
       const commit = async (producerIdExpirationMs: number) => {
-        hwm = await store.commitSegment({ topic: 't', partition: 0, epoch, expectedHighWatermark: hwm, segment: segment('t', 0, hwm, hwm + 1), producerIdExpirationMs });
+        hwm = await store.commitSegment({
+          topic: 't',
+          partition: 0,
+          epoch,
+          expectedHighWatermark: hwm,
+          segment: segment('t', 0, hwm, hwm + 1),
+          producerIdExpirationMs,
+        });
       };
       await commit(1000); // gives it a time: now
       expect(await admin.zscore(`${harness.prefix}producer-state-times:t:0`, '7')).to.equal(String(clock.now));
@@ -133,16 +187,26 @@ describe('RedisMetadataStore', () => {
       expect(await store.getProducerState('t', 0, 7)).to.equal(undefined);
       expect(await admin.exists(`${harness.prefix}producer-state-times:t:0`)).to.equal(0);
       // A stored state that is not what a store writes is a MetadataError, not a guess.
-      await admin.hset(`${harness.prefix}producer-states:t:0`, '8', JSON.stringify({ ...old, earlierBatches: [[1, 2]] }));
+      await admin.hset(
+        `${harness.prefix}producer-states:t:0`,
+        '8',
+        JSON.stringify({ ...old, earlierBatches: [[1, 2]] }),
+      );
       const error = await rejection(store.getProducerState('t', 0, 8), MetadataError, 'METADATA_ERROR');
-      expect(error.message).to.equal('stored producer batches [[1,2]] are not [lastSequence, baseOffset, recordCount] triples');
+      expect(error.message).to.equal(
+        'stored producer batches [[1,2]] are not [lastSequence, baseOffset, recordCount] triples',
+      );
     } finally {
       await harness.cleanup();
     }
   });
 
   it('turns an unreachable Redis into a retriable MetadataError with the cause', async () => {
-    const store = new RedisMetadataStore({ url: 'redis://127.0.0.1:1', keyPrefix: uniquePrefix(), redisOptions: { maxRetriesPerRequest: 1 } });
+    const store = new RedisMetadataStore({
+      url: 'redis://127.0.0.1:1',
+      keyPrefix: uniquePrefix(),
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
     try {
       const error = await rejection(store.createTopic('t', 1), MetadataError, 'METADATA_ERROR');
       expect(error.retriable).to.equal(true);
@@ -162,7 +226,10 @@ describe('RedisMetadataStore', () => {
       expect(await client.exists(`${prefix}topic:t`)).to.equal(1);
       await store.close();
       expect(await client.ping()).to.equal('PONG');
-      expect(() => new RedisMetadataStore({ client, keyPrefix: '' })).to.throw(InvalidRequestError, 'keyPrefix is empty');
+      expect(() => new RedisMetadataStore({ client, keyPrefix: '' })).to.throw(
+        InvalidRequestError,
+        'keyPrefix is empty',
+      );
     } finally {
       await deleteKeysWithPrefix(client, prefix);
       await client.quit();

@@ -7,7 +7,12 @@ import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { InvalidProducerEpochError, InvalidRequestError, MetadataError, UnsupportedVersionError } from '../../src/protocol/errors.js';
+import {
+  InvalidProducerEpochError,
+  InvalidRequestError,
+  MetadataError,
+  UnsupportedVersionError,
+} from '../../src/protocol/errors.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { migrate, SCHEMA_VERSION } from '../../src/metadata/sqlite/schema.js';
 import { DEFAULT_TOPIC_CONFIG } from '../../src/metadata/metadataStore.js';
@@ -87,8 +92,10 @@ describe('SqliteMetadataStore', () => {
     const raw = new Database(harness.path);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
-    expect(() => new SqliteMetadataStore({ path: harness.path }))
-      .to.throw(UnsupportedVersionError, `has schema version ${SCHEMA_VERSION + 1}, newer than ${SCHEMA_VERSION}: upgrade StreamHouse`);
+    expect(() => new SqliteMetadataStore({ path: harness.path })).to.throw(
+      UnsupportedVersionError,
+      `has schema version ${SCHEMA_VERSION + 1}, newer than ${SCHEMA_VERSION}: upgrade StreamHouse`,
+    );
   });
 
   it('waits for another connection holding the write lock, up to busyTimeoutMs', async () => {
@@ -134,7 +141,9 @@ describe('SqliteMetadataStore', () => {
     await setup.close();
     const worker = join(here, 'support', 'sqliteWorker.ts');
     const spawnWorker = (agent: string, partition: number) =>
-      run(process.execPath, ['--import', 'tsx', worker, harness.path, agent, String(partition), '150', '100'], { cwd: join(here, '..', '..') });
+      run(process.execPath, ['--import', 'tsx', worker, harness.path, agent, String(partition), '150', '100'], {
+        cwd: join(here, '..', '..'),
+      });
     const outputs = await Promise.all([spawnWorker('agent-1', 1), spawnWorker('agent-2', 2)]);
     const results = outputs.map((o) => JSON.parse(o.stdout) as { wonContended: boolean; ids: number[]; hwm: number });
 
@@ -155,10 +164,14 @@ describe('SqliteMetadataStore', () => {
   it('migrates a version-1 file: its producer states read as their last batch and expire a full period after the upgrade', async () => {
     const raw = new Database(harness.path);
     migrate(raw, 0, 1);
-    raw.prepare("INSERT INTO topics (name, partitions, config, created_at) VALUES ('t', 1, ?, 1)").run(JSON.stringify(DEFAULT_TOPIC_CONFIG));
+    raw
+      .prepare("INSERT INTO topics (name, partitions, config, created_at) VALUES ('t', 1, ?, 1)")
+      .run(JSON.stringify(DEFAULT_TOPIC_CONFIG));
     raw.prepare("INSERT INTO partitions (topic, partition, high_watermark) VALUES ('t', 0, 12)").run();
-    raw.prepare(`INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count)
-      VALUES ('t', 0, 7, 1, 9, 10, 2)`).run();
+    raw
+      .prepare(`INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count)
+      VALUES ('t', 0, 7, 1, 9, 10, 2)`)
+      .run();
     raw.close();
     const clock = new ManualClock();
     const store = new SqliteMetadataStore({ path: harness.path, synchronous: 'normal', clock: clock.read });
@@ -166,7 +179,14 @@ describe('SqliteMetadataStore', () => {
     expect(await store.getProducerState('t', 0, 7)).to.deep.equal(old);
     const { epoch } = await store.acquireLease('t', 0, 'agent-a', 600_000);
     const commit = (base: number, producerIdExpirationMs: number) =>
-      store.commitSegment({ topic: 't', partition: 0, epoch, expectedHighWatermark: base, segment: segment('t', 0, base, base + 1), producerIdExpirationMs });
+      store.commitSegment({
+        topic: 't',
+        partition: 0,
+        epoch,
+        expectedHighWatermark: base,
+        segment: segment('t', 0, base, base + 1),
+        producerIdExpirationMs,
+      });
     clock.advance(1000);
     await commit(12, 1000);
     expect(await store.getProducerState('t', 0, 7)).to.deep.equal(old);
@@ -186,8 +206,14 @@ describe('SqliteMetadataStore', () => {
     raw.prepare('UPDATE producer_ids SET epoch = 32766 WHERE producer_id = ?').run(producerId);
     raw.close();
     expect(await store.bumpProducerEpoch(producerId)).to.deep.equal({ producerId, producerEpoch: 32767 });
-    const error = await rejection(store.bumpProducerEpoch(producerId), InvalidProducerEpochError, 'INVALID_PRODUCER_EPOCH');
-    expect(error.message).to.equal(`producer id ${producerId} is at the last epoch (32767); allocate a new producer id`);
+    const error = await rejection(
+      store.bumpProducerEpoch(producerId),
+      InvalidProducerEpochError,
+      'INVALID_PRODUCER_EPOCH',
+    );
+    expect(error.message).to.equal(
+      `producer id ${producerId} is at the last epoch (32767); allocate a new producer id`,
+    );
     await store.close();
   });
 
@@ -203,8 +229,17 @@ describe('SqliteMetadataStore', () => {
 
   it('validates its options', () => {
     expect(() => new SqliteMetadataStore({ path: '' })).to.throw(InvalidRequestError, 'SQLite metadata path is empty');
-    expect(() => new SqliteMetadataStore({ path: ':memory:', busyTimeoutMs: -1 })).to.throw(InvalidRequestError, 'busyTimeoutMs -1');
-    expect(() => new SqliteMetadataStore({ path: ':memory:', synchronous: 'off' as never })).to.throw(InvalidRequestError, "synchronous 'off'");
-    expect(() => new SqliteMetadataStore({ path: join(harness.path, 'no', 'such', 'dir.db') })).to.throw(MetadataError, 'cannot open SQLite metadata file');
+    expect(() => new SqliteMetadataStore({ path: ':memory:', busyTimeoutMs: -1 })).to.throw(
+      InvalidRequestError,
+      'busyTimeoutMs -1',
+    );
+    expect(() => new SqliteMetadataStore({ path: ':memory:', synchronous: 'off' as never })).to.throw(
+      InvalidRequestError,
+      "synchronous 'off'",
+    );
+    expect(() => new SqliteMetadataStore({ path: join(harness.path, 'no', 'such', 'dir.db') })).to.throw(
+      MetadataError,
+      'cannot open SQLite metadata file',
+    );
   });
 });

@@ -54,7 +54,9 @@ describe('protocol/errors', () => {
     const back = fromGrpcError(new ClientError('/x', Status.UNAVAILABLE, 'No connection established'));
     expect(back).to.be.instanceOf(AgentUnavailableError);
     expect(isRetriable(back)).to.equal(true);
-    expect(fromGrpcError(new ClientError('/x', Status.CANCELLED, 'Cancelled on server'))).to.be.instanceOf(AgentUnavailableError);
+    expect(fromGrpcError(new ClientError('/x', Status.CANCELLED, 'Cancelled on server'))).to.be.instanceOf(
+      AgentUnavailableError,
+    );
     expect(fromGrpcError(new ClientError('/x', Status.INTERNAL, 'boom'))).to.be.instanceOf(UnknownError);
   });
 

@@ -5,7 +5,15 @@
 import type { ObjectData, ObjectInfo, ObjectStore } from '../../src/storage/objectStore.js';
 
 /** Calls made so far, by method, and the ranges asked for. */
-export type StoreCalls = { get: number; getRange: number; head: number; list: number; put: number; delete: number; ranges: Array<[number, number]> };
+export type StoreCalls = {
+  get: number;
+  getRange: number;
+  head: number;
+  list: number;
+  put: number;
+  delete: number;
+  ranges: Array<[number, number]>;
+};
 
 export class CountingObjectStore implements ObjectStore {
   calls: StoreCalls = emptyCalls();

@@ -8,7 +8,10 @@ import { S3ObjectStore } from '../../src/storage/s3ObjectStore.js';
 
 describe('storage/createObjectStore', () => {
   it('parses file URLs and plain paths into directory stores', () => {
-    expect(parseObjectStoreUrl('file:///var/lib/sh/objects')).to.deep.equal({ kind: 'local', root: '/var/lib/sh/objects' });
+    expect(parseObjectStoreUrl('file:///var/lib/sh/objects')).to.deep.equal({
+      kind: 'local',
+      root: '/var/lib/sh/objects',
+    });
     expect(parseObjectStoreUrl('file:///data/with%20space')).to.deep.equal({ kind: 'local', root: '/data/with space' });
     expect(parseObjectStoreUrl('/abs/dir')).to.deep.equal({ kind: 'local', root: '/abs/dir' });
     expect(parseObjectStoreUrl('./data/objects')).to.deep.equal({ kind: 'local', root: resolve('data/objects') });
@@ -18,8 +21,14 @@ describe('storage/createObjectStore', () => {
   it('parses s3 URLs with bucket, prefix and query options', () => {
     expect(parseObjectStoreUrl('s3://bucket')).to.deep.equal({ kind: 's3', bucket: 'bucket' });
     expect(parseObjectStoreUrl('s3://bucket/')).to.deep.equal({ kind: 's3', bucket: 'bucket' });
-    expect(parseObjectStoreUrl('s3://my-bucket/some/prefix')).to.deep.equal({ kind: 's3', bucket: 'my-bucket', prefix: 'some/prefix' });
-    expect(parseObjectStoreUrl('s3://b/p?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=true')).to.deep.equal({
+    expect(parseObjectStoreUrl('s3://my-bucket/some/prefix')).to.deep.equal({
+      kind: 's3',
+      bucket: 'my-bucket',
+      prefix: 'some/prefix',
+    });
+    expect(
+      parseObjectStoreUrl('s3://b/p?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=true'),
+    ).to.deep.equal({
       kind: 's3',
       bucket: 'b',
       prefix: 'p',
@@ -30,7 +39,16 @@ describe('storage/createObjectStore', () => {
   });
 
   it('refuses unknown schemes, missing buckets and unknown parameters with InvalidConfigError', () => {
-    for (const bad of ['http://example/x', 'gs://bucket', 's3://', 's3:///prefix', 's3://b?color=red', 's3://b?forcePathStyle=maybe', '', 'file://host/dir']) {
+    for (const bad of [
+      'http://example/x',
+      'gs://bucket',
+      's3://',
+      's3:///prefix',
+      's3://b?color=red',
+      's3://b?forcePathStyle=maybe',
+      '',
+      'file://host/dir',
+    ]) {
       expect(() => parseObjectStoreUrl(bad), bad).to.throw(InvalidConfigError);
     }
   });
@@ -39,7 +57,10 @@ describe('storage/createObjectStore', () => {
     const local = createObjectStore('file:///tmp/sh-never-written');
     expect(local).to.be.instanceOf(LocalDirectoryObjectStore);
     expect(local.url).to.equal('file:///tmp/sh-never-written');
-    const s3 = createObjectStore('s3://bkt/pre?region=eu-west-1', { endpoint: 'http://127.0.0.1:1', forcePathStyle: true });
+    const s3 = createObjectStore('s3://bkt/pre?region=eu-west-1', {
+      endpoint: 'http://127.0.0.1:1',
+      forcePathStyle: true,
+    });
     expect(s3).to.be.instanceOf(S3ObjectStore);
     expect(s3.url).to.equal('s3://bkt/pre/');
     const fromConfig = createObjectStore({ kind: 's3', bucket: 'other', prefix: 'x/' });

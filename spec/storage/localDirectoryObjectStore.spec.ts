@@ -5,7 +5,12 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidRequestError, ObjectNotFoundError, StorageFailureError, StreamHouseError } from '../../src/protocol/errors.js';
+import {
+  InvalidRequestError,
+  ObjectNotFoundError,
+  StorageFailureError,
+  type StreamHouseError,
+} from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore, TEMP_FILE_PREFIX } from '../../src/storage/localDirectoryObjectStore.js';
 import { INVALID_KEYS, patternBytes, rejection } from './objectStore.contract.js';
 
@@ -31,7 +36,7 @@ describe('storage/LocalDirectoryObjectStore', function () {
     expect(store.url).to.equal(pathToFileURL(root).href);
   });
 
-  it('creates a directory again when it was removed behind the store\'s back', async () => {
+  it("creates a directory again when it was removed behind the store's back", async () => {
     await store.put('topics/t/0/a.seg', Buffer.from('one'));
     await rm(join(root, 'topics'), { recursive: true });
     await store.put('topics/t/0/b.seg', Buffer.from('two'));

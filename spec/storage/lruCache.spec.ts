@@ -80,9 +80,16 @@ describe('storage/LruCache', () => {
   });
 
   it('behaves like a reference model under random operations', () => {
-    type Op = { kind: 'set'; key: number; weight: number } | { kind: 'get'; key: number } | { kind: 'delete'; key: number };
+    type Op =
+      | { kind: 'set'; key: number; weight: number }
+      | { kind: 'get'; key: number }
+      | { kind: 'delete'; key: number };
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 9 }), weight: fc.integer({ min: 0, max: 60 }) }),
+      fc.record({
+        kind: fc.constant('set' as const),
+        key: fc.integer({ min: 0, max: 9 }),
+        weight: fc.integer({ min: 0, max: 60 }),
+      }),
       fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 9 }) }),
       fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 9 }) }),
     );

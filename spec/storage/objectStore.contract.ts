@@ -4,7 +4,7 @@
  * setup; the factory gives each test a fresh, empty store.
  */
 import { expect } from 'chai';
-import { InvalidRequestError, ObjectNotFoundError, StreamHouseError } from '../../src/protocol/errors.js';
+import { InvalidRequestError, ObjectNotFoundError, type StreamHouseError } from '../../src/protocol/errors.js';
 import type { ObjectStore } from '../../src/storage/objectStore.js';
 
 /** A fresh, empty store and how to dispose of it. */
@@ -82,7 +82,8 @@ export function objectStoreContract(name: string, factory: ObjectStoreFactory): 
       const whole = patternBytes(3 * 1024 * 1024 + 7, 9);
       // Uneven parts, empty ones among them, and more than IOV_MAX (1024) of them.
       const parts: Uint8Array[] = [whole.subarray(0, 10), new Uint8Array(0), whole.subarray(10, 1_000_000)];
-      for (let at = 1_000_000; at < whole.length; at += 1500) parts.push(whole.subarray(at, Math.min(at + 1500, whole.length)));
+      for (let at = 1_000_000; at < whole.length; at += 1500)
+        parts.push(whole.subarray(at, Math.min(at + 1500, whole.length)));
       parts.push(new Uint8Array(0));
       expect(parts.length).to.be.greaterThan(1024);
       await store.put('topics/t/0/parts.seg', parts);
@@ -116,7 +117,14 @@ export function objectStoreContract(name: string, factory: ObjectStoreFactory): 
 
     it('refuses a range starting beyond the end or with bad numbers', async () => {
       await store.put('r', patternBytes(100, 5));
-      for (const [start, length] of [[101, 1], [1_000_000, 10], [-1, 5], [0, -1], [1.5, 2], [0, Number.NaN]] as const) {
+      for (const [start, length] of [
+        [101, 1],
+        [1_000_000, 10],
+        [-1, 5],
+        [0, -1],
+        [1.5, 2],
+        [0, Number.NaN],
+      ] as const) {
         const error = await rejection(store.getRange('r', start, length));
         expect(error, `${start},${length}`).to.be.instanceOf(InvalidRequestError);
         expect((error as StreamHouseError).code).to.equal('INVALID_REQUEST');
@@ -136,10 +144,22 @@ export function objectStoreContract(name: string, factory: ObjectStoreFactory): 
     });
 
     it('lists by prefix, sorted by key, excluding other prefixes', async () => {
-      const keys = ['topics/a/1/0.seg', 'topics/a/0/2.seg', 'topics/a/0/10.seg', 'topics/ab/0/0.seg', 'other/x', 'topics/a/0/1.seg'];
+      const keys = [
+        'topics/a/1/0.seg',
+        'topics/a/0/2.seg',
+        'topics/a/0/10.seg',
+        'topics/ab/0/0.seg',
+        'other/x',
+        'topics/a/0/1.seg',
+      ];
       for (const [i, key] of keys.entries()) await store.put(key, patternBytes(i + 1, i));
       const under = await store.list('topics/a/');
-      expect(under.map((o) => o.key)).to.deep.equal(['topics/a/0/1.seg', 'topics/a/0/10.seg', 'topics/a/0/2.seg', 'topics/a/1/0.seg']);
+      expect(under.map((o) => o.key)).to.deep.equal([
+        'topics/a/0/1.seg',
+        'topics/a/0/10.seg',
+        'topics/a/0/2.seg',
+        'topics/a/1/0.seg',
+      ]);
       expect(under.map((o) => o.size)).to.deep.equal([6, 3, 2, 1]);
       expect((await store.list('topics/a')).map((o) => o.key)).to.deep.equal([
         'topics/a/0/1.seg',
@@ -148,7 +168,10 @@ export function objectStoreContract(name: string, factory: ObjectStoreFactory): 
         'topics/a/1/0.seg',
         'topics/ab/0/0.seg',
       ]);
-      expect((await store.list('topics/a/0/1')).map((o) => o.key)).to.deep.equal(['topics/a/0/1.seg', 'topics/a/0/10.seg']);
+      expect((await store.list('topics/a/0/1')).map((o) => o.key)).to.deep.equal([
+        'topics/a/0/1.seg',
+        'topics/a/0/10.seg',
+      ]);
       expect((await store.list('')).map((o) => o.key)).to.deep.equal([
         'other/x',
         'topics/a/0/1.seg',
@@ -225,7 +248,9 @@ export function objectStoreContract(name: string, factory: ObjectStoreFactory): 
       expect((await store.head('big/object'))?.size).to.equal(data.length);
       expect((await store.get('big/object')).equals(data)).to.equal(true);
       const middle = 8 * 1024 * 1024 - 100; // across the first 8 MiB part boundary
-      expect((await store.getRange('big/object', middle, 200)).equals(data.subarray(middle, middle + 200))).to.equal(true);
+      expect((await store.getRange('big/object', middle, 200)).equals(data.subarray(middle, middle + 200))).to.equal(
+        true,
+      );
     });
 
     it('takes concurrent puts of different keys', async () => {

@@ -8,7 +8,7 @@ import { S3ObjectStore } from '../../src/storage/s3ObjectStore.js';
 import { startS3Server, type S3TestServer } from '../support/s3Server.js';
 import { objectStoreContract } from './objectStore.contract.js';
 
-describe('ObjectStore backends', function () {
+describe('ObjectStore backends', () => {
   objectStoreContract('LocalDirectoryObjectStore', async () => {
     const base = await mkdtemp(join(tmpdir(), 'sh-objects-'));
     const store = new LocalDirectoryObjectStore({ root: join(base, 'root') });
@@ -21,7 +21,7 @@ describe('ObjectStore backends', function () {
     };
   });
 
-  describe('on s3rver', function () {
+  describe('on s3rver', () => {
     let server: S3TestServer;
 
     before(async () => {

@@ -1,7 +1,13 @@
 /** What only the S3 store does: multipart uploads, prefixes, option checks and error mapping, on s3rver. */
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { InvalidConfigError, ObjectNotFoundError, StorageError, StorageFailureError, StreamHouseError } from '../../src/protocol/errors.js';
+import {
+  InvalidConfigError,
+  ObjectNotFoundError,
+  StorageError,
+  StorageFailureError,
+  type StreamHouseError,
+} from '../../src/protocol/errors.js';
 import { S3ObjectStore } from '../../src/storage/s3ObjectStore.js';
 import { startS3Server, type S3TestServer } from '../support/s3Server.js';
 import { patternBytes, rejection } from './objectStore.contract.js';
@@ -74,7 +80,7 @@ describe('storage/S3ObjectStore', function () {
     expect((await unprefixed.list('tenant-')).map((o) => o.key)).to.deep.equal(['tenant-b/k']);
   });
 
-  it('lists past one page using continuation tokens', async function () {
+  it('lists past one page using continuation tokens', async () => {
     const store = open('many', { listPageSize: 7 });
     const keys = Array.from({ length: 30 }, (_, i) => `k/${String(i).padStart(3, '0')}`);
     await Promise.all(keys.map((key) => store.put(key, Buffer.from(key))));

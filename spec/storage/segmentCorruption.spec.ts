@@ -1,10 +1,13 @@
-/** Every kind of damaged segment makes the reader fail with CorruptSegmentError naming the object and the offset asked for. */
+/**
+ * Every kind of damaged segment makes the reader fail with CorruptSegmentError naming the object and the offset asked
+ * for.
+ */
 import { crc32c } from '@node-rs/crc32';
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CorruptSegmentError, StreamHouseError, UnsupportedVersionError } from '../../src/protocol/errors.js';
+import { CorruptSegmentError, type StreamHouseError, UnsupportedVersionError } from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import { SEGMENT_TRAILER_SIZE } from '../../src/storage/segmentFooter.js';
 import { SegmentReader } from '../../src/storage/segmentReader.js';
@@ -39,7 +42,10 @@ function resealed(edit: (bytes: Buffer) => void): Buffer {
     edit(bytes);
     const entries = bytes.readUInt32BE(bytes.length - SEGMENT_TRAILER_SIZE + 40);
     const footerStart = bytes.length - SEGMENT_TRAILER_SIZE - entries * 8;
-    bytes.writeUInt32BE(crc32c(bytes.subarray(footerStart, bytes.length - SEGMENT_TRAILER_SIZE + 48)) >>> 0, bytes.length - SEGMENT_TRAILER_SIZE + 48);
+    bytes.writeUInt32BE(
+      crc32c(bytes.subarray(footerStart, bytes.length - SEGMENT_TRAILER_SIZE + 48)) >>> 0,
+      bytes.length - SEGMENT_TRAILER_SIZE + 48,
+    );
   });
 }
 
@@ -62,27 +68,70 @@ const DAMAGES: Damage[] = [
   { name: 'truncated: last 10 bytes cut', bytes: segment.bytes.subarray(0, segment.sizeBytes - 10) },
   { name: 'truncated below the trailer size', bytes: segment.bytes.subarray(0, 40) },
   { name: 'empty object', bytes: Buffer.alloc(0) },
-  { name: 'data cut out, footer kept', bytes: Buffer.concat([segment.bytes.subarray(0, DATA - 100), segment.bytes.subarray(DATA)]) },
+  {
+    name: 'data cut out, footer kept',
+    bytes: Buffer.concat([segment.bytes.subarray(0, DATA - 100), segment.bytes.subarray(DATA)]),
+  },
   { name: 'object shorter than the registry says', bytes: segment.bytes, sizeBytes: segment.sizeBytes + 100 },
-  { name: 'index position beyond the data (valid CRC)', bytes: resealed((b) => b.writeUInt32BE(INDEX + 8, TRAILER + 36)) },
-  { name: 'index entry pointing past the data (valid CRC)', bytes: resealed((b) => b.writeUInt32BE(DATA + 10, INDEX + 3 * 8 + 4)) },
-  { name: 'index entry offset past endOffset (valid CRC)', bytes: resealed((b) => b.writeUInt32BE(500, INDEX + 5 * 8)) },
+  {
+    name: 'index position beyond the data (valid CRC)',
+    bytes: resealed((b) => b.writeUInt32BE(INDEX + 8, TRAILER + 36)),
+  },
+  {
+    name: 'index entry pointing past the data (valid CRC)',
+    bytes: resealed((b) => b.writeUInt32BE(DATA + 10, INDEX + 3 * 8 + 4)),
+  },
+  {
+    name: 'index entry offset past endOffset (valid CRC)',
+    bytes: resealed((b) => b.writeUInt32BE(500, INDEX + 5 * 8)),
+  },
   { name: 'index entries out of order (valid CRC)', bytes: resealed((b) => b.writeUInt32BE(BATCH, INDEX + 2 * 8 + 4)) },
   { name: 'first index entry not at byte 0 (valid CRC)', bytes: resealed((b) => b.writeUInt32BE(BATCH, INDEX + 4)) },
-  { name: 'more index entries than the object holds (valid CRC)', bytes: resealed((b) => b.writeUInt32BE(ENTRIES + 1, TRAILER + 40)) },
+  {
+    name: 'more index entries than the object holds (valid CRC)',
+    bytes: resealed((b) => b.writeUInt32BE(ENTRIES + 1, TRAILER + 40)),
+  },
   { name: 'endOffset not after baseOffset (valid CRC)', bytes: resealed((b) => b.writeBigInt64BE(500n, TRAILER + 8)) },
-  { name: 'baseOffset beyond safe integers (valid CRC)', bytes: resealed((b) => b.writeBigInt64BE(2n ** 60n, TRAILER)) },
+  {
+    name: 'baseOffset beyond safe integers (valid CRC)',
+    bytes: resealed((b) => b.writeBigInt64BE(2n ** 60n, TRAILER)),
+  },
   { name: 'zero batches (valid CRC)', bytes: resealed((b) => b.writeUInt32BE(0, TRAILER + 32)) },
   { name: 'wrong trailer length', bytes: damaged((b) => b.writeUInt16BE(64, TRAILER + 54)) },
   { name: 'batch with a bad magic byte', bytes: damaged((b) => (b[5 * BATCH + 16] = 1)), offset: 505, dataOnly: true },
-  { name: 'batch length running into the next batch', bytes: damaged((b) => b.writeInt32BE(BATCH - 12 + 30, 4 * BATCH + 8)), offset: 504, dataOnly: true },
-  { name: 'batch length past the object', bytes: damaged((b) => b.writeInt32BE(0x7fff_0000, 11 * BATCH + 8)), offset: 511, dataOnly: true },
-  { name: 'batch base offset disagreeing with the index', bytes: damaged((b) => b.writeBigInt64BE(600n, 4 * BATCH)), offset: 505, dataOnly: true },
-  { name: 'offset gap inside a block', bytes: damaged((b) => b.writeBigInt64BE(506n, 5 * BATCH)), offset: 504, dataOnly: true },
-  { name: 'last batch ending before endOffset', bytes: damaged((b) => b.writeBigInt64BE(510n, 11 * BATCH)), offset: 510, dataOnly: true },
+  {
+    name: 'batch length running into the next batch',
+    bytes: damaged((b) => b.writeInt32BE(BATCH - 12 + 30, 4 * BATCH + 8)),
+    offset: 504,
+    dataOnly: true,
+  },
+  {
+    name: 'batch length past the object',
+    bytes: damaged((b) => b.writeInt32BE(0x7fff_0000, 11 * BATCH + 8)),
+    offset: 511,
+    dataOnly: true,
+  },
+  {
+    name: 'batch base offset disagreeing with the index',
+    bytes: damaged((b) => b.writeBigInt64BE(600n, 4 * BATCH)),
+    offset: 505,
+    dataOnly: true,
+  },
+  {
+    name: 'offset gap inside a block',
+    bytes: damaged((b) => b.writeBigInt64BE(506n, 5 * BATCH)),
+    offset: 504,
+    dataOnly: true,
+  },
+  {
+    name: 'last batch ending before endOffset',
+    bytes: damaged((b) => b.writeBigInt64BE(510n, 11 * BATCH)),
+    offset: 510,
+    dataOnly: true,
+  },
 ];
 
-describe('storage/SegmentReader on damaged segments', function () {
+describe('storage/SegmentReader on damaged segments', () => {
   let dir: string;
   let store: LocalDirectoryObjectStore;
 
@@ -128,7 +177,10 @@ describe('storage/SegmentReader on damaged segments', function () {
 
   it('raises UnsupportedVersionError for a footer of an unknown version', async () => {
     const key = 'topics/t/0/future.seg';
-    await store.put(key, damaged((b) => b.writeUInt16BE(2, TRAILER + 52)));
+    await store.put(
+      key,
+      damaged((b) => b.writeUInt16BE(2, TRAILER + 52)),
+    );
     const error = await rejection(new SegmentReader().readBatches(store, key, 503, 10));
     expect(error).to.be.instanceOf(UnsupportedVersionError);
     expect((error as StreamHouseError).context).to.deep.equal({ objectKey: key, offset: 503 });
@@ -136,7 +188,10 @@ describe('storage/SegmentReader on damaged segments', function () {
 
   it('keeps no damaged block in the cache', async () => {
     const key = 'topics/t/0/damaged-cached.seg';
-    await store.put(key, damaged((b) => (b[5 * BATCH + 16] = 1)));
+    await store.put(
+      key,
+      damaged((b) => (b[5 * BATCH + 16] = 1)),
+    );
     const reader = new SegmentReader();
     expect(await rejection(reader.readBatches(store, key, 505, 0))).to.be.instanceOf(CorruptSegmentError);
     expect(await rejection(reader.readBatches(store, key, 505, 0))).to.be.instanceOf(CorruptSegmentError);

@@ -19,8 +19,16 @@ describe('storage/segmentKey', () => {
   });
 
   it('parses what it formats', () => {
-    for (const [topic, partition, offset] of [['orders', 3, 42], ['x', 0, 0], ['t.1', 999, Number.MAX_SAFE_INTEGER]] as const) {
-      expect(parseSegmentKey(segmentKey(topic, partition, offset))).to.deep.equal({ topic, partition, baseOffset: offset });
+    for (const [topic, partition, offset] of [
+      ['orders', 3, 42],
+      ['x', 0, 0],
+      ['t.1', 999, Number.MAX_SAFE_INTEGER],
+    ] as const) {
+      expect(parseSegmentKey(segmentKey(topic, partition, offset))).to.deep.equal({
+        topic,
+        partition,
+        baseOffset: offset,
+      });
     }
   });
 
@@ -52,7 +60,13 @@ describe('storage/segmentKey', () => {
   it('names agent-written objects by range and lease epoch, sorting with plain keys', () => {
     const key = segmentObjectKey('orders', 3, 42, 50, 7);
     expect(key).to.equal('topics/orders/3/00000000000000000042-00000000000000000050-e7.seg');
-    expect(parseSegmentKey(key)).to.deep.equal({ topic: 'orders', partition: 3, baseOffset: 42, endOffset: 50, epoch: 7 });
+    expect(parseSegmentKey(key)).to.deep.equal({
+      topic: 'orders',
+      partition: 3,
+      baseOffset: 42,
+      endOffset: 50,
+      epoch: 7,
+    });
     expect(isValidObjectKey(key)).to.equal(true);
     const keys = [segmentObjectKey('t', 0, 100, 120, 2), segmentObjectKey('t', 0, 7, 100, 1), segmentKey('t', 0, 120)];
     expect([...keys].sort()).to.deep.equal([keys[1], keys[0], keys[2]]);

@@ -3,7 +3,12 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidConfigError, InvalidRequestError, ObjectNotFoundError, OffsetOutOfRangeError } from '../../src/protocol/errors.js';
+import {
+  InvalidConfigError,
+  InvalidRequestError,
+  ObjectNotFoundError,
+  OffsetOutOfRangeError,
+} from '../../src/protocol/errors.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import { SegmentReader } from '../../src/storage/segmentReader.js';
 import { buildSegment, type BuiltSegment } from '../../src/storage/segmentWriter.js';
@@ -31,7 +36,11 @@ function variedBatches(baseOffset: number, count: number): Buffer[] {
 }
 
 /** What readBatches must return, computed by brute force over the batch list. */
-function expected(batches: Buffer[], fromOffset: number, maxBytes: number): { bytes: Buffer; firstOffset: number; nextOffset: number; batchCount: number } {
+function expected(
+  batches: Buffer[],
+  fromOffset: number,
+  maxBytes: number,
+): { bytes: Buffer; firstOffset: number; nextOffset: number; batchCount: number } {
   const start = batches.findIndex((b) => {
     const base = Number(b.readBigInt64BE(0));
     return fromOffset >= base && fromOffset <= base + b.readInt32BE(23);
@@ -76,7 +85,12 @@ describe('storage/SegmentReader', function () {
   it('reads the footer with one ranged read of the tail when the size is known, head + one without', async () => {
     const reader = new SegmentReader();
     const footer = await reader.readFooter(store, key, { sizeBytes: segment.sizeBytes });
-    expect(footer).to.include({ baseOffset: 1000, endOffset: segment.endOffset, batchCount: 120, sizeBytes: segment.sizeBytes });
+    expect(footer).to.include({
+      baseOffset: 1000,
+      endOffset: segment.endOffset,
+      batchCount: 120,
+      sizeBytes: segment.sizeBytes,
+    });
     expect(footer.minTimestamp).to.equal(segment.minTimestamp);
     expect(footer.maxTimestamp).to.equal(segment.maxTimestamp);
     expect(store.calls.getRange).to.equal(1);
@@ -92,7 +106,9 @@ describe('storage/SegmentReader', function () {
 
   it('reads the footer of a 40 MiB segment with one ranged read of 64 KiB', async function () {
     this.timeout(60_000);
-    const big = buildSegment(Array.from({ length: 40 * 1024 }, (_, i) => fakeBatch({ baseOffset: i, payload: 1024 - 61 })));
+    const big = buildSegment(
+      Array.from({ length: 40 * 1024 }, (_, i) => fakeBatch({ baseOffset: i, payload: 1024 - 61 })),
+    );
     await store.put('big.seg', big.bytes);
     store.reset();
     const footer = await new SegmentReader().readFooter(store, 'big.seg', { sizeBytes: big.sizeBytes });
@@ -128,11 +144,17 @@ describe('storage/SegmentReader', function () {
     const fresh = buildSegment([fakeBatch({ baseOffset: 0, payload: Buffer.from('new!'), baseTimestamp: 2000 })]);
     expect(fresh.sizeBytes).to.equal(old.sizeBytes);
     await store.put(k, old.bytes);
-    const first = await reader.readBatches(store, k, 0, 1024, { sizeBytes: old.sizeBytes, maxTimestamp: old.maxTimestamp });
+    const first = await reader.readBatches(store, k, 0, 1024, {
+      sizeBytes: old.sizeBytes,
+      maxTimestamp: old.maxTimestamp,
+    });
     expect(first.bytes.subarray(-4).toString()).to.equal('old!');
     // The topic is deleted and created again elsewhere: same key, same size, other records.
     await store.put(k, fresh.bytes);
-    const second = await reader.readBatches(store, k, 0, 1024, { sizeBytes: fresh.sizeBytes, maxTimestamp: fresh.maxTimestamp });
+    const second = await reader.readBatches(store, k, 0, 1024, {
+      sizeBytes: fresh.sizeBytes,
+      maxTimestamp: fresh.maxTimestamp,
+    });
     expect(second.bytes.subarray(-4).toString()).to.equal('new!');
   });
 
@@ -171,7 +193,11 @@ describe('storage/SegmentReader', function () {
   });
 
   it('returns a batch larger than maxBytes on its own', async () => {
-    const big = [fakeBatch({ baseOffset: 0, payload: 100 }), fakeBatch({ baseOffset: 1, recordCount: 3, payload: 50_000 }), fakeBatch({ baseOffset: 4 })];
+    const big = [
+      fakeBatch({ baseOffset: 0, payload: 100 }),
+      fakeBatch({ baseOffset: 1, recordCount: 3, payload: 50_000 }),
+      fakeBatch({ baseOffset: 4 }),
+    ];
     const built = buildSegment(big);
     await store.put('big.seg', built.bytes);
     const read = await new SegmentReader().readBatches(store, 'big.seg', 2, 1000);
@@ -206,7 +232,11 @@ describe('storage/SegmentReader', function () {
 
   it('shares one footer load between concurrent readers', async () => {
     const reader = new SegmentReader();
-    await Promise.all([reader.readFooter(store, key), reader.readFooter(store, key), reader.readBatches(store, key, 1000, 10)]);
+    await Promise.all([
+      reader.readFooter(store, key),
+      reader.readFooter(store, key),
+      reader.readBatches(store, key, 1000, 10),
+    ]);
     expect(store.calls.head).to.equal(1);
   });
 
@@ -240,7 +270,11 @@ describe('storage/SegmentReader', function () {
 
   it('passes ObjectNotFoundError through for a missing segment', async () => {
     const reader = new SegmentReader();
-    expect(await rejection(reader.readBatches(store, 'topics/t/0/missing.seg', 0, 1))).to.be.instanceOf(ObjectNotFoundError);
-    expect(await rejection(reader.readBatches(store, 'topics/t/0/missing.seg', 0, 1, { sizeBytes: 500 }))).to.be.instanceOf(ObjectNotFoundError);
+    expect(await rejection(reader.readBatches(store, 'topics/t/0/missing.seg', 0, 1))).to.be.instanceOf(
+      ObjectNotFoundError,
+    );
+    expect(
+      await rejection(reader.readBatches(store, 'topics/t/0/missing.seg', 0, 1, { sizeBytes: 500 })),
+    ).to.be.instanceOf(ObjectNotFoundError);
   });
 });

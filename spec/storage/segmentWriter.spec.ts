@@ -9,7 +9,14 @@ describe('storage/buildSegment', () => {
     const batches = [
       fakeBatch({ baseOffset: 100, recordCount: 3, baseTimestamp: 5000, maxTimestamp: 5009, payload: 40 }),
       fakeBatch({ baseOffset: 103, recordCount: 1, baseTimestamp: 4000, maxTimestamp: 4000, payload: 10 }),
-      fakeBatch({ baseOffset: 104, recordCount: 2, lastOffsetDelta: 4, baseTimestamp: 6000, maxTimestamp: 7000, payload: 0 }),
+      fakeBatch({
+        baseOffset: 104,
+        recordCount: 2,
+        lastOffsetDelta: 4,
+        baseTimestamp: 6000,
+        maxTimestamp: 7000,
+        payload: 0,
+      }),
     ];
     const segment = buildSegment(batches);
     const data = Buffer.concat(batches);
@@ -42,7 +49,14 @@ describe('storage/buildSegment', () => {
     const batches = fakeBatches(0, [100, 100, 100]);
     const segment = buildSegment(batches);
     const footer = decodeSegmentFooter(segment.bytes, segment.sizeBytes, { objectKey: 'k' });
-    expect(footer).to.include({ baseOffset: 0, endOffset: 3, batchCount: 3, dataSize: 3 * 161, indexIntervalBytes: 4096, sizeBytes: segment.sizeBytes });
+    expect(footer).to.include({
+      baseOffset: 0,
+      endOffset: 3,
+      batchCount: 3,
+      dataSize: 3 * 161,
+      indexIntervalBytes: 4096,
+      sizeBytes: segment.sizeBytes,
+    });
     expect([...footer.relativeOffsets]).to.deep.equal([0]);
     expect([...footer.positions]).to.deep.equal([0]);
     expect(segment.sizeBytes).to.equal(3 * 161 + 8 + SEGMENT_TRAILER_SIZE);
@@ -81,7 +95,11 @@ describe('storage/buildSegment', () => {
     const fromArray = buildSegment(batches, { indexIntervalBytes: 1024 });
     const fromBuffer = buildSegment(Buffer.concat(batches), { indexIntervalBytes: 1024 });
     expect(fromBuffer.bytes.equals(fromArray.bytes)).to.equal(true);
-    expect(buildSegment([Buffer.concat(batches.slice(0, 2)), ...batches.slice(2)], { indexIntervalBytes: 1024 }).bytes.equals(fromArray.bytes)).to.equal(true);
+    expect(
+      buildSegment([Buffer.concat(batches.slice(0, 2)), ...batches.slice(2)], {
+        indexIntervalBytes: 1024,
+      }).bytes.equals(fromArray.bytes),
+    ).to.equal(true);
   });
 
   it('refuses no batches, offset gaps or overlaps, and bad options', () => {

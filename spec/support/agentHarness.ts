@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Agent, startAgent } from '../../src/agent/agent.js';
+import { type Agent, startAgent } from '../../src/agent/agent.js';
 import type { AgentOptions } from '../../src/agent/agentOptions.js';
 import { LocalDirectoryObjectStore } from '../../src/storage/localDirectoryObjectStore.js';
 import type { ObjectStore } from '../../src/storage/objectStore.js';
@@ -17,7 +17,12 @@ import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataSto
 import { RedisMetadataStore } from '../../src/metadata/redis/redisMetadataStore.js';
 import { connectAgent, type AgentConnection } from '../../src/client/agentClient.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
-import { encodeRecordBatch, decodeRecordBatches, type RecordInput, type EncodeOptions } from '../../src/protocol/codec/recordBatch.js';
+import {
+  encodeRecordBatch,
+  decodeRecordBatches,
+  type RecordInput,
+  type EncodeOptions,
+} from '../../src/protocol/codec/recordBatch.js';
 import { fromErrorInfo } from '../../src/protocol/errors.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -36,7 +41,10 @@ export type TestStores = {
 };
 
 /** A temp directory object store and a SQLite file or a Redis prefix of their own. */
-export async function createTestStores(kind: 'sqlite' | 'redis' = 'sqlite', objectStore?: ObjectStore): Promise<TestStores> {
+export async function createTestStores(
+  kind: 'sqlite' | 'redis' = 'sqlite',
+  objectStore?: ObjectStore,
+): Promise<TestStores> {
   const dir = await mkdtemp(join(tmpdir(), 'sh-agent-'));
   const store = objectStore ?? new LocalDirectoryObjectStore({ root: join(dir, 'objects') });
   const created: MetadataStore[] = [];
@@ -47,9 +55,10 @@ export async function createTestStores(kind: 'sqlite' | 'redis' = 'sqlite', obje
     redisPrefix,
     newMetadataStore(options = {}) {
       const clock = options.clock ?? Date.now;
-      const m = kind === 'sqlite'
-        ? new SqliteMetadataStore({ path: join(dir, 'metadata.db'), synchronous: 'normal', clock })
-        : new RedisMetadataStore({ url: REDIS_URL, keyPrefix: redisPrefix!, clock });
+      const m =
+        kind === 'sqlite'
+          ? new SqliteMetadataStore({ path: join(dir, 'metadata.db'), synchronous: 'normal', clock })
+          : new RedisMetadataStore({ url: REDIS_URL, keyPrefix: redisPrefix!, clock });
       created.push(m);
       return m;
     },
@@ -76,7 +85,13 @@ export async function deleteRedisPrefix(prefix: string): Promise<void> {
   }
 }
 
-export type TestAgent = { agent: Agent; connection: AgentConnection; metadataStore: MetadataStore; stop(): Promise<void>; kill(): Promise<void> };
+export type TestAgent = {
+  agent: Agent;
+  connection: AgentConnection;
+  metadataStore: MetadataStore;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+};
 
 /** Starts an agent on 127.0.0.1:0 over the stores, with short timings for tests. */
 export async function startTestAgent(stores: TestStores, options: Partial<AgentOptions> = {}): Promise<TestAgent> {
@@ -130,7 +145,11 @@ export function nextLongPoll(agent: Agent): Promise<void> {
 
 /** Values `prefix-0`, `prefix-1`, … as records with a fixed timestamp. */
 export function records(count: number, prefix = 'v', timestamp = 1_700_000_000_000): RecordInput[] {
-  return Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`${prefix}-${i}`), timestamp: timestamp + i }));
+  return Array.from({ length: count }, (_, i) => ({
+    key: Buffer.from(`k${i}`),
+    value: Buffer.from(`${prefix}-${i}`),
+    timestamp: timestamp + i,
+  }));
 }
 
 /** Produces one batch and returns the base offset (throws the partition's error). */
@@ -155,11 +174,21 @@ export async function produce(
 }
 
 /** Reads every record of a partition from `offset` up to its high watermark: [offset, value] pairs. */
-export async function readAll(connection: AgentConnection, topic: string, partition: number, offset = 0): Promise<[number, string][]> {
+export async function readAll(
+  connection: AgentConnection,
+  topic: string,
+  partition: number,
+  offset = 0,
+): Promise<[number, string][]> {
   const out: [number, string][] = [];
   let position = offset;
   for (;;) {
-    const { results } = await connection.client.fetch({ partitions: [{ topic, partition, offset: position, maxBytes: 0 }], maxWaitMs: 0, minBytes: 1, maxBytes: 0 });
+    const { results } = await connection.client.fetch({
+      partitions: [{ topic, partition, offset: position, maxBytes: 0 }],
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 0,
+    });
     const r = results[0]!;
     const error = fromErrorInfo(r.error, { topic, partition });
     if (error !== undefined) throw error;
@@ -192,13 +221,19 @@ export async function fetchOnce(
   offset: number,
   maxWaitMs = 0,
 ): Promise<{ highWatermark: number; logStartOffset: number; records: [number, string][] }> {
-  const { results } = await connection.client.fetch({ partitions: [{ topic, partition, offset, maxBytes: 0 }], maxWaitMs, minBytes: 1, maxBytes: 0 });
+  const { results } = await connection.client.fetch({
+    partitions: [{ topic, partition, offset, maxBytes: 0 }],
+    maxWaitMs,
+    minBytes: 1,
+    maxBytes: 0,
+  });
   const r = results[0]!;
   const error = fromErrorInfo(r.error, { topic, partition });
   if (error !== undefined) throw error;
   const out: [number, string][] = [];
   for (const batch of decodeRecordBatches(r.records)) {
-    for (const record of batch.records) if (record.offset >= offset) out.push([record.offset, Buffer.from(record.value!).toString()]);
+    for (const record of batch.records)
+      if (record.offset >= offset) out.push([record.offset, Buffer.from(record.value!).toString()]);
   }
   return { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: out };
 }

@@ -56,7 +56,21 @@ export type AgentProcess = {
 /** Starts `serve` and resolves once it prints that it listens. */
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
   const port = options.port ?? (await freePort());
-  const args = ['--import', 'tsx', MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--no-kafka', '--data-dir', options.dataDir, '--log-level', 'warn'];
+  const args = [
+    '--import',
+    'tsx',
+    MAIN,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--no-kafka',
+    '--data-dir',
+    options.dataDir,
+    '--log-level',
+    'warn',
+  ];
   if (options.agentId !== undefined) args.push('--agent-id', options.agentId);
   if (options.metadata !== undefined) args.push('--metadata', options.metadata);
   if (options.redisPrefix !== undefined) args.push('--redis-prefix', options.redisPrefix);

@@ -16,7 +16,10 @@ export type TestChild = {
   readonly exited: Promise<ExitStatus>;
   /** The last 64 KiB of stdout and stderr, interleaved as they arrived. */
   output(): string;
-  /** Resolves with the first match of `pattern` in the output (from the start), or rejects at exit or after `timeoutMs`. */
+  /**
+   * Resolves with the first match of `pattern` in the output (from the start), or rejects at exit or after
+   * `timeoutMs`.
+   */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   /** Sends a signal (no-op once exited). */
   signal(signal: NodeJS.Signals): void;
@@ -70,9 +73,13 @@ export function spawnChild(command: string, args: string[], options: SpawnOption
         const check = () => {
           const match = pattern.exec(output);
           if (match !== null) return done(() => resolve(match));
-          if (hasExited()) return done(() => reject(new Error(`${command} exited before printing ${pattern}:\n${output}`)));
+          if (hasExited())
+            return done(() => reject(new Error(`${command} exited before printing ${pattern}:\n${output}`)));
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${output}`))), timeoutMs);
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${output}`))),
+          timeoutMs,
+        );
         const done = (settle: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);

@@ -43,7 +43,11 @@ export async function within<T>(ms: number, promise: Promise<T>, what = 'the ope
 }
 
 /** Polls `condition` every 10 ms until it holds; fails after `ms`. */
-export async function eventually(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -65,17 +69,24 @@ export type PrivateRedis = {
 /** Starts one, on `port` when given (e.g. one a test already pointed a store at). */
 export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
   port ??= await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) (clearTimeout(timer), resolve());
+      if (output.includes('Ready to accept connections')) clearTimeout(timer), resolve();
     });
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`redis-server exited with ${code}: ${output}`))));
+    child.once(
+      'exit',
+      (code) => (clearTimeout(timer), reject(new Error(`redis-server exited with ${code}: ${output}`))),
+    );
   });
   child.stdout!.resume();
   return {

@@ -38,7 +38,11 @@ export class FaultyObjectStore implements ObjectStore {
     if (code !== undefined && key.startsWith(this.faultPrefix)) {
       this.failedPuts++;
       for (const wake of this.waiters.splice(0)) wake();
-      const error = Object.assign(new Error(`${code}: injected fault, open '${this.inner.root}/${key}'`), { code, errno: -1, syscall: 'open' });
+      const error = Object.assign(new Error(`${code}: injected fault, open '${this.inner.root}/${key}'`), {
+        code,
+        errno: -1,
+        syscall: 'open',
+      });
       throw storageFault(fileSystemFaultKind(error), `put ${key} failed: ${error.message}`, error, key);
     }
     return this.inner.put(key, data);

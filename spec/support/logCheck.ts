@@ -38,12 +38,21 @@ export type LogFigures = {
   failures: Record<string, number>;
 };
 
-export const NO_VIOLATIONS: LogViolations = { misplaced: [], duplicated: [], storedButFailed: [], storedUnacknowledged: [], gaps: [], unsettled: [] };
+export const NO_VIOLATIONS: LogViolations = {
+  misplaced: [],
+  duplicated: [],
+  storedButFailed: [],
+  storedUnacknowledged: [],
+  gaps: [],
+  unsettled: [],
+};
 
 const LIMIT = 10;
 
 function capped(list: string[]): string[] {
-  return list.length <= LIMIT ? list : [...list.slice(0, LIMIT), `… ${list.length - LIMIT} more (${list.length} in all)`];
+  return list.length <= LIMIT
+    ? list
+    : [...list.slice(0, LIMIT), `… ${list.length - LIMIT} more (${list.length} in all)`];
 }
 
 /**
@@ -65,14 +74,16 @@ export async function checkLog(
     const log = await readAll(connection, topic, p);
     readBack += log.length;
     const firstGap = log.findIndex(([offset], i) => offset !== i);
-    if (firstGap >= 0) gaps.push(`partition ${p}: offset ${log[firstGap]![0]} at position ${firstGap} (of ${log.length})`);
+    if (firstGap >= 0)
+      gaps.push(`partition ${p}: offset ${log[firstGap]![0]} at position ${firstGap} (of ${log.length})`);
     for (const [offset, value] of log) {
       const places = found.get(value) ?? [];
       places.push({ partition: p, offset });
       found.set(value, places);
     }
   }
-  const where = (places: { partition: number; offset: number }[] | undefined) => `[${(places ?? []).map((x) => `${x.partition}/${x.offset}`).join(', ')}]`;
+  const where = (places: { partition: number; offset: number }[] | undefined) =>
+    `[${(places ?? []).map((x) => `${x.partition}/${x.offset}`).join(', ')}]`;
   const acked = new Map([...load.acked, ...otherAcks]);
   const misplaced: string[] = [];
   for (const [value, ack] of acked) {
@@ -81,13 +92,18 @@ export async function checkLog(
       misplaced.push(`${value}: acked at ${ack.partition}/${ack.offset}, found at ${where(places)}`);
     }
   }
-  const duplicated = [...found].filter(([, places]) => places.length > 1).map(([value, places]) => `${value} at ${where(places)}`);
+  const duplicated = [...found]
+    .filter(([, places]) => places.length > 1)
+    .map(([value, places]) => `${value} at ${where(places)}`);
   const storedButFailed = [...load.failed]
     .filter(([value]) => found.has(value))
     .map(([value, f]) => `${value}: failed with ${describe(f.error)}, found at ${where(found.get(value))}`);
-  const storedUnacknowledged = [...found].filter(([value]) => !acked.has(value) && !load.failed.has(value)).map(([value, places]) => `${value} at ${where(places)}`);
+  const storedUnacknowledged = [...found]
+    .filter(([value]) => !acked.has(value) && !load.failed.has(value))
+    .map(([value, places]) => `${value} at ${where(places)}`);
   const unsettled: string[] = [];
-  if (load.acked.size + load.failed.size !== load.sent) unsettled.push(`${load.sent - load.acked.size - load.failed.size} of ${load.sent} records`);
+  if (load.acked.size + load.failed.size !== load.sent)
+    unsettled.push(`${load.sent - load.acked.size - load.failed.size} of ${load.sent} records`);
   const failures: Record<string, number> = {};
   for (const { error, partition } of load.failed.values()) {
     const key = `${describe(error)} on ${partition}`;
@@ -102,7 +118,14 @@ export async function checkLog(
       gaps,
       unsettled,
     },
-    figures: { sent: load.sent, acknowledged: load.acked.size, failed: load.failed.size, readBack, retries: load.retries, failures },
+    figures: {
+      sent: load.sent,
+      acknowledged: load.acked.size,
+      failed: load.failed.size,
+      readBack,
+      retries: load.retries,
+      failures,
+    },
   };
 }
 
@@ -112,15 +135,27 @@ export async function checkLog(
  * record is kept, and it becomes readable once flushed into a segment.
  * Resolves either way: records still missing then show in {@link checkLog}.
  */
-export async function waitUntilReadable(connection: AgentConnection, topic: string, acked: ReadonlyMap<string, Acked>, timeoutMs: number): Promise<void> {
+export async function waitUntilReadable(
+  connection: AgentConnection,
+  topic: string,
+  acked: ReadonlyMap<string, Acked>,
+  timeoutMs: number,
+): Promise<void> {
   const needed = new Map<number, number>();
-  for (const { partition, offset } of acked.values()) needed.set(partition, Math.max(needed.get(partition) ?? 0, offset + 1));
+  for (const { partition, offset } of acked.values())
+    needed.set(partition, Math.max(needed.get(partition) ?? 0, offset + 1));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { results } = await connection.client.listOffsets({
-      partitions: [...needed.keys()].map((partition) => ({ topic, partition, spec: OffsetSpec.OFFSET_SPEC_LATEST, timestampMs: 0 })),
+      partitions: [...needed.keys()].map((partition) => ({
+        topic,
+        partition,
+        spec: OffsetSpec.OFFSET_SPEC_LATEST,
+        timestampMs: 0,
+      })),
     });
-    if (results.every((r) => r.error === undefined && r.offset >= needed.get(r.partition)!) || Date.now() > deadline) return;
+    if (results.every((r) => r.error === undefined && r.offset >= needed.get(r.partition)!) || Date.now() > deadline)
+      return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

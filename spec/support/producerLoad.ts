@@ -82,16 +82,21 @@ export class ProducerLoad {
   waitForAcks(more: number, timeoutMs: number, partitions?: readonly number[]): Promise<void> {
     const totalTarget = this.acked.size + more;
     const partitionTargets = (partitions ?? []).map((p) => this.ackedPerPartition[p]! + more);
-    const target = partitions === undefined
-      ? () => this.acked.size >= totalTarget
-      : () => partitions.every((p, i) => this.ackedPerPartition[p]! >= partitionTargets[i]!);
+    const target =
+      partitions === undefined
+        ? () => this.acked.size >= totalTarget
+        : () => partitions.every((p, i) => this.ackedPerPartition[p]! >= partitionTargets[i]!);
     if (target()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter: AckWaiter = { done: target, resolve: () => (clearTimeout(timer), resolve()) };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`${more} more acks${partitions === undefined ? '' : ` on partitions ${partitions.join(',')}`} not seen within ${timeoutMs} ms ` +
-          `(acked ${this.acked.size}, failed ${this.failed.size}, sent ${this.sent}, per partition ${this.ackedPerPartition.join('/')})`));
+        reject(
+          new Error(
+            `${more} more acks${partitions === undefined ? '' : ` on partitions ${partitions.join(',')}`} not seen within ${timeoutMs} ms ` +
+              `(acked ${this.acked.size}, failed ${this.failed.size}, sent ${this.sent}, per partition ${this.ackedPerPartition.join('/')})`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
     });
@@ -103,7 +108,10 @@ export class ProducerLoad {
    * did not recover.
    */
   recovery(more: number, timeoutMs: number, partitions?: readonly number[]): Promise<Error | undefined> {
-    return this.waitForAcks(more, timeoutMs, partitions).then(() => undefined, (error: Error) => error);
+    return this.waitForAcks(more, timeoutMs, partitions).then(
+      () => undefined,
+      (error: Error) => error,
+    );
   }
 
   /** Stops sending, flushes the producer and resolves with every record's outcome. */
@@ -113,11 +121,24 @@ export class ProducerLoad {
     await this.loop;
     await this.options.producer.flush();
     await Promise.all(this.outcomes);
-    return { sent: this.sent, acked: this.acked, failed: this.failed, retries: this.options.producer.metrics().retries };
+    return {
+      sent: this.sent,
+      acked: this.acked,
+      failed: this.failed,
+      retries: this.options.producer.metrics().retries,
+    };
   }
 
   private async run(): Promise<void> {
-    const { producer, topic, partitions, recordsPerTick = 10, tickMs = 2, prefix = 'r', maxOutstanding = 4000 } = this.options;
+    const {
+      producer,
+      topic,
+      partitions,
+      recordsPerTick = 10,
+      tickMs = 2,
+      prefix = 'r',
+      maxOutstanding = 4000,
+    } = this.options;
     while (this.running) {
       if (this.sent - this.acked.size - this.failed.size >= maxOutstanding) {
         await new Promise<void>((resolve) => (this.room = resolve));
@@ -129,10 +150,12 @@ export class ProducerLoad {
         const value = `${prefix}-${n}`;
         try {
           const result = await producer.send({ topic, partition, value });
-          this.outcomes.push(result.waitOffset().then(
-            (offset) => this.onAck(value, partition, offset),
-            (error: unknown) => this.onFail(value, partition, error),
-          ));
+          this.outcomes.push(
+            result.waitOffset().then(
+              (offset) => this.onAck(value, partition, offset),
+              (error: unknown) => this.onFail(value, partition, error),
+            ),
+          );
         } catch (error) {
           // Not even accepted (buffer full past maxBlockMs, closed): reported failed as well.
           this.failed.set(value, { partition, error });

@@ -6,7 +6,10 @@
 import { createChannel, createClient } from 'nice-grpc';
 import { fromGrpcError } from '../../src/protocol/errors.js';
 
-/** Sends `body` as the request of `method` (e.g. 'Produce') and resolves with the answer's bytes, or rejects with the mapped error. */
+/**
+ * Sends `body` as the request of `method` (e.g. 'Produce') and resolves with the answer's bytes, or rejects with the
+ * mapped error.
+ */
 export async function callRaw(address: string, method: string, body: Uint8Array): Promise<Uint8Array> {
   const definition = {
     call: {

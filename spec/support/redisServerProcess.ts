@@ -23,8 +23,20 @@ export type RedisServerProcess = {
 export async function startRedisServer(dir: string, port?: number): Promise<RedisServerProcess> {
   const chosen = port ?? (await freePort());
   const child = spawnChild('redis-server', [
-    '--port', String(chosen), '--bind', '127.0.0.1', '--dir', dir,
-    '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no',
+    '--port',
+    String(chosen),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--daemonize',
+    'no',
   ]);
   try {
     await child.waitFor(/Ready to accept connections/, 15_000);

@@ -26,7 +26,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3ObjectStoreOptions } from '../../src/storage/s3ObjectStore.js';
 
-/** One object change seen by the server, e.g. `{ name: 'ObjectCreated:Post', key: 'a/b' }` for a completed multipart upload. */
+/**
+ * One object change seen by the server, e.g. `{ name: 'ObjectCreated:Post', key: 'a/b' }` for a completed multipart
+ * upload.
+ */
 export type S3ObjectEvent = {
   /** `ObjectCreated:Put`, `ObjectCreated:Post` (multipart complete), `ObjectCreated:Copy` or `ObjectRemoved:Delete`. */
   name: string;
@@ -94,7 +97,13 @@ const require = createRequire(import.meta.url);
 export async function startS3Server(options: StartS3ServerOptions = {}): Promise<S3TestServer> {
   const { bucket = 'streamhouse-test', startTimeoutMs = 15_000 } = options;
   const directory = await mkdtemp(join(tmpdir(), 'sh-s3rver-'));
-  const serverOptions = { address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] };
+  const serverOptions = {
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  };
   const { NODE_OPTIONS: _ignored, ...env } = process.env; // no tsx loader in the child: it runs plain CommonJS
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_PROGRAM], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

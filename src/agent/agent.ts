@@ -11,7 +11,11 @@
  */
 import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
-import { type FetchResponse, type StreamHouseServiceImplementation, HealthResponse_Status } from '../protocol/generated/streamhouse.js';
+import {
+  type FetchResponse,
+  type StreamHouseServiceImplementation,
+  HealthResponse_Status,
+} from '../protocol/generated/streamhouse.js';
 import { agentServiceDefinition } from '../protocol/grpc/serviceDefinition.js';
 import { ReadBufferPool } from '../storage/readBufferPool.js';
 import { withHttp2ReceiveWindow } from './server/http2Windows.js';
@@ -96,7 +100,9 @@ export class Agent {
       onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),
     });
     this.segments = new SegmentReader({ dataCacheBytes: options.segmentCacheBytes, readBuffers: this.readBuffers });
-    this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) => this.localBounds(topic, partition));
+    this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) =>
+      this.localBounds(topic, partition),
+    );
     this.registry = new AgentRegistry(options.metadataStore, options.agentId, options.agentTtlMs, this.logger);
     this.groups = new GroupCoordinator({
       store: options.metadataStore,
@@ -158,7 +164,11 @@ export class Agent {
     if (this.options.walDir !== undefined) {
       // Beside the log directory, whose files are all log files.
       const { walDir, agentId } = this.options;
-      this.lock = await DirectoryLock.acquire({ dir: join(walDir, agentId), lockFile: join(walDir, `${agentId}.lock`), agentId });
+      this.lock = await DirectoryLock.acquire({
+        dir: join(walDir, agentId),
+        lockFile: join(walDir, `${agentId}.lock`),
+        agentId,
+      });
     }
     const { metadataStore, objectStore, startupTimeoutMs, logger } = this.options;
     await checkStores({ metadataStore, objectStore, timeoutMs: startupTimeoutMs, logger });
@@ -168,7 +178,9 @@ export class Agent {
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
-      ...(this.options.connectionIdleTimeoutMs > 0 ? { 'grpc.max_connection_idle_ms': this.options.connectionIdleTimeoutMs } : {}),
+      ...(this.options.connectionIdleTimeoutMs > 0
+        ? { 'grpc.max_connection_idle_ms': this.options.connectionIdleTimeoutMs }
+        : {}),
     })
       .use(errorMiddleware)
       .use(this.inflight.middleware());
@@ -229,8 +241,13 @@ export class Agent {
     const shutdown = Promise.resolve(this.server?.shutdown());
     const flushes = [...this.writers.values()].map(async (w) => (await w).close());
     if (!(await settlesWithin(Promise.allSettled([...flushes, shutdown, kafkaClosed]), shutdownTimeoutMs - answerMs))) {
-      this.logger?.warn({ agentId: this.agentId, shutdownTimeoutMs }, 'shutdown out of time: failing pending appends, closing connections');
-      const reason = new ShuttingDownError(`agent ${this.agentId} stopped before this append was committed (shutdownTimeoutMs ${shutdownTimeoutMs})`);
+      this.logger?.warn(
+        { agentId: this.agentId, shutdownTimeoutMs },
+        'shutdown out of time: failing pending appends, closing connections',
+      );
+      const reason = new ShuttingDownError(
+        `agent ${this.agentId} stopped before this append was committed (shutdownTimeoutMs ${shutdownTimeoutMs})`,
+      );
       for (const writer of this.openWriters.values()) writer.abort(reason);
       if (!(await settlesWithin(shutdown, answerMs))) this.server?.forceShutdown();
     }
@@ -241,7 +258,10 @@ export class Agent {
       await this.notifier.close();
     })();
     if (!(await settlesWithin(cleanup, deadline - Date.now()))) {
-      this.logger?.warn({ agentId: this.agentId, shutdownTimeoutMs }, 'shutdown out of time: leases and registration lapse after their TTL');
+      this.logger?.warn(
+        { agentId: this.agentId, shutdownTimeoutMs },
+        'shutdown out of time: leases and registration lapse after their TTL',
+      );
     }
     await this.lock?.release();
     this.logger?.info({ agentId: this.agentId }, 'agent stopped');
@@ -298,7 +318,10 @@ export class Agent {
     return this.maintenance.runOnce();
   }
 
-  /** Request bytes held now, the most ever held at once, and requests refused for want of room (see maxInflightRequestBytes). */
+  /**
+   * Request bytes held now, the most ever held at once, and requests refused for want of room (see
+   * maxInflightRequestBytes).
+   */
   get inflightRequestBytes(): { bytes: number; peakBytes: number; maxBytes: number; refusals: number } {
     const { bytes, peakBytes, maxBytes, refusals } = this.inflight;
     return { bytes, peakBytes, maxBytes, refusals };
@@ -332,12 +355,14 @@ export class Agent {
     this.idleLeases.used(topic, partition);
     const key = partitionKey(topic, partition);
     const open = this.openWriters.get(key);
-    if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined) return Promise.resolve(open);
+    if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined)
+      return Promise.resolve(open);
     // A writer that stopped on a store failure answers with it for a while, rather than accept appends it cannot write.
     const failure = open?.failure;
-    if (failure !== undefined && this.options.clock() - failure.at < this.options.storageFailureHoldMs) return Promise.reject(failure.error);
+    if (failure !== undefined && this.options.clock() - failure.at < this.options.storageFailureHoldMs)
+      return Promise.reject(failure.error);
     let pending = this.writers.get(key);
-    if (pending === undefined || (open !== undefined && open.isStopped)) {
+    if (pending === undefined || open?.isStopped) {
       const opening: Promise<PartitionWriter> = (async () => {
         const lease = await this.leases.ensure(topic, partition);
         const writer: PartitionWriter = await PartitionWriter.open({
@@ -401,7 +426,11 @@ export class Agent {
     if (this.writers.has(key)) return false;
     this.leases.forget(lease.topic, lease.partition, lease.epoch);
     // Not released in the store (it failed, or the topic is gone): the lease runs out on its own.
-    await this.options.metadataStore.releaseLease(lease).catch((err: unknown) => this.logger?.warn({ err, topic: lease.topic, partition: lease.partition }, 'idle lease release failed'));
+    await this.options.metadataStore
+      .releaseLease(lease)
+      .catch((err: unknown) =>
+        this.logger?.warn({ err, topic: lease.topic, partition: lease.partition }, 'idle lease release failed'),
+      );
     return true;
   }
 
@@ -468,7 +497,8 @@ export class Agent {
       bufferedAcksEnabled: this.options.walDir !== undefined,
       batchLimits: () => ({
         maxRecordsBytes: this.options.maxDecompressedBatchBytes,
-        maxTimestamp: this.options.maxTimestampAheadMs < 0 ? Infinity : this.options.clock() + this.options.maxTimestampAheadMs,
+        maxTimestamp:
+          this.options.maxTimestampAheadMs < 0 ? Infinity : this.options.clock() + this.options.maxTimestampAheadMs,
       }),
     };
     const fetchContext = {
@@ -481,13 +511,17 @@ export class Agent {
     const maxPartitions = this.options.maxPartitionsPerRequest;
     return {
       produce: limitPartitions('Produce', maxPartitions, (request) => handleProduce(produceContext, request)),
-      fetch: limitPartitions('Fetch', maxPartitions, (request, context) => handleFetch(fetchContext, request, context.signal)),
+      fetch: limitPartitions('Fetch', maxPartitions, (request, context) =>
+        handleFetch(fetchContext, request, context.signal),
+      ),
       listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
       deleteTopic: async (request) => {
         // Nothing of the topic is worth flushing any more (and a flush retrying a full disk must not write again).
-        const gone = new UnknownTopicOrPartitionError(`topic '${request.name}' was deleted`, { context: { topic: request.name } });
+        const gone = new UnknownTopicOrPartitionError(`topic '${request.name}' was deleted`, {
+          context: { topic: request.name },
+        });
         for (let p = 0; p < ((await this.topic(request.name))?.partitions ?? 0); p++) {
           this.writerIfOpen(request.name, p)?.abort(gone);
           this.dropWriter(request.name, p);

@@ -12,7 +12,11 @@ import type { ObjectStore } from '../storage/objectStore.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './write/producerSequences.js';
 import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from './server/requestLimits.js';
 import { DEFAULT_MAX_INFLIGHT_REQUEST_BYTES } from './server/inflightRequests.js';
-import { DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './server/connectionLimits.js';
+import {
+  DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+} from './server/connectionLimits.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
@@ -27,7 +31,10 @@ export type AgentOptions = {
   port?: number;
   /** Address clients should dial, when it differs from host:port (NAT, containers). Default `host:port`. */
   advertisedAddress?: string;
-  /** Port of the Kafka wire-protocol listener (on `host`); 0 picks a free one; undefined serves no Kafka. Default undefined. */
+  /**
+   * Port of the Kafka wire-protocol listener (on `host`); 0 picks a free one; undefined serves no Kafka. Default
+   * undefined.
+   */
   kafkaPort?: number;
   /** host:port Kafka clients should dial, when it differs from host:kafkaPort. Default `host:kafkaPort`. */
   kafkaAdvertisedAddress?: string;
@@ -52,7 +59,10 @@ export type AgentOptions = {
   maxPendingBytesPerPartition?: number;
   /** Largest gRPC message accepted, bytes. Default 64 MiB. */
   maxRequestBytes?: number;
-  /** Largest records section of a compressed batch once decompressed; larger ones answer INVALID_RECORD. Default 32 MiB. */
+  /**
+   * Largest records section of a compressed batch once decompressed; larger ones answer INVALID_RECORD. Default 32
+   * MiB.
+   */
   maxDecompressedBatchBytes?: number;
   /**
    * How far after the agent's clock a batch's max timestamp may lie, ms; later
@@ -86,7 +96,10 @@ export type AgentOptions = {
   maxInflightRequestBytes?: number;
   /** Most client connections open at once (per listening address); extra ones are closed at once. Default 1024. */
   maxConnections?: number;
-  /** A connection with no call under way for this long is closed (the client reconnects when it needs to), ms; 0 never. Default 300000. */
+  /**
+   * A connection with no call under way for this long is closed (the client reconnects when it needs to), ms; 0 never.
+   * Default 300000.
+   */
   connectionIdleTimeoutMs?: number;
   /** A connection that has not completed its HTTP/2 handshake within this is closed, ms. Default 10000. */
   handshakeTimeoutMs?: number;
@@ -122,7 +135,10 @@ export type AgentOptions = {
   maintenanceIntervalMs?: number;
   /** Objects smaller than this are merged by compaction. Default 1 MiB. */
   compactionMinObjectBytes?: number;
-  /** Unregistered objects under a partition (from fenced writers or interrupted compactions) are deleted once this old, ms. Default 600000. */
+  /**
+   * Unregistered objects under a partition (from fenced writers or interrupted compactions) are deleted once this old,
+   * ms. Default 600000.
+   */
   orphanGraceMs?: number;
   /**
    * How long the first join round of an empty consumer group stays open for
@@ -162,7 +178,10 @@ export type AgentOptions = {
    * a member, bytes; beyond it LIMIT_EXCEEDED. Default 1 MiB.
    */
   maxGroupMemberMetadataBytes?: number;
-  /** Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE. Default 4096 (Kafka's). */
+  /**
+   * Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE.
+   * Default 4096 (Kafka's).
+   */
   maxOffsetMetadataBytes?: number;
   /** Structured logger. Default: a silent one. */
   logger?: Logger;
@@ -182,7 +201,9 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 /** Default {@link AgentOptions.segmentCacheBytes} for object stores the OS does not cache (S3). */
 export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'logger'>> & {
+export type ResolvedAgentOptions = Required<
+  Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'logger'>
+> & {
   walDir: string | undefined;
   advertisedAddress: string | undefined;
   kafkaPort: number | undefined;
@@ -234,8 +255,19 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     clock = Date.now,
   } = options;
   const positive = {
-    flushBytes, maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, leaseTtlMs, agentTtlMs, defaultFetchMaxBytes,
-    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, maxPartitionsPerRequest, maxInflightRequestBytes, maxConnections, handshakeTimeoutMs,
+    flushBytes,
+    maxPendingBytesPerPartition,
+    maxRequestBytes,
+    maxDecompressedBatchBytes,
+    leaseTtlMs,
+    agentTtlMs,
+    defaultFetchMaxBytes,
+    maxGroupMemberMetadataBytes,
+    maxOffsetMetadataBytes,
+    maxPartitionsPerRequest,
+    maxInflightRequestBytes,
+    maxConnections,
+    handshakeTimeoutMs,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
@@ -246,8 +278,20 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     throw new InvalidConfigError(`agent option startupTimeoutMs must be a positive integer, got ${startupTimeoutMs}`);
   }
   const nonNegative = {
-    port, flushIntervalMs, leaseSafetyMarginMs, maxFetchWaitMs, leaseIdleReleaseMs, connectionIdleTimeoutMs, maintenanceIntervalMs, compactionMinObjectBytes,
-    orphanGraceMs, groupInitialRebalanceDelayMs, segmentCacheBytes, storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs,
+    port,
+    flushIntervalMs,
+    leaseSafetyMarginMs,
+    maxFetchWaitMs,
+    leaseIdleReleaseMs,
+    connectionIdleTimeoutMs,
+    maintenanceIntervalMs,
+    compactionMinObjectBytes,
+    orphanGraceMs,
+    groupInitialRebalanceDelayMs,
+    segmentCacheBytes,
+    storageRetryTimeoutMs,
+    storageFailureHoldMs,
+    shutdownTimeoutMs,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -255,10 +299,14 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     }
   }
   if (!Number.isSafeInteger(maxTimestampAheadMs) || maxTimestampAheadMs < -1) {
-    throw new InvalidConfigError(`agent option maxTimestampAheadMs must be an integer >= -1, got ${maxTimestampAheadMs}`);
+    throw new InvalidConfigError(
+      `agent option maxTimestampAheadMs must be an integer >= -1, got ${maxTimestampAheadMs}`,
+    );
   }
   if (maxDecompressedBatchBytes > MAX_BATCH_SIZE) {
-    throw new InvalidConfigError(`agent option maxDecompressedBatchBytes must be at most ${MAX_BATCH_SIZE}, got ${maxDecompressedBatchBytes}`);
+    throw new InvalidConfigError(
+      `agent option maxDecompressedBatchBytes must be at most ${MAX_BATCH_SIZE}, got ${maxDecompressedBatchBytes}`,
+    );
   }
   if (maxInflightRequestBytes < maxRequestBytes) {
     throw new InvalidConfigError(
@@ -274,18 +322,55 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
   if (!Number.isSafeInteger(producerIdExpirationMs) || producerIdExpirationMs <= 0) {
-    throw new InvalidConfigError(`agent option producerIdExpirationMs must be a positive integer, got ${producerIdExpirationMs}`);
+    throw new InvalidConfigError(
+      `agent option producerIdExpirationMs must be a positive integer, got ${producerIdExpirationMs}`,
+    );
   }
   if (leaseSafetyMarginMs > leaseTtlMs / 2) {
-    throw new InvalidConfigError(`agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`);
+    throw new InvalidConfigError(
+      `agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`,
+    );
   }
   return {
-    objectStore, metadataStore, host, port, advertisedAddress, kafkaPort, kafkaAdvertisedAddress, agentId, walDir, flushIntervalMs, flushBytes,
-    maxPendingBytesPerPartition, maxRequestBytes, maxDecompressedBatchBytes, maxTimestampAheadMs, leaseTtlMs, agentTtlMs, maxFetchWaitMs, defaultFetchMaxBytes, segmentCacheBytes,
-    maintenanceIntervalMs, compactionMinObjectBytes, orphanGraceMs, groupInitialRebalanceDelayMs, logger, clock,
-    leaseSafetyMarginMs, producerIdExpirationMs,
-    storageRetryTimeoutMs, storageFailureHoldMs, shutdownTimeoutMs, startupTimeoutMs,
-    maxGroupMemberMetadataBytes, maxOffsetMetadataBytes, leaseIdleReleaseMs, maxPartitionsPerRequest, maxInflightRequestBytes,
-    maxConnections, connectionIdleTimeoutMs, handshakeTimeoutMs,
+    objectStore,
+    metadataStore,
+    host,
+    port,
+    advertisedAddress,
+    kafkaPort,
+    kafkaAdvertisedAddress,
+    agentId,
+    walDir,
+    flushIntervalMs,
+    flushBytes,
+    maxPendingBytesPerPartition,
+    maxRequestBytes,
+    maxDecompressedBatchBytes,
+    maxTimestampAheadMs,
+    leaseTtlMs,
+    agentTtlMs,
+    maxFetchWaitMs,
+    defaultFetchMaxBytes,
+    segmentCacheBytes,
+    maintenanceIntervalMs,
+    compactionMinObjectBytes,
+    orphanGraceMs,
+    groupInitialRebalanceDelayMs,
+    logger,
+    clock,
+    leaseSafetyMarginMs,
+    producerIdExpirationMs,
+    storageRetryTimeoutMs,
+    storageFailureHoldMs,
+    shutdownTimeoutMs,
+    startupTimeoutMs,
+    maxGroupMemberMetadataBytes,
+    maxOffsetMetadataBytes,
+    leaseIdleReleaseMs,
+    maxPartitionsPerRequest,
+    maxInflightRequestBytes,
+    maxConnections,
+    connectionIdleTimeoutMs,
+    handshakeTimeoutMs,
   };
 }

@@ -11,7 +11,16 @@ import { agentOption } from './agentOption.js';
 import { integerOption } from './integerOption.js';
 import { withAgent } from './topics.js';
 
-type ConsumeFlags = { agent: string; partition?: number; fromBeginning?: boolean; offset?: number; maxMessages?: number; printOffsets?: boolean; printKeys?: boolean; idleExitMs?: number };
+type ConsumeFlags = {
+  agent: string;
+  partition?: number;
+  fromBeginning?: boolean;
+  offset?: number;
+  maxMessages?: number;
+  printOffsets?: boolean;
+  printKeys?: boolean;
+  idleExitMs?: number;
+};
 
 export function consumeCommand(): Command {
   return new Command('consume')
@@ -35,11 +44,16 @@ async function consume(topic: string, flags: ConsumeFlags): Promise<void> {
     if (error !== undefined) throw error;
     const partitionCount = topics[0]?.partitions.length ?? 0;
     if (flags.partition !== undefined && flags.partition >= partitionCount) {
-      throw new UnknownTopicOrPartitionError(`topic ${topic} has ${partitionCount} partitions; there is no partition ${flags.partition}`, {
-        context: { topic, partition: flags.partition },
-      });
+      throw new UnknownTopicOrPartitionError(
+        `topic ${topic} has ${partitionCount} partitions; there is no partition ${flags.partition}`,
+        {
+          context: { topic, partition: flags.partition },
+        },
+      );
     }
-    const partitions = (topics[0]?.partitions ?? []).map((p) => p.partition).filter((p) => flags.partition === undefined || p === flags.partition);
+    const partitions = (topics[0]?.partitions ?? [])
+      .map((p) => p.partition)
+      .filter((p) => flags.partition === undefined || p === flags.partition);
     const { results } = await client.listOffsets({
       partitions: partitions.map((partition) => ({
         topic,
@@ -54,17 +68,28 @@ async function consume(topic: string, flags: ConsumeFlags): Promise<void> {
     let printed = 0;
     let lastData = Date.now();
     while (!stop.signal.aborted) {
-      const response = await client.fetch(
-        { partitions: [...positions].map(([partition, offset]) => ({ topic, partition, offset, maxBytes: 0 })), maxWaitMs: 500, minBytes: 1, maxBytes: 0 },
-        { signal: stop.signal },
-      ).catch((e: unknown) => { if (stop.signal.aborted) return { results: [] }; throw e; });
+      const response = await client
+        .fetch(
+          {
+            partitions: [...positions].map(([partition, offset]) => ({ topic, partition, offset, maxBytes: 0 })),
+            maxWaitMs: 500,
+            minBytes: 1,
+            maxBytes: 0,
+          },
+          { signal: stop.signal },
+        )
+        .catch((e: unknown) => {
+          if (stop.signal.aborted) return { results: [] };
+          throw e;
+        });
       for (const r of response.results) {
         const failure = fromErrorInfo(r.error, { topic, partition: r.partition });
         if (failure !== undefined) throw failure;
         for (const batch of decodeRecordBatches(r.records)) {
           for (const record of batch.records) {
             if (record.offset < positions.get(r.partition)!) continue;
-            const prefix = (flags.printOffsets === true ? `${r.partition}@${record.offset}\t` : '') +
+            const prefix =
+              (flags.printOffsets === true ? `${r.partition}@${record.offset}\t` : '') +
               (flags.printKeys === true ? `${record.key === null ? '' : Buffer.from(record.key).toString()}\t` : '');
             process.stdout.write(`${prefix}${record.value === null ? '' : Buffer.from(record.value).toString()}\n`);
             positions.set(r.partition, record.offset + 1);

@@ -18,13 +18,17 @@ export function groupsCommand(): Command {
         }
         const topics = [...new Set(offsets.map((o) => o.topic))];
         const { topics: meta } = await client.metadata({ topics });
-        const hwm = new Map(meta.flatMap((t) => t.partitions.map((p) => [`${t.name}/${p.partition}`, p.highWatermark] as const)));
+        const hwm = new Map(
+          meta.flatMap((t) => t.partitions.map((p) => [`${t.name}/${p.partition}`, p.highWatermark] as const)),
+        );
         let total = 0;
         for (const o of offsets) {
           const high = hwm.get(`${o.topic}/${o.partition}`) ?? o.offset;
           const lag = Math.max(0, high - o.offset);
           total += lag;
-          console.log(`${o.topic}/${o.partition}\tcommitted ${o.offset}\thigh watermark ${high}\tlag ${lag}${o.metadata ? `\t${o.metadata}` : ''}`);
+          console.log(
+            `${o.topic}/${o.partition}\tcommitted ${o.offset}\thigh watermark ${high}\tlag ${lag}${o.metadata ? `\t${o.metadata}` : ''}`,
+          );
         }
         console.log(`total lag ${total}`);
       });

@@ -32,7 +32,9 @@ export const MAX_HEAP_GROWING_PERCENT = 10_000;
  */
 export function applyHeapGrowingPercent(percent: number): void {
   if (!Number.isSafeInteger(percent) || percent < 0 || percent > MAX_HEAP_GROWING_PERCENT) {
-    throw new InvalidConfigError(`heap growing percent must be an integer from 0 (V8's default) to ${MAX_HEAP_GROWING_PERCENT}, got ${percent}`);
+    throw new InvalidConfigError(
+      `heap growing percent must be an integer from 0 (V8's default) to ${MAX_HEAP_GROWING_PERCENT}, got ${percent}`,
+    );
   }
   // V8 reads this flag whenever it sets the next limit, so setting it after start-up takes effect.
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);

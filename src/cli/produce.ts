@@ -13,9 +13,19 @@ import { agentOption } from './agentOption.js';
 import { integerOption } from './integerOption.js';
 import { withAgent } from './topics.js';
 
-type ProduceFlags = { agent: string; keySeparator?: string; partition?: number; batchSize: number; acks: 'durable' | 'buffered' | 'none' };
+type ProduceFlags = {
+  agent: string;
+  keySeparator?: string;
+  partition?: number;
+  batchSize: number;
+  acks: 'durable' | 'buffered' | 'none';
+};
 
-const ACKS = { durable: AckMode.ACK_MODE_DURABLE, buffered: AckMode.ACK_MODE_BUFFERED, none: AckMode.ACK_MODE_NONE } as const;
+const ACKS = {
+  durable: AckMode.ACK_MODE_DURABLE,
+  buffered: AckMode.ACK_MODE_BUFFERED,
+  none: AckMode.ACK_MODE_NONE,
+} as const;
 
 export function produceCommand(): Command {
   return new Command('produce')
@@ -23,9 +33,15 @@ export function produceCommand(): Command {
     .description('send lines of standard input as records')
     .addOption(agentOption())
     .option('-k, --key-separator <sep>', 'split each line into key and value at the first <sep>')
-    .option('-p, --partition <n>', 'send every record to this partition', integerOption('--partition', { max: MAX_PARTITIONS - 1 }))
+    .option(
+      '-p, --partition <n>',
+      'send every record to this partition',
+      integerOption('--partition', { max: MAX_PARTITIONS - 1 }),
+    )
     .option('--batch-size <n>', 'records per batch', integerOption('--batch-size', { min: 1, max: 1_000_000 }), 1000)
-    .addOption(new Option('--acks <mode>', 'when the agent answers').choices(['durable', 'buffered', 'none']).default('durable'))
+    .addOption(
+      new Option('--acks <mode>', 'when the agent answers').choices(['durable', 'buffered', 'none']).default('durable'),
+    )
     .action(async (topic: string, flags: ProduceFlags) => produce(topic, flags));
 }
 
@@ -37,7 +53,9 @@ async function produce(topic: string, flags: ProduceFlags): Promise<void> {
     if (error !== undefined) throw error;
     const partitionCount = meta?.partitions.length ?? 0;
     if (flags.partition !== undefined && flags.partition >= partitionCount) {
-      throw new UnknownTopicOrPartitionError(`topic ${topic} has ${partitionCount} partitions; there is no partition ${flags.partition}`);
+      throw new UnknownTopicOrPartitionError(
+        `topic ${topic} has ${partitionCount} partitions; there is no partition ${flags.partition}`,
+      );
     }
     const pending = new Map<number, RecordInput[]>();
     let roundRobin = 0;
@@ -61,7 +79,8 @@ async function produce(topic: string, flags: ProduceFlags): Promise<void> {
       const cut = flags.keySeparator === undefined ? -1 : line.indexOf(flags.keySeparator);
       const key = cut < 0 ? null : Buffer.from(line.slice(0, cut));
       const value = Buffer.from(cut < 0 ? line : line.slice(cut + flags.keySeparator!.length));
-      const partition = flags.partition ?? (key === null ? roundRobin++ % partitionCount : partitionForKey(key, partitionCount));
+      const partition =
+        flags.partition ?? (key === null ? roundRobin++ % partitionCount : partitionForKey(key, partitionCount));
       const records = pending.get(partition) ?? [];
       records.push({ key, value, timestamp: Date.now() });
       pending.set(partition, records);

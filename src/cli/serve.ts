@@ -31,7 +31,11 @@ import type { ObjectStore } from '../storage/objectStore.js';
 import type { OpenedMetadataStore } from '../metadata/createMetadataStore.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from '../agent/write/producerSequences.js';
 import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from '../agent/server/requestLimits.js';
-import { DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../agent/server/connectionLimits.js';
+import {
+  DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+} from '../agent/server/connectionLimits.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from '../agent/leases/idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from '../agent/groups/groupLimits.js';
 import { booleanOption, DEFAULT_PORT } from './agentOption.js';
@@ -88,45 +92,258 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('run an agent in the foreground (Ctrl-C stops it gracefully)')
     .addOption(new Option('--host <host>', 'interface to listen on').env('STREAMHOUSE_HOST').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port to listen on (0 = any free port)').env('STREAMHOUSE_PORT').default(DEFAULT_PORT).argParser(int('--port', { max: 65535 })))
-    .addOption(new Option('--data-dir <dir>', 'directory for the embedded defaults: objects/, metadata.db, wal/').env('STREAMHOUSE_DATA_DIR').default('./data'))
-    .addOption(new Option('--object-store <url>', 'a directory, file:///dir or s3://bucket/prefix (default <data-dir>/objects)').env('STREAMHOUSE_OBJECT_STORE'))
-    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:9000').env('STREAMHOUSE_S3_ENDPOINT'))
+    .addOption(
+      new Option('--port <port>', 'port to listen on (0 = any free port)')
+        .env('STREAMHOUSE_PORT')
+        .default(DEFAULT_PORT)
+        .argParser(int('--port', { max: 65535 })),
+    )
+    .addOption(
+      new Option('--data-dir <dir>', 'directory for the embedded defaults: objects/, metadata.db, wal/')
+        .env('STREAMHOUSE_DATA_DIR')
+        .default('./data'),
+    )
+    .addOption(
+      new Option(
+        '--object-store <url>',
+        'a directory, file:///dir or s3://bucket/prefix (default <data-dir>/objects)',
+      ).env('STREAMHOUSE_OBJECT_STORE'),
+    )
+    .addOption(
+      new Option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:9000').env(
+        'STREAMHOUSE_S3_ENDPOINT',
+      ),
+    )
     .addOption(new Option('--s3-region <region>', 'S3 region').env('AWS_REGION'))
-    .addOption(new Option('--s3-path-style [bool]', 'path-style S3 addressing (most S3-compatible servers): true or false').env('STREAMHOUSE_S3_PATH_STYLE').preset('true').argParser(booleanOption('--s3-path-style')))
-    .addOption(new Option('--metadata <url>', 'SQLite file path or redis://host:port/db (default <data-dir>/metadata.db)').env('STREAMHOUSE_METADATA'))
-    .addOption(new Option('--redis-prefix <prefix>', 'key prefix in Redis').env('STREAMHOUSE_REDIS_PREFIX').default('streamhouse:'))
-    .addOption(new Option('--redis-command-timeout-ms <ms>', `a Redis command without an answer fails after this long (default ${DEFAULT_REDIS_COMMAND_TIMEOUT_MS})`).env('STREAMHOUSE_REDIS_COMMAND_TIMEOUT_MS').argParser(int('--redis-command-timeout-ms')))
-    .addOption(new Option('--agent-id <id>', 'unique agent id (default: kept in <data-dir>/agent-id, created as <hostname>-<random>)').env('STREAMHOUSE_AGENT_ID'))
-    .addOption(new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env('STREAMHOUSE_ADVERTISED_ADDRESS'))
-    .addOption(new Option('--kafka-port <port>', 'port of the Kafka wire protocol (0 = any free port)').env('STREAMHOUSE_KAFKA_PORT').default(9092).argParser(int('--kafka-port', { max: 65535 })))
-    .addOption(new Option('--kafka-advertised-address <host:port>', 'address Kafka clients dial, if not host:kafka-port').env('STREAMHOUSE_KAFKA_ADVERTISED_ADDRESS'))
+    .addOption(
+      new Option('--s3-path-style [bool]', 'path-style S3 addressing (most S3-compatible servers): true or false')
+        .env('STREAMHOUSE_S3_PATH_STYLE')
+        .preset('true')
+        .argParser(booleanOption('--s3-path-style')),
+    )
+    .addOption(
+      new Option('--metadata <url>', 'SQLite file path or redis://host:port/db (default <data-dir>/metadata.db)').env(
+        'STREAMHOUSE_METADATA',
+      ),
+    )
+    .addOption(
+      new Option('--redis-prefix <prefix>', 'key prefix in Redis')
+        .env('STREAMHOUSE_REDIS_PREFIX')
+        .default('streamhouse:'),
+    )
+    .addOption(
+      new Option(
+        '--redis-command-timeout-ms <ms>',
+        `a Redis command without an answer fails after this long (default ${DEFAULT_REDIS_COMMAND_TIMEOUT_MS})`,
+      )
+        .env('STREAMHOUSE_REDIS_COMMAND_TIMEOUT_MS')
+        .argParser(int('--redis-command-timeout-ms')),
+    )
+    .addOption(
+      new Option(
+        '--agent-id <id>',
+        'unique agent id (default: kept in <data-dir>/agent-id, created as <hostname>-<random>)',
+      ).env('STREAMHOUSE_AGENT_ID'),
+    )
+    .addOption(
+      new Option('--advertised-address <host:port>', 'address clients dial, if not host:port').env(
+        'STREAMHOUSE_ADVERTISED_ADDRESS',
+      ),
+    )
+    .addOption(
+      new Option('--kafka-port <port>', 'port of the Kafka wire protocol (0 = any free port)')
+        .env('STREAMHOUSE_KAFKA_PORT')
+        .default(9092)
+        .argParser(int('--kafka-port', { max: 65535 })),
+    )
+    .addOption(
+      new Option('--kafka-advertised-address <host:port>', 'address Kafka clients dial, if not host:kafka-port').env(
+        'STREAMHOUSE_KAFKA_ADVERTISED_ADDRESS',
+      ),
+    )
     .addOption(new Option('--no-kafka', 'serve no Kafka wire protocol'))
     .addOption(new Option('--no-wal', 'disable the write-ahead log in <data-dir>/wal (and so `buffered` acks)'))
-    .addOption(new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object').env('STREAMHOUSE_FLUSH_INTERVAL_MS').default(1).argParser(int('--flush-interval-ms')))
-    .addOption(new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes').env('STREAMHOUSE_FLUSH_BYTES').default(4 * 1024 * 1024).argParser(int('--flush-bytes', POSITIVE)))
-    .addOption(new Option('--lease-ttl-ms <ms>', 'partition lease time to live').env('STREAMHOUSE_LEASE_TTL_MS').default(10_000).argParser(int('--lease-ttl-ms', POSITIVE)))
-    .addOption(new Option('--max-request-bytes <bytes>', 'largest gRPC message').env('STREAMHOUSE_MAX_REQUEST_BYTES').default(64 * 1024 * 1024).argParser(int('--max-request-bytes', POSITIVE)))
-    .addOption(new Option('--segment-cache-bytes <bytes>', 'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)').env('STREAMHOUSE_SEGMENT_CACHE_BYTES').argParser(int('--segment-cache-bytes')))
-    .addOption(new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)').env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS').default(30_000).argParser(int('--maintenance-interval-ms')))
-    .addOption(new Option('--heap-growing-percent <percent>', 'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)').env('STREAMHOUSE_HEAP_GROWING_PERCENT').default(DEFAULT_HEAP_GROWING_PERCENT).argParser(int('--heap-growing-percent', { max: MAX_HEAP_GROWING_PERCENT })))
-    .addOption(new Option('--max-inflight-request-bytes <bytes>', 'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers (default 256 MiB, at least --max-request-bytes)').env('STREAMHOUSE_MAX_INFLIGHT_REQUEST_BYTES').argParser(int('--max-inflight-request-bytes', POSITIVE)))
-    .addOption(new Option('--max-connections <n>', 'most client connections open at once; extra ones are closed').env('STREAMHOUSE_MAX_CONNECTIONS').default(DEFAULT_MAX_CONNECTIONS).argParser(int('--max-connections', POSITIVE)))
-    .addOption(new Option('--connection-idle-timeout-ms <ms>', 'close a connection with no call under way for this long (0 = never)').env('STREAMHOUSE_CONNECTION_IDLE_TIMEOUT_MS').default(DEFAULT_CONNECTION_IDLE_TIMEOUT_MS).argParser(int('--connection-idle-timeout-ms')))
-    .addOption(new Option('--handshake-timeout-ms <ms>', 'close a connection that has not completed its HTTP/2 handshake within this').env('STREAMHOUSE_HANDSHAKE_TIMEOUT_MS').default(DEFAULT_HANDSHAKE_TIMEOUT_MS).argParser(int('--handshake-timeout-ms', POSITIVE)))
-    .addOption(new Option('--lease-idle-release-ms <ms>', 'give up the lease of a partition nobody wrote to for this long (0 = never)').env('STREAMHOUSE_LEASE_IDLE_RELEASE_MS').default(DEFAULT_LEASE_IDLE_RELEASE_MS).argParser(int('--lease-idle-release-ms')))
-    .addOption(new Option('--max-partitions-per-request <n>', 'most partitions one Produce, Fetch or offsets request may name').env('STREAMHOUSE_MAX_PARTITIONS_PER_REQUEST').default(DEFAULT_MAX_PARTITIONS_PER_REQUEST).argParser(int('--max-partitions-per-request', POSITIVE)))
-    .addOption(new Option('--max-group-member-metadata-bytes <bytes>', 'largest consumer-group member metadata, and assignment, accepted').env('STREAMHOUSE_MAX_GROUP_MEMBER_METADATA_BYTES').default(DEFAULT_MAX_MEMBER_METADATA_BYTES).argParser(int('--max-group-member-metadata-bytes', POSITIVE)))
-    .addOption(new Option('--max-offset-metadata-bytes <bytes>', 'largest offset-commit metadata accepted').env('STREAMHOUSE_MAX_OFFSET_METADATA_BYTES').default(DEFAULT_MAX_OFFSET_METADATA_BYTES).argParser(int('--max-offset-metadata-bytes', POSITIVE)))
-    .addOption(new Option('--lease-safety-margin-ms <ms>', 'stop acknowledging this long before a lease runs out by this agent\'s clock (default min(1000, TTL / 5))').env('STREAMHOUSE_LEASE_SAFETY_MARGIN_MS').argParser(int('--lease-safety-margin-ms')))
-    .addOption(new Option('--producer-id-expiration-ms <ms>', 'forget the idempotence state of a producer idle this long on a partition').env('STREAMHOUSE_PRODUCER_ID_EXPIRATION_MS').default(DEFAULT_PRODUCER_ID_EXPIRATION_MS).argParser(int('--producer-id-expiration-ms', POSITIVE)))
-    .addOption(new Option('--max-decompressed-batch-bytes <bytes>', 'largest records section of a compressed batch once decompressed').env('STREAMHOUSE_MAX_DECOMPRESSED_BATCH_BYTES').default(32 * 1024 * 1024).argParser(int('--max-decompressed-batch-bytes', { min: 1, max: 64 * 1024 * 1024 })))
-    .addOption(new Option('--max-timestamp-ahead-ms <ms>', 'refuse batches whose max timestamp is further than this ahead of the clock (-1 = any)').env('STREAMHOUSE_MAX_TIMESTAMP_AHEAD_MS').default(3_600_000).argParser(int('--max-timestamp-ahead-ms', { minusOne: 'accept any timestamp' })))
-    .addOption(new Option('--storage-retry-timeout-ms <ms>', `a flush retries a failing store this long, then its appends fail (default ${DEFAULT_STORAGE_RETRY_TIMEOUT_MS})`).env('STREAMHOUSE_STORAGE_RETRY_TIMEOUT_MS').argParser(int('--storage-retry-timeout-ms')))
-    .addOption(new Option('--storage-failure-hold-ms <ms>', `after a store failure a partition answers it at once this long (default ${DEFAULT_STORAGE_FAILURE_HOLD_MS})`).env('STREAMHOUSE_STORAGE_FAILURE_HOLD_MS').argParser(int('--storage-failure-hold-ms')))
-    .addOption(new Option('--shutdown-timeout-ms <ms>', `longest graceful stop; then pending appends fail (default ${DEFAULT_SHUTDOWN_TIMEOUT_MS})`).env('STREAMHOUSE_SHUTDOWN_TIMEOUT_MS').argParser(int('--shutdown-timeout-ms')))
-    .addOption(new Option('--startup-timeout-ms <ms>', `wait this long for the stores at start, then exit non-zero (default ${DEFAULT_STARTUP_TIMEOUT_MS})`).env('STREAMHOUSE_STARTUP_TIMEOUT_MS').argParser(int('--startup-timeout-ms', POSITIVE)))
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, silent').env('STREAMHOUSE_LOG_LEVEL').default('info'))
+    .addOption(
+      new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object')
+        .env('STREAMHOUSE_FLUSH_INTERVAL_MS')
+        .default(1)
+        .argParser(int('--flush-interval-ms')),
+    )
+    .addOption(
+      new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes')
+        .env('STREAMHOUSE_FLUSH_BYTES')
+        .default(4 * 1024 * 1024)
+        .argParser(int('--flush-bytes', POSITIVE)),
+    )
+    .addOption(
+      new Option('--lease-ttl-ms <ms>', 'partition lease time to live')
+        .env('STREAMHOUSE_LEASE_TTL_MS')
+        .default(10_000)
+        .argParser(int('--lease-ttl-ms', POSITIVE)),
+    )
+    .addOption(
+      new Option('--max-request-bytes <bytes>', 'largest gRPC message')
+        .env('STREAMHOUSE_MAX_REQUEST_BYTES')
+        .default(64 * 1024 * 1024)
+        .argParser(int('--max-request-bytes', POSITIVE)),
+    )
+    .addOption(
+      new Option(
+        '--segment-cache-bytes <bytes>',
+        'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)',
+      )
+        .env('STREAMHOUSE_SEGMENT_CACHE_BYTES')
+        .argParser(int('--segment-cache-bytes')),
+    )
+    .addOption(
+      new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)')
+        .env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS')
+        .default(30_000)
+        .argParser(int('--maintenance-interval-ms')),
+    )
+    .addOption(
+      new Option(
+        '--heap-growing-percent <percent>',
+        'V8 heap growth between full garbage collections (0 = V8 default; see src/cli/heapTuning.ts)',
+      )
+        .env('STREAMHOUSE_HEAP_GROWING_PERCENT')
+        .default(DEFAULT_HEAP_GROWING_PERCENT)
+        .argParser(int('--heap-growing-percent', { max: MAX_HEAP_GROWING_PERCENT })),
+    )
+    .addOption(
+      new Option(
+        '--max-inflight-request-bytes <bytes>',
+        'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers (default 256 MiB, at least --max-request-bytes)',
+      )
+        .env('STREAMHOUSE_MAX_INFLIGHT_REQUEST_BYTES')
+        .argParser(int('--max-inflight-request-bytes', POSITIVE)),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'most client connections open at once; extra ones are closed')
+        .env('STREAMHOUSE_MAX_CONNECTIONS')
+        .default(DEFAULT_MAX_CONNECTIONS)
+        .argParser(int('--max-connections', POSITIVE)),
+    )
+    .addOption(
+      new Option(
+        '--connection-idle-timeout-ms <ms>',
+        'close a connection with no call under way for this long (0 = never)',
+      )
+        .env('STREAMHOUSE_CONNECTION_IDLE_TIMEOUT_MS')
+        .default(DEFAULT_CONNECTION_IDLE_TIMEOUT_MS)
+        .argParser(int('--connection-idle-timeout-ms')),
+    )
+    .addOption(
+      new Option(
+        '--handshake-timeout-ms <ms>',
+        'close a connection that has not completed its HTTP/2 handshake within this',
+      )
+        .env('STREAMHOUSE_HANDSHAKE_TIMEOUT_MS')
+        .default(DEFAULT_HANDSHAKE_TIMEOUT_MS)
+        .argParser(int('--handshake-timeout-ms', POSITIVE)),
+    )
+    .addOption(
+      new Option(
+        '--lease-idle-release-ms <ms>',
+        'give up the lease of a partition nobody wrote to for this long (0 = never)',
+      )
+        .env('STREAMHOUSE_LEASE_IDLE_RELEASE_MS')
+        .default(DEFAULT_LEASE_IDLE_RELEASE_MS)
+        .argParser(int('--lease-idle-release-ms')),
+    )
+    .addOption(
+      new Option('--max-partitions-per-request <n>', 'most partitions one Produce, Fetch or offsets request may name')
+        .env('STREAMHOUSE_MAX_PARTITIONS_PER_REQUEST')
+        .default(DEFAULT_MAX_PARTITIONS_PER_REQUEST)
+        .argParser(int('--max-partitions-per-request', POSITIVE)),
+    )
+    .addOption(
+      new Option(
+        '--max-group-member-metadata-bytes <bytes>',
+        'largest consumer-group member metadata, and assignment, accepted',
+      )
+        .env('STREAMHOUSE_MAX_GROUP_MEMBER_METADATA_BYTES')
+        .default(DEFAULT_MAX_MEMBER_METADATA_BYTES)
+        .argParser(int('--max-group-member-metadata-bytes', POSITIVE)),
+    )
+    .addOption(
+      new Option('--max-offset-metadata-bytes <bytes>', 'largest offset-commit metadata accepted')
+        .env('STREAMHOUSE_MAX_OFFSET_METADATA_BYTES')
+        .default(DEFAULT_MAX_OFFSET_METADATA_BYTES)
+        .argParser(int('--max-offset-metadata-bytes', POSITIVE)),
+    )
+    .addOption(
+      new Option(
+        '--lease-safety-margin-ms <ms>',
+        "stop acknowledging this long before a lease runs out by this agent's clock (default min(1000, TTL / 5))",
+      )
+        .env('STREAMHOUSE_LEASE_SAFETY_MARGIN_MS')
+        .argParser(int('--lease-safety-margin-ms')),
+    )
+    .addOption(
+      new Option(
+        '--producer-id-expiration-ms <ms>',
+        'forget the idempotence state of a producer idle this long on a partition',
+      )
+        .env('STREAMHOUSE_PRODUCER_ID_EXPIRATION_MS')
+        .default(DEFAULT_PRODUCER_ID_EXPIRATION_MS)
+        .argParser(int('--producer-id-expiration-ms', POSITIVE)),
+    )
+    .addOption(
+      new Option(
+        '--max-decompressed-batch-bytes <bytes>',
+        'largest records section of a compressed batch once decompressed',
+      )
+        .env('STREAMHOUSE_MAX_DECOMPRESSED_BATCH_BYTES')
+        .default(32 * 1024 * 1024)
+        .argParser(int('--max-decompressed-batch-bytes', { min: 1, max: 64 * 1024 * 1024 })),
+    )
+    .addOption(
+      new Option(
+        '--max-timestamp-ahead-ms <ms>',
+        'refuse batches whose max timestamp is further than this ahead of the clock (-1 = any)',
+      )
+        .env('STREAMHOUSE_MAX_TIMESTAMP_AHEAD_MS')
+        .default(3_600_000)
+        .argParser(int('--max-timestamp-ahead-ms', { minusOne: 'accept any timestamp' })),
+    )
+    .addOption(
+      new Option(
+        '--storage-retry-timeout-ms <ms>',
+        `a flush retries a failing store this long, then its appends fail (default ${DEFAULT_STORAGE_RETRY_TIMEOUT_MS})`,
+      )
+        .env('STREAMHOUSE_STORAGE_RETRY_TIMEOUT_MS')
+        .argParser(int('--storage-retry-timeout-ms')),
+    )
+    .addOption(
+      new Option(
+        '--storage-failure-hold-ms <ms>',
+        `after a store failure a partition answers it at once this long (default ${DEFAULT_STORAGE_FAILURE_HOLD_MS})`,
+      )
+        .env('STREAMHOUSE_STORAGE_FAILURE_HOLD_MS')
+        .argParser(int('--storage-failure-hold-ms')),
+    )
+    .addOption(
+      new Option(
+        '--shutdown-timeout-ms <ms>',
+        `longest graceful stop; then pending appends fail (default ${DEFAULT_SHUTDOWN_TIMEOUT_MS})`,
+      )
+        .env('STREAMHOUSE_SHUTDOWN_TIMEOUT_MS')
+        .argParser(int('--shutdown-timeout-ms')),
+    )
+    .addOption(
+      new Option(
+        '--startup-timeout-ms <ms>',
+        `wait this long for the stores at start, then exit non-zero (default ${DEFAULT_STARTUP_TIMEOUT_MS})`,
+      )
+        .env('STREAMHOUSE_STARTUP_TIMEOUT_MS')
+        .argParser(int('--startup-timeout-ms', POSITIVE)),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'trace, debug, info, warn, error, silent')
+        .env('STREAMHOUSE_LOG_LEVEL')
+        .default('info'),
+    )
     .action(async (flags: ServeFlags) => serve(flags));
 }
 
@@ -136,7 +353,10 @@ export function serveCommand(): Command {
  */
 async function stableAgentId(dataDir: string): Promise<string> {
   const path = join(dataDir, 'agent-id');
-  const stored = await readFile(path, 'utf8').then((s) => s.trim(), () => '');
+  const stored = await readFile(path, 'utf8').then(
+    (s) => s.trim(),
+    () => '',
+  );
   if (stored !== '') return stored;
   const id = `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${randomUUID().slice(0, 8)}`;
   await writeFile(path, `${id}\n`);
@@ -148,7 +368,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   process.stdout.on('error', () => undefined);
   applyHeapGrowingPercent(flags.heapGrowingPercent);
   const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
-  // Listening for signals from the start: one sent as soon as the agent says it listens must not find the default action.
+  // Listening for signals from the start: one sent as soon as the agent says it listens must not find the default
+  // action.
   let serving = false;
   const signalled = new Promise<string>((resolve) => {
     let received: string | undefined;
@@ -165,7 +386,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true });
-  // An agent whose id is kept in the directory locks the directory, before the id is read or created (two would share it);
+  // An agent whose id is kept in the directory locks the directory, before the id is read or created (two would share
+  // it);
   // agents given distinct --agent-id may share one (and replay each other's write-ahead logs), each locking its own id.
   const lock = await DirectoryLock.acquire(
     flags.agentId !== undefined
@@ -201,7 +423,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
 type Opened = { objectStore?: ObjectStore; metadata?: OpenedMetadataStore; agent?: Agent };
 
 /** Opens the stores and starts the agent, recording each in `opened` as it goes (for closeAll on a failure). */
-async function startServing(flags: ServeFlags, dataDir: string, logger: Logger, opened: Opened): Promise<Required<Opened>> {
+async function startServing(
+  flags: ServeFlags,
+  dataDir: string,
+  logger: Logger,
+  opened: Opened,
+): Promise<Required<Opened>> {
   const s3: { endpoint?: string; region?: string; forcePathStyle?: boolean } = {};
   if (flags.s3Endpoint !== undefined) s3.endpoint = flags.s3Endpoint;
   if (flags.s3Region !== undefined) s3.region = flags.s3Region;
@@ -238,7 +465,9 @@ async function startServing(flags: ServeFlags, dataDir: string, logger: Logger, 
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
-    ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress } : {}),
+    ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined
+      ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress }
+      : {}),
     ...(flags.maxInflightRequestBytes !== undefined ? { maxInflightRequestBytes: flags.maxInflightRequestBytes } : {}),
     ...(flags.segmentCacheBytes !== undefined ? { segmentCacheBytes: flags.segmentCacheBytes } : {}),
     ...(flags.storageRetryTimeoutMs !== undefined ? { storageRetryTimeoutMs: flags.storageRetryTimeoutMs } : {}),

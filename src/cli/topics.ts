@@ -6,7 +6,10 @@ import { MAX_MESSAGE_BYTES_LIMIT, MAX_PARTITIONS } from '../metadata/validation.
 import { agentOption } from './agentOption.js';
 import { integerOption } from './integerOption.js';
 
-async function withAgent<T>(address: string, fn: (client: ReturnType<typeof connectAgent>['client']) => Promise<T>): Promise<T> {
+async function withAgent<T>(
+  address: string,
+  fn: (client: ReturnType<typeof connectAgent>['client']) => Promise<T>,
+): Promise<T> {
   const connection = connectAgent(address);
   try {
     return await fn(connection.client);
@@ -17,10 +20,16 @@ async function withAgent<T>(address: string, fn: (client: ReturnType<typeof conn
 
 export function printTopic(topic: TopicMetadata): void {
   const c = topic.config;
-  console.log(`topic ${topic.name}: ${topic.partitions.length} partitions` +
-    (c ? ` (retention.ms ${c.retentionMs}, retention.bytes ${c.retentionBytes}, segment.bytes ${c.segmentBytes}, max.message.bytes ${c.maxMessageBytes})` : ''));
+  console.log(
+    `topic ${topic.name}: ${topic.partitions.length} partitions` +
+      (c
+        ? ` (retention.ms ${c.retentionMs}, retention.bytes ${c.retentionBytes}, segment.bytes ${c.segmentBytes}, max.message.bytes ${c.maxMessageBytes})`
+        : ''),
+  );
   for (const p of topic.partitions) {
-    console.log(`  partition ${p.partition}: offsets [${p.logStartOffset}, ${p.highWatermark})  leader ${p.leaderAgentId || '-'} ${p.leaderAddress}  epoch ${p.leaseEpoch}`);
+    console.log(
+      `  partition ${p.partition}: offsets [${p.logStartOffset}, ${p.highWatermark})  leader ${p.leaderAgentId || '-'} ${p.leaderAddress}  epoch ${p.leaseEpoch}`,
+    );
   }
 }
 
@@ -30,20 +39,53 @@ export function topicsCommand(): Command {
     .command('create <name>')
     .description('create a topic')
     .addOption(agentOption())
-    .option('-p, --partitions <n>', `number of partitions (1 to ${MAX_PARTITIONS})`, integerOption('--partitions', { min: 1, max: MAX_PARTITIONS }), 1)
-    .option('--retention-ms <ms>', 'delete segments older than this (-1 keeps forever)', integerOption('--retention-ms', { min: 1, minusOne: 'keep forever' }))
-    .option('--retention-bytes <bytes>', 'per-partition size limit (-1 unlimited)', integerOption('--retention-bytes', { min: 1, minusOne: 'unlimited' }))
-    .option('--max-message-bytes <bytes>', `largest batch accepted (1 to ${MAX_MESSAGE_BYTES_LIMIT})`, integerOption('--max-message-bytes', { min: 1, max: MAX_MESSAGE_BYTES_LIMIT }))
-    .action(async (name: string, o: { agent: string; partitions: number; retentionMs?: number; retentionBytes?: number; maxMessageBytes?: number }) => {
-      const { topic } = await withAgent(o.agent, (c) =>
-        c.createTopic({
-          name,
-          partitions: o.partitions,
-          config: { retentionMs: o.retentionMs ?? 0, retentionBytes: o.retentionBytes ?? 0, segmentBytes: 0, maxMessageBytes: o.maxMessageBytes ?? 0 },
-        }),
-      );
-      if (topic) printTopic(topic);
-    });
+    .option(
+      '-p, --partitions <n>',
+      `number of partitions (1 to ${MAX_PARTITIONS})`,
+      integerOption('--partitions', { min: 1, max: MAX_PARTITIONS }),
+      1,
+    )
+    .option(
+      '--retention-ms <ms>',
+      'delete segments older than this (-1 keeps forever)',
+      integerOption('--retention-ms', { min: 1, minusOne: 'keep forever' }),
+    )
+    .option(
+      '--retention-bytes <bytes>',
+      'per-partition size limit (-1 unlimited)',
+      integerOption('--retention-bytes', { min: 1, minusOne: 'unlimited' }),
+    )
+    .option(
+      '--max-message-bytes <bytes>',
+      `largest batch accepted (1 to ${MAX_MESSAGE_BYTES_LIMIT})`,
+      integerOption('--max-message-bytes', { min: 1, max: MAX_MESSAGE_BYTES_LIMIT }),
+    )
+    .action(
+      async (
+        name: string,
+        o: {
+          agent: string;
+          partitions: number;
+          retentionMs?: number;
+          retentionBytes?: number;
+          maxMessageBytes?: number;
+        },
+      ) => {
+        const { topic } = await withAgent(o.agent, (c) =>
+          c.createTopic({
+            name,
+            partitions: o.partitions,
+            config: {
+              retentionMs: o.retentionMs ?? 0,
+              retentionBytes: o.retentionBytes ?? 0,
+              segmentBytes: 0,
+              maxMessageBytes: o.maxMessageBytes ?? 0,
+            },
+          }),
+        );
+        if (topic) printTopic(topic);
+      },
+    );
   topics
     .command('delete <name>')
     .description('delete a topic and its data')

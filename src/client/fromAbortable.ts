@@ -20,7 +20,8 @@ export function fromAbortable<T>(call: (signal: AbortSignal) => Promise<T>): Obs
         subscriber.error(error);
       },
     );
-    // Only a call still running needs cancelling; aborting a settled one costs a DOMException and its listeners for nothing.
+    // Only a call still running needs cancelling; aborting a settled one costs a DOMException and its listeners for
+    // nothing.
     return () => {
       if (!settled) controller.abort();
     };

@@ -76,7 +76,9 @@ export class HashRing {
   lookup(topic: string, partition: number): string {
     const points = this.#points;
     if (points.length === 0) {
-      throw new AgentUnavailableError(`no live agents to serve ${topic}/${partition}`, { context: { topic, partition } });
+      throw new AgentUnavailableError(`no live agents to serve ${topic}/${partition}`, {
+        context: { topic, partition },
+      });
     }
     const position = murmur2String(`${topic}/${partition}`) >>> 0;
     // First point ≥ position (binary search); past the last point wraps to 0.

@@ -36,7 +36,9 @@ export class BatchOutcome {
   #baseOffset: number | undefined = undefined;
   #error: unknown = undefined;
   #failed = false;
-  /** Callers of waitOffset on this batch's records still waiting; undefined until the first (most batches have none). */
+  /**
+   * Callers of waitOffset on this batch's records still waiting; undefined until the first (most batches have none).
+   */
   #waiters: Waiter[] | undefined = undefined;
 
   constructor(
@@ -124,7 +126,10 @@ export class SendResult {
     this.#index = index;
   }
 
-  /** The record's offset once the agent acknowledged it; undefined before that (and after a failure); -1 with acks `none`. */
+  /**
+   * The record's offset once the agent acknowledged it; undefined before that (and after a failure); -1 with acks
+   * `none`.
+   */
   get offset(): number | undefined {
     return this.#batch.offsetOf(this.#index);
   }
@@ -170,9 +175,12 @@ export class SendResult {
         waiter.timer = setTimeout(() => {
           batch._removeWaiter(waiter);
           reject(
-            new DeliveryTimeoutError(`no offset for the record sent to ${this.topic}/${this.partition} within ${timeoutMs} ms`, {
-              context: { topic: this.topic, partition: this.partition },
-            }),
+            new DeliveryTimeoutError(
+              `no offset for the record sent to ${this.topic}/${this.partition} within ${timeoutMs} ms`,
+              {
+                context: { topic: this.topic, partition: this.partition },
+              },
+            ),
           );
         }, timeoutMs);
       }

@@ -40,7 +40,9 @@ export function defineApi<Req, Res>(
   handle: (ctx: KafkaContext, request: Req, info: RequestInfo) => Promise<Res | undefined>,
 ): KafkaApi<unknown, unknown> {
   if (versions.min < schema.minVersion || versions.max > schema.maxVersion) {
-    throw new RangeError(`${name}: versions ${versions.min}-${versions.max} outside the schema's ${schema.minVersion}-${schema.maxVersion}`);
+    throw new RangeError(
+      `${name}: versions ${versions.min}-${versions.max} outside the schema's ${schema.minVersion}-${schema.maxVersion}`,
+    );
   }
   const api: KafkaApi<Req, Res> = {
     key: schema.apiKey,

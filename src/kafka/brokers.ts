@@ -29,7 +29,10 @@ export function nodeIdOf(agentId: string): number {
 }
 
 /** Node ids of `agentIds`, distinct: on a clash the later id (in sorted order) moves up to the next free one. */
-export function assignNodeIds(agentIds: readonly string[], hash: (agentId: string) => number = nodeIdOf): Map<string, number> {
+export function assignNodeIds(
+  agentIds: readonly string[],
+  hash: (agentId: string) => number = nodeIdOf,
+): Map<string, number> {
   const ids = new Map<string, number>();
   const taken = new Set<number>();
   for (const agentId of [...new Set(agentIds)].sort()) {

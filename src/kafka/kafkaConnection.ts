@@ -141,9 +141,15 @@ export class KafkaConnection {
     this.inFlightBytes += frame.length;
     if (!supported) {
       // A newer client than we know: answer in v0 so it can pick a version both sides speak.
-      this.complete(slot, this.encode(correlationId, 0, 0, (w) =>
-        writeApiVersionsResponse(w, 0, { errorCode: KafkaErrorCode.UNSUPPORTED_VERSION, apiKeys: this.apiVersions() }),
-      ));
+      this.complete(
+        slot,
+        this.encode(correlationId, 0, 0, (w) =>
+          writeApiVersionsResponse(w, 0, {
+            errorCode: KafkaErrorCode.UNSUPPORTED_VERSION,
+            apiKeys: this.apiVersions(),
+          }),
+        ),
+      );
       return;
     }
     const flexible = version >= api.flexibleMin;
@@ -162,7 +168,12 @@ export class KafkaConnection {
     api.handle(this.ctx, request, { version, clientId, signal: this.abort.signal }).then(
       (response) => {
         if (this.closed) return;
-        this.complete(slot, response === undefined ? undefined : this.encode(correlationId, responseHeaderVersion, version, (w) => api.write(w, version, response)));
+        this.complete(
+          slot,
+          response === undefined
+            ? undefined
+            : this.encode(correlationId, responseHeaderVersion, version, (w) => api.write(w, version, response)),
+        );
       },
       (error: unknown) => {
         if (this.closed) return;
@@ -177,7 +188,12 @@ export class KafkaConnection {
     return [...this.apis.values()].map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion }));
   }
 
-  private encode(correlationId: number, headerVersion: number, _version: number, body: (w: KafkaWriter) => void): Buffer[] {
+  private encode(
+    correlationId: number,
+    headerVersion: number,
+    _version: number,
+    body: (w: KafkaWriter) => void,
+  ): Buffer[] {
     const w = new KafkaWriter();
     w.int32(0);
     writeResponseHeader(w, headerVersion, { correlationId });

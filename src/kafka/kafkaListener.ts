@@ -44,7 +44,9 @@ export class KafkaListener {
         socket.destroy();
         return;
       }
-      const connection: KafkaConnection = new KafkaConnection(socket, apis, ctx, this.limits, () => this.connections.delete(connection));
+      const connection: KafkaConnection = new KafkaConnection(socket, apis, ctx, this.limits, () =>
+        this.connections.delete(connection),
+      );
       this.connections.add(connection);
     });
   }

@@ -17,7 +17,10 @@ export type CreateMetadataStoreOptions = {
   clock?: () => number;
   /** SQLite durability. Default `'full'` (see SqliteSynchronous). */
   synchronous?: SqliteSynchronous;
-  /** Redis commands without an answer after this many ms fail with MetadataError. Default 5000 (see RedisMetadataStoreOptions.commandTimeoutMs). */
+  /**
+   * Redis commands without an answer after this many ms fail with MetadataError. Default 5000 (see
+   * RedisMetadataStoreOptions.commandTimeoutMs).
+   */
   redisCommandTimeoutMs?: number;
 };
 
@@ -30,10 +33,18 @@ export type OpenedMetadataStore = {
 };
 
 /** Opens the store at `location`; see the module comment for the forms accepted. */
-export async function createMetadataStore(location: string, options: CreateMetadataStoreOptions = {}): Promise<OpenedMetadataStore> {
+export async function createMetadataStore(
+  location: string,
+  options: CreateMetadataStoreOptions = {},
+): Promise<OpenedMetadataStore> {
   const { keyPrefix = 'streamhouse:', clock = Date.now, synchronous = 'full', redisCommandTimeoutMs } = options;
   if (/^rediss?:\/\//i.test(location)) {
-    const store = new RedisMetadataStore({ url: location, keyPrefix, clock, ...(redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: redisCommandTimeoutMs } : {}) });
+    const store = new RedisMetadataStore({
+      url: location,
+      keyPrefix,
+      clock,
+      ...(redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: redisCommandTimeoutMs } : {}),
+    });
     return { store, redis: store.client, description: `redis:${redactPassword(location)} prefix ${keyPrefix}` };
   }
   const path = location.startsWith('file://') ? fileURLToPath(location) : location;

@@ -12,4 +12,8 @@ export { SqliteMetadataStore } from './sqlite/sqliteMetadataStore.js';
 export type { SqliteMetadataStoreOptions, SqliteSynchronous } from './sqlite/sqliteOptions.js';
 export { RedisMetadataStore } from './redis/redisMetadataStore.js';
 export { defaultRedisUrl, type RedisMetadataStoreOptions } from './redis/redisOptions.js';
-export { createMetadataStore, type CreateMetadataStoreOptions, type OpenedMetadataStore } from './createMetadataStore.js';
+export {
+  createMetadataStore,
+  type CreateMetadataStoreOptions,
+  type OpenedMetadataStore,
+} from './createMetadataStore.js';

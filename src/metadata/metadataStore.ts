@@ -133,7 +133,9 @@ export type CommitSegmentRequest = {
   /** Must equal the partition's high watermark and `segment.baseOffset`. */
   expectedHighWatermark: number;
   segment: SegmentInfo;
-  /** Producer states to store in the same atomic step (idempotent produce); each replaces that producer's stored state. */
+  /**
+   * Producer states to store in the same atomic step (idempotent produce); each replaces that producer's stored state.
+   */
   producers?: ProducerPartitionState[];
   /**
    * When set, the same step removes the partition's producer states that no
@@ -144,7 +146,9 @@ export type CommitSegmentRequest = {
   producerIdExpirationMs?: number;
 };
 
-/** What became of one request of {@link MetadataStore.commitSegments}: its new high watermark, or why it was refused. */
+/**
+ * What became of one request of {@link MetadataStore.commitSegments}: its new high watermark, or why it was refused.
+ */
 export type CommitSegmentOutcome = { ok: true; highWatermark: number } | { ok: false; error: unknown };
 
 export type ReplaceSegmentsRequest = {

@@ -31,9 +31,13 @@ export function earlierTriples(state: ProducerPartitionState): BatchTriple[] {
 export function batchesFromTriples(triples: unknown): ProducerBatchState[] | undefined {
   if (triples === undefined || triples === null) return undefined;
   if (!Array.isArray(triples) || !triples.every(isTriple)) {
-    throw new MetadataError(`stored producer batches ${JSON.stringify(triples).slice(0, 100)} are not [lastSequence, baseOffset, recordCount] triples`);
+    throw new MetadataError(
+      `stored producer batches ${JSON.stringify(triples).slice(0, 100)} are not [lastSequence, baseOffset, recordCount] triples`,
+    );
   }
-  return triples.length === 0 ? undefined : triples.map(([lastSequence, baseOffset, recordCount]) => ({ lastSequence, baseOffset, recordCount }));
+  return triples.length === 0
+    ? undefined
+    : triples.map(([lastSequence, baseOffset, recordCount]) => ({ lastSequence, baseOffset, recordCount }));
 }
 
 /** The stored text of a state's earlier batches (SQLite column; '[]' when none). */

@@ -27,7 +27,10 @@ const GROUP_STATES: readonly GroupState[] = ['empty', 'preparing-rebalance', 'co
 /** Throws InvalidRequestError unless `value` is a safe integer >= `min`. */
 export function checkInteger(name: string, value: number, min: number, context?: ErrorContext): void {
   if (Number.isSafeInteger(value) && value >= min) return;
-  throw new InvalidRequestError(`${name} ${String(value)} is invalid: use a safe integer >= ${min}`, context && { context });
+  throw new InvalidRequestError(
+    `${name} ${String(value)} is invalid: use a safe integer >= ${min}`,
+    context && { context },
+  );
 }
 
 /** Throws UnknownTopicOrPartitionError for a partition number that no topic can have. */
@@ -74,7 +77,10 @@ export function checkProducerState(state: ProducerPartitionState, context: Error
   const earlier = state.earlierBatches ?? [];
   const where = `producer ${state.producerId}`;
   if (!Array.isArray(earlier) || earlier.length > MAX_PRODUCER_BATCHES - 1) {
-    throw new InvalidRequestError(`${where} has more than ${MAX_PRODUCER_BATCHES - 1} earlier batches: keep the last ${MAX_PRODUCER_BATCHES} only`, { context });
+    throw new InvalidRequestError(
+      `${where} has more than ${MAX_PRODUCER_BATCHES - 1} earlier batches: keep the last ${MAX_PRODUCER_BATCHES} only`,
+      { context },
+    );
   }
   let nextFree = 0;
   for (const batch of earlier) {
@@ -84,7 +90,10 @@ export function checkProducerState(state: ProducerPartitionState, context: Error
     nextFree = batch.baseOffset + batch.recordCount;
   }
   if (earlier.length > 0 && state.lastBaseOffset < nextFree) {
-    throw new InvalidRequestError(`${where}'s last batch at ${state.lastBaseOffset} overlaps its earlier batches (which end at ${nextFree})`, { context });
+    throw new InvalidRequestError(
+      `${where}'s last batch at ${state.lastBaseOffset} overlaps its earlier batches (which end at ${nextFree})`,
+      { context },
+    );
   }
 }
 
@@ -95,14 +104,18 @@ export function checkCommitSegmentRequest(request: CommitSegmentRequest): void {
   checkInteger('epoch', request.epoch, 0, context);
   checkInteger('expectedHighWatermark', request.expectedHighWatermark, 0, context);
   checkSegment(request.segment, context);
-  if (request.producerIdExpirationMs !== undefined) checkInteger('producerIdExpirationMs', request.producerIdExpirationMs, 1, context);
+  if (request.producerIdExpirationMs !== undefined)
+    checkInteger('producerIdExpirationMs', request.producerIdExpirationMs, 1, context);
   const seen = new Set<number>();
   for (const state of request.producers ?? []) {
     checkProducerState(state, context);
     if (seen.has(state.producerId)) {
-      throw new InvalidRequestError(`producer ${state.producerId} appears twice in one commit: send one state per producer`, {
-        context,
-      });
+      throw new InvalidRequestError(
+        `producer ${state.producerId} appears twice in one commit: send one state per producer`,
+        {
+          context,
+        },
+      );
     }
     seen.add(state.producerId);
   }
@@ -114,7 +127,8 @@ function checkKeyList(name: string, keys: string[], context: ErrorContext): void
   }
   const seen = new Set<string>();
   for (const key of keys) {
-    if (typeof key !== 'string' || key.length === 0) throw new InvalidRequestError(`${name} holds an empty key`, { context });
+    if (typeof key !== 'string' || key.length === 0)
+      throw new InvalidRequestError(`${name} holds an empty key`, { context });
     if (seen.has(key)) {
       throw new InvalidRequestError(`${name} names segment ${key} twice`, { context: { ...context, objectKey: key } });
     }
@@ -141,7 +155,12 @@ export function checkDeleteSegmentsRequest(request: DeleteSegmentsRequest): void
 }
 
 /** Checks an offset commit's arguments. */
-export function checkOffsetCommits(groupId: string, generation: number, memberId: string, offsets: OffsetCommit[]): void {
+export function checkOffsetCommits(
+  groupId: string,
+  generation: number,
+  memberId: string,
+  offsets: OffsetCommit[],
+): void {
   validateGroupId(groupId);
   checkInteger('generation', generation, -1);
   if (typeof memberId !== 'string') throw new InvalidRequestError('memberId must be a string');
@@ -155,7 +174,8 @@ export function checkOffsetCommits(groupId: string, generation: number, memberId
       throw new InvalidRequestError('offset metadata must be a string (use "" for none)', { context });
     }
     const id = `${commit.topic}:${commit.partition}`;
-    if (seen.has(id)) throw new InvalidRequestError(`offsets name ${commit.topic}/${commit.partition} twice`, { context });
+    if (seen.has(id))
+      throw new InvalidRequestError(`offsets name ${commit.topic}/${commit.partition} twice`, { context });
     seen.add(id);
   }
 }
@@ -167,7 +187,9 @@ export function checkGroupRecord(group: GroupRecord, expectedVersion: number): v
   checkInteger('generation', group.generation, 0);
   checkInteger('stateChangedAt', group.stateChangedAt, 0);
   if (!GROUP_STATES.includes(group.state)) {
-    throw new InvalidRequestError(`group state '${String(group.state)}' is invalid: use one of ${GROUP_STATES.join(', ')}`);
+    throw new InvalidRequestError(
+      `group state '${String(group.state)}' is invalid: use one of ${GROUP_STATES.join(', ')}`,
+    );
   }
   if (!Array.isArray(group.members)) throw new InvalidRequestError('group members must be an array');
   const seen = new Set<string>();
@@ -175,14 +197,17 @@ export function checkGroupRecord(group: GroupRecord, expectedVersion: number): v
     if (typeof member.memberId !== 'string' || member.memberId.length === 0) {
       throw new InvalidRequestError(`group ${group.groupId} has a member with an empty id`);
     }
-    if (seen.has(member.memberId)) throw new InvalidRequestError(`group ${group.groupId} lists member ${member.memberId} twice`);
+    if (seen.has(member.memberId))
+      throw new InvalidRequestError(`group ${group.groupId} lists member ${member.memberId} twice`);
     seen.add(member.memberId);
     if (!(member.assignment instanceof Uint8Array)) {
       throw new InvalidRequestError(`assignment of member ${member.memberId} must be a Uint8Array`);
     }
     for (const protocol of member.protocols) {
       if (!(protocol.metadata instanceof Uint8Array)) {
-        throw new InvalidRequestError(`metadata of protocol ${protocol.name} of member ${member.memberId} must be a Uint8Array`);
+        throw new InvalidRequestError(
+          `metadata of protocol ${protocol.name} of member ${member.memberId} must be a Uint8Array`,
+        );
       }
     }
   }

@@ -80,7 +80,11 @@ export function checkDeletion(
 }
 
 /** The InvalidRequestError for a violation on `topic`/`partition`. */
-export function segmentRuleError(topic: string, partition: number, violation: SegmentRuleViolation): InvalidRequestError {
+export function segmentRuleError(
+  topic: string,
+  partition: number,
+  violation: SegmentRuleViolation,
+): InvalidRequestError {
   const where = `${topic}/${partition}`;
   const context = { topic, partition };
   switch (violation.reason) {
@@ -103,9 +107,12 @@ export function segmentRuleError(topic: string, partition: number, violation: Se
         context: { ...context, objectKey: violation.key },
       });
     case 'not-oldest':
-      return new InvalidRequestError(`segment ${violation.key} is not among the oldest segments of ${where}: delete from the start`, {
-        context: { ...context, objectKey: violation.key },
-      });
+      return new InvalidRequestError(
+        `segment ${violation.key} is not among the oldest segments of ${where}: delete from the start`,
+        {
+          context: { ...context, objectKey: violation.key },
+        },
+      );
     case 'log-start':
       return new InvalidRequestError(
         `new log start offset of ${where} must be ${violation.expected} (end of the last deleted segment), not ${violation.given}`,

@@ -19,7 +19,11 @@ export function unknownTopicError(topic: string): UnknownTopicOrPartitionError {
 }
 
 /** A partition number beyond the topic's count (`partitions` undefined when the topic does not exist). */
-export function unknownPartitionError(topic: string, partition: number, partitions: number | undefined): UnknownTopicOrPartitionError {
+export function unknownPartitionError(
+  topic: string,
+  partition: number,
+  partitions: number | undefined,
+): UnknownTopicOrPartitionError {
   if (partitions === undefined) return unknownTopicError(topic);
   return new UnknownTopicOrPartitionError(
     `partition ${partition} of topic '${topic}' does not exist (the topic has partitions 0..${partitions - 1})`,
@@ -32,9 +36,15 @@ export function topicExistsError(topic: string): TopicAlreadyExistsError {
 }
 
 /** An offset commit under a generation the group is not at (`current` undefined when the group does not exist). */
-export function illegalGenerationError(groupId: string, given: number, current: number | undefined): IllegalGenerationError {
+export function illegalGenerationError(
+  groupId: string,
+  given: number,
+  current: number | undefined,
+): IllegalGenerationError {
   const actual = current === undefined ? 'the group does not exist' : `the group is at generation ${current}`;
-  return new IllegalGenerationError(`offset commit for group ${groupId} under generation ${given} refused: ${actual}; rejoin the group`);
+  return new IllegalGenerationError(
+    `offset commit for group ${groupId} under generation ${given} refused: ${actual}; rejoin the group`,
+  );
 }
 
 /** A commit outside group management (generation -1) while the group has members: it would overwrite their offsets. */

@@ -3,7 +3,12 @@
  * Redis reject exactly the same names and configs with the same messages.
  * Each message says what was wrong and what to change.
  */
-import { InvalidConfigError, InvalidPartitionsError, InvalidRequestError, InvalidTopicError } from '../protocol/errors.js';
+import {
+  InvalidConfigError,
+  InvalidPartitionsError,
+  InvalidRequestError,
+  InvalidTopicError,
+} from '../protocol/errors.js';
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from './metadataStore.js';
 
 /** Longest topic name (Kafka's limit, which leaves room for suffixes in object keys). */
@@ -21,6 +26,7 @@ export const MAX_GROUP_ID_LENGTH = 255;
 
 const TOPIC_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 // C0 controls and DEL: invisible in logs and tools, never meant as part of an id.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** Throws InvalidTopicError unless `name` is 1..249 of `[A-Za-z0-9._-]` and not `.` or `..`. */
@@ -56,7 +62,12 @@ export function validatePartitionCount(count: number, topic?: string): void {
 }
 
 /** The keys a TopicConfig may have; anything else is a typo the caller should hear about. */
-const CONFIG_KEYS: readonly (keyof TopicConfig)[] = ['retentionMs', 'retentionBytes', 'segmentBytes', 'maxMessageBytes'];
+const CONFIG_KEYS: readonly (keyof TopicConfig)[] = [
+  'retentionMs',
+  'retentionBytes',
+  'segmentBytes',
+  'maxMessageBytes',
+];
 
 /**
  * Applies DEFAULT_TOPIC_CONFIG to `partial` and checks every value; returns a
@@ -88,9 +99,17 @@ export function resolveTopicConfig(partial: Partial<TopicConfig> = {}, topic?: s
   return config;
 }
 
-function checkLimit(name: string, value: number, unit: string, options: { context: { topic: string } } | undefined): void {
+function checkLimit(
+  name: string,
+  value: number,
+  unit: string,
+  options: { context: { topic: string } } | undefined,
+): void {
   if (value === -1 || (Number.isSafeInteger(value) && value > 0)) return;
-  throw new InvalidConfigError(`${name} ${String(value)} is invalid: use -1 for no limit or a positive integer (${unit})`, options);
+  throw new InvalidConfigError(
+    `${name} ${String(value)} is invalid: use -1 for no limit or a positive integer (${unit})`,
+    options,
+  );
 }
 
 function checkRange(
@@ -101,7 +120,10 @@ function checkRange(
   options: { context: { topic: string } } | undefined,
 ): void {
   if (Number.isInteger(value) && value >= min && value <= max) return;
-  throw new InvalidConfigError(`${name} ${String(value)} is invalid: use an integer from ${min} to ${max} (bytes)`, options);
+  throw new InvalidConfigError(
+    `${name} ${String(value)} is invalid: use an integer from ${min} to ${max} (bytes)`,
+    options,
+  );
 }
 
 /**
@@ -113,7 +135,9 @@ export function validateGroupId(groupId: string): void {
     throw new InvalidRequestError('group id is empty: use 1 to 255 printable characters');
   }
   if (groupId.length > MAX_GROUP_ID_LENGTH) {
-    throw new InvalidRequestError(`group id is ${groupId.length} characters long: shorten it to at most ${MAX_GROUP_ID_LENGTH}`);
+    throw new InvalidRequestError(
+      `group id is ${groupId.length} characters long: shorten it to at most ${MAX_GROUP_ID_LENGTH}`,
+    );
   }
   if (CONTROL_CHARACTERS.test(groupId)) {
     throw new InvalidRequestError(`group id ${JSON.stringify(groupId)} contains control characters: remove them`);

@@ -226,7 +226,7 @@ const CLASS_BY_CODE: Record<ErrorCodeName, ErrorConstructor> = {
 
 /** True when `name` is a known error code name. */
 export function isErrorCodeName(name: string): name is ErrorCodeName {
-  return Object.prototype.hasOwnProperty.call(CODE_TRAITS, name);
+  return Object.hasOwn(CODE_TRAITS, name);
 }
 
 /** Whether errors with this code may succeed on retry. */
@@ -235,11 +235,7 @@ export function isRetriableCode(code: ErrorCodeName): boolean {
 }
 
 /** Builds the right subclass for a code. */
-export function createError(
-  code: ErrorCodeName,
-  message: string,
-  options?: StreamHouseErrorOptions,
-): StreamHouseError {
+export function createError(code: ErrorCodeName, message: string, options?: StreamHouseErrorOptions): StreamHouseError {
   return new CLASS_BY_CODE[code](message, options);
 }
 

@@ -45,7 +45,9 @@ export function parseObjectStoreUrl(location: string): ObjectStoreConfig {
     }
   }
   if (scheme === 's3') return parseS3Url(location);
-  throw new InvalidConfigError(`unsupported object store scheme "${scheme}:" in ${location}: use a path, file:///dir or s3://bucket/prefix`);
+  throw new InvalidConfigError(
+    `unsupported object store scheme "${scheme}:" in ${location}: use a path, file:///dir or s3://bucket/prefix`,
+  );
 }
 
 /**
@@ -82,7 +84,10 @@ function parseS3Url(location: string): ObjectStoreConfig {
     if (name === 'endpoint') config.endpoint = value;
     else if (name === 'region') config.region = value;
     else if (name === 'forcePathStyle') config.forcePathStyle = parseBoolean(name, value, location);
-    else throw new InvalidConfigError(`unknown S3 URL parameter "${name}" in ${location}: use endpoint, region or forcePathStyle`);
+    else
+      throw new InvalidConfigError(
+        `unknown S3 URL parameter "${name}" in ${location}: use endpoint, region or forcePathStyle`,
+      );
   }
   return config;
 }

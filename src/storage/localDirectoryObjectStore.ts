@@ -12,8 +12,20 @@
  * directory has and S3 has not: `a` and `a/b` cannot both be objects.
  */
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { Dirent } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { InvalidRequestError, ObjectNotFoundError, StreamHouseError } from '../protocol/errors.js';
 import { errnoCode, fileSystemFaultKind, storageFault } from './storageErrors.js';
@@ -164,14 +176,19 @@ export class LocalDirectoryObjectStore implements ObjectStore {
     assertValidObjectKey(key);
     const last = key.slice(key.lastIndexOf('/') + 1);
     if (last.startsWith(TEMP_FILE_PREFIX)) {
-      throw new InvalidRequestError(`invalid object key ${JSON.stringify(key)}: names starting with ${TEMP_FILE_PREFIX} are reserved`, {
-        context: { objectKey: key },
-      });
+      throw new InvalidRequestError(
+        `invalid object key ${JSON.stringify(key)}: names starting with ${TEMP_FILE_PREFIX} are reserved`,
+        {
+          context: { objectKey: key },
+        },
+      );
     }
     const path = join(this.root, key);
     // Key validation already rules out escapes; this guards the invariant itself.
     if (!path.startsWith(this.root + sep)) {
-      throw new InvalidRequestError(`object key ${JSON.stringify(key)} leaves the store root`, { context: { objectKey: key } });
+      throw new InvalidRequestError(`object key ${JSON.stringify(key)} leaves the store root`, {
+        context: { objectKey: key },
+      });
     }
     return path;
   }
@@ -202,7 +219,9 @@ export class LocalDirectoryObjectStore implements ObjectStore {
   private async ensureDirectory(dir: string): Promise<void> {
     const firstCreated = await mkdir(dir, { recursive: true });
     if (firstCreated === undefined) return;
-    const created = relative(firstCreated, dir).split(sep).filter((part) => part.length > 0);
+    const created = relative(firstCreated, dir)
+      .split(sep)
+      .filter((part) => part.length > 0);
     let current = firstCreated;
     await fsyncDirectory(dirname(firstCreated));
     await fsyncDirectory(current);
@@ -213,7 +232,7 @@ export class LocalDirectoryObjectStore implements ObjectStore {
   }
 
   private async walk(dir: string, keyPrefix: string, wanted: string, found: ObjectInfo[]): Promise<void> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
@@ -223,7 +242,7 @@ export class LocalDirectoryObjectStore implements ObjectStore {
     for (const entry of entries) {
       const key = keyPrefix + entry.name;
       if (entry.isDirectory()) {
-        const childPrefix = key + '/';
+        const childPrefix = `${key}/`;
         // Descend only where keys starting with `wanted` can live.
         if (childPrefix.startsWith(wanted) || wanted.startsWith(childPrefix)) {
           await this.walk(join(dir, entry.name), childPrefix, wanted, found);

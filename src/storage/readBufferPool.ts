@@ -24,12 +24,18 @@ const MIN_BYTES = 64 * 1024;
 export class ReadBufferPool {
   private readonly shelves: ArrayBufferShelves;
 
-  /** @param maxFreeBytes most bytes kept for reuse; buffers released beyond it are left to the garbage collector. Default 64 MiB. */
+  /**
+   * @param maxFreeBytes most bytes kept for reuse; buffers released beyond it are left to the garbage collector.
+   * Default 64 MiB.
+   */
   constructor(readonly maxFreeBytes = 64 * 1024 * 1024) {
     this.shelves = new ArrayBufferShelves(maxFreeBytes);
   }
 
-  /** A buffer of exactly `size` bytes (uninitialised), from a released one when there is one of its size class (a power of two). */
+  /**
+   * A buffer of exactly `size` bytes (uninitialised), from a released one when there is one of its size class (a power
+   * of two).
+   */
   take(size: number): Buffer {
     const capacity = Math.max(MIN_BYTES, 2 ** Math.ceil(Math.log2(Math.max(size, 1))));
     return Buffer.from(this.shelves.take(capacity), 0, size);

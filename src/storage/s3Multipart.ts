@@ -44,7 +44,14 @@ export async function putMultipart(client: S3Client, upload: MultipartUpload): P
         const body = data.subarray(index * partSize, Math.min(data.length, (index + 1) * partSize));
         try {
           const response = await client.send(
-            new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body, ContentLength: body.length }),
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: index + 1,
+              Body: body,
+              ContentLength: body.length,
+            }),
           );
           parts[index] = { PartNumber: index + 1, ETag: response.ETag };
         } catch (error) {
@@ -55,11 +62,18 @@ export async function putMultipart(client: S3Client, upload: MultipartUpload): P
     await Promise.all(Array.from({ length: Math.min(concurrency, partCount) }, worker));
     if (failure !== undefined) throw failure.error;
     await client.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
     );
   } catch (error) {
     // Best effort: the original failure matters more than a failed abort (some servers lack abort).
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+    await client
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined);
     throw error;
   }
 }

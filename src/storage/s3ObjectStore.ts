@@ -10,7 +10,8 @@
  * Errors: NoSuchKey/NotFound become ObjectNotFoundError, a range starting past
  * the end InvalidRequestError, anything else the error storageErrors.ts
  * classifies it as (StorageFailureError for AccessDenied or NoSuchBucket,
- * StorageError for network faults and 5xx), with the SDK error as `cause`. The SDK retries throttling and transient failures itself
+ * StorageError for network faults and 5xx), with the SDK error as `cause`. The SDK retries throttling and transient
+ * failures itself
  * (`maxAttempts`, `retryMode`) before any of that surfaces.
  */
 import {
@@ -39,7 +40,10 @@ export type S3ObjectStoreOptions = {
   region?: string;
   /** Endpoint of an S3-compatible server, e.g. `http://127.0.0.1:9000`. Default: AWS. */
   endpoint?: string;
-  /** Address buckets as `<endpoint>/<bucket>` instead of `<bucket>.<endpoint>`. Default false (true is usual for local servers). */
+  /**
+   * Address buckets as `<endpoint>/<bucket>` instead of `<bucket>.<endpoint>`. Default false (true is usual for local
+   * servers).
+   */
   forcePathStyle?: boolean;
   /** Static credentials or a provider. Default: the SDK's standard chain (env, profile, SSO, IMDS, ...). */
   credentials?: S3ClientConfig['credentials'];
@@ -73,7 +77,9 @@ const MIN_PART_SIZE = 5 * MIB;
 const MAX_PARTS = 10_000;
 
 /** Options with every default applied. */
-type ResolvedOptions = Required<Pick<S3ObjectStoreOptions, 'multipartThresholdBytes' | 'partSizeBytes' | 'partConcurrency' | 'listPageSize'>>;
+type ResolvedOptions = Required<
+  Pick<S3ObjectStoreOptions, 'multipartThresholdBytes' | 'partSizeBytes' | 'partConcurrency' | 'listPageSize'>
+>;
 
 export class S3ObjectStore implements ObjectStore {
   readonly url: string;
@@ -105,10 +111,14 @@ export class S3ObjectStore implements ObjectStore {
       throw new InvalidConfigError('S3ObjectStore needs a bucket name');
     }
     if (!Number.isSafeInteger(partSizeBytes) || partSizeBytes < MIN_PART_SIZE) {
-      throw new InvalidConfigError(`partSizeBytes must be an integer of at least ${MIN_PART_SIZE} (5 MiB), got ${partSizeBytes}`);
+      throw new InvalidConfigError(
+        `partSizeBytes must be an integer of at least ${MIN_PART_SIZE} (5 MiB), got ${partSizeBytes}`,
+      );
     }
     if (!Number.isSafeInteger(multipartThresholdBytes) || multipartThresholdBytes < 0) {
-      throw new InvalidConfigError(`multipartThresholdBytes must be a non-negative integer, got ${multipartThresholdBytes}`);
+      throw new InvalidConfigError(
+        `multipartThresholdBytes must be a non-negative integer, got ${multipartThresholdBytes}`,
+      );
     }
     if (!Number.isSafeInteger(partConcurrency) || partConcurrency < 1) {
       throw new InvalidConfigError(`partConcurrency must be a positive integer, got ${partConcurrency}`);
@@ -146,9 +156,17 @@ export class S3ObjectStore implements ObjectStore {
     try {
       if (data.length > this.options.multipartThresholdBytes) {
         const partSize = Math.max(this.options.partSizeBytes, Math.ceil(data.length / MAX_PARTS));
-        await putMultipart(this.client, { bucket: this.bucket, key: Key, data, partSize, concurrency: this.options.partConcurrency });
+        await putMultipart(this.client, {
+          bucket: this.bucket,
+          key: Key,
+          data,
+          partSize,
+          concurrency: this.options.partConcurrency,
+        });
       } else {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.length }));
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.length }),
+        );
       }
     } catch (error) {
       throw this.mapError('put', key, error);
@@ -175,7 +193,9 @@ export class S3ObjectStore implements ObjectStore {
       );
       const bytes = await bodyBytes(response.Body);
       // A server may answer 200 with the whole object when it ignores Range.
-      return response.ContentRange === undefined && bytes.length > length ? bytes.subarray(start, start + length) : bytes;
+      return response.ContentRange === undefined && bytes.length > length
+        ? bytes.subarray(start, start + length)
+        : bytes;
     } catch (error) {
       // S3 answers 416 for any range starting at or past the end, even at exactly the end.
       if (errorName(error) === 'InvalidRange') return this.emptyRange(key, start);

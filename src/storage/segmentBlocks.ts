@@ -28,7 +28,10 @@ export type BatchRun = {
 export function checkBlock(block: Buffer, footer: SegmentFooter, entry: number, source: FooterSource): void {
   const start = blockStart(footer, entry);
   let expected = footer.baseOffset + footer.relativeOffsets[entry]!;
-  const endOffset = entry + 1 < footer.relativeOffsets.length ? footer.baseOffset + footer.relativeOffsets[entry + 1]! : footer.endOffset;
+  const endOffset =
+    entry + 1 < footer.relativeOffsets.length
+      ? footer.baseOffset + footer.relativeOffsets[entry + 1]!
+      : footer.endOffset;
   for (let at = 0; at < block.length; ) {
     const frame = frameAt(block, at, start, source);
     if (frame.baseOffset !== expected) {
@@ -48,7 +51,13 @@ export function checkBlock(block: Buffer, footer: SegmentFooter, entry: number, 
  * `maxBytes`, always at least one. `firstBlockStart` is the byte position of
  * `blocks[0]`, for error messages.
  */
-export function takeBatches(blocks: readonly Buffer[], fromOffset: number, maxBytes: number, firstBlockStart: number, source: FooterSource): BatchRun {
+export function takeBatches(
+  blocks: readonly Buffer[],
+  fromOffset: number,
+  maxBytes: number,
+  firstBlockStart: number,
+  source: FooterSource,
+): BatchRun {
   const pieces: Buffer[] = [];
   let total = 0;
   let count = 0;

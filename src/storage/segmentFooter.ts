@@ -115,7 +115,10 @@ export function segmentFooterLength(tail: Uint8Array, objectSize: number, source
   const entries = trailer.readUInt32BE(40);
   const footerLength = entries * SEGMENT_INDEX_ENTRY_SIZE + SEGMENT_TRAILER_SIZE;
   if (indexPosition + footerLength !== objectSize) {
-    throw corrupt(source, `index of ${entries} entries at byte ${indexPosition} does not end where the ${objectSize}-byte object does`);
+    throw corrupt(
+      source,
+      `index of ${entries} entries at byte ${indexPosition} does not end where the ${objectSize}-byte object does`,
+    );
   }
   return footerLength;
 }
@@ -185,24 +188,36 @@ export function corrupt(source: FooterSource, message: string, cause?: unknown):
   const context: ErrorContext = { objectKey: source.objectKey };
   if (source.offset !== undefined) context.offset = source.offset;
   const where = source.offset === undefined ? '' : ` (reading offset ${source.offset})`;
-  return new CorruptSegmentError(`corrupt segment ${source.objectKey}${where}: ${message}`, cause === undefined ? { context } : { context, cause });
+  return new CorruptSegmentError(
+    `corrupt segment ${source.objectKey}${where}: ${message}`,
+    cause === undefined ? { context } : { context, cause },
+  );
 }
 
 function lastTrailer(tail: Uint8Array, objectSize: number, source: FooterSource): Buffer {
   if (objectSize < SEGMENT_TRAILER_SIZE || tail.length < SEGMENT_TRAILER_SIZE) {
-    throw corrupt(source, `${Math.min(objectSize, tail.length)} bytes cannot hold the ${SEGMENT_TRAILER_SIZE}-byte trailer (truncated?)`);
+    throw corrupt(
+      source,
+      `${Math.min(objectSize, tail.length)} bytes cannot hold the ${SEGMENT_TRAILER_SIZE}-byte trailer (truncated?)`,
+    );
   }
   const trailer = Buffer.from(tail.buffer, tail.byteOffset + tail.length - SEGMENT_TRAILER_SIZE, SEGMENT_TRAILER_SIZE);
   if (!trailer.subarray(MAGIC_FIELD).equals(SEGMENT_MAGIC)) {
-    throw corrupt(source, `no segment magic at the end (found ${trailer.subarray(MAGIC_FIELD).toString('hex')}; truncated or not a segment)`);
+    throw corrupt(
+      source,
+      `no segment magic at the end (found ${trailer.subarray(MAGIC_FIELD).toString('hex')}; truncated or not a segment)`,
+    );
   }
   const version = trailer.readUInt16BE(VERSION_FIELD);
   if (version !== SEGMENT_VERSION) {
     const context: ErrorContext = { objectKey: source.objectKey };
     if (source.offset !== undefined) context.offset = source.offset;
-    throw new UnsupportedVersionError(`segment ${source.objectKey} has footer version ${version}; this build reads version ${SEGMENT_VERSION}`, {
-      context,
-    });
+    throw new UnsupportedVersionError(
+      `segment ${source.objectKey} has footer version ${version}; this build reads version ${SEGMENT_VERSION}`,
+      {
+        context,
+      },
+    );
   }
   const length = trailer.readUInt16BE(LENGTH_FIELD);
   if (length !== SEGMENT_TRAILER_SIZE) {
@@ -215,18 +230,23 @@ function lastTrailer(tail: Uint8Array, objectSize: number, source: FooterSource)
 function checkFooterConsistency(footer: SegmentFooter, source: FooterSource): void {
   const { baseOffset, endOffset, batchCount, dataSize, relativeOffsets, positions } = footer;
   const entries = relativeOffsets.length;
-  if (baseOffset < 0 || endOffset <= baseOffset) throw corrupt(source, `offsets [${baseOffset}, ${endOffset}) are not a range`);
+  if (baseOffset < 0 || endOffset <= baseOffset)
+    throw corrupt(source, `offsets [${baseOffset}, ${endOffset}) are not a range`);
   if (batchCount < 1 || entries < 1 || entries > batchCount) {
     throw corrupt(source, `${batchCount} batches with ${entries} index entries`);
   }
   if (dataSize < 1) throw corrupt(source, 'no batch data');
-  if (relativeOffsets[0] !== 0 || positions[0] !== 0) throw corrupt(source, 'the first index entry is not the first batch');
+  if (relativeOffsets[0] !== 0 || positions[0] !== 0)
+    throw corrupt(source, 'the first index entry is not the first batch');
   for (let i = 1; i < entries; i++) {
     if (relativeOffsets[i]! <= relativeOffsets[i - 1]! || positions[i]! <= positions[i - 1]!) {
       throw corrupt(source, `index entry ${i} does not follow entry ${i - 1}`);
     }
     if (positions[i]! >= dataSize || baseOffset + relativeOffsets[i]! >= endOffset) {
-      throw corrupt(source, `index entry ${i} points outside the segment (byte ${positions[i]}, offset ${baseOffset + relativeOffsets[i]!})`);
+      throw corrupt(
+        source,
+        `index entry ${i} points outside the segment (byte ${positions[i]}, offset ${baseOffset + relativeOffsets[i]!})`,
+      );
     }
   }
 }

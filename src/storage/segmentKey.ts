@@ -42,10 +42,17 @@ export function segmentKey(topic: string, partition: number, baseOffset: number)
  * `segmentObjectKey('orders', 3, 42, 50, 7)` →
  * `topics/orders/3/00000000000000000042-00000000000000000050-e7.seg`.
  */
-export function segmentObjectKey(topic: string, partition: number, baseOffset: number, endOffset: number, epoch: number): string {
+export function segmentObjectKey(
+  topic: string,
+  partition: number,
+  baseOffset: number,
+  endOffset: number,
+  epoch: number,
+): string {
   assertNonNegativeInteger('endOffset', endOffset);
   assertNonNegativeInteger('epoch', epoch);
-  if (endOffset <= baseOffset) throw new InvalidRequestError(`segment endOffset ${endOffset} must be above baseOffset ${baseOffset}`);
+  if (endOffset <= baseOffset)
+    throw new InvalidRequestError(`segment endOffset ${endOffset} must be above baseOffset ${baseOffset}`);
   const base = segmentKey(topic, partition, baseOffset);
   return `${base.slice(0, -'.seg'.length)}-${String(endOffset).padStart(SEGMENT_OFFSET_DIGITS, '0')}-e${epoch}.seg`;
 }
@@ -63,13 +70,18 @@ export function parseSegmentKey(key: string): SegmentKeyParts {
   const offsetText = match?.[3];
   const baseOffset = offsetText === undefined ? Number.NaN : Number(offsetText);
   if (match === null || match[1] === '.' || match[1] === '..' || !Number.isSafeInteger(baseOffset)) {
-    throw new InvalidRequestError(`not a segment key: ${JSON.stringify(key)} (expected topics/<topic>/<partition>/<20 digits>[-<20 digits>-e<epoch>].seg)`, {
-      context: { objectKey: key },
-    });
+    throw new InvalidRequestError(
+      `not a segment key: ${JSON.stringify(key)} (expected topics/<topic>/<partition>/<20 digits>[-<20 digits>-e<epoch>].seg)`,
+      {
+        context: { objectKey: key },
+      },
+    );
   }
   const partition = Number(match[2]);
   if (!Number.isSafeInteger(partition)) {
-    throw new InvalidRequestError(`segment key ${key} has partition ${match[2]} beyond safe integers`, { context: { objectKey: key } });
+    throw new InvalidRequestError(`segment key ${key} has partition ${match[2]} beyond safe integers`, {
+      context: { objectKey: key },
+    });
   }
   if (match[4] === undefined) return { topic: match[1]!, partition, baseOffset };
   return { topic: match[1]!, partition, baseOffset, endOffset: Number(match[4]), epoch: Number(match[5]) };
@@ -77,7 +89,9 @@ export function parseSegmentKey(key: string): SegmentKeyParts {
 
 function assertTopicSegment(topic: string): void {
   if (typeof topic !== 'string' || topic === '' || topic === '.' || topic === '..' || /[/\\\0]/.test(topic)) {
-    throw new InvalidRequestError(`topic ${JSON.stringify(topic)} cannot be part of a segment key`, { context: { topic } });
+    throw new InvalidRequestError(`topic ${JSON.stringify(topic)} cannot be part of a segment key`, {
+      context: { topic },
+    });
   }
 }
 

@@ -27,7 +27,7 @@ import {
   InvalidRequestError,
   ObjectNotFoundError,
   OffsetOutOfRangeError,
-  StreamHouseError,
+  type StreamHouseError,
   UnsupportedVersionError,
   type StreamHouseErrorOptions,
 } from '../protocol/errors.js';
@@ -97,7 +97,9 @@ export class SegmentReader {
   constructor(options: SegmentReaderOptions = {}) {
     const { footerCacheBytes = 16 * MIB, dataCacheBytes = 64 * MIB, tailReadBytes = 64 * 1024, readBuffers } = options;
     if (!Number.isSafeInteger(tailReadBytes) || tailReadBytes < SEGMENT_TRAILER_SIZE) {
-      throw new InvalidConfigError(`tailReadBytes must be an integer of at least ${SEGMENT_TRAILER_SIZE}, got ${tailReadBytes}`);
+      throw new InvalidConfigError(
+        `tailReadBytes must be an integer of at least ${SEGMENT_TRAILER_SIZE}, got ${tailReadBytes}`,
+      );
     }
     this.tailReadBytes = tailReadBytes;
     this.footers = new LruCache({
@@ -131,17 +133,24 @@ export class SegmentReader {
     hint: SegmentObjectHint = {},
   ): Promise<SegmentReadResult> {
     if (!Number.isSafeInteger(fromOffset) || fromOffset < 0) {
-      throw new InvalidRequestError(`fromOffset must be a non-negative safe integer, got ${fromOffset}`, { context: { objectKey: key } });
+      throw new InvalidRequestError(`fromOffset must be a non-negative safe integer, got ${fromOffset}`, {
+        context: { objectKey: key },
+      });
     }
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
-      throw new InvalidRequestError(`maxBytes must be a non-negative integer, got ${maxBytes}`, { context: { objectKey: key } });
+      throw new InvalidRequestError(`maxBytes must be a non-negative integer, got ${maxBytes}`, {
+        context: { objectKey: key },
+      });
     }
     const source: FooterSource = { objectKey: key, offset: fromOffset };
     const footer = await this.footer(store, key, hint, source);
     if (fromOffset < footer.baseOffset || fromOffset >= footer.endOffset) {
-      throw new OffsetOutOfRangeError(`offset ${fromOffset} is outside segment ${key} [${footer.baseOffset}, ${footer.endOffset})`, {
-        context: { objectKey: key, offset: fromOffset },
-      });
+      throw new OffsetOutOfRangeError(
+        `offset ${fromOffset} is outside segment ${key} [${footer.baseOffset}, ${footer.endOffset})`,
+        {
+          context: { objectKey: key, offset: fromOffset },
+        },
+      );
     }
     const first = findIndexEntry(footer, fromOffset);
     // The batch holding fromOffset starts before the next entry and within one index interval of this one.
@@ -158,17 +167,28 @@ export class SegmentReader {
     this.footers.delete(footerCacheKey(store, key));
   }
 
-  private async footer(store: ObjectStore, key: string, hint: SegmentObjectHint, source: FooterSource): Promise<SegmentFooter> {
+  private async footer(
+    store: ObjectStore,
+    key: string,
+    hint: SegmentObjectHint,
+    source: FooterSource,
+  ): Promise<SegmentFooter> {
     const { sizeBytes, maxTimestamp } = hint;
     const cacheKey = footerCacheKey(store, key);
     const cached = this.footers.get(cacheKey);
-    if (cached !== undefined && (sizeBytes === undefined || cached.sizeBytes === sizeBytes) && (maxTimestamp === undefined || cached.maxTimestamp === maxTimestamp)) {
+    if (
+      cached !== undefined &&
+      (sizeBytes === undefined || cached.sizeBytes === sizeBytes) &&
+      (maxTimestamp === undefined || cached.maxTimestamp === maxTimestamp)
+    ) {
       return cached;
     }
     const loadKey = `${cacheKey}\0${sizeBytes ?? ''}\0${maxTimestamp ?? ''}`;
     let loading = this.footersInFlight.get(loadKey);
     if (loading === undefined) {
-      loading = this.fetchFooter(store, key, sizeBytes, { objectKey: key }).finally(() => this.footersInFlight.delete(loadKey));
+      loading = this.fetchFooter(store, key, sizeBytes, { objectKey: key }).finally(() =>
+        this.footersInFlight.delete(loadKey),
+      );
       this.footersInFlight.set(loadKey, loading);
     }
     try {
@@ -180,10 +200,16 @@ export class SegmentReader {
     }
   }
 
-  private async fetchFooter(store: ObjectStore, key: string, knownSize: number | undefined, source: FooterSource): Promise<SegmentFooter> {
+  private async fetchFooter(
+    store: ObjectStore,
+    key: string,
+    knownSize: number | undefined,
+    source: FooterSource,
+  ): Promise<SegmentFooter> {
     const size = knownSize ?? (await store.head(key))?.size;
     if (size === undefined) throw new ObjectNotFoundError(`no segment ${key}`, { context: { objectKey: key } });
-    if (size < SEGMENT_TRAILER_SIZE) throw corrupt(source, `${size} bytes cannot hold the ${SEGMENT_TRAILER_SIZE}-byte trailer (truncated?)`);
+    if (size < SEGMENT_TRAILER_SIZE)
+      throw corrupt(source, `${size} bytes cannot hold the ${SEGMENT_TRAILER_SIZE}-byte trailer (truncated?)`);
     const tailLength = Math.min(size, this.tailReadBytes);
     let tail = await this.readExactly(store, key, size - tailLength, tailLength, source);
     const footerLength = segmentFooterLength(tail, size, source);
@@ -204,14 +230,22 @@ export class SegmentReader {
     source: FooterSource,
   ): Promise<Buffer[]> {
     const blocks: Array<Buffer | undefined> = [];
-    for (let entry = first; entry < end; entry++) blocks.push(this.blocks.get(blockCacheKey(store, key, footer, entry)));
+    for (let entry = first; entry < end; entry++)
+      blocks.push(this.blocks.get(blockCacheKey(store, key, footer, entry)));
     const missing = blocks.flatMap((block, i) => (block === undefined ? [first + i] : []));
     if (missing.length > 0) {
       const low = missing[0]!;
       const high = missing[missing.length - 1]! + 1;
       const start = blockStart(footer, low);
       const pool = this.readBuffers;
-      const bytes = await this.readExactly(store, key, start, blockStart(footer, high) - start, source, pool && ((size) => pool.take(size)));
+      const bytes = await this.readExactly(
+        store,
+        key,
+        start,
+        blockStart(footer, high) - start,
+        source,
+        pool && ((size) => pool.take(size)),
+      );
       for (let entry = low; entry < high; entry++) {
         const block = bytes.subarray(blockStart(footer, entry) - start, blockStart(footer, entry + 1) - start);
         checkBlock(block, footer, entry, source);
@@ -237,7 +271,8 @@ export class SegmentReader {
       bytes = await store.getRange(key, start, length, allocate);
     } catch (error) {
       // The footer promised bytes the object does not have: it shrank or was replaced.
-      if (error instanceof InvalidRequestError) throw corrupt(source, `bytes [${start}, ${start + length}) are past the end of the object`, error);
+      if (error instanceof InvalidRequestError)
+        throw corrupt(source, `bytes [${start}, ${start + length}) are past the end of the object`, error);
       throw error;
     }
     if (bytes.length !== length) {

@@ -4,7 +4,12 @@
  * segmentFooter.ts). Batches are walked by their frame only; records are
  * never decoded.
  */
-import { BASE_TIMESTAMP_OFFSET, readBatchFrame, readSafeInt64, type BatchFrame } from '../protocol/codec/batchLayout.js';
+import {
+  BASE_TIMESTAMP_OFFSET,
+  readBatchFrame,
+  readSafeInt64,
+  type BatchFrame,
+} from '../protocol/codec/batchLayout.js';
 import { InvalidConfigError, InvalidRequestError } from '../protocol/errors.js';
 import { encodeSegmentFooter, MAX_SEGMENT_DATA_BYTES } from './segmentFooter.js';
 
@@ -61,8 +66,14 @@ export const DEFAULT_MAX_INDEX_ENTRIES = 8000;
  * starting where the previous one ended (InvalidRequestError otherwise);
  * there must be at least one.
  */
-export function buildSegment(batches: readonly Uint8Array[] | Uint8Array, options: BuildSegmentOptions = {}): BuiltSegment {
-  const { indexIntervalBytes: minimumInterval = DEFAULT_INDEX_INTERVAL_BYTES, maxIndexEntries = DEFAULT_MAX_INDEX_ENTRIES } = options;
+export function buildSegment(
+  batches: readonly Uint8Array[] | Uint8Array,
+  options: BuildSegmentOptions = {},
+): BuiltSegment {
+  const {
+    indexIntervalBytes: minimumInterval = DEFAULT_INDEX_INTERVAL_BYTES,
+    maxIndexEntries = DEFAULT_MAX_INDEX_ENTRIES,
+  } = options;
   if (!Number.isSafeInteger(minimumInterval) || minimumInterval < 1 || minimumInterval > MAX_SEGMENT_DATA_BYTES) {
     throw new InvalidConfigError(`indexIntervalBytes must be a positive integer below 2^32, got ${minimumInterval}`);
   }
@@ -72,7 +83,9 @@ export function buildSegment(batches: readonly Uint8Array[] | Uint8Array, option
   const chunks = batches instanceof Uint8Array ? [batches] : batches;
   const dataSize = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   if (dataSize > MAX_SEGMENT_DATA_BYTES) {
-    throw new InvalidRequestError(`segment data of ${dataSize} bytes exceeds the ${MAX_SEGMENT_DATA_BYTES}-byte limit of the format`);
+    throw new InvalidRequestError(
+      `segment data of ${dataSize} bytes exceeds the ${MAX_SEGMENT_DATA_BYTES}-byte limit of the format`,
+    );
   }
   // Entries start at least one interval apart, so there are at most floor(dataSize / interval) + 1.
   const indexIntervalBytes = Math.max(minimumInterval, Math.ceil(dataSize / maxIndexEntries));
@@ -94,14 +107,19 @@ export function buildSegment(batches: readonly Uint8Array[] | Uint8Array, option
       if (first === undefined) {
         first = frame;
       } else if (frame.baseOffset !== nextOffset) {
-        throw new InvalidRequestError(`batch at offset ${frame.baseOffset} does not follow the previous batch, which ended before ${nextOffset}`, {
-          context: { offset: frame.baseOffset },
-        });
+        throw new InvalidRequestError(
+          `batch at offset ${frame.baseOffset} does not follow the previous batch, which ended before ${nextOffset}`,
+          {
+            context: { offset: frame.baseOffset },
+          },
+        );
       }
       if (position - lastIndexed >= indexIntervalBytes) {
         const relative = frame.baseOffset - first.baseOffset;
         if (relative > 0xffff_ffff) {
-          throw new InvalidRequestError(`segment spans more than 2^32 offsets from ${first.baseOffset}`, { context: { offset: frame.baseOffset } });
+          throw new InvalidRequestError(`segment spans more than 2^32 offsets from ${first.baseOffset}`, {
+            context: { offset: frame.baseOffset },
+          });
         }
         relativeOffsets.push(relative);
         positions.push(position);

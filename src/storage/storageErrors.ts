@@ -4,7 +4,8 @@
  *
  * | fault | error | retriable |
  * | --- | --- | --- |
- * | refused for good: ENOTDIR, EISDIR, EEXIST (a file where a directory must be), EACCES, EPERM, EROFS, ENAMETOOLONG, ELOOP; S3 AccessDenied, NoSuchBucket, bad credentials, HTTP 401/403 | StorageFailureError | no |
+ * | refused for good: ENOTDIR, EISDIR, EEXIST (a file where a directory must be), EACCES, EPERM, EROFS, ENAMETOOLONG,
+ * ELOOP; S3 AccessDenied, NoSuchBucket, bad credentials, HTTP 401/403 | StorageFailureError | no |
  * | no room: ENOSPC, EDQUOT; S3-compatible "storage full", HTTP 507 | StorageFullError | yes, once space is freed |
  * | out of file handles: EMFILE, ENFILE | StorageError | yes |
  * | anything else: EIO, network, timeouts, HTTP 5xx | StorageError | yes |
@@ -15,7 +16,16 @@
 import { StorageError, StorageFailureError, StorageFullError, StreamHouseError } from '../protocol/errors.js';
 
 /** errno codes of a file system that refuses the operation until an operator acts. */
-const FAILURE_CODES: ReadonlySet<string> = new Set(['ENOTDIR', 'EISDIR', 'EEXIST', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'ELOOP']);
+const FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENAMETOOLONG',
+  'ELOOP',
+]);
 /** errno codes of a full disk or an exhausted quota. */
 const FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
 
@@ -73,7 +83,12 @@ export function httpStatusOf(error: unknown): number | undefined {
  * (operation, key, store), `kind` which class it becomes. A StreamHouseError
  * passes through unchanged.
  */
-export function storageFault(kind: StorageFaultKind, message: string, error: unknown, objectKey?: string): StreamHouseError {
+export function storageFault(
+  kind: StorageFaultKind,
+  message: string,
+  error: unknown,
+  objectKey?: string,
+): StreamHouseError {
   if (error instanceof StreamHouseError) return error;
   const options = { cause: error, context: objectKey === undefined ? {} : { objectKey } };
   switch (kind) {

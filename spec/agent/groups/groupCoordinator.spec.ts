@@ -23,7 +23,10 @@ import {
   type JoinGroupResponse,
 } from '../../../src/protocol/index.js';
 
-/** A clock the test moves by hand; integer ms, as the stores require. Counts its reads: every poll of a waiting call reads it. */
+/**
+ * A clock the test moves by hand; integer ms, as the stores require. Counts its reads: every poll of a waiting call
+ * reads it.
+ */
 class ManualClock {
   now = 1_700_000_000_000;
   reads = 0;
@@ -136,7 +139,11 @@ async function isPending(promise: Promise<unknown>, clock: ManualClock): Promise
   return !settled;
 }
 
-async function waitForGroup(store: MetadataStore, groupId: string, ready: (group: GroupRecord) => boolean): Promise<GroupRecord> {
+async function waitForGroup(
+  store: MetadataStore,
+  groupId: string,
+  ready: (group: GroupRecord) => boolean,
+): Promise<GroupRecord> {
   for (let waited = 0; waited < 5000; waited += 5) {
     const group = await store.getGroup(groupId);
     if (group !== undefined && ready(group)) return group;
@@ -181,7 +188,10 @@ for (const backend of [sqliteBackend, redisBackend]) {
     });
 
     /** Starts first joins of `clientIds` at once, lets the initial delay pass and returns the answers by client id. */
-    async function joinAll(clientIds: string[], via: GroupCoordinator[] = [coordinator]): Promise<Map<string, JoinGroupResponse>> {
+    async function joinAll(
+      clientIds: string[],
+      via: GroupCoordinator[] = [coordinator],
+    ): Promise<Map<string, JoinGroupResponse>> {
       const joins = clientIds.map((clientId, index) => via[index % via.length]!.join(joinRequest(groupId, clientId)));
       await waitForGroup(store, groupId, (group) => group.members.length === clientIds.length);
       for (const pending of joins) expect(await isPending(pending, clock)).to.equal(true);
@@ -252,7 +262,11 @@ for (const backend of [sqliteBackend, redisBackend]) {
       expect(new Set([...answers.values()].map((answer) => answer.memberId)).size).to.equal(3);
 
       const assigned = await syncAll(answers);
-      expect(Object.fromEntries(assigned)).to.deep.equal({ a: 'assigned-a-g1', b: 'assigned-b-g1', c: 'assigned-c-g1' });
+      expect(Object.fromEntries(assigned)).to.deep.equal({
+        a: 'assigned-a-g1',
+        b: 'assigned-b-g1',
+        c: 'assigned-c-g1',
+      });
       expect((await store.getGroup(groupId))!.state).to.equal('stable');
     });
 
@@ -302,20 +316,27 @@ for (const backend of [sqliteBackend, redisBackend]) {
       await syncAll(first);
       const [a, b] = [first.get('a')!, first.get('b')!];
       expect(await coordinator.leave({ groupId, memberId: b.memberId })).to.deep.equal({});
-      expect(await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: a.memberId }))).to.be.instanceOf(
-        RebalanceInProgressError,
-      );
+      expect(
+        await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: a.memberId })),
+      ).to.be.instanceOf(RebalanceInProgressError);
       const rejoined = await coordinator.join(joinRequest(groupId, 'a', { memberId: a.memberId }));
       expect(rejoined).to.deep.include({ generationId: 2, leaderId: a.memberId, memberId: a.memberId });
       expect(rejoined.members.map((m) => m.memberId)).to.deep.equal([a.memberId]);
 
       const gone = await rejection(coordinator.heartbeat({ groupId, generationId: 2, memberId: b.memberId }));
       expect(gone).to.be.instanceOf(UnknownMemberIdError);
-      expect(await rejection(coordinator.leave({ groupId, memberId: b.memberId }))).to.be.instanceOf(UnknownMemberIdError);
+      expect(await rejection(coordinator.leave({ groupId, memberId: b.memberId }))).to.be.instanceOf(
+        UnknownMemberIdError,
+      );
 
       await coordinator.leave({ groupId, memberId: a.memberId });
       const group = (await store.getGroup(groupId))!;
-      expect({ state: group.state, generation: group.generation, members: group.members, leaderId: group.leaderId }).to.deep.equal({
+      expect({
+        state: group.state,
+        generation: group.generation,
+        members: group.members,
+        leaderId: group.leaderId,
+      }).to.deep.equal({
         state: 'empty',
         generation: 3,
         members: [],
@@ -337,14 +358,14 @@ for (const backend of [sqliteBackend, redisBackend]) {
       expect(group.state).to.equal('preparing-rebalance');
       expect(group.members.map((m) => m.memberId)).to.deep.equal([a.memberId]);
 
-      expect(await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: a.memberId }))).to.be.instanceOf(
-        RebalanceInProgressError,
-      );
+      expect(
+        await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: a.memberId })),
+      ).to.be.instanceOf(RebalanceInProgressError);
       const rejoined = await coordinator.join(joinRequest(groupId, 'a', { memberId: a.memberId }));
       expect(rejoined).to.deep.include({ generationId: 2, leaderId: a.memberId });
-      expect(await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId }))).to.be.instanceOf(
-        UnknownMemberIdError,
-      );
+      expect(
+        await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId })),
+      ).to.be.instanceOf(UnknownMemberIdError);
     });
 
     it('refuses the late heartbeat of a member whose own session ran out', async () => {
@@ -372,9 +393,9 @@ for (const backend of [sqliteBackend, redisBackend]) {
       const refused = await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: a.memberId }));
       expect(refused).to.be.instanceOf(RebalanceInProgressError);
       expect((await store.getGroup(groupId))!.members.map((m) => m.memberId)).to.deep.equal([a.memberId]);
-      expect(await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId }))).to.be.instanceOf(
-        UnknownMemberIdError,
-      );
+      expect(
+        await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId })),
+      ).to.be.instanceOf(UnknownMemberIdError);
     });
 
     it('ends a join round at the rebalance timeout without the member that never rejoined', async () => {
@@ -386,18 +407,18 @@ for (const backend of [sqliteBackend, redisBackend]) {
       // b stays alive by heartbeating but never rejoins.
       for (let elapsed = 0; elapsed < REBALANCE_MS - 9000; elapsed += 9000) {
         clock.advance(9000);
-        expect(await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId }))).to.be.instanceOf(
-          RebalanceInProgressError,
-        );
+        expect(
+          await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId })),
+        ).to.be.instanceOf(RebalanceInProgressError);
         expect(await isPending(rejoin, clock)).to.equal(true);
       }
       clock.advance(REBALANCE_MS - 27_000);
       const answer = await rejoin;
       expect(answer).to.deep.include({ generationId: 2, leaderId: a.memberId });
       expect(answer.members.map((m) => m.memberId)).to.deep.equal([a.memberId]);
-      expect(await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId }))).to.be.instanceOf(
-        UnknownMemberIdError,
-      );
+      expect(
+        await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId })),
+      ).to.be.instanceOf(UnknownMemberIdError);
     });
 
     it('makes a waiting follower rejoin when a new round starts, and drops a leader that never syncs', async () => {
@@ -419,9 +440,13 @@ for (const backend of [sqliteBackend, redisBackend]) {
     it('refuses SyncGroup for a stale generation or an unknown member', async () => {
       const answers = await joinAll(['a']);
       const a = answers.get('a')!;
-      const stale = await rejection(coordinator.sync({ groupId, generationId: 0, memberId: a.memberId, assignments: [] }));
+      const stale = await rejection(
+        coordinator.sync({ groupId, generationId: 0, memberId: a.memberId, assignments: [] }),
+      );
       expect(stale).to.be.instanceOf(IllegalGenerationError);
-      const unknown = await rejection(coordinator.sync({ groupId, generationId: 1, memberId: 'nobody', assignments: [] }));
+      const unknown = await rejection(
+        coordinator.sync({ groupId, generationId: 1, memberId: 'nobody', assignments: [] }),
+      );
       expect(unknown).to.be.instanceOf(UnknownMemberIdError);
       expect(unknown.code).to.equal('UNKNOWN_MEMBER_ID');
     });
@@ -430,9 +455,9 @@ for (const backend of [sqliteBackend, redisBackend]) {
       const low = await rejection(coordinator.join(joinRequest(groupId, 'a', { sessionTimeoutMs: 999 })));
       expect(low).to.be.instanceOf(InvalidSessionTimeoutError);
       expect(low.code).to.equal('INVALID_SESSION_TIMEOUT');
-      expect(await rejection(coordinator.join(joinRequest(groupId, 'a', { sessionTimeoutMs: 60_001 })))).to.be.instanceOf(
-        InvalidSessionTimeoutError,
-      );
+      expect(
+        await rejection(coordinator.join(joinRequest(groupId, 'a', { sessionTimeoutMs: 60_001 }))),
+      ).to.be.instanceOf(InvalidSessionTimeoutError);
       expect(await rejection(coordinator.join(joinRequest(groupId, 'a', { protocols: [] })))).to.be.instanceOf(
         InconsistentGroupProtocolError,
       );
@@ -451,10 +476,25 @@ for (const backend of [sqliteBackend, redisBackend]) {
       expect((await first).generationId).to.equal(1);
     });
 
-    it('chooses the first protocol in the leader\'s preference that every member supports', async () => {
-      const a = coordinator.join(joinRequest(groupId, 'a', { protocols: [['sticky', 'sa'], ['roundrobin', 'ra'], ['range', 'ga']] }));
+    it("chooses the first protocol in the leader's preference that every member supports", async () => {
+      const a = coordinator.join(
+        joinRequest(groupId, 'a', {
+          protocols: [
+            ['sticky', 'sa'],
+            ['roundrobin', 'ra'],
+            ['range', 'ga'],
+          ],
+        }),
+      );
       await waitForGroup(store, groupId, (group) => group.members.length === 1);
-      const b = coordinator.join(joinRequest(groupId, 'b', { protocols: [['range', 'gb'], ['roundrobin', 'rb']] }));
+      const b = coordinator.join(
+        joinRequest(groupId, 'b', {
+          protocols: [
+            ['range', 'gb'],
+            ['roundrobin', 'rb'],
+          ],
+        }),
+      );
       await waitForGroup(store, groupId, (group) => group.members.length === 2);
       clock.advance(INITIAL_DELAY_MS);
       const [answerA, answerB] = await Promise.all([a, b]);
@@ -485,7 +525,12 @@ for (const backend of [sqliteBackend, redisBackend]) {
           groupId,
           generationId,
           memberId,
-          partitions: partitions.map((partition) => ({ topic: 'orders', partition, offset: offset + partition, metadata: `m${partition}` })),
+          partitions: partitions.map((partition) => ({
+            topic: 'orders',
+            partition,
+            offset: offset + partition,
+            metadata: `m${partition}`,
+          })),
         });
       expect(await commit(1, a.memberId, 10)).to.deep.equal({
         results: [
@@ -584,14 +629,21 @@ for (const backend of [sqliteBackend, redisBackend]) {
       const b = answers.get('b')!;
       const rejoin = other.join(joinRequest(groupId, 'b', { memberId: b.memberId }));
       const others = ['a', 'c', 'd'].map((clientId, i) =>
-        (i % 2 === 0 ? coordinator : other).join(joinRequest(groupId, clientId, { memberId: answers.get(clientId)!.memberId })),
+        (i % 2 === 0 ? coordinator : other).join(
+          joinRequest(groupId, clientId, { memberId: answers.get(clientId)!.memberId }),
+        ),
       );
       const second = await Promise.all([rejoin, ...others]);
       expect(second.map((answer) => answer.generationId)).to.deep.equal([2, 2, 2, 2]);
     });
 
     it('lands every one of many simultaneous heartbeats through two agents (compare-and-set retries)', async () => {
-      const other = new GroupCoordinator({ store: pair.stores[1], clock: clock.read, pollIntervalMs: 5, minSessionTimeoutMs: 1000 });
+      const other = new GroupCoordinator({
+        store: pair.stores[1],
+        clock: clock.read,
+        pollIntervalMs: 5,
+        minSessionTimeoutMs: 1000,
+      });
       const clientIds = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
       const answers = await joinAll(clientIds);
       await syncAll(answers);
@@ -608,10 +660,16 @@ for (const backend of [sqliteBackend, redisBackend]) {
 
     it('only ever increases generations, whatever the sequence of joins, rejoins, leaves and expiries', async () => {
       type Op = { kind: 'join' | 'rejoin' | 'leave' | 'expire'; pick: number };
-      const op = fc.record({ kind: fc.constantFrom<Op['kind']>('join', 'rejoin', 'leave', 'expire'), pick: fc.nat(10) });
+      const op = fc.record({
+        kind: fc.constantFrom<Op['kind']>('join', 'rejoin', 'leave', 'expire'),
+        pick: fc.nat(10),
+      });
       coordinator = makeCoordinator({ initialRebalanceDelayMs: 0 });
 
-      /** Brings the group back to stable: everyone not yet rejoined rejoins, then all sync. Returns the generation reached. */
+      /**
+       * Brings the group back to stable: everyone not yet rejoined rejoins, then all sync. Returns the generation
+       * reached.
+       */
       const settle = async (joins: Promise<JoinGroupResponse>[]): Promise<number | undefined> => {
         const group = (await store.getGroup(groupId))!;
         if (group.state === 'empty') return group.generation;
@@ -675,7 +733,10 @@ for (const backend of [sqliteBackend, redisBackend]) {
 
     it('rejects invalid options with InvalidConfigError', () => {
       expect(() => makeCoordinator({ pollIntervalMs: 0 })).to.throw(InvalidConfigError);
-      expect(() => makeCoordinator({ minSessionTimeoutMs: 70_000 })).to.throw(InvalidConfigError, /minSessionTimeoutMs/);
+      expect(() => makeCoordinator({ minSessionTimeoutMs: 70_000 })).to.throw(
+        InvalidConfigError,
+        /minSessionTimeoutMs/,
+      );
     });
   });
 }

@@ -5,7 +5,13 @@ import {
   LimitExceededError,
   type JoinGroupRequest,
 } from '../../../src/protocol/index.js';
-import { createTestStores, rejection, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  rejection,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
 const MEMBER_LIMIT = 1024;
 const OFFSET_LIMIT = 16;
@@ -46,23 +52,37 @@ for (const kind of ['sqlite', 'redis'] as const) {
     async function stableMember(groupId: string): Promise<{ memberId: string; generationId: number }> {
       const { client } = agent.connection;
       const joined = await client.joinGroup(joinRequest(groupId));
-      await client.syncGroup({ groupId, generationId: joined.generationId, memberId: joined.memberId, assignments: [{ memberId: joined.memberId, assignment: Buffer.alloc(MEMBER_LIMIT, 2) }] });
+      await client.syncGroup({
+        groupId,
+        generationId: joined.generationId,
+        memberId: joined.memberId,
+        assignments: [{ memberId: joined.memberId, assignment: Buffer.alloc(MEMBER_LIMIT, 2) }],
+      });
       return { memberId: joined.memberId, generationId: joined.generationId };
     }
 
     it('refuses member metadata beyond the limit with LIMIT_EXCEEDED, storing no member', async () => {
       const { client } = agent.connection;
       // client id 1 byte + 'range' 5 bytes + metadata: 1018 bytes fit exactly, 1019 do not.
-      const over = await rejection(client.joinGroup(joinRequest('g', { protocols: [{ name: 'range', metadata: Buffer.alloc(1019) }] })));
+      const over = await rejection(
+        client.joinGroup(joinRequest('g', { protocols: [{ name: 'range', metadata: Buffer.alloc(1019) }] })),
+      );
       expect(over).to.be.instanceOf(LimitExceededError);
       expect((over as Error).message).to.equal(
         'join of group g carries 1025 bytes of member metadata (client id, protocol names and metadata); this agent accepts at most 1024 (--max-group-member-metadata-bytes)',
       );
-      const protocols = [{ name: 'range', metadata: Buffer.alloc(510) }, { name: 'roundrobin', metadata: Buffer.alloc(510) }];
+      const protocols = [
+        { name: 'range', metadata: Buffer.alloc(510) },
+        { name: 'roundrobin', metadata: Buffer.alloc(510) },
+      ];
       expect(await rejection(client.joinGroup(joinRequest('g', { protocols })))).to.be.instanceOf(LimitExceededError);
-      expect(await rejection(client.joinGroup(joinRequest('g', { clientId: 'x'.repeat(2000) })))).to.be.instanceOf(LimitExceededError);
+      expect(await rejection(client.joinGroup(joinRequest('g', { clientId: 'x'.repeat(2000) })))).to.be.instanceOf(
+        LimitExceededError,
+      );
       expect(await agent.metadataStore.getGroup('g')).to.equal(undefined);
-      const fits = await client.joinGroup(joinRequest('g', { protocols: [{ name: 'range', metadata: Buffer.alloc(1018) }] }));
+      const fits = await client.joinGroup(
+        joinRequest('g', { protocols: [{ name: 'range', metadata: Buffer.alloc(1018) }] }),
+      );
       expect(fits.generationId).to.equal(1);
       expect(fits.members.map((m) => m.metadata.length)).to.deep.equal([1018]);
     });
@@ -71,7 +91,12 @@ for (const kind of ['sqlite', 'redis'] as const) {
       const { client } = agent.connection;
       const joined = await client.joinGroup(joinRequest('g'));
       const sync = (bytes: number) =>
-        client.syncGroup({ groupId: 'g', generationId: joined.generationId, memberId: joined.memberId, assignments: [{ memberId: joined.memberId, assignment: Buffer.alloc(bytes, 3) }] });
+        client.syncGroup({
+          groupId: 'g',
+          generationId: joined.generationId,
+          memberId: joined.memberId,
+          assignments: [{ memberId: joined.memberId, assignment: Buffer.alloc(bytes, 3) }],
+        });
       const over = await rejection(sync(MEMBER_LIMIT + 1));
       expect(over).to.be.instanceOf(LimitExceededError);
       expect((over as Error).message).to.equal(
@@ -101,7 +126,9 @@ for (const kind of ['sqlite', 'redis'] as const) {
         [1, ErrorCode.OFFSET_METADATA_TOO_LARGE],
         [2, ErrorCode.OFFSET_METADATA_TOO_LARGE],
       ]);
-      expect(results[1]!.error!.message).to.equal('offset metadata of t/1 is 18 bytes; this agent accepts at most 16 (--max-offset-metadata-bytes)');
+      expect(results[1]!.error!.message).to.equal(
+        'offset metadata of t/1 is 18 bytes; this agent accepts at most 16 (--max-offset-metadata-bytes)',
+      );
       const { offsets } = await client.fetchOffsets({ groupId: 'g', partitions: [] });
       expect(offsets.map((o) => [o.partition, o.offset, o.metadata])).to.deep.equal([[0, 5, 'x'.repeat(OFFSET_LIMIT)]]);
     });
@@ -110,7 +137,12 @@ for (const kind of ['sqlite', 'redis'] as const) {
       const { client } = agent.connection;
       const { memberId, generationId } = await stableMember('g');
       const commit = (generation: number, member: string, offset: number) =>
-        client.commitOffsets({ groupId: 'g', generationId: generation, memberId: member, partitions: [{ topic: 't', partition: 0, offset, metadata: '' }] });
+        client.commitOffsets({
+          groupId: 'g',
+          generationId: generation,
+          memberId: member,
+          partitions: [{ topic: 't', partition: 0, offset, metadata: '' }],
+        });
       expect((await commit(generationId, memberId, 10)).results[0]!.error).to.equal(undefined);
       const refused = (await commit(-1, '', 99)).results[0]!;
       expect(refused.error!.code).to.equal(ErrorCode.ILLEGAL_GENERATION);
@@ -118,10 +150,14 @@ for (const kind of ['sqlite', 'redis'] as const) {
         'offset commit for group g under generation -1 refused: the group has 1 member; commit as a member with its generation, or once the group is empty',
       );
       expect(new IllegalGenerationError(refused.error!.message).retriable).to.equal(false);
-      expect((await client.fetchOffsets({ groupId: 'g', partitions: [] })).offsets.map((o) => o.offset)).to.deep.equal([10]);
+      expect((await client.fetchOffsets({ groupId: 'g', partitions: [] })).offsets.map((o) => o.offset)).to.deep.equal([
+        10,
+      ]);
       await client.leaveGroup({ groupId: 'g', memberId });
       expect((await commit(-1, '', 20)).results[0]!.error).to.equal(undefined);
-      expect((await client.fetchOffsets({ groupId: 'g', partitions: [] })).offsets.map((o) => o.offset)).to.deep.equal([20]);
+      expect((await client.fetchOffsets({ groupId: 'g', partitions: [] })).offsets.map((o) => o.offset)).to.deep.equal([
+        20,
+      ]);
     });
   });
 }

@@ -78,7 +78,13 @@ describe('agent/IdleLeases', () => {
   });
 
   it('never releases with idleMs 0', async () => {
-    const never = new IdleLeases({ idleMs: 0, held: () => held, keep: async () => false, release: async () => true, clock: () => now });
+    const never = new IdleLeases({
+      idleMs: 0,
+      held: () => held,
+      keep: async () => false,
+      release: async () => true,
+      clock: () => now,
+    });
     never.start();
     never.stop();
     expect(await never.sweep()).to.equal(0);

@@ -16,7 +16,7 @@ import { NotLeaderError } from '../../../src/protocol/errors.js';
 const TTL = 3000;
 const MARGIN = 600;
 
-describe('lease manager', function () {
+describe('lease manager', () => {
   let dir: string;
   let store: SqliteMetadataStore;
   let now: number;
@@ -24,7 +24,14 @@ describe('lease manager', function () {
   let leases: LeaseManager;
 
   const manager = (over: MetadataStore = store) =>
-    new LeaseManager({ store: over, agentId: 'agent-a', ttlMs: TTL, safetyMarginMs: MARGIN, clock: () => now, onLost: (lease, error) => lost.push({ lease, error }) });
+    new LeaseManager({
+      store: over,
+      agentId: 'agent-a',
+      ttlMs: TTL,
+      safetyMarginMs: MARGIN,
+      clock: () => now,
+      onLost: (lease, error) => lost.push({ lease, error }),
+    });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sh-leases-'));

@@ -37,8 +37,12 @@ class GatedObjectStore implements ObjectStore {
   readonly reads: string[] = [];
   private waiting: (() => void)[] = [];
   constructor(private readonly inner: ObjectStore) {}
-  get url() { return this.inner.url; }
-  get parked() { return this.waiting.length; }
+  get url() {
+    return this.inner.url;
+  }
+  get parked() {
+    return this.waiting.length;
+  }
   open(): void {
     this.closed = false;
     for (const wake of this.waiting.splice(0)) wake();
@@ -47,19 +51,43 @@ class GatedObjectStore implements ObjectStore {
     if (this.closed) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.reads.push(key);
   }
-  async get(key: string) { await this.gate(key); return this.inner.get(key); }
-  async getRange(key: string, start: number, length: number) { await this.gate(key); return this.inner.getRange(key, start, length); }
-  put(key: string, data: ObjectData) { return this.inner.put(key, data); }
-  head(key: string): Promise<ObjectInfo | undefined> { return this.inner.head(key); }
-  list(prefix: string) { return this.inner.list(prefix); }
-  delete(key: string) { return this.inner.delete(key); }
-  close() { return Promise.resolve(); }
+  async get(key: string) {
+    await this.gate(key);
+    return this.inner.get(key);
+  }
+  async getRange(key: string, start: number, length: number) {
+    await this.gate(key);
+    return this.inner.getRange(key, start, length);
+  }
+  put(key: string, data: ObjectData) {
+    return this.inner.put(key, data);
+  }
+  head(key: string): Promise<ObjectInfo | undefined> {
+    return this.inner.head(key);
+  }
+  list(prefix: string) {
+    return this.inner.list(prefix);
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  close() {
+    return Promise.resolve();
+  }
 }
 
-describe('maintenance: smallRuns', function () {
+describe('maintenance: smallRuns', () => {
   /** Segments laid end to end from offset 0, one per size, 10 offsets each. */
   const laid = (...sizes: number[]): SegmentInfo[] =>
-    sizes.map((sizeBytes, i) => ({ key: `s${i}`, baseOffset: i * 10, endOffset: i * 10 + 10, sizeBytes, minTimestamp: 0, maxTimestamp: 0, createdAt: 0 }));
+    sizes.map((sizeBytes, i) => ({
+      key: `s${i}`,
+      baseOffset: i * 10,
+      endOffset: i * 10 + 10,
+      sizeBytes,
+      minTimestamp: 0,
+      maxTimestamp: 0,
+      createdAt: 0,
+    }));
   const keys = (runs: SegmentInfo[][]) => runs.map((run) => run.map((s) => s.key));
 
   it('merges adjacent small objects into one run', () => {
@@ -73,22 +101,31 @@ describe('maintenance: smallRuns', function () {
   });
 
   it('lets large objects (at least smallBytes) break runs and stay as they are', () => {
-    expect(keys(smallRuns(laid(10, 10, 100, 10, 10, 10, 500, 10), 100, 1000))).to.deep.equal([['s0', 's1'], ['s3', 's4', 's5']]);
+    expect(keys(smallRuns(laid(10, 10, 100, 10, 10, 10, 500, 10), 100, 1000))).to.deep.equal([
+      ['s0', 's1'],
+      ['s3', 's4', 's5'],
+    ]);
   });
 
   it('closes a run before it would exceed maxBytes', () => {
-    expect(keys(smallRuns(laid(40, 40, 40, 40, 40), 100, 100))).to.deep.equal([['s0', 's1'], ['s2', 's3']]);
+    expect(keys(smallRuns(laid(40, 40, 40, 40, 40), 100, 100))).to.deep.equal([
+      ['s0', 's1'],
+      ['s2', 's3'],
+    ]);
     expect(keys(smallRuns(laid(50, 50, 50), 100, 100))).to.deep.equal([['s0', 's1']]);
   });
 
   it('never joins objects whose offsets do not touch', () => {
     const segments = laid(10, 10, 10, 10);
     segments[2] = { ...segments[2]!, baseOffset: 25 };
-    expect(keys(smallRuns(segments, 100, 1000))).to.deep.equal([['s0', 's1'], ['s2', 's3']]);
+    expect(keys(smallRuns(segments, 100, 1000))).to.deep.equal([
+      ['s0', 's1'],
+      ['s2', 's3'],
+    ]);
   });
 });
 
-describe('maintenance: compaction and retention on an agent', function () {
+describe('maintenance: compaction and retention on an agent', () => {
   let stores: TestStores;
   let a: TestAgent;
   let reader: TestAgent | undefined;
@@ -111,10 +148,16 @@ describe('maintenance: compaction and retention on an agent', function () {
 
   it('deletes objects no registry entry names once they are older than the grace period, and nothing else', async () => {
     await a.stop();
-    a = await startTestAgent(stores, { agentId: 'agent-a', flushIntervalMs: 0, maintenanceIntervalMs: 0, orphanGraceMs: 60_000 });
+    a = await startTestAgent(stores, {
+      agentId: 'agent-a',
+      flushIntervalMs: 0,
+      maintenanceIntervalMs: 0,
+      orphanGraceMs: 60_000,
+    });
     await a.connection.client.createTopic({ name: 'orph', partitions: 1, config: undefined });
     for (let i = 0; i < 2; i++) await produce(a.connection, 'orph', 0, records(5, `o${i}`));
-    // What fenced writers leave behind: whole objects their commits never registered, one of them written ten minutes ago.
+    // What fenced writers leave behind: whole objects their commits never registered, one of them written ten minutes
+    // ago.
     const stray = 'topics/orph/0/00000000000000000010-00000000000000000015-e0.seg';
     const fresh = 'topics/orph/0/00000000000000000010-00000000000000000016-e0.seg';
     await stores.objectStore.put(stray, Buffer.from('never committed'));
@@ -142,7 +185,8 @@ describe('maintenance: compaction and retention on an agent', function () {
     expect(merged!.sizeBytes).to.equal((await stores.objectStore.head(segmentKey('small', 0, 60)))!.size);
 
     expect(await readAll(a.connection, 'small', 0)).to.deep.equal(before);
-    for (const from of [1, 29, 30, 59]) expect(await readAll(a.connection, 'small', 0, from)).to.deep.equal(before.slice(from));
+    for (const from of [1, 29, 30, 59])
+      expect(await readAll(a.connection, 'small', 0, from)).to.deep.equal(before.slice(from));
     // An agent that never saw the old objects reads the merged one just the same.
     reader = await startTestAgent(stores, { agentId: 'agent-r' });
     expect(await readAll(reader.connection, 'small', 0)).to.deep.equal(before);
@@ -159,16 +203,22 @@ describe('maintenance: compaction and retention on an agent', function () {
     await a.stop();
     a = await startTestAgent(stores, { agentId: 'agent-a', flushIntervalMs: 0, compactionMinObjectBytes: 1000 });
     await a.connection.client.createTopic({ name: 'mixed', partitions: 1, config: undefined });
-    const big = (prefix: string) => records(40, prefix).map((r) => ({ ...r, value: Buffer.from(`${prefix}-${'x'.repeat(40)}`) }));
+    const big = (prefix: string) =>
+      records(40, prefix).map((r) => ({ ...r, value: Buffer.from(`${prefix}-${'x'.repeat(40)}`) }));
     const plan: ('s' | 'B')[] = ['s', 's', 's', 'B', 's', 's', 'B', 's'];
-    for (const [i, kind] of plan.entries()) await produce(a.connection, 'mixed', 0, kind === 's' ? records(1, `s${i}`) : big(`B${i}`));
+    for (const [i, kind] of plan.entries())
+      await produce(a.connection, 'mixed', 0, kind === 's' ? records(1, `s${i}`) : big(`B${i}`));
     const sizes = (await a.metadataStore.listSegments('mixed', 0)).map((s) => s.sizeBytes >= 1000);
     expect(sizes).to.deep.equal(plan.map((k) => k === 'B'));
     const before = await readAll(a.connection, 'mixed', 0);
 
     expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 5, mergedInto: 2, deleted: 0, orphansDeleted: 0 });
     expect((await a.metadataStore.listSegments('mixed', 0)).map((s) => [s.baseOffset, s.endOffset])).to.deep.equal([
-      [0, 3], [3, 43], [43, 45], [45, 85], [85, 86],
+      [0, 3],
+      [3, 43],
+      [43, 45],
+      [45, 85],
+      [85, 86],
     ]);
     expect(await objects('mixed')).to.have.length(5);
     expect(await readAll(a.connection, 'mixed', 0)).to.deep.equal(before);
@@ -192,7 +242,13 @@ describe('maintenance: compaction and retention on an agent', function () {
           if (!done) readsDuringCompaction++;
         } while (!done);
       };
-      await Promise.all([compaction, readLoop(a, 0), readLoop(reader, 0), readLoop(reader, 17), readLoop(a, want.length - 1)]);
+      await Promise.all([
+        compaction,
+        readLoop(a, 0),
+        readLoop(reader, 0),
+        readLoop(reader, 17),
+        readLoop(a, want.length - 1),
+      ]);
       expect((await compaction).merged).to.equal(round === 0 ? 15 : 16);
       expect(await objects('busy')).to.deep.equal([segmentKey('busy', 0, want.length)]);
     }
@@ -221,10 +277,19 @@ describe('maintenance: compaction and retention on an agent', function () {
     const one = buildSegment([encodeRecordBatch(records(4, 'b0', timestamp))]).sizeBytes;
     // Room for two and a half segments: the oldest three of five must go.
     await a.connection.client.createTopic({
-      name: 'sized', partitions: 1, config: { retentionBytes: 2 * one + Math.floor(one / 2), retentionMs: 0, segmentBytes: 0, maxMessageBytes: 0 },
+      name: 'sized',
+      partitions: 1,
+      config: { retentionBytes: 2 * one + Math.floor(one / 2), retentionMs: 0, segmentBytes: 0, maxMessageBytes: 0 },
     });
-    for (let i = 0; i < 5; i++) expect(await produce(a.connection, 'sized', 0, records(4, `b${i}`, timestamp))).to.equal(i * 4);
-    expect((await a.metadataStore.listSegments('sized', 0)).map((s) => s.sizeBytes)).to.deep.equal([one, one, one, one, one]);
+    for (let i = 0; i < 5; i++)
+      expect(await produce(a.connection, 'sized', 0, records(4, `b${i}`, timestamp))).to.equal(i * 4);
+    expect((await a.metadataStore.listSegments('sized', 0)).map((s) => s.sizeBytes)).to.deep.equal([
+      one,
+      one,
+      one,
+      one,
+      one,
+    ]);
 
     // Retention first, then the two survivors are merged.
     expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 2, mergedInto: 1, deleted: 3, orphansDeleted: 0 });
@@ -236,7 +301,9 @@ describe('maintenance: compaction and retention on an agent', function () {
       for (const below of [0, 11]) {
         const error = await rejection(fetchOnce(via.connection, 'sized', 0, below));
         expect(error).to.be.instanceOf(OffsetOutOfRangeError);
-        expect((error as OffsetOutOfRangeError).message).to.equal(`offset ${below} is outside the log of sized/0 [12, 20]`);
+        expect((error as OffsetOutOfRangeError).message).to.equal(
+          `offset ${below} is outside the log of sized/0 [12, 20]`,
+        );
       }
       const { results } = await via.connection.client.listOffsets({
         partitions: [
@@ -245,11 +312,17 @@ describe('maintenance: compaction and retention on an agent', function () {
         ],
       });
       expect(results.map((r) => r.offset)).to.deep.equal([12, 20]);
-      expect(await readAll(via.connection, 'sized', 0, 12)).to.deep.equal([...expected(12, 4, 'b3'), ...expected(16, 4, 'b4')]);
+      expect(await readAll(via.connection, 'sized', 0, 12)).to.deep.equal([
+        ...expected(12, 4, 'b3'),
+        ...expected(16, 4, 'b4'),
+      ]);
     }
     // Produce answers carry the new log start too.
     const { results } = await a.connection.client.produce({
-      acks: AckMode.ACK_MODE_DURABLE, producerId: -1, producerEpoch: -1, timeoutMs: 0,
+      acks: AckMode.ACK_MODE_DURABLE,
+      producerId: -1,
+      producerEpoch: -1,
+      timeoutMs: 0,
       partitions: [{ topic: 'sized', partition: 0, batch: encodeRecordBatch(records(1, 'after', timestamp)) }],
     });
     expect([results[0]!.baseOffset, results[0]!.logStartOffset]).to.deep.equal([20, 12]);
@@ -259,7 +332,9 @@ describe('maintenance: compaction and retention on an agent', function () {
     const now = Date.now();
     const hour = 3_600_000;
     await a.connection.client.createTopic({
-      name: 'aged', partitions: 1, config: { retentionMs: hour, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 0 },
+      name: 'aged',
+      partitions: 1,
+      config: { retentionMs: hour, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 0 },
     });
     for (let i = 0; i < 3; i++) await produce(a.connection, 'aged', 0, records(3, `old${i}`, now - 2 * hour));
     for (let i = 0; i < 2; i++) await produce(a.connection, 'aged', 0, records(3, `new${i}`, now));
@@ -268,9 +343,14 @@ describe('maintenance: compaction and retention on an agent', function () {
     expect(await objects('aged')).to.deep.equal([segmentKey('aged', 9, 15)]);
     const error = await rejection(fetchOnce(a.connection, 'aged', 0, 8));
     expect((error as OffsetOutOfRangeError).message).to.equal('offset 8 is outside the log of aged/0 [9, 15]');
-    const { results } = await a.connection.client.listOffsets({ partitions: [{ topic: 'aged', partition: 0, spec: OffsetSpec.OFFSET_SPEC_EARLIEST, timestampMs: 0 }] });
+    const { results } = await a.connection.client.listOffsets({
+      partitions: [{ topic: 'aged', partition: 0, spec: OffsetSpec.OFFSET_SPEC_EARLIEST, timestampMs: 0 }],
+    });
     expect(results[0]!.offset).to.equal(9);
-    expect(await readAll(a.connection, 'aged', 0, 9)).to.deep.equal([...expected(9, 3, 'new0'), ...expected(12, 3, 'new1')]);
+    expect(await readAll(a.connection, 'aged', 0, 9)).to.deep.equal([
+      ...expected(9, 3, 'new0'),
+      ...expected(12, 3, 'new1'),
+    ]);
     // Nothing else is old enough.
     expect(await a.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0, orphansDeleted: 0 });
   });
@@ -279,7 +359,12 @@ describe('maintenance: compaction and retention on an agent', function () {
     await a.connection.client.createTopic({ name: 'led', partitions: 1, config: undefined });
     for (let i = 0; i < 3; i++) await produce(a.connection, 'led', 0, records(1, `l${i}`));
     reader = await startTestAgent(stores, { agentId: 'agent-r' });
-    expect(await reader.agent.runMaintenance()).to.deep.equal({ merged: 0, mergedInto: 0, deleted: 0, orphansDeleted: 0 });
+    expect(await reader.agent.runMaintenance()).to.deep.equal({
+      merged: 0,
+      mergedInto: 0,
+      deleted: 0,
+      orphansDeleted: 0,
+    });
     expect(await objects('led')).to.have.length(3);
   });
 

@@ -64,7 +64,9 @@ describe('agent/fetchHandler readAll', () => {
       { kind: 'read', partition: 1, maxBytes: 100 },
       { kind: 'read', partition: 2, maxBytes: 100 },
     ]);
-    expect(results.map((r) => [r.partition, r.records.length, r.highWatermark, r.logStartOffset, r.error])).to.deep.equal([
+    expect(
+      results.map((r) => [r.partition, r.records.length, r.highWatermark, r.logStartOffset, r.error]),
+    ).to.deep.equal([
       [0, 100, 100, 0, undefined],
       [1, 40, 101, 1, undefined],
       [2, 0, 102, 2, undefined],
@@ -74,7 +76,9 @@ describe('agent/fetchHandler readAll', () => {
   it('reads again, with what is left, a partition after one whose first batch overshot its limit; past the budget only bounds', async () => {
     // limits 100 + 100 fit in 250, the third does not: partitions 0 and 1 start at once, 2 waits its turn
     const fake = fakeReader((partition, maxBytes) => (partition === 0 ? 180 : maxBytes));
-    const results = await fake.releaseUntil(readAll({ reader: fake.reader, defaultFetchMaxBytes: 999 }, request(250, [100, 100, 100])));
+    const results = await fake.releaseUntil(
+      readAll({ reader: fake.reader, defaultFetchMaxBytes: 999 }, request(250, [100, 100, 100])),
+    );
     expect(fake.calls).to.deep.equal([
       { kind: 'read', partition: 0, maxBytes: 100 },
       { kind: 'read', partition: 1, maxBytes: 100 }, // started at once, its answer dropped: 70 bytes were left, not 100
@@ -90,7 +94,9 @@ describe('agent/fetchHandler readAll', () => {
 
   it('reads partitions beyond the budget in turn with what is left, at least 1 byte', async () => {
     const fake = fakeReader((_partition, maxBytes) => Math.min(maxBytes, 60));
-    const results = await fake.releaseUntil(readAll({ reader: fake.reader, defaultFetchMaxBytes: 999 }, request(150, [100, 100, 100])));
+    const results = await fake.releaseUntil(
+      readAll({ reader: fake.reader, defaultFetchMaxBytes: 999 }, request(150, [100, 100, 100])),
+    );
     expect(fake.calls).to.deep.equal([
       { kind: 'read', partition: 0, maxBytes: 100 },
       { kind: 'read', partition: 1, maxBytes: 90 },
@@ -100,8 +106,12 @@ describe('agent/fetchHandler readAll', () => {
   });
 
   it("gives each partition's error in its own result, and uses the default limit and no budget for 0", async () => {
-    const fake = fakeReader((partition) => (partition === 1 ? new OffsetOutOfRangeError('offset 0 is outside the log') : 10));
-    const results = await fake.releaseUntil(readAll({ reader: fake.reader, defaultFetchMaxBytes: 64 }, request(0, [0, 0, 5])));
+    const fake = fakeReader((partition) =>
+      partition === 1 ? new OffsetOutOfRangeError('offset 0 is outside the log') : 10,
+    );
+    const results = await fake.releaseUntil(
+      readAll({ reader: fake.reader, defaultFetchMaxBytes: 64 }, request(0, [0, 0, 5])),
+    );
     expect(fake.calls).to.deep.equal([
       { kind: 'read', partition: 0, maxBytes: 64 },
       { kind: 'read', partition: 1, maxBytes: 64 },

@@ -8,7 +8,7 @@ import { DirectoryLock, LOCK_FILE_NAME } from '../../../src/agent/server/directo
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
 import { rejection } from '../../support/agentHarness.js';
 
-describe('agent/DirectoryLock', function () {
+describe('agent/DirectoryLock', () => {
   let dir: string;
   const held: DirectoryLock[] = [];
   const lockPath = () => join(dir, LOCK_FILE_NAME);
@@ -29,12 +29,17 @@ describe('agent/DirectoryLock', function () {
   it('writes its owner, refuses a second holder, and is free again once released', async () => {
     const lock = await acquire('agent-a');
     const owner = JSON.parse(await readFile(lockPath(), 'utf8')) as Record<string, unknown>;
-    expect([owner['pid'], owner['hostname'], owner['agentId'], owner['token']]).to.deep.equal([process.pid, hostname(), 'agent-a', lock.owner.token]);
+    expect([owner['pid'], owner['hostname'], owner['agentId'], owner['token']]).to.deep.equal([
+      process.pid,
+      hostname(),
+      'agent-a',
+      lock.owner.token,
+    ]);
     const error = await rejection(acquire('agent-b'));
     expect(error).to.be.instanceOf(InvalidConfigError);
     expect((error as Error).message).to.equal(
       `directory ${dir} is in use by agent agent-a (pid ${process.pid} on ${hostname()}): ` +
-      `stop that agent or give this one another directory; if that agent is gone, delete ${lockPath()}`,
+        `stop that agent or give this one another directory; if that agent is gone, delete ${lockPath()}`,
     );
     await lock.release();
     expect(await readdir(dir)).to.deep.equal([]);
@@ -42,8 +47,12 @@ describe('agent/DirectoryLock', function () {
   });
 
   it('lets exactly one of many concurrent acquisitions win, and leaves no temp files', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => DirectoryLock.acquire({ dir, agentId: `agent-${i}` })));
-    const won = results.filter((r): r is PromiseFulfilledResult<DirectoryLock> => r.status === 'fulfilled').map((r) => r.value);
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => DirectoryLock.acquire({ dir, agentId: `agent-${i}` })),
+    );
+    const won = results
+      .filter((r): r is PromiseFulfilledResult<DirectoryLock> => r.status === 'fulfilled')
+      .map((r) => r.value);
     held.push(...won);
     expect(won.length).to.equal(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(InvalidConfigError);
@@ -52,11 +61,16 @@ describe('agent/DirectoryLock', function () {
 
   it('replaces a lock whose process is gone, or that this process abandoned', async () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-    await writeFile(lockPath(), JSON.stringify({ pid: dead, hostname: hostname(), agentId: 'old', acquiredAt: 1, token: 'dead' }));
+    await writeFile(
+      lockPath(),
+      JSON.stringify({ pid: dead, hostname: hostname(), agentId: 'old', acquiredAt: 1, token: 'dead' }),
+    );
     const lock = await acquire();
     lock.abandon();
     const next = await acquire('again');
-    expect((JSON.parse(await readFile(lockPath(), 'utf8')) as Record<string, unknown>)['token']).to.equal(next.owner.token);
+    expect((JSON.parse(await readFile(lockPath(), 'utf8')) as Record<string, unknown>)['token']).to.equal(
+      next.owner.token,
+    );
     // The abandoned lock no longer owns the file: releasing it leaves the new one alone.
     await lock.release();
     expect(await readdir(dir)).to.deep.equal([LOCK_FILE_NAME]);
@@ -64,8 +78,12 @@ describe('agent/DirectoryLock', function () {
 
   it('refuses a lock of another host, or one it cannot read, naming what it knows', async () => {
     await writeFile(lockPath(), JSON.stringify({ pid: 42, hostname: 'elsewhere', acquiredAt: 1, token: 't' }));
-    expect((await rejection(acquire())) as Error).to.have.property('message').that.contains('is in use by a process (pid 42 on elsewhere)');
+    expect((await rejection(acquire())) as Error)
+      .to.have.property('message')
+      .that.contains('is in use by a process (pid 42 on elsewhere)');
     await writeFile(lockPath(), 'not json');
-    expect((await rejection(acquire())) as Error).to.have.property('message').that.contains('is in use by a process (pid ? on ?)');
+    expect((await rejection(acquire())) as Error)
+      .to.have.property('message')
+      .that.contains('is in use by a process (pid ? on ?)');
   });
 });

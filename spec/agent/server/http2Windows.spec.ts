@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { withHttp2ReceiveWindow } from '../../../src/agent/server/http2Windows.js';
 import { createTestStores, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
 
-/** The windows a client sees from a server at `port`: per stream (SETTINGS) and for the connection (after WINDOW_UPDATE). */
+/**
+ * The windows a client sees from a server at `port`: per stream (SETTINGS) and for the connection (after
+ * WINDOW_UPDATE).
+ */
 async function windowsOf(port: number): Promise<{ stream: number; connection: number }> {
   const client = http2.connect(`http://127.0.0.1:${port}`);
   try {
@@ -20,7 +23,10 @@ async function windowsOf(port: number): Promise<{ stream: number; connection: nu
 
 describe('agent/http2Windows', () => {
   /** Windows of a server created and listening inside `around` (or outside any when not given). */
-  async function serverWindows(options: http2.ServerOptions, around?: (start: () => Promise<void>) => Promise<void>): Promise<{ stream: number; connection: number }> {
+  async function serverWindows(
+    options: http2.ServerOptions,
+    around?: (start: () => Promise<void>) => Promise<void>,
+  ): Promise<{ stream: number; connection: number }> {
     let server: http2.Http2Server | undefined;
     const start = async (): Promise<void> => {
       server = http2.createServer(options);
@@ -38,12 +44,19 @@ describe('agent/http2Windows', () => {
   const MIB = 1024 * 1024;
 
   it('gives servers created while an agent starts the window per stream and per connection, and no others', async () => {
-    expect(await serverWindows({ settings: { maxConcurrentStreams: 7 } }, (start) => withHttp2ReceiveWindow(4 * MIB, start))).to.deep.equal({ stream: 4 * MIB, connection: 4 * MIB });
+    expect(
+      await serverWindows({ settings: { maxConcurrentStreams: 7 } }, (start) => withHttp2ReceiveWindow(4 * MIB, start)),
+    ).to.deep.equal({ stream: 4 * MIB, connection: 4 * MIB });
     // Outside, before and after: Node's defaults.
     expect(await serverWindows({})).to.deep.equal({ stream: 65_535, connection: 65_535 });
     // A server asking for more keeps its own; the window never drops below HTTP/2's default.
-    expect(await serverWindows({ settings: { initialWindowSize: 2 * MIB } }, (start) => withHttp2ReceiveWindow(MIB, start))).to.deep.equal({ stream: 2 * MIB, connection: 2 * MIB });
-    expect(await serverWindows({}, (start) => withHttp2ReceiveWindow(10, start))).to.deep.equal({ stream: 65_535, connection: 65_535 });
+    expect(
+      await serverWindows({ settings: { initialWindowSize: 2 * MIB } }, (start) => withHttp2ReceiveWindow(MIB, start)),
+    ).to.deep.equal({ stream: 2 * MIB, connection: 2 * MIB });
+    expect(await serverWindows({}, (start) => withHttp2ReceiveWindow(10, start))).to.deep.equal({
+      stream: 65_535,
+      connection: 65_535,
+    });
   });
 
   it('takes the largest window of agents starting at the same time, and forgets each when its start ends', async () => {

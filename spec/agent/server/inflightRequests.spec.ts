@@ -10,7 +10,14 @@ import type { ObjectData } from '../../../src/storage/objectStore.js';
 import { LocalDirectoryObjectStore } from '../../../src/storage/localDirectoryObjectStore.js';
 import { CountingObjectStore } from '../../storage/countingObjectStore.js';
 import { waitFor } from '../../support/waitFor.js';
-import { createTestStores, fetchOnce, rejection, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  fetchOnce,
+  rejection,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
 const MiB = 1024 * 1024;
 
@@ -45,7 +52,11 @@ describe('agent: request bytes in flight', function () {
     gated = new GatedObjectStore(new LocalDirectoryObjectStore({ root }));
     stores = await createTestStores('sqlite', gated);
     agent = await startTestAgent(stores, { maxRequestBytes: 8 * MiB, maxInflightRequestBytes: 16 * MiB });
-    await agent.connection.client.createTopic({ name: 't', partitions: 13, config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * MiB } });
+    await agent.connection.client.createTopic({
+      name: 't',
+      partitions: 13,
+      config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * MiB },
+    });
   });
   afterEach(async () => {
     gated.open();
@@ -61,7 +72,19 @@ describe('agent: request bytes in flight', function () {
       producerId: -1,
       producerEpoch: -1,
       timeoutMs: 0,
-      partitions: [{ topic: 't', partition, batch: encodeRecordBatch(Array.from({ length: 5 }, (_, i) => ({ key: null, value: Buffer.alloc(MiB, partition + i), timestamp: 1_700_000_000_000 }))) }],
+      partitions: [
+        {
+          topic: 't',
+          partition,
+          batch: encodeRecordBatch(
+            Array.from({ length: 5 }, (_, i) => ({
+              key: null,
+              value: Buffer.alloc(MiB, partition + i),
+              timestamp: 1_700_000_000_000,
+            })),
+          ),
+        },
+      ],
     });
 
   it('refuses what does not fit with AGENT_BUSY, never holds more than the bound, and keeps serving small calls', async () => {
@@ -75,7 +98,10 @@ describe('agent: request bytes in flight', function () {
     );
     const size = () => agent.agent.inflightRequestBytes.bytes;
     // Every call has either been answered or holds its bytes behind the shut gate.
-    await waitFor(() => size() > 0 && outcomes.length + Math.round(size() / (5 * MiB)) === 12, 'every large produce to be admitted or refused');
+    await waitFor(
+      () => size() > 0 && outcomes.length + Math.round(size() / (5 * MiB)) === 12,
+      'every large produce to be admitted or refused',
+    );
     expect(outcomes).to.have.length(9);
     expect(agent.agent.inflightRequestBytes.refusals).to.equal(9);
     for (const error of outcomes) {
@@ -86,11 +112,25 @@ describe('agent: request bytes in flight', function () {
       );
     }
     const held = agent.agent.inflightRequestBytes;
-    expect(held.bytes).to.be.greaterThan(15 * MiB).and.at.most(16 * MiB);
+    expect(held.bytes)
+      .to.be.greaterThan(15 * MiB)
+      .and.at.most(16 * MiB);
     // Small calls go through meanwhile.
     const { client } = agent.connection;
     expect((await client.health({})).status).to.equal(HealthResponse_Status.SERVING);
-    const small = await client.produce({ acks: AckMode.ACK_MODE_NONE, producerId: -1, producerEpoch: -1, timeoutMs: 0, partitions: [{ topic: 't', partition: 12, batch: encodeRecordBatch([{ key: null, value: Buffer.from('small'), timestamp: 1 }]) }] });
+    const small = await client.produce({
+      acks: AckMode.ACK_MODE_NONE,
+      producerId: -1,
+      producerEpoch: -1,
+      timeoutMs: 0,
+      partitions: [
+        {
+          topic: 't',
+          partition: 12,
+          batch: encodeRecordBatch([{ key: null, value: Buffer.from('small'), timestamp: 1 }]),
+        },
+      ],
+    });
     expect(small.results[0]!.error).to.equal(undefined);
 
     gated.open();
@@ -104,19 +144,30 @@ describe('agent: request bytes in flight', function () {
       if ((await fetchOnce(agent.connection, 't', partition, 0)).highWatermark === 0) await largeProduce(partition);
     }
     for (let partition = 0; partition < 12; partition++) {
-      expect((await fetchOnce(agent.connection, 't', partition, 0)).highWatermark, `partition ${partition}`).to.equal(5);
+      expect((await fetchOnce(agent.connection, 't', partition, 0)).highWatermark, `partition ${partition}`).to.equal(
+        5,
+      );
     }
     expect(agent.agent.inflightRequestBytes.peakBytes).to.be.at.most(16 * MiB);
   });
 
   it('lets a producer deliver everything: it retries AGENT_BUSY until there is room', async () => {
-    const producer = await createProducer({ bootstrap: [agent.agent.address], lingerMs: 0, batchBytes: 6 * MiB, maxBufferedBytes: 64 * MiB });
+    const producer = await createProducer({
+      bootstrap: [agent.agent.address],
+      lingerMs: 0,
+      batchBytes: 6 * MiB,
+      maxBufferedBytes: 64 * MiB,
+    });
     try {
       // Twelve partitions, one 5 MiB record each, all sent at once: at most three fit in the agent's 16 MiB at a time.
       const results = await Promise.all(
-        Array.from({ length: 12 }, (_, partition) => producer.sendAndWait({ topic: 't', partition, value: Buffer.alloc(5 * MiB, partition) })),
+        Array.from({ length: 12 }, (_, partition) =>
+          producer.sendAndWait({ topic: 't', partition, value: Buffer.alloc(5 * MiB, partition) }),
+        ),
       );
-      expect(results.map((r) => [r.partition, r.offset])).to.deep.equal(Array.from({ length: 12 }, (_, partition) => [partition, 0]));
+      expect(results.map((r) => [r.partition, r.offset])).to.deep.equal(
+        Array.from({ length: 12 }, (_, partition) => [partition, 0]),
+      );
     } finally {
       await producer.close();
     }
@@ -130,12 +181,30 @@ describe('agent: request bytes in flight', function () {
   });
 
   it('refuses a budget below the largest request at start', async () => {
-    const error = await rejection(Promise.resolve().then(() => resolveAgentOptions({ objectStore: stores.objectStore, metadataStore: agent.metadataStore, maxRequestBytes: 8 * MiB, maxInflightRequestBytes: 8 * MiB - 1 })));
+    const error = await rejection(
+      Promise.resolve().then(() =>
+        resolveAgentOptions({
+          objectStore: stores.objectStore,
+          metadataStore: agent.metadataStore,
+          maxRequestBytes: 8 * MiB,
+          maxInflightRequestBytes: 8 * MiB - 1,
+        }),
+      ),
+    );
     expect(error).to.be.instanceOf(InvalidConfigError);
     expect((error as Error).message).to.equal(
       'agent option maxInflightRequestBytes (8388607) is below maxRequestBytes (8388608): a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
     );
-    expect(resolveAgentOptions({ objectStore: stores.objectStore, metadataStore: agent.metadataStore }).maxInflightRequestBytes).to.equal(256 * MiB);
-    expect(resolveAgentOptions({ objectStore: stores.objectStore, metadataStore: agent.metadataStore, maxRequestBytes: 512 * MiB }).maxInflightRequestBytes).to.equal(512 * MiB);
+    expect(
+      resolveAgentOptions({ objectStore: stores.objectStore, metadataStore: agent.metadataStore })
+        .maxInflightRequestBytes,
+    ).to.equal(256 * MiB);
+    expect(
+      resolveAgentOptions({
+        objectStore: stores.objectStore,
+        metadataStore: agent.metadataStore,
+        maxRequestBytes: 512 * MiB,
+      }).maxInflightRequestBytes,
+    ).to.equal(512 * MiB);
   });
 });

@@ -6,7 +6,12 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PartitionWriter, type AckKind, type AppendResult, type LostAppends } from '../../../src/agent/write/partitionWriter.js';
+import {
+  PartitionWriter,
+  type AckKind,
+  type AppendResult,
+  type LostAppends,
+} from '../../../src/agent/write/partitionWriter.js';
 import { SqliteMetadataStore } from '../../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { LocalDirectoryObjectStore } from '../../../src/storage/localDirectoryObjectStore.js';
 import type { ObjectData, ObjectInfo, ObjectStore } from '../../../src/storage/objectStore.js';
@@ -23,8 +28,12 @@ class GatedPuts implements ObjectStore {
   failures = 0;
   private waiting: (() => void)[] = [];
   constructor(private readonly inner: ObjectStore) {}
-  get url() { return this.inner.url; }
-  get parked() { return this.waiting.length; }
+  get url() {
+    return this.inner.url;
+  }
+  get parked() {
+    return this.waiting.length;
+  }
   open(): void {
     this.closed = false;
     for (const wake of this.waiting.splice(0)) wake();
@@ -37,20 +46,33 @@ class GatedPuts implements ObjectStore {
     }
     return this.inner.put(key, data);
   }
-  get(key: string) { return this.inner.get(key); }
-  getRange(key: string, start: number, length: number) { return this.inner.getRange(key, start, length); }
-  head(key: string): Promise<ObjectInfo | undefined> { return this.inner.head(key); }
-  list(prefix: string) { return this.inner.list(prefix); }
-  delete(key: string) { return this.inner.delete(key); }
-  close() { return this.inner.close(); }
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  getRange(key: string, start: number, length: number) {
+    return this.inner.getRange(key, start, length);
+  }
+  head(key: string): Promise<ObjectInfo | undefined> {
+    return this.inner.head(key);
+  }
+  list(prefix: string) {
+    return this.inner.list(prefix);
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  close() {
+    return this.inner.close();
+  }
 }
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** One turn of the event loop: every callback already queued, and the promise reactions they start, have run. */
 const turn = () => new Promise((r) => setImmediate(r));
-const key = (base: number, end: number, epoch = 1) => `topics/t/0/${String(base).padStart(20, '0')}-${String(end).padStart(20, '0')}-e${epoch}.seg`;
+const key = (base: number, end: number, epoch = 1) =>
+  `topics/t/0/${String(base).padStart(20, '0')}-${String(end).padStart(20, '0')}-e${epoch}.seg`;
 
-describe('partition writer', function () {
+describe('partition writer', () => {
   let dir: string;
   let metadata: SqliteMetadataStore;
   let objects: GatedPuts;
@@ -66,7 +88,15 @@ describe('partition writer', function () {
 
   let failed: string[];
   let lost: LostAppends;
-  const open = async (options: { flushIntervalMs?: number; maxPendingBytes?: number; leaseTtlMs?: number; wal?: WriteAheadLog; storageRetryTimeoutMs?: number } = {}) => {
+  const open = async (
+    options: {
+      flushIntervalMs?: number;
+      maxPendingBytes?: number;
+      leaseTtlMs?: number;
+      wal?: WriteAheadLog;
+      storageRetryTimeoutMs?: number;
+    } = {},
+  ) => {
     const lease = await metadata.acquireLease('t', 0, 'agent-a', options.leaseTtlMs ?? 10_000);
     current = lease;
     writer = await PartitionWriter.open({
@@ -88,7 +118,12 @@ describe('partition writer', function () {
       lostAppends: lost,
     });
   };
-  const append = (count: number, prefix: string, ack: AckKind = 'durable', encode: EncodeOptions = {}): Promise<AppendResult> => {
+  const append = (
+    count: number,
+    prefix: string,
+    ack: AckKind = 'durable',
+    encode: EncodeOptions = {},
+  ): Promise<AppendResult> => {
     const batch = encodeRecordBatch(records(count, prefix), encode);
     return writer.append({
       batch,
@@ -101,7 +136,10 @@ describe('partition writer', function () {
   };
   const settled = <T>(promise: Promise<T>) => {
     const state: { done: boolean; value?: T; error?: unknown } = { done: false };
-    promise.then((value) => Object.assign(state, { done: true, value }), (error: unknown) => Object.assign(state, { done: true, error }));
+    promise.then(
+      (value) => Object.assign(state, { done: true, value }),
+      (error: unknown) => Object.assign(state, { done: true, error }),
+    );
     return state;
   };
   const objectKeys = async () => (await objects.list('topics/t/0/')).map((o) => o.key);
@@ -130,7 +168,12 @@ describe('partition writer', function () {
   it('answers durable appends after the commit, with offsets, count and log start', async () => {
     await open();
     const first = await append(3, 'a');
-    expect({ ...first, appendTime: 0 }).to.deep.equal({ baseOffset: 0, recordCount: 3, appendTime: 0, logStartOffset: 0 });
+    expect({ ...first, appendTime: 0 }).to.deep.equal({
+      baseOffset: 0,
+      recordCount: 3,
+      appendTime: 0,
+      logStartOffset: 0,
+    });
     expect((await append(2, 'b')).baseOffset).to.equal(3);
     expect(commits).to.deep.equal([3, 5]);
     expect(writer.committedHighWatermark).to.equal(5);
@@ -169,7 +212,8 @@ describe('partition writer', function () {
     while (objects.parked === 0) await tick(5);
     // The original's object is still being written: the retry must not be acknowledged before it.
     const retry = settled(append(2, 'a', 'durable', idem));
-    // Its path has no timer and no I/O of its own (SQLite calls are synchronous): after one turn it is answered or waiting.
+    // Its path has no timer and no I/O of its own (SQLite calls are synchronous): after one turn it is answered or
+    // waiting.
     await turn();
     expect([original.done, retry.done]).to.deep.equal([false, false]);
     objects.open();
@@ -243,7 +287,12 @@ describe('partition writer', function () {
     expect(unacked.baseOffset).to.equal(-1);
     expect(durable.error).to.be.instanceOf(StorageError);
     expect((durable.error as Error).message).to.equal(`put of ${key(0, 2)} failed (injected)`);
-    expect([failed, fenced, writer.isStopped, writer.failure?.error]).to.deep.equal([['STORAGE_ERROR'], 0, true, durable.error]);
+    expect([failed, fenced, writer.isStopped, writer.failure?.error]).to.deep.equal([
+      ['STORAGE_ERROR'],
+      0,
+      true,
+      durable.error,
+    ]);
     expect(lost).to.deep.equal({ batches: 1, records: 2 });
     expect(await append(1, 'late', 'none').catch((e: unknown) => e)).to.equal(durable.error);
     expect((await metadata.getPartition('t', 0)).highWatermark).to.equal(0);
@@ -268,7 +317,7 @@ describe('partition writer', function () {
     expect(commits).to.deep.equal([1]);
   });
 
-  describe('self-fencing: a lease that may have expired by this agent\'s clock', () => {
+  describe("self-fencing: a lease that may have expired by this agent's clock", () => {
     const walEntries = async () => {
       const reopened = await WriteAheadLog.open(join(dir, 'wal'));
       await reopened.close();
@@ -284,7 +333,9 @@ describe('partition writer', function () {
         const error = await append(1, 'after', ack).catch((e: unknown) => e);
         expect(error).to.be.instanceOf(NotLeaderError);
         expect((error as NotLeaderError).retriable).to.equal(true);
-        expect((error as NotLeaderError).message).to.equal('lease epoch 1 of t/0 is no longer held or may have expired; lease it again');
+        expect((error as NotLeaderError).message).to.equal(
+          'lease epoch 1 of t/0 is no longer held or may have expired; lease it again',
+        );
         expect([fenced, writer.isStopped]).to.deep.equal([1, true]);
         expect(await append(1, 'later', ack).catch((e: unknown) => e)).to.be.instanceOf(NotLeaderError);
         expect((await metadata.getPartition('t', 0)).highWatermark).to.equal(2);
@@ -301,7 +352,11 @@ describe('partition writer', function () {
       await writer.close(); // the flush finds the lease gone
       expect(pending.error).to.be.instanceOf(NotLeaderError);
       expect(await objectKeys()).to.deep.equal([]);
-      expect([fenced, writer.isStopped, (await metadata.getPartition('t', 0)).highWatermark]).to.deep.equal([1, true, 0]);
+      expect([fenced, writer.isStopped, (await metadata.getPartition('t', 0)).highWatermark]).to.deep.equal([
+        1,
+        true,
+        0,
+      ]);
     });
 
     it('does not answer a buffered append whose log write outlasted the lease; the logged entry stays for the next holder', async () => {

@@ -10,15 +10,31 @@ import { AckMode } from '../../../src/protocol/generated/streamhouse.js';
 import { fromErrorInfo, type StreamHouseError } from '../../../src/protocol/errors.js';
 import { decodeRecordBatch, encodeRecordBatch, type RecordInput } from '../../../src/protocol/codec/recordBatch.js';
 import { lz4Compress } from '../../../src/protocol/codec/compression.js';
-import { createTestStores, expected, produce, readAll, records, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  expected,
+  produce,
+  readAll,
+  records,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 import { denseRecords, rawBatch } from '../../protocol/fixtures/rawBatch.js';
 import { refreshBatch } from '../../protocol/fixtures/batchTools.js';
 
 const TOPIC = 'checked';
 
-async function produceRaw(a: TestAgent, partition: number, batch: Uint8Array): Promise<{ baseOffset: number; error: StreamHouseError | undefined }> {
+async function produceRaw(
+  a: TestAgent,
+  partition: number,
+  batch: Uint8Array,
+): Promise<{ baseOffset: number; error: StreamHouseError | undefined }> {
   const { results } = await a.connection.client.produce({
-    acks: AckMode.ACK_MODE_DURABLE, producerId: -1, producerEpoch: -1, timeoutMs: 0,
+    acks: AckMode.ACK_MODE_DURABLE,
+    producerId: -1,
+    producerEpoch: -1,
+    timeoutMs: 0,
     partitions: [{ topic: TOPIC, partition, batch: Buffer.from(batch.buffer, batch.byteOffset, batch.length) }],
   });
   return { baseOffset: results[0]!.baseOffset, error: fromErrorInfo(results[0]!.error) };
@@ -28,7 +44,7 @@ async function highWatermark(a: TestAgent, partition: number): Promise<number> {
   return (await a.metadataStore.getPartition(TOPIC, partition)).highWatermark;
 }
 
-describe('agent: Produce validates every record before storing', function () {
+describe('agent: Produce validates every record before storing', () => {
   let stores: TestStores;
   let a: TestAgent;
 
@@ -59,7 +75,8 @@ describe('agent: Produce validates every record before storing', function () {
     },
     {
       name: 'offset deltas with a gap',
-      batch: () => rawBatch({ records: [{ offsetDelta: 0 }, { offsetDelta: 2 }, { offsetDelta: 2 }], lastOffsetDelta: 2 }),
+      batch: () =>
+        rawBatch({ records: [{ offsetDelta: 0 }, { offsetDelta: 2 }, { offsetDelta: 2 }], lastOffsetDelta: 2 }),
       code: 'INVALID_RECORD',
       message: 'record 1 of batch at byte 0 has offset delta 2; offsets must be dense from 0',
     },
@@ -83,13 +100,18 @@ describe('agent: Produce validates every record before storing', function () {
     },
     {
       name: 'a key longer than its record',
-      batch: () => rawBatch({ records: [{ offsetDelta: 0, key: new Uint8Array(3) }], recordsSection: new Uint8Array([0x10, 0, 0, 0, 0x50, 1, 2, 3, 2, 0x61, 0]) }),
+      batch: () =>
+        rawBatch({
+          records: [{ offsetDelta: 0, key: new Uint8Array(3) }],
+          recordsSection: new Uint8Array([0x10, 0, 0, 0, 0x50, 1, 2, 3, 2, 0x61, 0]),
+        }),
       code: 'INVALID_RECORD',
       message: 'record 0 of batch at byte 0 has key length 40 with 4 bytes left',
     },
     {
       name: 'bytes after the last record',
-      batch: () => rawBatch({ records: denseRecords(1), recordsSection: new Uint8Array([...rawBatchRecords(1), 0, 0]) }),
+      batch: () =>
+        rawBatch({ records: denseRecords(1), recordsSection: new Uint8Array([...rawBatchRecords(1), 0, 0]) }),
       code: 'INVALID_RECORD',
       message: 'batch at byte 0 has 2 bytes after its 1 records',
     },
@@ -101,31 +123,48 @@ describe('agent: Produce validates every record before storing', function () {
     },
     {
       name: 'a header key that is not UTF-8',
-      batch: () => rawBatch({ records: [{ offsetDelta: 0, headers: [{ key: new Uint8Array([0xc3, 0x28]), value: header(1) }] }] }),
+      batch: () =>
+        rawBatch({ records: [{ offsetDelta: 0, headers: [{ key: new Uint8Array([0xc3, 0x28]), value: header(1) }] }] }),
       code: 'INVALID_RECORD',
       message: 'record 0 of batch at byte 0 has a header key that is not valid UTF-8',
     },
     {
       name: 'a negative header count',
-      batch: () => rawBatch({ records: [{ offsetDelta: 0 }], recordsSection: new Uint8Array([0x0e, 0, 0, 0, 1, 2, 0x61, 1]) }),
+      batch: () =>
+        rawBatch({ records: [{ offsetDelta: 0 }], recordsSection: new Uint8Array([0x0e, 0, 0, 0, 1, 2, 0x61, 1]) }),
       code: 'INVALID_RECORD',
       message: 'record 0 of batch at byte 0 declares -1 headers in 0 bytes',
     },
     {
       name: 'an LZ4 payload that is garbage',
-      batch: () => rawBatch({ records: denseRecords(1), compression: 'lz4', recordsSection: new Uint8Array([20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) }),
+      batch: () =>
+        rawBatch({
+          records: denseRecords(1),
+          compression: 'lz4',
+          recordsSection: new Uint8Array([20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        }),
       code: 'INVALID_RECORD',
       message: 'records of batch at byte 0: lz4 payload does not decompress',
     },
     {
-      name: 'an LZ4 payload that decompresses past the agent\'s bound',
-      batch: () => rawBatch({ records: denseRecords(1), compression: 'lz4', recordsSection: lz4Compress(new Uint8Array(2 * 1024 * 1024)) }),
+      name: "an LZ4 payload that decompresses past the agent's bound",
+      batch: () =>
+        rawBatch({
+          records: denseRecords(1),
+          compression: 'lz4',
+          recordsSection: lz4Compress(new Uint8Array(2 * 1024 * 1024)),
+        }),
       code: 'INVALID_RECORD',
       message: 'records of batch at byte 0: lz4 payload declares 2097152 bytes from',
     },
     {
       name: 'an LZ4 payload of records that do not parse',
-      batch: () => rawBatch({ records: denseRecords(1), compression: 'lz4', recordsSection: lz4Compress(new Uint8Array([0x7f, 1, 2, 3, 4, 5, 6, 7])) }),
+      batch: () =>
+        rawBatch({
+          records: denseRecords(1),
+          compression: 'lz4',
+          recordsSection: lz4Compress(new Uint8Array([0x7f, 1, 2, 3, 4, 5, 6, 7])),
+        }),
       code: 'INVALID_RECORD',
       message: 'record 0 of batch at byte 0 has length -64 with 7 bytes left',
     },
@@ -156,8 +195,12 @@ describe('agent: Produce validates every record before storing', function () {
 
   it('accepts the same batches when they keep the rules: dense raw records, LZ4 within the bound, timestamps up to an hour ahead', async () => {
     expect((await produceRaw(a, 1, rawBatch({ records: denseRecords(3) }))).error).to.equal(undefined);
-    expect((await produceRaw(a, 1, rawBatch({ records: denseRecords(2), compression: 'lz4' }))).error).to.equal(undefined);
-    expect((await produceRaw(a, 1, rawBatch({ records: [{ offsetDelta: 0, timestampDelta: 3_600_000 }] }))).error).to.equal(undefined);
+    expect((await produceRaw(a, 1, rawBatch({ records: denseRecords(2), compression: 'lz4' }))).error).to.equal(
+      undefined,
+    );
+    expect(
+      (await produceRaw(a, 1, rawBatch({ records: [{ offsetDelta: 0, timestampDelta: 3_600_000 }] }))).error,
+    ).to.equal(undefined);
     expect((await readAll(a.connection, TOPIC, 1)).map(([o]) => o)).to.deep.equal([0, 1, 2, 3, 4, 5]);
   });
 
@@ -170,13 +213,22 @@ describe('agent: Produce validates every record before storing', function () {
 
   it('keeps every partition readable whole under fuzzed batches with correct CRCs', async function () {
     this.timeout(60_000);
-    const accepted = new Map<number, { offset: number; value: string | null }[]>([[0, []], [1, []]]);
+    const accepted = new Map<number, { offset: number; value: string | null }[]>([
+      [0, []],
+      [1, []],
+    ]);
     accepted.get(0)!.push(...expected(0, 2, 'before').map(([offset, value]) => ({ offset, value })));
     const record = fc.record({
       key: fc.option(fc.uint8Array({ maxLength: 8 }), { nil: null }),
       value: fc.option(fc.uint8Array({ maxLength: 24 }), { nil: null }),
       timestamp: fc.integer({ min: 1_699_999_000_000, max: 1_700_000_000_000 }),
-      headers: fc.array(fc.record({ key: fc.string({ maxLength: 4 }), value: fc.option(fc.uint8Array({ maxLength: 4 }), { nil: null }) }), { maxLength: 2 }),
+      headers: fc.array(
+        fc.record({
+          key: fc.string({ maxLength: 4 }),
+          value: fc.option(fc.uint8Array({ maxLength: 4 }), { nil: null }),
+        }),
+        { maxLength: 2 },
+      ),
     });
     const mutation = fc.oneof(
       fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
@@ -193,9 +245,10 @@ describe('agent: Produce validates every record before storing', function () {
         fc.integer({ min: 0, max: 1 }),
         async (inputs: RecordInput[], compression, mutations, partition) => {
           runs++;
-          let bytes = Array.from(encodeRecordBatch(inputs, { compression }));
+          const bytes = Array.from(encodeRecordBatch(inputs, { compression }));
           for (const m of mutations) {
-            // the frame fields before the CRC (offset, length, epoch, magic) are the agent's or checked exactly; fuzz what the CRC covers
+            // the frame fields before the CRC (offset, length, epoch, magic) are the agent's or checked exactly; fuzz
+            // what the CRC covers
             const at = 21 + (m.at % (bytes.length - 21));
             if (m.kind === 'flip') bytes[at]! ^= 1 << m.bit;
             else if (m.kind === 'insert') bytes.splice(at, 0, m.byte);
@@ -205,12 +258,20 @@ describe('agent: Produce validates every record before storing', function () {
           const { error, baseOffset } = await produceRaw(a, partition, batch);
           if (error !== undefined) {
             refused++;
-            expect(['CORRUPT_MESSAGE', 'INVALID_RECORD', 'INVALID_TIMESTAMP', 'INVALID_REQUEST', 'UNSAFE_INTEGER']).to.include(error.code);
+            expect([
+              'CORRUPT_MESSAGE',
+              'INVALID_RECORD',
+              'INVALID_TIMESTAMP',
+              'INVALID_REQUEST',
+              'UNSAFE_INTEGER',
+            ]).to.include(error.code);
             return;
           }
           const decoded = decodeRecordBatch(batch);
           for (const [i, r] of decoded.records.entries()) {
-            accepted.get(partition)!.push({ offset: baseOffset + i, value: r.value === null ? null : Buffer.from(r.value).toString() });
+            accepted
+              .get(partition)!
+              .push({ offset: baseOffset + i, value: r.value === null ? null : Buffer.from(r.value).toString() });
           }
         },
       ),
@@ -230,14 +291,20 @@ async function readAllNullable(a: TestAgent, partition: number): Promise<{ offse
   const out: { offset: number; value: string | null }[] = [];
   let position = 0;
   for (;;) {
-    const { results } = await a.connection.client.fetch({ partitions: [{ topic: TOPIC, partition, offset: position, maxBytes: 0 }], maxWaitMs: 0, minBytes: 1, maxBytes: 0 });
+    const { results } = await a.connection.client.fetch({
+      partitions: [{ topic: TOPIC, partition, offset: position, maxBytes: 0 }],
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 0,
+    });
     const r = results[0]!;
     expect(fromErrorInfo(r.error)).to.equal(undefined);
     if (r.records.length === 0) return out;
     let at = 0;
     while (at < r.records.length) {
       const batch = decodeRecordBatch(r.records, at);
-      for (const record of batch.records) out.push({ offset: record.offset, value: record.value === null ? null : Buffer.from(record.value).toString() });
+      for (const record of batch.records)
+        out.push({ offset: record.offset, value: record.value === null ? null : Buffer.from(record.value).toString() });
       position = batch.nextOffset;
       at += batch.size;
     }

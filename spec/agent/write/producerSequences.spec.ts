@@ -5,7 +5,7 @@ import { InvalidProducerEpochError, OutOfOrderSequenceError } from '../../../src
 
 const INT32_MAX = 2 ** 31 - 1;
 
-describe('producer sequences', function () {
+describe('producer sequences', () => {
   describe('nextSequence', () => {
     it('counts up and wraps past int32 max to 0, as Kafka does', () => {
       expect(nextSequence(0)).to.equal(1);
@@ -22,7 +22,10 @@ describe('producer sequences', function () {
       s.seed(7, undefined);
       expect(s.has(7)).to.equal(true);
       expect(s.check(7, 0, 0, 3)).to.deep.equal({ kind: 'append' });
-      expect(() => s.check(7, 0, 5, 3)).to.throw(OutOfOrderSequenceError, 'producer 7 epoch 0 must start at sequence 0 on this partition, got 5');
+      expect(() => s.check(7, 0, 5, 3)).to.throw(
+        OutOfOrderSequenceError,
+        'producer 7 epoch 0 must start at sequence 0 on this partition, got 5',
+      );
       expect(s.state(7)).to.equal(undefined);
     });
   });
@@ -53,26 +56,47 @@ describe('producer sequences', function () {
       for (let i = 0; i < RECENT_BATCHES; i++) s.record(7, 2, 5 + i, 1, 200 + i);
       expect(() => s.check(7, 2, 3, 2)).to.throw(OutOfOrderSequenceError); // pushed out
       expect(s.check(7, 2, 5, 1)).to.deep.equal({ kind: 'duplicate', baseOffset: 200, recordCount: 1 });
-      expect(s.check(7, 2, 5 + RECENT_BATCHES - 1, 1)).to.deep.equal({ kind: 'duplicate', baseOffset: 200 + RECENT_BATCHES - 1, recordCount: 1 });
+      expect(s.check(7, 2, 5 + RECENT_BATCHES - 1, 1)).to.deep.equal({
+        kind: 'duplicate',
+        baseOffset: 200 + RECENT_BATCHES - 1,
+        recordCount: 1,
+      });
     });
 
     it('fences older epochs and makes a newer epoch start over at 0', () => {
       expect(() => s.check(7, 1, 5, 1)).to.throw(InvalidProducerEpochError, 'producer 7 epoch 1 is older than 2');
-      expect(() => s.check(7, 3, 5, 1)).to.throw(OutOfOrderSequenceError, 'producer 7 epoch 3 must start at sequence 0 on this partition, got 5');
+      expect(() => s.check(7, 3, 5, 1)).to.throw(
+        OutOfOrderSequenceError,
+        'producer 7 epoch 3 must start at sequence 0 on this partition, got 5',
+      );
       expect(s.check(7, 3, 0, 1)).to.deep.equal({ kind: 'append' });
       s.record(7, 3, 0, 1, 120);
-      expect(s.state(7)).to.deep.equal({ producerId: 7, producerEpoch: 3, lastSequence: 0, lastBaseOffset: 120, lastRecordCount: 1 });
+      expect(s.state(7)).to.deep.equal({
+        producerId: 7,
+        producerEpoch: 3,
+        lastSequence: 0,
+        lastBaseOffset: 120,
+        lastRecordCount: 1,
+      });
       expect(() => s.check(7, 3, 3, 2)).to.throw(OutOfOrderSequenceError); // the old epoch's batches are forgotten
     });
 
     it('states the recent batches as they are committed with a segment, the last in the last* fields', () => {
       expect(s.state(7)).to.deep.equal({
-        producerId: 7, producerEpoch: 2, lastSequence: 4, lastBaseOffset: 110, lastRecordCount: 2,
+        producerId: 7,
+        producerEpoch: 2,
+        lastSequence: 4,
+        lastBaseOffset: 110,
+        lastRecordCount: 2,
         earlierBatches: [{ lastSequence: 2, baseOffset: 100, recordCount: 3 }],
       });
       for (let i = 0; i < RECENT_BATCHES; i++) s.record(7, 2, 5 + i, 1, 200 + i);
       expect(s.state(7)).to.deep.equal({
-        producerId: 7, producerEpoch: 2, lastSequence: 9, lastBaseOffset: 204, lastRecordCount: 1,
+        producerId: 7,
+        producerEpoch: 2,
+        lastSequence: 9,
+        lastBaseOffset: 204,
+        lastRecordCount: 1,
         earlierBatches: [0, 1, 2, 3].map((i) => ({ lastSequence: 5 + i, baseOffset: 200 + i, recordCount: 1 })),
       });
       expect(s.state(8)).to.equal(undefined);
@@ -95,7 +119,11 @@ describe('producer sequences', function () {
     it(`recognises a retry of each of the ${RECENT_BATCHES} committed batches, and states them back as seeded`, () => {
       const s = new ProducerSequences();
       const stored = {
-        producerId: 7, producerEpoch: 1, lastSequence: 10, lastBaseOffset: 60, lastRecordCount: 2,
+        producerId: 7,
+        producerEpoch: 1,
+        lastSequence: 10,
+        lastBaseOffset: 60,
+        lastRecordCount: 2,
         earlierBatches: [
           { lastSequence: 1, baseOffset: 40, recordCount: 2 },
           { lastSequence: 4, baseOffset: 45, recordCount: 3 },
@@ -104,9 +132,21 @@ describe('producer sequences', function () {
         ],
       };
       s.seed(7, stored);
-      const retries: [number, number][] = [[0, 2], [2, 3], [5, 1], [6, 3], [9, 2]];
+      const retries: [number, number][] = [
+        [0, 2],
+        [2, 3],
+        [5, 1],
+        [6, 3],
+        [9, 2],
+      ];
       expect(retries.map(([sequence, count]) => s.check(7, 1, sequence, count))).to.deep.equal(
-        [[40, 2], [45, 3], [50, 1], [55, 3], [60, 2]].map(([baseOffset, recordCount]) => ({ kind: 'duplicate', baseOffset, recordCount })),
+        [
+          [40, 2],
+          [45, 3],
+          [50, 1],
+          [55, 3],
+          [60, 2],
+        ].map(([baseOffset, recordCount]) => ({ kind: 'duplicate', baseOffset, recordCount })),
       );
       expect(s.state(7)).to.deep.equal(stored);
       expect(s.check(7, 1, 11, 1)).to.deep.equal({ kind: 'append' });

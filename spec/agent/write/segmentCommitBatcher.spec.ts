@@ -1,4 +1,6 @@
-/** SegmentCommitBatcher over a real SQLite file: commits asked for in one event-loop turn go to the store as one call. */
+/**
+ * SegmentCommitBatcher over a real SQLite file: commits asked for in one event-loop turn go to the store as one call.
+ */
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,7 +47,11 @@ describe('agent/commitBatcher', () => {
 
   it('sends the commits of one turn as one store call, and answers each with its own high watermark', async () => {
     const batcher = new SegmentCommitBatcher(store);
-    const answers = await Promise.all([batcher.commit(request(0, 0, 5)), batcher.commit(request(1, 0, 3)), batcher.commit(request(2, 0, 9))]);
+    const answers = await Promise.all([
+      batcher.commit(request(0, 0, 5)),
+      batcher.commit(request(1, 0, 3)),
+      batcher.commit(request(2, 0, 9)),
+    ]);
     expect(answers).to.deep.equal([5, 3, 9]);
     expect(batcher.stats).to.deep.equal({ calls: 1, commits: 3 });
     expect((await store.listPartitions('t')).map((p) => p.highWatermark)).to.deep.equal([5, 3, 9]);
@@ -76,7 +82,10 @@ describe('agent/commitBatcher', () => {
   it('fails every commit of a group when the store call fails as a whole', async () => {
     const batcher = new SegmentCommitBatcher(store);
     await store.close();
-    const errors = await Promise.all([rejection(batcher.commit(request(0, 0, 1))), rejection(batcher.commit(request(1, 0, 1)))]);
+    const errors = await Promise.all([
+      rejection(batcher.commit(request(0, 0, 1))),
+      rejection(batcher.commit(request(1, 0, 1))),
+    ]);
     for (const error of errors) {
       expect(error).to.be.instanceOf(MetadataError);
       expect((error as Error).message).to.match(/is closed/);

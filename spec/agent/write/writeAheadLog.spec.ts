@@ -26,7 +26,10 @@ import {
   type TestStores,
 } from '../../support/agentHarness.js';
 
-/** One entry as the log documents it: `u32 length · u32 crc32c(payload) · payload(u16 topicLength · topic · u32 partition · batch)`. */
+/**
+ * One entry as the log documents it: `u32 length · u32 crc32c(payload) · payload(u16 topicLength · topic · u32
+ * partition · batch)`.
+ */
 function encodeEntry(topic: string, partition: number, batch: Buffer): Buffer {
   const topicBytes = Buffer.from(topic, 'utf8');
   const payload = Buffer.concat([Buffer.alloc(2), topicBytes, Buffer.alloc(4), batch]);
@@ -39,15 +42,22 @@ function encodeEntry(topic: string, partition: number, batch: Buffer): Buffer {
 }
 
 /** What parseEntries should return for a batch written at `baseOffset` with `count` records. */
-const entryOf = (topic: string, partition: number, batch: Buffer, baseOffset: number, count: number): WalEntry =>
-  ({ topic, partition, batch, baseOffset, nextOffset: baseOffset + count });
+const entryOf = (topic: string, partition: number, batch: Buffer, baseOffset: number, count: number): WalEntry => ({
+  topic,
+  partition,
+  batch,
+  baseOffset,
+  nextOffset: baseOffset + count,
+});
 
 const files = async (dir: string) => (await readdir(dir)).sort();
 
 /** `promise`, or a failure naming `what` when it has not settled within `ms`. */
 async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)),
+  );
   try {
     return await Promise.race([promise, late]);
   } finally {
@@ -63,7 +73,7 @@ async function waitFor(condition: () => Promise<boolean>, what: string): Promise
   }
 }
 
-describe('write-ahead log: parseEntries', function () {
+describe('write-ahead log: parseEntries', () => {
   const b0 = fakeBatch({ baseOffset: 0, recordCount: 3 });
   const b1 = fakeBatch({ baseOffset: 3, recordCount: 2, payload: 40 });
   const b2 = fakeBatch({ baseOffset: 7, recordCount: 1 });
@@ -73,7 +83,11 @@ describe('write-ahead log: parseEntries', function () {
 
   it('reads entries back in order with topic, partition, batch and offsets', () => {
     const { entries, validBytes } = parseEntries(Buffer.concat([e0, e1, e2]));
-    expect(entries).to.deep.equal([entryOf('orders', 0, b0, 0, 3), entryOf('événements', 70_000, b1, 3, 2), entryOf('orders', 1, b2, 7, 1)]);
+    expect(entries).to.deep.equal([
+      entryOf('orders', 0, b0, 0, 3),
+      entryOf('événements', 70_000, b1, 3, 2),
+      entryOf('orders', 1, b2, 7, 1),
+    ]);
     expect(validBytes).to.equal(e0.length + e1.length + e2.length);
   });
 
@@ -84,7 +98,10 @@ describe('write-ahead log: parseEntries', function () {
   it('stops before a torn last entry, wherever it was cut', () => {
     for (let cut = 1; cut < e1.length; cut++) {
       const { entries, validBytes } = parseEntries(Buffer.concat([e0, e1.subarray(0, cut)]));
-      expect(entries.map((e) => e.baseOffset), `cut at ${cut}`).to.deep.equal([0]);
+      expect(
+        entries.map((e) => e.baseOffset),
+        `cut at ${cut}`,
+      ).to.deep.equal([0]);
       expect(validBytes, `cut at ${cut}`).to.equal(e0.length);
     }
   });
@@ -115,7 +132,7 @@ describe('write-ahead log: parseEntries', function () {
   });
 });
 
-describe('write-ahead log: WriteAheadLog', function () {
+describe('write-ahead log: WriteAheadLog', () => {
   let dir: string;
   let wal: WriteAheadLog | undefined;
 
@@ -130,11 +147,22 @@ describe('write-ahead log: WriteAheadLog', function () {
 
   it('group-commits appends made together and keeps them in append order', async () => {
     wal = await WriteAheadLog.open(dir);
-    const batches = Array.from({ length: 6 }, (_, i) => fakeBatch({ baseOffset: i * 2, recordCount: 2, payload: 10 + i }));
+    const batches = Array.from({ length: 6 }, (_, i) =>
+      fakeBatch({ baseOffset: i * 2, recordCount: 2, payload: 10 + i }),
+    );
     const first = batches.slice(0, 3).map((b, i) => wal!.append('orders', i % 2, b));
     // More arrive while the first group is being written and fsynced.
-    const second = await new Promise<Promise<void>[]>((resolve) => setImmediate(() => resolve(batches.slice(3).map((b, i) => wal!.append('orders', (i + 3) % 2, b)))));
-    expect(await Promise.all([...first, ...second])).to.deep.equal([undefined, undefined, undefined, undefined, undefined, undefined]);
+    const second = await new Promise<Promise<void>[]>((resolve) =>
+      setImmediate(() => resolve(batches.slice(3).map((b, i) => wal!.append('orders', (i + 3) % 2, b)))),
+    );
+    expect(await Promise.all([...first, ...second])).to.deep.equal([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(await files(dir)).to.deep.equal(['wal-000000000000.log']);
     const bytes = await readFile(join(dir, 'wal-000000000000.log'));
     const { entries, validBytes } = parseEntries(bytes);
@@ -201,7 +229,7 @@ describe('write-ahead log: WriteAheadLog', function () {
   });
 });
 
-describe('write-ahead log: WalLogs', function () {
+describe('write-ahead log: WalLogs', () => {
   let root: string;
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'sh-wal-root-'));
@@ -210,17 +238,26 @@ describe('write-ahead log: WalLogs', function () {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('gives each partition its entries from every agent\'s log under the root, each base offset once, and sees later appends', async () => {
+  it("gives each partition its entries from every agent's log under the root, each base offset once, and sees later appends", async () => {
     const batches = [0, 2, 4].map((baseOffset) => fakeBatch({ baseOffset, recordCount: 2 }));
     await mkdir(join(root, 'agent-a'));
     await mkdir(join(root, 'agent-b'));
-    await writeFile(join(root, 'agent-a', 'wal-000000000000.log'), Buffer.concat([encodeEntry('t', 0, batches[0]!), encodeEntry('t', 1, batches[0]!)]));
+    await writeFile(
+      join(root, 'agent-a', 'wal-000000000000.log'),
+      Buffer.concat([encodeEntry('t', 0, batches[0]!), encodeEntry('t', 1, batches[0]!)]),
+    );
     // The same entry in two logs (a takeover replayed it) is one entry.
-    await writeFile(join(root, 'agent-b', 'wal-000000000003.log'), Buffer.concat([encodeEntry('t', 0, batches[0]!), encodeEntry('t', 0, batches[1]!)]));
+    await writeFile(
+      join(root, 'agent-b', 'wal-000000000003.log'),
+      Buffer.concat([encodeEntry('t', 0, batches[0]!), encodeEntry('t', 0, batches[1]!)]),
+    );
     await writeFile(join(root, 'agent-b', 'not-a-log.txt'), 'ignored');
     const logs = new WalLogs(root);
     const [p0, p1, p2] = await Promise.all([logs.entriesFor('t', 0), logs.entriesFor('t', 1), logs.entriesFor('t', 2)]);
-    expect(p0.map((e) => [e.baseOffset, e.nextOffset])).to.deep.equal([[0, 2], [2, 4]]);
+    expect(p0.map((e) => [e.baseOffset, e.nextOffset])).to.deep.equal([
+      [0, 2],
+      [2, 4],
+    ]);
     expect(p1).to.deep.equal([entryOf('t', 1, batches[0]!, 0, 2)]);
     expect(p2).to.deep.equal([]);
     await appendFile(join(root, 'agent-b', 'wal-000000000003.log'), encodeEntry('t', 0, batches[2]!));
@@ -229,13 +266,17 @@ describe('write-ahead log: WalLogs', function () {
   });
 });
 
-describe('write-ahead log: buffered acks on an agent that crashes', function () {
+describe('write-ahead log: buffered acks on an agent that crashes', () => {
   let stores: TestStores;
   let walDir: string;
   let agent: TestAgent | undefined;
 
-  /** The agent with a write-ahead log; its writers never flush on their own (no linger, no size trigger within the test). */
-  const startBuffering = () => startTestAgent(stores, { agentId: 'agent-w', walDir, flushIntervalMs: 600_000, flushBytes: 1 << 30 });
+  /**
+   * The agent with a write-ahead log; its writers never flush on their own (no linger, no size trigger within the
+   * test).
+   */
+  const startBuffering = () =>
+    startTestAgent(stores, { agentId: 'agent-w', walDir, flushIntervalMs: 600_000, flushBytes: 1 << 30 });
   /** The same agent (same id, same log) after the crash, flushing normally. */
   const restart = () => startTestAgent(stores, { agentId: 'agent-w', walDir });
   /** This agent's own log directory under the shared root. */
@@ -257,7 +298,11 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
     const acked: { partition: number; base: number; prefix: string }[] = [];
     for (let i = 0; i < 6; i++) {
       const partition = i < 4 ? 0 : 1;
-      acked.push({ partition, base: await produce(agent!.connection, 'orders', partition, records(3, `w${i}`), AckMode.ACK_MODE_BUFFERED), prefix: `w${i}` });
+      acked.push({
+        partition,
+        base: await produce(agent!.connection, 'orders', partition, records(3, `w${i}`), AckMode.ACK_MODE_BUFFERED),
+        prefix: `w${i}`,
+      });
     }
     expect(acked.map((x) => x.base)).to.deep.equal([0, 3, 6, 9, 0, 3]);
     // Acknowledged, but in no segment yet: not in the store, not readable.
@@ -278,47 +323,88 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
   });
 
   it('cuts a torn last entry: the entries before it are replayed, the torn one is not, the agent serves on', async () => {
-    for (let i = 0; i < 3; i++) expect(await produce(agent!.connection, 'orders', 0, records(2, `t${i}`), AckMode.ACK_MODE_BUFFERED)).to.equal(i * 2);
+    for (let i = 0; i < 3; i++)
+      expect(await produce(agent!.connection, 'orders', 0, records(2, `t${i}`), AckMode.ACK_MODE_BUFFERED)).to.equal(
+        i * 2,
+      );
     await agent!.kill();
     const path = await walFile();
     await truncate(path, (await stat(path)).size - 5);
     agent = await restart();
-    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 't0'), ...expected(2, 2, 't1')]);
+    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([
+      ...expected(0, 2, 't0'),
+      ...expected(2, 2, 't1'),
+    ]);
     expect(await produce(agent.connection, 'orders', 0, records(2, 'next'))).to.equal(4);
     expect(await readAll(agent.connection, 'orders', 0, 4)).to.deep.equal(expected(4, 2, 'next'));
   });
 
   it('ignores garbage after the last entry', async () => {
-    for (let i = 0; i < 3; i++) await produce(agent!.connection, 'orders', 1, records(2, `g${i}`), AckMode.ACK_MODE_BUFFERED);
+    for (let i = 0; i < 3; i++)
+      await produce(agent!.connection, 'orders', 1, records(2, `g${i}`), AckMode.ACK_MODE_BUFFERED);
     await agent!.kill();
     await appendFile(await walFile(), Buffer.from('\u0000\u0000\u0001\u0000half-written entry that never finished'));
     agent = await restart();
-    expect(await readAll(agent.connection, 'orders', 1)).to.deep.equal([...expected(0, 2, 'g0'), ...expected(2, 2, 'g1'), ...expected(4, 2, 'g2')]);
+    expect(await readAll(agent.connection, 'orders', 1)).to.deep.equal([
+      ...expected(0, 2, 'g0'),
+      ...expected(2, 2, 'g1'),
+      ...expected(4, 2, 'g2'),
+    ]);
   });
 
   it('replays idempotent batches with their producer state, so a retry after the crash is no duplicate', async () => {
-    const { producerId, producerEpoch } = await agent!.connection.client.initProducerId({ producerId: -1, producerEpoch: -1 });
+    const { producerId, producerEpoch } = await agent!.connection.client.initProducerId({
+      producerId: -1,
+      producerEpoch: -1,
+    });
     const idem = (baseSequence: number) => ({ producerId, producerEpoch, baseSequence });
-    expect(await produce(agent!.connection, 'orders', 0, records(2, 'i0'), AckMode.ACK_MODE_BUFFERED, idem(0))).to.equal(0);
-    expect(await produce(agent!.connection, 'orders', 0, records(2, 'i1'), AckMode.ACK_MODE_BUFFERED, idem(2))).to.equal(2);
+    expect(
+      await produce(agent!.connection, 'orders', 0, records(2, 'i0'), AckMode.ACK_MODE_BUFFERED, idem(0)),
+    ).to.equal(0);
+    expect(
+      await produce(agent!.connection, 'orders', 0, records(2, 'i1'), AckMode.ACK_MODE_BUFFERED, idem(2)),
+    ).to.equal(2);
     await agent!.kill();
     agent = await restart();
-    expect(await produce(agent.connection, 'orders', 0, records(2, 'i1'), AckMode.ACK_MODE_DURABLE, idem(2))).to.equal(2);
-    expect(await produce(agent.connection, 'orders', 0, records(1, 'i2'), AckMode.ACK_MODE_DURABLE, idem(4))).to.equal(4);
-    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'i0'), ...expected(2, 2, 'i1'), ...expected(4, 1, 'i2')]);
+    expect(await produce(agent.connection, 'orders', 0, records(2, 'i1'), AckMode.ACK_MODE_DURABLE, idem(2))).to.equal(
+      2,
+    );
+    expect(await produce(agent.connection, 'orders', 0, records(1, 'i2'), AckMode.ACK_MODE_DURABLE, idem(4))).to.equal(
+      4,
+    );
+    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([
+      ...expected(0, 2, 'i0'),
+      ...expected(2, 2, 'i1'),
+      ...expected(4, 1, 'i2'),
+    ]);
   });
 
   it('replays idempotent and plain batches at exactly their acknowledged offsets', async () => {
-    const { producerId, producerEpoch } = await agent!.connection.client.initProducerId({ producerId: -1, producerEpoch: -1 });
+    const { producerId, producerEpoch } = await agent!.connection.client.initProducerId({
+      producerId: -1,
+      producerEpoch: -1,
+    });
     const bases = [
-      await produce(agent!.connection, 'orders', 0, records(2, 'idem'), AckMode.ACK_MODE_BUFFERED, { producerId, producerEpoch, baseSequence: 0 }),
+      await produce(agent!.connection, 'orders', 0, records(2, 'idem'), AckMode.ACK_MODE_BUFFERED, {
+        producerId,
+        producerEpoch,
+        baseSequence: 0,
+      }),
       await produce(agent!.connection, 'orders', 0, records(1, 'plain'), AckMode.ACK_MODE_BUFFERED),
-      await produce(agent!.connection, 'orders', 0, records(2, 'idem2'), AckMode.ACK_MODE_BUFFERED, { producerId, producerEpoch, baseSequence: 2 }),
+      await produce(agent!.connection, 'orders', 0, records(2, 'idem2'), AckMode.ACK_MODE_BUFFERED, {
+        producerId,
+        producerEpoch,
+        baseSequence: 2,
+      }),
     ];
     expect(bases).to.deep.equal([0, 2, 3]);
     await agent!.kill();
     agent = await restart();
-    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'idem'), ...expected(2, 1, 'plain'), ...expected(3, 2, 'idem2')]);
+    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([
+      ...expected(0, 2, 'idem'),
+      ...expected(2, 1, 'plain'),
+      ...expected(3, 2, 'idem2'),
+    ]);
   });
 
   it('replays every partition at once on restart and flushes at once, without waiting for the flush interval', async () => {
@@ -326,13 +412,24 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
     const acked: [number, string][][] = [[], [], [], []];
     for (let i = 0; i < 2; i++) {
       for (let partition = 0; partition < 4; partition++) {
-        const base = await produce(agent!.connection, 'wide', partition, records(2, `p${partition}r${i}`), AckMode.ACK_MODE_BUFFERED);
+        const base = await produce(
+          agent!.connection,
+          'wide',
+          partition,
+          records(2, `p${partition}r${i}`),
+          AckMode.ACK_MODE_BUFFERED,
+        );
         acked[partition]!.push(...expected(base, 2, `p${partition}r${i}`));
       }
     }
     await agent!.kill();
     // A linger of 30 s: replaying partition by partition, each waiting for it, would take minutes.
-    const restarting = startTestAgent(stores, { agentId: 'agent-w', walDir, flushIntervalMs: 30_000, flushBytes: 1 << 30 });
+    const restarting = startTestAgent(stores, {
+      agentId: 'agent-w',
+      walDir,
+      flushIntervalMs: 30_000,
+      flushBytes: 1 << 30,
+    });
     agent = await within(10_000, restarting, 'the restart to replay four partitions');
     for (let partition = 0; partition < 4; partition++) {
       expect(await readAll(agent.connection, 'wide', partition)).to.deep.equal(acked[partition]);
@@ -342,7 +439,8 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
 
   it('lets another agent that takes the partition over replay what the crashed one acknowledged as buffered', async () => {
     const acked = [];
-    for (let i = 0; i < 3; i++) acked.push(await produce(agent!.connection, 'orders', 0, records(2, `f${i}`), AckMode.ACK_MODE_BUFFERED));
+    for (let i = 0; i < 3; i++)
+      acked.push(await produce(agent!.connection, 'orders', 0, records(2, `f${i}`), AckMode.ACK_MODE_BUFFERED));
     expect(acked).to.deep.equal([0, 2, 4]);
     await agent!.kill();
     // Another agent on the same disk (same log root), with a clock past the crashed agent's lease.
@@ -352,6 +450,11 @@ describe('write-ahead log: buffered acks on an agent that crashes', function () 
       metadataStore: stores.newMetadataStore({ clock: () => Date.now() + 60_000 }),
     });
     expect(await produce(agent.connection, 'orders', 0, records(1, 'new'))).to.equal(6);
-    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([...expected(0, 2, 'f0'), ...expected(2, 2, 'f1'), ...expected(4, 2, 'f2'), ...expected(6, 1, 'new')]);
+    expect(await readAll(agent.connection, 'orders', 0)).to.deep.equal([
+      ...expected(0, 2, 'f0'),
+      ...expected(2, 2, 'f1'),
+      ...expected(4, 2, 'f2'),
+      ...expected(6, 1, 'new'),
+    ]);
   });
 });

@@ -1,6 +1,11 @@
 /** Helpers shared by the assignor specs. */
 import { expect } from 'chai';
-import type { Assignment, GroupMemberMetadata, MemberMetadata, TopicPartitions } from '../../../src/client/assignors/index.js';
+import type {
+  Assignment,
+  GroupMemberMetadata,
+  MemberMetadata,
+  TopicPartitions,
+} from '../../../src/client/assignors/index.js';
 
 /** A member with its subscription, owned partitions ({ topic: partitions }) and generation. */
 export function member(

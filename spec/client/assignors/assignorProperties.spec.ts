@@ -24,7 +24,9 @@ const groupArbitrary: fc.Arbitrary<Group> = fc
   })
   .map(({ partitionCounts, subscriptions }) => ({
     partitionCounts: new Map(
-      TOPICS.flatMap((topic, i) => (partitionCounts[i] === undefined ? [] : [[topic, partitionCounts[i]] as [string, number]])),
+      TOPICS.flatMap((topic, i) =>
+        partitionCounts[i] === undefined ? [] : [[topic, partitionCounts[i]] as [string, number]],
+      ),
     ),
     members: subscriptions.map((topics, i) => member(`m${i}`, topics)),
   }));
@@ -70,7 +72,10 @@ function sizeOf(assignment: Assignment, topic?: string): number {
 function bySubscription(group: Group): GroupMemberMetadata[][] {
   const groups = new Map<string, GroupMemberMetadata[]>();
   for (const m of group.members) {
-    const key = m.metadata.topics.filter((t) => (group.partitionCounts.get(t) ?? 0) > 0).sort().join(',');
+    const key = m.metadata.topics
+      .filter((t) => (group.partitionCounts.get(t) ?? 0) > 0)
+      .sort()
+      .join(',');
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
   return [...groups.values()];
@@ -140,7 +145,8 @@ describe('client/assignors properties', () => {
         ...group,
         members: group.members.map(({ memberId, metadata }, i) => {
           const owned: Record<string, number[]> = {};
-          for (const [topic, p] of claims[i]!.owned) owned[topic] = [...new Set([...(owned[topic] ?? []), p])].sort((a, b) => a - b);
+          for (const [topic, p] of claims[i]!.owned)
+            owned[topic] = [...new Set([...(owned[topic] ?? []), p])].sort((a, b) => a - b);
           return member(memberId, metadata.topics, owned, claims[i]!.generation);
         }),
       })),
@@ -181,7 +187,9 @@ describe('client/assignors properties', () => {
         const settled = group.members.map(({ memberId, metadata }) =>
           member(memberId, metadata.topics, summarize(result)[memberId]!, 999),
         );
-        expect(summarize(cooperativeStickyAssignor.assign(settled, group.partitionCounts))).to.deep.equal(summarize(result));
+        expect(summarize(cooperativeStickyAssignor.assign(settled, group.partitionCounts))).to.deep.equal(
+          summarize(result),
+        );
       }),
       { numRuns: 300 },
     );
@@ -191,7 +199,9 @@ describe('client/assignors properties', () => {
     fc.assert(
       fc.property(stickyArbitrary, (group) => {
         const forward = summarize(cooperativeStickyAssignor.assign(group.members, group.partitionCounts));
-        const backward = summarize(cooperativeStickyAssignor.assign([...group.members].reverse(), group.partitionCounts));
+        const backward = summarize(
+          cooperativeStickyAssignor.assign([...group.members].reverse(), group.partitionCounts),
+        );
         expect(backward).to.deep.equal(forward);
       }),
       { numRuns: 100 },

@@ -10,14 +10,20 @@ function nextRound(
   previous: Record<string, Record<string, number[]>>,
   generation: number,
 ): GroupMemberMetadata[] {
-  return members.map(({ memberId, metadata }) => member(memberId, metadata.topics, previous[memberId] ?? {}, generation));
+  return members.map(({ memberId, metadata }) =>
+    member(memberId, metadata.topics, previous[memberId] ?? {}, generation),
+  );
 }
 
 /** How many partitions changed holder between two summaries. */
-function movedCount(before: Record<string, Record<string, number[]>>, after: Record<string, Record<string, number[]>>): number {
+function movedCount(
+  before: Record<string, Record<string, number[]>>,
+  after: Record<string, Record<string, number[]>>,
+): number {
   const holder = new Map<string, string>();
   for (const [memberId, topics] of Object.entries(before)) {
-    for (const [topic, partitions] of Object.entries(topics)) for (const p of partitions) holder.set(`${topic}/${p}`, memberId);
+    for (const [topic, partitions] of Object.entries(topics))
+      for (const p of partitions) holder.set(`${topic}/${p}`, memberId);
   }
   let moved = 0;
   for (const [memberId, topics] of Object.entries(after)) {
@@ -46,7 +52,11 @@ describe('client/assignors/cooperativeStickyAssignor', () => {
   });
 
   it('keeps everything when the group is balanced already', () => {
-    const members = [member('a', ['t'], stable3.a, 1), member('b', ['t'], stable3.b, 1), member('c', ['t'], stable3.c, 1)];
+    const members = [
+      member('a', ['t'], stable3.a, 1),
+      member('b', ['t'], stable3.b, 1),
+      member('c', ['t'], stable3.c, 1),
+    ];
     expect(summarize(assign(members, nine))).to.deep.equal(stable3);
   });
 
@@ -83,7 +93,10 @@ describe('client/assignors/cooperativeStickyAssignor', () => {
   });
 
   it('hands partitions over through revocation when subscriptions change', () => {
-    const topics = counts([['x', 2], ['y', 2]]);
+    const topics = counts([
+      ['x', 2],
+      ['y', 2],
+    ]);
     // a stops subscribing to y while owning y0.
     const members = [member('a', ['x'], { x: [0], y: [0] }, 4), member('b', ['x', 'y'], { x: [1], y: [1] }, 4)];
     const first = summarize(assign(members, topics));
@@ -110,12 +123,17 @@ describe('client/assignors/cooperativeStickyAssignor', () => {
   });
 
   it('ignores claims on partitions that no longer exist', () => {
-    const result = summarize(assign([member('a', ['t'], { t: [0, 5], gone: [0] }, 1), member('b', ['t'])], counts([['t', 2]])));
+    const result = summarize(
+      assign([member('a', ['t'], { t: [0, 5], gone: [0] }, 1), member('b', ['t'])], counts([['t', 2]])),
+    );
     expect(result).to.deep.equal({ a: { t: [0] }, b: { t: [1] } });
   });
 
   it('is deterministic whatever the order of members and owned partitions', () => {
-    const topics = counts([['x', 5], ['y', 4]]);
+    const topics = counts([
+      ['x', 5],
+      ['y', 4],
+    ]);
     const members = [
       member('m1', ['x', 'y'], { x: [4, 0], y: [3] }, 2),
       member('m2', ['x'], { x: [1] }, 2),

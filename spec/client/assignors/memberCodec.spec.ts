@@ -82,7 +82,11 @@ describe('client/assignors/memberCodec', () => {
   });
 
   it('round-trips multi-byte UTF-8 topic names', () => {
-    const metadata: MemberMetadata = { version: 1, topics: ['zürich', '订单'], ownedPartitions: [{ topic: '订单', partitions: [7] }] };
+    const metadata: MemberMetadata = {
+      version: 1,
+      topics: ['zürich', '订单'],
+      ownedPartitions: [{ topic: '订单', partitions: [7] }],
+    };
     expect(decodeMemberMetadata(encodeMemberMetadata(metadata))).to.deep.equal(metadata);
   });
 
@@ -104,8 +108,8 @@ describe('client/assignors/memberCodec', () => {
   });
 
   it('rejects trailing bytes at version 1 but ignores them from a newer version', () => {
-    expectCorrupt(() => decodeAssignment(fromHex(ASSIGNMENT_HEX + '00')), '1 unexpected trailing bytes');
-    const newer = fromHex('0002' + ASSIGNMENT_HEX.slice(4) + 'cafe');
+    expectCorrupt(() => decodeAssignment(fromHex(`${ASSIGNMENT_HEX}00`)), '1 unexpected trailing bytes');
+    const newer = fromHex(`0002${ASSIGNMENT_HEX.slice(4)}cafe`);
     expect(decodeAssignment(newer)).to.deep.equal({ version: 2, partitions: [{ topic: 'a', partitions: [1] }] });
   });
 
@@ -119,7 +123,10 @@ describe('client/assignors/memberCodec', () => {
   it('rejects invalid UTF-8, empty topics, negative or unsorted partitions, unsorted topics', () => {
     expectCorrupt(() => decodeAssignment(fromHex('0001 00000001 0001 ff 00000000 ffffffff')), 'not valid UTF-8');
     expectCorrupt(() => decodeAssignment(fromHex('0001 00000001 0000 00000000 ffffffff')), 'empty topic name');
-    expectCorrupt(() => decodeAssignment(fromHex('0001 00000001 0001 61 00000001 ffffffff ffffffff')), 'negative partition -1 of a');
+    expectCorrupt(
+      () => decodeAssignment(fromHex('0001 00000001 0001 61 00000001 ffffffff ffffffff')),
+      'negative partition -1 of a',
+    );
     expectCorrupt(
       () => decodeAssignment(fromHex('0001 00000001 0001 61 00000002 00000001 00000001 ffffffff')),
       'partitions of a not strictly ascending',
@@ -140,15 +147,32 @@ describe('client/assignors/memberCodec', () => {
 
   it('refuses to encode duplicates, empty topics, bad partitions and bad generations', () => {
     const base: MemberMetadata = { version: 1, topics: ['a'], ownedPartitions: [] };
-    expect(() => encodeMemberMetadata({ ...base, topics: ['a', 'a'] })).to.throw(InvalidRequestError, 'duplicate subscribed topic: a');
+    expect(() => encodeMemberMetadata({ ...base, topics: ['a', 'a'] })).to.throw(
+      InvalidRequestError,
+      'duplicate subscribed topic: a',
+    );
     expect(() => encodeMemberMetadata({ ...base, topics: [''] })).to.throw(InvalidRequestError, 'must not be empty');
     expect(() => encodeMemberMetadata({ ...base, generation: -2 })).to.throw(InvalidRequestError, 'generation');
     const bad = (partitions: TopicPartitionsLike): Assignment => ({ version: 1, partitions });
-    expect(() => encodeAssignment(bad([{ topic: 'a', partitions: [1, 1] }]))).to.throw(InvalidRequestError, 'duplicate partition of a: 1');
-    expect(() => encodeAssignment(bad([{ topic: 'a', partitions: [-1] }]))).to.throw(InvalidRequestError, 'invalid partition -1 of a');
-    expect(() => encodeAssignment(bad([{ topic: 'a', partitions: [1.5] }]))).to.throw(InvalidRequestError, 'invalid partition 1.5');
+    expect(() => encodeAssignment(bad([{ topic: 'a', partitions: [1, 1] }]))).to.throw(
+      InvalidRequestError,
+      'duplicate partition of a: 1',
+    );
+    expect(() => encodeAssignment(bad([{ topic: 'a', partitions: [-1] }]))).to.throw(
+      InvalidRequestError,
+      'invalid partition -1 of a',
+    );
+    expect(() => encodeAssignment(bad([{ topic: 'a', partitions: [1.5] }]))).to.throw(
+      InvalidRequestError,
+      'invalid partition 1.5',
+    );
     expect(() =>
-      encodeAssignment(bad([{ topic: 'a', partitions: [0] }, { topic: 'a', partitions: [1] }])),
+      encodeAssignment(
+        bad([
+          { topic: 'a', partitions: [0] },
+          { topic: 'a', partitions: [1] },
+        ]),
+      ),
     ).to.throw(InvalidRequestError, 'topic a listed twice');
   });
 

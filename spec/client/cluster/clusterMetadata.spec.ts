@@ -3,7 +3,15 @@ import { ClusterMetadata } from '../../../src/client/cluster/clusterMetadata.js'
 import { ConnectionPool } from '../../../src/client/cluster/connectionPool.js';
 import { callAgent } from '../../../src/client/cluster/agentCall.js';
 import { AgentUnavailableError } from '../../../src/protocol/errors.js';
-import { createTestStores, produce, records, rejection, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  produce,
+  records,
+  rejection,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
 /** Polls `condition` every 10 ms until it holds; fails after `timeoutMs`. */
 async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -25,7 +33,9 @@ describe('client/cluster/ClusterMetadata: unreachable agents', function () {
   let cluster: ClusterMetadata;
   /** A call to `address` as every client call is made. */
   const callTo = (address: string) =>
-    callAgent({ pool, cluster }, address, 'metadata', 2000, undefined, (client, signal) => client.metadata({ topics: [] }, { signal }));
+    callAgent({ pool, cluster }, address, 'metadata', 2000, undefined, (client, signal) =>
+      client.metadata({ topics: [] }, { signal }),
+    );
 
   beforeEach(async () => {
     stores = await createTestStores('sqlite');

@@ -3,7 +3,11 @@ import { Observable, Subject, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Acknowledgements } from '../../../src/client/consumer/acknowledgements.js';
 import { bindRecord } from '../../../src/client/consumer/consumedRecord.js';
-import { FetchPipeline, type FetchTarget, type PartitionFetchResult } from '../../../src/client/consumer/fetchPipeline.js';
+import {
+  FetchPipeline,
+  type FetchTarget,
+  type PartitionFetchResult,
+} from '../../../src/client/consumer/fetchPipeline.js';
 import type { ConsumerBatch } from '../../../src/client/consumer/consumerTypes.js';
 import { commitTriggers } from '../../../src/client/offsets/commitStrategy.js';
 import type { CommitRequest, ProcessedRecord } from '../../../src/client/offsets/types.js';
@@ -12,9 +16,25 @@ import { retryPolicy } from '../../../src/client/retryPolicy.js';
 /** `n` records of partition 0 from `first`, as a fetch would return them. */
 function batchOf(first: number, n: number, highWatermark = 1000): ConsumerBatch {
   const records = Array.from({ length: n }, (_, i) => ({
-    topic: 't', partition: 0, offset: first + i, key: null, value: null, headers: [], timestamp: 0, ack: () => {},
+    topic: 't',
+    partition: 0,
+    offset: first + i,
+    key: null,
+    value: null,
+    headers: [],
+    timestamp: 0,
+    ack: () => {},
   }));
-  return { topic: 't', partition: 0, records, firstOffset: first, lastOffset: first + n - 1, nextOffset: first + n, highWatermark, ack: () => {} };
+  return {
+    topic: 't',
+    partition: 0,
+    records,
+    firstOffset: first,
+    lastOffset: first + n - 1,
+    nextOffset: first + n,
+    highWatermark,
+    ack: () => {},
+  };
 }
 
 describe('client/consumer explicit acknowledgement (marble)', () => {
@@ -40,7 +60,10 @@ describe('client/consumer explicit acknowledgement (marble)', () => {
     });
     return { acks, processed$, log };
   }
-  const commit = (offset: number): CommitRequest => ({ reason: 'periodic', offsets: [{ topic: 't', partition: 0, offset, metadata: '' }] });
+  const commit = (offset: number): CommitRequest => ({
+    reason: 'periodic',
+    offsets: [{ topic: 't', partition: 0, offset, metadata: '' }],
+  });
 
   it('commits only an unbroken run of acknowledged offsets, whatever the order the acknowledgements came in', () => {
     scheduler.run(({ cold, expectObservable }) => {
@@ -50,10 +73,10 @@ describe('client/consumer explicit acknowledgement (marble)', () => {
       // mergeMap-style completion order: 12, 10, 11, 14, 13 (and 12 twice: idempotent)
       cold('-c-a-c-b----e---d|', { a: 10, b: 11, c: 12, d: 13, e: 14 }).subscribe((offset) => window.ack(offset));
       // periodic commits every 4 frames carry the committable position then
-      expectObservable(processed$.pipe(commitTriggers({ type: 'periodic', intervalMs: 4 }, { scheduler })), '^ 20ms !').toBe(
-        '----a---b-------c',
-        { a: commit(11), b: commit(13), c: commit(15) },
-      );
+      expectObservable(
+        processed$.pipe(commitTriggers({ type: 'periodic', intervalMs: 4 }, { scheduler })),
+        '^ 20ms !',
+      ).toBe('----a---b-------c', { a: commit(11), b: commit(13), c: commit(15) });
       scheduler.flush();
       expect(log).to.deep.equal(['3 processed 10 (+1)', '7 processed 12 (+2)', '16 processed 14 (+2)']);
       expect(window.size).to.equal(0);
@@ -112,7 +135,13 @@ describe('client/consumer explicit acknowledgement (marble)', () => {
         routeOf: () => 'agent',
         fetch: (_address, targets: FetchTarget[]) => {
           for (const t of targets) fetches.push([scheduler.now(), t.offset]);
-          const results: PartitionFetchResult[] = targets.map((t) => ({ topic: 't', partition: 0, batch: batchOf(t.offset, 10), nextOffset: t.offset + 10, highWatermark: 1000 }));
+          const results: PartitionFetchResult[] = targets.map((t) => ({
+            topic: 't',
+            partition: 0,
+            batch: batchOf(t.offset, 10),
+            nextOffset: t.offset + 10,
+            highWatermark: 1000,
+          }));
           return scheduler.createColdObservable('--(r|)', { r: results });
         },
         resetOffset: () => of(0),
@@ -145,7 +174,15 @@ describe('client/consumer explicit acknowledgement (marble)', () => {
       scheduler.flush();
       // 3 batches (30 records >= 25) fill the window at 6, and the answer of the fetch then in flight is dropped;
       // from 20, two batches refill it (10 + 20 = 30) and the fetch at 24 is dropped again
-      expect(fetches).to.deep.equal([[0, 0], [2, 10], [4, 20], [6, 30], [20, 30], [22, 40], [24, 50]]);
+      expect(fetches).to.deep.equal([
+        [0, 0],
+        [2, 10],
+        [4, 20],
+        [6, 30],
+        [20, 30],
+        [22, 40],
+        [24, 50],
+      ]);
       expect(delivered).to.deep.equal(Array.from({ length: 50 }, (_, i) => i));
     });
   });

@@ -3,7 +3,12 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { createConsumer, type Consumer } from '../../../src/client/consumer/consumer.js';
 import type { ConsumerOptions } from '../../../src/client/consumer/consumerOptions.js';
 import type { ConsumerRecord } from '../../../src/client/consumer/consumerTypes.js';
-import { ConsumerClosedError, InvalidConfigError, InvalidRequestError, UnknownTopicOrPartitionError } from '../../../src/protocol/errors.js';
+import {
+  ConsumerClosedError,
+  InvalidConfigError,
+  InvalidRequestError,
+  UnknownTopicOrPartitionError,
+} from '../../../src/protocol/errors.js';
 import { createTopic, produceValues, startCluster, triple, waitFor, type Cluster } from './consumerSupport.js';
 
 describe('client/consumer: manual assignment against a real agent', function () {
@@ -12,7 +17,12 @@ describe('client/consumer: manual assignment against a real agent', function () 
   const consumers: Consumer[] = [];
 
   const consumer = (options: Partial<ConsumerOptions>): Consumer => {
-    const created = createConsumer({ bootstrap: [cluster.address], assignment: [{ topic: 't', partition: 0 }], fetchMaxWaitMs: 100, ...options });
+    const created = createConsumer({
+      bootstrap: [cluster.address],
+      assignment: [{ topic: 't', partition: 0 }],
+      fetchMaxWaitMs: 100,
+      ...options,
+    });
     consumers.push(created);
     return created;
   };
@@ -31,7 +41,11 @@ describe('client/consumer: manual assignment against a real agent', function () 
     await produceValues(cluster, 't', 0, 25, 'a', 10);
     await produceValues(cluster, 't', 1, 7, 'b', 3);
     await produceValues(cluster, 't', 2, 12, 'c', 12);
-    const c = consumer({ assignment: all([0, 1, 2]), resetStrategy: { type: 'earliest' }, maxPartitionFetchBytes: 200 });
+    const c = consumer({
+      assignment: all([0, 1, 2]),
+      resetStrategy: { type: 'earliest' },
+      maxPartitionFetchBytes: 200,
+    });
     const got = await firstValueFrom(c.records$.pipe(take(44), toArray()));
     const of = (p: number) => got.filter((r) => r.partition === p).map(triple);
     expect(of(0)).to.deep.equal(Array.from({ length: 25 }, (_, i) => [0, i, `a-${i}`]));
@@ -49,7 +63,10 @@ describe('client/consumer: manual assignment against a real agent', function () 
     const received = firstValueFrom(c.records$.pipe(take(2), toArray()));
     await waitFor(() => c.position('t', 0) === 3, 'the latest position');
     await produceValues(cluster, 't', 0, 2, 'new');
-    expect((await received).map(triple)).to.deep.equal([[0, 3, 'new-0'], [0, 4, 'new-1']]);
+    expect((await received).map(triple)).to.deep.equal([
+      [0, 3, 'new-0'],
+      [0, 4, 'new-1'],
+    ]);
   });
 
   it('starts where each reset strategy says', async () => {
@@ -130,7 +147,12 @@ describe('client/consumer: manual assignment against a real agent', function () 
 
   it('keeps the prefetch buffer bounded under a slow handler with lots of data', async () => {
     for (let p = 0; p < 3; p++) await produceValues(cluster, 't', p, 400, `p${p}`, 20);
-    const c = consumer({ assignment: all([0, 1, 2]), resetStrategy: { type: 'earliest' }, maxPrefetchBatches: 3, maxPartitionFetchBytes: 100 });
+    const c = consumer({
+      assignment: all([0, 1, 2]),
+      resetStrategy: { type: 'earliest' },
+      maxPrefetchBatches: 3,
+      maxPartitionFetchBytes: 100,
+    });
     const counts = [0, 0, 0];
     let processedBatches = 0;
     const done = c.run({
@@ -157,20 +179,36 @@ describe('client/consumer: manual assignment against a real agent', function () 
     const got: ConsumerRecord[] = [];
     const subscription = c.records$.subscribe((r) => got.push(r));
     await waitFor(() => got.length === 3, 'partition 1');
-    // Records stored now reach the consumer through later fetches: by then a fetch of unpaused partition 0 would have brought its records too.
+    // Records stored now reach the consumer through later fetches: by then a fetch of unpaused partition 0 would have
+    // brought its records too.
     await produceValues(cluster, 't', 1, 2, 'c');
     await waitFor(() => got.length === 5, 'partition 1, later records');
-    expect(got.map(triple)).to.deep.equal([[1, 0, 'b-0'], [1, 1, 'b-1'], [1, 2, 'b-2'], [1, 3, 'c-0'], [1, 4, 'c-1']]);
+    expect(got.map(triple)).to.deep.equal([
+      [1, 0, 'b-0'],
+      [1, 1, 'b-1'],
+      [1, 2, 'b-2'],
+      [1, 3, 'c-0'],
+      [1, 4, 'c-1'],
+    ]);
     c.resume('t', 0);
     await waitFor(() => got.length === 8, 'partition 0 after resume');
-    expect(got.slice(5).map(triple)).to.deep.equal([[0, 0, 'a-0'], [0, 1, 'a-1'], [0, 2, 'a-2']]);
+    expect(got.slice(5).map(triple)).to.deep.equal([
+      [0, 0, 'a-0'],
+      [0, 1, 'a-1'],
+      [0, 2, 'a-2'],
+    ]);
     subscription.unsubscribe();
   });
 
   it('reports exact lag from the high watermarks it fetched while a producer runs', async () => {
     await produceValues(cluster, 't', 0, 40, 'l', 10);
     await produceValues(cluster, 't', 1, 5, 'm', 5);
-    const c = consumer({ assignment: all([0, 1]), resetStrategy: { type: 'earliest' }, maxPrefetchBatches: 1, maxPartitionFetchBytes: 100 });
+    const c = consumer({
+      assignment: all([0, 1]),
+      resetStrategy: { type: 'earliest' },
+      maxPrefetchBatches: 1,
+      maxPartitionFetchBytes: 100,
+    });
     const observed: [number, number, number, number][] = [];
     let produced = 40;
     await c.run({
@@ -208,9 +246,17 @@ describe('client/consumer: manual assignment against a real agent', function () 
 
   it('fails with typed errors for bad options, unknown partitions and use after close', async () => {
     expect(() => createConsumer({ bootstrap: [cluster.address] })).to.throw(InvalidConfigError, 'exactly one');
-    expect(() => createConsumer({ bootstrap: [cluster.address], topics: ['t'] })).to.throw(InvalidConfigError, 'need a groupId');
-    expect(() => createConsumer({ bootstrap: ['nohost'], assignment: all([0]) })).to.throw(InvalidConfigError, 'host:port');
-    expect(() => createConsumer({ bootstrap: [cluster.address], assignment: all([0]), heartbeatIntervalMs: 20_000 })).to.throw(InvalidConfigError, 'heartbeatIntervalMs');
+    expect(() => createConsumer({ bootstrap: [cluster.address], topics: ['t'] })).to.throw(
+      InvalidConfigError,
+      'need a groupId',
+    );
+    expect(() => createConsumer({ bootstrap: ['nohost'], assignment: all([0]) })).to.throw(
+      InvalidConfigError,
+      'host:port',
+    );
+    expect(() =>
+      createConsumer({ bootstrap: [cluster.address], assignment: all([0]), heartbeatIntervalMs: 20_000 }),
+    ).to.throw(InvalidConfigError, 'heartbeatIntervalMs');
     const unknown = consumer({ assignment: [{ topic: 't', partition: 9 }] });
     const error = await firstValueFrom(unknown.records$).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(UnknownTopicOrPartitionError);

@@ -24,7 +24,10 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
     return created;
   };
   const committed = async () => {
-    const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({ groupId: 'g', partitions: [{ topic: 't', partition: 0 }] });
+    const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({
+      groupId: 'g',
+      partitions: [{ topic: 't', partition: 0 }],
+    });
     return offsets[0]!.offset;
   };
 
@@ -41,7 +44,9 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
     await produceValues(cluster, 't', 0, 6, 'v');
     const c = consumer({ commitStrategy: { type: 'every-n', count: 1 } });
     const commits: number[] = [];
-    c.commits$.subscribe((outcome) => outcome.type === 'committed' && commits.push(...outcome.offsets.map((o) => o.offset)));
+    c.commits$.subscribe(
+      (outcome) => outcome.type === 'committed' && commits.push(...outcome.offsets.map((o) => o.offset)),
+    );
     // acknowledged in the order 2, 0, 1, 4, 3, 5 (timers fire in order of their due times)
     const delayMs = [60, 100, 20, 180, 140, 220];
     const positions = await firstValueFrom(
@@ -53,7 +58,14 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
         toArray(),
       ),
     );
-    expect(positions).to.deep.equal([[2, 0], [0, 1], [1, 3], [4, 3], [3, 5], [5, 6]]);
+    expect(positions).to.deep.equal([
+      [2, 0],
+      [0, 1],
+      [1, 3],
+      [4, 3],
+      [3, 5],
+      [5, 6],
+    ]);
     await waitFor(() => commits.at(-1) === 6, 'the commit of offset 6');
     expect(commits.filter((offset) => ![1, 3, 5, 6].includes(offset))).to.deep.equal([]);
     expect(await committed()).to.equal(6);
@@ -62,7 +74,8 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
   for (const mode of ['manual assignment', 'group membership'] as const) {
     it(`a consumer closed with records unacknowledged: the next one of the group re-reads from the first of them, nothing acknowledged is lost (${mode})`, async () => {
       await produceValues(cluster, 't', 0, 20, 'v');
-      const membership: Partial<ConsumerOptions> = mode === 'manual assignment' ? {} : { topics: ['t'], assignment: undefined };
+      const membership: Partial<ConsumerOptions> =
+        mode === 'manual assignment' ? {} : { topics: ['t'], assignment: undefined };
       const first = consumer({ commitStrategy: { type: 'every-n', count: 1 }, ...membership });
       const acked = [0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12];
       await firstValueFrom(
@@ -84,7 +97,13 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
   it('a consumer abandoned with acknowledged records not yet committed: they are delivered again (at-least-once, no gap)', async () => {
     await produceValues(cluster, 't', 0, 10, 'v');
     const first = consumer({ commitStrategy: { type: 'periodic', intervalMs: 600_000 } });
-    await firstValueFrom(first.records$.pipe(take(10), tap((record) => record.offset < 6 && record.ack()), toArray()));
+    await firstValueFrom(
+      first.records$.pipe(
+        take(10),
+        tap((record) => record.offset < 6 && record.ack()),
+        toArray(),
+      ),
+    );
     expect(first.position('t', 0)).to.equal(6);
     // the first consumer is never closed (a crash): nothing was committed, so everything comes again
     expect(await committed()).to.equal(-1);
@@ -109,7 +128,7 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
     subscription.unsubscribe();
   });
 
-  it('batch.ack() acknowledges a whole batch; a run handler\'s success alone does not', async () => {
+  it("batch.ack() acknowledges a whole batch; a run handler's success alone does not", async () => {
     await produceValues(cluster, 't', 0, 10, 'v', 5);
     const c = consumer({ maxPartitionFetchBytes: 100, commitStrategy: { type: 'manual' } });
     const firsts: number[] = [];

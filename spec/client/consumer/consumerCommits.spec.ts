@@ -25,7 +25,13 @@ describe('client/consumer: commits against a real agent', function () {
     return created;
   };
   const committed = async (groupId = 'g') => {
-    const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({ groupId, partitions: [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }] });
+    const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({
+      groupId,
+      partitions: [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+      ],
+    });
     return offsets.map((o) => o.offset);
   };
 
@@ -78,7 +84,13 @@ describe('client/consumer: commits against a real agent', function () {
   it('with the manual strategy commits only when asked, and exactly what was asked', async () => {
     await produceValues(cluster, 't', 0, 8, 'm');
     await produceValues(cluster, 't', 1, 4, 'n');
-    const c = consumer({ commitStrategy: { type: 'manual' }, assignment: [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }] });
+    const c = consumer({
+      commitStrategy: { type: 'manual' },
+      assignment: [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+      ],
+    });
     await firstValueFrom(c.records$.pipe(take(12), toArray()));
     expect(await committed()).to.deep.equal([-1, -1]);
     expect(await c.commit()).to.deep.equal([
@@ -86,7 +98,9 @@ describe('client/consumer: commits against a real agent', function () {
       { topic: 't', partition: 1, offset: 4, metadata: '' },
     ]);
     expect(await committed()).to.deep.equal([8, 4]);
-    expect(await c.commit([{ topic: 't', partition: 0, offset: 3, metadata: 'rewind' }])).to.deep.equal([{ topic: 't', partition: 0, offset: 3, metadata: 'rewind' }]);
+    expect(await c.commit([{ topic: 't', partition: 0, offset: 3, metadata: 'rewind' }])).to.deep.equal([
+      { topic: 't', partition: 0, offset: 3, metadata: 'rewind' },
+    ]);
     expect(await committed()).to.deep.equal([3, 4]);
     await c.close();
     expect(await committed()).to.deep.equal([3, 4]);
@@ -125,10 +139,14 @@ describe('client/consumer: commits against a real agent', function () {
 
     it('passes the agent errors on, typed: unknown partitions and stale generations', async () => {
       const store = new AgentOffsetStore({ client: () => cluster.agents[0]!.connection.client });
-      const unknown = await store.save('g3', [{ topic: 't', partition: 5, offset: 1, metadata: '' }]).catch((e: unknown) => e);
+      const unknown = await store
+        .save('g3', [{ topic: 't', partition: 5, offset: 1, metadata: '' }])
+        .catch((e: unknown) => e);
       expect(unknown).to.be.instanceOf(UnknownTopicOrPartitionError);
       expect((unknown as UnknownTopicOrPartitionError).context).to.deep.equal({ topic: 't', partition: 5 });
-      const fenced = await store.save('g3', [{ topic: 't', partition: 0, offset: 1, metadata: '' }], { generation: 4, memberId: 'm' }).catch((e: unknown) => e);
+      const fenced = await store
+        .save('g3', [{ topic: 't', partition: 0, offset: 1, metadata: '' }], { generation: 4, memberId: 'm' })
+        .catch((e: unknown) => e);
       expect(fenced).to.be.instanceOf(IllegalGenerationError);
       expect(await store.load('g3')).to.deep.equal([]);
     });

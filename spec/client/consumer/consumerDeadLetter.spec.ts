@@ -53,14 +53,24 @@ describe('client/consumer deadLetter against a real agent and Producer', functio
         toArray(),
       ),
     );
-    expect(outcomes.map((o) => [o.record.offset, o.ok])).to.deep.equal([[0, true], [1, true], [2, false], [3, true]]);
+    expect(outcomes.map((o) => [o.record.offset, o.ok])).to.deep.equal([
+      [0, true],
+      [1, true],
+      [2, false],
+      [3, true],
+    ]);
     const failed = outcomes[2]!;
     expect(failed.ok === false && failed.deadLetter.topic).to.equal('orders.dlq');
     expect(failed.ok === false && failed.deadLetter.offset).to.equal(0);
     expect(attempts).to.equal(2);
     await waitFor(() => c.position('orders', 0) === 4, 'every record acknowledged');
 
-    const reader = createConsumer({ bootstrap: [cluster.address], assignment: [{ topic: 'orders.dlq', partition: 0 }], resetStrategy: { type: 'earliest' }, fetchMaxWaitMs: 50 });
+    const reader = createConsumer({
+      bootstrap: [cluster.address],
+      assignment: [{ topic: 'orders.dlq', partition: 0 }],
+      resetStrategy: { type: 'earliest' },
+      fetchMaxWaitMs: 50,
+    });
     consumers.push(reader);
     const letter = await firstValueFrom(reader.records$);
     expect([letter.offset, Buffer.from(letter.value!).toString()]).to.deep.equal([0, 'o-2']);
@@ -71,7 +81,10 @@ describe('client/consumer deadLetter against a real agent and Producer', functio
       ['streamhouse.dlq.error', 'RangeError: no room for order 2'],
     ]);
     await c.close();
-    const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({ groupId: 'billing', partitions: [{ topic: 'orders', partition: 0 }] });
+    const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({
+      groupId: 'billing',
+      partitions: [{ topic: 'orders', partition: 0 }],
+    });
     expect(offsets.map((o) => o.offset)).to.deep.equal([4]);
   });
 });

@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import type { Subscription } from 'rxjs';
 import { createConsumer } from '../../../src/client/consumer/consumer.js';
-import { createTestStores, produce, records, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  produce,
+  records,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 import { waitFor } from './consumerSupport.js';
 
 describe('client/consumer: the agent it reads from dies', function () {
@@ -34,7 +41,9 @@ describe('client/consumer: the agent it reads from dies', function () {
       retry: { initialBackoffMs: 50, maxBackoffMs: 500, maxRetries: 30 },
     });
     const seen: [number, number, string][] = [];
-    const subscription: Subscription = consumer.records$.subscribe((r) => seen.push([r.partition, r.offset, Buffer.from(r.value!).toString()]));
+    const subscription: Subscription = consumer.records$.subscribe((r) =>
+      seen.push([r.partition, r.offset, Buffer.from(r.value!).toString()]),
+    );
     await waitFor(() => seen.length === 100, 'the first records');
     await a.kill();
     // b takes the partitions over once a's leases lapse, and stores the next records after the first ones

@@ -52,7 +52,9 @@ for (const kind of ['sqlite', 'redis'] as const) {
     const held = (member: Member) => member.consumer.assignment().map((tp) => tp.partition);
     const everythingConsumed = () => produced.every((key) => consumed.has(key));
     const settled = (expected: Member[], counts: number[]) => () =>
-      expected.every((m, i) => held(m).length === counts[i]) && expected.flatMap(held).length === PARTITIONS && everythingConsumed();
+      expected.every((m, i) => held(m).length === counts[i]) &&
+      expected.flatMap(held).length === PARTITIONS &&
+      everythingConsumed();
 
     beforeEach(async () => {
       cluster = await startCluster(kind);
@@ -97,7 +99,9 @@ for (const kind of ['sqlite', 'redis'] as const) {
       expect(b.events[0]!.generation).to.be.greaterThan(a.events[0]!.generation + 1);
       await c.consumer.close();
       const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({ groupId: 'g', partitions: [] });
-      expect(offsets.map((o) => [o.partition, o.offset])).to.deep.equal(Array.from({ length: PARTITIONS }, (_, p) => [p, 60]));
+      expect(offsets.map((o) => [o.partition, o.offset])).to.deep.equal(
+        Array.from({ length: PARTITIONS }, (_, p) => [p, 60]),
+      );
     });
 
     if (kind === 'sqlite') {
@@ -107,7 +111,9 @@ for (const kind of ['sqlite', 'redis'] as const) {
         await waitFor(settled([first], [6]), 'first to read everything');
         await first.consumer.close();
         const { offsets } = await cluster.agents[0]!.connection.client.fetchOffsets({ groupId: 'g', partitions: [] });
-        expect(offsets.map((o) => [o.partition, o.offset])).to.deep.equal(Array.from({ length: PARTITIONS }, (_, p) => [p, 10]));
+        expect(offsets.map((o) => [o.partition, o.offset])).to.deep.equal(
+          Array.from({ length: PARTITIONS }, (_, p) => [p, 10]),
+        );
         await produceRound(1);
         const second = join('second', { resetStrategy: { type: 'latest' } });
         await waitFor(settled([second], [6]), 'second to read the new records');

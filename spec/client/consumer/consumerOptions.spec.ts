@@ -39,27 +39,78 @@ describe('client/consumer options', () => {
   });
 
   it('sorts a manual assignment and allows it without a group', () => {
-    const resolved = resolveConsumerOptions({ bootstrap: ['h:1'], assignment: [{ topic: 'b', partition: 1 }, { topic: 'a', partition: 3 }, { topic: 'b', partition: 0 }] });
-    expect(resolved.assignment).to.deep.equal([{ topic: 'a', partition: 3 }, { topic: 'b', partition: 0 }, { topic: 'b', partition: 1 }]);
+    const resolved = resolveConsumerOptions({
+      bootstrap: ['h:1'],
+      assignment: [
+        { topic: 'b', partition: 1 },
+        { topic: 'a', partition: 3 },
+        { topic: 'b', partition: 0 },
+      ],
+    });
+    expect(resolved.assignment).to.deep.equal([
+      { topic: 'a', partition: 3 },
+      { topic: 'b', partition: 0 },
+      { topic: 'b', partition: 1 },
+    ]);
     expect(resolved.groupId).to.equal(undefined);
     expect(resolved.topics).to.equal(undefined);
   });
 
   const cases: [string, Partial<ConsumerOptions>, string][] = [
     ['no agents', { bootstrap: [] }, 'bootstrap must list agents as host:port, got []'],
-    ['both modes', { assignment: [{ topic: 't', partition: 0 }] }, 'give either topics (group mode) or assignment (manual mode), exactly one of them'],
-    ['topics without a group', { groupId: undefined }, 'topics (group mode) need a groupId; use assignment to read partitions without a group'],
+    [
+      'both modes',
+      { assignment: [{ topic: 't', partition: 0 }] },
+      'give either topics (group mode) or assignment (manual mode), exactly one of them',
+    ],
+    [
+      'topics without a group',
+      { groupId: undefined },
+      'topics (group mode) need a groupId; use assignment to read partitions without a group',
+    ],
     ['an empty group id', { groupId: '' }, 'groupId must be a non-empty string when given'],
     ['no assignors', { assignors: [] }, 'assignors must list at least one assignor, each name once'],
-    ['an assignor twice', { assignors: [rangeAssignor, rangeAssignor] }, 'assignors must list at least one assignor, each name once'],
+    [
+      'an assignor twice',
+      { assignors: [rangeAssignor, rangeAssignor] },
+      'assignors must list at least one assignor, each name once',
+    ],
     ['a zero bound', { maxPrefetchBatches: 0 }, 'consumer option maxPrefetchBatches must be a positive integer, got 0'],
-    ['a negative wait', { fetchMaxWaitMs: -1 }, 'consumer option fetchMaxWaitMs must be a non-negative integer, got -1'],
-    ['a slow heartbeat', { heartbeatIntervalMs: 10_000 }, 'heartbeatIntervalMs (10000) must be below sessionTimeoutMs (10000); a third of it is usual'],
-    ['a huge fetch', { fetchMaxBytes: 128 * 1024 * 1024 }, 'fetchMaxBytes (134217728) must not exceed 67108864, the largest gRPC message a connection takes'],
-    ['a partition fetch above the whole', { fetchMaxBytes: 1000, maxPartitionFetchBytes: 2000 }, 'maxPartitionFetchBytes (2000) must not exceed fetchMaxBytes (1000)'],
-    ['an unknown ack mode', { ackMode: 'auto' as 'explicit' }, `consumer option ackMode must be 'delivery' or 'explicit', got "auto"`],
-    ['a zero ack bound', { maxUnackedPerPartition: 0 }, 'consumer option maxUnackedPerPartition must be a positive integer, got 0'],
-    ['a fractional ack bound', { maxUnackedPerPartition: 1.5 }, 'consumer option maxUnackedPerPartition must be a positive integer, got 1.5'],
+    [
+      'a negative wait',
+      { fetchMaxWaitMs: -1 },
+      'consumer option fetchMaxWaitMs must be a non-negative integer, got -1',
+    ],
+    [
+      'a slow heartbeat',
+      { heartbeatIntervalMs: 10_000 },
+      'heartbeatIntervalMs (10000) must be below sessionTimeoutMs (10000); a third of it is usual',
+    ],
+    [
+      'a huge fetch',
+      { fetchMaxBytes: 128 * 1024 * 1024 },
+      'fetchMaxBytes (134217728) must not exceed 67108864, the largest gRPC message a connection takes',
+    ],
+    [
+      'a partition fetch above the whole',
+      { fetchMaxBytes: 1000, maxPartitionFetchBytes: 2000 },
+      'maxPartitionFetchBytes (2000) must not exceed fetchMaxBytes (1000)',
+    ],
+    [
+      'an unknown ack mode',
+      { ackMode: 'auto' as 'explicit' },
+      `consumer option ackMode must be 'delivery' or 'explicit', got "auto"`,
+    ],
+    [
+      'a zero ack bound',
+      { maxUnackedPerPartition: 0 },
+      'consumer option maxUnackedPerPartition must be a positive integer, got 0',
+    ],
+    [
+      'a fractional ack bound',
+      { maxUnackedPerPartition: 1.5 },
+      'consumer option maxUnackedPerPartition must be a positive integer, got 1.5',
+    ],
     ['a bad retry policy', { retry: { jitter: 2 } }, 'retry jitter must be between 0 and 1, got 2'],
   ];
   for (const [what, options, message] of cases) {
@@ -69,7 +120,13 @@ describe('client/consumer options', () => {
   }
 
   it('refuses a manual assignment with a partition twice', () => {
-    const assignment = [{ topic: 't', partition: 0 }, { topic: 't', partition: 0 }];
-    expect(() => resolveConsumerOptions({ bootstrap: ['h:1'], assignment })).to.throw(InvalidConfigError, 'assignment lists t/0 twice');
+    const assignment = [
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 0 },
+    ];
+    expect(() => resolveConsumerOptions({ bootstrap: ['h:1'], assignment })).to.throw(
+      InvalidConfigError,
+      'assignment lists t/0 twice',
+    );
   });
 });

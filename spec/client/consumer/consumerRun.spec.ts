@@ -83,10 +83,26 @@ describe('client/consumer: run({ eachRecord }) against a real agent', function (
 
   const bad: [string, unknown, string][] = [
     ['no handler', {}, 'run needs one handler: eachBatch or eachRecord (a function), not both'],
-    ['both handlers', { eachBatch: async () => {}, eachRecord: async () => {} }, 'run needs one handler: eachBatch or eachRecord (a function), not both'],
-    ['a handler that is not a function', { eachRecord: 'save' }, 'run needs one handler: eachBatch or eachRecord (a function), not both'],
-    ['no concurrency', { eachRecord: async () => {}, partitionsConsumedConcurrently: 0 }, 'partitionsConsumedConcurrently must be a positive integer, got 0'],
-    ['a fractional concurrency', { eachRecord: async () => {}, partitionsConsumedConcurrently: 1.5 }, 'partitionsConsumedConcurrently must be a positive integer, got 1.5'],
+    [
+      'both handlers',
+      { eachBatch: async () => {}, eachRecord: async () => {} },
+      'run needs one handler: eachBatch or eachRecord (a function), not both',
+    ],
+    [
+      'a handler that is not a function',
+      { eachRecord: 'save' },
+      'run needs one handler: eachBatch or eachRecord (a function), not both',
+    ],
+    [
+      'no concurrency',
+      { eachRecord: async () => {}, partitionsConsumedConcurrently: 0 },
+      'partitionsConsumedConcurrently must be a positive integer, got 0',
+    ],
+    [
+      'a fractional concurrency',
+      { eachRecord: async () => {}, partitionsConsumedConcurrently: 1.5 },
+      'partitionsConsumedConcurrently must be a positive integer, got 1.5',
+    ],
   ];
   for (const [what, handlers, message] of bad) {
     it(`refuses ${what} with InvalidConfigError, and reading still works afterwards`, async () => {

@@ -4,7 +4,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsumerRecord } from '../../../src/client/consumer/consumerTypes.js';
-import { createTestStores, produce, records, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  produce,
+  records,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
 export type Cluster = { stores: TestStores; agents: TestAgent[]; address: string; stop(): Promise<void> };
 
@@ -30,10 +37,21 @@ export async function createTopic(cluster: Cluster, name: string, partitions: nu
 }
 
 /** Produces `count` records `<prefix>-<i>` to a partition in batches of `batchSize`; returns the base offsets. */
-export async function produceValues(cluster: Cluster, topic: string, partition: number, count: number, prefix: string, batchSize = count, timestamp?: number): Promise<number[]> {
+export async function produceValues(
+  cluster: Cluster,
+  topic: string,
+  partition: number,
+  count: number,
+  prefix: string,
+  batchSize = count,
+  timestamp?: number,
+): Promise<number[]> {
   const bases: number[] = [];
   for (let start = 0; start < count; start += batchSize) {
-    const batch = records(Math.min(batchSize, count - start), prefix, timestamp).map((r, i) => ({ ...r, value: Buffer.from(`${prefix}-${start + i}`) }));
+    const batch = records(Math.min(batchSize, count - start), prefix, timestamp).map((r, i) => ({
+      ...r,
+      value: Buffer.from(`${prefix}-${start + i}`),
+    }));
     bases.push(await produce(cluster.agents[0]!.connection, topic, partition, batch));
   }
   return bases;

@@ -10,16 +10,21 @@ import { InvalidConfigError, NotLeaderError } from '../../../src/protocol/errors
 
 describe('client/consumer deadLetter (marbles)', () => {
   let scheduler: TestScheduler;
+  const acked: number[] = [];
   beforeEach(() => {
     scheduler = new TestScheduler((actual, expected) => {
       expect(actual).to.deep.equal(expected);
     });
+    acked.splice(0);
   });
-
-  const acked: number[] = [];
-  beforeEach(() => acked.splice(0));
   const rec = (offset: number): ConsumerRecord => ({
-    topic: 'orders', partition: 2, offset, key: Buffer.from('k'), value: Buffer.from(`v${offset}`), headers: [{ key: 'h', value: Buffer.from('x') }], timestamp: 5,
+    topic: 'orders',
+    partition: 2,
+    offset,
+    key: Buffer.from('k'),
+    value: Buffer.from(`v${offset}`),
+    headers: [{ key: 'h', value: Buffer.from('x') }],
+    timestamp: 5,
     ack: () => void acked.push(offset),
   });
   const meta = (offset: number): RecordMetadata => ({ topic: 'orders.dlq', partition: 0, offset, timestamp: 0 });
@@ -27,7 +32,10 @@ describe('client/consumer deadLetter (marbles)', () => {
     const sent: ProducerRecord[] = [];
     return { sent, send$: (record) => answer(sent.push(record) - 1) };
   }
-  const text = (header: { key: string; value: Uint8Array | null }) => [header.key, Buffer.from(header.value!).toString()];
+  const text = (header: { key: string; value: Uint8Array | null }) => [
+    header.key,
+    Buffer.from(header.value!).toString(),
+  ];
 
   it('acknowledges processed records, and dead-letters one that still fails after its retries, with the source named in headers', () => {
     scheduler.run(({ cold, hot, expectObservable }) => {
@@ -72,22 +80,25 @@ describe('client/consumer deadLetter (marbles)', () => {
       let attempt = 0;
       const s = sink((i) => cold('-(m|)', { m: meta(i) }));
       const process = () => (attempt++ === 0 ? cold('#', undefined, new Error('once')) : cold('--(x|)', { x: 1 }));
-      expectObservable(cold('a|', { a }).pipe(deadLetter({ process, producer: s, topic: 'dlq', retries: { count: 1, delayMs: 2, scheduler } }))).toBe(
-        '----(a|)',
-        { a: { ok: true, record: a } },
-      );
+      expectObservable(
+        cold('a|', { a }).pipe(
+          deadLetter({ process, producer: s, topic: 'dlq', retries: { count: 1, delayMs: 2, scheduler } }),
+        ),
+      ).toBe('----(a|)', { a: { ok: true, record: a } });
       scheduler.flush();
       expect(s.sent).to.deep.equal([]);
       expect(acked).to.deep.equal([1]);
     });
   });
 
-  it('errors with the dead-letter send\'s error and leaves the record unacknowledged', () => {
+  it("errors with the dead-letter send's error and leaves the record unacknowledged", () => {
     scheduler.run(({ cold, expectObservable }) => {
       const failure = new NotLeaderError('moved');
       const s = sink(() => cold('-#', undefined, failure));
       const process = () => cold('#', undefined, new Error('no'));
-      expectObservable(cold('a|', { a: rec(4) }).pipe(deadLetter({ process, producer: s, topic: 'dlq', retries: { count: 0 } }))).toBe('-#', undefined, failure);
+      expectObservable(
+        cold('a|', { a: rec(4) }).pipe(deadLetter({ process, producer: s, topic: 'dlq', retries: { count: 0 } })),
+      ).toBe('-#', undefined, failure);
       scheduler.flush();
       expect(acked).to.deep.equal([]);
     });
@@ -99,8 +110,14 @@ describe('client/consumer deadLetter (marbles)', () => {
       const s = sink((i) => cold('(m|)', { m: meta(i) }));
       const process = () => cold('---(x|)', { x: 1 });
       const source = cold('(ab|)', { a, b });
-      expectObservable(source.pipe(deadLetter({ process, producer: s, topic: 'dlq' }))).toBe('---a--(b|)', { a: { ok: true, record: a }, b: { ok: true, record: b } });
-      expectObservable(source.pipe(deadLetter({ process, producer: s, topic: 'dlq', concurrency: 2 }))).toBe('---(ab|)', { a: { ok: true, record: a }, b: { ok: true, record: b } });
+      expectObservable(source.pipe(deadLetter({ process, producer: s, topic: 'dlq' }))).toBe('---a--(b|)', {
+        a: { ok: true, record: a },
+        b: { ok: true, record: b },
+      });
+      expectObservable(source.pipe(deadLetter({ process, producer: s, topic: 'dlq', concurrency: 2 }))).toBe(
+        '---(ab|)',
+        { a: { ok: true, record: a }, b: { ok: true, record: b } },
+      );
     });
   });
 
@@ -108,12 +125,23 @@ describe('client/consumer deadLetter (marbles)', () => {
     ['an empty topic', { topic: '' }, 'deadLetter topic must be a non-empty string, got ""'],
     ['no producer', { producer: undefined as unknown as RecordSink }, 'deadLetter needs a producer with send$'],
     ['negative retries', { retries: { count: -1 } }, 'deadLetter retries.count must be a non-negative integer, got -1'],
-    ['a fractional delay', { retries: { delayMs: 0.5 } }, 'deadLetter retries.delayMs must be a non-negative integer, got 0.5'],
+    [
+      'a fractional delay',
+      { retries: { delayMs: 0.5 } },
+      'deadLetter retries.delayMs must be a non-negative integer, got 0.5',
+    ],
     ['no concurrency', { concurrency: 0 }, 'deadLetter concurrency must be a positive integer, got 0'],
   ];
   for (const [what, override, message] of bad) {
     it(`refuses ${what} with InvalidConfigError`, () => {
-      const config: DeadLetterConfig = { process: () => [], producer: sink(() => { throw new Error('unused'); }), topic: 'dlq', ...override };
+      const config: DeadLetterConfig = {
+        process: () => [],
+        producer: sink(() => {
+          throw new Error('unused');
+        }),
+        topic: 'dlq',
+        ...override,
+      };
       expect(() => deadLetter(config)).to.throw(InvalidConfigError, message);
     });
   }

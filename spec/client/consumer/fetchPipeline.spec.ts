@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { catchError, of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { FetchPipeline, type BatchProcessor, type FetchPipelineOptions, type FetchTarget, type PartitionFetchResult } from '../../../src/client/consumer/fetchPipeline.js';
+import {
+  FetchPipeline,
+  type BatchProcessor,
+  type FetchPipelineOptions,
+  type FetchTarget,
+  type PartitionFetchResult,
+} from '../../../src/client/consumer/fetchPipeline.js';
 import type { ConsumerBatch, ConsumerRecord } from '../../../src/client/consumer/consumerTypes.js';
 import { retryPolicy } from '../../../src/client/retryPolicy.js';
 import {
@@ -30,7 +36,16 @@ function resultFor(target: FetchTarget, count = 10, highWatermark = 1000): Parti
   const { topic, partition, offset } = target;
   const nextOffset = offset + count;
   if (count === 0) return { topic, partition, nextOffset, highWatermark };
-  const batch: ConsumerBatch = { topic, partition, records: recordsFrom(target, count), firstOffset: offset, lastOffset: nextOffset - 1, nextOffset, highWatermark, ack: () => {} };
+  const batch: ConsumerBatch = {
+    topic,
+    partition,
+    records: recordsFrom(target, count),
+    firstOffset: offset,
+    lastOffset: nextOffset - 1,
+    nextOffset,
+    highWatermark,
+    ack: () => {},
+  };
   return { topic, partition, batch, nextOffset, highWatermark };
 }
 
@@ -53,11 +68,15 @@ describe('client/consumer FetchPipeline (marble)', () => {
   };
 
   function harness(
-    overrides: Partial<FetchPipelineOptions> & { fetchDelay?: string; processing?: string; positions?: Map<number, number> },
+    overrides: Partial<FetchPipelineOptions> & {
+      fetchDelay?: string;
+      processing?: string;
+      positions?: Map<number, number>;
+    },
   ): Harness {
     const fetches: [number, number, number][] = [];
     const processed: [number, number, number, number][] = [];
-    const { fetchDelay = '--', processing = '-----|', positions = new Map<number, number>() } = overrides;
+    const { fetchDelay = '--', positions = new Map<number, number>() } = overrides;
     const pipeline: FetchPipeline = new FetchPipeline({
       maxPrefetchBatches: 2,
       routeOf: (_topic, partition) => `agent-${partition % 2}`,
@@ -118,7 +137,10 @@ describe('client/consumer FetchPipeline (marble)', () => {
       });
       h.pipeline.assign([{ ...tp(0), offset: 0 }]);
       const seen: number[] = [];
-      expectObservable(h.pipeline.run((batch) => void seen.push(batch.firstOffset)), '^ 3ms !').toBe('');
+      expectObservable(
+        h.pipeline.run((batch) => void seen.push(batch.firstOffset)),
+        '^ 3ms !',
+      ).toBe('');
       scheduler.flush();
       expect(seen).to.deep.equal([0, 10, 20]);
       expect(answered.map((result) => [result.nextOffset, 'batch' in result])).to.deep.equal([
@@ -150,14 +172,18 @@ describe('client/consumer FetchPipeline (marble)', () => {
         },
         ...overrides,
       });
-      const processor: BatchProcessor = (batch) => void log.push(`${scheduler.now()} process ${batch.partition}@${batch.firstOffset}`);
+      const processor: BatchProcessor = (batch) =>
+        void log.push(`${scheduler.now()} process ${batch.partition}@${batch.firstOffset}`);
       return { h, log, processor };
     }
 
     it('processes the batches of an answer in a later task than the one that sent the next fetches', () => {
       scheduler.run(({ expectObservable }) => {
         const { h, log, processor } = yieldingHarness();
-        h.pipeline.assign([{ ...tp(0), offset: 0 }, { ...tp(1), offset: 0 }]);
+        h.pipeline.assign([
+          { ...tp(0), offset: 0 },
+          { ...tp(1), offset: 0 },
+        ]);
         expectObservable(h.pipeline.run(processor), '^ 5ms !').toBe('');
         scheduler.flush();
         // Partitions 0 and 1 live on two agents: two fetches, answered one after the other in the same frame.
@@ -187,7 +213,14 @@ describe('client/consumer FetchPipeline (marble)', () => {
         scheduler.flush();
         // Bound one: the answer at 2 starts no fetch before its batch is processed, so the batch does not wait;
         // the fetch that processing frees room for yields, and the end of the run at 3 cancels that yield.
-        expect(log).to.deep.equal(['0 fetch 0@0', '0 yield', '2 process 0@0', '2 fetch 0@10', '2 yield', '3 yield cancelled']);
+        expect(log).to.deep.equal([
+          '0 fetch 0@0',
+          '0 yield',
+          '2 process 0@0',
+          '2 fetch 0@10',
+          '2 yield',
+          '3 yield cancelled',
+        ]);
       });
     });
   });
@@ -224,7 +257,9 @@ describe('client/consumer FetchPipeline (marble)', () => {
         [0, 2, 0],
         [0, 1, 0],
       ]);
-      expect(h.processed.map(([time, partition, offset, buffered]) => [time, partition, offset, buffered])).to.deep.equal([
+      expect(
+        h.processed.map(([time, partition, offset, buffered]) => [time, partition, offset, buffered]),
+      ).to.deep.equal([
         [1, 0, 0, 3],
         [11, 2, 0, 3],
         [21, 1, 0, 3],
@@ -286,7 +321,9 @@ describe('client/consumer FetchPipeline (marble)', () => {
           fetches.push([scheduler.now(), targets[0]!.offset]);
           const out = first;
           first = false;
-          const results = targets.map((t) => (out ? { ...resultFor(t, 0), error: new OffsetOutOfRangeError('gone') } : resultFor(t, 3)));
+          const results = targets.map((t) =>
+            out ? { ...resultFor(t, 0), error: new OffsetOutOfRangeError('gone') } : resultFor(t, 3),
+          );
           return scheduler.createColdObservable('-(r|)', { r: results });
         },
         resetOffset: (_t, partition) => {
@@ -405,7 +442,10 @@ describe('client/consumer FetchPipeline (marble)', () => {
       expectObservable(h.pipeline.run(slowProcessor(h, '-----|')), '^ 15ms !').toBe('');
       scheduler.flush();
       expect(h.processed.map(([time, , offset]) => [time, offset])).to.deep.equal([[1, 0]]);
-      expect(h.fetches.map(([time, , offset]) => [time, offset])).to.deep.equal([[0, 0], [1, 10]]);
+      expect(h.fetches.map(([time, , offset]) => [time, offset])).to.deep.equal([
+        [0, 0],
+        [1, 10],
+      ]);
       expect(h.pipeline.has('t', 0)).to.equal(false);
       expect(h.pipeline.buffered).to.equal(0);
     });
@@ -416,10 +456,16 @@ describe('client/consumer FetchPipeline (marble)', () => {
       const positions = new Map([[0, 33]]);
       const h = harness({ positions });
       h.pipeline.assign([{ ...tp(0), offset: 0 }]);
-      expectObservable(h.pipeline.run(() => undefined), '^ 3ms !').toBe('');
-      expectObservable(h.pipeline.run(() => undefined).pipe(catchError((e: unknown) => of((e as Error).message)))).toBe('(m|)', {
-        m: 'the consumer is already being read: one records$, batches$, iterator or run() at a time',
-      });
+      expectObservable(
+        h.pipeline.run(() => undefined),
+        '^ 3ms !',
+      ).toBe('');
+      expectObservable(h.pipeline.run(() => undefined).pipe(catchError((e: unknown) => of((e as Error).message)))).toBe(
+        '(m|)',
+        {
+          m: 'the consumer is already being read: one records$, batches$, iterator or run() at a time',
+        },
+      );
       scheduler.flush();
       expect(h.fetches[0]).to.deep.equal([0, 0, 33]);
     });
@@ -447,7 +493,8 @@ describe('client/consumer FetchPipeline revoke (async)', () => {
       .subscribe();
     expect(events).to.deep.equal(['process 0']);
     const revoked = pipeline.revoke([tp(0)]).then(() => events.push('revoked'));
-    // Nothing here waits on a timer or I/O (the fetches are synchronous): once queued callbacks have run, all that could happen has.
+    // Nothing here waits on a timer or I/O (the fetches are synchronous): once queued callbacks have run, all that
+    // could happen has.
     await new Promise((resolve) => setImmediate(resolve));
     expect(events).to.deep.equal(['process 0']);
     events.push('finish 0');

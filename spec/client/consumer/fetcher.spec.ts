@@ -1,12 +1,19 @@
 import { expect } from 'chai';
-import { decodeFetchedRecords, streamRecords, toPartitionResult, type RecordStream } from '../../../src/client/consumer/fetcher.js';
+import {
+  decodeFetchedRecords,
+  streamRecords,
+  toPartitionResult,
+  type RecordStream,
+} from '../../../src/client/consumer/fetcher.js';
 import type { ConsumerBatch, ConsumerRecord } from '../../../src/client/consumer/consumerTypes.js';
 import { CorruptMessageError } from '../../../src/protocol/errors.js';
 import { encodeRecordBatch, type RecordInput } from '../../../src/protocol/codec/recordBatch.js';
 
 const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
 
-/** Offsets 10..12 (plain, one record with headers), then 13..14 (lz4), as a Fetch answer concatenates stored batches. */
+/**
+ * Offsets 10..12 (plain, one record with headers), then 13..14 (lz4), as a Fetch answer concatenates stored batches.
+ */
 function fetchedBytes(): Buffer {
   const first: RecordInput[] = [
     { key: utf8('a'), value: utf8('1'), timestamp: 1000 },
@@ -17,7 +24,10 @@ function fetchedBytes(): Buffer {
     { key: utf8('d'), value: utf8('4'), timestamp: 2000 },
     { key: utf8('e'), value: utf8('5'), timestamp: 2001 },
   ];
-  return Buffer.concat([encodeRecordBatch(first, { baseOffset: 10 }), encodeRecordBatch(second, { baseOffset: 13, compression: 'lz4' })]);
+  return Buffer.concat([
+    encodeRecordBatch(first, { baseOffset: 10 }),
+    encodeRecordBatch(second, { baseOffset: 13, compression: 'lz4' }),
+  ]);
 }
 
 /** Records as plain values, for exact comparison. */
@@ -39,7 +49,10 @@ function drain(next: RecordStream): ConsumerRecord[] {
 }
 
 function fetchedBatch(bytes: Buffer, fromOffset: number): ConsumerBatch {
-  const result = toPartitionResult({ topic: 't', partition: 3, error: undefined, highWatermark: 20, logStartOffset: 0, records: bytes }, fromOffset);
+  const result = toPartitionResult(
+    { topic: 't', partition: 3, error: undefined, highWatermark: 20, logStartOffset: 0, records: bytes },
+    fromOffset,
+  );
   expect(result.error).to.equal(undefined);
   return result.batch!;
 }
@@ -68,7 +81,9 @@ describe('client/consumer fetcher', () => {
     expect(plain(drain(next))).to.deep.equal(EXPECTED_FROM_11);
     expect(next()).to.equal(undefined);
     expect(plain(batch.records)).to.deep.equal(EXPECTED_FROM_11);
-    expect([batch.firstOffset, batch.lastOffset, batch.nextOffset, batch.highWatermark]).to.deep.equal([11, 14, 15, 20]);
+    expect([batch.firstOffset, batch.lastOffset, batch.nextOffset, batch.highWatermark]).to.deep.equal([
+      11, 14, 15, 20,
+    ]);
   });
 
   it('streams the records array itself once it was read, and a batch that is not a fetched one from its records', () => {
@@ -76,9 +91,18 @@ describe('client/consumer fetcher', () => {
     const records = batch.records;
     const streamed = drain(streamRecords(batch));
     expect(streamed).to.have.length(5);
-    streamed.forEach((record, i) => expect(record).to.equal(records[i]));
+    for (const [i, record] of streamed.entries()) expect(record).to.equal(records[i]);
 
-    const own: ConsumerBatch = { topic: 't', partition: 0, records: records.slice(0, 2), firstOffset: 10, lastOffset: 11, nextOffset: 12, highWatermark: 12, ack: () => {} };
+    const own: ConsumerBatch = {
+      topic: 't',
+      partition: 0,
+      records: records.slice(0, 2),
+      firstOffset: 10,
+      lastOffset: 11,
+      nextOffset: 12,
+      highWatermark: 12,
+      ack: () => {},
+    };
     const fromOwn = drain(streamRecords(own));
     expect(fromOwn).to.have.length(2);
     expect(fromOwn[1]).to.equal(records[1]);

@@ -61,7 +61,10 @@ describe('client/consumer heartbeats (marble)', () => {
       scheduler.run(({ cold, expectObservable }) => {
         let n = 0;
         const send = () => (++n === 2 ? cold('-#', undefined, error) : cold('-|'));
-        expectObservable(names(heartbeats({ intervalMs: 3, send, scheduler }))).toBe('----a--(r|)', { a: 'ok', r: `rejoin:${code}` });
+        expectObservable(names(heartbeats({ intervalMs: 3, send, scheduler }))).toBe('----a--(r|)', {
+          a: 'ok',
+          r: `rejoin:${code}`,
+        });
       });
     });
   }

@@ -3,7 +3,13 @@ import { map, type ObservableInput } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { OffsetManager, type OffsetCommitter } from '../../../src/client/consumer/offsetManager.js';
 import type { LogBounds, OffsetBoundsLookup } from '../../../src/client/consumer/offsetLookup.js';
-import { MemoryOffsetStore, type CommitStrategy, type PartitionCommit, type ResetStrategy, type TopicPartition } from '../../../src/client/offsets/index.js';
+import {
+  MemoryOffsetStore,
+  type CommitStrategy,
+  type PartitionCommit,
+  type ResetStrategy,
+  type TopicPartition,
+} from '../../../src/client/offsets/index.js';
 import { partitionKey } from '../../../src/client/offsets/types.js';
 import { IllegalGenerationError, InvalidConfigError, OffsetOutOfRangeError } from '../../../src/protocol/errors.js';
 
@@ -17,7 +23,12 @@ function fixedLookup(bounds: Record<number, LogBounds>, offsetForTimestamp = -1)
   };
 }
 
-const commit = (partition: number, offset: number): PartitionCommit => ({ topic: 't', partition, offset, metadata: '' });
+const commit = (partition: number, offset: number): PartitionCommit => ({
+  topic: 't',
+  partition,
+  offset,
+  metadata: '',
+});
 const tps = (...partitions: number[]) => partitions.map((partition) => ({ topic: 't', partition }));
 
 describe('client/consumer OffsetManager', () => {
@@ -41,17 +52,25 @@ describe('client/consumer OffsetManager', () => {
       save: (offsets): ObservableInput<unknown> => {
         saves.push([scheduler.now(), offsets.map((o) => `${o.partition}@${o.offset}`).join(',')]);
         void store.save('g', offsets);
-        return fail === undefined ? scheduler.createColdObservable(saveTime) : scheduler.createColdObservable('-#', undefined, fail);
+        return fail === undefined
+          ? scheduler.createColdObservable(saveTime)
+          : scheduler.createColdObservable('-#', undefined, fail);
       },
     };
   }
 
-  function manager(strategy: CommitStrategy, options: { reset?: ResetStrategy; saveTime?: string; fail?: unknown; onFailed?: (e: unknown) => void } = {}) {
+  function manager(
+    strategy: CommitStrategy,
+    options: { reset?: ResetStrategy; saveTime?: string; fail?: unknown; onFailed?: (e: unknown) => void } = {},
+  ) {
     return new OffsetManager({
       committer: committer(options.saveTime, options.fail),
       commitStrategy: strategy,
       resetStrategy: options.reset ?? { type: 'earliest' },
-      lookup: fixedLookup({ 0: { logStartOffset: 0, highWatermark: 100 }, 1: { logStartOffset: 0, highWatermark: 50 } }),
+      lookup: fixedLookup({
+        0: { logStartOffset: 0, highWatermark: 100 },
+        1: { logStartOffset: 0, highWatermark: 50 },
+      }),
       scheduler,
       ...(options.onFailed === undefined ? {} : { onCommitFailed: options.onFailed }),
     });
@@ -70,7 +89,11 @@ describe('client/consumer OffsetManager', () => {
       scheduler.schedule(() => m.processed('t', 1, 6, 6, 50), 22);
       scheduler.schedule(() => void m.close(), 25);
       // ticks at 10 and 20 commit what moved; close at 25 commits the rest; each save takes a frame
-      expectObservable(outcomes(m)).toBe('-----------a---------b----(c|)', { a: 'committed:0@10', b: 'committed:1@1', c: 'committed:1@7' });
+      expectObservable(outcomes(m)).toBe('-----------a---------b----(c|)', {
+        a: 'committed:0@10',
+        b: 'committed:1@1',
+        c: 'committed:1@7',
+      });
     });
     expect(saves).to.deep.equal([
       [10, '0@10'],

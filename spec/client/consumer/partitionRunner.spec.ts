@@ -1,16 +1,36 @@
 import { expect } from 'chai';
 import { Observable, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { FetchPipeline, type FetchTarget, type PartitionFetchResult } from '../../../src/client/consumer/fetchPipeline.js';
+import {
+  FetchPipeline,
+  type FetchTarget,
+  type PartitionFetchResult,
+} from '../../../src/client/consumer/fetchPipeline.js';
 import type { ConsumerBatch } from '../../../src/client/consumer/consumerTypes.js';
 import { PartitionRunner } from '../../../src/client/consumer/partitionRunner.js';
 import { retryPolicy } from '../../../src/client/retryPolicy.js';
 
 function batchOf(partition: number, first: number, n: number): ConsumerBatch {
   const records = Array.from({ length: n }, (_, i) => ({
-    topic: 't', partition, offset: first + i, key: null, value: null, headers: [], timestamp: 0, ack: () => {},
+    topic: 't',
+    partition,
+    offset: first + i,
+    key: null,
+    value: null,
+    headers: [],
+    timestamp: 0,
+    ack: () => {},
   }));
-  return { topic: 't', partition, records, firstOffset: first, lastOffset: first + n - 1, nextOffset: first + n, highWatermark: 1000, ack: () => {} };
+  return {
+    topic: 't',
+    partition,
+    records,
+    firstOffset: first,
+    lastOffset: first + n - 1,
+    nextOffset: first + n,
+    highWatermark: 1000,
+    ack: () => {},
+  };
 }
 
 describe('client/consumer PartitionRunner (marble)', () => {
@@ -21,8 +41,15 @@ describe('client/consumer PartitionRunner (marble)', () => {
     });
   });
 
-  /** A pipeline over partitions 0..count-1 (2 records per fetch, answered after 1 frame) run through a PartitionRunner. */
-  function harness(concurrency: number, partitions: number, handling: (batch: ConsumerBatch) => string, error?: unknown) {
+  /**
+   * A pipeline over partitions 0..count-1 (2 records per fetch, answered after 1 frame) run through a PartitionRunner.
+   */
+  function harness(
+    concurrency: number,
+    partitions: number,
+    handling: (batch: ConsumerBatch) => string,
+    error?: unknown,
+  ) {
     const log: string[] = [];
     let active = 0;
     let peak = 0;
@@ -30,7 +57,13 @@ describe('client/consumer PartitionRunner (marble)', () => {
       maxPrefetchBatches: 8,
       routeOf: () => 'agent',
       fetch: (_address, targets: FetchTarget[]) => {
-        const results: PartitionFetchResult[] = targets.map((t) => ({ topic: 't', partition: t.partition, batch: batchOf(t.partition, t.offset, 2), nextOffset: t.offset + 2, highWatermark: 1000 }));
+        const results: PartitionFetchResult[] = targets.map((t) => ({
+          topic: 't',
+          partition: t.partition,
+          batch: batchOf(t.partition, t.offset, 2),
+          nextOffset: t.offset + 2,
+          highWatermark: 1000,
+        }));
         return scheduler.createColdObservable('-(r|)', { r: results });
       },
       resetOffset: () => of(0),
@@ -74,13 +107,23 @@ describe('client/consumer PartitionRunner (marble)', () => {
       expectObservable(h.run, '^ 7ms !').toBe('');
       scheduler.flush();
       expect(h.peak()).to.equal(2);
-      const of = (partition: number) => h.log.filter((line) => line.includes(` ${partition}@`)).map((line) => line.replace(/^\d+ /, ''));
+      const of = (partition: number) =>
+        h.log.filter((line) => line.includes(` ${partition}@`)).map((line) => line.replace(/^\d+ /, ''));
       for (const partition of [0, 1, 2]) {
         const lines = of(partition);
         // start and end alternate, offsets ascending: never two batches of one partition at once
-        lines.forEach((line, i) => expect(line).to.equal(`${i % 2 === 0 ? 'start' : 'end'} ${partition}@${2 * Math.floor(i / 2)}`));
+        for (const [i, line] of lines.entries()) {
+          expect(line).to.equal(`${i % 2 === 0 ? 'start' : 'end'} ${partition}@${2 * Math.floor(i / 2)}`);
+        }
       }
-      expect(h.log.slice(0, 6)).to.deep.equal(['1 start 0@0', '1 start 1@0', '2 end 1@0', '2 start 2@0', '3 end 2@0', '3 start 1@2']);
+      expect(h.log.slice(0, 6)).to.deep.equal([
+        '1 start 0@0',
+        '1 start 1@0',
+        '2 end 1@0',
+        '2 start 2@0',
+        '3 end 2@0',
+        '3 start 1@2',
+      ]);
     });
   });
 
@@ -90,7 +133,15 @@ describe('client/consumer PartitionRunner (marble)', () => {
       expectObservable(h.run, '^ 7ms !').toBe('');
       scheduler.flush();
       expect(h.peak()).to.equal(1);
-      expect(h.log).to.deep.equal(['1 start 0@0', '3 end 0@0', '3 start 1@0', '5 end 1@0', '5 start 0@2', '7 end 0@2', '7 start 1@2']);
+      expect(h.log).to.deep.equal([
+        '1 start 0@0',
+        '3 end 0@0',
+        '3 start 1@0',
+        '5 end 1@0',
+        '5 start 0@2',
+        '7 end 0@2',
+        '7 start 1@2',
+      ]);
     });
   });
 

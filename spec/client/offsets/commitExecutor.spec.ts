@@ -21,7 +21,12 @@ function newScheduler(): TestScheduler {
   });
 }
 
-const commit = (partition: number, offset: number): PartitionCommit => ({ topic: 't', partition, offset, metadata: '' });
+const commit = (partition: number, offset: number): PartitionCommit => ({
+  topic: 't',
+  partition,
+  offset,
+  metadata: '',
+});
 const request = (...offsets: PartitionCommit[]): CommitRequest => ({ reason: 'periodic', offsets });
 
 type Call = { at: number; offsets: PartitionCommit[] };
@@ -48,7 +53,13 @@ describe('client/offsets/commitExecutor', () => {
         }),
       );
       expectObservable(result).toBe('-----x----y|', {
-        x: { type: 'committed', offsets: [commit(0, 1)], requests: [a], attempts: 1, stats: { commits: 1, failures: 0, lastCommitTime: 5 } },
+        x: {
+          type: 'committed',
+          offsets: [commit(0, 1)],
+          requests: [a],
+          attempts: 1,
+          stats: { commits: 1, failures: 0, lastCommitTime: 5 },
+        },
         y: {
           type: 'committed',
           offsets: [commit(0, 7), commit(1, 2)],
@@ -88,8 +99,20 @@ describe('client/offsets/commitExecutor', () => {
       );
       // Attempt 1 fails at 1, the retry starts at 11 and ends at 13; b waits and runs 13-15.
       expectObservable(result).toBe('-------------x-(y|)', {
-        x: { type: 'committed', offsets: [commit(0, 10)], requests: [a], attempts: 2, stats: { commits: 1, failures: 0, lastCommitTime: 13 } },
-        y: { type: 'committed', offsets: [commit(0, 20)], requests: [b], attempts: 1, stats: { commits: 2, failures: 0, lastCommitTime: 15 } },
+        x: {
+          type: 'committed',
+          offsets: [commit(0, 10)],
+          requests: [a],
+          attempts: 2,
+          stats: { commits: 1, failures: 0, lastCommitTime: 13 },
+        },
+        y: {
+          type: 'committed',
+          offsets: [commit(0, 20)],
+          requests: [b],
+          attempts: 1,
+          stats: { commits: 2, failures: 0, lastCommitTime: 15 },
+        },
       });
       scheduler.schedule(() => expect(calls.map((call) => call.at)).to.deep.equal([0, 11, 13]), 16);
     });
@@ -105,8 +128,21 @@ describe('client/offsets/commitExecutor', () => {
       const b = request(commit(0, 2));
       const result = hot('a-b--|', { a, b }).pipe(commitExecutor({ commit: () => attempts[call++]!, scheduler }));
       expectObservable(result).toBe('-x-y-|', {
-        x: { type: 'failed', offsets: [commit(0, 1)], requests: [a], attempts: 1, error: fenced, stats: { commits: 0, failures: 1, lastCommitTime: undefined } },
-        y: { type: 'committed', offsets: [commit(0, 2)], requests: [b], attempts: 1, stats: { commits: 1, failures: 1, lastCommitTime: 3 } },
+        x: {
+          type: 'failed',
+          offsets: [commit(0, 1)],
+          requests: [a],
+          attempts: 1,
+          error: fenced,
+          stats: { commits: 0, failures: 1, lastCommitTime: undefined },
+        },
+        y: {
+          type: 'committed',
+          offsets: [commit(0, 2)],
+          requests: [b],
+          attempts: 1,
+          stats: { commits: 1, failures: 1, lastCommitTime: 3 },
+        },
       });
     });
   });
@@ -187,7 +223,13 @@ describe('client/offsets/commitExecutor', () => {
         }),
       );
       expectObservable(result).toBe('-x-|', {
-        x: { type: 'committed', offsets: [], requests: [empty], attempts: 0, stats: { commits: 0, failures: 0, lastCommitTime: undefined } },
+        x: {
+          type: 'committed',
+          offsets: [],
+          requests: [empty],
+          attempts: 0,
+          stats: { commits: 0, failures: 0, lastCommitTime: undefined },
+        },
       });
       scheduler.schedule(() => expect(calls).to.equal(0), 5);
     });
@@ -199,14 +241,26 @@ describe('client/offsets/commitExecutor', () => {
       const a = request(commit(0, 1));
       const slow = cold<never>('----|');
       expectObservable(hot('a-|', { a }).pipe(commitExecutor({ commit: () => slow, scheduler }))).toBe('----(x|)', {
-        x: { type: 'committed', offsets: [commit(0, 1)], requests: [a], attempts: 1, stats: { commits: 1, failures: 0, lastCommitTime: 4 } },
+        x: {
+          type: 'committed',
+          offsets: [commit(0, 1)],
+          requests: [a],
+          attempts: 1,
+          stats: { commits: 1, failures: 0, lastCommitTime: 4 },
+        },
       });
 
       const cancelled = cold<never>('-----|');
-      expectObservable(hot('a----', { a }).pipe(commitExecutor({ commit: () => cancelled, scheduler })), '^--!').toBe('---');
+      expectObservable(hot('a----', { a }).pipe(commitExecutor({ commit: () => cancelled, scheduler })), '^--!').toBe(
+        '---',
+      );
       const failed = cold<never>('-----|');
       const boom = new Error('source failed');
-      expectObservable(hot('a-#', { a }, boom).pipe(commitExecutor({ commit: () => failed, scheduler }))).toBe('--#', undefined, boom);
+      expectObservable(hot('a-#', { a }, boom).pipe(commitExecutor({ commit: () => failed, scheduler }))).toBe(
+        '--#',
+        undefined,
+        boom,
+      );
       scheduler.schedule(() => {
         expectSubscriptions(slow.subscriptions).toBe('^---!');
         expectSubscriptions(cancelled.subscriptions).toBe('^--!');

@@ -106,10 +106,23 @@ describe('client/offsets commit strategies', () => {
       const scheduler = newScheduler();
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const failing = cold('-a-#', { a: rec(0, 0) }, new Error('boom'));
-        expectObservable(failing.pipe(periodicCommits(2, scheduler))).toBe('--x#', {
-          x: { reason: 'periodic', offsets: [commit(0, 1)] },
-        }, new Error('boom'));
-        const endless = cold('a-b-c-d-e-f-g-h', { a: rec(0, 0), b: rec(0, 1), c: rec(0, 2), d: rec(0, 3), e: rec(0, 4), f: rec(0, 5), g: rec(0, 6), h: rec(0, 7) });
+        expectObservable(failing.pipe(periodicCommits(2, scheduler))).toBe(
+          '--x#',
+          {
+            x: { reason: 'periodic', offsets: [commit(0, 1)] },
+          },
+          new Error('boom'),
+        );
+        const endless = cold('a-b-c-d-e-f-g-h', {
+          a: rec(0, 0),
+          b: rec(0, 1),
+          c: rec(0, 2),
+          d: rec(0, 3),
+          e: rec(0, 4),
+          f: rec(0, 5),
+          g: rec(0, 6),
+          h: rec(0, 7),
+        });
         // An interval left running would keep the virtual clock busy forever: finishing proves the cleanup.
         expectObservable(endless.pipe(periodicCommits(5, scheduler)), '^------!').toBe('-----x-', {
           x: { reason: 'periodic', offsets: [commit(0, 3)] },
@@ -135,7 +148,15 @@ describe('client/offsets commit strategies', () => {
     it('commits after every n records and the remainder on completion', () => {
       const scheduler = newScheduler();
       scheduler.run(({ cold, expectObservable }) => {
-        const values = { a: rec(0, 0), b: rec(1, 0), c: rec(0, 1), d: rec(0, 2), e: rec(0, 3), f: rec(1, 1), g: rec(1, 2) };
+        const values = {
+          a: rec(0, 0),
+          b: rec(1, 0),
+          c: rec(0, 1),
+          d: rec(0, 2),
+          e: rec(0, 3),
+          f: rec(1, 1),
+          g: rec(1, 2),
+        };
         expectObservable(cold('abcdefg|', values).pipe(everyNCommits(3))).toBe('--x--y-(z|)', {
           x: { reason: 'every-n', offsets: [commit(0, 2), commit(1, 1)] },
           y: { reason: 'every-n', offsets: [commit(0, 4), commit(1, 2)] },
@@ -234,9 +255,12 @@ describe('client/offsets commit strategies', () => {
           x: { reason: 'watermark', offsets: [commit(0, 3)] },
         });
         const calls = hot<ManualCommitCall>('--x--', { x: {} });
-        expectObservable(cold('ab-c|', values).pipe(commitTriggers({ type: 'manual' }, { calls$: calls }))).toBe('--x-|', {
-          x: { reason: 'manual', offsets: [commit(0, 2)] },
-        });
+        expectObservable(cold('ab-c|', values).pipe(commitTriggers({ type: 'manual' }, { calls$: calls }))).toBe(
+          '--x-|',
+          {
+            x: { reason: 'manual', offsets: [commit(0, 2)] },
+          },
+        );
         expectObservable(cold('abc 5000ms |', values).pipe(commitTriggers(undefined, { scheduler }))).toBe(
           '5000ms x 2ms |',
           { x: { reason: 'periodic', offsets: [commit(0, 3)] } },

@@ -48,7 +48,9 @@ export function describeOffsetStoreContract(name: string, create: OffsetStoreFac
         { topic: 't', partition: 7 },
         { topic: 'other', partition: 0 },
       ]);
-      expect(loaded).to.deep.equal([{ topic: 't', partition: 1, offset: 2, metadata: '', commitTime: 1_700_000_000_000 }]);
+      expect(loaded).to.deep.equal([
+        { topic: 't', partition: 1, offset: 2, metadata: '', commitTime: 1_700_000_000_000 },
+      ]);
       expect(await store.load('g', [])).to.deep.equal([]);
     });
 
@@ -63,7 +65,10 @@ export function describeOffsetStoreContract(name: string, create: OffsetStoreFac
 
     it('keeps groups apart and treats topics with slashes and colons as plain names', async () => {
       await store.save('g1', [{ topic: 'a/b:c', partition: 3, offset: 9, metadata: '' }]);
-      await store.save('g2', [{ topic: 'a/b:c', partition: 3, offset: 11, metadata: '' }], { generation: 4, memberId: 'm' });
+      await store.save('g2', [{ topic: 'a/b:c', partition: 3, offset: 11, metadata: '' }], {
+        generation: 4,
+        memberId: 'm',
+      });
       expect((await store.load('g1')).map((o) => o.offset)).to.deep.equal([9]);
       expect(await store.load('g2', [{ topic: 'a/b:c', partition: 3 }])).to.deep.equal([
         { topic: 'a/b:c', partition: 3, offset: 11, metadata: '', commitTime: 1_700_000_000_000 },

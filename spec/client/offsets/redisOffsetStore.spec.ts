@@ -6,7 +6,7 @@ import { describeOffsetStoreContract } from './offsetStoreContract.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
-describe('client/offsets/RedisOffsetStore', function () {
+describe('client/offsets/RedisOffsetStore', () => {
   const prefix = `sh-test:${process.pid}:${Math.random().toString(36).slice(2)}:`;
   let redis: Redis;
   let run = 0;
@@ -24,7 +24,10 @@ describe('client/offsets/RedisOffsetStore', function () {
   });
 
   // A fresh prefix per test keeps the contract's "fresh, empty store" promise.
-  describeOffsetStoreContract('RedisOffsetStore', async (now) => new RedisOffsetStore({ redis, keyPrefix: `${prefix}${++run}:`, now }));
+  describeOffsetStoreContract(
+    'RedisOffsetStore',
+    async (now) => new RedisOffsetStore({ redis, keyPrefix: `${prefix}${++run}:`, now }),
+  );
 
   it('keeps one hash per group, one JSON value per partition', async () => {
     const store = new RedisOffsetStore({ redis, keyPrefix: `${prefix}layout:`, now: () => 1234 });
@@ -56,7 +59,13 @@ describe('client/offsets/RedisOffsetStore', function () {
   });
 
   it('turns connection failures into retriable MetadataError', async () => {
-    const down = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const down = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     try {
       const store = new RedisOffsetStore({ redis: down, keyPrefix: prefix });
       const error = await expectRejection(store.load('g'), MetadataError, 'redis offset store:');

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { DEFAULT_RESET_STRATEGY, isCommittedInRange, resolveStartOffset, type ResetStrategy } from '../../../src/client/offsets/index.js';
+import {
+  DEFAULT_RESET_STRATEGY,
+  isCommittedInRange,
+  resolveStartOffset,
+  type ResetStrategy,
+} from '../../../src/client/offsets/index.js';
 import { InvalidRequestError, OffsetOutOfRangeError } from '../../../src/protocol/errors.js';
 
 const log = { logStartOffset: 100, highWatermark: 200 };
@@ -31,9 +36,18 @@ describe('client/offsets/resolveStartOffset', () => {
   ] as const) {
     it(`applies the strategy with ${label}`, () => {
       const input = { ...log, committed };
-      expect(resolveStartOffset({ ...input, strategy: { type: 'earliest' } })).to.deep.equal({ offset: 100, source: 'earliest' });
-      expect(resolveStartOffset({ ...input, strategy: { type: 'latest' } })).to.deep.equal({ offset: 200, source: 'latest' });
-      expect(resolveStartOffset({ ...input, strategy: { type: 'offset', offset: 120 } })).to.deep.equal({ offset: 120, source: 'offset' });
+      expect(resolveStartOffset({ ...input, strategy: { type: 'earliest' } })).to.deep.equal({
+        offset: 100,
+        source: 'earliest',
+      });
+      expect(resolveStartOffset({ ...input, strategy: { type: 'latest' } })).to.deep.equal({
+        offset: 200,
+        source: 'latest',
+      });
+      expect(resolveStartOffset({ ...input, strategy: { type: 'offset', offset: 120 } })).to.deep.equal({
+        offset: 120,
+        source: 'offset',
+      });
       expect(
         resolveStartOffset({ ...input, strategy: { type: 'timestamp', timestamp: 5 }, offsetForTimestamp: 170 }),
       ).to.deep.equal({ offset: 170, source: 'timestamp' });
@@ -41,16 +55,31 @@ describe('client/offsets/resolveStartOffset', () => {
   }
 
   it('clamps a fixed offset into the log', () => {
-    expect(resolveStartOffset({ ...log, strategy: { type: 'offset', offset: 0 } })).to.deep.equal({ offset: 100, source: 'offset' });
-    expect(resolveStartOffset({ ...log, strategy: { type: 'offset', offset: 999 } })).to.deep.equal({ offset: 200, source: 'offset' });
-    expect(resolveStartOffset({ ...log, strategy: { type: 'offset', offset: 200 } })).to.deep.equal({ offset: 200, source: 'offset' });
+    expect(resolveStartOffset({ ...log, strategy: { type: 'offset', offset: 0 } })).to.deep.equal({
+      offset: 100,
+      source: 'offset',
+    });
+    expect(resolveStartOffset({ ...log, strategy: { type: 'offset', offset: 999 } })).to.deep.equal({
+      offset: 200,
+      source: 'offset',
+    });
+    expect(resolveStartOffset({ ...log, strategy: { type: 'offset', offset: 200 } })).to.deep.equal({
+      offset: 200,
+      source: 'offset',
+    });
   });
 
   it('starts a timestamp reset at the high watermark when every record is older, and clamps stale lookups', () => {
     const strategy: ResetStrategy = { type: 'timestamp', timestamp: 9e12 };
-    expect(resolveStartOffset({ ...log, strategy, offsetForTimestamp: -1 })).to.deep.equal({ offset: 200, source: 'timestamp' });
+    expect(resolveStartOffset({ ...log, strategy, offsetForTimestamp: -1 })).to.deep.equal({
+      offset: 200,
+      source: 'timestamp',
+    });
     // Retention moved the log start after the lookup.
-    expect(resolveStartOffset({ ...log, strategy, offsetForTimestamp: 90 })).to.deep.equal({ offset: 100, source: 'timestamp' });
+    expect(resolveStartOffset({ ...log, strategy, offsetForTimestamp: 90 })).to.deep.equal({
+      offset: 100,
+      source: 'timestamp',
+    });
   });
 
   it('refuses a timestamp reset without the looked-up offset', () => {
@@ -80,9 +109,18 @@ describe('client/offsets/resolveStartOffset', () => {
 
   it('works on an empty log (log start = high watermark = 0)', () => {
     const empty = { logStartOffset: 0, highWatermark: 0 };
-    expect(resolveStartOffset({ ...empty, committed: 0, strategy: { type: 'none' } })).to.deep.equal({ offset: 0, source: 'committed' });
-    expect(resolveStartOffset({ ...empty, strategy: { type: 'earliest' } })).to.deep.equal({ offset: 0, source: 'earliest' });
-    expect(resolveStartOffset({ ...empty, committed: 7, strategy: { type: 'latest' } })).to.deep.equal({ offset: 0, source: 'latest' });
+    expect(resolveStartOffset({ ...empty, committed: 0, strategy: { type: 'none' } })).to.deep.equal({
+      offset: 0,
+      source: 'committed',
+    });
+    expect(resolveStartOffset({ ...empty, strategy: { type: 'earliest' } })).to.deep.equal({
+      offset: 0,
+      source: 'earliest',
+    });
+    expect(resolveStartOffset({ ...empty, committed: 7, strategy: { type: 'latest' } })).to.deep.equal({
+      offset: 0,
+      source: 'latest',
+    });
   });
 
   it('refuses inconsistent input', () => {
@@ -91,9 +129,18 @@ describe('client/offsets/resolveStartOffset', () => {
       InvalidRequestError,
       'logStartOffset 300 is above highWatermark 200',
     );
-    expect(() => resolveStartOffset({ ...log, committed: -5, strategy: latest })).to.throw(InvalidRequestError, 'committed offset');
-    expect(() => resolveStartOffset({ ...log, highWatermark: 2 ** 53, strategy: latest })).to.throw(InvalidRequestError, 'highWatermark');
-    expect(() => resolveStartOffset({ ...log, strategy: { type: 'offset', offset: -1 } })).to.throw(InvalidRequestError, 'reset offset');
+    expect(() => resolveStartOffset({ ...log, committed: -5, strategy: latest })).to.throw(
+      InvalidRequestError,
+      'committed offset',
+    );
+    expect(() => resolveStartOffset({ ...log, highWatermark: 2 ** 53, strategy: latest })).to.throw(
+      InvalidRequestError,
+      'highWatermark',
+    );
+    expect(() => resolveStartOffset({ ...log, strategy: { type: 'offset', offset: -1 } })).to.throw(
+      InvalidRequestError,
+      'reset offset',
+    );
   });
 
   it('says whether a committed offset is usable, and defaults to latest', () => {

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { merge, NEVER, Subject, tap, type Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import {
+  merge,
+  NEVER,
+  Subject,
+  tap,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerAction,
+  type SchedulerLike,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   batchByPartition,
@@ -13,7 +22,9 @@ import { InvalidConfigError } from '../../../src/protocol/errors.js';
 const values = { a: 'x1', b: 'y1', c: 'x2', d: 'y2', e: 'x3', f: 'y3' };
 const keyOf = (item: string) => item[0]!;
 
-/** A batch that keeps no item: only how many it took and their digits, e.g. 'x1' and 'x2' → { added: 2, digits: '12' }. */
+/**
+ * A batch that keeps no item: only how many it took and their digits, e.g. 'x1' and 'x2' → { added: 2, digits: '12' }.
+ */
 type Tally = { added: number; digits: string };
 
 /** A builder of {@link Tally} batches that records its calls, e.g. 'create x', 'add x1'. */
@@ -130,7 +141,9 @@ describe('client/operators/batchByPartition', () => {
       const expected = '    ---xyz----(w|)';
       // '…1' items weigh 6 bytes, the others 5; at most 10 bytes a batch.
       const sizeOf = (item: string) => (item.endsWith('1') ? 6 : 5);
-      const result = source.pipe(batchByPartition({ keyOf, lingerMs: 6, maxBytes: 10, sizeOf, scheduler: testScheduler }));
+      const result = source.pipe(
+        batchByPartition({ keyOf, lingerMs: 6, maxBytes: 10, sizeOf, scheduler: testScheduler }),
+      );
       expectObservable(result).toBe(expected, {
         x: { key: 'x', items: ['x1'] }, // x2 at 3 would make 11 bytes: x1 goes alone, x2 opens the next batch
         y: { key: 'y', items: ['y1'] }, // likewise y2 at 4
@@ -160,7 +173,10 @@ describe('client/operators/batchByPartition', () => {
   });
 
   it('validates its limits when created', () => {
-    expect(() => batchByPartition({ keyOf, lingerMs: -1 })).to.throw(InvalidConfigError, 'lingerMs must be a finite number ≥ 0, got -1');
+    expect(() => batchByPartition({ keyOf, lingerMs: -1 })).to.throw(
+      InvalidConfigError,
+      'lingerMs must be a finite number ≥ 0, got -1',
+    );
     expect(() => batchByPartition({ keyOf, lingerMs: 1, maxBytes: 10 })).to.throw(
       InvalidConfigError,
       'maxBytes is 10 but no sizeOf was given to measure items',
@@ -187,13 +203,15 @@ describe('client/operators/batchByPartition', () => {
       });
     });
 
-    it('closes a built batch at its partition\'s byte limit, bytes summed by sizeOf', () => {
+    it("closes a built batch at its partition's byte limit, bytes summed by sizeOf", () => {
       testScheduler.run(({ hot, expectObservable }) => {
         const source = hot('  -abcde----|', values);
         const expected = '    ---xyz----(w|)';
         const sizeOf = (item: string) => (item.endsWith('1') ? 6 : 5);
         const { builder } = tallyBuilder();
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 6, maxBytes: 10, sizeOf, builder, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 6, maxBytes: 10, sizeOf, builder, scheduler: testScheduler }),
+        );
         expectObservable(result).toBe(expected, {
           x: { key: 'x', batch: { added: 1, digits: '1' }, count: 1, bytes: 6 },
           y: { key: 'y', batch: { added: 1, digits: '1' }, count: 1, bytes: 6 },
@@ -208,7 +226,9 @@ describe('client/operators/batchByPartition', () => {
         const source = hot('  -abc-e---------|', values);
         const expected = '    ---x--y--z-----|';
         const { builder } = tallyBuilder();
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 4, maxCount: 2, builder, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 4, maxCount: 2, builder, scheduler: testScheduler }),
+        );
         expectObservable(result).toBe(expected, {
           x: { key: 'x', batch: { added: 2, digits: '12' }, count: 2, bytes: 0 },
           y: { key: 'y', batch: { added: 1, digits: '1' }, count: 1, bytes: 0 },
@@ -223,7 +243,9 @@ describe('client/operators/batchByPartition', () => {
         const flush = hot('   ---f-----');
         const expected = '    ---(xy)-(z|)';
         const { builder } = tallyBuilder();
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 10, flush$: flush, builder, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 10, flush$: flush, builder, scheduler: testScheduler }),
+        );
         expectObservable(result).toBe(expected, {
           x: { key: 'x', batch: { added: 1, digits: '1' }, count: 1, bytes: 0 },
           y: { key: 'y', batch: { added: 1, digits: '1' }, count: 1, bytes: 0 },
@@ -272,10 +294,17 @@ describe('client/operators/batchByPartition', () => {
     it('is typed by its form: built batches with a builder, item arrays without', () => {
       const { builder } = tallyBuilder();
       // Checked by tsc: the assignments compile only if each form has its precise type.
-      const built: OperatorFunction<string, BuiltPartitionBatch<string, Tally>> = batchByPartition({ keyOf, lingerMs: 1, builder });
+      const built: OperatorFunction<string, BuiltPartitionBatch<string, Tally>> = batchByPartition({
+        keyOf,
+        lingerMs: 1,
+        builder,
+      });
       const arrays: OperatorFunction<string, PartitionBatch<string, string>> = batchByPartition({ keyOf, lingerMs: 1 });
       // @ts-expect-error: without a builder the batches are arrays of items
-      const wrong: OperatorFunction<string, BuiltPartitionBatch<string, Tally>> = batchByPartition({ keyOf, lingerMs: 1 });
+      const wrong: OperatorFunction<string, BuiltPartitionBatch<string, Tally>> = batchByPartition({
+        keyOf,
+        lingerMs: 1,
+      });
       expect([built, arrays, wrong].every((operator) => typeof operator === 'function')).to.equal(true);
     });
   });
@@ -298,7 +327,9 @@ describe('client/operators/batchByPartition', () => {
         const source = hot('  -a-c-e----g----|', more);
         const release = hot(' --------x-------', { x: 'x' });
         const expected = '    --------x------(y|)';
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 3, holdWhile, release$: release, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 3, holdWhile, release$: release, scheduler: testScheduler }),
+        );
         expectObservable(result).toBe(expected, {
           x: { key: 'x', items: ['x1', 'x2', 'x3'] }, // lingered at 4, held until the release at 8
           y: { key: 'x', items: ['x4'] }, // lingered at 13, held until completion
@@ -332,7 +363,15 @@ describe('client/operators/batchByPartition', () => {
         const expected = '    -------x---(y|)';
         const sizeOf = () => 3;
         const result = source.pipe(
-          batchByPartition({ keyOf, lingerMs: 2, maxBytes: 10, sizeOf, holdWhile, release$: NEVER, scheduler: testScheduler }),
+          batchByPartition({
+            keyOf,
+            lingerMs: 2,
+            maxBytes: 10,
+            sizeOf,
+            holdWhile,
+            release$: NEVER,
+            scheduler: testScheduler,
+          }),
         );
         expectObservable(result).toBe(expected, {
           x: { key: 'x', items: ['x1', 'x2', 'x3'] }, // 9 bytes; x4 would make 12
@@ -360,7 +399,9 @@ describe('client/operators/batchByPartition', () => {
         const source = hot('  -ab-c-d----|', values);
         const release = hot(' -----y---x--', { x: 'x', y: 'y' });
         const expected = '    ----y---zx-|';
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 2, holdWhile, release$: release, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 2, holdWhile, release$: release, scheduler: testScheduler }),
+        );
         expectObservable(result).toBe(expected, {
           y: { key: 'y', items: ['y1'] }, // not held: closes when its linger time is up
           z: { key: 'y', items: ['y2'] }, // the release of y at 5 found no batch of y
@@ -377,7 +418,9 @@ describe('client/operators/batchByPartition', () => {
         const source = hot('  -a-------|', values);
         const release = hot(' --x-----x--', { x: 'x' });
         const expected = '    --------x|';
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 4, holdWhile, release$: release, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 4, holdWhile, release$: release, scheduler: testScheduler }),
+        );
         // The release at 2 neither closes the lingering batch nor spares it the hold at 5.
         expectObservable(result).toBe(expected, { x: { key: 'x', items: ['x1'] } });
         flush();
@@ -393,9 +436,19 @@ describe('client/operators/batchByPartition', () => {
         const release = hot(' ------x-', { x: 'x' });
         const expected = '    ------x|';
         const result = source.pipe(
-          batchByPartition({ keyOf, lingerMs: 2, sizeOf: () => 4, builder, holdWhile, release$: release, scheduler: testScheduler }),
+          batchByPartition({
+            keyOf,
+            lingerMs: 2,
+            sizeOf: () => 4,
+            builder,
+            holdWhile,
+            release$: release,
+            scheduler: testScheduler,
+          }),
         );
-        expectObservable(result).toBe(expected, { x: { key: 'x', batch: { added: 3, digits: '123' }, count: 3, bytes: 12 } });
+        expectObservable(result).toBe(expected, {
+          x: { key: 'x', batch: { added: 3, digits: '123' }, count: 3, bytes: 12 },
+        });
       });
     });
 
@@ -406,7 +459,9 @@ describe('client/operators/batchByPartition', () => {
         const source = hot('  -a------', values);
         const release = hot(' ---#', undefined, failure);
         const subs = '        ^--!';
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 1, holdWhile, release$: release, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 1, holdWhile, release$: release, scheduler: testScheduler }),
+        );
         expectObservable(result).toBe('---#', undefined, failure);
         expectSubscriptions(source.subscriptions).toBe(subs);
       });
@@ -419,7 +474,9 @@ describe('client/operators/batchByPartition', () => {
           throw failure;
         };
         const source = hot('  -a------', values);
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 2, holdWhile, release$: NEVER, scheduler: testScheduler }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 2, holdWhile, release$: NEVER, scheduler: testScheduler }),
+        );
         expectObservable(result).toBe('---#', undefined, failure);
       });
     });
@@ -440,7 +497,9 @@ describe('client/operators/batchByPartition', () => {
         const source = hot('  -a-b------', values);
         const release = hot(' ----------');
         const unsub = '       ^---!';
-        const result = source.pipe(batchByPartition({ keyOf, lingerMs: 2, holdWhile, release$: release, scheduler: counting }));
+        const result = source.pipe(
+          batchByPartition({ keyOf, lingerMs: 2, holdWhile, release$: release, scheduler: counting }),
+        );
         expectObservable(result, unsub).toBe('-');
         expectSubscriptions(source.subscriptions).toBe(unsub);
         expectSubscriptions(release.subscriptions).toBe(unsub);
@@ -452,7 +511,7 @@ describe('client/operators/batchByPartition', () => {
       });
     });
 
-    it('lets a reaction to a released batch push the partition\'s next item and release again', () => {
+    it("lets a reaction to a released batch push the partition's next item and release again", () => {
       testScheduler.run(({ hot, expectObservable, flush }) => {
         const { holdWhile, asked } = holdingRecorder(['x']);
         const pushed = new Subject<string>();
@@ -483,7 +542,14 @@ describe('client/operators/batchByPartition', () => {
         const flush = hot('   -----f----');
         const expected = '    -----(yx)|';
         const result = source.pipe(
-          batchByPartition({ keyOf, lingerMs: 1, flush$: flush, holdWhile, release$: released, scheduler: testScheduler }),
+          batchByPartition({
+            keyOf,
+            lingerMs: 1,
+            flush$: flush,
+            holdWhile,
+            release$: released,
+            scheduler: testScheduler,
+          }),
           // Reacting to x before passing it on: y comes out first, from within the flush.
           tap(({ key }) => key === 'x' && released.next('y')),
         );

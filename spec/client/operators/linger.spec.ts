@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Subject, catchError, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { linger } from '../../../src/client/operators/linger.js';
-import { InvalidConfigError, InvalidRequestError } from '../../../src/protocol/errors.js';
+import { InvalidConfigError, type InvalidRequestError } from '../../../src/protocol/errors.js';
 
 describe('client/operators/linger', () => {
   let testScheduler: TestScheduler;
@@ -183,13 +183,15 @@ describe('client/operators/linger', () => {
     const source = new Subject<string>();
     const seen: Array<string[] | 'complete'> = [];
     // Each character weighs a byte; at most 4 bytes a batch.
-    source.pipe(linger({ lingerMs: 50, maxBytes: 4, sizeOf: (item) => item.length, scheduler: testScheduler })).subscribe({
-      next: (batch) => {
-        seen.push(batch);
-        if (batch[0] === 'aaa') source.next('c'); // pushed from inside the emission 'bb' set off
-      },
-      complete: () => seen.push('complete'),
-    });
+    source
+      .pipe(linger({ lingerMs: 50, maxBytes: 4, sizeOf: (item) => item.length, scheduler: testScheduler }))
+      .subscribe({
+        next: (batch) => {
+          seen.push(batch);
+          if (batch[0] === 'aaa') source.next('c'); // pushed from inside the emission 'bb' set off
+        },
+        complete: () => seen.push('complete'),
+      });
     source.next('aaa');
     source.next('bb'); // 3 + 2 > 4: closes ['aaa']; 'c' arrives meanwhile and opens the next batch
     source.next('dddd'); // 1 + 2 + 4 > 4: closes ['c', 'bb']; 'dddd' fills a batch alone

@@ -170,10 +170,7 @@ describe('client/operators/sendBatches', () => {
   it('handles many synchronous sends in order without growing the stack', async () => {
     const acks = await new Promise<number[]>((resolve, reject) =>
       range(0, 20_000)
-        .pipe(
-          sendBatches({ keyOf: (n: number) => n % 7, send: (n) => from([n]), maxConcurrency: 3 }),
-          toArray(),
-        )
+        .pipe(sendBatches({ keyOf: (n: number) => n % 7, send: (n) => from([n]), maxConcurrency: 3 }), toArray())
         .subscribe({ next: resolve, error: reject }),
     );
     expect(acks).to.have.length(20_000);

@@ -1,9 +1,5 @@
 import { expect } from 'chai';
-import {
-  InvalidConfigError,
-  InvalidRequestError,
-  UnknownTopicOrPartitionError,
-} from '../../../src/protocol/errors.js';
+import { InvalidConfigError, InvalidRequestError, UnknownTopicOrPartitionError } from '../../../src/protocol/errors.js';
 import {
   choosePartition,
   createDefaultPartitioner,

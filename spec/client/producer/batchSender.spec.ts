@@ -14,7 +14,17 @@ describe('client/producer/BatchSender.releaseRequest', () => {
   function sentJob(pool: RequestBufferPool, attempts: number): ProduceJob {
     const message = pool.take(100_000);
     const batch = new ProducerBatch(counters, new BuilderPool(1024, 1024));
-    return { topic: 'orders', partition: 0, key: 'orders/0', batch, count: 1, bytes: 10, attempts, message, encodedBatch: message.subarray(50, 90) };
+    return {
+      topic: 'orders',
+      partition: 0,
+      key: 'orders/0',
+      batch,
+      count: 1,
+      bytes: 10,
+      attempts,
+      message,
+      encodedBatch: message.subarray(50, 90),
+    };
   }
 
   for (const [attempts, reuse, kept] of [

@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { createProducer } from '../../../src/client/producer/producer.js';
 import type { SendResult } from '../../../src/client/sendResult.js';
-import { createTestStores, readAll, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  readAll,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
 describe('client/producer: an agent stops mid-stream', function () {
   this.timeout(60_000);
@@ -21,7 +27,11 @@ describe('client/producer: an agent stops mid-stream', function () {
   });
 
   it('finds the other agent through discovery and loses nothing, duplicates nothing', async () => {
-    const producer = await createProducer({ bootstrap: [a.agent.address], lingerMs: 1, retry: { initialBackoffMs: 20, maxBackoffMs: 200 } });
+    const producer = await createProducer({
+      bootstrap: [a.agent.address],
+      lingerMs: 1,
+      retry: { initialBackoffMs: 20, maxBackoffMs: 200 },
+    });
     const results = [];
     let stopping: Promise<void> | undefined;
     for (let i = 0; i < 400; i++) {

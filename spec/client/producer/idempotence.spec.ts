@@ -19,15 +19,19 @@ describe('client/producer/ProducerIdentity', () => {
   function identityWith(attempts: Observable<ProducerIdAndEpoch>[]) {
     const asked: number[] = [];
     let n = 0;
-    const identity = new ProducerIdentity({ producerId: 7, producerEpoch: 0 }, {
-      bump: (producerId) => defer(() => {
-        asked.push(producerId);
-        return attempts[Math.min(n++, attempts.length - 1)]!;
-      }),
-      retry: DEFAULT_PRODUCER_RETRY,
-      scheduler: testScheduler,
-      random: half,
-    });
+    const identity = new ProducerIdentity(
+      { producerId: 7, producerEpoch: 0 },
+      {
+        bump: (producerId) =>
+          defer(() => {
+            asked.push(producerId);
+            return attempts[Math.min(n++, attempts.length - 1)]!;
+          }),
+        retry: DEFAULT_PRODUCER_RETRY,
+        scheduler: testScheduler,
+        random: half,
+      },
+    );
     const bumps: ProducerIdAndEpoch[] = [];
     identity.bumped$.subscribe((next) => bumps.push(next));
     return { identity, asked, bumps };
@@ -107,7 +111,10 @@ describe('client/producer/ProducerIdentity', () => {
 
       identity.requireBump();
       expect([identity.isCurrent(last), identity.sameEpoch(last)]).to.deep.equal([false, true]);
-      expect(() => identity.assign('t/0', 1)).to.throw(InvalidRequestError, 'no sequence for t/0 until the producer has a new epoch');
+      expect(() => identity.assign('t/0', 1)).to.throw(
+        InvalidRequestError,
+        'no sequence for t/0 until the producer has a new epoch',
+      );
       identity.ready().subscribe();
       flush();
       // A new id: every partition starts again at 0, and what was handed out before is of another epoch.
@@ -122,7 +129,10 @@ describe('client/producer/ProducerIdentity', () => {
   });
 
   it('wraps sequences at 2^31', () => {
-    const identity = new ProducerIdentity({ producerId: 1, producerEpoch: 0 }, { bump: () => [], retry: DEFAULT_PRODUCER_RETRY, scheduler: testScheduler });
+    const identity = new ProducerIdentity(
+      { producerId: 1, producerEpoch: 0 },
+      { bump: () => [], retry: DEFAULT_PRODUCER_RETRY, scheduler: testScheduler },
+    );
     identity.assign('t/0', 2 ** 31 - 2);
     expect(identity.assign('t/0', 3).baseSequence).to.equal(2 ** 31 - 2);
     expect(identity.assign('t/0', 1).baseSequence).to.equal(1);

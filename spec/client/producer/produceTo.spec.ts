@@ -15,7 +15,9 @@ describe('client/producer/produceTo (marbles)', () => {
   });
 
   /** A sink whose acks arrive `delay` frames after the send, at offset = position of the value. */
-  function sink(cold: (record: ProducerRecord, index: number) => Observable<RecordMetadata>): RecordSink & { sent: ProducerRecord[] } {
+  function sink(
+    cold: (record: ProducerRecord, index: number) => Observable<RecordMetadata>,
+  ): RecordSink & { sent: ProducerRecord[] } {
     const sent: ProducerRecord[] = [];
     return { sent, send$: (record) => cold(record, sent.push(record) - 1) };
   }
@@ -53,10 +55,12 @@ describe('client/producer/produceTo (marbles)', () => {
     });
   });
 
-  it('errors with the first record\'s typed error', () => {
+  it("errors with the first record's typed error", () => {
     scheduler.run(({ cold, expectObservable }) => {
       const error = new RecordTooLargeError('too big');
-      const s = sink((record, i) => (record.value === 'bad' ? cold('-#', undefined, error) : cold('--(a|)', { a: meta(i) })));
+      const s = sink((record, i) =>
+        record.value === 'bad' ? cold('-#', undefined, error) : cold('--(a|)', { a: meta(i) }),
+      );
       const source = cold('a-b-c|', { a: 'ok', b: 'bad', c: 'ok' });
       expectObservable(source.pipe(produceTo(s, 't'))).toBe('--a#', { a: { ...meta(0), value: 'ok' } }, error);
     });
@@ -67,7 +71,9 @@ describe('client/producer/produceTo (marbles)', () => {
       const s = sink((_, i) => cold('(a|)', { a: meta(i) }));
       const bytes = Uint8Array.of(1, 2);
       const source = cold('(a|)', { a: bytes });
-      expectObservable(source.pipe(produceTo(s, 't', { headers: () => ({ h: 'v' }), partition: () => 4, timestamp: () => 99 }))).toBe('(a|)', {
+      expectObservable(
+        source.pipe(produceTo(s, 't', { headers: () => ({ h: 'v' }), partition: () => 4, timestamp: () => 99 })),
+      ).toBe('(a|)', {
         a: { ...meta(0), value: bytes },
       });
       scheduler.flush();
@@ -75,7 +81,7 @@ describe('client/producer/produceTo (marbles)', () => {
     });
   });
 
-  it('keeps a retriable failure a failure: retries are the producer\'s job, not the operator\'s', () => {
+  it("keeps a retriable failure a failure: retries are the producer's job, not the operator's", () => {
     scheduler.run(({ cold, expectObservable }) => {
       const error = new NotLeaderError('moved');
       const s = sink(() => cold('-#', undefined, error));
@@ -92,14 +98,19 @@ describe('client/producer/produceTo (marbles)', () => {
         b: { ...meta(1), topic: 'refunds', value: { kind: 'refund', id: 2 } },
       });
       scheduler.flush();
-      expect(s.sent.map((r) => [r.topic, r.value])).to.deep.equal([['orders', '1'], ['refunds', '2']]);
+      expect(s.sent.map((r) => [r.topic, r.value])).to.deep.equal([
+        ['orders', '1'],
+        ['refunds', '2'],
+      ]);
     });
   });
 
-  it('with errors: \'emit\', yields each value\'s offset or error and goes on', () => {
+  it("with errors: 'emit', yields each value's offset or error and goes on", () => {
     scheduler.run(({ cold, expectObservable }) => {
       const tooLarge = new RecordTooLargeError('too big');
-      const s = sink((record, i) => (record.value === 'bad' ? cold('-#', undefined, tooLarge) : cold('--(a|)', { a: meta(i) })));
+      const s = sink((record, i) =>
+        record.value === 'bad' ? cold('-#', undefined, tooLarge) : cold('--(a|)', { a: meta(i) }),
+      );
       const source = cold('a-b-c|', { a: 'ok', b: 'bad', c: 'ok2' });
       expectObservable(source.pipe(produceTo(s, 't', { errors: 'emit' }))).toBe('--ab--(c|)', {
         a: { ...meta(0), value: 'ok', ok: true },
@@ -109,7 +120,7 @@ describe('client/producer/produceTo (marbles)', () => {
     });
   });
 
-  it('with errors: \'emit\', a mapping function that throws fails that value only, naming the topic when known', () => {
+  it("with errors: 'emit', a mapping function that throws fails that value only, naming the topic when known", () => {
     scheduler.run(({ cold, expectObservable }) => {
       const s = sink((_, i) => cold('(a|)', { a: meta(i) }));
       const boom = new TypeError('no id');
@@ -121,11 +132,14 @@ describe('client/producer/produceTo (marbles)', () => {
         if (v === 3) throw boom;
         return `k${v}`;
       };
-      expectObservable(cold('abc|', { a: 1, b: 2, c: 3 }).pipe(produceTo(s, route, { key, errors: 'emit' }))).toBe('abc|', {
-        a: { ...meta(0), value: 1, ok: true },
-        b: { ok: false, value: 2, topic: undefined, error: boom },
-        c: { ok: false, value: 3, topic: 't', error: boom },
-      });
+      expectObservable(cold('abc|', { a: 1, b: 2, c: 3 }).pipe(produceTo(s, route, { key, errors: 'emit' }))).toBe(
+        'abc|',
+        {
+          a: { ...meta(0), value: 1, ok: true },
+          b: { ok: false, value: 2, topic: undefined, error: boom },
+          c: { ok: false, value: 3, topic: 't', error: boom },
+        },
+      );
       scheduler.flush();
       expect(s.sent.length).to.equal(1);
     });

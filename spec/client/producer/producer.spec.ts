@@ -13,7 +13,13 @@ import {
   RecordTooLargeError,
   UnknownTopicOrPartitionError,
 } from '../../../src/protocol/errors.js';
-import { createTestStores, readAll, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  readAll,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
 /** A full garbage collection (V8's gc(), made available at run time). */
 function collectGarbage(): void {
@@ -21,7 +27,7 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-describe('client/producer against a real agent', function () {
+describe('client/producer against a real agent', () => {
   let stores: TestStores;
   let a: TestAgent;
   const producers: Producer[] = [];
@@ -44,11 +50,15 @@ describe('client/producer against a real agent', function () {
 
   it('gives sequential offsets within and across batch boundaries', async () => {
     const producer = await open({ batchRecords: 10 });
-    const results = await Promise.all(Array.from({ length: 35 }, (_, i) => producer.send({ topic: 'orders', partition: 1, value: `v${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 35 }, (_, i) => producer.send({ topic: 'orders', partition: 1, value: `v${i}` })),
+    );
     const offsets = await Promise.all(results.map((r) => r.waitOffset(5000)));
     expect(offsets).to.deep.equal(Array.from({ length: 35 }, (_, i) => i));
     expect(results.map((r) => r.offset)).to.deep.equal(offsets);
-    expect((await readAll(a.connection, 'orders', 1)).map(([o, v]) => `${o}:${v}`)).to.deep.equal(offsets.map((o) => `${o}:v${o}`));
+    expect((await readAll(a.connection, 'orders', 1)).map(([o, v]) => `${o}:${v}`)).to.deep.equal(
+      offsets.map((o) => `${o}:v${o}`),
+    );
   });
 
   it('trySend accepts synchronously when it can, and says undefined (with no side effect) when it cannot', async () => {
@@ -72,9 +82,14 @@ describe('client/producer against a real agent', function () {
   it('sendAndWait answers with topic, partition, offset and timestamp', async () => {
     const producer = await open();
     expect(await producer.sendAndWait({ topic: 'orders', partition: 2, value: 'x', timestamp: 1234 })).to.deep.equal({
-      topic: 'orders', partition: 2, offset: 0, timestamp: 1234,
+      topic: 'orders',
+      partition: 2,
+      offset: 0,
+      timestamp: 1234,
     });
-    expect(await producer.sendAndWait({ topic: 'orders', partition: 2, value: 'y', timestamp: 1235 })).to.deep.include({ offset: 1 });
+    expect(await producer.sendAndWait({ topic: 'orders', partition: 2, value: 'y', timestamp: 1235 })).to.deep.include({
+      offset: 1,
+    });
   });
 
   it('routes keys with murmur2 like Kafka, and announces every offset on offsets$ in order', async () => {
@@ -85,16 +100,33 @@ describe('client/producer against a real agent', function () {
     const notes = await seen;
     // murmur2 partitions of 'a', 'b', 'c' among 3 partitions (Kafka's DefaultPartitioner would choose the same).
     const byKey = new Map(notes.map((n) => [Buffer.from(n.key!).toString(), n.partition]));
-    expect([...byKey].sort()).to.deep.equal([['a', 1], ['b', 2], ['c', 1]]);
+    expect([...byKey].sort()).to.deep.equal([
+      ['a', 1],
+      ['b', 2],
+      ['c', 1],
+    ]);
     expect(notes.filter((n) => n.partition === 1).map((n) => n.offset)).to.deep.equal([0, 1, 2, 3]);
     expect(notes.filter((n) => n.partition === 2).map((n) => n.offset)).to.deep.equal([0, 1]);
   });
 
-  it('fails every record of a batch the agent refuses, with the agent\'s typed error', async () => {
-    await a.connection.client.createTopic({ name: 'tiny', partitions: 1, config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 300 } });
+  it("fails every record of a batch the agent refuses, with the agent's typed error", async () => {
+    await a.connection.client.createTopic({
+      name: 'tiny',
+      partitions: 1,
+      config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 300 },
+    });
     const producer = await open({ lingerMs: 50 });
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => producer.send({ topic: 'tiny', value: 'x'.repeat(100) + i })));
-    const outcomes = await Promise.all(results.map((r) => r.waitOffset(5000).then(() => 'ok', (e: unknown) => e)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => producer.send({ topic: 'tiny', value: 'x'.repeat(100) + i })),
+    );
+    const outcomes = await Promise.all(
+      results.map((r) =>
+        r.waitOffset(5000).then(
+          () => 'ok',
+          (e: unknown) => e,
+        ),
+      ),
+    );
     for (const outcome of outcomes) {
       expect(outcome).to.be.instanceOf(RecordTooLargeError);
       expect((outcome as RecordTooLargeError).message).to.match(/exceeds max\.message\.bytes 300 of topic tiny/);
@@ -108,16 +140,27 @@ describe('client/producer against a real agent', function () {
     await a.stop();
     a = await startTestAgent(stores, { flushIntervalMs: 400, metadataStore: stores.newMetadataStore() });
     const producer = await open({ requestTimeoutMs: 150, retry: { initialBackoffMs: 10, maxBackoffMs: 20 } });
-    const metas = await Promise.all(['one', 'two', 'three'].map((value) => producer.sendAndWait({ topic: 'orders', partition: 0, value })));
+    const metas = await Promise.all(
+      ['one', 'two', 'three'].map((value) => producer.sendAndWait({ topic: 'orders', partition: 0, value })),
+    );
     expect(metas.map((m) => m.offset)).to.deep.equal([0, 1, 2]);
     expect(producer.metrics().retries).to.be.greaterThan(0);
-    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([[0, 'one'], [1, 'two'], [2, 'three']]);
+    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([
+      [0, 'one'],
+      [1, 'two'],
+      [2, 'three'],
+    ]);
   });
 
   it('compresses batches with LZ4 when asked, readable as usual', async () => {
     const producer = await open({ compression: 'lz4' });
-    const value = JSON.stringify({ customer: 'c-1', items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, qty: 1 })) });
-    const metas = await Promise.all(Array.from({ length: 10 }, () => producer.sendAndWait({ topic: 'orders', partition: 0, value })));
+    const value = JSON.stringify({
+      customer: 'c-1',
+      items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, qty: 1 })),
+    });
+    const metas = await Promise.all(
+      Array.from({ length: 10 }, () => producer.sendAndWait({ topic: 'orders', partition: 0, value })),
+    );
     expect(metas.map((m) => m.offset)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await readAll(a.connection, 'orders', 0)).to.deep.equal(metas.map((m) => [m.offset, value]));
     const stored = (await a.metadataStore.listSegments('orders', 0)).reduce((sum, s) => sum + s.sizeBytes, 0);
@@ -143,7 +186,11 @@ describe('client/producer against a real agent', function () {
       // 12 batches of ~91 KB (pooled sizes), each with its own content, each sent once the one before was answered.
       const values = Array.from({ length: 1200 }, (_, i) => `${i}:`.padEnd(900, String.fromCharCode(97 + (i % 26))));
       for (let round = 0; round < 12; round++) {
-        const results = await Promise.all(values.slice(round * 100, round * 100 + 100).map((value) => producer.send({ topic: 'orders', partition: 2, value })));
+        const results = await Promise.all(
+          values
+            .slice(round * 100, round * 100 + 100)
+            .map((value) => producer.send({ topic: 'orders', partition: 2, value })),
+        );
         await producer.flush();
         expect(results.map((r) => r.offset)).to.deep.equal(Array.from({ length: 100 }, (_, i) => round * 100 + i));
       }
@@ -159,39 +206,56 @@ describe('client/producer against a real agent', function () {
   it('does not reuse a request whose keys offsets$ handed out: they stay intact while later batches go out', async () => {
     const producer = await open({ batchBytes: 256 * 1024 });
     const seen: Array<{ offset: number; key: string; view: Uint8Array }> = [];
-    const subscription = producer.offsets$().subscribe((n) => seen.push({ offset: n.offset, key: Buffer.from(n.key!).toString(), view: n.key! }));
+    const subscription = producer
+      .offsets$()
+      .subscribe((n) => seen.push({ offset: n.offset, key: Buffer.from(n.key!).toString(), view: n.key! }));
     const value = 'v'.repeat(900);
     for (let round = 0; round < 4; round++) {
-      await Promise.all(Array.from({ length: 100 }, (_, i) => producer.send({ topic: 'orders', partition: 0, key: `k-${round}-${i}`, value })));
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          producer.send({ topic: 'orders', partition: 0, key: `k-${round}-${i}`, value }),
+        ),
+      );
       await producer.flush();
     }
     subscription.unsubscribe();
     expect(seen.map((n) => n.offset)).to.deep.equal(Array.from({ length: 400 }, (_, i) => i));
     // the views, read now, still hold what they held when announced
     expect(seen.map((n) => Buffer.from(n.view).toString())).to.deep.equal(seen.map((n) => n.key));
-    expect(seen.map((n) => n.key)).to.deep.equal(Array.from({ length: 400 }, (_, i) => `k-${Math.floor(i / 100)}-${i % 100}`));
+    expect(seen.map((n) => n.key)).to.deep.equal(
+      Array.from({ length: 400 }, (_, i) => `k-${Math.floor(i / 100)}-${i % 100}`),
+    );
   });
 
   it('acknowledges 100,000 records with dense offsets', async function () {
     this.timeout(60_000);
     const producer = await open({ batchBytes: 256 * 1024 });
     const results = [];
-    for (let i = 0; i < 100_000; i++) results.push(await producer.send({ topic: 'orders', partition: i % 3, value: `r${i}` }));
+    for (let i = 0; i < 100_000; i++)
+      results.push(await producer.send({ topic: 'orders', partition: i % 3, value: `r${i}` }));
     await producer.flush();
     for (let p = 0; p < 3; p++) {
       const offsets = results.filter((r) => r.partition === p).map((r) => r.offset);
       expect(offsets).to.deep.equal(Array.from({ length: offsets.length }, (_, i) => i));
     }
-    expect(producer.metrics()).to.deep.include({ recordsAcked: 100_000, recordsFailed: 0, pendingRecords: 0, pendingBytes: 0 });
+    expect(producer.metrics()).to.deep.include({
+      recordsAcked: 100_000,
+      recordsFailed: 0,
+      pendingRecords: 0,
+      pendingBytes: 0,
+    });
   });
 
   it('pipes an Observable into a topic and emits acknowledgements carrying each value', async () => {
     const producer = await open();
     const orders = Array.from({ length: 50 }, (_, i) => ({ id: `o${i}`, total: i }));
-    const acks = await lastValueFrom(from(orders).pipe(produceTo(producer, 'orders', { key: (o) => o.id, maxInFlight: 8 }), toArray()));
+    const acks = await lastValueFrom(
+      from(orders).pipe(produceTo(producer, 'orders', { key: (o) => o.id, maxInFlight: 8 }), toArray()),
+    );
     expect(acks.map((ack) => ack.value.id).sort()).to.deep.equal(orders.map((o) => o.id).sort());
     const stored = new Map<string, string>();
-    for (let p = 0; p < 3; p++) for (const [offset, value] of await readAll(a.connection, 'orders', p)) stored.set(`${p}@${offset}`, value);
+    for (let p = 0; p < 3; p++)
+      for (const [offset, value] of await readAll(a.connection, 'orders', p)) stored.set(`${p}@${offset}`, value);
     for (const ack of acks) expect(stored.get(`${ack.partition}@${ack.offset}`)).to.equal(JSON.stringify(ack.value));
   });
 
@@ -214,10 +278,14 @@ describe('client/producer against a real agent', function () {
     a = await startTestAgent(stores, { flushIntervalMs: 1000, metadataStore: stores.newMetadataStore() });
     const producer = await open({ maxBufferedBytes: 400, batchBytes: 200, maxBlockMs: 100 });
     const first = await producer.send({ topic: 'orders', partition: 0, value: 'x'.repeat(300) });
-    const error = await producer.send({ topic: 'orders', partition: 0, value: 'y'.repeat(300) }).catch((e: unknown) => e);
+    const error = await producer
+      .send({ topic: 'orders', partition: 0, value: 'y'.repeat(300) })
+      .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(BufferFullError);
     expect(await first.waitOffset(5000)).to.equal(0);
-    expect(await firstValueFrom(producer.send$({ topic: 'orders', partition: 0, value: 'z' }))).to.deep.include({ offset: 1 });
+    expect(await firstValueFrom(producer.send$({ topic: 'orders', partition: 0, value: 'z' }))).to.deep.include({
+      offset: 1,
+    });
   });
 
   it('keeps no reference to a record once send returned: it is encoded into its batch at once', async () => {
@@ -239,33 +307,53 @@ describe('client/producer against a real agent', function () {
     expect(results.every((r) => r.offset === undefined)).to.equal(true);
     await producer.flush();
     expect(results.map((r) => r.offset)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i));
-    expect((await readAll(a.connection, 'orders', 0)).slice(0, 3)).to.deep.equal([[0, 'value-0'], [1, 'value-1'], [2, 'value-2']]);
+    expect((await readAll(a.connection, 'orders', 0)).slice(0, 3)).to.deep.equal([
+      [0, 'value-0'],
+      [1, 'value-1'],
+      [2, 'value-2'],
+    ]);
   });
 
   it('refuses a bad header at send, before it can reach a batch', async () => {
     const producer = await open();
-    const bad = [{ key: 'ok', value: null }, { key: 7, value: null }] as unknown as Array<{ key: string; value: null }>;
+    const bad = [
+      { key: 'ok', value: null },
+      { key: 7, value: null },
+    ] as unknown as Array<{ key: string; value: null }>;
     expect(() => producer.trySend({ topic: 'orders', value: 'x', headers: bad })).to.throw(
       InvalidRequestError,
       'record header 1 must be { key: string, value: Uint8Array | null }',
     );
-    expect(() => producer.trySend({ topic: 'orders', value: 'x', headers: [{ key: 'h', value: 'text' as unknown as Uint8Array }] })).to.throw(
-      InvalidRequestError,
-      'record header 0 (h) value must be a Uint8Array or null',
-    );
+    expect(() =>
+      producer.trySend({
+        topic: 'orders',
+        value: 'x',
+        headers: [{ key: 'h', value: 'text' as unknown as Uint8Array }],
+      }),
+    ).to.throw(InvalidRequestError, 'record header 0 (h) value must be a Uint8Array or null');
     expect(producer.metrics().pendingRecords).to.equal(0);
-    const meta = await producer.sendAndWait({ topic: 'orders', partition: 0, value: 'y', headers: [{ key: 'h', value: new Uint8Array([1]) }] });
+    const meta = await producer.sendAndWait({
+      topic: 'orders',
+      partition: 0,
+      value: 'y',
+      headers: [{ key: 'h', value: new Uint8Array([1]) }],
+    });
     expect(meta.offset).to.equal(0);
   });
 
   it('refuses batchBytes above 32 MiB', async () => {
-    const error = await createProducer({ bootstrap: [a.agent.address], batchBytes: 32 * 1024 * 1024 + 1 }).catch((e: unknown) => e);
+    const error = await createProducer({ bootstrap: [a.agent.address], batchBytes: 32 * 1024 * 1024 + 1 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(InvalidConfigError);
-    expect((error as Error).message).to.equal('producer option batchBytes must be at most 33554432 (32 MiB), got 33554433');
+    expect((error as Error).message).to.equal(
+      'producer option batchBytes must be at most 33554432 (32 MiB), got 33554433',
+    );
   });
 
-  it('keeps filling a partition\'s batch while its requests are all out, so requests grow with the load', async () => {
-    // Virtual time for the linger; no answer can come back between two synchronous steps, so the first request stays out.
+  it("keeps filling a partition's batch while its requests are all out, so requests grow with the load", async () => {
+    // Virtual time for the linger; no answer can come back between two synchronous steps, so the first request stays
+    // out.
     const scheduler = new VirtualTimeScheduler();
     const advance = (ms: number) => {
       scheduler.maxFrames = scheduler.frame + ms;

@@ -8,15 +8,31 @@ import { lastValueFrom, take, toArray } from 'rxjs';
 import { createProducer, type Producer } from '../../../src/client/producer/producer.js';
 import type { ProducerOptions } from '../../../src/client/producer/producerOptions.js';
 import { InvalidConfigError, InvalidRequestError } from '../../../src/protocol/errors.js';
-import { createTestStores, readAll, rejection, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  readAll,
+  rejection,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
-/** Reads a partition until it holds `count` records (bounded polling: acks other than durable come before the data is readable). */
-async function readWhenStored(agent: TestAgent, topic: string, partition: number, count: number): Promise<[number, string][]> {
+/**
+ * Reads a partition until it holds `count` records (bounded polling: acks other than durable come before the data is
+ * readable).
+ */
+async function readWhenStored(
+  agent: TestAgent,
+  topic: string,
+  partition: number,
+  count: number,
+): Promise<[number, string][]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const stored = await readAll(agent.connection, topic, partition);
     if (stored.length >= count) return stored;
-    if (Date.now() > deadline) throw new Error(`${topic}/${partition} holds ${stored.length} records, expected ${count}`);
+    if (Date.now() > deadline)
+      throw new Error(`${topic}/${partition} holds ${stored.length} records, expected ${count}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -56,7 +72,9 @@ describe('client/producer ack modes against a real agent', function () {
       await a.connection.client.createTopic({ name: 'orders', partitions: 2, config: undefined });
       const producer = await open(a, { acks: 'buffered' });
       const sent = values(30, 'b');
-      const results = await Promise.all(sent.map((value, i) => producer.send({ topic: 'orders', partition: i % 2, value })));
+      const results = await Promise.all(
+        sent.map((value, i) => producer.send({ topic: 'orders', partition: i % 2, value })),
+      );
       await producer.flush();
       expect(results.map((r) => [r.partition, r.offset])).to.deep.equal(sent.map((_, i) => [i % 2, Math.floor(i / 2)]));
       for (const partition of [0, 1]) {
@@ -73,19 +91,25 @@ describe('client/producer ack modes against a real agent', function () {
       await a.connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
       const producer = await open(a, { acks: 'buffered' });
       const sent = values(20, 'w');
-      const metas = await Promise.all(sent.map((value) => producer.sendAndWait({ topic: 'orders', partition: 0, value })));
+      const metas = await Promise.all(
+        sent.map((value) => producer.sendAndWait({ topic: 'orders', partition: 0, value })),
+      );
       expect(metas.map((m) => m.offset)).to.deep.equal(sent.map((_, i) => i));
       expect((await a.metadataStore.getPartition('orders', 0)).highWatermark).to.equal(0);
       await a.kill();
       const again = await start({ agentId: 'agent-a', walDir });
-      expect(await readAll(again.connection, 'orders', 0)).to.deep.equal(sent.map((value, i): [number, string] => [i, value]));
+      expect(await readAll(again.connection, 'orders', 0)).to.deep.equal(
+        sent.map((value, i): [number, string] => [i, value]),
+      );
     });
 
     it('fails every record with InvalidRequestError on an agent without a write-ahead log, and stores nothing', async () => {
       const a = await start();
       await a.connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
       const producer = await open(a, { acks: 'buffered' });
-      const results = await Promise.all(values(3, 'x').map((value) => producer.send({ topic: 'orders', partition: 0, value })));
+      const results = await Promise.all(
+        values(3, 'x').map((value) => producer.send({ topic: 'orders', partition: 0, value })),
+      );
       for (const result of results) {
         const error = await rejection(result.waitOffset(10_000));
         expect(error).to.be.instanceOf(InvalidRequestError);
@@ -107,15 +131,22 @@ describe('client/producer ack modes against a real agent', function () {
       await producer.flush();
       expect(await Promise.all(results.map((r) => r.waitOffset(10_000)))).to.deep.equal(new Array(25).fill(-1));
       expect((await announced).map((n) => n.offset)).to.deep.equal(new Array(25).fill(-1));
-      expect(await producer.sendAndWait({ topic: 'orders', partition: 0, value: 'last' })).to.deep.include({ partition: 0, offset: -1 });
-      expect(await readWhenStored(a, 'orders', 0, 26)).to.deep.equal([...sent, 'last'].map((value, i): [number, string] => [i, value]));
+      expect(await producer.sendAndWait({ topic: 'orders', partition: 0, value: 'last' })).to.deep.include({
+        partition: 0,
+        offset: -1,
+      });
+      expect(await readWhenStored(a, 'orders', 0, 26)).to.deep.equal(
+        [...sent, 'last'].map((value, i): [number, string] => [i, value]),
+      );
     });
 
     it('needs idempotence off', async () => {
       const a = await start();
       const error = await rejection(createProducer({ bootstrap: [a.agent.address], acks: 'none' }));
       expect(error).to.be.instanceOf(InvalidConfigError);
-      expect((error as InvalidConfigError).message).to.equal("idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'");
+      expect((error as InvalidConfigError).message).to.equal(
+        "idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'",
+      );
     });
   });
 });

@@ -12,7 +12,14 @@ import type { ProducerOptions } from '../../../src/client/producer/producerOptio
 import { BatchSender } from '../../../src/client/producer/batchSender.js';
 import type { ClusterMetadata } from '../../../src/client/cluster/clusterMetadata.js';
 import { DeliveryTimeoutError } from '../../../src/protocol/errors.js';
-import { createTestStores, readAll, rejection, startTestAgent, type TestAgent, type TestStores } from '../../support/agentHarness.js';
+import {
+  createTestStores,
+  readAll,
+  rejection,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from '../../support/agentHarness.js';
 
 /** Runs every virtual action due by `frame`, then sets the clock to `frame`. */
 function advanceTo(scheduler: VirtualTimeScheduler, frame: number): void {
@@ -59,7 +66,7 @@ describe('client/producer defaults at work', function () {
     await stores.cleanup();
   });
 
-  it('lingerMs 5: a batch closes 5 ms after its partition\'s first record, not before', async () => {
+  it("lingerMs 5: a batch closes 5 ms after its partition's first record, not before", async () => {
     const producer = await open();
     const first = producer.trySend({ topic: 'orders', partition: 0, value: 'first', timestamp: TIMESTAMP })!;
     advanceTo(scheduler, 3);
@@ -75,7 +82,10 @@ describe('client/producer defaults at work', function () {
     const producer = await open();
     // 1000 value bytes and 24 of estimated record overhead: 1024 bytes a record, 16 to a batch.
     const value = 'v'.repeat(1000);
-    const results = Array.from({ length: 15 }, () => producer.trySend({ topic: 'orders', partition: 1, value, timestamp: TIMESTAMP })!);
+    const results = Array.from(
+      { length: 15 },
+      () => producer.trySend({ topic: 'orders', partition: 1, value, timestamp: TIMESTAMP })!,
+    );
     expect(producer.metrics().batchesSent).to.equal(0);
     results.push(producer.trySend({ topic: 'orders', partition: 1, value, timestamp: TIMESTAMP })!);
     expect(producer.metrics().batchesSent).to.equal(1);
@@ -86,7 +96,10 @@ describe('client/producer defaults at work', function () {
 
   it('batchRecords 10 000: a batch closes at once at its 10 000th record', async () => {
     const producer = await open({ batchBytes: 1024 * 1024 });
-    const results = Array.from({ length: 9_999 }, (_, i) => producer.trySend({ topic: 'orders', partition: 2, value: `${i}`, timestamp: TIMESTAMP })!);
+    const results = Array.from(
+      { length: 9_999 },
+      (_, i) => producer.trySend({ topic: 'orders', partition: 2, value: `${i}`, timestamp: TIMESTAMP })!,
+    );
     expect(producer.metrics().batchesSent).to.equal(0);
     results.push(producer.trySend({ topic: 'orders', partition: 2, value: 'last', timestamp: TIMESTAMP })!);
     expect(producer.metrics().batchesSent).to.equal(1);
@@ -95,7 +108,10 @@ describe('client/producer defaults at work', function () {
     expect(results[9_999]!.offset).to.equal(9_999);
   });
 
-  for (const [idempotence, inFlight] of [[true, 5], [false, 1]] as const) {
+  for (const [idempotence, inFlight] of [
+    [true, 5],
+    [false, 1],
+  ] as const) {
     it(`maxInFlightPerPartition ${inFlight} ${idempotence ? 'with' : 'without'} idempotence: later lingered batches wait, filling one held batch`, async () => {
       const producer = await open({ idempotence });
       const results = [];
@@ -121,7 +137,10 @@ describe('client/producer defaults at work', function () {
       return send.call(this, job);
     };
     try {
-      const results = Array.from({ length: 65 }, (_, partition) => producer.trySend({ topic: 'wide', partition, value: 'x', timestamp: TIMESTAMP })!);
+      const results = Array.from(
+        { length: 65 },
+        (_, partition) => producer.trySend({ topic: 'wide', partition, value: 'x', timestamp: TIMESTAMP })!,
+      );
       advanceTo(scheduler, 5);
       expect(producer.metrics().batchesSent).to.equal(65);
       expect(started).to.equal(64);
@@ -170,7 +189,9 @@ describe('client/producer defaults at work', function () {
 
   it('ends a record in DeliveryTimeoutError against an unreachable agent even with unlimited retries (real time)', async () => {
     const producer = await createProducer({
-      bootstrap: [a.agent.address], deliveryTimeoutMs: 300, retry: { maxRetries: Infinity, initialBackoffMs: 10, maxBackoffMs: 50 },
+      bootstrap: [a.agent.address],
+      deliveryTimeoutMs: 300,
+      retry: { maxRetries: Infinity, initialBackoffMs: 10, maxBackoffMs: 50 },
     });
     producers.push(producer);
     await a.stop();
@@ -197,8 +218,14 @@ describe('client/producer defaults at work', function () {
   it('reads back what the default producer sent', async () => {
     const producer = await createProducer({ bootstrap: [a.agent.address] });
     producers.push(producer);
-    const metas = await Promise.all(['x', 'y', 'z'].map((value) => producer.sendAndWait({ topic: 'orders', partition: 0, value })));
+    const metas = await Promise.all(
+      ['x', 'y', 'z'].map((value) => producer.sendAndWait({ topic: 'orders', partition: 0, value })),
+    );
     expect(metas.map((m) => m.offset)).to.deep.equal([0, 1, 2]);
-    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([[0, 'x'], [1, 'y'], [2, 'z']]);
+    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([
+      [0, 'x'],
+      [1, 'y'],
+      [2, 'z'],
+    ]);
   });
 });

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { asyncScheduler } from 'rxjs';
-import { DEFAULT_PRODUCER_RETRY, resolveProducerOptions, type ProducerOptions } from '../../../src/client/producer/producerOptions.js';
+import {
+  DEFAULT_PRODUCER_RETRY,
+  resolveProducerOptions,
+  type ProducerOptions,
+} from '../../../src/client/producer/producerOptions.js';
 import { isBatchAware } from '../../../src/client/partitioners/partitioner.js';
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
 
@@ -40,12 +44,34 @@ describe('client/producer options', () => {
 
   it('takes every option given', () => {
     const resolved = resolveProducerOptions({
-      ...base, lingerMs: 0, batchBytes: 1024, batchRecords: 7, compression: 'lz4', acks: 'buffered', requestTimeoutMs: 1, deliveryTimeoutMs: 2,
-      maxInFlightPerPartition: 3, maxInFlightRequests: 4, maxBufferedBytes: 2048, maxBlockMs: 0, metadataRefreshMs: 0, retry: { maxRetries: Infinity },
+      ...base,
+      lingerMs: 0,
+      batchBytes: 1024,
+      batchRecords: 7,
+      compression: 'lz4',
+      acks: 'buffered',
+      requestTimeoutMs: 1,
+      deliveryTimeoutMs: 2,
+      maxInFlightPerPartition: 3,
+      maxInFlightRequests: 4,
+      maxBufferedBytes: 2048,
+      maxBlockMs: 0,
+      metadataRefreshMs: 0,
+      retry: { maxRetries: Infinity },
     });
     expect(resolved).to.deep.include({
-      lingerMs: 0, batchBytes: 1024, batchRecords: 7, compression: 'lz4', acks: 'buffered', requestTimeoutMs: 1, deliveryTimeoutMs: 2,
-      maxInFlightPerPartition: 3, maxInFlightRequests: 4, maxBufferedBytes: 2048, maxBlockMs: 0, metadataRefreshMs: 0,
+      lingerMs: 0,
+      batchBytes: 1024,
+      batchRecords: 7,
+      compression: 'lz4',
+      acks: 'buffered',
+      requestTimeoutMs: 1,
+      deliveryTimeoutMs: 2,
+      maxInFlightPerPartition: 3,
+      maxInFlightRequests: 4,
+      maxBufferedBytes: 2048,
+      maxBlockMs: 0,
+      metadataRefreshMs: 0,
     });
     expect(resolved.retry.maxRetries).to.equal(Infinity);
   });
@@ -53,16 +79,44 @@ describe('client/producer options', () => {
   const cases: [string, Partial<ProducerOptions>, string][] = [
     ['no agents', { bootstrap: [] }, 'bootstrap must list agents as host:port, got []'],
     ['a negative linger', { lingerMs: -1 }, 'producer option lingerMs must be a non-negative integer, got -1'],
-    ['a zero delivery timeout', { deliveryTimeoutMs: 0 }, 'producer option deliveryTimeoutMs must be a positive integer, got 0'],
-    ['a fractional request timeout', { requestTimeoutMs: 1.5 }, 'producer option requestTimeoutMs must be a positive integer, got 1.5'],
-    ['no requests in flight', { maxInFlightRequests: 0 }, 'producer option maxInFlightRequests must be a positive integer, got 0'],
+    [
+      'a zero delivery timeout',
+      { deliveryTimeoutMs: 0 },
+      'producer option deliveryTimeoutMs must be a positive integer, got 0',
+    ],
+    [
+      'a fractional request timeout',
+      { requestTimeoutMs: 1.5 },
+      'producer option requestTimeoutMs must be a positive integer, got 1.5',
+    ],
+    [
+      'no requests in flight',
+      { maxInFlightRequests: 0 },
+      'producer option maxInFlightRequests must be a positive integer, got 0',
+    ],
     ['a negative max block', { maxBlockMs: -1 }, 'producer option maxBlockMs must be a non-negative integer, got -1'],
-    ['a negative metadata refresh', { metadataRefreshMs: -5 }, 'producer option metadataRefreshMs must be a non-negative integer, got -5'],
+    [
+      'a negative metadata refresh',
+      { metadataRefreshMs: -5 },
+      'producer option metadataRefreshMs must be a non-negative integer, got -5',
+    ],
     ['an unknown codec', { compression: 'zstd' as never }, "compression must be 'none' or 'lz4', got 'zstd'"],
     ['an unknown ack mode', { acks: 'all' as never }, "acks must be 'durable', 'buffered' or 'none', got 'all'"],
-    ['idempotence with acks none', { acks: 'none' }, "idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'"],
-    ['reordering in-flight requests', { idempotence: false, maxInFlightPerPartition: 2 }, 'maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1'],
-    ['a buffer below a batch', { maxBufferedBytes: 1000, batchBytes: 2000 }, 'maxBufferedBytes (1000) must be at least batchBytes (2000)'],
+    [
+      'idempotence with acks none',
+      { acks: 'none' },
+      "idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'",
+    ],
+    [
+      'reordering in-flight requests',
+      { idempotence: false, maxInFlightPerPartition: 2 },
+      'maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1',
+    ],
+    [
+      'a buffer below a batch',
+      { maxBufferedBytes: 1000, batchBytes: 2000 },
+      'maxBufferedBytes (1000) must be at least batchBytes (2000)',
+    ],
     ['a bad retry policy', { retry: { multiplier: 0.5 } }, 'retry multiplier must be a finite number ≥ 1, got 0.5'],
   ];
   for (const [what, options, message] of cases) {
@@ -75,7 +129,7 @@ describe('client/producer options', () => {
 describe('client/producer/producerOptions: retry', () => {
   const bootstrap = ['127.0.0.1:9660'];
 
-  it('retries until the delivery timeout by default, with Kafka\'s backoff', () => {
+  it("retries until the delivery timeout by default, with Kafka's backoff", () => {
     expect(resolveProducerOptions({ bootstrap }).retry).to.deep.equal({
       maxRetries: Infinity,
       initialBackoffMs: 100,

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { bufferSizeFor, MAX_POOLED_BYTES, MIN_POOLED_BYTES, RequestBufferPool } from '../../../src/client/producer/requestBufferPool.js';
+import {
+  bufferSizeFor,
+  MAX_POOLED_BYTES,
+  MIN_POOLED_BYTES,
+  RequestBufferPool,
+} from '../../../src/client/producer/requestBufferPool.js';
 
 describe('client/producer/RequestBufferPool', () => {
   it('sizes small and huge messages exactly, and others to the next eighth of their power of two with room for a padding', () => {
@@ -33,7 +38,7 @@ describe('client/producer/RequestBufferPool', () => {
     }
   });
 
-  it('never pads past the largest buffer it was given (the producer\'s batchBytes)', () => {
+  it("never pads past the largest buffer it was given (the producer's batchBytes)", () => {
     expect(bufferSizeFor(1_048_575)).to.equal(1_179_648); // 9 x 128 KiB
     expect(bufferSizeFor(1_048_575, 1024 * 1024)).to.equal(1_048_575); // that class is past 1 MiB: its own size
     expect(bufferSizeFor(1_000_000, 1024 * 1024)).to.equal(1024 * 1024); // 16 x 64 KiB

@@ -4,7 +4,12 @@ import { TestScheduler } from 'rxjs/testing';
 import { retryUntilDeliveryTimeout } from '../../../src/client/producer/retryUntilDeliveryTimeout.js';
 import { DEFAULT_PRODUCER_RETRY } from '../../../src/client/producer/producerOptions.js';
 import { DEFAULT_RETRY_POLICY } from '../../../src/client/retryPolicy.js';
-import { AgentUnavailableError, DeliveryTimeoutError, RecordTooLargeError, type StreamHouseError } from '../../../src/protocol/errors.js';
+import {
+  AgentUnavailableError,
+  DeliveryTimeoutError,
+  RecordTooLargeError,
+  type StreamHouseError,
+} from '../../../src/protocol/errors.js';
 
 const half = () => 0.5;
 const describeError = (error: unknown) => {
@@ -34,7 +39,13 @@ describe('client/producer/retryUntilDeliveryTimeout', () => {
       let attempts = 0;
       const source = defer(() => (++attempts <= 12 ? down : up));
       const result = source.pipe(
-        retryUntilDeliveryTimeout({ policy: DEFAULT_PRODUCER_RETRY, timeoutMs: 120_000, timeoutError, scheduler: testScheduler, random: half }),
+        retryUntilDeliveryTimeout({
+          policy: DEFAULT_PRODUCER_RETRY,
+          timeoutMs: 120_000,
+          timeoutError,
+          scheduler: testScheduler,
+          random: half,
+        }),
       );
       expectObservable(result).toBe('9513ms a|', { a: 42 });
       expectSubscriptions(down.subscriptions).toBe(subscribedAt.slice(0, 12).map((t) => `${t}ms ^!`));
@@ -47,10 +58,20 @@ describe('client/producer/retryUntilDeliveryTimeout', () => {
       const unavailable = new AgentUnavailableError('connection refused');
       const down = cold('-#', undefined, unavailable);
       const result = down.pipe(
-        retryUntilDeliveryTimeout({ policy: DEFAULT_RETRY_POLICY, timeoutMs: 120_000, timeoutError, scheduler: testScheduler, random: half }),
+        retryUntilDeliveryTimeout({
+          policy: DEFAULT_RETRY_POLICY,
+          timeoutMs: 120_000,
+          timeoutError,
+          scheduler: testScheduler,
+          random: half,
+        }),
       );
       expectObservable(errorsAsValues(result)).toBe('7511ms (x|)', {
-        x: { name: 'RetriesExhaustedError', message: 'gave up after 11 attempts (10 retries): connection refused', cause: unavailable },
+        x: {
+          name: 'RetriesExhaustedError',
+          message: 'gave up after 11 attempts (10 retries): connection refused',
+          cause: unavailable,
+        },
       });
     });
   });
@@ -60,7 +81,13 @@ describe('client/producer/retryUntilDeliveryTimeout', () => {
       const unavailable = new AgentUnavailableError('connection refused');
       const down = cold('-#', undefined, unavailable);
       const result = down.pipe(
-        retryUntilDeliveryTimeout({ policy: DEFAULT_PRODUCER_RETRY, timeoutMs: 5000, timeoutError, scheduler: testScheduler, random: half }),
+        retryUntilDeliveryTimeout({
+          policy: DEFAULT_PRODUCER_RETRY,
+          timeoutMs: 5000,
+          timeoutError,
+          scheduler: testScheduler,
+          random: half,
+        }),
       );
       expectObservable(errorsAsValues(result)).toBe('5000ms (x|)', {
         x: { name: 'DeliveryTimeoutError', message: 'not acknowledged within 5000 ms', cause: unavailable },
@@ -73,7 +100,14 @@ describe('client/producer/retryUntilDeliveryTimeout', () => {
   it('ends an attempt still under way at the delivery timeout', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const silent = cold('-');
-      const result = silent.pipe(retryUntilDeliveryTimeout({ policy: DEFAULT_PRODUCER_RETRY, timeoutMs: 300, timeoutError, scheduler: testScheduler }));
+      const result = silent.pipe(
+        retryUntilDeliveryTimeout({
+          policy: DEFAULT_PRODUCER_RETRY,
+          timeoutMs: 300,
+          timeoutError,
+          scheduler: testScheduler,
+        }),
+      );
       expectObservable(errorsAsValues(result)).toBe('300ms (x|)', {
         x: { name: 'DeliveryTimeoutError', message: 'not acknowledged within 5000 ms', cause: undefined },
       });
@@ -85,7 +119,14 @@ describe('client/producer/retryUntilDeliveryTimeout', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const tooLarge = new RecordTooLargeError('batch of 2 MiB over max.message.bytes');
       const refused = cold('--#', undefined, tooLarge);
-      const result = refused.pipe(retryUntilDeliveryTimeout({ policy: DEFAULT_PRODUCER_RETRY, timeoutMs: 5000, timeoutError, scheduler: testScheduler }));
+      const result = refused.pipe(
+        retryUntilDeliveryTimeout({
+          policy: DEFAULT_PRODUCER_RETRY,
+          timeoutMs: 5000,
+          timeoutError,
+          scheduler: testScheduler,
+        }),
+      );
       expectObservable(result).toBe('--#', undefined, tooLarge);
       expectSubscriptions(refused.subscriptions).toBe('^-!');
     });
@@ -94,7 +135,15 @@ describe('client/producer/retryUntilDeliveryTimeout', () => {
   it('cancels the wait and the timeout when unsubscribed', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const down = cold('-#', undefined, new AgentUnavailableError('connection refused'));
-      const result = down.pipe(retryUntilDeliveryTimeout({ policy: DEFAULT_PRODUCER_RETRY, timeoutMs: 5000, timeoutError, scheduler: testScheduler, random: half }));
+      const result = down.pipe(
+        retryUntilDeliveryTimeout({
+          policy: DEFAULT_PRODUCER_RETRY,
+          timeoutMs: 5000,
+          timeoutError,
+          scheduler: testScheduler,
+          random: half,
+        }),
+      );
       expectObservable(result, '^ 149ms !').toBe('');
       expectSubscriptions(down.subscriptions).toBe(['^!', '101ms ^!']);
     });

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { defer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { ProducerIdentity, type ProducerIdAndEpoch, type SequenceAssignment } from '../../../src/client/producer/idempotence.js';
+import {
+  ProducerIdentity,
+  type ProducerIdAndEpoch,
+  type SequenceAssignment,
+} from '../../../src/client/producer/idempotence.js';
 import { DEFAULT_PRODUCER_RETRY } from '../../../src/client/producer/producerOptions.js';
 import { Sequencer, type SequencedBatch } from '../../../src/client/producer/sequencer.js';
 import {
@@ -15,7 +19,11 @@ import {
 } from '../../../src/protocol/errors.js';
 
 const half = () => 0.5;
-const at = (producerEpoch: number, baseSequence: number): SequenceAssignment => ({ producerId: 7, producerEpoch, baseSequence });
+const at = (producerEpoch: number, baseSequence: number): SequenceAssignment => ({
+  producerId: 7,
+  producerEpoch,
+  baseSequence,
+});
 
 describe('client/producer/Sequencer', () => {
   let testScheduler: TestScheduler;
@@ -28,12 +36,15 @@ describe('client/producer/Sequencer', () => {
   /** A sequencer over producer 7 at epoch 0, whose bumps are `bumps` in turn. */
   function sequencerWith(bumps: Observable<ProducerIdAndEpoch>[] = []) {
     let n = 0;
-    const identity = new ProducerIdentity({ producerId: 7, producerEpoch: 0 }, {
-      bump: () => defer(() => bumps[n++]!),
-      retry: DEFAULT_PRODUCER_RETRY,
-      scheduler: testScheduler,
-      random: half,
-    });
+    const identity = new ProducerIdentity(
+      { producerId: 7, producerEpoch: 0 },
+      {
+        bump: () => defer(() => bumps[n++]!),
+        retry: DEFAULT_PRODUCER_RETRY,
+        scheduler: testScheduler,
+        random: half,
+      },
+    );
     return { identity, sequencer: new Sequencer(identity) };
   }
 
@@ -48,7 +59,7 @@ describe('client/producer/Sequencer', () => {
     return batch;
   }
 
-  it('stamps each partition\'s batches in order, at once, and keeps a batch\'s stamp through its retries', () => {
+  it("stamps each partition's batches in order, at once, and keeps a batch's stamp through its retries", () => {
     testScheduler.run(({ expectObservable }) => {
       const { sequencer } = sequencerWith();
       const b1 = sent(sequencer, 3);
@@ -64,7 +75,7 @@ describe('client/producer/Sequencer', () => {
     });
   });
 
-  it('gives a batch\'s sequences back when it failed for good surely unwritten, and it was the last', () => {
+  it("gives a batch's sequences back when it failed for good surely unwritten, and it was the last", () => {
     const { sequencer, identity } = sequencerWith();
     const b1 = sent(sequencer, 3);
     sequencer.failed(b1, new NotLeaderError('moved'));
@@ -76,13 +87,19 @@ describe('client/producer/Sequencer', () => {
   });
 
   for (const [what, settle] of [
-    ['an attempt\'s outcome was unknown', (s: Sequencer, b: SequencedBatch) => s.failed(b, new RequestTimedOutError('slow'))],
+    [
+      "an attempt's outcome was unknown",
+      (s: Sequencer, b: SequencedBatch) => s.failed(b, new RequestTimedOutError('slow')),
+    ],
     ['it was given up while an attempt was under way', () => undefined],
-    ['an earlier attempt\'s outcome was unknown, a later one refused', (s: Sequencer, b: SequencedBatch) => {
-      s.failed(b, new AgentUnavailableError('reset'));
-      s.sending(b);
-      s.failed(b, new NotLeaderError('moved'));
-    }],
+    [
+      "an earlier attempt's outcome was unknown, a later one refused",
+      (s: Sequencer, b: SequencedBatch) => {
+        s.failed(b, new AgentUnavailableError('reset'));
+        s.sending(b);
+        s.failed(b, new NotLeaderError('moved'));
+      },
+    ],
   ] as const) {
     it(`needs a new epoch when a batch failed for good and ${what}`, () => {
       const { sequencer, identity } = sequencerWith();
@@ -124,7 +141,7 @@ describe('client/producer/Sequencer', () => {
     });
   });
 
-  it('moves to a new epoch when the partition\'s oldest batch is refused for its sequence; a later refused one is retried as it is, then re-stamped after it', () => {
+  it("moves to a new epoch when the partition's oldest batch is refused for its sequence; a later refused one is retried as it is, then re-stamped after it", () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const { sequencer, identity } = sequencerWith([cold('-a|', { a: { producerId: 7, producerEpoch: 1 } })]);
       const b1 = sent(sequencer, 3);
@@ -147,11 +164,16 @@ describe('client/producer/Sequencer', () => {
   it('fails a waiting batch with the error of a bump that cannot be had, and lets the next one try again', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const refused = new InvalidRequestError('no');
-      const { sequencer } = sequencerWith([cold('-#', undefined, refused), cold('-a|', { a: { producerId: 8, producerEpoch: 0 } })]);
+      const { sequencer } = sequencerWith([
+        cold('-#', undefined, refused),
+        cold('-a|', { a: { producerId: 8, producerEpoch: 0 } }),
+      ]);
       const b1 = sent(sequencer, 3);
       sequencer.failed(b1, new OutOfOrderSequenceError('expected 12'));
       expectObservable(sequencer.stamp(b1)).toBe('-#', undefined, refused);
-      expectObservable(sequencer.stamp(b1), '5ms ^').toBe('6ms (x|)', { x: { producerId: 8, producerEpoch: 0, baseSequence: 0 } });
+      expectObservable(sequencer.stamp(b1), '5ms ^').toBe('6ms (x|)', {
+        x: { producerId: 8, producerEpoch: 0, baseSequence: 0 },
+      });
     });
   });
 

@@ -1,4 +1,7 @@
-/** A bare Kafka connection for specs: send raw frames or encoded requests, read whole response frames, see when the agent closes. */
+/**
+ * A bare Kafka connection for specs: send raw frames or encoded requests, read whole response frames, see when the
+ * agent closes.
+ */
 import { createConnection, type Socket } from 'node:net';
 import { KafkaWriter } from '../../../src/kafka/wire/kafkaWriter.js';
 import { writeRequestHeader } from '../../../src/kafka/generated/requestHeader.js';
@@ -8,7 +11,13 @@ export type RawKafka = {
   /** Writes bytes as they are. */
   send(bytes: Buffer): void;
   /** Writes one request frame: header v1 (v2 when `flexible`) then the body. */
-  request(apiKey: number, version: number, correlationId: number, body: (w: KafkaWriter) => void, flexible?: boolean): void;
+  request(
+    apiKey: number,
+    version: number,
+    correlationId: number,
+    body: (w: KafkaWriter) => void,
+    flexible?: boolean,
+  ): void;
   /** The next response frame (without its size prefix); rejects if the connection closes first. */
   response(): Promise<Buffer>;
   /** Resolves when the agent closes the connection. */
@@ -17,7 +26,10 @@ export type RawKafka = {
 };
 
 export async function connectRaw(address: string): Promise<RawKafka> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
   const socket = createConnection(port, host);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let pending = Buffer.alloc(0);
@@ -46,7 +58,12 @@ export async function connectRaw(address: string): Promise<RawKafka> {
     request(apiKey, version, correlationId, body, flexible = false) {
       const w = new KafkaWriter();
       w.int32(0);
-      writeRequestHeader(w, flexible ? 2 : 1, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'raw-spec' });
+      writeRequestHeader(w, flexible ? 2 : 1, {
+        requestApiKey: apiKey,
+        requestApiVersion: version,
+        correlationId,
+        clientId: 'raw-spec',
+      });
       body(w);
       const frame = Buffer.concat(w.finish());
       frame.writeInt32BE(frame.length - 4, 0);

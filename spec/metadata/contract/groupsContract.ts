@@ -97,12 +97,24 @@ export function groupsContract(factory: StoreHarnessFactory): void {
       const at = clock.now;
       expect(await store.fetchOffsets('g')).to.deep.equal([
         { topic: 'a', partition: 0, offset: 0, metadata: 'first', commitTime: at },
-        { topic: 'a', partition: 1, offset: 9_007_199_254_740_991, metadata: 'ünïcode ✓ {"json":true}', commitTime: at },
+        {
+          topic: 'a',
+          partition: 1,
+          offset: 9_007_199_254_740_991,
+          metadata: 'ünïcode ✓ {"json":true}',
+          commitTime: at,
+        },
         { topic: 'b', partition: 0, offset: 7, metadata: '', commitTime: at },
       ]);
       clock.advance(50);
       await store.commitOffsets('g', -1, '', [{ topic: 'a', partition: 0, offset: 12, metadata: 'second' }]);
-      expect(await store.fetchOffsets('g', [{ topic: 'a', partition: 0 }, { topic: 'b', partition: 1 }, { topic: 'b', partition: 0 }])).to.deep.equal([
+      expect(
+        await store.fetchOffsets('g', [
+          { topic: 'a', partition: 0 },
+          { topic: 'b', partition: 1 },
+          { topic: 'b', partition: 0 },
+        ]),
+      ).to.deep.equal([
         { topic: 'a', partition: 0, offset: 12, metadata: 'second', commitTime: at + 50 },
         { topic: 'b', partition: 0, offset: 7, metadata: '', commitTime: at },
       ]);
@@ -115,17 +127,45 @@ export function groupsContract(factory: StoreHarnessFactory): void {
       await store.createTopic('t', 2);
       await store.updateGroup(group('g', 3, [member('m-1', 1)]), 0);
       const commit = [{ topic: 't', partition: 0, offset: 5, metadata: '' }];
-      const stale = await rejection(store.commitOffsets('g', 2, 'm-1', commit), IllegalGenerationError, 'ILLEGAL_GENERATION');
-      expect(stale.message).to.equal('offset commit for group g under generation 2 refused: the group is at generation 3; rejoin the group');
-      const stranger = await rejection(store.commitOffsets('g', 3, 'm-9', commit), UnknownMemberIdError, 'UNKNOWN_MEMBER_ID');
+      const stale = await rejection(
+        store.commitOffsets('g', 2, 'm-1', commit),
+        IllegalGenerationError,
+        'ILLEGAL_GENERATION',
+      );
+      expect(stale.message).to.equal(
+        'offset commit for group g under generation 2 refused: the group is at generation 3; rejoin the group',
+      );
+      const stranger = await rejection(
+        store.commitOffsets('g', 3, 'm-9', commit),
+        UnknownMemberIdError,
+        'UNKNOWN_MEMBER_ID',
+      );
       expect(stranger.message).to.equal("member 'm-9' is not in group g at generation 3; rejoin the group");
-      const none = await rejection(store.commitOffsets('nobody', 0, 'm-1', commit), IllegalGenerationError, 'ILLEGAL_GENERATION');
-      expect(none.message).to.equal('offset commit for group nobody under generation 0 refused: the group does not exist; rejoin the group');
+      const none = await rejection(
+        store.commitOffsets('nobody', 0, 'm-1', commit),
+        IllegalGenerationError,
+        'ILLEGAL_GENERATION',
+      );
+      expect(none.message).to.equal(
+        'offset commit for group nobody under generation 0 refused: the group does not exist; rejoin the group',
+      );
       const partial = [...commit, { topic: 't', partition: 2, offset: 1, metadata: '' }];
-      const unknown = await rejection(store.commitOffsets('g', 3, 'm-1', partial), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
+      const unknown = await rejection(
+        store.commitOffsets('g', 3, 'm-1', partial),
+        UnknownTopicOrPartitionError,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
       expect(unknown.message).to.equal("partition 2 of topic 't' does not exist (the topic has partitions 0..1)");
-      await rejection(store.commitOffsets('g', 3, 'm-1', [{ topic: 'u', partition: 0, offset: 1, metadata: '' }]), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
-      await rejection(store.commitOffsets('g', 3, 'm-1', [{ topic: 't', partition: 0, offset: -1, metadata: '' }]), InvalidRequestError, 'INVALID_REQUEST');
+      await rejection(
+        store.commitOffsets('g', 3, 'm-1', [{ topic: 'u', partition: 0, offset: 1, metadata: '' }]),
+        UnknownTopicOrPartitionError,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
+      await rejection(
+        store.commitOffsets('g', 3, 'm-1', [{ topic: 't', partition: 0, offset: -1, metadata: '' }]),
+        InvalidRequestError,
+        'INVALID_REQUEST',
+      );
       await rejection(store.commitOffsets('g', -2, 'm-1', commit), InvalidRequestError, 'INVALID_REQUEST');
       expect(await store.fetchOffsets('g')).to.deep.equal([]);
       await store.commitOffsets('g', 3, 'm-1', commit);
@@ -139,7 +179,11 @@ export function groupsContract(factory: StoreHarnessFactory): void {
       await store.updateGroup(group('g', 4, [member('m-1', 1), member('m-2', 2)]), 0);
       await store.commitOffsets('g', 4, 'm-1', commit(10));
       for (const memberId of ['', 'm-1']) {
-        const refused = await rejection(store.commitOffsets('g', -1, memberId, commit(99)), IllegalGenerationError, 'ILLEGAL_GENERATION');
+        const refused = await rejection(
+          store.commitOffsets('g', -1, memberId, commit(99)),
+          IllegalGenerationError,
+          'ILLEGAL_GENERATION',
+        );
         expect(refused.message).to.equal(
           'offset commit for group g under generation -1 refused: the group has 2 members; commit as a member with its generation, or once the group is empty',
         );
@@ -147,7 +191,11 @@ export function groupsContract(factory: StoreHarnessFactory): void {
       expect((await store.fetchOffsets('g')).map((o) => o.offset)).to.deep.equal([10]);
       const live = (await store.getGroup('g'))!;
       await store.updateGroup({ ...live, members: [member('m-2', 2)] }, live.version);
-      const one = await rejection(store.commitOffsets('g', -1, '', commit(99)), IllegalGenerationError, 'ILLEGAL_GENERATION');
+      const one = await rejection(
+        store.commitOffsets('g', -1, '', commit(99)),
+        IllegalGenerationError,
+        'ILLEGAL_GENERATION',
+      );
       expect(one.message).to.contain('the group has 1 member;');
       const left = (await store.getGroup('g'))!;
       await store.updateGroup({ ...left, state: 'empty', members: [] }, left.version);

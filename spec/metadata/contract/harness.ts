@@ -80,7 +80,13 @@ export function segmentKey(topic: string, partition: number, baseOffset: number)
 }
 
 /** A segment covering [baseOffset, endOffset) with deterministic sizes and times. */
-export function segment(topic: string, partition: number, baseOffset: number, endOffset: number, createdAt = 1_700_000_000_000): SegmentInfo {
+export function segment(
+  topic: string,
+  partition: number,
+  baseOffset: number,
+  endOffset: number,
+  createdAt = 1_700_000_000_000,
+): SegmentInfo {
   return {
     key: segmentKey(topic, partition, baseOffset),
     baseOffset,

@@ -23,8 +23,12 @@ export function producersAgentsContract(factory: StoreHarnessFactory): void {
     it('never hands out an id twice, across concurrent store instances', async () => {
       const { store, harness, clock } = ctx();
       const other = await harness.open(clock.read);
-      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).allocateProducerId()));
-      expect(ids.map((p) => p.producerId).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+      const ids = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).allocateProducerId()),
+      );
+      expect(ids.map((p) => p.producerId).sort((a, b) => a - b)).to.deep.equal(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
     });
   });
 
@@ -56,7 +60,9 @@ export function producersAgentsContract(factory: StoreHarnessFactory): void {
       expect(error.message).to.equal("agent 'agent-a' is not registered; register it before sending heartbeats");
       // Registering again refreshes the address.
       await store.registerAgent({ agentId: 'agent-b', address: '10.0.0.3:7070', startedAt: t0 });
-      expect(await store.listLiveAgents(0)).to.deep.equal([{ agentId: 'agent-b', address: '10.0.0.3:7070', startedAt: t0, lastHeartbeat: clock.now }]);
+      expect(await store.listLiveAgents(0)).to.deep.equal([
+        { agentId: 'agent-b', address: '10.0.0.3:7070', startedAt: t0, lastHeartbeat: clock.now },
+      ]);
     });
 
     it('answers ping, and fails it with METADATA_ERROR once closed', async () => {

@@ -17,7 +17,12 @@ export function topicsContract(factory: StoreHarnessFactory): void {
     it('creates a topic with defaults applied and partitions at offset 0, unleased', async () => {
       const { store, clock } = ctx();
       const created = await store.createTopic('orders', 3, { retentionMs: 60_000 });
-      const expected = { name: 'orders', partitions: 3, config: { ...DEFAULT_TOPIC_CONFIG, retentionMs: 60_000 }, createdAt: clock.now };
+      const expected = {
+        name: 'orders',
+        partitions: 3,
+        config: { ...DEFAULT_TOPIC_CONFIG, retentionMs: 60_000 },
+        createdAt: clock.now,
+      };
       expect(created).to.deep.equal(expected);
       expect(await store.getTopic('orders')).to.deep.equal(expected);
       expect(await store.getTopic('missing')).to.equal(undefined);
@@ -58,10 +63,23 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       for (const count of [0, -1, 10_001, 1.5, Number.NaN]) {
         await rejection(store.createTopic('t', count), InvalidPartitionsError, 'INVALID_PARTITIONS');
       }
-      const bad = [{ retentionMs: 0 }, { retentionBytes: -2 }, { segmentBytes: 1024 }, { maxMessageBytes: 64 * 1024 * 1024 + 1 }, { maxMessageBytes: 0 }];
-      for (const config of bad) await rejection(store.createTopic('t', 1, config), InvalidConfigError, 'INVALID_CONFIG');
-      const typo = await rejection(store.createTopic('t', 1, { retention: 5 } as never), InvalidConfigError, 'INVALID_CONFIG');
-      expect(typo.message).to.equal("unknown topic config 'retention': use one of retentionMs, retentionBytes, segmentBytes, maxMessageBytes");
+      const bad = [
+        { retentionMs: 0 },
+        { retentionBytes: -2 },
+        { segmentBytes: 1024 },
+        { maxMessageBytes: 64 * 1024 * 1024 + 1 },
+        { maxMessageBytes: 0 },
+      ];
+      for (const config of bad)
+        await rejection(store.createTopic('t', 1, config), InvalidConfigError, 'INVALID_CONFIG');
+      const typo = await rejection(
+        store.createTopic('t', 1, { retention: 5 } as never),
+        InvalidConfigError,
+        'INVALID_CONFIG',
+      );
+      expect(typo.message).to.equal(
+        "unknown topic config 'retention': use one of retentionMs, retentionBytes, segmentBytes, maxMessageBytes",
+      );
       expect(await store.listTopics()).to.deep.equal([]);
       const longest = 'x'.repeat(249);
       expect((await store.createTopic(longest, 1)).name).to.equal(longest);
@@ -70,15 +88,27 @@ export function topicsContract(factory: StoreHarnessFactory): void {
     it('reports unknown topics and partitions', async () => {
       const { store } = ctx();
       await store.createTopic('orders', 3);
-      const beyond = await rejection(store.getPartition('orders', 3), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
+      const beyond = await rejection(
+        store.getPartition('orders', 3),
+        UnknownTopicOrPartitionError,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
       expect(beyond.message).to.equal("partition 3 of topic 'orders' does not exist (the topic has partitions 0..2)");
       expect(beyond.context).to.deep.equal({ topic: 'orders', partition: 3 });
-      const missing = await rejection(store.getPartition('nope', 0), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
+      const missing = await rejection(
+        store.getPartition('nope', 0),
+        UnknownTopicOrPartitionError,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
       expect(missing.message).to.equal("topic 'nope' does not exist");
       await rejection(store.getPartition('orders', -1), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
       await rejection(store.listPartitions('nope'), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
       await rejection(store.listSegments('nope', 0), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
-      await rejection(store.acquireLease('orders', 7, 'agent-a', 1000), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
+      await rejection(
+        store.acquireLease('orders', 7, 'agent-a', 1000),
+        UnknownTopicOrPartitionError,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
       await rejection(store.deleteTopic('nope'), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
     });
 
@@ -88,7 +118,14 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       await store.createTopic('kept', 1);
       const lease = await store.acquireLease('doomed', 1, 'agent-a', 10_000);
       const producer = { producerId: 7, producerEpoch: 0, lastSequence: 9, lastBaseOffset: 0, lastRecordCount: 10 };
-      await store.commitSegment({ topic: 'doomed', partition: 1, epoch: lease.epoch, expectedHighWatermark: 0, segment: segment('doomed', 1, 0, 10), producers: [producer] });
+      await store.commitSegment({
+        topic: 'doomed',
+        partition: 1,
+        epoch: lease.epoch,
+        expectedHighWatermark: 0,
+        segment: segment('doomed', 1, 0, 10),
+        producers: [producer],
+      });
       await store.commitOffsets('g1', -1, '', [
         { topic: 'doomed', partition: 1, offset: 5, metadata: 'm' },
         { topic: 'kept', partition: 0, offset: 3, metadata: '' },
@@ -100,13 +137,19 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       expect(await store.getTopic('doomed')).to.equal(undefined);
       expect((await store.listTopics()).map((t) => t.name)).to.deep.equal(['kept']);
       await rejection(store.getPartition('doomed', 1), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
-      expect((await store.fetchOffsets('g1')).map((o) => `${o.topic}/${o.partition}=${o.offset}`)).to.deep.equal(['kept/0=3']);
+      expect((await store.fetchOffsets('g1')).map((o) => `${o.topic}/${o.partition}=${o.offset}`)).to.deep.equal([
+        'kept/0=3',
+      ]);
       expect(await store.fetchOffsets('only-doomed')).to.deep.equal([]);
       expect(await store.listGroups()).to.deep.equal(['g1']);
 
       // The same name starts from scratch, unleased at the old topic's largest lease epoch (see the leases contract).
       await store.createTopic('doomed', 2);
-      expect(await store.getPartition('doomed', 1)).to.deep.include({ highWatermark: 0, leaseEpoch: 1, leaseHolder: undefined });
+      expect(await store.getPartition('doomed', 1)).to.deep.include({
+        highWatermark: 0,
+        leaseEpoch: 1,
+        leaseHolder: undefined,
+      });
       expect(await store.listSegments('doomed', 1)).to.deep.equal([]);
       expect(await store.getProducerState('doomed', 1, 7)).to.equal(undefined);
     });
@@ -115,7 +158,13 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       const { harness, store, clock } = ctx();
       await store.createTopic('durable', 2, { segmentBytes: 8 * 1024 * 1024 });
       const lease = await store.acquireLease('durable', 0, 'agent-a', 10_000);
-      await store.commitSegment({ topic: 'durable', partition: 0, epoch: lease.epoch, expectedHighWatermark: 0, segment: segment('durable', 0, 0, 42) });
+      await store.commitSegment({
+        topic: 'durable',
+        partition: 0,
+        epoch: lease.epoch,
+        expectedHighWatermark: 0,
+        segment: segment('durable', 0, 0, 42),
+      });
       const producer = await store.allocateProducerId();
       await store.commitOffsets('g', -1, '', [{ topic: 'durable', partition: 1, offset: 17, metadata: 'kept' }]);
       await store.close();
@@ -123,14 +172,33 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       const reopened = await harness.open(clock.read);
       expect((await reopened.getTopic('durable'))?.config.segmentBytes).to.equal(8 * 1024 * 1024);
       expect(await reopened.getPartition('durable', 0)).to.deep.equal({
-        topic: 'durable', partition: 0, highWatermark: 42, logStartOffset: 0,
-        leaseHolder: 'agent-a', leaseEpoch: 1, leaseExpiresAt: clock.now + 10_000,
+        topic: 'durable',
+        partition: 0,
+        highWatermark: 42,
+        logStartOffset: 0,
+        leaseHolder: 'agent-a',
+        leaseEpoch: 1,
+        leaseExpiresAt: clock.now + 10_000,
       });
       expect(await reopened.listSegments('durable', 0)).to.deep.equal([segment('durable', 0, 0, 42)]);
-      expect((await reopened.fetchOffsets('g'))[0]).to.deep.equal({ topic: 'durable', partition: 1, offset: 17, metadata: 'kept', commitTime: clock.now });
+      expect((await reopened.fetchOffsets('g'))[0]).to.deep.equal({
+        topic: 'durable',
+        partition: 1,
+        offset: 17,
+        metadata: 'kept',
+        commitTime: clock.now,
+      });
       expect((await reopened.allocateProducerId()).producerId).to.equal(producer.producerId + 1);
       // The lease taken before closing still fences and still works.
-      expect(await reopened.commitSegment({ topic: 'durable', partition: 0, epoch: lease.epoch, expectedHighWatermark: 42, segment: segment('durable', 0, 42, 50) })).to.equal(50);
+      expect(
+        await reopened.commitSegment({
+          topic: 'durable',
+          partition: 0,
+          epoch: lease.epoch,
+          expectedHighWatermark: 42,
+          segment: segment('durable', 0, 42, 50),
+        }),
+      ).to.equal(50);
     });
   });
 }

@@ -26,8 +26,19 @@ for (let i = 0; i < Number(commitsText); i++) {
   const length = 1 + (i % 3);
   const key = `topics/shared/${partition}/${String(hwm).padStart(20, '0')}.seg`;
   hwm = await store.commitSegment({
-    topic: 'shared', partition, epoch: lease.epoch, expectedHighWatermark: hwm,
-    segment: { key, baseOffset: hwm, endOffset: hwm + length, sizeBytes: 10, minTimestamp: 0, maxTimestamp: 0, createdAt: 0 },
+    topic: 'shared',
+    partition,
+    epoch: lease.epoch,
+    expectedHighWatermark: hwm,
+    segment: {
+      key,
+      baseOffset: hwm,
+      endOffset: hwm + length,
+      sizeBytes: 10,
+      minTimestamp: 0,
+      maxTimestamp: 0,
+      createdAt: 0,
+    },
   });
   // Interleave id allocation with commits so the two processes contend for the write lock throughout.
   if (ids.length < Number(producerIdsText)) ids.push((await store.allocateProducerId()).producerId);

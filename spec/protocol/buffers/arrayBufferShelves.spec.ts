@@ -39,7 +39,13 @@ describe('protocol/ArrayBufferShelves', () => {
 
   it('makes room for a length in demand by dropping free buffers of other lengths, those left unasked longest first', () => {
     const shelves = new ArrayBufferShelves(4000);
-    const [old1, old2, mid, fresh1, fresh2] = [shelves.take(1000), shelves.take(1000), shelves.take(1500), shelves.take(1200), shelves.take(1200)];
+    const [old1, old2, mid, fresh1, fresh2] = [
+      shelves.take(1000),
+      shelves.take(1000),
+      shelves.take(1500),
+      shelves.take(1200),
+      shelves.take(1200),
+    ];
     for (const buffer of [old1, old2, mid]) shelves.give(buffer); // 3500 free: 1000 x 2, 1500
     expect(shelves.give(fresh1)).to.equal(true); // needs 700 more room: drops one 1000 (the longest unasked)
     expect(shelves.heldBytes).to.equal(3700);

@@ -5,7 +5,11 @@ import { codecFromAttributes, codecId, lz4Compress, lz4Decompress } from '../../
 describe('protocol/compression', () => {
   it('maps codec names to attribute ids and back', () => {
     expect([codecId('none'), codecId('lz4')]).to.deep.equal([0, 3]);
-    expect([codecFromAttributes(0), codecFromAttributes(3), codecFromAttributes(0x7ff8 | 3)]).to.deep.equal(['none', 'lz4', 'lz4']);
+    expect([codecFromAttributes(0), codecFromAttributes(3), codecFromAttributes(0x7ff8 | 3)]).to.deep.equal([
+      'none',
+      'lz4',
+      'lz4',
+    ]);
     expect(() => codecFromAttributes(1)).to.throw(CorruptMessageError, 'codec 1 (gzip) is not supported');
     expect(() => codecFromAttributes(5)).to.throw(CorruptMessageError, 'codec 5 (reserved) is not supported');
   });

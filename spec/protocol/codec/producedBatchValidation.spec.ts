@@ -9,7 +9,12 @@ import { validateProducedBatch } from '../../../src/protocol/codec/producedBatch
 import { checkRecordBatch } from '../../../src/protocol/codec/recordBatchDecoder.js';
 import { encodeRecordBatch, type RecordInput } from '../../../src/protocol/codec/recordBatch.js';
 import { MAX_BATCH_SIZE, readProducerFields } from '../../../src/protocol/codec/batchLayout.js';
-import { CorruptMessageError, InvalidRecordError, InvalidTimestampError, UnsafeIntegerError } from '../../../src/protocol/errors.js';
+import {
+  CorruptMessageError,
+  InvalidRecordError,
+  InvalidTimestampError,
+  UnsafeIntegerError,
+} from '../../../src/protocol/errors.js';
 import { refreshBatch } from '../fixtures/batchTools.js';
 import { rawBatch } from '../fixtures/rawBatch.js';
 
@@ -22,7 +27,10 @@ function agentAccepts(bytes: Uint8Array): boolean {
     readProducerFields(bytes);
     return true;
   } catch (error) {
-    expect(error).to.satisfy((e: unknown) => e instanceof CorruptMessageError || e instanceof InvalidRecordError || e instanceof UnsafeIntegerError);
+    expect(error).to.satisfy(
+      (e: unknown) =>
+        e instanceof CorruptMessageError || e instanceof InvalidRecordError || e instanceof UnsafeIntegerError,
+    );
     return false;
   }
 }
@@ -43,22 +51,38 @@ const bytesOf = (max: number) => fc.option(fc.uint8Array({ maxLength: max }), { 
 const record: fc.Arbitrary<RecordInput> = fc.record({
   key: bytesOf(20),
   // some values past 8 KiB, so lengths take three-byte varints
-  value: fc.oneof({ weight: 9, arbitrary: bytesOf(40) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 8190, maxLength: 8200 }) }),
+  value: fc.oneof(
+    { weight: 9, arbitrary: bytesOf(40) },
+    { weight: 1, arbitrary: fc.uint8Array({ minLength: 8190, maxLength: 8200 }) },
+  ),
   // deltas from one byte to the slow varlong path
-  timestamp: fc.oneof(fc.integer({ min: 1_700_000_000_000, max: 1_700_000_000_100 }), fc.integer({ min: 0, max: 2 ** 45 })),
-  headers: fc.array(fc.record({ key: fc.string({ maxLength: 5, unit: 'grapheme' }), value: bytesOf(6) }), { maxLength: 3 }),
+  timestamp: fc.oneof(
+    fc.integer({ min: 1_700_000_000_000, max: 1_700_000_000_100 }),
+    fc.integer({ min: 0, max: 2 ** 45 }),
+  ),
+  headers: fc.array(fc.record({ key: fc.string({ maxLength: 5, unit: 'grapheme' }), value: bytesOf(6) }), {
+    maxLength: 3,
+  }),
 });
-const mutation = fc.record({ kind: fc.constantFrom('flip', 'insert', 'delete', 'set'), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) });
+const mutation = fc.record({
+  kind: fc.constantFrom('flip', 'insert', 'delete', 'set'),
+  at: fc.nat(),
+  byte: fc.integer({ min: 0, max: 255 }),
+});
 
 describe('protocol/validateProducedBatch', () => {
   it('accepts what our encoder writes, compressed or not, and returns its frame', () => {
     fc.assert(
-      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), fc.constantFrom('none' as const, 'lz4' as const), (inputs, compression) => {
-        const bytes = encodeRecordBatch(inputs, { compression });
-        const frame = validateProducedBatch(bytes, NO_LIMITS);
-        expect(frame.recordCount).to.equal(inputs.length);
-        expect(frame.size).to.equal(bytes.length);
-      }),
+      fc.property(
+        fc.array(record, { minLength: 1, maxLength: 8 }),
+        fc.constantFrom('none' as const, 'lz4' as const),
+        (inputs, compression) => {
+          const bytes = encodeRecordBatch(inputs, { compression });
+          const frame = validateProducedBatch(bytes, NO_LIMITS);
+          expect(frame.recordCount).to.equal(inputs.length);
+          expect(frame.size).to.equal(bytes.length);
+        },
+      ),
       { numRuns: 300, seed: 7 },
     );
   });
@@ -97,25 +121,37 @@ describe('protocol/validateProducedBatch', () => {
     const inputs = [{ key: null, value: new Uint8Array(4000), timestamp: 1000 }];
     const lz4 = encodeRecordBatch(inputs, { compression: 'lz4' });
     expect(() => validateProducedBatch(lz4, { maxRecordsBytes: 3000, maxTimestamp: Infinity })).to.throw(
-      InvalidRecordError, /^records of batch at byte 0: lz4 payload declares 4009 bytes from 36 compressed bytes \(limit 3000\)$/,
+      InvalidRecordError,
+      /^records of batch at byte 0: lz4 payload declares 4009 bytes from 36 compressed bytes \(limit 3000\)$/,
     );
     expect(validateProducedBatch(lz4, { maxRecordsBytes: 4009, maxTimestamp: 1000 }).recordCount).to.equal(1);
     expect(() => validateProducedBatch(lz4, { maxRecordsBytes: 4009, maxTimestamp: 999 })).to.throw(
-      InvalidTimestampError, 'batch max timestamp 1000 is more than the accepted 999 (too far in the future)',
+      InvalidTimestampError,
+      'batch max timestamp 1000 is more than the accepted 999 (too far in the future)',
     );
   });
 
   it('refuses a record timestamp beyond the safe integers', () => {
-    const bytes = rawBatch({ baseTimestamp: Number.MAX_SAFE_INTEGER - 1, maxTimestamp: 0, records: [{ offsetDelta: 0, timestampDelta: 5 }] });
-    expect(() => validateProducedBatch(bytes, NO_LIMITS)).to.throw(InvalidRecordError, 'batch at byte 0 has a record timestamp beyond Number.MAX_SAFE_INTEGER');
+    const bytes = rawBatch({
+      baseTimestamp: Number.MAX_SAFE_INTEGER - 1,
+      maxTimestamp: 0,
+      records: [{ offsetDelta: 0, timestampDelta: 5 }],
+    });
+    expect(() => validateProducedBatch(bytes, NO_LIMITS)).to.throw(
+      InvalidRecordError,
+      'batch at byte 0 has a record timestamp beyond Number.MAX_SAFE_INTEGER',
+    );
   });
 
   it('refuses an empty batch and a buffer holding more than one batch', () => {
-    expect(() => validateProducedBatch(rawBatch({ records: [], recordCount: 0, lastOffsetDelta: 0, maxTimestamp: 0 }), NO_LIMITS)).to.throw(
-      InvalidRecordError, 'batch has 0 records but lastOffsetDelta 0; offsets must be dense',
-    );
+    expect(() =>
+      validateProducedBatch(rawBatch({ records: [], recordCount: 0, lastOffsetDelta: 0, maxTimestamp: 0 }), NO_LIMITS),
+    ).to.throw(InvalidRecordError, 'batch has 0 records but lastOffsetDelta 0; offsets must be dense');
     const one = encodeRecordBatch([{ key: null, value: null, timestamp: 1 }]);
     const two = new Uint8Array([...one, ...one]);
-    expect(() => validateProducedBatch(two, NO_LIMITS)).to.throw(CorruptMessageError, `produce carries ${two.length} bytes but one batch of ${one.length}`);
+    expect(() => validateProducedBatch(two, NO_LIMITS)).to.throw(
+      CorruptMessageError,
+      `produce carries ${two.length} bytes but one batch of ${one.length}`,
+    );
   });
 });

@@ -102,17 +102,39 @@ describe('protocol/recordBatch', () => {
     it('give the header fields, then each record in turn, then false', () => {
       const input = Buffer.concat([Buffer.from('xyz'), Buffer.from(GOLDEN_HEX, 'hex')]);
       const checked = checkRecordBatch(input, 3);
-      expect(checked.frame).to.include({ position: 3, size: 87, baseOffset: 100, lastOffsetDelta: 1, nextOffset: 102, recordCount: 2 });
-      expect([checked.attributes, checked.compression, checked.baseTimestamp, checked.producerId]).to.deep.equal([0, 'none', 1_700_000_000_000, 42]);
+      expect(checked.frame).to.include({
+        position: 3,
+        size: 87,
+        baseOffset: 100,
+        lastOffsetDelta: 1,
+        nextOffset: 102,
+        recordCount: 2,
+      });
+      expect([checked.attributes, checked.compression, checked.baseTimestamp, checked.producerId]).to.deep.equal([
+        0,
+        'none',
+        1_700_000_000_000,
+        42,
+      ]);
       const { cursor } = checked;
       expect(cursor.count).to.equal(2);
       expect(cursor.next()).to.equal(true);
-      expect([cursor.offset, cursor.timestamp, Buffer.from(cursor.key!).toString(), Buffer.from(cursor.value!).toString()]).to.deep.equal([100, 1_700_000_000_000, 'k1', 'v1']);
+      expect([
+        cursor.offset,
+        cursor.timestamp,
+        Buffer.from(cursor.key!).toString(),
+        Buffer.from(cursor.value!).toString(),
+      ]).to.deep.equal([100, 1_700_000_000_000, 'k1', 'v1']);
       expect(cursor.value!.byteOffset).to.equal(input.byteOffset + 3 + 69); // a view, as decodeRecordBatch gives
       const firstHeaders = cursor.headers;
       expect(firstHeaders).to.deep.equal([]);
       expect(cursor.next()).to.equal(true);
-      expect([cursor.offset, cursor.timestamp, cursor.key, Buffer.from(cursor.value!).toString()]).to.deep.equal([101, 1_700_000_000_005, null, 'hello']);
+      expect([cursor.offset, cursor.timestamp, cursor.key, Buffer.from(cursor.value!).toString()]).to.deep.equal([
+        101,
+        1_700_000_000_005,
+        null,
+        'hello',
+      ]);
       expect(cursor.headers).to.deep.equal([{ key: 'h', value: null }]);
       expect(cursor.next()).to.equal(false);
       expect(cursor.next()).to.equal(false);
@@ -201,12 +223,22 @@ describe('protocol/recordBatch', () => {
       const damaged = copyOf(bytes);
       damaged[damaged.length - 3] = 6;
       refreshBatch(damaged);
-      expect(() => checkRecordBatch(damaged)).to.throw(CorruptMessageError, 'record 1 of batch at byte 0 has value length 3 with 2 bytes left');
-      expect(() => decodeRecordBatch(damaged)).to.throw(CorruptMessageError, 'record 1 of batch at byte 0 has value length 3 with 2 bytes left');
+      expect(() => checkRecordBatch(damaged)).to.throw(
+        CorruptMessageError,
+        'record 1 of batch at byte 0 has value length 3 with 2 bytes left',
+      );
+      expect(() => decodeRecordBatch(damaged)).to.throw(
+        CorruptMessageError,
+        'record 1 of batch at byte 0 has value length 3 with 2 bytes left',
+      );
     });
 
     it('read lz4 batches from the section decompressed once, and long varints (offset and timestamp deltas)', () => {
-      const records: RecordInput[] = Array.from({ length: 300 }, (_, i) => ({ key: null, value: utf8(`v${i}`), timestamp: 1_700_000_000_000 + i * 10_000_000 }));
+      const records: RecordInput[] = Array.from({ length: 300 }, (_, i) => ({
+        key: null,
+        value: utf8(`v${i}`),
+        timestamp: 1_700_000_000_000 + i * 10_000_000,
+      }));
       const { cursor } = checkRecordBatch(encodeRecordBatch(records, { compression: 'lz4', baseOffset: 5 }));
       const seen: [number, number, string][] = [];
       while (cursor.next()) seen.push([cursor.offset, cursor.timestamp, Buffer.from(cursor.value!).toString()]);
@@ -279,13 +311,23 @@ describe('protocol/recordBatch', () => {
         it('encodes a 1 MiB value', () => {
           const value = new Uint8Array(1024 * 1024);
           for (let i = 0; i < value.length; i++) value[i] = (i * 2654435761) >>> 24;
-          roundTrip([{ key: utf8('big'), value, timestamp: 3 }, { key: null, value: utf8('after'), timestamp: 4 }], compression);
+          roundTrip(
+            [
+              { key: utf8('big'), value, timestamp: 3 },
+              { key: null, value: utf8('after'), timestamp: 4 },
+            ],
+            compression,
+          );
         });
 
         it('encodes 10,000 records with absolute offsets from baseOffset', () => {
           const records: RecordInput[] = [];
           for (let i = 0; i < 10_000; i++) {
-            records.push({ key: utf8(`key-${i}`), value: utf8(`value-${i * 7}`), timestamp: 1_700_000_000_000 + (i % 97) });
+            records.push({
+              key: utf8(`key-${i}`),
+              value: utf8(`value-${i * 7}`),
+              timestamp: 1_700_000_000_000 + (i % 97),
+            });
           }
           roundTrip(records, compression, 5_000_000_000);
         });
@@ -326,7 +368,11 @@ describe('protocol/recordBatch', () => {
     });
 
     it('writes the lz4 section as a little-endian uncompressed size and a block of the plain records', () => {
-      const records = Array.from({ length: 50 }, (_, i) => ({ key: utf8(`k${i}`), value: utf8('x'.repeat(40)), timestamp: i }));
+      const records = Array.from({ length: 50 }, (_, i) => ({
+        key: utf8(`k${i}`),
+        value: utf8('x'.repeat(40)),
+        timestamp: i,
+      }));
       const plain = encodeRecordBatch(records);
       const compressed = encodeRecordBatch(records, { compression: 'lz4' });
       expect(compressed.readInt16BE(21)).to.equal(3);
@@ -374,8 +420,13 @@ describe('protocol/recordBatch', () => {
         2147483647,
       ]);
       const defaults = decodeRecordBatch(encodeRecordBatch([{ key: null, value: null, timestamp: 0 }]));
-      expect([defaults.baseOffset, defaults.producerId, defaults.producerEpoch, defaults.baseSequence, defaults.leaderEpoch])
-        .to.deep.equal([0, -1, -1, -1, -1]);
+      expect([
+        defaults.baseOffset,
+        defaults.producerId,
+        defaults.producerEpoch,
+        defaults.baseSequence,
+        defaults.leaderEpoch,
+      ]).to.deep.equal([0, -1, -1, -1, -1]);
     });
   });
 
@@ -389,14 +440,24 @@ describe('protocol/recordBatch', () => {
       ['a string timestamp', () => encodeRecordBatch([{ ...ok, timestamp: '5' as unknown as number }])],
       [
         'timestamps more than 2^53 apart',
-        () => encodeRecordBatch([{ ...ok, timestamp: Number.MIN_SAFE_INTEGER }, { ...ok, timestamp: Number.MAX_SAFE_INTEGER }]),
+        () =>
+          encodeRecordBatch([
+            { ...ok, timestamp: Number.MIN_SAFE_INTEGER },
+            { ...ok, timestamp: Number.MAX_SAFE_INTEGER },
+          ]),
       ],
       ['a string key', () => encodeRecordBatch([{ ...ok, key: 'k' as unknown as Uint8Array }])],
       ['an undefined value', () => encodeRecordBatch([{ ...ok, value: undefined as unknown as null }])],
       ['a null record', () => encodeRecordBatch([ok, null as unknown as RecordInput])],
       ['headers that are not an array', () => encodeRecordBatch([{ ...ok, headers: {} as unknown as [] }])],
-      ['a header without a string key', () => encodeRecordBatch([{ ...ok, headers: [{ key: 1 as unknown as string, value: null }] }])],
-      ['a header with a string value', () => encodeRecordBatch([{ ...ok, headers: [{ key: 'h', value: 'v' as unknown as null }] }])],
+      [
+        'a header without a string key',
+        () => encodeRecordBatch([{ ...ok, headers: [{ key: 1 as unknown as string, value: null }] }]),
+      ],
+      [
+        'a header with a string value',
+        () => encodeRecordBatch([{ ...ok, headers: [{ key: 'h', value: 'v' as unknown as null }] }]),
+      ],
       ['a negative baseOffset', () => encodeRecordBatch([ok], { baseOffset: -1 })],
       ['a baseOffset of 2^53', () => encodeRecordBatch([ok], { baseOffset: 2 ** 53 })],
       ['an unknown codec', () => encodeRecordBatch([ok], { compression: 'gzip' as CompressionCodec })],
@@ -417,7 +478,9 @@ describe('protocol/recordBatch', () => {
         { key: null, value, timestamp: 0 },
         { key: null, value, timestamp: 0 },
       ];
-      expect(() => encodeRecordBatch(records)).to.throw(RecordTooLargeError).with.property('code', 'RECORD_TOO_LARGE');
+      expect(() => encodeRecordBatch(records))
+        .to.throw(RecordTooLargeError)
+        .with.property('code', 'RECORD_TOO_LARGE');
       expect(() => encodeRecordBatch(records, { compression: 'lz4' })).to.throw(RecordTooLargeError);
     });
   });
@@ -435,7 +498,9 @@ describe('protocol/recordBatch', () => {
       expect(hex(bytes.subarray(8, 12))).to.equal(hex(before.subarray(8, 12)));
       expect(verifyBatchCrc(bytes)).to.equal(87);
       const batch = decodeRecordBatch(bytes);
-      expect([batch.baseOffset, batch.leaderEpoch, batch.records[1]!.offset]).to.deep.equal([12_345_678_901_234, 77, 12_345_678_901_235]);
+      expect([batch.baseOffset, batch.leaderEpoch, batch.records[1]!.offset]).to.deep.equal([
+        12_345_678_901_234, 77, 12_345_678_901_235,
+      ]);
     });
 
     it('writes every one of the 12 bytes when all of them change', () => {
@@ -450,11 +515,20 @@ describe('protocol/recordBatch', () => {
       const buffer = Buffer.concat([Buffer.from(GOLDEN_HEX, 'hex'), Buffer.from(GOLDEN_HEX, 'hex')]);
       stampBatch(buffer, 500, 9, 87);
       const [first, second] = decodeRecordBatches(buffer);
-      expect([first!.baseOffset, first!.leaderEpoch, second!.baseOffset, second!.leaderEpoch]).to.deep.equal([100, 3, 500, 9]);
+      expect([first!.baseOffset, first!.leaderEpoch, second!.baseOffset, second!.leaderEpoch]).to.deep.equal([
+        100, 3, 500, 9,
+      ]);
     });
 
     it('refuses bad offsets and epochs with InvalidRequestError and a short buffer with CorruptMessageError', () => {
-      for (const [offset, epoch] of [[-1, 0], [2 ** 53, 0], [1.5, 0], [0, -2], [0, 2 ** 31], [0, 0.5]] as const) {
+      for (const [offset, epoch] of [
+        [-1, 0],
+        [2 ** 53, 0],
+        [1.5, 0],
+        [0, -2],
+        [0, 2 ** 31],
+        [0, 0.5],
+      ] as const) {
         expect(() => stampBatch(golden(), offset, epoch), `${offset} ${epoch}`).to.throw(InvalidRequestError);
       }
       expect(() => stampBatch(golden().subarray(0, 60), 0, 0)).to.throw(CorruptMessageError);
@@ -490,9 +564,17 @@ describe('protocol/recordBatch', () => {
 
     it('refuses fields out of range with InvalidRequestError, and a damaged batch with CorruptMessageError, changing nothing', () => {
       const fields = { producerId: 9, producerEpoch: 2, baseSequence: 0 };
-      for (const bad of [{ producerId: -2 }, { producerId: 2 ** 53 }, { producerEpoch: 32768 }, { baseSequence: -2 }, { baseSequence: 2 ** 31 }]) {
+      for (const bad of [
+        { producerId: -2 },
+        { producerId: 2 ** 53 },
+        { producerEpoch: 32768 },
+        { baseSequence: -2 },
+        { baseSequence: 2 ** 31 },
+      ]) {
         const bytes = golden();
-        expect(() => stampProducerFields(bytes, { ...fields, ...bad }), JSON.stringify(bad)).to.throw(InvalidRequestError);
+        expect(() => stampProducerFields(bytes, { ...fields, ...bad }), JSON.stringify(bad)).to.throw(
+          InvalidRequestError,
+        );
         expect(hex(bytes)).to.equal(GOLDEN_HEX);
       }
       const damaged = golden();
@@ -522,7 +604,10 @@ describe('protocol/recordBatch', () => {
       const bytes = golden();
       bytes[86] = 0x00; // was 0x01
       const expected = (crc32c(bytes.subarray(21)) >>> 0).toString(16).padStart(8, '0');
-      expect(() => verifyBatchCrc(bytes)).to.throw(CorruptMessageError, new RegExp(`crc 0x9f00eba5 but its bytes give 0x${expected}`));
+      expect(() => verifyBatchCrc(bytes)).to.throw(
+        CorruptMessageError,
+        new RegExp(`crc 0x9f00eba5 but its bytes give 0x${expected}`),
+      );
     });
 
     it('refuse codecs other than none and lz4, and reserved attribute bits', () => {
@@ -535,7 +620,7 @@ describe('protocol/recordBatch', () => {
         [0x8000, /attributes 0x8000/],
       ] as const) {
         const bytes = golden();
-        new DataView(bytes.buffer).setInt16(21, attributes << 16 >> 16);
+        new DataView(bytes.buffer).setInt16(21, (attributes << 16) >> 16);
         refreshBatch(bytes);
         expect(() => validateBatch(bytes), String(attributes)).to.throw(CorruptMessageError, pattern);
         expect(() => decodeRecordBatch(bytes), String(attributes)).to.throw(CorruptMessageError, pattern);

@@ -28,7 +28,9 @@ function expectSameBatch(records: readonly RecordInput[], options: EncodeOptions
   expect(builder.count).to.equal(records.length);
   expect(builder.recordsBytes).to.equal(encodeRecordBatch(records).length - BATCH_HEADER_SIZE);
   const baseOffset = options.baseOffset ?? 0;
-  expect(decodeRecordBatch(actual).records.map((r) => comparable(r))).to.deep.equal(records.map((r, i) => comparable(r, baseOffset + i)));
+  expect(decodeRecordBatch(actual).records.map((r) => comparable(r))).to.deep.equal(
+    records.map((r, i) => comparable(r, baseOffset + i)),
+  );
 }
 
 function sequence(count: number, valueBytes: number): RecordInput[] {
@@ -40,7 +42,7 @@ function sequence(count: number, valueBytes: number): RecordInput[] {
 }
 
 describe('protocol/RecordBatchBuilder', () => {
-  describe('gives encodeRecordBatch\'s bytes', () => {
+  describe("gives encodeRecordBatch's bytes", () => {
     it('for the golden batch', () => {
       expect(builderOf(GOLDEN_RECORDS).finish(GOLDEN_OPTIONS).toString('hex')).to.equal(GOLDEN_HEX);
     });
@@ -61,7 +63,11 @@ describe('protocol/RecordBatchBuilder', () => {
         { key: utf8('a'), value: utf8('1234567'), timestamp: T0 },
         { key: utf8('12345678'), value: new Uint8Array(300).fill(7), timestamp: T0 },
         { key: backing.subarray(3, 6), value: backing.subarray(10, 30), timestamp: T0 },
-        { key: new Uint8Array(backing.buffer, backing.byteOffset + 1, 9), value: Buffer.alloc(20_000, 1), timestamp: T0 },
+        {
+          key: new Uint8Array(backing.buffer, backing.byteOffset + 1, 9),
+          value: Buffer.alloc(20_000, 1),
+          timestamp: T0,
+        },
       ]);
     });
 
@@ -192,7 +198,9 @@ describe('protocol/RecordBatchBuilder', () => {
 
     it('counts records and bytes, and keeps the first and the largest timestamp', () => {
       const builder = new RecordBatchBuilder();
-      expect([builder.count, builder.recordsBytes, builder.baseTimestamp, builder.maxTimestamp]).to.deep.equal([0, 0, 0, 0]);
+      expect([builder.count, builder.recordsBytes, builder.baseTimestamp, builder.maxTimestamp]).to.deep.equal([
+        0, 0, 0, 0,
+      ]);
       builder.append(null, utf8('a'), undefined, 50);
       builder.append(null, utf8('b'), undefined, 20);
       builder.append(null, utf8('c'), undefined, 90);
@@ -202,10 +210,16 @@ describe('protocol/RecordBatchBuilder', () => {
       expect(builder.maxTimestamp).to.equal(90);
       expect(builder.recordsBytes + BATCH_HEADER_SIZE).to.equal(builder.finish().length);
       const batch = decodeRecordBatch(builder.finish());
-      expect([batch.baseTimestamp, batch.maxTimestamp, batch.recordCount, batch.lastOffsetDelta]).to.deep.equal([50, 90, 4, 3]);
+      expect([batch.baseTimestamp, batch.maxTimestamp, batch.recordCount, batch.lastOffsetDelta]).to.deep.equal([
+        50, 90, 4, 3,
+      ]);
     });
 
-    type Append = { name: string; args: [unknown, unknown, unknown, unknown]; error: typeof InvalidRequestError | typeof RecordTooLargeError };
+    type Append = {
+      name: string;
+      args: [unknown, unknown, unknown, unknown];
+      error: typeof InvalidRequestError | typeof RecordTooLargeError;
+    };
     const base: RecordInput[] = [
       { key: utf8('a'), value: utf8('1'), timestamp: T0 },
       { key: null, value: utf8('2'), timestamp: T0 + 1, headers: [{ key: 'h', value: null }] },
@@ -217,16 +231,32 @@ describe('protocol/RecordBatchBuilder', () => {
       { name: 'an array value', args: [null, [1, 2], undefined, T0], error: InvalidRequestError },
       { name: 'headers that are not an array', args: [null, null, { length: 0 }, T0], error: InvalidRequestError },
       { name: 'null headers', args: [null, null, null, T0], error: InvalidRequestError },
-      { name: 'a header without a string key', args: [null, null, [{ key: 1, value: null }], T0], error: InvalidRequestError },
+      {
+        name: 'a header without a string key',
+        args: [null, null, [{ key: 1, value: null }], T0],
+        error: InvalidRequestError,
+      },
       { name: 'a null header', args: [null, null, [{ key: 'a', value: null }, null], T0], error: InvalidRequestError },
-      { name: 'a header value that is a string', args: [null, null, [{ key: 'a', value: 'v' }], T0], error: InvalidRequestError },
+      {
+        name: 'a header value that is a string',
+        args: [null, null, [{ key: 'a', value: 'v' }], T0],
+        error: InvalidRequestError,
+      },
       { name: 'a NaN timestamp', args: [null, null, undefined, Number.NaN], error: InvalidRequestError },
       { name: 'a fractional timestamp', args: [null, null, undefined, T0 + 0.5], error: InvalidRequestError },
       { name: 'an infinite timestamp', args: [null, null, undefined, Infinity], error: InvalidRequestError },
       { name: 'a timestamp beyond 2^53', args: [null, null, undefined, 2 ** 53], error: InvalidRequestError },
-      { name: 'a timestamp more than 2^53 from the first', args: [null, null, undefined, -(2 ** 53) + 2], error: InvalidRequestError },
+      {
+        name: 'a timestamp more than 2^53 from the first',
+        args: [null, null, undefined, -(2 ** 53) + 2],
+        error: InvalidRequestError,
+      },
       { name: 'a string timestamp', args: [null, null, undefined, String(T0)], error: InvalidRequestError },
-      { name: 'a value over MAX_BATCH_SIZE', args: [null, new Uint8Array(MAX_BATCH_SIZE + 1), undefined, T0], error: RecordTooLargeError },
+      {
+        name: 'a value over MAX_BATCH_SIZE',
+        args: [null, new Uint8Array(MAX_BATCH_SIZE + 1), undefined, T0],
+        error: RecordTooLargeError,
+      },
     ];
     for (const { name, args, error } of invalid) {
       it(`refuses ${name} like encodeRecordBatch does, and stays as it was`, () => {
@@ -234,7 +264,12 @@ describe('protocol/RecordBatchBuilder', () => {
         const before = builder.finish({ baseSequence: 3 });
         const [key, value, headers, timestamp] = args;
         const append = (): void =>
-          builder.append(key as Uint8Array | null, value as Uint8Array | null, headers as RecordHeader[] | undefined, timestamp as number);
+          builder.append(
+            key as Uint8Array | null,
+            value as Uint8Array | null,
+            headers as RecordHeader[] | undefined,
+            timestamp as number,
+          );
         const bad = { key, value, headers, timestamp } as RecordInput;
         let encoderError: unknown;
         try {
@@ -252,14 +287,17 @@ describe('protocol/RecordBatchBuilder', () => {
       });
     }
 
-    it('refuses a bad first timestamp, with the encoder\'s message, and stays empty', () => {
+    it("refuses a bad first timestamp, with the encoder's message, and stays empty", () => {
       for (const timestamp of [Number.NaN, 1.5, 2 ** 53, -Infinity]) {
         const builder = new RecordBatchBuilder();
         expect(() => builder.append(null, null, undefined, timestamp)).to.throw(
           InvalidRequestError,
           `record 0 has timestamp ${timestamp}, not a safe integer`,
         );
-        expect(() => encodeRecordBatch([{ key: null, value: null, timestamp }])).to.throw(InvalidRequestError, `record 0 has timestamp ${timestamp}, not a safe integer`);
+        expect(() => encodeRecordBatch([{ key: null, value: null, timestamp }])).to.throw(
+          InvalidRequestError,
+          `record 0 has timestamp ${timestamp}, not a safe integer`,
+        );
         expect([builder.count, builder.recordsBytes]).to.deep.equal([0, 0]);
         builder.append(null, utf8('x'), undefined, 7);
         expectBatchOf(builder, [{ key: null, value: utf8('x'), timestamp: 7 }]);
@@ -271,11 +309,16 @@ describe('protocol/RecordBatchBuilder', () => {
       const builder = new RecordBatchBuilder();
       builder.append(null, big, undefined, T0);
       const bytes = builder.recordsBytes;
-      expect(() => builder.append(null, big, undefined, T0)).to.throw(RecordTooLargeError, 'records up to index 1 take');
-      expect(() => encodeRecordBatch([{ key: null, value: big, timestamp: T0 }, { key: null, value: big, timestamp: T0 }])).to.throw(
+      expect(() => builder.append(null, big, undefined, T0)).to.throw(
         RecordTooLargeError,
         'records up to index 1 take',
       );
+      expect(() =>
+        encodeRecordBatch([
+          { key: null, value: big, timestamp: T0 },
+          { key: null, value: big, timestamp: T0 },
+        ]),
+      ).to.throw(RecordTooLargeError, 'records up to index 1 take');
       expect([builder.count, builder.recordsBytes]).to.deep.equal([1, bytes]);
       builder.append(utf8('small'), null, undefined, T0);
       const batch = decodeRecordBatch(builder.finish());
@@ -293,7 +336,7 @@ describe('protocol/RecordBatchBuilder', () => {
       expect(() => encodeRecordBatch([])).to.throw(InvalidRequestError, 'a record batch needs at least one record');
     });
 
-    it('refuses bad options with the encoder\'s errors, before asking for memory, empty or not', () => {
+    it("refuses bad options with the encoder's errors, before asking for memory, empty or not", () => {
       const badOptions = [
         { baseOffset: -1 },
         { baseOffset: 1.5 },
@@ -318,7 +361,10 @@ describe('protocol/RecordBatchBuilder', () => {
             expected = e;
           }
           expect(expected).to.be.instanceOf(InvalidRequestError);
-          expect(() => builder.finishInto(options, allocate)).to.throw(InvalidRequestError, (expected as Error).message);
+          expect(() => builder.finishInto(options, allocate)).to.throw(
+            InvalidRequestError,
+            (expected as Error).message,
+          );
           expect(asked).to.equal(false);
         }
       }
@@ -330,7 +376,10 @@ describe('protocol/RecordBatchBuilder', () => {
         const options = { compression, producerId: 7, producerEpoch: 1, baseSequence: 40 };
         const around = (length: number) => Buffer.alloc(length + 20, 0xee);
         let expectedTarget = Buffer.alloc(0);
-        const expected = encodeRecordBatchInto(records, options, (size) => ({ buffer: (expectedTarget = around(size)), offset: 13 }));
+        const expected = encodeRecordBatchInto(records, options, (size) => ({
+          buffer: (expectedTarget = around(size)),
+          offset: 13,
+        }));
         const sizes: number[] = [];
         let target = Buffer.alloc(0);
         const written = builderOf(records).finishInto(options, (size) => {
@@ -350,8 +399,14 @@ describe('protocol/RecordBatchBuilder', () => {
       const builder = builderOf(records.slice(0, 20));
       const first = builder.finish({ baseSequence: 1 });
       first.fill(0); // the batch is a copy: damaging it must not reach the builder
-      expect(builder.finish({ baseSequence: 1 }).equals(encodeRecordBatch(records.slice(0, 20), { baseSequence: 1 }))).to.equal(true);
-      expect(builder.finish({ compression: 'lz4', baseSequence: 9 }).equals(encodeRecordBatch(records.slice(0, 20), { compression: 'lz4', baseSequence: 9 }))).to.equal(true);
+      expect(
+        builder.finish({ baseSequence: 1 }).equals(encodeRecordBatch(records.slice(0, 20), { baseSequence: 1 })),
+      ).to.equal(true);
+      expect(
+        builder
+          .finish({ compression: 'lz4', baseSequence: 9 })
+          .equals(encodeRecordBatch(records.slice(0, 20), { compression: 'lz4', baseSequence: 9 })),
+      ).to.equal(true);
       for (const { key, value, timestamp } of records.slice(20)) builder.append(key, value, undefined, timestamp);
       expectBatchOf(builder, records);
     });
@@ -362,7 +417,10 @@ describe('protocol/RecordBatchBuilder', () => {
         { key: null, value: utf8('x'), timestamp: 5, headers: [{ key: 'ключ', value: null }] },
         { key: utf8('y'), value: null, timestamp: 3 },
       ];
-      const bytes = Buffer.concat([builderOf(a).finish({ baseOffset: 100 }), builderOf(b).finish({ baseOffset: 110, compression: 'lz4' })]);
+      const bytes = Buffer.concat([
+        builderOf(a).finish({ baseOffset: 100 }),
+        builderOf(b).finish({ baseOffset: 110, compression: 'lz4' }),
+      ]);
       const batches = decodeRecordBatches(bytes);
       expect(batches.map((batch) => batch.baseOffset)).to.deep.equal([100, 110]);
       expect(batches.flatMap((batch) => batch.records).map((r) => comparable(r))).to.deep.equal(
@@ -377,7 +435,9 @@ describe('protocol/RecordBatchBuilder', () => {
       const first = builder.finish();
       const firstCopy = Buffer.from(first);
       builder.reset();
-      expect([builder.count, builder.recordsBytes, builder.baseTimestamp, builder.maxTimestamp]).to.deep.equal([0, 0, 0, 0]);
+      expect([builder.count, builder.recordsBytes, builder.baseTimestamp, builder.maxTimestamp]).to.deep.equal([
+        0, 0, 0, 0,
+      ]);
       expect(() => builder.finish()).to.throw(InvalidRequestError, 'a record batch needs at least one record');
       const next: RecordInput[] = [
         { key: utf8('n'), value: null, timestamp: 5 },
@@ -395,7 +455,6 @@ describe('protocol/RecordBatchBuilder', () => {
     }
     expect(new RecordBatchBuilder(0).count).to.equal(0);
   });
-
 });
 
 function oneRecord(): RecordInput[] {

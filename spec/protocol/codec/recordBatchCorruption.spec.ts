@@ -28,11 +28,18 @@ function richRecords(): RecordInput[] {
     key: i % 5 === 0 ? null : utf8(`key-${i}`),
     value: i % 7 === 0 ? null : utf8(`value ${i} ${'é'.repeat(i)}`),
     timestamp: 1_700_000_000_000 + (i % 3 === 0 ? -i : i * 1000),
-    headers: i % 4 === 0 ? [{ key: `h${i}`, value: i % 8 === 0 ? null : utf8('hv') }, { key: 'ü', value: null }] : [],
+    headers:
+      i % 4 === 0
+        ? [
+            { key: `h${i}`, value: i % 8 === 0 ? null : utf8('hv') },
+            { key: 'ü', value: null },
+          ]
+        : [],
   }));
 }
 
-const isDecodeError = (error: unknown): boolean => error instanceof CorruptMessageError || error instanceof UnsafeIntegerError;
+const isDecodeError = (error: unknown): boolean =>
+  error instanceof CorruptMessageError || error instanceof UnsafeIntegerError;
 
 type Outcome = { ok: true; batch: DecodedBatch } | { ok: false; error: unknown };
 
@@ -100,7 +107,8 @@ describe('protocol/recordBatch corruption', () => {
               // without recomputing the CRC): a flip decodes with that other offset, or is
               // refused as an unsafe integer when it leaves the safe range.
               const flipped = Buffer.from(bytes).readBigInt64BE(0);
-              const safe = flipped >= 0n && flipped + BigInt(reference.lastOffsetDelta) + 1n <= BigInt(Number.MAX_SAFE_INTEGER);
+              const safe =
+                flipped >= 0n && flipped + BigInt(reference.lastOffsetDelta) + 1n <= BigInt(Number.MAX_SAFE_INTEGER);
               if (!safe) {
                 expect(() => decodeRecordBatch(bytes), label).to.throw(UnsafeIntegerError);
                 continue;
@@ -108,7 +116,10 @@ describe('protocol/recordBatch corruption', () => {
               const batch = decodeRecordBatch(bytes);
               const shift = Number(flipped) - reference.baseOffset;
               expect(batch.baseOffset, label).to.equal(Number(flipped));
-              expect(batch.records.map((r) => r.offset), label).to.deep.equal(reference.records.map((r) => r.offset + shift));
+              expect(
+                batch.records.map((r) => r.offset),
+                label,
+              ).to.deep.equal(reference.records.map((r) => r.offset + shift));
               expect({ ...batch, baseOffset: 0, nextOffset: 0, records: [] }).to.deep.equal({
                 ...reference,
                 baseOffset: 0,
@@ -146,7 +157,9 @@ describe('protocol/recordBatch corruption', () => {
     const both = Buffer.concat([first, second]);
     expect(decodeRecordBatches(both)).to.have.length(2);
     for (let cut = 1; cut < second.length; cut++) {
-      expect(() => decodeRecordBatches(both.subarray(0, first.length + cut)), `cut ${cut}`).to.throw(CorruptMessageError);
+      expect(() => decodeRecordBatches(both.subarray(0, first.length + cut)), `cut ${cut}`).to.throw(
+        CorruptMessageError,
+      );
     }
   });
 
@@ -154,19 +167,39 @@ describe('protocol/recordBatch corruption', () => {
     // byte positions in the golden batch (see fixtures/goldenBatch.ts)
     const cases: Array<[string, (bytes: Uint8Array) => Uint8Array, RegExp]> = [
       ['fewer records in the header than present', (b) => set32(b, 57, 1), /bytes after its 1 records/],
-      ['more records in the header than present', (b) => set32(set32(b, 23, 2), 57, 3), /record 2 of batch at byte 0 is missing/],
-      ['a lastOffsetDelta the records do not reach', (b) => set32(b, 23, 2), /lastOffsetDelta 2 but its last record has delta 1/],
-      ['a maxTimestamp the records do not reach', (b) => setByte(b, 42, 0x06), /maxTimestamp 1700000000006 but its records reach 1700000000005/],
+      [
+        'more records in the header than present',
+        (b) => set32(set32(b, 23, 2), 57, 3),
+        /record 2 of batch at byte 0 is missing/,
+      ],
+      [
+        'a lastOffsetDelta the records do not reach',
+        (b) => set32(b, 23, 2),
+        /lastOffsetDelta 2 but its last record has delta 1/,
+      ],
+      [
+        'a maxTimestamp the records do not reach',
+        (b) => setByte(b, 42, 0x06),
+        /maxTimestamp 1700000000006 but its records reach 1700000000005/,
+      ],
       ['offset deltas that do not increase', (b) => setByte(b, 75, 0x00), /offset delta 0 after 0/],
       ['a key length below -1', (b) => setByte(b, 76, 0x03), /key length -2/],
       ['a value length past the record', (b) => setByte(b, 77, 0x1e), /value length 15 with 9 bytes left/],
       ['a record length past the batch', (b) => setByte(b, 72, 0x1e), /length 15 with 14 bytes left/],
       ['a record length shorter than its fields', (b) => setByte(b, 61, 0x12), /varint at byte 71 is truncated/],
-      ['a record length longer than its fields', (b) => setByte(splice(b, 72, 0, [0x00]), 61, 0x16), /record 0 of batch at byte 0 ends at byte 72, its length says 73/],
+      [
+        'a record length longer than its fields',
+        (b) => setByte(splice(b, 72, 0, [0x00]), 61, 0x16),
+        /record 0 of batch at byte 0 ends at byte 72, its length says 73/,
+      ],
       ['a negative header count', (b) => setByte(b, 83, 0x7f), /declares -64 headers/],
       ['more headers than bytes', (b) => setByte(b, 83, 0x10), /declares 8 headers in 3 bytes/],
       ['a header key that is not UTF-8', (b) => setByte(b, 85, 0xff), /not valid UTF-8/],
-      ['a varint longer than 32 bits', (b) => splice(b, 76, 1, [0xff, 0xff, 0xff, 0xff, 0x7f]), /does not fit in 32 bits/],
+      [
+        'a varint longer than 32 bits',
+        (b) => splice(b, 76, 1, [0xff, 0xff, 0xff, 0xff, 0x7f]),
+        /does not fit in 32 bits/,
+      ],
       ['a byte after the last record', (b) => splice(b, b.length, 0, [0x00]), /1 bytes after its 2 records/],
       ['no records section at all', (b) => b.subarray(0, 61), /declares 2 records but has only 0 bytes/],
     ];
@@ -239,9 +272,15 @@ describe('protocol/recordBatch corruption', () => {
       key: fc.option(fc.uint8Array({ maxLength: 20 }), { nil: null }),
       value: fc.option(fc.uint8Array({ maxLength: 60 }), { nil: null }),
       timestamp: fc.integer({ min: 0, max: 2 ** 45 }),
-      headers: fc.array(fc.record({ key: fc.string({ maxLength: 6 }), value: fc.option(fc.uint8Array({ maxLength: 6 }), { nil: null }) }), {
-        maxLength: 2,
-      }),
+      headers: fc.array(
+        fc.record({
+          key: fc.string({ maxLength: 6 }),
+          value: fc.option(fc.uint8Array({ maxLength: 6 }), { nil: null }),
+        }),
+        {
+          maxLength: 2,
+        },
+      ),
     });
     const mutation = fc.record({
       kind: fc.constantFrom('set', 'insert', 'delete'),
@@ -249,7 +288,11 @@ describe('protocol/recordBatch corruption', () => {
       byte: fc.integer({ min: 0, max: 255 }),
     });
 
-    function mutate(bytes: Uint8Array, mutations: Array<{ kind: string; at: number; byte: number }>, from: number): Uint8Array {
+    function mutate(
+      bytes: Uint8Array,
+      mutations: Array<{ kind: string; at: number; byte: number }>,
+      from: number,
+    ): Uint8Array {
       let out = copyOf(bytes);
       for (const { kind, at, byte } of mutations) {
         const span = out.length - from;

@@ -38,10 +38,12 @@ describe('protocol/encodeRecordBatchInto', () => {
   it('refuses bad records before asking for memory', () => {
     let asked = false;
     const bad = [{ key: null, value: 'not bytes', timestamp: 0 }] as unknown as RecordInput[];
-    expect(() => encodeRecordBatchInto(bad, {}, () => {
-      asked = true;
-      return { buffer: Buffer.alloc(100), offset: 0 };
-    })).to.throw(InvalidRequestError, 'record 0 has a value that is neither a Uint8Array nor null');
+    expect(() =>
+      encodeRecordBatchInto(bad, {}, () => {
+        asked = true;
+        return { buffer: Buffer.alloc(100), offset: 0 };
+      }),
+    ).to.throw(InvalidRequestError, 'record 0 has a value that is neither a Uint8Array nor null');
     expect(asked).to.equal(false);
   });
 });

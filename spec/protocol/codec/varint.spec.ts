@@ -151,7 +151,10 @@ describe('protocol/varint', () => {
       [8192, '808001'],
       [-8193, '818001'],
     ];
-    for (const [name, reader] of [['readVarint', readVarint], ['readVarlong', readVarlong]] as const) {
+    for (const [name, reader] of [
+      ['readVarint', readVarint],
+      ['readVarlong', readVarlong],
+    ] as const) {
       it(`${name} reads values at the length boundaries, each ending exactly at end`, () => {
         for (const [value, bytes] of BOUNDARY_CASES) {
           expect(read(reader, bytes), bytes).to.deep.equal({ value, pos: bytes.length / 2 });
@@ -164,7 +167,11 @@ describe('protocol/varint', () => {
 
       it(`${name} reports a value cut by end at the byte where it starts, without moving`, () => {
         const kind = name === 'readVarint' ? 'varint' : 'varlong';
-        for (const [bytes, end] of [['fe7f', 1], ['808001', 2], ['808001', 1]] as const) {
+        for (const [bytes, end] of [
+          ['fe7f', 1],
+          ['808001', 2],
+          ['808001', 1],
+        ] as const) {
           const cursor = new ByteCursor(fromHex(`00${bytes}`), 1, 1 + end);
           expect(() => reader(cursor), bytes).to.throw(CorruptMessageError, `${kind} at byte 1 is truncated`);
           expect(cursor.pos).to.equal(1);
@@ -220,7 +227,9 @@ describe('protocol/varint', () => {
               reader(cursor);
               expect(cursor.pos).to.be.within(1, bytes.length);
             } catch (error) {
-              expect(error).to.satisfy((e: unknown) => e instanceof CorruptMessageError || e instanceof UnsafeIntegerError);
+              expect(error).to.satisfy(
+                (e: unknown) => e instanceof CorruptMessageError || e instanceof UnsafeIntegerError,
+              );
             }
           }
         }),

@@ -12,25 +12,79 @@ function bytes(length: number, seed = 0): Buffer {
 }
 
 function result(overrides: Partial<FetchPartitionResult> = {}): FetchPartitionResult {
-  return { topic: 'orders', partition: 3, error: undefined, highWatermark: 120, logStartOffset: 7, records: bytes(10), ...overrides };
+  return {
+    topic: 'orders',
+    partition: 3,
+    error: undefined,
+    highWatermark: 120,
+    logStartOffset: 7,
+    records: bytes(10),
+    ...overrides,
+  };
 }
 
 /** Each case: what the generated encoder makes of it must come out of encodeFetchResponse byte for byte. */
 const cases: [string, FetchResponse][] = [
   ['no results', { results: [] }],
   ['one partition', { results: [result()] }],
-  ['several partitions, one of them empty', { results: [result(), result({ partition: 0, records: Buffer.alloc(0) }), result({ topic: 't2', records: bytes(3, 9) })] }],
-  ['a partition error with negative watermarks', { results: [result({ error: { code: ErrorCode.OFFSET_OUT_OF_RANGE, message: 'offset 9 is outside' }, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) })] }],
+  [
+    'several partitions, one of them empty',
+    {
+      results: [
+        result(),
+        result({ partition: 0, records: Buffer.alloc(0) }),
+        result({ topic: 't2', records: bytes(3, 9) }),
+      ],
+    },
+  ],
+  [
+    'a partition error with negative watermarks',
+    {
+      results: [
+        result({
+          error: { code: ErrorCode.OFFSET_OUT_OF_RANGE, message: 'offset 9 is outside' },
+          highWatermark: -1,
+          logStartOffset: -1,
+          records: Buffer.alloc(0),
+        }),
+      ],
+    },
+  ],
   ['an error code of 0 and an empty message', { results: [result({ error: { code: 0, message: '' } })] }],
-  ['every number at 0 and an empty topic', { results: [{ topic: '', partition: 0, error: undefined, highWatermark: 0, logStartOffset: 0, records: Buffer.alloc(0) }] }],
-  ['non-ASCII topic and error message', { results: [result({ topic: 'zähler-⚡-𝄞', error: { code: ErrorCode.CORRUPT_SEGMENT, message: 'prüfsumme ✗ 𝄞' } })] }],
-  ['large watermarks and partition numbers', { results: [result({ partition: 4_000_000_000, highWatermark: Number.MAX_SAFE_INTEGER, logStartOffset: 2 ** 40 })] }],
+  [
+    'every number at 0 and an empty topic',
+    {
+      results: [
+        { topic: '', partition: 0, error: undefined, highWatermark: 0, logStartOffset: 0, records: Buffer.alloc(0) },
+      ],
+    },
+  ],
+  [
+    'non-ASCII topic and error message',
+    {
+      results: [result({ topic: 'zähler-⚡-𝄞', error: { code: ErrorCode.CORRUPT_SEGMENT, message: 'prüfsumme ✗ 𝄞' } })],
+    },
+  ],
+  [
+    'large watermarks and partition numbers',
+    {
+      results: [result({ partition: 4_000_000_000, highWatermark: Number.MAX_SAFE_INTEGER, logStartOffset: 2 ** 40 })],
+    },
+  ],
   // lengths around the varint boundaries of the records (127/128, 16383/16384) and of the result around them
   ['records of 127 bytes', { results: [result({ records: bytes(127) })] }],
   ['records of 128 bytes', { results: [result({ records: bytes(128) })] }],
   ['records of 16383 bytes', { results: [result({ records: bytes(16383) })] }],
   ['records of 16384 bytes', { results: [result({ records: bytes(16384) })] }],
-  ['records of 2 MiB + 1', { results: [result({ records: bytes(2 * 1024 * 1024 + 1, 5) }), result({ partition: 1, records: bytes(300_000, 77) })] }],
+  [
+    'records of 2 MiB + 1',
+    {
+      results: [
+        result({ records: bytes(2 * 1024 * 1024 + 1, 5) }),
+        result({ partition: 1, records: bytes(300_000, 77) }),
+      ],
+    },
+  ],
 ];
 
 describe('protocol/fetchResponseEncoder', () => {
@@ -49,7 +103,9 @@ describe('protocol/fetchResponseEncoder', () => {
   }
 
   it('sizes varints as protobuf writes them', () => {
-    expect([0, 1, 127, 128, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 32 - 1].map(varintSize)).to.deep.equal([1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    expect(
+      [0, 1, 127, 128, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 32 - 1].map(varintSize),
+    ).to.deep.equal([1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
   });
 
   describe('ReusedBuffer', () => {
@@ -82,7 +138,10 @@ describe('protocol/fetchResponseEncoder', () => {
   });
 
   describe('agentServiceDefinition', () => {
-    /** What nice-grpc does with an answer: `Buffer.from(encode(fromPartial(value)).finish())`; grpc-js then copies it into its frame. */
+    /**
+     * What nice-grpc does with an answer: `Buffer.from(encode(fromPartial(value)).finish())`; grpc-js then copies it
+     * into its frame.
+     */
     function serialize(definition: ReturnType<typeof agentServiceDefinition>, message: FetchResponse): Buffer {
       const type = definition.methods.fetch.responseType;
       return Buffer.from(Buffer.from(type.encode(type.fromPartial(message)).finish()));
@@ -96,7 +155,9 @@ describe('protocol/fetchResponseEncoder', () => {
       // Without a copy: every view shares the one reused ArrayBuffer.
       for (const view of views) expect(view.buffer).to.equal(views[0]!.buffer);
       for (const message of messages) {
-        expect(serialize(definition, message).equals(Buffer.from(FetchResponse.encode(message).finish()))).to.equal(true);
+        expect(serialize(definition, message).equals(Buffer.from(FetchResponse.encode(message).finish()))).to.equal(
+          true,
+        );
       }
     });
 
@@ -104,12 +165,20 @@ describe('protocol/fetchResponseEncoder', () => {
       const definition = agentServiceDefinition(1024);
       expect(Object.keys(definition.methods)).to.deep.equal(Object.keys(StreamHouseService.methods));
       expect(definition.methods.produce.responseType).to.equal(StreamHouseService.methods.produce.responseType);
-      expect(definition.methods.produce.requestType.encode).to.equal(StreamHouseService.methods.produce.requestType.encode);
-      expect(definition.methods.produce.requestType.decode).to.not.equal(StreamHouseService.methods.produce.requestType.decode);
+      expect(definition.methods.produce.requestType.encode).to.equal(
+        StreamHouseService.methods.produce.requestType.encode,
+      );
+      expect(definition.methods.produce.requestType.decode).to.not.equal(
+        StreamHouseService.methods.produce.requestType.decode,
+      );
       expect(definition.methods.fetch.name).to.equal(StreamHouseService.methods.fetch.name);
       expect(definition.fullName).to.equal(StreamHouseService.fullName);
-      expect(definition.methods.fetch.responseType.decode).to.equal(StreamHouseService.methods.fetch.responseType.decode);
-      expect(StreamHouseService.methods.fetch.responseType.encode).to.not.equal(definition.methods.fetch.responseType.encode);
+      expect(definition.methods.fetch.responseType.decode).to.equal(
+        StreamHouseService.methods.fetch.responseType.decode,
+      );
+      expect(StreamHouseService.methods.fetch.responseType.encode).to.not.equal(
+        definition.methods.fetch.responseType.encode,
+      );
     });
   });
 });

@@ -11,7 +11,13 @@ function serializeAsNiceGrpc(value: Parameters<typeof ProduceRequest.fromPartial
 describe('protocol/serviceDefinition', () => {
   it('hands a large message to Buffer.from as its ArrayBuffer, so no copy is made', () => {
     const batch = Buffer.alloc(1 << 20, 7);
-    const request = { acks: 1, producerId: 5, producerEpoch: 0, timeoutMs: 1000, partitions: [{ topic: 'orders', partition: 3, batch }] };
+    const request = {
+      acks: 1,
+      producerId: 5,
+      producerEpoch: 0,
+      timeoutMs: 1000,
+      partitions: [{ topic: 'orders', partition: 3, batch }],
+    };
     const encoded = StreamHouseService.methods.produce.requestType.encode(ProduceRequest.fromPartial(request)).finish();
     expect(encoded).to.be.instanceOf(ArrayBuffer);
     const message = Buffer.from(encoded);
@@ -20,7 +26,14 @@ describe('protocol/serviceDefinition', () => {
     const decoded = ProduceRequest.decode(message);
     expect(decoded.partitions[0]!.batch.length).to.equal(1 << 20);
     expect(decoded.partitions[0]!.batch[1234]).to.equal(7);
-    expect({ ...decoded, partitions: [] }).to.deep.equal({ acks: 1, producerId: 5, producerEpoch: 0, timeoutMs: 1000, partitions: [], padding: Buffer.alloc(0) });
+    expect({ ...decoded, partitions: [] }).to.deep.equal({
+      acks: 1,
+      producerId: 5,
+      producerEpoch: 0,
+      timeoutMs: 1000,
+      partitions: [],
+      padding: Buffer.alloc(0),
+    });
   });
 
   it('returns a small message as it is (it shares a pooled buffer)', () => {
@@ -46,6 +59,8 @@ describe('protocol/serviceDefinition', () => {
     expect(Object.keys(StreamHouseService.methods)).to.deep.equal(Object.keys(StreamHouseDefinition.methods));
     expect(StreamHouseService.fullName).to.equal('streamhouse.v1.StreamHouse');
     expect(StreamHouseService.methods.fetch.name).to.equal('Fetch');
-    expect(StreamHouseService.methods.fetch.responseType.decode).to.equal(StreamHouseDefinition.methods.fetch.responseType.decode);
+    expect(StreamHouseService.methods.fetch.responseType.decode).to.equal(
+      StreamHouseDefinition.methods.fetch.responseType.decode,
+    );
   });
 });

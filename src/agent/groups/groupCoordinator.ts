@@ -103,7 +103,10 @@ export class GroupCoordinator {
   async join(request: JoinGroupRequest, signal?: AbortSignal): Promise<JoinGroupResponse> {
     const intent = this.joinIntent(request);
     const joined = await this.update(request.groupId, (group, now) => applyJoin(group, intent, now));
-    this.logger?.debug({ groupId: request.groupId, memberId: intent.memberId, isNew: intent.isNew }, 'member joined the round');
+    this.logger?.debug(
+      { groupId: request.groupId, memberId: intent.memberId, isNew: intent.isNew },
+      'member joined the round',
+    );
     return this.waitFor(request.groupId, joined.group, signal, (group) => this.joinStatus(group, intent.memberId));
   }
 
@@ -202,7 +205,9 @@ export class GroupCoordinator {
       );
     }
     if (request.protocols.length === 0) {
-      throw new InconsistentGroupProtocolError(`join of group ${request.groupId} offers no protocol: offer at least one assignor`);
+      throw new InconsistentGroupProtocolError(
+        `join of group ${request.groupId} offers no protocol: offer at least one assignor`,
+      );
     }
     checkJoinSize(request, this.options.maxMemberMetadataBytes);
     const isNew = request.memberId === '';
@@ -218,10 +223,15 @@ export class GroupCoordinator {
   }
 
   /** The join answer once the member's round completed, undefined while it runs. */
-  private joinStatus(group: GroupRecord | undefined, memberId: string): JoinGroupResponse | StreamHouseError | undefined {
+  private joinStatus(
+    group: GroupRecord | undefined,
+    memberId: string,
+  ): JoinGroupResponse | StreamHouseError | undefined {
     const member = findMember(group, memberId);
     if (group === undefined || member === undefined) {
-      return new UnknownMemberIdError(`member ${memberId} was removed from group ${group?.groupId ?? '(gone)'} while joining`);
+      return new UnknownMemberIdError(
+        `member ${memberId} was removed from group ${group?.groupId ?? '(gone)'} while joining`,
+      );
     }
     if (member.joinedGeneration > group.generation) return undefined;
     const isLeader = memberId === group.leaderId;

@@ -36,7 +36,10 @@ export type GroupCoordinatorOptions = {
    * beyond it LimitExceededError. Default 1 MiB.
    */
   maxMemberMetadataBytes?: number;
-  /** Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE. Default 4096. */
+  /**
+   * Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE.
+   * Default 4096.
+   */
   maxOffsetMetadataBytes?: number;
   /** Structured logger; rebalances are logged at info, the rest at debug. Default: none. */
   logger?: Logger;
@@ -85,6 +88,14 @@ export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions)
     );
   }
   return {
-    store, clock, pollIntervalMs, minSessionTimeoutMs, maxSessionTimeoutMs, initialRebalanceDelayMs, maxMemberMetadataBytes, maxOffsetMetadataBytes, logger,
+    store,
+    clock,
+    pollIntervalMs,
+    minSessionTimeoutMs,
+    maxSessionTimeoutMs,
+    initialRebalanceDelayMs,
+    maxMemberMetadataBytes,
+    maxOffsetMetadataBytes,
+    logger,
   };
 }

@@ -37,7 +37,11 @@ export function checkAssignmentSizes(request: SyncGroupRequest, max: number): vo
 }
 
 /** The error for offset-commit metadata longer than `max` UTF-8 bytes, else undefined. */
-export function offsetMetadataProblem(metadata: string, max: number, context: ErrorContext): OffsetMetadataTooLargeError | undefined {
+export function offsetMetadataProblem(
+  metadata: string,
+  max: number,
+  context: ErrorContext,
+): OffsetMetadataTooLargeError | undefined {
   // UTF-8 takes at most 3 bytes per UTF-16 unit: short strings need no count.
   if (metadata.length * 3 <= max) return undefined;
   const bytes = Buffer.byteLength(metadata);

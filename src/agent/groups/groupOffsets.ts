@@ -46,7 +46,9 @@ export async function commitGroupOffsets(
   validateGroupId(request.groupId);
   const { generationId } = request;
   if (!Number.isSafeInteger(generationId) || generationId < -1) {
-    throw new InvalidRequestError(`generation ${generationId} is invalid: use the generation from JoinGroup, or -1 outside a group`);
+    throw new InvalidRequestError(
+      `generation ${generationId} is invalid: use the generation from JoinGroup, or -1 outside a group`,
+    );
   }
   const topics = new Map<string, Promise<TopicInfo | undefined>>();
   const topicOf = (name: string) => {
@@ -60,9 +62,12 @@ export async function commitGroupOffsets(
       const key = `${partition.partition}/${partition.topic}`;
       if (seen.has(key)) {
         const context = { topic: partition.topic, partition: partition.partition };
-        return new InvalidRequestError(`${partition.topic}/${partition.partition} appears twice in one commit: send it once`, {
-          context,
-        });
+        return new InvalidRequestError(
+          `${partition.topic}/${partition.partition} appears twice in one commit: send it once`,
+          {
+            context,
+          },
+        );
       }
       seen.add(key);
       return checkPartition(partition, topicOf, maxMetadataBytes);
@@ -71,7 +76,12 @@ export async function commitGroupOffsets(
   const accepted: OffsetCommit[] = [];
   request.partitions.forEach((partition, index) => {
     if (problems[index] === undefined) {
-      accepted.push({ topic: partition.topic, partition: partition.partition, offset: partition.offset, metadata: partition.metadata });
+      accepted.push({
+        topic: partition.topic,
+        partition: partition.partition,
+        offset: partition.offset,
+        metadata: partition.metadata,
+      });
     }
   });
   let commitError: ErrorInfo | undefined;
@@ -106,9 +116,12 @@ async function checkPartition(
     return asStreamHouseError(error, '');
   }
   if (!Number.isSafeInteger(offset) || offset < 0) {
-    return new InvalidRequestError(`offset ${offset} of ${topic}/${number} is invalid: commit the next offset to consume (>= 0)`, {
-      context,
-    });
+    return new InvalidRequestError(
+      `offset ${offset} of ${topic}/${number} is invalid: commit the next offset to consume (>= 0)`,
+      {
+        context,
+      },
+    );
   }
   const info = await topicOf(topic);
   if (info === undefined || !Number.isInteger(number) || number < 0 || number >= info.partitions) {
@@ -122,7 +135,10 @@ async function checkPartition(
  * metadata and commit time -1 for partitions with nothing committed. An empty
  * partition list asks for every partition the group has committed.
  */
-export async function fetchGroupOffsets(store: MetadataStore, request: FetchOffsetsRequest): Promise<FetchOffsetsResponse> {
+export async function fetchGroupOffsets(
+  store: MetadataStore,
+  request: FetchOffsetsRequest,
+): Promise<FetchOffsetsResponse> {
   validateGroupId(request.groupId);
   if (request.partitions.length === 0) {
     const all = await store.fetchOffsets(request.groupId);

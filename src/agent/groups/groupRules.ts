@@ -205,7 +205,10 @@ export function removeMembers(group: GroupRecord, memberIds: ReadonlySet<string>
 export function applyJoin(current: GroupRecord | undefined, intent: JoinIntent, now: number): GroupStep<string> {
   const existing = findMember(current, intent.memberId);
   if (existing === undefined && !intent.isNew) {
-    return { group: current, error: new UnknownMemberIdError(`member ${intent.memberId} is not in group ${intent.groupId}`) };
+    return {
+      group: current,
+      error: new UnknownMemberIdError(`member ${intent.memberId} is not in group ${intent.groupId}`),
+    };
   }
   const group = current ?? newGroup(intent.groupId, now);
   const others = group.members.filter((member) => member.memberId !== intent.memberId);
@@ -240,7 +243,11 @@ export function applyJoin(current: GroupRecord | undefined, intent: JoinIntent, 
 }
 
 /** Fails unless the member belongs to the group's current generation. */
-function checkGeneration(group: GroupRecord | undefined, memberId: string, generation: number): StreamHouseError | undefined {
+function checkGeneration(
+  group: GroupRecord | undefined,
+  memberId: string,
+  generation: number,
+): StreamHouseError | undefined {
   if (group === undefined || findMember(group, memberId) === undefined) {
     return new UnknownMemberIdError(`member ${memberId || '(none)'} is not in group ${group?.groupId ?? '(unknown)'}`);
   }
@@ -273,7 +280,9 @@ export function applyHeartbeat(
     member.memberId === memberId ? { ...member, lastHeartbeat: now } : member,
   );
   const next = { ...group, members };
-  return group.state === 'preparing-rebalance' ? { group: next, error: rebalanceInProgress(group) } : { group: next, value: undefined };
+  return group.state === 'preparing-rebalance'
+    ? { group: next, error: rebalanceInProgress(group) }
+    : { group: next, value: undefined };
 }
 
 /** What a SyncGroup call gets: its assignment, or the news that it must wait for the leader. */
@@ -317,7 +326,9 @@ export function followerSyncStatus(
 ): Uint8Array | undefined | StreamHouseError {
   const member = findMember(group, memberId);
   if (group === undefined || member === undefined) {
-    return new UnknownMemberIdError(`member ${memberId} left group ${group?.groupId ?? '(unknown)'} while waiting for its assignment`);
+    return new UnknownMemberIdError(
+      `member ${memberId} left group ${group?.groupId ?? '(unknown)'} while waiting for its assignment`,
+    );
   }
   // A new round began (and may even have completed) since this member joined: it must rejoin.
   if (group.generation !== generation || group.state === 'preparing-rebalance') return rebalanceInProgress(group);
@@ -329,7 +340,9 @@ export function applyLeave(group: GroupRecord | undefined, memberId: string, now
   if (group === undefined || findMember(group, memberId) === undefined) {
     return {
       group,
-      error: new UnknownMemberIdError(`member ${memberId || '(none)'} is not in group ${group?.groupId ?? '(unknown)'}`),
+      error: new UnknownMemberIdError(
+        `member ${memberId || '(none)'} is not in group ${group?.groupId ?? '(unknown)'}`,
+      ),
     };
   }
   return { group: removeMembers(group, new Set([memberId]), now), value: undefined };

@@ -36,7 +36,10 @@ export class IdleLeases {
   start(): void {
     if (this.options.idleMs === 0) return;
     const every = Math.max(10, Math.min(30_000, Math.floor(this.options.idleMs / 4)));
-    this.timer = setInterval(() => void this.sweep().catch((err: unknown) => this.options.logger?.warn({ err }, 'idle lease release failed')), every);
+    this.timer = setInterval(
+      () => void this.sweep().catch((err: unknown) => this.options.logger?.warn({ err }, 'idle lease release failed')),
+      every,
+    );
     this.timer.unref();
   }
 
@@ -73,7 +76,10 @@ export class IdleLeases {
       if (await this.options.release(lease)) {
         this.lastUse.delete(key);
         released++;
-        this.options.logger?.info({ topic: lease.topic, partition: lease.partition, epoch: lease.epoch }, 'idle lease released');
+        this.options.logger?.info(
+          { topic: lease.topic, partition: lease.partition, epoch: lease.epoch },
+          'idle lease released',
+        );
       }
     }
     return released;

@@ -105,20 +105,31 @@ export class LeaseManager {
     const askedAt = this.clock();
     if (askedAt >= held.validUntil) {
       // Paused (or starved) past the lease: another agent may hold it already, so it is not renewed but leased anew.
-      this.drop(held, new NotLeaderError(`lease of ${key} (epoch ${lease.epoch}) may have expired by this agent's clock`, {
-        context: { topic: lease.topic, partition: lease.partition },
-      }));
+      this.drop(
+        held,
+        new NotLeaderError(`lease of ${key} (epoch ${lease.epoch}) may have expired by this agent's clock`, {
+          context: { topic: lease.topic, partition: lease.partition },
+        }),
+      );
       return;
     }
     try {
       const renewed = await this.options.store.renewLease(lease, this.options.ttlMs);
       if (this.leases.get(key) === held) this.leases.set(key, { lease: renewed, validUntil: this.validUntil(askedAt) });
     } catch (error) {
-      if (error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || held.validUntil <= this.clock()) {
+      if (
+        error instanceof FencedLeaseEpochError ||
+        error instanceof NotLeaderError ||
+        held.validUntil <= this.clock()
+      ) {
         this.drop(held, error as Error);
       } else {
-        // A passing store failure: keep the lease and try again next round; it lapses at validUntil if the store stays away.
-        this.options.logger?.warn({ err: error, topic: lease.topic, partition: lease.partition }, 'lease renewal failed');
+        // A passing store failure: keep the lease and try again next round; it lapses at validUntil if the store stays
+        // away.
+        this.options.logger?.warn(
+          { err: error, topic: lease.topic, partition: lease.partition },
+          'lease renewal failed',
+        );
       }
     }
   }
@@ -132,7 +143,10 @@ export class LeaseManager {
     const key = partitionKey(lease.topic, lease.partition);
     if (this.leases.get(key) !== held) return;
     this.leases.delete(key);
-    this.options.logger?.warn({ topic: lease.topic, partition: lease.partition, epoch: lease.epoch, err: error }, 'lease lost');
+    this.options.logger?.warn(
+      { topic: lease.topic, partition: lease.partition, epoch: lease.epoch, err: error },
+      'lease lost',
+    );
     this.options.onLost(lease, error);
   }
 

@@ -48,7 +48,10 @@ export class Maintenance {
 
   start(): void {
     if (this.options.intervalMs === 0) return;
-    this.timer = setInterval(() => void this.runOnce().catch((err: unknown) => this.options.logger?.warn({ err }, 'maintenance failed')), this.options.intervalMs);
+    this.timer = setInterval(
+      () => void this.runOnce().catch((err: unknown) => this.options.logger?.warn({ err }, 'maintenance failed')),
+      this.options.intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -90,7 +93,8 @@ export class Maintenance {
     const cutoff = this.options.clock() - this.options.orphanGraceMs;
     const orphans = objects.filter((o) => !registered.has(o.key) && o.lastModified < cutoff);
     await Promise.all(orphans.map((o) => this.options.objectStore.delete(o.key)));
-    if (orphans.length > 0) this.options.logger?.info({ topic, partition, objects: orphans.length }, 'deleted unregistered objects');
+    if (orphans.length > 0)
+      this.options.logger?.info({ topic, partition, objects: orphans.length }, 'deleted unregistered objects');
     return orphans.length;
   }
 
@@ -114,21 +118,42 @@ export class Maintenance {
     }
     if (expired.length === 0) return 0;
     const logStartOffset = expired[expired.length - 1]!.endOffset;
-    await this.options.metadataStore.deleteSegments({ topic, partition, epoch, keys: expired.map((s) => s.key), logStartOffset });
+    await this.options.metadataStore.deleteSegments({
+      topic,
+      partition,
+      epoch,
+      keys: expired.map((s) => s.key),
+      logStartOffset,
+    });
     this.options.onLogStartMoved(topic, partition, logStartOffset);
     await Promise.all(expired.map((s) => this.options.objectStore.delete(s.key)));
-    this.options.logger?.info({ topic, partition, segments: expired.length, logStartOffset }, 'retention removed segments');
+    this.options.logger?.info(
+      { topic, partition, segments: expired.length, logStartOffset },
+      'retention removed segments',
+    );
     return expired.length;
   }
 
-  private async compact(topic: string, partition: number, epoch: number, segmentBytes: number): Promise<{ merged: number; mergedInto: number }> {
+  private async compact(
+    topic: string,
+    partition: number,
+    epoch: number,
+    segmentBytes: number,
+  ): Promise<{ merged: number; mergedInto: number }> {
     const segments = await this.options.metadataStore.listSegments(topic, partition);
     const result = { merged: 0, mergedInto: 0 };
     for (const run of smallRuns(segments, this.options.compactionMinObjectBytes, segmentBytes)) {
       const batches: Buffer[] = [];
       for (const segment of run) {
-        const read = await this.options.segments.readBatches(this.options.objectStore, segment.key, segment.baseOffset, segment.sizeBytes, { sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp });
-        for (const frame of readBatchFrames(read.bytes)) batches.push(read.bytes.subarray(frame.position, frame.position + frame.size));
+        const read = await this.options.segments.readBatches(
+          this.options.objectStore,
+          segment.key,
+          segment.baseOffset,
+          segment.sizeBytes,
+          { sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp },
+        );
+        for (const frame of readBatchFrames(read.bytes))
+          batches.push(read.bytes.subarray(frame.position, frame.position + frame.size));
       }
       const first = run[0]!;
       const last = run[run.length - 1]!;
@@ -153,7 +178,10 @@ export class Maintenance {
       await Promise.all(run.filter((s) => s.key !== key).map((s) => this.options.objectStore.delete(s.key)));
       result.merged += run.length;
       result.mergedInto += 1;
-      this.options.logger?.info({ topic, partition, objects: run.length, baseOffset: first.baseOffset, endOffset: last.endOffset }, 'compacted');
+      this.options.logger?.info(
+        { topic, partition, objects: run.length, baseOffset: first.baseOffset, endOffset: last.endOffset },
+        'compacted',
+      );
     }
     return result;
   }

@@ -15,7 +15,11 @@ export type FetchContext = {
   defaultFetchMaxBytes: number;
 };
 
-export async function handleFetch(ctx: FetchContext, request: FetchRequest, signal?: AbortSignal): Promise<FetchResponse> {
+export async function handleFetch(
+  ctx: FetchContext,
+  request: FetchRequest,
+  signal?: AbortSignal,
+): Promise<FetchResponse> {
   if (request.partitions.length === 0) throw new InvalidRequestError('fetch request names no partitions');
   const deadline = Date.now() + Math.min(request.maxWaitMs, ctx.maxFetchWaitMs);
   const minBytes = Math.max(1, request.minBytes);
@@ -53,11 +57,15 @@ export async function handleFetch(ctx: FetchContext, request: FetchRequest, sign
  * after the other made a Fetch wait for the file reads of each partition in
  * turn, though they run on the thread pool.
  */
-export async function readAll(ctx: Pick<FetchContext, 'reader' | 'defaultFetchMaxBytes'>, request: FetchRequest): Promise<FetchPartitionResult[]> {
+export async function readAll(
+  ctx: Pick<FetchContext, 'reader' | 'defaultFetchMaxBytes'>,
+  request: FetchRequest,
+): Promise<FetchPartitionResult[]> {
   const total = request.maxBytes > 0 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
   const limits = request.partitions.map((p) => (p.maxBytes > 0 ? p.maxBytes : ctx.defaultFetchMaxBytes));
   let concurrent = 0;
-  for (let sum = 0; concurrent < limits.length && sum + limits[concurrent]! <= total; concurrent++) sum += limits[concurrent]!;
+  for (let sum = 0; concurrent < limits.length && sum + limits[concurrent]! <= total; concurrent++)
+    sum += limits[concurrent]!;
   const early = request.partitions.slice(0, concurrent).map((p, i) => readPartition(ctx, p, limits[i]!));
   const results: FetchPartitionResult[] = [];
   let budget = total;
@@ -77,7 +85,11 @@ export async function readAll(ctx: Pick<FetchContext, 'reader' | 'defaultFetchMa
 type PartitionRequest = FetchRequest['partitions'][number];
 
 /** One partition's records from its offset, up to about `maxBytes`; its error in the result. Never rejects. */
-async function readPartition(ctx: Pick<FetchContext, 'reader'>, p: PartitionRequest, maxBytes: number): Promise<FetchPartitionResult> {
+async function readPartition(
+  ctx: Pick<FetchContext, 'reader'>,
+  p: PartitionRequest,
+  maxBytes: number,
+): Promise<FetchPartitionResult> {
   const base = { topic: p.topic, partition: p.partition };
   try {
     const read = await ctx.reader.read(p.topic, p.partition, p.offset, maxBytes);

@@ -41,7 +41,9 @@ export class HighWatermarkNotifier {
     const key = partitionKey(topic, partition);
     if (this.publisher !== undefined) {
       // Remote subscribers include this agent, which then hears it twice; waking twice is harmless.
-      this.publisher.publish(this.channel, `${key} ${highWatermark}`).catch((err: unknown) => this.logger?.warn({ err }, 'hwm publish failed'));
+      this.publisher
+        .publish(this.channel, `${key} ${highWatermark}`)
+        .catch((err: unknown) => this.logger?.warn({ err }, 'hwm publish failed'));
     }
     this.emitter.emit(key, highWatermark);
   }
@@ -69,13 +71,20 @@ export class HighWatermarkNotifier {
       const onAbort = () => finish(false);
       const timer = setTimeout(() => finish(false), timeoutMs);
       for (const p of partitions) {
-        const fn = (hwm: number) => { if (hwm > p.seen) finish(true); };
+        const fn = (hwm: number) => {
+          if (hwm > p.seen) finish(true);
+        };
         listeners.push([partitionKey(p.topic, p.partition), fn]);
         this.emitter.on(partitionKey(p.topic, p.partition), fn);
       }
       signal?.addEventListener('abort', onAbort);
       if (signal?.aborted === true) finish(false);
-      recheck?.().then((moved) => { if (moved) finish(true); }, () => finish(true));
+      recheck?.().then(
+        (moved) => {
+          if (moved) finish(true);
+        },
+        () => finish(true),
+      );
     });
   }
 

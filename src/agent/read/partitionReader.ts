@@ -59,7 +59,13 @@ export class PartitionReader {
     }
   }
 
-  private async readRange(topic: string, partition: number, offset: number, highWatermark: number, maxBytes: number): Promise<Buffer> {
+  private async readRange(
+    topic: string,
+    partition: number,
+    offset: number,
+    highWatermark: number,
+    maxBytes: number,
+  ): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let cursor = offset;
     let remaining = maxBytes;
@@ -67,7 +73,10 @@ export class PartitionReader {
       const segments = await this.metadataStore.listSegments(topic, partition, cursor, SEGMENTS_PER_LOOKUP);
       for (const segment of segments) {
         if (segment.baseOffset > cursor || cursor >= highWatermark) break scan;
-        const read = await this.segments.readBatches(this.objectStore, segment.key, cursor, remaining, { sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp });
+        const read = await this.segments.readBatches(this.objectStore, segment.key, cursor, remaining, {
+          sizeBytes: segment.sizeBytes,
+          maxTimestamp: segment.maxTimestamp,
+        });
         // Past the first batch, stop before one that would overshoot maxBytes.
         if (read.bytes.length === 0 || (chunks.length > 0 && read.bytes.length > remaining)) break scan;
         chunks.push(read.bytes);

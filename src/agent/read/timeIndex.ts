@@ -26,7 +26,10 @@ export async function findOffsetForTimestamp(
     if (segment.maxTimestamp < timestamp) continue;
     let cursor = Math.max(segment.baseOffset, bounds.logStartOffset);
     while (cursor < segment.endOffset) {
-      const read = await segments.readBatches(objectStore, segment.key, cursor, SCAN_BYTES, { sizeBytes: segment.sizeBytes, maxTimestamp: segment.maxTimestamp });
+      const read = await segments.readBatches(objectStore, segment.key, cursor, SCAN_BYTES, {
+        sizeBytes: segment.sizeBytes,
+        maxTimestamp: segment.maxTimestamp,
+      });
       if (read.bytes.length === 0) break;
       for (const frame of readBatchFrames(read.bytes)) {
         if (frame.maxTimestamp < timestamp) continue;

@@ -44,7 +44,12 @@ export function topicConfigFromProto(config: ProtoTopicConfig | undefined): Part
   return result;
 }
 
-export function topicMetadata(topic: TopicInfo, partitions: PartitionState[], addresses: Map<string, string>, now: number): TopicMetadata {
+export function topicMetadata(
+  topic: TopicInfo,
+  partitions: PartitionState[],
+  addresses: Map<string, string>,
+  now: number,
+): TopicMetadata {
   return {
     name: topic.name,
     error: undefined,
@@ -74,7 +79,13 @@ export async function handleMetadata(ctx: AdminContext, request: MetadataRequest
     names.map(async (name): Promise<TopicMetadata> => {
       const topic = await ctx.metadataStore.getTopic(name);
       if (topic === undefined) {
-        return { name, error: toErrorInfo(new UnknownTopicOrPartitionError(`no topic ${name}`)), partitions: [], config: undefined, createdAtMs: 0 };
+        return {
+          name,
+          error: toErrorInfo(new UnknownTopicOrPartitionError(`no topic ${name}`)),
+          partitions: [],
+          config: undefined,
+          createdAtMs: 0,
+        };
       }
       return topicMetadata(topic, await ctx.metadataStore.listPartitions(name), addresses, now);
     }),
@@ -82,7 +93,12 @@ export async function handleMetadata(ctx: AdminContext, request: MetadataRequest
   return {
     topics,
     agentId: ctx.agentId,
-    agents: agents.map((a) => ({ agentId: a.agentId, address: a.address, startedAtMs: a.startedAt, lastHeartbeatMs: a.lastHeartbeat })),
+    agents: agents.map((a) => ({
+      agentId: a.agentId,
+      address: a.address,
+      startedAtMs: a.startedAt,
+      lastHeartbeatMs: a.lastHeartbeat,
+    })),
   };
 }
 
@@ -132,7 +148,15 @@ export async function handleListOffsets(ctx: AdminContext, request: ListOffsetsR
           case OffsetSpec.OFFSET_SPEC_LATEST:
             return { ...base, error: undefined, offset: bounds.highWatermark, timestampMs: -1 };
           case OffsetSpec.OFFSET_SPEC_TIMESTAMP: {
-            const found = await findOffsetForTimestamp(ctx.metadataStore, ctx.objectStore, ctx.segments, p.topic, p.partition, p.timestampMs, bounds);
+            const found = await findOffsetForTimestamp(
+              ctx.metadataStore,
+              ctx.objectStore,
+              ctx.segments,
+              p.topic,
+              p.partition,
+              p.timestampMs,
+              bounds,
+            );
             return { ...base, error: undefined, offset: found?.offset ?? -1, timestampMs: found?.timestamp ?? -1 };
           }
           default:
@@ -146,7 +170,10 @@ export async function handleListOffsets(ctx: AdminContext, request: ListOffsetsR
   return { results };
 }
 
-export async function handleInitProducerId(ctx: AdminContext, request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+export async function handleInitProducerId(
+  ctx: AdminContext,
+  request: InitProducerIdRequest,
+): Promise<InitProducerIdResponse> {
   if (request.producerId < 0) return ctx.metadataStore.allocateProducerId();
   return ctx.metadataStore.bumpProducerEpoch(request.producerId);
 }

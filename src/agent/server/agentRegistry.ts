@@ -15,19 +15,25 @@ export class AgentRegistry {
   async start(address: string): Promise<void> {
     const registration = { agentId: this.agentId, address, startedAt: Date.now() };
     await this.store.registerAgent(registration);
-    this.timer = setInterval(() => {
-      // A heartbeat for a registration the store dropped (e.g. Redis restarted empty) registers again.
-      this.store.heartbeatAgent(this.agentId)
-        .catch(() => this.store.registerAgent(registration))
-        .catch((err: unknown) => this.logger?.warn({ err }, 'agent heartbeat failed'));
-    }, Math.max(10, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        // A heartbeat for a registration the store dropped (e.g. Redis restarted empty) registers again.
+        this.store
+          .heartbeatAgent(this.agentId)
+          .catch(() => this.store.registerAgent(registration))
+          .catch((err: unknown) => this.logger?.warn({ err }, 'agent heartbeat failed'));
+      },
+      Math.max(10, Math.floor(this.ttlMs / 3)),
+    );
     this.timer.unref();
   }
 
   /** Stops heartbeating and deregisters. */
   async stop(): Promise<void> {
     this.kill();
-    await this.store.deregisterAgent(this.agentId).catch((err: unknown) => this.logger?.warn({ err }, 'deregister failed'));
+    await this.store
+      .deregisterAgent(this.agentId)
+      .catch((err: unknown) => this.logger?.warn({ err }, 'deregister failed'));
   }
 
   /** Stops heartbeating only; the registration lapses after the TTL. */

@@ -51,7 +51,11 @@ type WrappedCreateServer = typeof http2.createServer & { [installed]?: Hook };
  * Runs `start` (an agent's listen) so that the HTTP/2 servers it creates
  * keep `limits`; `stats` is updated as connections come and go.
  */
-export function withConnectionLimits<T>(limits: ConnectionLimits, stats: ConnectionStats, start: () => Promise<T>): Promise<T> {
+export function withConnectionLimits<T>(
+  limits: ConnectionLimits,
+  stats: ConnectionStats,
+  start: () => Promise<T>,
+): Promise<T> {
   const hook = install();
   const run = hook.queue.then(async () => {
     hook.current = { limits, stats };

@@ -65,9 +65,15 @@ export class DirectoryLock {
     const { dir, lockFile: path = join(dir, LOCK_FILE_NAME), agentId } = options;
     await mkdir(dir, { recursive: true });
     await mkdir(dirname(path), { recursive: true });
-    const owner: LockOwner = { pid: process.pid, hostname: hostname(), acquiredAt: Date.now(), token: randomBytes(8).toString('hex') };
+    const owner: LockOwner = {
+      pid: process.pid,
+      hostname: hostname(),
+      acquiredAt: Date.now(),
+      token: randomBytes(8).toString('hex'),
+    };
     if (agentId !== undefined) owner.agentId = agentId;
-    // One acquisition per path at a time in this process, so a lock of this process's pid found on disk is an abandoned one.
+    // One acquisition per path at a time in this process, so a lock of this process's pid found on disk is an abandoned
+    // one.
     if (heldHere.has(path)) throw lockedError(dir, path, await readOwner(path).catch(() => undefined));
     heldHere.add(path);
     const temp = `${path}.${owner.token}`;
@@ -153,7 +159,12 @@ async function removeIfStill(path: string, owner: StoredOwner): Promise<void> {
 
 function lockedError(dir: string, path: string, owner: StoredOwner | undefined): InvalidConfigError {
   const where = `pid ${String(owner?.['pid'] ?? '?')} on ${String(owner?.['hostname'] ?? '?')}`;
-  const who = owner === undefined ? 'another agent' : owner['agentId'] === undefined ? `a process (${where})` : `agent ${String(owner['agentId'])} (${where})`;
+  const who =
+    owner === undefined
+      ? 'another agent'
+      : owner['agentId'] === undefined
+        ? `a process (${where})`
+        : `agent ${String(owner['agentId'])} (${where})`;
   return new InvalidConfigError(
     `directory ${dir} is in use by ${who}: stop that agent or give this one another directory; if that agent is gone, delete ${path}`,
   );

@@ -61,7 +61,8 @@ function install(): WindowRequests {
     const create = original as (...a: unknown[]) => http2.Http2Server;
     if (requests.windows.length === 0) return create(...args);
     const [first, ...rest] = args;
-    const options: http2.ServerOptions = typeof first === 'object' && first !== null ? (first as http2.ServerOptions) : {};
+    const options: http2.ServerOptions =
+      typeof first === 'object' && first !== null ? (first as http2.ServerOptions) : {};
     const handlerArgs = typeof first === 'function' ? [first, ...rest] : rest;
     const window = Math.max(options.settings?.initialWindowSize ?? 0, ...requests.windows);
     const server = create({ ...options, settings: { ...options.settings, initialWindowSize: window } }, ...handlerArgs);

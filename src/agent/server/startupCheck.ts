@@ -29,9 +29,22 @@ const RETRY_MAX_MS = 2000;
 export async function checkStores(options: StartupCheckOptions): Promise<void> {
   const { metadataStore, objectStore } = options;
   const giveUpAt = Date.now() + options.timeoutMs;
-  await untilReady('metadata store', () => metadataStore.ping(), (m, cause) => new MetadataError(m, { cause }), giveUpAt, options);
-  const pingObjects = () => (objectStore.ping !== undefined ? objectStore.ping() : objectStore.list(PROBE_PREFIX).then(() => undefined));
-  await untilReady(`object store ${objectStore.url}`, pingObjects, (m, cause) => new StorageError(m, { cause }), giveUpAt, options);
+  await untilReady(
+    'metadata store',
+    () => metadataStore.ping(),
+    (m, cause) => new MetadataError(m, { cause }),
+    giveUpAt,
+    options,
+  );
+  const pingObjects = () =>
+    objectStore.ping !== undefined ? objectStore.ping() : objectStore.list(PROBE_PREFIX).then(() => undefined);
+  await untilReady(
+    `object store ${objectStore.url}`,
+    pingObjects,
+    (m, cause) => new StorageError(m, { cause }),
+    giveUpAt,
+    options,
+  );
 }
 
 async function untilReady(
@@ -45,16 +58,22 @@ async function untilReady(
   for (let attempt = 1; ; attempt++) {
     let error: StreamHouseError;
     try {
-      // An attempt that hangs (a blackholed address) counts against the same bound; then the previous attempt's error says more.
+      // An attempt that hangs (a blackholed address) counts against the same bound; then the previous attempt's error
+      // says more.
       return await withTimeLimit(check(), giveUpAt - Date.now(), () => last ?? typed(`${what} did not answer`));
     } catch (thrown) {
-      error = thrown instanceof StreamHouseError ? thrown : typed(thrown instanceof Error ? thrown.message : String(thrown), thrown);
+      error =
+        thrown instanceof StreamHouseError
+          ? thrown
+          : typed(thrown instanceof Error ? thrown.message : String(thrown), thrown);
     }
     last = error;
     const left = giveUpAt - Date.now();
     if (!isRetriable(error) || left <= 0) {
       const bound = isRetriable(error) ? ` within ${options.timeoutMs} ms (startupTimeoutMs)` : '';
-      throw createError(error.code, `agent cannot start: ${what} is not usable${bound}: ${error.message}`, { cause: error });
+      throw createError(error.code, `agent cannot start: ${what} is not usable${bound}: ${error.message}`, {
+        cause: error,
+      });
     }
     const delay = Math.min(left, RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1));
     options.logger?.warn({ err: error, attempt, retryInMs: delay }, `waiting for the ${what}: ${error.message}`);

@@ -95,7 +95,10 @@ export type PartitionWriterOptions = {
   /** Counts `none` appends lost to a failed flush; may be shared by writers. */
   lostAppends?: LostAppends | undefined;
   wal?: WriteAheadLog | undefined;
-  /** Producers idle longer than this are forgotten, here and in the store, ms. Default one day (DEFAULT_PRODUCER_ID_EXPIRATION_MS). */
+  /**
+   * Producers idle longer than this are forgotten, here and in the store, ms. Default one day
+   * (DEFAULT_PRODUCER_ID_EXPIRATION_MS).
+   */
   producerIdExpirationMs?: number | undefined;
   logger?: Logger | undefined;
   clock?: () => number;
@@ -136,7 +139,11 @@ export class PartitionWriter {
   private readonly clock: () => number;
   private readonly committer: SegmentCommitter;
 
-  private constructor(private readonly options: PartitionWriterOptions, highWatermark: number, logStartOffset: number) {
+  private constructor(
+    private readonly options: PartitionWriterOptions,
+    highWatermark: number,
+    logStartOffset: number,
+  ) {
     this.topic = options.topic;
     this.partition = options.partition;
     this.nextOffset = highWatermark;
@@ -202,7 +209,8 @@ export class PartitionWriter {
     let producer: ProducerPartitionState | undefined;
     const check = producerId >= 0 ? await this.checkSequence(request) : undefined;
     this.throwIfStopped();
-    // Nothing is answered, and nothing logged, once the lease may have expired; nothing is awaited from here to the log append.
+    // Nothing is answered, and nothing logged, once the lease may have expired; nothing is awaited from here to the log
+    // append.
     this.ensureLease();
     if (check?.kind === 'duplicate') return this.answerDuplicate(check.baseOffset, check.recordCount);
     const baseOffset = this.nextOffset;
@@ -228,16 +236,18 @@ export class PartitionWriter {
       settle: undefined,
       result,
     };
-    const durable = request.ack === 'durable'
-      ? new Promise<AppendResult>((resolve, reject) => (item.settle = { resolve, reject }))
-      : undefined;
+    const durable =
+      request.ack === 'durable'
+        ? new Promise<AppendResult>((resolve, reject) => (item.settle = { resolve, reject }))
+        : undefined;
     this.pending.push(item);
     this.pendingBytes += batch.length;
     this.scheduleFlush();
     if (durable !== undefined) return durable;
     if (request.ack === 'buffered') {
       await this.options.wal!.append(this.topic, this.partition, batch);
-      // The log write outlasted the lease: not answered (a holder that replays the log may still store it, as a retry may).
+      // The log write outlasted the lease: not answered (a holder that replays the log may still store it, as a retry
+      // may).
       this.ensureLease();
       return result;
     }
@@ -258,7 +268,12 @@ export class PartitionWriter {
         return this.sequences.check(producerId, producerEpoch, baseSequence, frame.recordCount);
       } catch (error) {
         const wait = deadline - performance.now();
-        if (!(error instanceof OutOfOrderSequenceError) || wait <= 0 || this.stopped !== undefined || !this.sequences.isAhead(producerId, producerEpoch, baseSequence)) {
+        if (
+          !(error instanceof OutOfOrderSequenceError) ||
+          wait <= 0 ||
+          this.stopped !== undefined ||
+          !this.sequences.isAhead(producerId, producerEpoch, baseSequence)
+        ) {
           throw error;
         }
         await new Promise<void>((resolve) => {
@@ -321,7 +336,12 @@ export class PartitionWriter {
         nextOffset: frame.nextOffset,
         producer,
         settle: undefined,
-        result: { baseOffset: frame.baseOffset, recordCount: frame.recordCount, appendTime: this.clock(), logStartOffset: this.logStartOffset },
+        result: {
+          baseOffset: frame.baseOffset,
+          recordCount: frame.recordCount,
+          appendTime: this.clock(),
+          logStartOffset: this.logStartOffset,
+        },
       };
       durable.push(new Promise<AppendResult>((resolve, reject) => (item.settle = { resolve, reject })));
       this.pending.push(item);
@@ -334,7 +354,9 @@ export class PartitionWriter {
   /** A retried duplicate: answered once its original is committed. */
   private async answerDuplicate(baseOffset: number, recordCount: number): Promise<AppendResult> {
     // The original may still be pending or in the flush under way; either way, answer only once it is committed.
-    const original = this.pending.find((p) => p.baseOffset === baseOffset) ?? this.flushingItems.find((p) => p.baseOffset === baseOffset);
+    const original =
+      this.pending.find((p) => p.baseOffset === baseOffset) ??
+      this.flushingItems.find((p) => p.baseOffset === baseOffset);
     if (original !== undefined) {
       await new Promise<void>((resolve, reject) => {
         const previous = original.settle;
@@ -406,7 +428,9 @@ export class PartitionWriter {
     this.options.onCommit(this.topic, this.partition, this.highWatermark);
   }
 
-  /** Whether this writer's lease (its epoch, as renewed) is still held: currentLease answers only while it may be used. */
+  /**
+   * Whether this writer's lease (its epoch, as renewed) is still held: currentLease answers only while it may be used.
+   */
   private leaseValid(): boolean {
     return this.options.currentLease()?.epoch === this.epoch;
   }
@@ -420,15 +444,21 @@ export class PartitionWriter {
   private ensureLease(): void {
     if (this.leaseValid()) return;
     const reason = this.leaseExpiredError();
-    this.options.logger?.warn({ topic: this.topic, partition: this.partition, epoch: this.epoch }, 'lease may have expired, writer stops');
+    this.options.logger?.warn(
+      { topic: this.topic, partition: this.partition, epoch: this.epoch },
+      'lease may have expired, writer stops',
+    );
     this.failAndStop([], reason);
     throw reason;
   }
 
   private leaseExpiredError(): NotLeaderError {
-    return new NotLeaderError(`lease epoch ${this.epoch} of ${this.topic}/${this.partition} is no longer held or may have expired; lease it again`, {
-      context: { topic: this.topic, partition: this.partition },
-    });
+    return new NotLeaderError(
+      `lease epoch ${this.epoch} of ${this.topic}/${this.partition} is no longer held or may have expired; lease it again`,
+      {
+        context: { topic: this.topic, partition: this.partition },
+      },
+    );
   }
 
   /**
@@ -441,13 +471,25 @@ export class PartitionWriter {
   private failFrom(items: Pending[], error: unknown): void {
     const stoppedBefore = this.stopped;
     const context = { topic: this.topic, partition: this.partition };
-    const fenced = error instanceof FencedLeaseEpochError || error instanceof NotLeaderError || (isRetriable(error) && !this.leaseValid());
-    const reason = stoppedBefore
-      ?? (fenced
-        ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, { cause: error, context })
-        : error instanceof StreamHouseError ? error : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context }));
+    const fenced =
+      error instanceof FencedLeaseEpochError ||
+      error instanceof NotLeaderError ||
+      (isRetriable(error) && !this.leaseValid());
+    const reason =
+      stoppedBefore ??
+      (fenced
+        ? new NotLeaderError(`partition ${this.topic}/${this.partition} lost its lease while flushing`, {
+            cause: error,
+            context,
+          })
+        : error instanceof StreamHouseError
+          ? error
+          : new StorageError(`flush of ${this.topic}/${this.partition} failed`, { cause: error, context }));
     if (stoppedBefore === undefined) {
-      this.options.logger?.error({ err: error, ...context, batches: items.length + this.pending.length }, 'flush failed, writer stops');
+      this.options.logger?.error(
+        { err: error, ...context, batches: items.length + this.pending.length },
+        'flush failed, writer stops',
+      );
     }
     this.failAndStop(items, reason, fenced);
   }
@@ -490,7 +532,10 @@ export class PartitionWriter {
       lost.batches += batches;
       lost.records += records;
     }
-    this.options.logger?.error({ topic: this.topic, partition: this.partition, batches, records }, 'appends answered with acks none were not written');
+    this.options.logger?.error(
+      { topic: this.topic, partition: this.partition, batches, records },
+      'appends answered with acks none were not written',
+    );
   }
 
   /** Records that the log start moved (retention). */

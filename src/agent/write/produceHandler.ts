@@ -68,11 +68,23 @@ async function producePartition(
     };
   } catch (error) {
     const info = toErrorInfo(error);
-    return { ...base, error: info.code === ErrorCode.NONE ? undefined : info, baseOffset: -1, recordCount: 0, appendTimeMs: 0, logStartOffset: -1 };
+    return {
+      ...base,
+      error: info.code === ErrorCode.NONE ? undefined : info,
+      baseOffset: -1,
+      recordCount: 0,
+      appendTimeMs: 0,
+      logStartOffset: -1,
+    };
   }
 }
 
-async function appendBatch(ctx: ProduceContext, request: ProduceRequest, data: ProducePartitionData, ack: AckKind): Promise<AppendResult> {
+async function appendBatch(
+  ctx: ProduceContext,
+  request: ProduceRequest,
+  data: ProducePartitionData,
+  ack: AckKind,
+): Promise<AppendResult> {
   const context = { topic: data.topic, partition: data.partition };
   const topic = await ctx.topic(data.topic);
   if (topic === undefined || data.partition >= topic.partitions) {
@@ -88,7 +100,9 @@ async function appendBatch(ctx: ProduceContext, request: ProduceRequest, data: P
   const frame = validateProducedBatch(batch, ctx.batchLimits());
   const { producerId, producerEpoch, baseSequence } = readProducerFields(batch);
   if (producerId !== request.producerId) {
-    throw new InvalidRequestError(`batch producerId ${producerId} differs from the request's ${request.producerId}`, { context });
+    throw new InvalidRequestError(`batch producerId ${producerId} differs from the request's ${request.producerId}`, {
+      context,
+    });
   }
   if (producerId >= 0 && (producerEpoch !== request.producerEpoch || baseSequence < 0)) {
     throw new InvalidRequestError(

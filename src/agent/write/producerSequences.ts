@@ -55,7 +55,10 @@ export class ProducerSequences {
    * @param clock time for expiry, ms
    * @param expirationMs producers idle longer than this are forgotten
    */
-  constructor(private readonly clock: () => number = Date.now, private readonly expirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly expirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+  ) {}
 
   /** Whether this producer's state was loaded (or seen) already. */
   has(producerId: number): boolean {
@@ -75,7 +78,11 @@ export class ProducerSequences {
       this.producers.set(producerId, { epoch: -1, recent: [], lastSeen: this.clock() });
       return;
     }
-    const last = { lastSequence: stored.lastSequence, baseOffset: stored.lastBaseOffset, recordCount: stored.lastRecordCount };
+    const last = {
+      lastSequence: stored.lastSequence,
+      baseOffset: stored.lastBaseOffset,
+      recordCount: stored.lastRecordCount,
+    };
     const recent = [...(stored.earlierBatches ?? []), last].slice(-RECENT_BATCHES).map(recentOf);
     this.producers.set(producerId, { epoch: stored.producerEpoch, recent, lastSeen: this.clock() });
   }
@@ -118,7 +125,8 @@ export class ProducerSequences {
    */
   isAhead(producerId: number, epoch: number, baseSequence: number): boolean {
     const entry = this.producers.get(producerId);
-    if (entry === undefined || epoch > entry.epoch || entry.recent.length === 0) return epoch >= (entry?.epoch ?? -1) && baseSequence > 0;
+    if (entry === undefined || epoch > entry.epoch || entry.recent.length === 0)
+      return epoch >= (entry?.epoch ?? -1) && baseSequence > 0;
     if (epoch < entry.epoch) return false;
     const expected = nextSequence(entry.recent[entry.recent.length - 1]!.lastSequence);
     const gap = baseSequence - expected;
@@ -130,7 +138,12 @@ export class ProducerSequences {
   record(producerId: number, epoch: number, baseSequence: number, recordCount: number, baseOffset: number): void {
     let entry = this.producers.get(producerId);
     if (entry === undefined || epoch > entry.epoch) entry = { epoch, recent: [], lastSeen: 0 };
-    entry.recent.push({ firstSequence: baseSequence, lastSequence: nextSequence(baseSequence, recordCount - 1), baseOffset, recordCount });
+    entry.recent.push({
+      firstSequence: baseSequence,
+      lastSequence: nextSequence(baseSequence, recordCount - 1),
+      baseOffset,
+      recordCount,
+    });
     if (entry.recent.length > RECENT_BATCHES) entry.recent.shift();
     entry.lastSeen = this.clock();
     this.producers.delete(producerId);
@@ -151,7 +164,9 @@ export class ProducerSequences {
       lastRecordCount: last.recordCount,
     };
     if (entry.recent.length === 1) return state;
-    const earlierBatches = entry.recent.slice(0, -1).map(({ lastSequence, baseOffset, recordCount }) => ({ lastSequence, baseOffset, recordCount }));
+    const earlierBatches = entry.recent
+      .slice(0, -1)
+      .map(({ lastSequence, baseOffset, recordCount }) => ({ lastSequence, baseOffset, recordCount }));
     return { ...state, earlierBatches };
   }
 

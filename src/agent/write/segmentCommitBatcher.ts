@@ -8,7 +8,11 @@
  */
 import type { CommitSegmentRequest, MetadataStore } from '../../metadata/metadataStore.js';
 
-type Waiting = { request: CommitSegmentRequest; resolve: (highWatermark: number) => void; reject: (error: unknown) => void };
+type Waiting = {
+  request: CommitSegmentRequest;
+  resolve: (highWatermark: number) => void;
+  reject: (error: unknown) => void;
+};
 
 export class SegmentCommitBatcher {
   private waiting: Waiting[] = [];

@@ -14,10 +14,20 @@ import type { SegmentCommitBatcher } from './segmentCommitBatcher.js';
 import type { ObjectStore } from '../../storage/objectStore.js';
 import { buildSegment } from '../../storage/segmentWriter.js';
 import { segmentObjectKey } from '../../storage/segmentKey.js';
-import { FencedLeaseEpochError, HighWatermarkConflictError, NotLeaderError, isRetriable } from '../../protocol/errors.js';
+import {
+  FencedLeaseEpochError,
+  HighWatermarkConflictError,
+  NotLeaderError,
+  isRetriable,
+} from '../../protocol/errors.js';
 
 /** One stamped batch of a flush and the producer state it leaves. */
-export type FlushedBatch = { batch: Buffer; baseOffset: number; nextOffset: number; producer: ProducerPartitionState | undefined };
+export type FlushedBatch = {
+  batch: Buffer;
+  baseOffset: number;
+  nextOffset: number;
+  producer: ProducerPartitionState | undefined;
+};
 
 export type SegmentCommitterOptions = {
   topic: string;
@@ -25,7 +35,10 @@ export type SegmentCommitterOptions = {
   epoch: number;
   objectStore: ObjectStore;
   metadataStore: MetadataStore;
-  /** Registers the segment together with other partitions' commits of the same moment; default: alone, through metadataStore. */
+  /**
+   * Registers the segment together with other partitions' commits of the same moment; default: alone, through
+   * metadataStore.
+   */
   commitBatcher?: SegmentCommitBatcher | undefined;
   /** Passed with each commit: the store drops producer states idle longer than this, ms. */
   producerIdExpirationMs: number;
@@ -112,7 +125,10 @@ export class SegmentCommitter {
         budget.giveUpAt ??= now + this.options.retryTimeoutMs;
         const left = budget.giveUpAt - now;
         if (left <= 0) throw error;
-        this.options.logger?.warn({ err: error, topic: this.options.topic, partition: this.options.partition, attempt }, 'flush step failed, retrying');
+        this.options.logger?.warn(
+          { err: error, topic: this.options.topic, partition: this.options.partition, attempt },
+          'flush step failed, retrying',
+        );
         await new Promise((r) => setTimeout(r, Math.min(left, RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt)));
       }
     }

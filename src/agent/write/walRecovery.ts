@@ -38,14 +38,19 @@ export async function recoverWriteAheadLog(
 ): Promise<void> {
   const partitions = new Map<string, WalEntry>();
   for (const entry of wal.recovered) partitions.set(partitionKey(entry.topic, entry.partition), entry);
-  await Promise.all([...partitions.values()].map(async ({ topic, partition }) => {
-    try {
-      const writer = await writerFor(topic, partition);
-      wal.markCommitted(topic, partition, writer.committedHighWatermark);
-    } catch (err) {
-      logger?.error({ err, topic, partition }, 'cannot lease partition to replay the write-ahead log; another agent on this disk will when it takes it');
-    }
-  }));
+  await Promise.all(
+    [...partitions.values()].map(async ({ topic, partition }) => {
+      try {
+        const writer = await writerFor(topic, partition);
+        wal.markCommitted(topic, partition, writer.committedHighWatermark);
+      } catch (err) {
+        logger?.error(
+          { err, topic, partition },
+          'cannot lease partition to replay the write-ahead log; another agent on this disk will when it takes it',
+        );
+      }
+    }),
+  );
 }
 
 /**
@@ -69,10 +74,15 @@ export class WalLogs {
   private read(): Promise<Map<string, WalEntry[]>> {
     if (this.next !== undefined) return this.next;
     if (this.running === undefined) return this.start();
-    this.next = this.running.then(() => undefined, () => undefined).then(() => {
-      this.next = undefined;
-      return this.start();
-    });
+    this.next = this.running
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        this.next = undefined;
+        return this.start();
+      });
     return this.next;
   }
 
@@ -91,7 +101,9 @@ async function readLogs(root: string): Promise<Map<string, WalEntry[]>> {
   for (const agentDir of await readdir(root, { withFileTypes: true }).catch(() => [])) {
     if (!agentDir.isDirectory()) continue;
     const dir = join(root, agentDir.name);
-    for (const name of (await readdir(dir).catch(() => [] as string[])).filter((n) => WAL_FILE_PATTERN.test(n)).sort()) {
+    for (const name of (await readdir(dir).catch(() => [] as string[]))
+      .filter((n) => WAL_FILE_PATTERN.test(n))
+      .sort()) {
       const bytes = await readFile(join(dir, name)).catch(() => Buffer.alloc(0));
       for (const entry of parseEntries(bytes).entries) {
         const key = partitionKey(entry.topic, entry.partition);
@@ -108,7 +120,11 @@ async function readLogs(root: string): Promise<Map<string, WalEntry[]>> {
  * Restores, into a freshly opened writer, the partition's entries that any
  * log under the root holds beyond the high watermark, in offset order.
  */
-export async function recoverPartitionFromLogs(logs: WalLogs, writer: PartitionWriter, logger?: Logger): Promise<RecoveryReport> {
+export async function recoverPartitionFromLogs(
+  logs: WalLogs,
+  writer: PartitionWriter,
+  logger?: Logger,
+): Promise<RecoveryReport> {
   const entries = await logs.entriesFor(writer.topic, writer.partition);
   const report: RecoveryReport = { replayed: 0, alreadyCommitted: 0, lost: 0 };
   let expected = writer.committedHighWatermark;
@@ -117,7 +133,10 @@ export async function recoverPartitionFromLogs(logs: WalLogs, writer: PartitionW
     if (entry.nextOffset <= expected) {
       report.alreadyCommitted++;
     } else if (entry.baseOffset !== expected) {
-      logger?.error({ topic: writer.topic, partition: writer.partition, baseOffset: entry.baseOffset, expected }, 'write-ahead log entry cannot keep its offset; lost');
+      logger?.error(
+        { topic: writer.topic, partition: writer.partition, baseOffset: entry.baseOffset, expected },
+        'write-ahead log entry cannot keep its offset; lost',
+      );
       report.lost++;
     } else {
       restore.push(entry.batch);

@@ -35,7 +35,13 @@ const fileName = (sequence: number) => `wal-${String(sequence).padStart(12, '0')
 
 export class WriteAheadLog {
   private files: WalFile[] = [];
-  private queue: { bytes: Buffer; key: string; nextOffset: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private queue: {
+    bytes: Buffer;
+    key: string;
+    nextOffset: number;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   private writing: Promise<void> | undefined;
   private readonly committed = new Map<string, number>();
   private sequence = 0;
@@ -60,11 +66,18 @@ export class WriteAheadLog {
       const bytes = await readFile(path);
       const { entries, validBytes } = parseEntries(bytes);
       if (validBytes < bytes.length) {
-        logger?.warn({ file: path, cut: bytes.length - validBytes }, 'write-ahead log has a torn or corrupt tail; cutting it');
+        logger?.warn(
+          { file: path, cut: bytes.length - validBytes },
+          'write-ahead log has a torn or corrupt tail; cutting it',
+        );
         await truncate(path, validBytes);
       }
       const maxOffsets = new Map<string, number>();
-      for (const e of entries) maxOffsets.set(partitionKey(e.topic, e.partition), Math.max(maxOffsets.get(partitionKey(e.topic, e.partition)) ?? 0, e.nextOffset));
+      for (const e of entries)
+        maxOffsets.set(
+          partitionKey(e.topic, e.partition),
+          Math.max(maxOffsets.get(partitionKey(e.topic, e.partition)) ?? 0, e.nextOffset),
+        );
       recovered.push(...entries);
       files.push({ name, handle: undefined, size: validBytes, maxOffsets });
     }

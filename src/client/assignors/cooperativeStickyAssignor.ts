@@ -48,7 +48,10 @@ export const cooperativeStickyAssignor: Assignor = {
     const subscribersOf = new Map<string, number[]>();
     for (const { topic } of partitions) {
       if (!subscribersOf.has(topic)) {
-        subscribersOf.set(topic, subscriptions.flatMap((topics, member) => (topics.has(topic) ? [member] : [])));
+        subscribersOf.set(
+          topic,
+          subscriptions.flatMap((topics, member) => (topics.has(topic) ? [member] : [])),
+        );
       }
     }
     const eligible = partitions.map(({ topic }) => subscribersOf.get(topic)!);

@@ -56,9 +56,7 @@ export function balanceSticky(problem: StickyProblem): number[] {
 
 /** Performs one balancing move; false when the assignment is balanced. */
 function moveOne(problem: StickyProblem, target: number[], held: Set<number>[]): boolean {
-  const byLoad = held
-    .map((_, member) => member)
-    .sort((a, b) => held[b]!.size - held[a]!.size || a - b);
+  const byLoad = held.map((_, member) => member).sort((a, b) => held[b]!.size - held[a]!.size || a - b);
   const fewest = held[byLoad[byLoad.length - 1]!]!.size;
   for (const from of byLoad) {
     const load = held[from]!.size;

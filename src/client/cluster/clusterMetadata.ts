@@ -36,7 +36,11 @@ export type ClusterMetadataOptions = {
 
 /** Checks a bootstrap list: at least one `host:port`. Throws InvalidConfigError naming what was given. */
 export function checkBootstrap(bootstrap: unknown): asserts bootstrap is string[] {
-  if (!Array.isArray(bootstrap) || bootstrap.length === 0 || bootstrap.some((a) => typeof a !== 'string' || !/^[^:\s]+:\d+$/.test(a))) {
+  if (
+    !Array.isArray(bootstrap) ||
+    bootstrap.length === 0 ||
+    bootstrap.some((a) => typeof a !== 'string' || !/^[^:\s]+:\d+$/.test(a))
+  ) {
     throw new InvalidConfigError(`bootstrap must list agents as host:port, got ${JSON.stringify(bootstrap)}`);
   }
 }
@@ -86,11 +90,16 @@ export class ClusterMetadata {
   private async fetch(topics: string[]): Promise<void> {
     const known = [...new Set([...this.options.bootstrap, ...this.agents.values()])];
     // Unreachable agents last: one that answers is reachable again.
-    const addresses = [...known.filter((a) => !this.unreachable.has(a)), ...known.filter((a) => this.unreachable.has(a))];
+    const addresses = [
+      ...known.filter((a) => !this.unreachable.has(a)),
+      ...known.filter((a) => this.unreachable.has(a)),
+    ];
     let lastError: unknown;
     for (const address of addresses) {
       try {
-        const response = await this.options.pool.get(address).client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        const response = await this.options.pool
+          .get(address)
+          .client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
         this.reachedAgain(address);
         this.apply(response);
         return;
@@ -143,14 +152,19 @@ export class ClusterMetadata {
     this.options.logger?.info({ address }, 'agent reachable again');
   }
 
-  /** Calls an unreachable agent that Metadata lists (asking for the first topic wanted, if any): an answer brings it back. */
+  /**
+   * Calls an unreachable agent that Metadata lists (asking for the first topic wanted, if any): an answer brings it
+   * back.
+   */
   private probe(address: string): void {
     if (this.closed || this.probing.has(address)) return;
     this.probing.add(address);
     const topics = [...this.wanted].slice(0, 1);
     void (async () => {
       try {
-        await this.options.pool.get(address).client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        await this.options.pool
+          .get(address)
+          .client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
         this.reachedAgain(address);
       } catch {
         this.options.pool.invalidate(address);
@@ -171,7 +185,8 @@ export class ClusterMetadata {
     if (known !== undefined) return known;
     await this.refresh([name]);
     const found = this.topics.get(name);
-    if (found === undefined) throw new UnknownTopicOrPartitionError(`topic ${name} does not exist`, { context: { topic: name } });
+    if (found === undefined)
+      throw new UnknownTopicOrPartitionError(`topic ${name} does not exist`, { context: { topic: name } });
     return found;
   }
 
@@ -180,7 +195,10 @@ export class ClusterMetadata {
     return this.topics.get(name)?.partitions.length;
   }
 
-  /** Address of the agent to send a partition's requests to: its lease holder, else the ring's choice, among reachable agents. */
+  /**
+   * Address of the agent to send a partition's requests to: its lease holder, else the ring's choice, among reachable
+   * agents.
+   */
   addressFor(topic: string, partition: number): string {
     const leader = this.topics.get(topic)?.partitions[partition]?.leaderAddress ?? '';
     if (leader !== '' && !this.unreachable.has(leader)) return leader;
@@ -220,4 +238,3 @@ export class ClusterMetadata {
     if (this.timer !== undefined) clearInterval(this.timer);
   }
 }
-

@@ -38,7 +38,10 @@ export class Acknowledgements implements AckWindowOwner {
     return window;
   }
 
-  /** Starts a new epoch for the partition (seek, reset, revocation): acknowledgements of earlier deliveries are ignored. */
+  /**
+   * Starts a new epoch for the partition (seek, reset, revocation): acknowledgements of earlier deliveries are
+   * ignored.
+   */
   restart(topic: string, partition: number): void {
     const key = partitionKey(topic, partition);
     const window = this.windows.get(key);

@@ -29,7 +29,19 @@
  * exactly once, across rebalances too (offsets are committed before a
  * partition is handed over).
  */
-import { Observable, Subject, asyncScheduler, concatMap, defer, from, lastValueFrom, merge, tap, throwError, type SchedulerLike } from 'rxjs';
+import {
+  Observable,
+  Subject,
+  asyncScheduler,
+  concatMap,
+  defer,
+  from,
+  lastValueFrom,
+  merge,
+  tap,
+  throwError,
+  type SchedulerLike,
+} from 'rxjs';
 import {
   ConsumerClosedError,
   IllegalGenerationError,
@@ -40,7 +52,13 @@ import {
 } from '../../protocol/errors.js';
 import type { CommitOutcome } from '../offsets/commitExecutor.js';
 import type { OffsetStore } from '../offsets/offsetStore.js';
-import { compareTopicPartitions, partitionKey, type OffsetInfo, type PartitionCommit, type TopicPartition } from '../offsets/types.js';
+import {
+  compareTopicPartitions,
+  partitionKey,
+  type OffsetInfo,
+  type PartitionCommit,
+  type TopicPartition,
+} from '../offsets/types.js';
 import { AgentOffsetStore } from '../offsets/agentOffsetStore.js';
 import { retryWithBackoff } from '../retryPolicy.js';
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
@@ -78,7 +96,10 @@ function yieldOn(scheduler: SchedulerLike): (resume: () => void) => () => void {
 }
 
 export class Consumer implements AsyncIterable<ConsumerRecord> {
-  /** Every record, in offset order per partition. Completes on `close()`, errors on a failure the consumer cannot get over. */
+  /**
+   * Every record, in offset order per partition. Completes on `close()`, errors on a failure the consumer cannot get
+   * over.
+   */
   readonly records$: Observable<ConsumerRecord>;
   /** Per-partition batches (one partition's records from one fetch). Completes on `close()`. */
   readonly batches$: Observable<ConsumerBatch>;
@@ -122,7 +143,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       scheduler,
       logger,
       onCommitFailed: (error) => {
-        if (error instanceof IllegalGenerationError || error instanceof UnknownMemberIdError) this.membership?.requestRejoin(error);
+        if (error instanceof IllegalGenerationError || error instanceof UnknownMemberIdError)
+          this.membership?.requestRejoin(error);
       },
     });
     this.pipeline = new FetchPipeline({
@@ -141,8 +163,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         return this.offsets.resetPosition(topic, partition);
       },
       positionOf: (topic, partition) => this.offsets.positions.position(topic, partition),
-      onFetched: (result) => this.offsets.positions.updateHighWatermark(result.topic, result.partition, result.highWatermark),
-      onRetry: (error, { topic, partition }, attempt) => logger?.warn({ err: error, topic, partition, attempt }, 'fetch failed, backing off'),
+      onFetched: (result) =>
+        this.offsets.positions.updateHighWatermark(result.topic, result.partition, result.highWatermark),
+      onRetry: (error, { topic, partition }, attempt) =>
+        logger?.warn({ err: error, topic, partition, attempt }, 'fetch failed, backing off'),
       retry,
       scheduler,
       yieldToIo: yieldOn(scheduler),
@@ -153,7 +177,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       const acks = new Acknowledgements({
         maxUnackedPerPartition: options.maxUnackedPerPartition,
         processed: (topic, partition, lastOffset, count, highWatermark) => {
-          if (this.offsets.positions.info(topic, partition) !== undefined) this.offsets.processed(topic, partition, lastOffset, count, highWatermark);
+          if (this.offsets.positions.info(topic, partition) !== undefined)
+            this.offsets.processed(topic, partition, lastOffset, count, highWatermark);
         },
         hold: (topic, partition) => this.pipeline.hold(topic, partition),
         release: (topic, partition) => this.pipeline.release(topic, partition),
@@ -200,7 +225,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           delivered++;
           lastOffset = record.offset;
         }
-        if (delivered > 0 && isCurrent()) this.offsets.processed(batch.topic, batch.partition, lastOffset, delivered, batch.highWatermark);
+        if (delivered > 0 && isCurrent())
+          this.offsets.processed(batch.topic, batch.partition, lastOffset, delivered, batch.highWatermark);
       }).subscribe(subscriber),
     );
   }
@@ -253,7 +279,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         defer(() => eachRecord(record)).pipe(
           tap({
             complete: () => {
-              if (isCurrent() && this.acks === undefined) this.offsets.processed(batch.topic, batch.partition, record.offset, 1, batch.highWatermark);
+              if (isCurrent() && this.acks === undefined)
+                this.offsets.processed(batch.topic, batch.partition, record.offset, 1, batch.highWatermark);
             },
           }),
         ),
@@ -287,7 +314,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   seek(topic: string, partition: number, offset: number): void {
     this.checkOpen();
     if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new InvalidRequestError(`seek offset must be a non-negative safe integer, got ${offset}`, { context: { topic, partition } });
+      throw new InvalidRequestError(`seek offset must be a non-negative safe integer, got ${offset}`, {
+        context: { topic, partition },
+      });
     }
     if (this.pipeline.has(topic, partition)) {
       this.acks?.restart(topic, partition);
@@ -296,7 +325,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     } else if (this.isManuallyAssigned(topic, partition)) {
       this.seeks.set(partitionKey(topic, partition), offset);
     } else {
-      throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, { context: { topic, partition } });
+      throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, {
+        context: { topic, partition },
+      });
     }
   }
 
@@ -373,7 +404,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private consume(process: BatchProcessor): Observable<never> {
     return defer(() => {
       if (this.closing !== undefined) return throwError(() => new ConsumerClosedError('consumer is closed'));
-      // A new read fetches every partition again from its position: acknowledgements of the previous read no longer count.
+      // A new read fetches every partition again from its position: acknowledgements of the previous read no longer
+      // count.
       if (!this.pipeline.running) this.acks?.restartAll();
       this.start();
       return merge(this.pipeline.run(process), this.fatal);
@@ -392,7 +424,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         })
         .catch((error: unknown) => this.fail(error));
     } else {
-      this.startup = this.assignPartitions(this.options.assignment!, -1, '').catch((error: unknown) => this.fail(error));
+      this.startup = this.assignPartitions(this.options.assignment!, -1, '').catch((error: unknown) =>
+        this.fail(error),
+      );
     }
   }
 
@@ -412,7 +446,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.offsets.processed(batch.topic, batch.partition, record.offset, last + 1, batch.highWatermark);
   }
 
-  /** Throws UnknownTopicOrPartitionError naming the first topic that does not exist (retriable failures are retried). */
+  /**
+   * Throws UnknownTopicOrPartitionError naming the first topic that does not exist (retriable failures are retried).
+   */
   private async checkTopicsExist(topics: string[]): Promise<void> {
     const { retry, scheduler } = this.options;
     for (const topic of topics) {
@@ -426,7 +462,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       const { partitions: known } = await this.cluster.topic(topic);
       for (const { partition } of partitions.filter((tp) => tp.topic === topic)) {
         if (partition >= known.length) {
-          throw new UnknownTopicOrPartitionError(`${topic}/${partition} does not exist (${known.length} partitions)`, { context: { topic, partition } });
+          throw new UnknownTopicOrPartitionError(`${topic}/${partition} does not exist (${known.length} partitions)`, {
+            context: { topic, partition },
+          });
         }
       }
     }
@@ -438,20 +476,37 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         return { topic, partition, offset: positions.get(key)!, paused: this.paused.has(key) };
       }),
     );
-    this.rebalances.next({ type: 'assigned', partitions: [...partitions].sort(compareTopicPartitions), generation, memberId });
+    this.rebalances.next({
+      type: 'assigned',
+      partitions: [...partitions].sort(compareTopicPartitions),
+      generation,
+      memberId,
+    });
   }
 
   /** Stops fetching partitions, commits (unless lost or manual), forgets them. */
-  private async revokePartitions(partitions: TopicPartition[], kind: 'revoked' | 'lost', generation: number, memberId: string): Promise<void> {
+  private async revokePartitions(
+    partitions: TopicPartition[],
+    kind: 'revoked' | 'lost',
+    generation: number,
+    memberId: string,
+  ): Promise<void> {
     await this.pipeline.revoke(partitions);
     for (const runner of this.runners) await runner.idle(partitions);
     this.acks?.restartAll(partitions);
     if (kind === 'revoked' && this.options.groupId !== undefined && this.options.commitStrategy.type !== 'manual') {
-      await this.offsets.commit().catch((error: unknown) => this.options.logger?.warn({ err: error }, 'commit on revocation failed'));
+      await this.offsets
+        .commit()
+        .catch((error: unknown) => this.options.logger?.warn({ err: error }, 'commit on revocation failed'));
     }
     this.offsets.remove(partitions);
     for (const { topic, partition } of partitions) this.paused.delete(partitionKey(topic, partition));
-    this.rebalances.next({ type: kind, partitions: [...partitions].sort(compareTopicPartitions), generation, memberId });
+    this.rebalances.next({
+      type: kind,
+      partitions: [...partitions].sort(compareTopicPartitions),
+      generation,
+      memberId,
+    });
   }
 
   private createMembership(anyAgent: AnyAgent, topics: string[]): GroupMembership {
@@ -482,15 +537,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Commits go to the offset store under the group id, fenced by the membership's generation. */
   private createCommitter(groupId: string, anyAgent: AnyAgent): OffsetCommitter {
     const { offsetStore, requestTimeoutMs, retry, scheduler } = this.options;
-    const store: OffsetStore = offsetStore ?? new AgentOffsetStore({ client: () => this.pool.get(anyAgent.address()).client, requestTimeoutMs });
-    const noted = <T>(promise: Promise<T>) => promise.catch((error: unknown) => {
-      anyAgent.failed(error);
-      throw error;
-    });
+    const store: OffsetStore =
+      offsetStore ?? new AgentOffsetStore({ client: () => this.pool.get(anyAgent.address()).client, requestTimeoutMs });
+    const noted = <T>(promise: Promise<T>) =>
+      promise.catch((error: unknown) => {
+        anyAgent.failed(error);
+        throw error;
+      });
     return {
-      load: (partitions) => lastValueFrom(defer(() => noted(store.load(groupId, partitions))).pipe(retryWithBackoff(retry, { scheduler }))),
+      load: (partitions) =>
+        lastValueFrom(defer(() => noted(store.load(groupId, partitions))).pipe(retryWithBackoff(retry, { scheduler }))),
       save: (offsets) => {
-        const fencing = this.membership === undefined ? {} : { generation: this.membership.generation, memberId: this.membership.memberId };
+        const fencing =
+          this.membership === undefined
+            ? {}
+            : { generation: this.membership.generation, memberId: this.membership.memberId };
         return noted(store.save(groupId, offsets, fencing));
       },
     };
@@ -502,7 +563,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private checkHeld(topic: string, partition: number): void {
     if (!this.pipeline.has(topic, partition) && !this.isManuallyAssigned(topic, partition)) {
-      throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, { context: { topic, partition } });
+      throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, {
+        context: { topic, partition },
+      });
     }
   }
 
@@ -526,7 +589,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const held = this.offsets.positions.partitions();
     if (held.length > 0) {
       this.offsets.remove(held);
-      this.rebalances.next({ type: 'revoked', partitions: held, generation: this.membership?.generation ?? -1, memberId: this.membership?.memberId ?? '' });
+      this.rebalances.next({
+        type: 'revoked',
+        partitions: held,
+        generation: this.membership?.generation ?? -1,
+        memberId: this.membership?.memberId ?? '',
+      });
     }
     this.fatal.complete();
     this.rebalances.complete();
@@ -542,7 +610,9 @@ function checkRunHandlers(handlers: RunHandlers): number {
     throw new InvalidConfigError('run needs one handler: eachBatch or eachRecord (a function), not both');
   }
   if (!Number.isSafeInteger(partitionsConsumedConcurrently) || partitionsConsumedConcurrently < 1) {
-    throw new InvalidConfigError(`partitionsConsumedConcurrently must be a positive integer, got ${partitionsConsumedConcurrently}`);
+    throw new InvalidConfigError(
+      `partitionsConsumedConcurrently must be a positive integer, got ${partitionsConsumedConcurrently}`,
+    );
   }
   return partitionsConsumedConcurrently;
 }
@@ -554,6 +624,11 @@ function checkRunHandlers(handlers: RunHandlers): number {
 export function createConsumer(options: ConsumerOptions): Consumer {
   const resolved = resolveConsumerOptions(options);
   const pool = new ConnectionPool();
-  const cluster = new ClusterMetadata({ bootstrap: resolved.bootstrap, pool, refreshMs: resolved.metadataRefreshMs, logger: resolved.logger });
+  const cluster = new ClusterMetadata({
+    bootstrap: resolved.bootstrap,
+    pool,
+    refreshMs: resolved.metadataRefreshMs,
+    logger: resolved.logger,
+  });
   return new Consumer(resolved, cluster, pool);
 }

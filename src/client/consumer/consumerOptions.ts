@@ -39,7 +39,10 @@ export type ConsumerOptions = {
    * partitions are revoked before each rejoin).
    */
   assignors?: Assignor[];
-  /** The group drops a member not heard from for this long, ms. Default 10 000. Agents accept 6 000..300 000 by default. */
+  /**
+   * The group drops a member not heard from for this long, ms. Default 10 000. Agents accept 6 000..300 000 by
+   * default.
+   */
   sessionTimeoutMs?: number;
   /** Time between heartbeats, ms; keep it well under a third of the session timeout. Default 3 000. */
   heartbeatIntervalMs?: number;
@@ -161,35 +164,77 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   }
   if (topics !== undefined) checkTopics(topics, groupId);
   if (assignment !== undefined) checkAssignment(assignment);
-  if (!Array.isArray(assignors) || assignors.length === 0 || new Set(assignors.map((a) => a.name)).size !== assignors.length) {
+  if (
+    !Array.isArray(assignors) ||
+    assignors.length === 0 ||
+    new Set(assignors.map((a) => a.name)).size !== assignors.length
+  ) {
     throw new InvalidConfigError('assignors must list at least one assignor, each name once');
   }
   const positive = {
-    sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, fetchMaxBytes, maxPartitionFetchBytes, fetchMinBytes, maxPrefetchBatches, requestTimeoutMs, maxUnackedPerPartition,
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs,
+    fetchMaxBytes,
+    maxPartitionFetchBytes,
+    fetchMinBytes,
+    maxPrefetchBatches,
+    requestTimeoutMs,
+    maxUnackedPerPartition,
   };
   for (const [name, value] of Object.entries(positive)) {
-    if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidConfigError(`consumer option ${name} must be a positive integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new InvalidConfigError(`consumer option ${name} must be a positive integer, got ${value}`);
   }
   for (const [name, value] of Object.entries({ fetchMaxWaitMs, metadataRefreshMs })) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidConfigError(`consumer option ${name} must be a non-negative integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new InvalidConfigError(`consumer option ${name} must be a non-negative integer, got ${value}`);
   }
   if (ackMode !== 'delivery' && ackMode !== 'explicit') {
-    throw new InvalidConfigError(`consumer option ackMode must be 'delivery' or 'explicit', got ${JSON.stringify(ackMode)}`);
+    throw new InvalidConfigError(
+      `consumer option ackMode must be 'delivery' or 'explicit', got ${JSON.stringify(ackMode)}`,
+    );
   }
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
-    throw new InvalidConfigError(`heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs}); a third of it is usual`);
+    throw new InvalidConfigError(
+      `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs}); a third of it is usual`,
+    );
   }
   if (fetchMaxBytes > MAX_MESSAGE_BYTES) {
-    throw new InvalidConfigError(`fetchMaxBytes (${fetchMaxBytes}) must not exceed ${MAX_MESSAGE_BYTES}, the largest gRPC message a connection takes`);
+    throw new InvalidConfigError(
+      `fetchMaxBytes (${fetchMaxBytes}) must not exceed ${MAX_MESSAGE_BYTES}, the largest gRPC message a connection takes`,
+    );
   }
   if (maxPartitionFetchBytes > fetchMaxBytes) {
-    throw new InvalidConfigError(`maxPartitionFetchBytes (${maxPartitionFetchBytes}) must not exceed fetchMaxBytes (${fetchMaxBytes})`);
+    throw new InvalidConfigError(
+      `maxPartitionFetchBytes (${maxPartitionFetchBytes}) must not exceed fetchMaxBytes (${fetchMaxBytes})`,
+    );
   }
   return {
-    bootstrap, clientId, groupId, topics: topics === undefined ? undefined : [...new Set(topics)].sort(),
-    assignment: assignment === undefined ? undefined : sortPartitions(assignment), assignors, sessionTimeoutMs, heartbeatIntervalMs,
-    rebalanceTimeoutMs, fetchMaxBytes, maxPartitionFetchBytes, fetchMaxWaitMs, fetchMinBytes, maxPrefetchBatches, ackMode,
-    maxUnackedPerPartition, commitStrategy, resetStrategy, offsetStore, retry: retryPolicy(retry), requestTimeoutMs, metadataRefreshMs, scheduler, logger,
+    bootstrap,
+    clientId,
+    groupId,
+    topics: topics === undefined ? undefined : [...new Set(topics)].sort(),
+    assignment: assignment === undefined ? undefined : sortPartitions(assignment),
+    assignors,
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs,
+    fetchMaxBytes,
+    maxPartitionFetchBytes,
+    fetchMaxWaitMs,
+    fetchMinBytes,
+    maxPrefetchBatches,
+    ackMode,
+    maxUnackedPerPartition,
+    commitStrategy,
+    resetStrategy,
+    offsetStore,
+    retry: retryPolicy(retry),
+    requestTimeoutMs,
+    metadataRefreshMs,
+    scheduler,
+    logger,
   };
 }
 
@@ -197,7 +242,10 @@ function checkTopics(topics: string[], groupId: string | undefined): void {
   if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === '')) {
     throw new InvalidConfigError(`topics must list at least one non-empty topic name, got ${JSON.stringify(topics)}`);
   }
-  if (groupId === undefined) throw new InvalidConfigError('topics (group mode) need a groupId; use assignment to read partitions without a group');
+  if (groupId === undefined)
+    throw new InvalidConfigError(
+      'topics (group mode) need a groupId; use assignment to read partitions without a group',
+    );
 }
 
 function checkAssignment(assignment: TopicPartition[]): void {
@@ -207,7 +255,9 @@ function checkAssignment(assignment: TopicPartition[]): void {
   const seen = new Set<string>();
   for (const { topic, partition } of assignment) {
     if (typeof topic !== 'string' || topic === '' || !Number.isSafeInteger(partition) || partition < 0) {
-      throw new InvalidConfigError(`assignment entry ${JSON.stringify({ topic, partition })} needs a topic name and a partition >= 0`);
+      throw new InvalidConfigError(
+        `assignment entry ${JSON.stringify({ topic, partition })} needs a topic name and a partition >= 0`,
+      );
     }
     const key = `${partition}:${topic}`;
     if (seen.has(key)) throw new InvalidConfigError(`assignment lists ${topic}/${partition} twice`);

@@ -1,4 +1,19 @@
-import { asyncScheduler, catchError, concat, defer, ignoreElements, map, mergeMap, of, retry, tap, timer, type ObservableInput, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import {
+  asyncScheduler,
+  catchError,
+  concat,
+  defer,
+  ignoreElements,
+  map,
+  mergeMap,
+  of,
+  retry,
+  tap,
+  timer,
+  type ObservableInput,
+  type OperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import type { RecordMetadata } from '../producer/producer.js';
 import type { RecordSink } from '../producer/produceTo.js';
@@ -61,7 +76,8 @@ export type DeadLetterOutcome =
  * @example
  * const consumer = createConsumer({ bootstrap, groupId: 'billing', topics: ['orders'], ackMode: 'explicit' });
  * consumer.records$
- *   .pipe(deadLetter({ process: (record) => save(record), producer, topic: 'orders.dlq', retries: { count: 3, delayMs: 500 } }))
+ *   .pipe(deadLetter({ process: (record) => save(record), producer, topic: 'orders.dlq', retries: { count: 3, delayMs:
+ * 500 } }))
  *   .subscribe((outcome) => outcome.ok || log.warn(outcome.error));
  *
  * @param config what to do with each record and where failures go
@@ -71,9 +87,12 @@ export function deadLetter(config: DeadLetterConfig): OperatorFunction<ConsumerR
   const { count = 2, delayMs = 100, scheduler = asyncScheduler } = retries;
   if (typeof process !== 'function') throw new InvalidConfigError('deadLetter needs a process function');
   if (typeof producer?.send$ !== 'function') throw new InvalidConfigError('deadLetter needs a producer with send$');
-  if (typeof topic !== 'string' || topic === '') throw new InvalidConfigError(`deadLetter topic must be a non-empty string, got ${JSON.stringify(topic)}`);
-  if (!Number.isSafeInteger(count) || count < 0) throw new InvalidConfigError(`deadLetter retries.count must be a non-negative integer, got ${count}`);
-  if (!Number.isSafeInteger(delayMs) || delayMs < 0) throw new InvalidConfigError(`deadLetter retries.delayMs must be a non-negative integer, got ${delayMs}`);
+  if (typeof topic !== 'string' || topic === '')
+    throw new InvalidConfigError(`deadLetter topic must be a non-empty string, got ${JSON.stringify(topic)}`);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new InvalidConfigError(`deadLetter retries.count must be a non-negative integer, got ${count}`);
+  if (!Number.isSafeInteger(delayMs) || delayMs < 0)
+    throw new InvalidConfigError(`deadLetter retries.delayMs must be a non-negative integer, got ${delayMs}`);
   if (!(Number.isSafeInteger(concurrency) || concurrency === Infinity) || concurrency < 1) {
     throw new InvalidConfigError(`deadLetter concurrency must be a positive integer, got ${concurrency}`);
   }
@@ -82,9 +101,14 @@ export function deadLetter(config: DeadLetterConfig): OperatorFunction<ConsumerR
     source.pipe(
       mergeMap(
         (record) =>
-          concat(defer(() => process(record)).pipe(ignoreElements(), retry({ count, delay })), of<DeadLetterOutcome>({ ok: true, record })).pipe(
+          concat(
+            defer(() => process(record)).pipe(ignoreElements(), retry({ count, delay })),
+            of<DeadLetterOutcome>({ ok: true, record }),
+          ).pipe(
             catchError((error: unknown) =>
-              producer.send$(deadLetterRecord(topic, record, error)).pipe(map((deadLetter): DeadLetterOutcome => ({ ok: false, record, error, deadLetter }))),
+              producer
+                .send$(deadLetterRecord(topic, record, error))
+                .pipe(map((deadLetter): DeadLetterOutcome => ({ ok: false, record, error, deadLetter }))),
             ),
             tap(() => record.ack()),
           ),

@@ -22,7 +22,10 @@ export type FetchPartitionState = {
   paused: boolean;
   /** Not fetched, batches dropped: too many records await acknowledgement (released by acks or a restart). */
   held: boolean;
-  /** A batch of it is still being processed concurrently: its queued batches wait, and it is fetched one batch ahead at most. */
+  /**
+   * A batch of it is still being processed concurrently: its queued batches wait, and it is fetched one batch ahead at
+   * most.
+   */
   busy: boolean;
   phase: FetchPhase;
   /** Bumped by seek and restarts: results, timers and batches of older epochs are dropped. */
@@ -49,7 +52,19 @@ export class FetchPartitions {
     const key = partitionKey(topic, partition);
     const previous = this.states.get(key);
     if (previous !== undefined) this.remove(previous);
-    this.states.set(key, { key, topic, partition, fetchOffset: offset, paused, held: false, busy: false, phase: 'idle', epoch: 0, failures: 0, removed: false });
+    this.states.set(key, {
+      key,
+      topic,
+      partition,
+      fetchOffset: offset,
+      paused,
+      held: false,
+      busy: false,
+      phase: 'idle',
+      epoch: 0,
+      failures: 0,
+      removed: false,
+    });
   }
 
   /** The partition's state, or undefined. */
@@ -61,7 +76,9 @@ export class FetchPartitions {
   get(topic: string, partition: number): FetchPartitionState {
     const state = this.find(topic, partition);
     if (state === undefined) {
-      throw new InvalidRequestError(`${topic}/${partition} is not assigned to this consumer`, { context: { topic, partition } });
+      throw new InvalidRequestError(`${topic}/${partition} is not assigned to this consumer`, {
+        context: { topic, partition },
+      });
     }
     return state;
   }

@@ -32,7 +32,12 @@
  * testable with marble diagrams.
  */
 import { Observable, Subscription, from, timer, type ObservableInput, type Subscriber } from 'rxjs';
-import { InvalidRequestError, OffsetOutOfRangeError, RetriesExhaustedError, isRetriable } from '../../protocol/errors.js';
+import {
+  InvalidRequestError,
+  OffsetOutOfRangeError,
+  RetriesExhaustedError,
+  isRetriable,
+} from '../../protocol/errors.js';
 import { partitionKey, type TopicPartition } from '../offsets/types.js';
 import { FetchPartitions, type FetchPartitionState } from './fetchPartitions.js';
 import { backoffDelay } from '../retryPolicy.js';
@@ -88,9 +93,13 @@ export class FetchPipeline {
     return this.current !== undefined;
   }
 
-  /** Starts fetching partitions, each from its `offset` (paused ones wait for `resume`); replaces earlier assignments of them. */
+  /**
+   * Starts fetching partitions, each from its `offset` (paused ones wait for `resume`); replaces earlier assignments
+   * of them.
+   */
   assign(targets: readonly (FetchTarget & { paused?: boolean })[]): void {
-    for (const { topic, partition, offset, paused = false } of targets) this.partitions.add(topic, partition, offset, paused);
+    for (const { topic, partition, offset, paused = false } of targets)
+      this.partitions.add(topic, partition, offset, paused);
     this.kick();
   }
 
@@ -185,7 +194,11 @@ export class FetchPipeline {
   run(process: BatchProcessor): Observable<never> {
     return new Observable<never>((subscriber) => {
       if (this.current !== undefined) {
-        subscriber.error(new InvalidRequestError('the consumer is already being read: one records$, batches$, iterator or run() at a time'));
+        subscriber.error(
+          new InvalidRequestError(
+            'the consumer is already being read: one records$, batches$, iterator or run() at a time',
+          ),
+        );
         return;
       }
       const run: Run = {
@@ -308,7 +321,12 @@ export class FetchPipeline {
     );
   }
 
-  private onResults(states: FetchPartitionState[], epochs: number[], targets: FetchTarget[], results: PartitionFetchResult[]): void {
+  private onResults(
+    states: FetchPartitionState[],
+    epochs: number[],
+    targets: FetchTarget[],
+    results: PartitionFetchResult[],
+  ): void {
     const run = this.current;
     if (run === undefined) return;
     const byKey = new Map(results.map((result) => [partitionKey(result.topic, result.partition), result]));
@@ -367,7 +385,13 @@ export class FetchPipeline {
     if (state.failures > retry.maxRetries) {
       const reason = error instanceof Error ? error.message : String(error);
       const context = { topic: state.topic, partition: state.partition, offset: state.fetchOffset };
-      this.fail(run, new RetriesExhaustedError(`fetch of ${state.topic}/${state.partition} failed ${state.failures} times: ${reason}`, { cause: error, context }));
+      this.fail(
+        run,
+        new RetriesExhaustedError(
+          `fetch of ${state.topic}/${state.partition} failed ${state.failures} times: ${reason}`,
+          { cause: error, context },
+        ),
+      );
       return;
     }
     this.partitions.setPhase(state, 'waiting');

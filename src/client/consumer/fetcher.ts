@@ -39,21 +39,35 @@ export type FetcherOptions = AgentCallContext & {
  * per-partition errors come back in the results as typed errors, a failure
  * of the whole call (transport, timeout) as the Observable's error.
  */
-export function createFetch(options: FetcherOptions): (address: string, targets: FetchTarget[]) => Observable<PartitionFetchResult[]> {
+export function createFetch(
+  options: FetcherOptions,
+): (address: string, targets: FetchTarget[]) => Observable<PartitionFetchResult[]> {
   const { maxWaitMs, minBytes, maxBytes, maxPartitionBytes, requestTimeoutMs } = options;
   return (address, targets) =>
     fromAbortable(async (signal) => {
       const request = {
-        partitions: targets.map(({ topic, partition, offset }) => ({ topic, partition, offset, maxBytes: maxPartitionBytes })),
+        partitions: targets.map(({ topic, partition, offset }) => ({
+          topic,
+          partition,
+          offset,
+          maxBytes: maxPartitionBytes,
+        })),
         maxWaitMs,
         minBytes,
         maxBytes,
       };
-      const response = await callAgent(options, address, 'fetch', maxWaitMs + requestTimeoutMs, signal, (client, combined) =>
-        client.fetch(request, { signal: combined }),
+      const response = await callAgent(
+        options,
+        address,
+        'fetch',
+        maxWaitMs + requestTimeoutMs,
+        signal,
+        (client, combined) => client.fetch(request, { signal: combined }),
       );
       const offsets = new Map(targets.map((t) => [`${t.partition}:${t.topic}`, t.offset]));
-      return response.results.map((result) => toPartitionResult(result, offsets.get(`${result.partition}:${result.topic}`) ?? 0));
+      return response.results.map((result) =>
+        toPartitionResult(result, offsets.get(`${result.partition}:${result.topic}`) ?? 0),
+      );
     });
 }
 
@@ -162,7 +176,12 @@ function arrayStream(records: readonly ConsumerRecord[]): RecordStream {
 }
 
 /** The records at or after `fromOffset` in concatenated stored batches. */
-export function decodeFetchedRecords(topic: string, partition: number, fromOffset: number, bytes: Uint8Array): ConsumerRecord[] {
+export function decodeFetchedRecords(
+  topic: string,
+  partition: number,
+  fromOffset: number,
+  bytes: Uint8Array,
+): ConsumerRecord[] {
   const cursors = checkFetchedBatches(bytes);
   let total = 0;
   for (const cursor of cursors) total += cursor.count;
@@ -189,5 +208,13 @@ function checkFetchedBatches(bytes: Uint8Array): RecordCursor[] {
 
 /** The consumer record at the cursor, built straight from it (no intermediate DecodedRecord). */
 function toRecord(topic: string, partition: number, cursor: RecordCursor): ConsumerRecord {
-  return new ConsumedRecord(topic, partition, cursor.offset, cursor.key, cursor.value, cursor.headers, cursor.timestamp);
+  return new ConsumedRecord(
+    topic,
+    partition,
+    cursor.offset,
+    cursor.key,
+    cursor.value,
+    cursor.headers,
+    cursor.timestamp,
+  );
 }

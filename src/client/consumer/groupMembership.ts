@@ -32,7 +32,13 @@ import {
   isRetriable,
 } from '../../protocol/errors.js';
 import type { JoinGroupResponse, MemberAssignment } from '../../protocol/generated/streamhouse.js';
-import { decodeAssignment, decodeMemberMetadata, encodeAssignment, encodeMemberMetadata, MEMBER_CODEC_VERSION } from '../assignors/memberCodec.js';
+import {
+  decodeAssignment,
+  decodeMemberMetadata,
+  encodeAssignment,
+  encodeMemberMetadata,
+  MEMBER_CODEC_VERSION,
+} from '../assignors/memberCodec.js';
 import type { Assignor, TopicPartitions } from '../assignors/types.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { compareTopicPartitions, partitionKey, type TopicPartition } from '../offsets/types.js';
@@ -59,7 +65,12 @@ export type GroupMembershipOptions = {
   /** Starts consuming newly assigned partitions. */
   assign: (partitions: TopicPartition[], generation: number, memberId: string) => Promise<void>;
   /** Stops consuming partitions; `lost` means without a commit. */
-  revoke: (partitions: TopicPartition[], kind: 'revoked' | 'lost', generation: number, memberId: string) => Promise<void>;
+  revoke: (
+    partitions: TopicPartition[],
+    kind: 'revoked' | 'lost',
+    generation: number,
+    memberId: string,
+  ) => Promise<void>;
   /** The membership ended on an error it cannot get over. */
   onError: (error: unknown) => void;
   retry: RetryPolicy;
@@ -105,7 +116,9 @@ export class GroupMembership {
     this.loopDone ??= this.loop();
   }
 
-  /** Asks for a rejoin (e.g. a commit was fenced). `error` says why; a fencing error drops the partitions uncommitted. */
+  /**
+   * Asks for a rejoin (e.g. a commit was fenced). `error` says why; a fencing error drops the partitions uncommitted.
+   */
   requestRejoin(error?: unknown): void {
     this.fire(error === undefined ? { kind: 'rejoin' } : { kind: 'rejoin', error });
   }
@@ -124,7 +137,9 @@ export class GroupMembership {
     if (this.memberIdValue === '') return;
     const request = { groupId: this.options.groupId, memberId: this.memberIdValue };
     try {
-      await this.options.coordinator.call('leave group', this.options.requestTimeoutMs, undefined, (client, signal) => client.leaveGroup(request, { signal }));
+      await this.options.coordinator.call('leave group', this.options.requestTimeoutMs, undefined, (client, signal) =>
+        client.leaveGroup(request, { signal }),
+      );
     } catch (error) {
       this.options.logger?.warn({ err: error, groupId: this.options.groupId }, 'leave group failed');
     }
@@ -143,7 +158,8 @@ export class GroupMembership {
         if (rejoinAtOnce) continue;
         const trigger = await this.nextTrigger();
         if (trigger.kind === 'close') break;
-        if (trigger.error instanceof UnknownMemberIdError || trigger.error instanceof IllegalGenerationError) await this.lose(trigger.error);
+        if (trigger.error instanceof UnknownMemberIdError || trigger.error instanceof IllegalGenerationError)
+          await this.lose(trigger.error);
       } catch (error) {
         if (this.closing) break;
         if (error instanceof RebalanceInProgressError) continue;
@@ -153,19 +169,27 @@ export class GroupMembership {
         }
         if (isRetriable(error) && ++failures <= this.options.retry.maxRetries) {
           const delay = backoffDelay(failures, this.options.retry);
-          this.options.logger?.warn({ err: error, groupId: this.options.groupId, delay }, 'group call failed, retrying');
+          this.options.logger?.warn(
+            { err: error, groupId: this.options.groupId, delay },
+            'group call failed, retrying',
+          );
           await firstValueFrom(timer(delay, this.options.scheduler));
           continue;
         }
         this.closing = true;
         this.stopHeartbeat();
-        const fatal = isRetriable(error) ? new RetriesExhaustedError(`group ${this.options.groupId}: ${failures} failures in a row`, { cause: error }) : error;
+        const fatal = isRetriable(error)
+          ? new RetriesExhaustedError(`group ${this.options.groupId}: ${failures} failures in a row`, { cause: error })
+          : error;
         this.options.onError(fatal);
       }
     }
   }
 
-  /** One join + sync + (re)assignment. True when the member must rejoin at once (it revoked under the cooperative protocol). */
+  /**
+   * One join + sync + (re)assignment. True when the member must rejoin at once (it revoked under the cooperative
+   * protocol).
+   */
   private async rebalance(): Promise<boolean> {
     const { groupId, clientId, sessionTimeoutMs, rebalanceTimeoutMs, requestTimeoutMs, assignors } = this.options;
     if (!this.cooperative && this.ownedPartitions.length > 0) await this.revoke(this.ownedPartitions, 'revoked');
@@ -188,13 +212,17 @@ export class GroupMembership {
       protocols: assignors.map((a) => ({ name: a.name, metadata: Buffer.from(metadata) })),
     };
     const waitMs = rebalanceTimeoutMs + requestTimeoutMs;
-    const join = await this.options.coordinator.call('join group', waitMs, this.abort.signal, (client, signal) => client.joinGroup(joinRequest, { signal }));
+    const join = await this.options.coordinator.call('join group', waitMs, this.abort.signal, (client, signal) =>
+      client.joinGroup(joinRequest, { signal }),
+    );
     this.memberIdValue = join.memberId;
     // From here this member belongs to the new generation: its commits must say so.
     this.generationValue = join.generationId;
     const assignments = join.leaderId === join.memberId ? await this.computeAssignments(join) : [];
     const syncRequest = { groupId, generationId: join.generationId, memberId: join.memberId, assignments };
-    const sync = await this.options.coordinator.call('sync group', waitMs, this.abort.signal, (client, signal) => client.syncGroup(syncRequest, { signal }));
+    const sync = await this.options.coordinator.call('sync group', waitMs, this.abort.signal, (client, signal) =>
+      client.syncGroup(syncRequest, { signal }),
+    );
     this.startHeartbeat();
     const target = sync.assignment.length === 0 ? [] : flatten(decodeAssignment(sync.assignment).partitions);
     const targetKeys = new Set(target.map((tp) => partitionKey(tp.topic, tp.partition)));
@@ -202,7 +230,15 @@ export class GroupMembership {
     const revoked = this.ownedPartitions.filter((tp) => !targetKeys.has(partitionKey(tp.topic, tp.partition)));
     const added = target.filter((tp) => !ownedKeys.has(partitionKey(tp.topic, tp.partition)));
     this.options.logger?.info(
-      { groupId, generation: join.generationId, memberId: join.memberId, leader: join.leaderId === join.memberId, protocol: join.protocolName, assigned: added.length, revoked: revoked.length },
+      {
+        groupId,
+        generation: join.generationId,
+        memberId: join.memberId,
+        leader: join.leaderId === join.memberId,
+        protocol: join.protocolName,
+        assigned: added.length,
+        revoked: revoked.length,
+      },
       'group rebalanced',
     );
     if (revoked.length > 0) await this.revoke(revoked, 'revoked');
@@ -217,13 +253,18 @@ export class GroupMembership {
   private async computeAssignments(join: JoinGroupResponse): Promise<MemberAssignment[]> {
     const assignor = this.options.assignors.find((a) => a.name === join.protocolName);
     if (assignor === undefined) {
-      throw new InconsistentGroupProtocolError(`group ${this.options.groupId} chose protocol '${join.protocolName}', which this member does not have`);
+      throw new InconsistentGroupProtocolError(
+        `group ${this.options.groupId} chose protocol '${join.protocolName}', which this member does not have`,
+      );
     }
     const members = join.members.map((m) => ({ memberId: m.memberId, metadata: decodeMemberMetadata(m.metadata) }));
     const topics = [...new Set(members.flatMap((m) => m.metadata.topics))].sort();
     const counts = await this.options.partitionCounts(topics);
     const result = assignor.assign(members, counts);
-    return [...result].map(([memberId, assignment]) => ({ memberId, assignment: Buffer.from(encodeAssignment(assignment)) }));
+    return [...result].map(([memberId, assignment]) => ({
+      memberId,
+      assignment: Buffer.from(encodeAssignment(assignment)),
+    }));
   }
 
   private async revoke(partitions: TopicPartition[], kind: 'revoked' | 'lost'): Promise<void> {
@@ -235,7 +276,10 @@ export class GroupMembership {
 
   /** The coordinator no longer counts this member in: the partitions may be someone else's already. */
   private async lose(error: unknown): Promise<void> {
-    this.options.logger?.warn({ err: error, groupId: this.options.groupId }, 'membership lost: partitions dropped without commit');
+    this.options.logger?.warn(
+      { err: error, groupId: this.options.groupId },
+      'membership lost: partitions dropped without commit',
+    );
     this.stopHeartbeat();
     if (this.ownedPartitions.length > 0) await this.revoke(this.ownedPartitions, 'lost');
     if (error instanceof UnknownMemberIdError) this.memberIdValue = '';
@@ -248,10 +292,16 @@ export class GroupMembership {
     this.stopHeartbeat();
     const { groupId, heartbeatIntervalMs, requestTimeoutMs, scheduler, coordinator } = this.options;
     const request = { groupId, generationId: this.generationValue, memberId: this.memberIdValue };
-    const send = () => fromAbortable((abort) => coordinator.call('heartbeat', requestTimeoutMs, abort, (client, signal) => client.heartbeat(request, { signal })));
+    const send = () =>
+      fromAbortable((abort) =>
+        coordinator.call('heartbeat', requestTimeoutMs, abort, (client, signal) =>
+          client.heartbeat(request, { signal }),
+        ),
+      );
     this.heartbeat = heartbeats({ intervalMs: heartbeatIntervalMs, send, scheduler }).subscribe((outcome) => {
       if (outcome.type === 'rejoin') this.fire({ kind: 'rejoin', error: outcome.error });
-      else if (outcome.type === 'failed') this.options.logger?.warn({ err: outcome.error, groupId }, 'heartbeat failed');
+      else if (outcome.type === 'failed')
+        this.options.logger?.warn({ err: outcome.error, groupId }, 'heartbeat failed');
     });
   }
 

@@ -15,7 +15,12 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
-import { IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError, type StreamHouseError } from '../../protocol/errors.js';
+import {
+  IllegalGenerationError,
+  RebalanceInProgressError,
+  UnknownMemberIdError,
+  type StreamHouseError,
+} from '../../protocol/errors.js';
 
 /** What one heartbeat came to. */
 export type HeartbeatOutcome =
@@ -76,7 +81,11 @@ export function heartbeats(options: HeartbeatOptions): Observable<HeartbeatOutco
 
 /** `rejoin` for the coordinator's membership answers, `failed` for anything else. */
 export function classifyHeartbeatError(error: unknown): HeartbeatOutcome {
-  if (error instanceof RebalanceInProgressError || error instanceof IllegalGenerationError || error instanceof UnknownMemberIdError) {
+  if (
+    error instanceof RebalanceInProgressError ||
+    error instanceof IllegalGenerationError ||
+    error instanceof UnknownMemberIdError
+  ) {
     return { type: 'rejoin', error };
   }
   return { type: 'failed', error };

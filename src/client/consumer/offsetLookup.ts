@@ -60,7 +60,12 @@ export class OffsetLookup implements OffsetBoundsLookup {
   }
 
   async offsetsForTimestamp(partitions: readonly TopicPartition[], timestamp: number): Promise<Map<string, number>> {
-    const asked = partitions.map(({ topic, partition }) => ({ topic, partition, spec: OffsetSpec.OFFSET_SPEC_TIMESTAMP, timestampMs: timestamp }));
+    const asked = partitions.map(({ topic, partition }) => ({
+      topic,
+      partition,
+      spec: OffsetSpec.OFFSET_SPEC_TIMESTAMP,
+      timestampMs: timestamp,
+    }));
     const answers = await this.list(asked);
     const result = new Map<string, number>();
     for (const { topic, partition } of partitions) {
@@ -70,7 +75,10 @@ export class OffsetLookup implements OffsetBoundsLookup {
     return result;
   }
 
-  /** Answers keyed `<spec>|<partitionKey>`; any partition's error fails the whole lookup (after retries when retriable). */
+  /**
+   * Answers keyed `<spec>|<partitionKey>`; any partition's error fails the whole lookup (after retries when
+   * retriable).
+   */
   private async list(asked: ListOffsetsPartition[]): Promise<Map<string, number>> {
     const byAddress = new Map<string, ListOffsetsPartition[]>();
     for (const entry of asked) {
@@ -85,8 +93,13 @@ export class OffsetLookup implements OffsetBoundsLookup {
         const call = fromAbortable(async (signal) => {
           // Routed afresh on each attempt: a retry after AGENT_UNAVAILABLE may go elsewhere.
           const address = this.options.cluster.addressFor(entries[0]!.topic, entries[0]!.partition);
-          const { results } = await callAgent(this.options, address, 'list offsets', this.options.requestTimeoutMs, signal, (client, combined) =>
-            client.listOffsets({ partitions: entries }, { signal: combined }),
+          const { results } = await callAgent(
+            this.options,
+            address,
+            'list offsets',
+            this.options.requestTimeoutMs,
+            signal,
+            (client, combined) => client.listOffsets({ partitions: entries }, { signal: combined }),
           );
           for (const result of results) {
             const error = fromErrorInfo(result.error, { topic: result.topic, partition: result.partition });
@@ -94,7 +107,9 @@ export class OffsetLookup implements OffsetBoundsLookup {
           }
           return results;
         });
-        const results = await lastValueFrom(call.pipe(retryWithBackoff(this.options.retry, { scheduler: this.options.scheduler })));
+        const results = await lastValueFrom(
+          call.pipe(retryWithBackoff(this.options.retry, { scheduler: this.options.scheduler })),
+        );
         results.forEach((result, i) => {
           answers.set(`${entries[i]!.spec}|${partitionKey(result.topic, result.partition)}`, result.offset);
         });

@@ -29,7 +29,13 @@ import type { ManualCommitCall } from '../offsets/manualCommits.js';
 import type { StoredOffset } from '../offsets/offsetStore.js';
 import { PartitionOffsets } from '../offsets/partitionOffsets.js';
 import { isCommittedInRange, resolveStartOffset, type ResetStrategy } from '../offsets/resetStrategy.js';
-import { partitionKey, type OffsetInfo, type PartitionCommit, type ProcessedRecord, type TopicPartition } from '../offsets/types.js';
+import {
+  partitionKey,
+  type OffsetInfo,
+  type PartitionCommit,
+  type ProcessedRecord,
+  type TopicPartition,
+} from '../offsets/types.js';
 import type { ConsumerLag } from './consumerTypes.js';
 import type { OffsetBoundsLookup } from './offsetLookup.js';
 
@@ -92,7 +98,8 @@ export class OffsetManager {
     this.pipeline = this.processed$
       .pipe(
         commitTriggers(commitStrategy, { calls$: this.calls$, scheduler }),
-        // Offsets of partitions revoked meanwhile are dropped; a request left with nothing goes only if someone waits for it.
+        // Offsets of partitions revoked meanwhile are dropped; a request left with nothing goes only if someone waits
+        // for it.
         map((request) => ({ ...request, offsets: request.offsets.filter((o) => this.holds(o)) })),
         filter((request) => request.offsets.length > 0 || request.callId !== undefined),
         commitExecutor({
@@ -127,7 +134,10 @@ export class OffsetManager {
    * log, else the reset strategy; `seeks` (positions set before the
    * assignment) win over both. Returns the positions by partition key.
    */
-  async assign(partitions: readonly TopicPartition[], seeks: ReadonlyMap<string, number> = new Map()): Promise<Map<string, number>> {
+  async assign(
+    partitions: readonly TopicPartition[],
+    seeks: ReadonlyMap<string, number> = new Map(),
+  ): Promise<Map<string, number>> {
     const positions = new Map<string, number>();
     if (partitions.length === 0) return positions;
     const stored = this.options.committer === undefined ? [] : await this.options.committer.load(partitions);
@@ -159,19 +169,28 @@ export class OffsetManager {
           topic,
           partition,
         }).offset;
-      this.positions.assign(topic, partition, { position, highWatermark, ...(done === undefined ? {} : { committed: done }) });
+      this.positions.assign(topic, partition, {
+        position,
+        highWatermark,
+        ...(done === undefined ? {} : { committed: done }),
+      });
       positions.set(key, position);
     }
     return positions;
   }
 
-  /** Where to continue after OFFSET_OUT_OF_RANGE: the reset strategy over fresh log bounds; the position moves there. */
+  /**
+   * Where to continue after OFFSET_OUT_OF_RANGE: the reset strategy over fresh log bounds; the position moves there.
+   */
   async resetPosition(topic: string, partition: number): Promise<number> {
     const tp = [{ topic, partition }];
     const key = partitionKey(topic, partition);
     const bounds = (await this.options.lookup.bounds(tp)).get(key)!;
     const strategy = this.options.resetStrategy;
-    const offsetForTimestamp = strategy.type === 'timestamp' ? (await this.options.lookup.offsetsForTimestamp(tp, strategy.timestamp)).get(key) : undefined;
+    const offsetForTimestamp =
+      strategy.type === 'timestamp'
+        ? (await this.options.lookup.offsetsForTimestamp(tp, strategy.timestamp)).get(key)
+        : undefined;
     const { offset } = resolveStartOffset({
       ...bounds,
       strategy,

@@ -78,7 +78,8 @@ export class PartitionRunner {
 
   /** Resolves once no batch of these partitions (default: any) is under way. */
   idle(partitions?: readonly TopicPartition[]): Promise<void> {
-    const keys = partitions === undefined ? undefined : new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const keys =
+      partitions === undefined ? undefined : new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)));
     if (!this.busyWith(keys)) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push({ keys, resolve }));
   }

@@ -89,7 +89,7 @@ export function recordIterator(
     async return() {
       const batch = current;
       // Records before the last one handed out were finished by the loop body.
-      if (batch !== undefined && batch.isCurrent() && batch.index > 1) processed(batch.batch, batch.index - 2);
+      if (batch?.isCurrent() && batch.index > 1) processed(batch.batch, batch.index - 2);
       current = undefined;
       ended ??= {};
       subscription?.unsubscribe();

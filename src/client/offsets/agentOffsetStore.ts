@@ -13,12 +13,21 @@
  */
 import { fromErrorInfo, RequestTimedOutError } from '../../protocol/errors.js';
 import type { StreamHouseClient } from '../agentClient.js';
-import { checkCommit, checkGroupId, checkTopicPartition, type OffsetStore, type SaveOptions, type StoredOffset } from './offsetStore.js';
+import {
+  checkCommit,
+  checkGroupId,
+  checkTopicPartition,
+  type OffsetStore,
+  type SaveOptions,
+  type StoredOffset,
+} from './offsetStore.js';
 import { compareTopicPartitions, type PartitionCommit, type TopicPartition } from './types.js';
 
 /** Options of {@link AgentOffsetStore}. */
 export type AgentOffsetStoreOptions = {
-  /** The client of the agent to ask; called for every request, so a caller may move to another agent after a failure. */
+  /**
+   * The client of the agent to ask; called for every request, so a caller may move to another agent after a failure.
+   */
   client: () => StreamHouseClient;
   /** Timeout of one request, ms; default 30 000. */
   requestTimeoutMs?: number;
@@ -40,10 +49,18 @@ export class AgentOffsetStore implements OffsetStore {
     partitions?.forEach(checkTopicPartition);
     if (partitions?.length === 0) return [];
     const wanted = (partitions ?? []).map(({ topic, partition }) => ({ topic, partition }));
-    const { offsets } = await this.timed('fetch offsets', (signal) => this.client().fetchOffsets({ groupId, partitions: wanted }, { signal }));
+    const { offsets } = await this.timed('fetch offsets', (signal) =>
+      this.client().fetchOffsets({ groupId, partitions: wanted }, { signal }),
+    );
     return offsets
       .filter((o) => o.offset >= 0)
-      .map(({ topic, partition, offset, metadata, commitTimeMs }) => ({ topic, partition, offset, metadata, commitTime: commitTimeMs }))
+      .map(({ topic, partition, offset, metadata, commitTimeMs }) => ({
+        topic,
+        partition,
+        offset,
+        metadata,
+        commitTime: commitTimeMs,
+      }))
       .sort(compareTopicPartitions);
   }
 
@@ -58,7 +75,9 @@ export class AgentOffsetStore implements OffsetStore {
       memberId: generation < 0 ? '' : memberId,
       partitions: offsets.map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset, metadata })),
     };
-    const { results } = await this.timed('commit offsets', (signal) => this.client().commitOffsets(request, { signal }));
+    const { results } = await this.timed('commit offsets', (signal) =>
+      this.client().commitOffsets(request, { signal }),
+    );
     for (const result of results) {
       const error = fromErrorInfo(result.error, { topic: result.topic, partition: result.partition });
       if (error !== undefined) throw error;
@@ -70,7 +89,8 @@ export class AgentOffsetStore implements OffsetStore {
     try {
       return await call(deadline);
     } catch (error) {
-      if (deadline.aborted) throw new RequestTimedOutError(`${what} took over ${this.requestTimeoutMs} ms`, { cause: error });
+      if (deadline.aborted)
+        throw new RequestTimedOutError(`${what} took over ${this.requestTimeoutMs} ms`, { cause: error });
       throw error;
     }
   }

@@ -41,7 +41,8 @@ export interface OffsetStore {
 
 /** Validates a group id. @internal */
 export function checkGroupId(groupId: string): void {
-  if (typeof groupId !== 'string' || groupId === '') throw new InvalidRequestError('group id must be a non-empty string');
+  if (typeof groupId !== 'string' || groupId === '')
+    throw new InvalidRequestError('group id must be a non-empty string');
 }
 
 /** Validates a partition reference. @internal */
@@ -59,11 +60,16 @@ export function checkCommit(commit: PartitionCommit): void {
   checkTopicPartition(commit);
   const { topic, partition, offset, metadata } = commit;
   if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw new InvalidRequestError(`offset of ${topic}/${partition} must be a non-negative safe integer, got ${offset}`, {
-      context: { topic, partition },
-    });
+    throw new InvalidRequestError(
+      `offset of ${topic}/${partition} must be a non-negative safe integer, got ${offset}`,
+      {
+        context: { topic, partition },
+      },
+    );
   }
   if (typeof metadata !== 'string') {
-    throw new InvalidRequestError(`metadata of ${topic}/${partition} must be a string`, { context: { topic, partition } });
+    throw new InvalidRequestError(`metadata of ${topic}/${partition} must be a string`, {
+      context: { topic, partition },
+    });
   }
 }

@@ -171,13 +171,24 @@ export class PartitionOffsets {
 
 function toInfo(entry: Entry): OffsetInfo {
   const { topic, partition, position, highWatermark, timestamp, metadata } = entry;
-  return { topic, partition, offset: position, highWatermark, lag: Math.max(0, highWatermark - position), timestamp, metadata };
+  return {
+    topic,
+    partition,
+    offset: position,
+    highWatermark,
+    lag: Math.max(0, highWatermark - position),
+    timestamp,
+    metadata,
+  };
 }
 
 function checkOffset(value: number, what: string, topic: string, partition: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidRequestError(`${what} of ${topic}/${partition} must be a non-negative safe integer, got ${value}`, {
-      context: { topic, partition },
-    });
+    throw new InvalidRequestError(
+      `${what} of ${topic}/${partition} must be a non-negative safe integer, got ${value}`,
+      {
+        context: { topic, partition },
+      },
+    );
   }
 }

@@ -63,7 +63,9 @@ export type StartOffset = {
 };
 
 /** True when `committed` is set and lies in `[logStartOffset, highWatermark]`. */
-export function isCommittedInRange(input: Pick<StartOffsetInput, 'committed' | 'logStartOffset' | 'highWatermark'>): boolean {
+export function isCommittedInRange(
+  input: Pick<StartOffsetInput, 'committed' | 'logStartOffset' | 'highWatermark'>,
+): boolean {
   const { committed, logStartOffset, highWatermark } = input;
   return committed !== undefined && committed !== -1 && committed >= logStartOffset && committed <= highWatermark;
 }
@@ -79,7 +81,10 @@ export function isCommittedInRange(input: Pick<StartOffsetInput, 'committed' | '
  */
 export function resolveStartOffset(input: StartOffsetInput): StartOffset {
   const { committed, logStartOffset, highWatermark, strategy, offsetForTimestamp } = input;
-  const context = { ...(input.topic === undefined ? {} : { topic: input.topic }), ...(input.partition === undefined ? {} : { partition: input.partition }) };
+  const context = {
+    ...(input.topic === undefined ? {} : { topic: input.topic }),
+    ...(input.partition === undefined ? {} : { partition: input.partition }),
+  };
   checkOffsets(input, context);
   if (isCommittedInRange(input)) return { offset: committed!, source: 'committed' };
 
@@ -94,9 +99,12 @@ export function resolveStartOffset(input: StartOffsetInput): StartOffset {
       return { offset: clamp(strategy.offset), source: 'offset' };
     case 'timestamp': {
       if (offsetForTimestamp === undefined) {
-        throw new InvalidRequestError('the timestamp reset strategy needs offsetForTimestamp (look it up with ListOffsets)', {
-          context,
-        });
+        throw new InvalidRequestError(
+          'the timestamp reset strategy needs offsetForTimestamp (look it up with ListOffsets)',
+          {
+            context,
+          },
+        );
       }
       if (offsetForTimestamp !== -1) checkSafe(offsetForTimestamp, 'offsetForTimestamp', context);
       return { offset: offsetForTimestamp === -1 ? highWatermark : clamp(offsetForTimestamp), source: 'timestamp' };
@@ -117,9 +125,12 @@ function checkOffsets(input: StartOffsetInput, context: Context): void {
   checkSafe(input.logStartOffset, 'logStartOffset', context);
   checkSafe(input.highWatermark, 'highWatermark', context);
   if (input.logStartOffset > input.highWatermark) {
-    throw new InvalidRequestError(`logStartOffset ${input.logStartOffset} is above highWatermark ${input.highWatermark}`, {
-      context,
-    });
+    throw new InvalidRequestError(
+      `logStartOffset ${input.logStartOffset} is above highWatermark ${input.highWatermark}`,
+      {
+        context,
+      },
+    );
   }
   if (input.committed !== undefined && input.committed !== -1) checkSafe(input.committed, 'committed offset', context);
 }

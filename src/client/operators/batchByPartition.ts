@@ -162,7 +162,11 @@ export function batchByPartition<T, K, B>(
     const arrayBuilder: BatchBuilder<K, T, T[]> = { create: () => [], add: (items, item) => void items.push(item) };
     return batchWith(config, arrayBuilder, ({ key, batch }): PartitionBatch<K, T> => ({ key, items: batch }));
   }
-  return batchWith(config, builder, ({ key, batch, count, bytes }): BuiltPartitionBatch<K, B> => ({ key, batch, count, bytes }));
+  return batchWith(
+    config,
+    builder,
+    ({ key, batch, count, bytes }): BuiltPartitionBatch<K, B> => ({ key, batch, count, bytes }),
+  );
 }
 
 /** The operator for both forms: batches built by `builder`, emitted as `output` makes them. */
@@ -171,7 +175,15 @@ function batchWith<T, K, B, R>(
   builder: BatchBuilder<K, T, B>,
   output: (batch: OpenBatch<K, B>) => R,
 ): OperatorFunction<T, R> {
-  const { keyOf, lingerMs, maxCount = Infinity, maxBytes = Infinity, sizeOf, flush$, scheduler = asyncScheduler } = config;
+  const {
+    keyOf,
+    lingerMs,
+    maxCount = Infinity,
+    maxBytes = Infinity,
+    sizeOf,
+    flush$,
+    scheduler = asyncScheduler,
+  } = config;
   const { holdWhile, release$ } = config;
 
   return (source) =>
@@ -210,7 +222,7 @@ function batchWith<T, K, B, R>(
 
       const release = (key: K): void => {
         const batch = open.get(key);
-        if (batch !== undefined && batch.held) close(batch);
+        if (batch?.held) close(batch);
       };
 
       const add = (item: T): void => {

@@ -62,5 +62,9 @@ export type LingerConfig<T> = {
 export function linger<T>(config: LingerConfig<T>): OperatorFunction<T, T[]> {
   // One partition: the keyed implementation with a constant key.
   const batches = batchByPartition<T, 0>({ ...config, keyOf: () => 0 });
-  return (source) => source.pipe(batches, map((batch) => batch.items));
+  return (source) =>
+    source.pipe(
+      batches,
+      map((batch) => batch.items),
+    );
 }

@@ -10,7 +10,11 @@
 import { catchError, concatMap, defer, finalize, map, of, tap, type Observable, type SchedulerLike } from 'rxjs';
 import { AckMode, type ProduceRequest } from '../../protocol/generated/streamhouse.js';
 import { stampProducerFields, type CompressionCodec } from '../../protocol/codec/recordBatch.js';
-import { encodeProduceRequest, type PreEncoded, type ProduceEnvelope } from '../../protocol/grpc/produceRequestEncoder.js';
+import {
+  encodeProduceRequest,
+  type PreEncoded,
+  type ProduceEnvelope,
+} from '../../protocol/grpc/produceRequestEncoder.js';
 import { DeliveryTimeoutError, NotLeaderError, fromErrorInfo, isRetriable } from '../../protocol/errors.js';
 import type { RetryPolicy } from '../retryPolicy.js';
 import { fromAbortable } from '../fromAbortable.js';
@@ -49,7 +53,9 @@ export type ProduceJob = {
 } & SequencedBatch;
 
 /** What became of a job. */
-export type JobOutcome = { job: ProduceJob; ok: true; baseOffset: number } | { job: ProduceJob; ok: false; error: unknown };
+export type JobOutcome =
+  | { job: ProduceJob; ok: true; baseOffset: number }
+  | { job: ProduceJob; ok: false; error: unknown };
 
 export type BatchSenderOptions = {
   cluster: ClusterMetadata;
@@ -68,7 +74,11 @@ export type BatchSenderOptions = {
   onRetry: (job: ProduceJob, error: unknown) => void;
 };
 
-const ACK_MODES: Record<Acks, AckMode> = { durable: AckMode.ACK_MODE_DURABLE, buffered: AckMode.ACK_MODE_BUFFERED, none: AckMode.ACK_MODE_NONE };
+const ACK_MODES: Record<Acks, AckMode> = {
+  durable: AckMode.ACK_MODE_DURABLE,
+  buffered: AckMode.ACK_MODE_BUFFERED,
+  none: AckMode.ACK_MODE_NONE,
+};
 
 export class BatchSender {
   constructor(private readonly options: BatchSenderOptions) {}
@@ -89,7 +99,8 @@ export class BatchSender {
         policy: this.options.retry,
         timeoutMs: remaining,
         scheduler,
-        // A refusal for the producer fields is retried too: the sequencer re-stamps the batch or waits for earlier ones.
+        // A refusal for the producer fields is retried too: the sequencer re-stamps the batch or waits for earlier
+        // ones.
         isRetriable: (error) => isRetriable(error) || (sequencer !== undefined && isSequenceRefusal(error)),
         onRetry: ({ error }) => {
           this.reroute(job, error);
@@ -216,8 +227,11 @@ export class BatchSender {
 function deliveryTimeout(job: ProduceJob, deliveryTimeoutMs: number, lastError: unknown): DeliveryTimeoutError {
   const after = job.attempts === 1 ? '1 attempt' : `${job.attempts} attempts`;
   const last = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
-  return new DeliveryTimeoutError(`records for ${job.key} not acknowledged within the delivery timeout of ${deliveryTimeoutMs} ms (${after}${last})`, {
-    context: { topic: job.topic, partition: job.partition },
-    ...(lastError === undefined ? {} : { cause: lastError }),
-  });
+  return new DeliveryTimeoutError(
+    `records for ${job.key} not acknowledged within the delivery timeout of ${deliveryTimeoutMs} ms (${after}${last})`,
+    {
+      context: { topic: job.topic, partition: job.partition },
+      ...(lastError === undefined ? {} : { cause: lastError }),
+    },
+  );
 }

@@ -35,7 +35,11 @@ export class BufferBudget {
       const waiter: Waiter = { bytes, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new BufferFullError(`producer buffer full: ${this.used} of ${this.capacity} bytes held for more than ${timeoutMs} ms`));
+        reject(
+          new BufferFullError(
+            `producer buffer full: ${this.used} of ${this.capacity} bytes held for more than ${timeoutMs} ms`,
+          ),
+        );
         this.wake();
       }, timeoutMs);
       this.waiters.push(waiter);

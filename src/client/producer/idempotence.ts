@@ -105,16 +105,21 @@ export class ProducerIdentity {
    */
   assign(partitionKey: string, count: number): SequenceAssignment {
     if (count <= 0) throw new InvalidRequestError(`a batch needs records, got ${count}`);
-    if (this.bumpNeeded) throw new InvalidRequestError(`no sequence for ${partitionKey} until the producer has a new epoch`);
+    if (this.bumpNeeded)
+      throw new InvalidRequestError(`no sequence for ${partitionKey} until the producer has a new epoch`);
     const baseSequence = this.partitions.get(partitionKey) ?? 0;
     this.partitions.set(partitionKey, (baseSequence + count) % (INT32_MAX + 1));
     return { producerId: this.producerId, producerEpoch: this.epoch, baseSequence };
   }
 
-  /** The agent refused the batch without appending it, and it was the last assigned: the next batch takes its sequences. */
+  /**
+   * The agent refused the batch without appending it, and it was the last assigned: the next batch takes its
+   * sequences.
+   */
   rollBack(partitionKey: string, assigned: SequenceAssignment, count: number): void {
     if (!this.sameEpoch(assigned)) return;
-    if (this.partitions.get(partitionKey) === (assigned.baseSequence + count) % (INT32_MAX + 1)) this.partitions.set(partitionKey, assigned.baseSequence);
+    if (this.partitions.get(partitionKey) === (assigned.baseSequence + count) % (INT32_MAX + 1))
+      this.partitions.set(partitionKey, assigned.baseSequence);
   }
 
   private adopt(next: ProducerIdAndEpoch): void {
@@ -139,15 +144,21 @@ export async function initProducerId(
   signal?: AbortSignal,
 ): Promise<ProducerIdAndEpoch> {
   const call = async (id: number): Promise<ProducerIdAndEpoch> => {
-    const response = await callAgent(context, context.cluster.anyAddress(), 'init producer id', timeoutMs, signal, (client, callSignal) =>
-      client.initProducerId({ producerId: id, producerEpoch: -1 }, { signal: callSignal }),
+    const response = await callAgent(
+      context,
+      context.cluster.anyAddress(),
+      'init producer id',
+      timeoutMs,
+      signal,
+      (client, callSignal) => client.initProducerId({ producerId: id, producerEpoch: -1 }, { signal: callSignal }),
     );
     return { producerId: response.producerId, producerEpoch: response.producerEpoch };
   };
   try {
     return await call(producerId);
   } catch (error) {
-    if (producerId >= 0 && (error instanceof UnknownProducerIdError || error instanceof InvalidProducerEpochError)) return call(-1);
+    if (producerId >= 0 && (error instanceof UnknownProducerIdError || error instanceof InvalidProducerEpochError))
+      return call(-1);
     throw error;
   }
 }

@@ -65,8 +65,16 @@ function defaultValue(value: unknown): Payload | null {
   return JSON.stringify(value);
 }
 
-export function produceTo<T>(sink: RecordSink, topic: TopicRoute<T>, config?: ProduceToConfig<T> & { errors?: 'error' }): OperatorFunction<T, ProduceAck<T>>;
-export function produceTo<T>(sink: RecordSink, topic: TopicRoute<T>, config: ProduceToConfig<T> & { errors: 'emit' }): OperatorFunction<T, ProduceOutcome<T>>;
+export function produceTo<T>(
+  sink: RecordSink,
+  topic: TopicRoute<T>,
+  config?: ProduceToConfig<T> & { errors?: 'error' },
+): OperatorFunction<T, ProduceAck<T>>;
+export function produceTo<T>(
+  sink: RecordSink,
+  topic: TopicRoute<T>,
+  config: ProduceToConfig<T> & { errors: 'emit' },
+): OperatorFunction<T, ProduceOutcome<T>>;
 export function produceTo<T>(
   sink: RecordSink,
   topic: TopicRoute<T>,
@@ -85,7 +93,13 @@ export function produceTo<T>(
   };
   if (errors === 'error') {
     return (source) =>
-      source.pipe(mergeMap((item) => sink.send$(toRecord(item, topicOf(item))).pipe(map((meta): ProduceAck<T> => ({ ...meta, value: item }))), maxInFlight));
+      source.pipe(
+        mergeMap(
+          (item) =>
+            sink.send$(toRecord(item, topicOf(item))).pipe(map((meta): ProduceAck<T> => ({ ...meta, value: item }))),
+          maxInFlight,
+        ),
+      );
   }
   return (source) =>
     source.pipe(

@@ -54,7 +54,10 @@ export type OffsetNotification = {
   partition: number;
   offset: number;
   timestamp: number;
-  /** The record's key as sent: a view of the request's bytes, which it keeps in memory while held (copy it to keep it for long). */
+  /**
+   * The record's key as sent: a view of the request's bytes, which it keeps in memory while held (copy it to keep it
+   * for long).
+   */
   key: Uint8Array | null;
 };
 
@@ -77,8 +80,20 @@ export class Producer {
   private readonly flushTrigger = new Subject<void>();
   /** A partition's key when it can take another batch: its held batch (see batchByPartition's holdWhile) closes. */
   private readonly releases = new Subject<PartitionCounters>();
-  /** Reused for every record pushed into the pipeline (a fresh one only for a send made while another is being added). */
-  private readonly item: AppendItem = { counters: undefined as unknown as PartitionCounters, key: null, value: null, headers: undefined, timestamp: 0, sentAt: 0, size: 0, batch: undefined, index: 0 };
+  /**
+   * Reused for every record pushed into the pipeline (a fresh one only for a send made while another is being added).
+   */
+  private readonly item: AppendItem = {
+    counters: undefined as unknown as PartitionCounters,
+    key: null,
+    value: null,
+    headers: undefined,
+    timestamp: 0,
+    sentAt: 0,
+    size: 0,
+    batch: undefined,
+    index: 0,
+  };
   private adding = false;
   private readonly offsetsSubject = new Subject<OffsetNotification>();
   private readonly pipeline: Subscription;
@@ -105,7 +120,8 @@ export class Producer {
       options.logger?.info({ producerId, producerEpoch }, 'producer moved to a new epoch');
     });
     this.budget = new BufferBudget(options.maxBufferedBytes);
-    // Free builders and request buffers are each bounded by the buffer's own bound: they hold no more than the records they stand for.
+    // Free builders and request buffers are each bounded by the buffer's own bound: they hold no more than the records
+    // they stand for.
     const keptBytes = Math.min(options.maxBufferedBytes, 64 * 1024 * 1024);
     const sender = (this.sender = new BatchSender({
       cluster,
@@ -155,9 +171,21 @@ export class Producer {
           this.metricsState.batchesInFlight++;
           this.metricsState.batchesSent++;
           return {
-            topic: counters.topic, partition: counters.partition, key: counters.key, batch, count, bytes, attempts: 0,
+            topic: counters.topic,
+            partition: counters.partition,
+            key: counters.key,
+            batch,
+            count,
+            bytes,
+            attempts: 0,
             // Every field a job gets on its way, so that all jobs share one shape.
-            encodedBatch: undefined, message: undefined, request: undefined, encodedWith: undefined, sequence: undefined, inDoubt: false, sending: false,
+            encodedBatch: undefined,
+            message: undefined,
+            request: undefined,
+            encodedWith: undefined,
+            sequence: undefined,
+            inDoubt: false,
+            sending: false,
           };
         }),
         sendBatches({
@@ -216,7 +244,8 @@ export class Producer {
 
   private async sendWhenReady(record: ProducerRecord): Promise<SendResult> {
     const { key, value, headers } = this.normalize(record, { key: null, value: null, headers: undefined });
-    const partitionCount = this.cluster.knownPartitionCount(record.topic) ?? (await this.cluster.topic(record.topic)).partitions.length;
+    const partitionCount =
+      this.cluster.knownPartitionCount(record.topic) ?? (await this.cluster.topic(record.topic)).partitions.length;
     const partition = this.choose(record, key, value, partitionCount);
     const size = this.measure(record.topic, partition, key, value, headers);
     if (!this.budget.tryReserve(size)) await this.budget.reserve(size, this.options.maxBlockMs);
@@ -244,7 +273,12 @@ export class Producer {
   }
 
   /** The record's partition (explicit, or the partitioner's choice), checked against the topic. */
-  private choose(record: ProducerRecord, key: Uint8Array | null, value: Uint8Array | null, partitionCount: number): number {
+  private choose(
+    record: ProducerRecord,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    partitionCount: number,
+  ): number {
     const args = this.partitionArgs;
     args.topic = record.topic;
     args.partition = record.partition;
@@ -258,7 +292,13 @@ export class Producer {
   }
 
   /** Bytes the record counts against the buffer and the batch limits. @throws RecordTooLargeError */
-  private measure(topic: string, partition: number, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[] | undefined): number {
+  private measure(
+    topic: string,
+    partition: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+  ): number {
     const size = recordSize(key, value, headers);
     // Room for the batch header and the record's varints at their widest: a record alone always fits a batch.
     if (size > MAX_BATCH_SIZE - BATCH_HEADER_SIZE - ENCODING_SLACK) {
@@ -348,7 +388,11 @@ export class Producer {
    * only while someone subscribes.
    */
   offsets$(topic?: string, partition?: number): Observable<OffsetNotification> {
-    return this.offsetsSubject.pipe(filter((n) => (topic === undefined || n.topic === topic) && (partition === undefined || n.partition === partition)));
+    return this.offsetsSubject.pipe(
+      filter(
+        (n) => (topic === undefined || n.topic === topic) && (partition === undefined || n.partition === partition),
+      ),
+    );
   }
 
   /** Current metrics. */
@@ -431,7 +475,6 @@ export class Producer {
     })();
     return this.closing;
   }
-
 }
 
 /**
@@ -442,7 +485,12 @@ export class Producer {
 export async function createProducer(options: ProducerOptions): Promise<Producer> {
   const resolved = resolveProducerOptions(options);
   const pool = new ConnectionPool();
-  const cluster = new ClusterMetadata({ bootstrap: resolved.bootstrap, pool, refreshMs: resolved.metadataRefreshMs, logger: resolved.logger });
+  const cluster = new ClusterMetadata({
+    bootstrap: resolved.bootstrap,
+    pool,
+    refreshMs: resolved.metadataRefreshMs,
+    logger: resolved.logger,
+  });
   try {
     await cluster.refresh();
     let identity: ProducerIdentity | undefined;
@@ -453,7 +501,8 @@ export async function createProducer(options: ProducerOptions): Promise<Producer
         bump: (producerId) => fromAbortable((signal) => initProducerId(context, producerId, requestTimeoutMs, signal)),
         retry: resolved.retry,
         scheduler: resolved.scheduler,
-        onBumpRetry: ({ error, delayMs }) => logger?.warn({ err: error, delayMs }, 'producer epoch bump failed; retrying'),
+        onBumpRetry: ({ error, delayMs }) =>
+          logger?.warn({ err: error, delayMs }, 'producer epoch bump failed; retrying'),
       });
     }
     return new Producer(resolved, cluster, pool, identity);

@@ -39,7 +39,8 @@ export class ProducerBatch {
 
   /** The records, encoded. @throws InvalidRequestError once they were handed back ({@link recordsEncoded}). */
   get records(): RecordBatchBuilder {
-    if (this.#records === undefined) throw new InvalidRequestError(`the records of a batch for ${this.counters.key} were already handed back`);
+    if (this.#records === undefined)
+      throw new InvalidRequestError(`the records of a batch for ${this.counters.key} were already handed back`);
     return this.#records;
   }
 

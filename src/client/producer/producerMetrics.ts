@@ -124,7 +124,13 @@ export class ProducerMetrics {
       epochBumps: this.epochBumps,
       recordsAcked: this.recordsAcked,
       recordsFailed: this.recordsFailed,
-      ackLatency: { buckets: [...this.buckets], count: this.latencyCount, p50Ms: this.percentile(50), p99Ms: this.percentile(99), maxMs: this.maxLatency },
+      ackLatency: {
+        buckets: [...this.buckets],
+        count: this.latencyCount,
+        p50Ms: this.percentile(50),
+        p99Ms: this.percentile(99),
+        maxMs: this.maxLatency,
+      },
     };
   }
 

@@ -8,7 +8,10 @@ import { checkBootstrap } from '../cluster/clusterMetadata.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import { MAX_BATCH_SIZE } from '../../protocol/codec/batchLayout.js';
 
-/** Largest `batchBytes`: half the batch ceiling, so a batch closed at batchBytes of estimated record sizes always encodes within MAX_BATCH_SIZE. */
+/**
+ * Largest `batchBytes`: half the batch ceiling, so a batch closed at batchBytes of estimated record sizes always
+ * encodes within MAX_BATCH_SIZE.
+ */
 export const MAX_BATCH_BYTES_OPTION = MAX_BATCH_SIZE / 2;
 import type { CompressionCodec } from '../../protocol/codec/compression.js';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from '../retryPolicy.js';
@@ -25,7 +28,9 @@ export type ProducerOptions = {
   clientId?: string;
   /** How long a partition's batch waits for more records after its first, ms. Default 5. */
   lingerMs?: number;
-  /** A batch closes at this many bytes of records (records' estimated sizes), at most 32 MiB. Default 16 384 (16 KiB). */
+  /**
+   * A batch closes at this many bytes of records (records' estimated sizes), at most 32 MiB. Default 16 384 (16 KiB).
+   */
   batchBytes?: number;
   /** A batch closes at this many records. Default 10 000. */
   batchRecords?: number;
@@ -70,10 +75,19 @@ export type ProducerOptions = {
   logger?: Logger;
 };
 
-/** The producer's retry defaults ({@link ProducerOptions.retry}): Kafka's backoff, retries bounded only by the delivery timeout. */
-export const DEFAULT_PRODUCER_RETRY: Readonly<RetryPolicy> = Object.freeze({ ...DEFAULT_RETRY_POLICY, maxRetries: Infinity });
+/**
+ * The producer's retry defaults ({@link ProducerOptions.retry}): Kafka's backoff, retries bounded only by the delivery
+ * timeout.
+ */
+export const DEFAULT_PRODUCER_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  ...DEFAULT_RETRY_POLICY,
+  maxRetries: Infinity,
+});
 
-export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry'>> & { retry: RetryPolicy; logger: Logger | undefined };
+export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry'>> & {
+  retry: RetryPolicy;
+  logger: Logger | undefined;
+};
 
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
   const {
@@ -98,26 +112,63 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     logger,
   } = options;
   checkBootstrap(bootstrap);
-  const positive = { batchBytes, batchRecords, requestTimeoutMs, deliveryTimeoutMs, maxInFlightPerPartition, maxInFlightRequests, maxBufferedBytes };
+  const positive = {
+    batchBytes,
+    batchRecords,
+    requestTimeoutMs,
+    deliveryTimeoutMs,
+    maxInFlightPerPartition,
+    maxInFlightRequests,
+    maxBufferedBytes,
+  };
   for (const [name, value] of Object.entries(positive)) {
-    if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidConfigError(`producer option ${name} must be a positive integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new InvalidConfigError(`producer option ${name} must be a positive integer, got ${value}`);
   }
   for (const [name, value] of Object.entries({ lingerMs, maxBlockMs, metadataRefreshMs })) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidConfigError(`producer option ${name} must be a non-negative integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new InvalidConfigError(`producer option ${name} must be a non-negative integer, got ${value}`);
   }
-  if (compression !== 'none' && compression !== 'lz4') throw new InvalidConfigError(`compression must be 'none' or 'lz4', got '${String(compression)}'`);
+  if (compression !== 'none' && compression !== 'lz4')
+    throw new InvalidConfigError(`compression must be 'none' or 'lz4', got '${String(compression)}'`);
   if (acks !== 'durable' && acks !== 'buffered' && acks !== 'none') {
     throw new InvalidConfigError(`acks must be 'durable', 'buffered' or 'none', got '${String(acks)}'`);
   }
-  if (idempotence && acks === 'none') throw new InvalidConfigError("idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'");
+  if (idempotence && acks === 'none')
+    throw new InvalidConfigError(
+      "idempotence needs acks 'durable' or 'buffered': set idempotence: false for acks 'none'",
+    );
   if (!idempotence && maxInFlightPerPartition > 1 && options.maxInFlightPerPartition !== undefined) {
-    throw new InvalidConfigError('maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1');
+    throw new InvalidConfigError(
+      'maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1',
+    );
   }
-  if (batchBytes > MAX_BATCH_BYTES_OPTION) throw new InvalidConfigError(`producer option batchBytes must be at most ${MAX_BATCH_BYTES_OPTION} (32 MiB), got ${batchBytes}`);
-  if (maxBufferedBytes < batchBytes) throw new InvalidConfigError(`maxBufferedBytes (${maxBufferedBytes}) must be at least batchBytes (${batchBytes})`);
+  if (batchBytes > MAX_BATCH_BYTES_OPTION)
+    throw new InvalidConfigError(
+      `producer option batchBytes must be at most ${MAX_BATCH_BYTES_OPTION} (32 MiB), got ${batchBytes}`,
+    );
+  if (maxBufferedBytes < batchBytes)
+    throw new InvalidConfigError(`maxBufferedBytes (${maxBufferedBytes}) must be at least batchBytes (${batchBytes})`);
   const retryDefaults = { maxRetries: retry.maxRetries ?? DEFAULT_PRODUCER_RETRY.maxRetries };
   return {
-    bootstrap, clientId, lingerMs, batchBytes, batchRecords, compression, acks, idempotence, retry: retryPolicy({ ...retry, ...retryDefaults }), requestTimeoutMs,
-    deliveryTimeoutMs, maxInFlightPerPartition, maxInFlightRequests, maxBufferedBytes, maxBlockMs, partitioner, metadataRefreshMs, scheduler, logger,
+    bootstrap,
+    clientId,
+    lingerMs,
+    batchBytes,
+    batchRecords,
+    compression,
+    acks,
+    idempotence,
+    retry: retryPolicy({ ...retry, ...retryDefaults }),
+    requestTimeoutMs,
+    deliveryTimeoutMs,
+    maxInFlightPerPartition,
+    maxInFlightRequests,
+    maxBufferedBytes,
+    maxBlockMs,
+    partitioner,
+    metadataRefreshMs,
+    scheduler,
+    logger,
   };
 }

@@ -72,24 +72,40 @@ export function toHeaders(headers: ProducerRecord['headers']): RecordHeader[] | 
     }
     return headers as RecordHeader[];
   }
-  if (typeof headers !== 'object' || headers === null) throw new InvalidRequestError('record headers must be an object or a list of { key, value }');
-  return Object.entries(headers as Record<string, Payload | null>).map(([key, value]) => ({ key, value: toBytes(value, `header ${key}`) }));
+  if (typeof headers !== 'object' || headers === null)
+    throw new InvalidRequestError('record headers must be an object or a list of { key, value }');
+  return Object.entries(headers as Record<string, Payload | null>).map(([key, value]) => ({
+    key,
+    value: toBytes(value, `header ${key}`),
+  }));
 }
 
 /** Bytes a record takes in a batch, roughly (for batch and buffer limits). */
-export function recordSize(key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[] | undefined): number {
+export function recordSize(
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: RecordHeader[] | undefined,
+): number {
   let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0);
   if (headers !== undefined) for (const h of headers) size += h.key.length * 3 + (h.value?.length ?? 0) + 4;
   return size;
 }
 
 export function checkRecord(record: ProducerRecord): void {
-  if (record === null || typeof record !== 'object') throw new InvalidRequestError('send needs a record object { topic, value, key?, headers?, partition?, timestamp? }');
-  if (typeof record.topic !== 'string' || record.topic.length === 0) throw new InvalidRequestError('record topic must be a non-empty string');
+  if (record === null || typeof record !== 'object')
+    throw new InvalidRequestError(
+      'send needs a record object { topic, value, key?, headers?, partition?, timestamp? }',
+    );
+  if (typeof record.topic !== 'string' || record.topic.length === 0)
+    throw new InvalidRequestError('record topic must be a non-empty string');
   if (record.partition !== undefined && (!Number.isSafeInteger(record.partition) || record.partition < 0)) {
-    throw new InvalidRequestError(`record partition must be a non-negative integer, got ${record.partition}`, { context: { topic: record.topic } });
+    throw new InvalidRequestError(`record partition must be a non-negative integer, got ${record.partition}`, {
+      context: { topic: record.topic },
+    });
   }
   if (record.timestamp !== undefined && !Number.isSafeInteger(record.timestamp)) {
-    throw new InvalidRequestError(`record timestamp must be a safe integer (ms), got ${record.timestamp}`, { context: { topic: record.topic } });
+    throw new InvalidRequestError(`record timestamp must be a safe integer (ms), got ${record.timestamp}`, {
+      context: { topic: record.topic },
+    });
   }
 }

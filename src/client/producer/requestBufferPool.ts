@@ -26,7 +26,9 @@ import { MIN_PADDING_BYTES } from '../../protocol/grpc/messagePadding.js';
 
 /** Requests below this many bytes get a buffer of their own size: they are too small to matter. */
 export const MIN_POOLED_BYTES = 64 * 1024;
-/** Requests above this many bytes get a buffer of their own size: they are rare, and their padding would be megabytes. */
+/**
+ * Requests above this many bytes get a buffer of their own size: they are rare, and their padding would be megabytes.
+ */
 export const MAX_POOLED_BYTES = 16 * 1024 * 1024;
 /** Size classes per doubling: padding is at most 1/8 of a request (plus 2 bytes). */
 const CLASSES_PER_DOUBLING = 8;
@@ -76,7 +78,8 @@ export class RequestBufferPool {
    * ignored; so are buffers beyond its bound.
    */
   give(buffer: Buffer): void {
-    if (buffer.byteOffset === 0 && buffer.buffer instanceof ArrayBuffer && buffer.buffer.byteLength === buffer.length) this.shelves.give(buffer.buffer);
+    if (buffer.byteOffset === 0 && buffer.buffer instanceof ArrayBuffer && buffer.buffer.byteLength === buffer.length)
+      this.shelves.give(buffer.buffer);
   }
 
   /** Bytes held in free buffers. */

@@ -32,7 +32,8 @@ export type RetryUntilDeliveryTimeoutConfig = {
  *
  * ```ts
  * produceOnce(batch).pipe(
- *   retryUntilDeliveryTimeout({ policy, timeoutMs: 120_000, timeoutError: (cause) => new DeliveryTimeoutError('…', { cause }) }),
+ *   retryUntilDeliveryTimeout({ policy, timeoutMs: 120_000, timeoutError: (cause) => new DeliveryTimeoutError('…', {
+ * cause }) }),
  * );
  * // AGENT_UNAVAILABLE at 0 → ~100 ms → ~300 → ~700 → ~1500 → then every ~1 s until the agent answers, or 120 s
  * ```

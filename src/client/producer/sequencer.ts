@@ -44,10 +44,17 @@ export type SequencedBatch = {
 
 /** The agent refused the batch for its producer fields: it appended nothing of it. */
 export function isSequenceRefusal(error: unknown): boolean {
-  return error instanceof OutOfOrderSequenceError || error instanceof InvalidProducerEpochError || error instanceof UnknownProducerIdError;
+  return (
+    error instanceof OutOfOrderSequenceError ||
+    error instanceof InvalidProducerEpochError ||
+    error instanceof UnknownProducerIdError
+  );
 }
 
-/** Codes with which an agent refuses a batch before it writes any of it; after any other failure an attempt may have been appended. */
+/**
+ * Codes with which an agent refuses a batch before it writes any of it; after any other failure an attempt may have
+ * been appended.
+ */
 const REFUSED_UNWRITTEN: ReadonlySet<ErrorCodeName> = new Set<ErrorCodeName>([
   'NOT_LEADER',
   'AGENT_BUSY',
@@ -88,7 +95,10 @@ export class Sequencer {
     this.notify();
   }
 
-  /** Whether an earlier batch of the same partition is unsettled (then OUT_OF_ORDER_SEQUENCE may only mean this one overtook it). */
+  /**
+   * Whether an earlier batch of the same partition is unsettled (then OUT_OF_ORDER_SEQUENCE may only mean this one
+   * overtook it).
+   */
   hasEarlier(batch: SequencedBatch): boolean {
     const lane = this.lanes.get(batch.key);
     return lane !== undefined && lane[0] !== batch && lane.includes(batch);
@@ -127,13 +137,17 @@ export class Sequencer {
     if (isSequenceRefusal(error)) {
       batch.inDoubt = false;
       // The oldest batch refused: the agent does not follow this epoch's sequence any more.
-      if (batch.sequence !== undefined && this.identity.sameEpoch(batch.sequence) && !this.hasEarlier(batch)) this.requireBump();
+      if (batch.sequence !== undefined && this.identity.sameEpoch(batch.sequence) && !this.hasEarlier(batch))
+        this.requireBump();
     } else if (!(error instanceof StreamHouseError && REFUSED_UNWRITTEN.has(error.code))) {
       batch.inDoubt = true;
     }
   }
 
-  /** The batch failed for good: its sequences are reused when it surely was not appended, else the producer needs a new epoch. */
+  /**
+   * The batch failed for good: its sequences are reused when it surely was not appended, else the producer needs a new
+   * epoch.
+   */
   gaveUp(batch: SequencedBatch): void {
     const { sequence } = batch;
     if (sequence === undefined) return;

@@ -3,9 +3,30 @@
  * a reader returns), an `Init` type whose fields may be left out (a writer
  * fills in the schema's defaults), a default value, a reader and a writer.
  */
-import { intersect, isEmpty, isOpen, type FieldSpec, type MessageSpec, type StructSpec, type VersionRange } from './schema.js';
+import {
+  intersect,
+  isEmpty,
+  isOpen,
+  type FieldSpec,
+  type MessageSpec,
+  type StructSpec,
+  type VersionRange,
+} from './schema.js';
 
-const PRIMITIVES = new Set(['int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64', 'bool', 'uuid', 'string', 'bytes', 'records']);
+const PRIMITIVES = new Set([
+  'int8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'float64',
+  'bool',
+  'uuid',
+  'string',
+  'bytes',
+  'records',
+]);
 const NUMBERS = new Set(['int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64']);
 
 type Struct = { tsName: string; fields: FieldSpec[] };
@@ -26,7 +47,8 @@ class Emitter {
   private collect(name: string, fields: FieldSpec[]): void {
     const existing = this.structs.get(name);
     if (existing !== undefined && existing.fields !== fields) {
-      if (JSON.stringify(existing.fields) !== JSON.stringify(fields)) throw new Error(`${this.spec.name}: struct ${name} defined twice differently`);
+      if (JSON.stringify(existing.fields) !== JSON.stringify(fields))
+        throw new Error(`${this.spec.name}: struct ${name} defined twice differently`);
       return;
     }
     this.structs.set(name, { tsName: this.tsName(name), fields });
@@ -58,7 +80,9 @@ class Emitter {
     const t = field.type;
     if (t.startsWith('[]')) {
       const element = elementType(t);
-      const inner = PRIMITIVES.has(element) ? primitiveType(element, init) : this.struct(element).tsName + (init ? 'Init' : '');
+      const inner = PRIMITIVES.has(element)
+        ? primitiveType(element, init)
+        : this.struct(element).tsName + (init ? 'Init' : '');
       return `${inner}[]${nullable}`;
     }
     if (PRIMITIVES.has(t)) return primitiveType(t, init) + nullable;
@@ -86,10 +110,18 @@ class Emitter {
   private readPrimitive(t: string, nullable: string, compact: string, r: string): string {
     switch (t) {
       case 'string':
-        return nullable === 'false' ? `${r}.string(${compact})` : nullable === 'true' ? `${r}.nullableString(${compact})` : `(${nullable} ? ${r}.nullableString(${compact}) : ${r}.string(${compact}))`;
+        return nullable === 'false'
+          ? `${r}.string(${compact})`
+          : nullable === 'true'
+            ? `${r}.nullableString(${compact})`
+            : `(${nullable} ? ${r}.nullableString(${compact}) : ${r}.string(${compact}))`;
       case 'bytes':
       case 'records':
-        return nullable === 'false' ? `${r}.bytes(${compact})` : nullable === 'true' ? `${r}.nullableBytes(${compact})` : `(${nullable} ? ${r}.nullableBytes(${compact}) : ${r}.bytes(${compact}))`;
+        return nullable === 'false'
+          ? `${r}.bytes(${compact})`
+          : nullable === 'true'
+            ? `${r}.nullableBytes(${compact})`
+            : `(${nullable} ? ${r}.nullableBytes(${compact}) : ${r}.bytes(${compact}))`;
       default:
         return `${r}.${t}()`;
     }
@@ -101,7 +133,9 @@ class Emitter {
     const t = field.type;
     if (t.startsWith('[]')) {
       const element = elementType(t);
-      const one = PRIMITIVES.has(element) ? this.readPrimitive(element, 'false', compact, r) : `read${this.struct(element).tsName}(${r}, v)`;
+      const one = PRIMITIVES.has(element)
+        ? this.readPrimitive(element, 'false', compact, r)
+        : `read${this.struct(element).tsName}(${r}, v)`;
       return `readArray(${r}, ${compact}, ${nullable}, () => ${one})`;
     }
     if (PRIMITIVES.has(t)) return this.readPrimitive(t, nullable, compact, r);
@@ -127,7 +161,9 @@ class Emitter {
     const t = field.type;
     if (t.startsWith('[]')) {
       const element = elementType(t);
-      const one = PRIMITIVES.has(element) ? this.writePrimitive(element, 'e', 'false', compact, w) : `write${this.struct(element).tsName}(${w}, v, e)`;
+      const one = PRIMITIVES.has(element)
+        ? this.writePrimitive(element, 'e', 'false', compact, w)
+        : `write${this.struct(element).tsName}(${w}, v, e)`;
       return `writeArray(${w}, ${compact}, ${value}, (e) => ${one})`;
     }
     if (PRIMITIVES.has(t)) return this.writePrimitive(t, value, nullable, compact, w);
@@ -194,7 +230,9 @@ class Emitter {
     for (const f of fields) {
       const present = this.mainCond(f);
       if (present === 'false') continue;
-      const value = isEmpty(f.nullableVersions) ? `(m.${prop(f)} ?? ${this.defaultValue(f)})` : `(m.${prop(f)} === undefined ? ${this.defaultValue(f)} : m.${prop(f)})`;
+      const value = isEmpty(f.nullableVersions)
+        ? `(m.${prop(f)} ?? ${this.defaultValue(f)})`
+        : `(m.${prop(f)} === undefined ? ${this.defaultValue(f)} : m.${prop(f)})`;
       const stmt = `${this.writeValue(f, value, 'w')};`;
       o.push(present === 'true' ? `  ${stmt}` : `  if (${present}) ${stmt}`);
     }
@@ -205,7 +243,9 @@ class Emitter {
       o.push('    const tagged: [number, KafkaWriter][] = [];');
       for (const f of tagged) {
         const value = `m.${prop(f)}`;
-        const set = f.type.startsWith('[]') ? `${value} !== undefined && ${value} !== null && ${value}.length > 0` : `${value} !== undefined && ${value} !== ${this.defaultValue(f).startsWith('default') ? 'null' : this.defaultValue(f)}`;
+        const set = f.type.startsWith('[]')
+          ? `${value} !== undefined && ${value} !== null && ${value}.length > 0`
+          : `${value} !== undefined && ${value} !== ${this.defaultValue(f).startsWith('default') ? 'null' : this.defaultValue(f)}`;
         o.push(`    if ((${this.cond(intersect(f.taggedVersions, f.versions))}) && ${set}) {`);
         o.push('      const t = new KafkaWriter(64);');
         o.push(`      ${this.writeValue(f, `${value}!`, 't')};`);
@@ -224,7 +264,12 @@ class Emitter {
     if (isEmpty(f.taggedVersions)) return present;
     const tagged = this.cond(f.taggedVersions);
     const within = intersect(f.versions, this.spec.validVersions);
-    if (tagged === 'true' || present === 'false' || (f.taggedVersions.min <= within.min && f.taggedVersions.max >= within.max)) return 'false';
+    if (
+      tagged === 'true' ||
+      present === 'false' ||
+      (f.taggedVersions.min <= within.min && f.taggedVersions.max >= within.max)
+    )
+      return 'false';
     return `(${present}) && !(${tagged})`;
   }
 
@@ -235,12 +280,18 @@ class Emitter {
     o.push('/* eslint-disable */');
     o.push(`import { KafkaReader } from '../wire/kafkaReader.js';`);
     o.push(`import { KafkaWriter } from '../wire/kafkaWriter.js';`);
-    o.push(`import { EMPTY_BYTES, ZERO_UUID, readArray, writeArray, writeTaggedFields } from '../wire/fieldHelpers.js';`);
+    o.push(
+      `import { EMPTY_BYTES, ZERO_UUID, readArray, writeArray, writeTaggedFields } from '../wire/fieldHelpers.js';`,
+    );
     o.push('');
     const valid = spec.validVersions;
     const flexibleMin = isEmpty(spec.flexibleVersions) ? 'Infinity' : String(spec.flexibleVersions.min);
-    o.push(`/** Versions of ${spec.name} in the schema; flexible (compact types, tagged fields) from \`flexibleMin\`. */`);
-    o.push(`export const ${spec.name}Schema = { apiKey: ${spec.apiKey ?? -1}, minVersion: ${valid.min}, maxVersion: ${isOpen(valid) ? 0x7fff : valid.max}, flexibleMin: ${flexibleMin} } as const;`);
+    o.push(
+      `/** Versions of ${spec.name} in the schema; flexible (compact types, tagged fields) from \`flexibleMin\`. */`,
+    );
+    o.push(
+      `export const ${spec.name}Schema = { apiKey: ${spec.apiKey ?? -1}, minVersion: ${valid.min}, maxVersion: ${isOpen(valid) ? 0x7fff : valid.max}, flexibleMin: ${flexibleMin} } as const;`,
+    );
     o.push('');
     for (const struct of this.structs.values()) this.emitStruct(struct);
     // `void` keeps imports used in messages without arrays or tagged fields.

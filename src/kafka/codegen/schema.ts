@@ -109,6 +109,10 @@ export function parseSchema(text: string): MessageSpec {
     validVersions: parseVersions(raw.validVersions),
     flexibleVersions: parseVersions(raw.flexibleVersions),
     fields: raw.fields.map(parseField),
-    commonStructs: (raw.commonStructs ?? []).map((s) => ({ name: s.name, versions: parseVersions(s.versions), fields: s.fields.map(parseField) })),
+    commonStructs: (raw.commonStructs ?? []).map((s) => ({
+      name: s.name,
+      versions: parseVersions(s.versions),
+      fields: s.fields.map(parseField),
+    })),
   };
 }

@@ -12,11 +12,17 @@ import {
 } from '../../protocol/generated/streamhouse.js';
 import { InvalidConfigError, InvalidRequestError } from '../../protocol/errors.js';
 import type { CreateTopicsRequest, CreateTopicsRequestCreatableTopic } from '../generated/createTopicsRequest.js';
-import type { CreateTopicsResponseCreatableTopicResultInit, CreateTopicsResponseInit } from '../generated/createTopicsResponse.js';
+import type {
+  CreateTopicsResponseCreatableTopicResultInit,
+  CreateTopicsResponseInit,
+} from '../generated/createTopicsResponse.js';
 import type { DeleteTopicsRequest } from '../generated/deleteTopicsRequest.js';
 import type { DeleteTopicsResponseInit } from '../generated/deleteTopicsResponse.js';
 import type { DescribeConfigsRequest } from '../generated/describeConfigsRequest.js';
-import type { DescribeConfigsResponseDescribeConfigsResultInit, DescribeConfigsResponseInit } from '../generated/describeConfigsResponse.js';
+import type {
+  DescribeConfigsResponseDescribeConfigsResultInit,
+  DescribeConfigsResponseInit,
+} from '../generated/describeConfigsResponse.js';
 import type { InitProducerIdRequest } from '../generated/initProducerIdRequest.js';
 import type { InitProducerIdResponseInit } from '../generated/initProducerIdResponse.js';
 import type { KafkaContext } from '../kafkaContext.js';
@@ -35,7 +41,7 @@ const CONFIG_NAMES = {
 type ConfigName = keyof typeof CONFIG_NAMES;
 
 function isConfigName(name: string): name is ConfigName {
-  return Object.prototype.hasOwnProperty.call(CONFIG_NAMES, name);
+  return Object.hasOwn(CONFIG_NAMES, name);
 }
 
 /** Kafka config entries → our topic config (0 = the agent's default). */
@@ -43,47 +49,102 @@ export function topicConfigFromKafka(configs: readonly { name: string; value: st
   const config: ProtoTopicConfig = { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 0 };
   for (const { name, value } of configs) {
     if (name === 'cleanup.policy' && value === 'delete') continue;
-    if (!isConfigName(name)) throw new InvalidConfigError(`unsupported topic config ${name} (supported: ${Object.keys(CONFIG_NAMES).join(', ')})`);
+    if (!isConfigName(name))
+      throw new InvalidConfigError(
+        `unsupported topic config ${name} (supported: ${Object.keys(CONFIG_NAMES).join(', ')})`,
+      );
     if (value === null) continue;
     const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n)) throw new InvalidConfigError(`topic config ${name} must be an integer, got '${value}'`);
+    if (!Number.isSafeInteger(n))
+      throw new InvalidConfigError(`topic config ${name} must be an integer, got '${value}'`);
     config[CONFIG_NAMES[name]] = n;
   }
   return config;
 }
 
-async function createOne(ctx: KafkaContext, topic: CreateTopicsRequestCreatableTopic, validateOnly: boolean, signal: AbortSignal): Promise<CreateTopicsResponseCreatableTopicResultInit> {
+async function createOne(
+  ctx: KafkaContext,
+  topic: CreateTopicsRequestCreatableTopic,
+  validateOnly: boolean,
+  signal: AbortSignal,
+): Promise<CreateTopicsResponseCreatableTopicResultInit> {
   const partitions = topic.numPartitions === -1 ? 1 : topic.numPartitions;
   try {
-    if (topic.assignments.length > 0) throw new InvalidRequestError('replica assignments are not supported: every partition lives in the object store');
+    if (topic.assignments.length > 0)
+      throw new InvalidRequestError('replica assignments are not supported: every partition lives in the object store');
     if (partitions < 1) throw new InvalidRequestError(`numPartitions must be at least 1, got ${topic.numPartitions}`);
     const config = topicConfigFromKafka(topic.configs);
     if (validateOnly) {
       if ((await ctx.metadataStore.getTopic(topic.name)) !== undefined) {
-        return { name: topic.name, errorCode: KafkaErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic ${topic.name} exists`, numPartitions: -1, replicationFactor: -1, configs: null };
+        return {
+          name: topic.name,
+          errorCode: KafkaErrorCode.TOPIC_ALREADY_EXISTS,
+          errorMessage: `topic ${topic.name} exists`,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: null,
+        };
       }
-      return { name: topic.name, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor: 1, configs: null };
+      return {
+        name: topic.name,
+        errorCode: 0,
+        errorMessage: null,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configs: null,
+      };
     }
-    const created = ProtoCreateTopicResponse.fromPartial(await ctx.service.createTopic({ name: topic.name, partitions, config }, callContext(signal)));
-    return { name: topic.name, errorCode: 0, errorMessage: null, numPartitions: created.topic?.partitions.length ?? partitions, replicationFactor: 1, configs: null };
+    const created = ProtoCreateTopicResponse.fromPartial(
+      await ctx.service.createTopic({ name: topic.name, partitions, config }, callContext(signal)),
+    );
+    return {
+      name: topic.name,
+      errorCode: 0,
+      errorMessage: null,
+      numPartitions: created.topic?.partitions.length ?? partitions,
+      replicationFactor: 1,
+      configs: null,
+    };
   } catch (error) {
-    const code = error instanceof InvalidRequestError && topic.assignments.length > 0 ? KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT : kafkaErrorCode(error);
-    return { name: topic.name, errorCode: code, errorMessage: errorMessage(error), numPartitions: -1, replicationFactor: -1, configs: null };
+    const code =
+      error instanceof InvalidRequestError && topic.assignments.length > 0
+        ? KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT
+        : kafkaErrorCode(error);
+    return {
+      name: topic.name,
+      errorCode: code,
+      errorMessage: errorMessage(error),
+      numPartitions: -1,
+      replicationFactor: -1,
+      configs: null,
+    };
   }
 }
 
-export async function handleCreateTopics(ctx: KafkaContext, request: CreateTopicsRequest, info: RequestInfo): Promise<CreateTopicsResponseInit> {
+export async function handleCreateTopics(
+  ctx: KafkaContext,
+  request: CreateTopicsRequest,
+  info: RequestInfo,
+): Promise<CreateTopicsResponseInit> {
   const topics = [];
   for (const topic of request.topics) topics.push(await createOne(ctx, topic, request.validateOnly, info.signal));
   return { topics };
 }
 
-export async function handleDeleteTopics(ctx: KafkaContext, request: DeleteTopicsRequest, info: RequestInfo): Promise<DeleteTopicsResponseInit> {
+export async function handleDeleteTopics(
+  ctx: KafkaContext,
+  request: DeleteTopicsRequest,
+  info: RequestInfo,
+): Promise<DeleteTopicsResponseInit> {
   const names: (string | null)[] = info.version >= 6 ? request.topics.map((t) => t.name) : request.topicNames;
   const responses = [];
   for (const name of names) {
     if (name === null) {
-      responses.push({ name, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'topic ids are not supported: name the topic' });
+      responses.push({
+        name,
+        errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID,
+        errorMessage: 'topic ids are not supported: name the topic',
+      });
       continue;
     }
     try {
@@ -103,7 +164,11 @@ const SOURCE_DEFAULT = 5;
 const CONFIG_TYPE_INT = 3;
 const CONFIG_TYPE_LONG = 5;
 
-export async function handleDescribeConfigs(ctx: KafkaContext, request: DescribeConfigsRequest, info: RequestInfo): Promise<DescribeConfigsResponseInit> {
+export async function handleDescribeConfigs(
+  ctx: KafkaContext,
+  request: DescribeConfigsRequest,
+  info: RequestInfo,
+): Promise<DescribeConfigsResponseInit> {
   const results: DescribeConfigsResponseDescribeConfigsResultInit[] = [];
   for (const resource of request.resources) {
     const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
@@ -112,11 +177,18 @@ export async function handleDescribeConfigs(ctx: KafkaContext, request: Describe
       continue;
     }
     if (resource.resourceType !== RESOURCE_TOPIC) {
-      results.push({ ...base, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: `resource type ${resource.resourceType} is not supported`, configs: [] });
+      results.push({
+        ...base,
+        errorCode: KafkaErrorCode.INVALID_REQUEST,
+        errorMessage: `resource type ${resource.resourceType} is not supported`,
+        configs: [],
+      });
       continue;
     }
     try {
-      const described = ProtoDescribeTopicResponse.fromPartial(await ctx.service.describeTopic({ name: resource.resourceName }, callContext(info.signal)));
+      const described = ProtoDescribeTopicResponse.fromPartial(
+        await ctx.service.describeTopic({ name: resource.resourceName }, callContext(info.signal)),
+      );
       const config = described.topic?.config;
       const keys = resource.configurationKeys ?? Object.keys(CONFIG_NAMES);
       const configs = keys.filter(isConfigName).map((name) => {
@@ -141,13 +213,20 @@ export async function handleDescribeConfigs(ctx: KafkaContext, request: Describe
   return { results };
 }
 
-export async function handleInitProducerId(ctx: KafkaContext, request: InitProducerIdRequest, info: RequestInfo): Promise<InitProducerIdResponseInit> {
+export async function handleInitProducerId(
+  ctx: KafkaContext,
+  request: InitProducerIdRequest,
+  info: RequestInfo,
+): Promise<InitProducerIdResponseInit> {
   if (request.transactionalId !== null) {
     return { errorCode: KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
   }
   try {
     const response = ProtoInitProducerIdResponse.fromPartial(
-      await ctx.service.initProducerId({ producerId: request.producerId, producerEpoch: request.producerEpoch }, callContext(info.signal)),
+      await ctx.service.initProducerId(
+        { producerId: request.producerId, producerEpoch: request.producerEpoch },
+        callContext(info.signal),
+      ),
     );
     return { errorCode: 0, producerId: response.producerId, producerEpoch: response.producerEpoch };
   } catch (error) {

@@ -17,7 +17,9 @@ import { callContext } from './callService.js';
 export const CLUSTER_ID = 'streamhouse';
 const INT32_MAX = 0x7fffffff;
 
-export function apiVersionsResponse(apis: { apiKey: number; minVersion: number; maxVersion: number }[]): ApiVersionsResponseInit {
+export function apiVersionsResponse(
+  apis: { apiKey: number; minVersion: number; maxVersion: number }[],
+): ApiVersionsResponseInit {
   return { errorCode: 0, apiKeys: apis };
 }
 
@@ -25,7 +27,11 @@ function controllerOf(view: BrokerView): number {
   return Math.min(...view.brokers.map((b) => b.nodeId));
 }
 
-export async function handleMetadata(ctx: KafkaContext, request: MetadataRequest, info: RequestInfo): Promise<MetadataResponseInit> {
+export async function handleMetadata(
+  ctx: KafkaContext,
+  request: MetadataRequest,
+  info: RequestInfo,
+): Promise<MetadataResponseInit> {
   const view = await brokerView(ctx);
   // v0: an empty list means every topic; v1+: null means every topic, an empty list none.
   const all = request.topics === null || (info.version === 0 && request.topics.length === 0);
@@ -34,17 +40,31 @@ export async function handleMetadata(ctx: KafkaContext, request: MetadataRequest
   if (all || names.length > 0) {
     const unnamed = names.some((n) => n === null || n === '');
     if (unnamed) {
-      topics = names.map((name) => ({ name, errorCode: name === null || name === '' ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.NONE, partitions: [] }));
+      topics = names.map((name) => ({
+        name,
+        errorCode: name === null || name === '' ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.NONE,
+        partitions: [],
+      }));
     } else {
       try {
-        const response = ProtoMetadataResponse.fromPartial(await ctx.service.metadata({ topics: all ? [] : (names as string[]) }, callContext(info.signal)));
+        const response = ProtoMetadataResponse.fromPartial(
+          await ctx.service.metadata({ topics: all ? [] : (names as string[]) }, callContext(info.signal)),
+        );
         topics = response.topics.map((t) => ({
           name: t.name,
           errorCode: kafkaErrorCodeOfInfo(t.error),
           isInternal: false,
           partitions: t.partitions.map((p) => {
             const leader = view.leaderOf(t.name, p.partition, p.leaderAgentId);
-            return { errorCode: 0, partitionIndex: p.partition, leaderId: leader, leaderEpoch: Math.min(p.leaseEpoch, INT32_MAX), replicaNodes: [leader], isrNodes: [leader], offlineReplicas: [] };
+            return {
+              errorCode: 0,
+              partitionIndex: p.partition,
+              leaderId: leader,
+              leaderEpoch: Math.min(p.leaseEpoch, INT32_MAX),
+              replicaNodes: [leader],
+              isrNodes: [leader],
+              offlineReplicas: [],
+            };
           }),
         }));
       } catch (error) {

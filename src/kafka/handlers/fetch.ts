@@ -5,20 +5,36 @@
  * send full fetches.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FetchResponse as ProtoFetchResponse, ListOffsetsResponse as ProtoListOffsetsResponse, OffsetSpec } from '../../protocol/generated/streamhouse.js';
+import {
+  FetchResponse as ProtoFetchResponse,
+  ListOffsetsResponse as ProtoListOffsetsResponse,
+  OffsetSpec,
+} from '../../protocol/generated/streamhouse.js';
 import type { FetchRequest } from '../generated/fetchRequest.js';
 import type { FetchResponseInit, FetchResponsePartitionDataInit } from '../generated/fetchResponse.js';
 import type { ListOffsetsRequest } from '../generated/listOffsetsRequest.js';
-import type { ListOffsetsResponseInit, ListOffsetsResponseListOffsetsPartitionResponseInit } from '../generated/listOffsetsResponse.js';
+import type {
+  ListOffsetsResponseInit,
+  ListOffsetsResponseListOffsetsPartitionResponseInit,
+} from '../generated/listOffsetsResponse.js';
 import type { KafkaContext } from '../kafkaContext.js';
 import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, kafkaErrorCode, kafkaErrorCodeOfInfo } from '../kafkaErrors.js';
 import { EMPTY_BYTES } from '../wire/fieldHelpers.js';
 import { callContext } from './callService.js';
 
-export async function handleFetch(ctx: KafkaContext, request: FetchRequest, info: RequestInfo): Promise<FetchResponseInit> {
+export async function handleFetch(
+  ctx: KafkaContext,
+  request: FetchRequest,
+  info: RequestInfo,
+): Promise<FetchResponseInit> {
   const partitions = request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.fetchOffset, maxBytes: Math.max(1, p.partitionMaxBytes) })),
+    t.partitions.map((p) => ({
+      topic: t.topic,
+      partition: p.partition,
+      offset: p.fetchOffset,
+      maxBytes: Math.max(1, p.partitionMaxBytes),
+    })),
   );
   const maxWaitMs = Math.max(0, request.maxWaitMs);
   if (partitions.length === 0) {
@@ -29,7 +45,9 @@ export async function handleFetch(ctx: KafkaContext, request: FetchRequest, info
   const invalid = partitions.find((p) => p.partition < 0 || p.offset < 0);
   let results: FetchResponsePartitionDataInit[];
   if (invalid !== undefined) {
-    results = partitions.map((p) => failed(p.partition, p === invalid ? KafkaErrorCode.OFFSET_OUT_OF_RANGE : KafkaErrorCode.NONE));
+    results = partitions.map((p) =>
+      failed(p.partition, p === invalid ? KafkaErrorCode.OFFSET_OUT_OF_RANGE : KafkaErrorCode.NONE),
+    );
   } else {
     try {
       const response = ProtoFetchResponse.fromPartial(
@@ -38,7 +56,7 @@ export async function handleFetch(ctx: KafkaContext, request: FetchRequest, info
             partitions: partitions.map((p) => ({ ...p, partition: p.partition })),
             maxWaitMs,
             minBytes: Math.max(0, request.minBytes),
-            maxBytes: request.maxBytes > 0 ? request.maxBytes : 0,
+            maxBytes: Math.max(request.maxBytes, 0),
           },
           callContext(info.signal),
         ),
@@ -68,20 +86,46 @@ export async function handleFetch(ctx: KafkaContext, request: FetchRequest, info
 }
 
 function failed(partition: number, errorCode: number): FetchResponsePartitionDataInit {
-  return { partitionIndex: partition, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, records: EMPTY_BYTES };
+  return {
+    partitionIndex: partition,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    records: EMPTY_BYTES,
+  };
 }
 
 const LATEST = -1;
 const EARLIEST = -2;
 
-export async function handleListOffsets(ctx: KafkaContext, request: ListOffsetsRequest, info: RequestInfo): Promise<ListOffsetsResponseInit> {
-  const asked = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestamp: p.timestamp })));
+export async function handleListOffsets(
+  ctx: KafkaContext,
+  request: ListOffsetsRequest,
+  info: RequestInfo,
+): Promise<ListOffsetsResponseInit> {
+  const asked = request.topics.flatMap((t) =>
+    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestamp: p.timestamp })),
+  );
   const results: ListOffsetsResponseListOffsetsPartitionResponseInit[] = new Array(asked.length);
   const valid: { index: number; spec: OffsetSpec }[] = [];
   asked.forEach((p, index) => {
-    const spec = p.timestamp === LATEST ? OffsetSpec.OFFSET_SPEC_LATEST : p.timestamp === EARLIEST ? OffsetSpec.OFFSET_SPEC_EARLIEST : p.timestamp >= 0 ? OffsetSpec.OFFSET_SPEC_TIMESTAMP : undefined;
+    const spec =
+      p.timestamp === LATEST
+        ? OffsetSpec.OFFSET_SPEC_LATEST
+        : p.timestamp === EARLIEST
+          ? OffsetSpec.OFFSET_SPEC_EARLIEST
+          : p.timestamp >= 0
+            ? OffsetSpec.OFFSET_SPEC_TIMESTAMP
+            : undefined;
     if (spec === undefined || p.partition < 0) {
-      results[index] = { partitionIndex: p.partition, errorCode: p.partition < 0 ? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION : KafkaErrorCode.INVALID_REQUEST, timestamp: -1, offset: -1 };
+      results[index] = {
+        partitionIndex: p.partition,
+        errorCode: p.partition < 0 ? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION : KafkaErrorCode.INVALID_REQUEST,
+        timestamp: -1,
+        offset: -1,
+      };
     } else {
       valid.push({ index, spec });
     }
@@ -90,17 +134,36 @@ export async function handleListOffsets(ctx: KafkaContext, request: ListOffsetsR
     try {
       const response = ProtoListOffsetsResponse.fromPartial(
         await ctx.service.listOffsets(
-          { partitions: valid.map(({ index, spec }) => ({ topic: asked[index]!.topic, partition: asked[index]!.partition, spec, timestampMs: Math.max(0, asked[index]!.timestamp) })) },
+          {
+            partitions: valid.map(({ index, spec }) => ({
+              topic: asked[index]!.topic,
+              partition: asked[index]!.partition,
+              spec,
+              timestampMs: Math.max(0, asked[index]!.timestamp),
+            })),
+          },
           callContext(info.signal),
         ),
       );
       valid.forEach(({ index }, i) => {
         const r = response.results[i];
         const errorCode = r === undefined ? KafkaErrorCode.UNKNOWN_SERVER_ERROR : kafkaErrorCodeOfInfo(r.error);
-        results[index] = { partitionIndex: asked[index]!.partition, errorCode, timestamp: r?.timestampMs ?? -1, offset: errorCode === 0 ? (r?.offset ?? -1) : -1, oldStyleOffsets: [] };
+        results[index] = {
+          partitionIndex: asked[index]!.partition,
+          errorCode,
+          timestamp: r?.timestampMs ?? -1,
+          offset: errorCode === 0 ? (r?.offset ?? -1) : -1,
+          oldStyleOffsets: [],
+        };
       });
     } catch (error) {
-      for (const { index } of valid) results[index] = { partitionIndex: asked[index]!.partition, errorCode: kafkaErrorCode(error), timestamp: -1, offset: -1 };
+      for (const { index } of valid)
+        results[index] = {
+          partitionIndex: asked[index]!.partition,
+          errorCode: kafkaErrorCode(error),
+          timestamp: -1,
+          offset: -1,
+        };
     }
   }
   let i = 0;

@@ -28,7 +28,10 @@ import type { OffsetFetchResponseInit, OffsetFetchResponseTopicInit } from '../g
 import type { ListGroupsRequest } from '../generated/listGroupsRequest.js';
 import type { ListGroupsResponseInit } from '../generated/listGroupsResponse.js';
 import type { DescribeGroupsRequest } from '../generated/describeGroupsRequest.js';
-import type { DescribeGroupsResponseInit, DescribeGroupsResponseDescribedGroupInit } from '../generated/describeGroupsResponse.js';
+import type {
+  DescribeGroupsResponseInit,
+  DescribeGroupsResponseDescribedGroupInit,
+} from '../generated/describeGroupsResponse.js';
 import type { KafkaContext } from '../kafkaContext.js';
 import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, errorMessage, kafkaErrorCode, kafkaErrorCodeOfInfo } from '../kafkaErrors.js';
@@ -37,14 +40,24 @@ import { byTopic, callContext } from './callService.js';
 
 const CONSUMER_PROTOCOL = 'consumer';
 
-export async function handleFindCoordinator(ctx: KafkaContext, request: FindCoordinatorRequest, info: RequestInfo): Promise<FindCoordinatorResponseInit> {
+export async function handleFindCoordinator(
+  ctx: KafkaContext,
+  request: FindCoordinatorRequest,
+  info: RequestInfo,
+): Promise<FindCoordinatorResponseInit> {
   const { self } = await brokerView(ctx);
   const coordinator = { nodeId: self.nodeId, host: self.host, port: self.port };
   if (info.version < 4) return { errorCode: 0, errorMessage: null, ...coordinator };
-  return { coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinator, errorCode: 0, errorMessage: null })) };
+  return {
+    coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinator, errorCode: 0, errorMessage: null })),
+  };
 }
 
-export async function handleJoinGroup(ctx: KafkaContext, request: JoinGroupRequest, info: RequestInfo): Promise<JoinGroupResponseInit> {
+export async function handleJoinGroup(
+  ctx: KafkaContext,
+  request: JoinGroupRequest,
+  info: RequestInfo,
+): Promise<JoinGroupResponseInit> {
   const base = { protocolType: request.protocolType, memberId: request.memberId, generationId: -1, leader: '' };
   try {
     const response = ProtoJoinGroupResponse.fromPartial(
@@ -54,7 +67,10 @@ export async function handleJoinGroup(ctx: KafkaContext, request: JoinGroupReque
           memberId: request.memberId,
           clientId: info.clientId ?? '',
           sessionTimeoutMs: Math.max(0, request.sessionTimeoutMs),
-          rebalanceTimeoutMs: Math.max(0, request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs),
+          rebalanceTimeoutMs: Math.max(
+            0,
+            request.rebalanceTimeoutMs >= 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs,
+          ),
           protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
         },
         callContext(info.signal),
@@ -74,7 +90,11 @@ export async function handleJoinGroup(ctx: KafkaContext, request: JoinGroupReque
   }
 }
 
-export async function handleSyncGroup(ctx: KafkaContext, request: SyncGroupRequest, info: RequestInfo): Promise<SyncGroupResponseInit> {
+export async function handleSyncGroup(
+  ctx: KafkaContext,
+  request: SyncGroupRequest,
+  info: RequestInfo,
+): Promise<SyncGroupResponseInit> {
   const echo = { protocolType: request.protocolType, protocolName: request.protocolName };
   try {
     const response = ProtoSyncGroupResponse.fromPartial(
@@ -94,16 +114,27 @@ export async function handleSyncGroup(ctx: KafkaContext, request: SyncGroupReque
   }
 }
 
-export async function handleHeartbeat(ctx: KafkaContext, request: HeartbeatRequest, info: RequestInfo): Promise<HeartbeatResponseInit> {
+export async function handleHeartbeat(
+  ctx: KafkaContext,
+  request: HeartbeatRequest,
+  info: RequestInfo,
+): Promise<HeartbeatResponseInit> {
   try {
-    await ctx.service.heartbeat({ groupId: request.groupId, generationId: request.generationId, memberId: request.memberId }, callContext(info.signal));
+    await ctx.service.heartbeat(
+      { groupId: request.groupId, generationId: request.generationId, memberId: request.memberId },
+      callContext(info.signal),
+    );
     return { errorCode: 0 };
   } catch (error) {
     return { errorCode: kafkaErrorCode(error, 'group') };
   }
 }
 
-export async function handleLeaveGroup(ctx: KafkaContext, request: LeaveGroupRequest, info: RequestInfo): Promise<LeaveGroupResponseInit> {
+export async function handleLeaveGroup(
+  ctx: KafkaContext,
+  request: LeaveGroupRequest,
+  info: RequestInfo,
+): Promise<LeaveGroupResponseInit> {
   const leave = async (memberId: string): Promise<number> => {
     try {
       await ctx.service.leaveGroup({ groupId: request.groupId, memberId }, callContext(info.signal));
@@ -114,32 +145,58 @@ export async function handleLeaveGroup(ctx: KafkaContext, request: LeaveGroupReq
   };
   if (info.version < 3) return { errorCode: await leave(request.memberId) };
   const members = [];
-  for (const m of request.members) members.push({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: await leave(m.memberId) });
+  for (const m of request.members)
+    members.push({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: await leave(m.memberId) });
   return { errorCode: 0, members };
 }
 
-export async function handleOffsetCommit(ctx: KafkaContext, request: OffsetCommitRequest, info: RequestInfo): Promise<OffsetCommitResponseInit> {
+export async function handleOffsetCommit(
+  ctx: KafkaContext,
+  request: OffsetCommitRequest,
+  info: RequestInfo,
+): Promise<OffsetCommitResponseInit> {
   const partitions = request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.committedMetadata ?? '' })),
+    t.partitions.map((p) => ({
+      topic: t.name,
+      partition: p.partitionIndex,
+      offset: p.committedOffset,
+      metadata: p.committedMetadata ?? '',
+    })),
   );
   // A negative partition or offset is refused on its own; the others are committed.
-  const codes: number[] = partitions.map((p) => (p.partition < 0 ? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION : p.offset < 0 ? KafkaErrorCode.INVALID_REQUEST : KafkaErrorCode.NONE));
+  const codes: number[] = partitions.map((p) =>
+    p.partition < 0
+      ? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+      : p.offset < 0
+        ? KafkaErrorCode.INVALID_REQUEST
+        : KafkaErrorCode.NONE,
+  );
   const valid = partitions.flatMap((p, index) => (codes[index] === KafkaErrorCode.NONE ? [{ p, index }] : []));
   if (valid.length > 0) {
     try {
       const response = ProtoCommitOffsetsResponse.fromPartial(
         await ctx.service.commitOffsets(
-          { groupId: request.groupId, generationId: request.generationIdOrMemberEpoch, memberId: request.memberId, partitions: valid.map(({ p }) => p) },
+          {
+            groupId: request.groupId,
+            generationId: request.generationIdOrMemberEpoch,
+            memberId: request.memberId,
+            partitions: valid.map(({ p }) => p),
+          },
           callContext(info.signal),
         ),
       );
-      valid.forEach(({ index }, i) => (codes[index] = kafkaErrorCodeOfInfo(response.results[i]?.error)));
+      for (const [i, { index }] of valid.entries()) codes[index] = kafkaErrorCodeOfInfo(response.results[i]?.error);
     } catch (error) {
       for (const { index } of valid) codes[index] = kafkaErrorCode(error, 'group');
     }
   }
   let i = 0;
-  return { topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })) })) };
+  return {
+    topics: request.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })),
+    })),
+  };
 }
 
 /** The committed offsets of one group, as OffsetFetch topics; `topics` null asks for all. */
@@ -149,16 +206,27 @@ async function fetchGroup(
   topics: { name: string; partitionIndexes: number[] }[] | null,
   signal: AbortSignal,
 ): Promise<{ topics: OffsetFetchResponseTopicInit[]; errorCode: number }> {
-  const asked = (topics ?? []).flatMap((t) => t.partitionIndexes.filter((p) => p >= 0).map((partition) => ({ topic: t.name, partition })));
-  if (topics !== null && asked.length === 0) return { topics: topics.map((t) => ({ name: t.name, partitions: [] })), errorCode: 0 };
+  const asked = (topics ?? []).flatMap((t) =>
+    t.partitionIndexes.filter((p) => p >= 0).map((partition) => ({ topic: t.name, partition })),
+  );
+  if (topics !== null && asked.length === 0)
+    return { topics: topics.map((t) => ({ name: t.name, partitions: [] })), errorCode: 0 };
   try {
-    const response = ProtoFetchOffsetsResponse.fromPartial(await ctx.service.fetchOffsets({ groupId, partitions: asked }, callContext(signal)));
+    const response = ProtoFetchOffsetsResponse.fromPartial(
+      await ctx.service.fetchOffsets({ groupId, partitions: asked }, callContext(signal)),
+    );
     const grouped = byTopic(response.offsets);
     return {
       errorCode: 0,
       topics: [...grouped].map(([name, offsets]) => ({
         name,
-        partitions: offsets.map((o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, metadata: o.offset < 0 ? '' : o.metadata, errorCode: 0 })),
+        partitions: offsets.map((o) => ({
+          partitionIndex: o.partition,
+          committedOffset: o.offset,
+          committedLeaderEpoch: -1,
+          metadata: o.offset < 0 ? '' : o.metadata,
+          errorCode: 0,
+        })),
       })),
     };
   } catch (error) {
@@ -166,7 +234,11 @@ async function fetchGroup(
   }
 }
 
-export async function handleOffsetFetch(ctx: KafkaContext, request: OffsetFetchRequest, info: RequestInfo): Promise<OffsetFetchResponseInit> {
+export async function handleOffsetFetch(
+  ctx: KafkaContext,
+  request: OffsetFetchRequest,
+  info: RequestInfo,
+): Promise<OffsetFetchResponseInit> {
   if (info.version >= 8) {
     const groups = [];
     for (const g of request.groups) {
@@ -175,7 +247,12 @@ export async function handleOffsetFetch(ctx: KafkaContext, request: OffsetFetchR
     }
     return { groups };
   }
-  const { topics, errorCode } = await fetchGroup(ctx, request.groupId, info.version < 2 ? (request.topics ?? []) : request.topics, info.signal);
+  const { topics, errorCode } = await fetchGroup(
+    ctx,
+    request.groupId,
+    info.version < 2 ? (request.topics ?? []) : request.topics,
+    info.signal,
+  );
   return { topics, errorCode };
 }
 
@@ -189,12 +266,19 @@ const KAFKA_GROUP_STATE: Record<GroupState, string> = {
 export async function handleListGroups(ctx: KafkaContext, request: ListGroupsRequest): Promise<ListGroupsResponseInit> {
   try {
     const ids = await ctx.metadataStore.listGroups();
-    const groups = await Promise.all(ids.map(async (groupId) => ({ groupId, record: await ctx.metadataStore.getGroup(groupId) })));
+    const groups = await Promise.all(
+      ids.map(async (groupId) => ({ groupId, record: await ctx.metadataStore.getGroup(groupId) })),
+    );
     const states = new Set(request.statesFilter.map((s) => s.toLowerCase()));
     return {
       errorCode: 0,
       groups: groups
-        .map(({ groupId, record }) => ({ groupId, protocolType: CONSUMER_PROTOCOL, groupState: KAFKA_GROUP_STATE[record?.state ?? 'empty'], groupType: 'classic' }))
+        .map(({ groupId, record }) => ({
+          groupId,
+          protocolType: CONSUMER_PROTOCOL,
+          groupState: KAFKA_GROUP_STATE[record?.state ?? 'empty'],
+          groupType: 'classic',
+        }))
         .filter((g) => states.size === 0 || states.has(g.groupState.toLowerCase())),
     };
   } catch (error) {
@@ -202,12 +286,16 @@ export async function handleListGroups(ctx: KafkaContext, request: ListGroupsReq
   }
 }
 
-export async function handleDescribeGroups(ctx: KafkaContext, request: DescribeGroupsRequest): Promise<DescribeGroupsResponseInit> {
+export async function handleDescribeGroups(
+  ctx: KafkaContext,
+  request: DescribeGroupsRequest,
+): Promise<DescribeGroupsResponseInit> {
   const groups = await Promise.all(
     request.groups.map(async (groupId): Promise<DescribeGroupsResponseDescribedGroupInit> => {
       try {
         const record = await ctx.metadataStore.getGroup(groupId);
-        if (record === undefined) return { groupId, errorCode: 0, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+        if (record === undefined)
+          return { groupId, errorCode: 0, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
         return {
           groupId,
           errorCode: 0,
@@ -219,13 +307,22 @@ export async function handleDescribeGroups(ctx: KafkaContext, request: DescribeG
             groupInstanceId: null,
             clientId: m.clientId,
             clientHost: '',
-            memberMetadata: Buffer.from(m.protocols.find((p) => p.name === record.protocolName)?.metadata ?? new Uint8Array(0)),
+            memberMetadata: Buffer.from(
+              m.protocols.find((p) => p.name === record.protocolName)?.metadata ?? new Uint8Array(0),
+            ),
             memberAssignment: Buffer.from(m.assignment),
           })),
         };
       } catch (error) {
         ctx.logger?.debug({ err: errorMessage(error), groupId }, 'describe group failed');
-        return { groupId, errorCode: kafkaErrorCode(error, 'group'), groupState: '', protocolType: '', protocolData: '', members: [] };
+        return {
+          groupId,
+          errorCode: kafkaErrorCode(error, 'group'),
+          groupState: '',
+          protocolType: '',
+          protocolData: '',
+          members: [],
+        };
       }
     }),
   );

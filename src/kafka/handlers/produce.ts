@@ -5,15 +5,25 @@
  * batch of every partition in round k) so a partition's batches stay in
  * order. Per-partition errors carry Kafka's codes.
  */
-import { AckMode, ProduceResponse as ProtoProduceResponse, type ProducePartitionData } from '../../protocol/generated/streamhouse.js';
-import { BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, BATCH_LOG_OVERHEAD, MAGIC_OFFSET, MAGIC_V2, readProducerFields } from '../../protocol/codec/batchLayout.js';
+import {
+  AckMode,
+  ProduceResponse as ProtoProduceResponse,
+  type ProducePartitionData,
+} from '../../protocol/generated/streamhouse.js';
+import {
+  BATCH_HEADER_SIZE,
+  BATCH_LENGTH_OFFSET,
+  BATCH_LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  readProducerFields,
+} from '../../protocol/codec/batchLayout.js';
 import type { ProduceRequest } from '../generated/produceRequest.js';
 import type { ProduceResponseInit, ProduceResponsePartitionProduceResponseInit } from '../generated/produceResponse.js';
 import type { KafkaContext } from '../kafkaContext.js';
 import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, errorMessage, kafkaErrorCode, kafkaErrorCodeOfInfo } from '../kafkaErrors.js';
 import { callContext } from './callService.js';
-
 
 type PartitionSlot = {
   topic: string;
@@ -46,7 +56,11 @@ function ackMode(acks: number, bufferedAcksEnabled: boolean): AckMode | undefine
   return undefined;
 }
 
-export async function handleProduce(ctx: KafkaContext, request: ProduceRequest, info: RequestInfo): Promise<ProduceResponseInit | undefined> {
+export async function handleProduce(
+  ctx: KafkaContext,
+  request: ProduceRequest,
+  info: RequestInfo,
+): Promise<ProduceResponseInit | undefined> {
   const acks = ackMode(request.acks, ctx.bufferedAcksEnabled);
   const slots: PartitionSlot[] = [];
   for (const topic of request.topicData) {
@@ -60,8 +74,10 @@ export async function handleProduce(ctx: KafkaContext, request: ProduceRequest, 
       };
       slots.push(slot);
       const batches = splitBatches(data.records);
-      if (acks === undefined) fail(slot, KafkaErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${request.acks}`);
-      else if (request.transactionalId !== null) fail(slot, KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported');
+      if (acks === undefined)
+        fail(slot, KafkaErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${request.acks}`);
+      else if (request.transactionalId !== null)
+        fail(slot, KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported');
       else if (data.index < 0) fail(slot, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${data.index}`);
       else if (typeof batches === 'number') fail(slot, batches, 'records are not whole RecordBatch v2 batches');
       else slot.batches = batches;
@@ -90,19 +106,38 @@ function fail(slot: PartitionSlot, code: number, message: string): void {
   slot.result.errorMessage = message;
 }
 
-async function sendRound(ctx: KafkaContext, slots: PartitionSlot[], round: number, acks: AckMode, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const partitions: ProducePartitionData[] = slots.map((s) => ({ topic: s.topic, partition: s.partition, batch: s.batches[round]! }));
+async function sendRound(
+  ctx: KafkaContext,
+  slots: PartitionSlot[],
+  round: number,
+  acks: AckMode,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const partitions: ProducePartitionData[] = slots.map((s) => ({
+    topic: s.topic,
+    partition: s.partition,
+    batch: s.batches[round]!,
+  }));
   try {
-    // One Kafka producer per request: its id and epoch are those of the first batch (the agent checks each batch agrees).
+    // One Kafka producer per request: its id and epoch are those of the first batch (the agent checks each batch
+    // agrees).
     const { producerId, producerEpoch } = readProducerFields(partitions[0]!.batch);
     const response = ProtoProduceResponse.fromPartial(
-      await ctx.service.produce({ acks, producerId, producerEpoch, partitions, timeoutMs: Math.max(0, timeoutMs), padding: Buffer.alloc(0) }, callContext(signal)),
+      await ctx.service.produce(
+        { acks, producerId, producerEpoch, partitions, timeoutMs: Math.max(0, timeoutMs), padding: Buffer.alloc(0) },
+        callContext(signal),
+      ),
     );
     slots.forEach((slot, i) => {
       const result = response.results[i];
       const code = kafkaErrorCodeOfInfo(result?.error);
       if (result === undefined || code !== KafkaErrorCode.NONE) {
-        fail(slot, result === undefined ? KafkaErrorCode.UNKNOWN_SERVER_ERROR : code, result?.error?.message ?? 'no result');
+        fail(
+          slot,
+          result === undefined ? KafkaErrorCode.UNKNOWN_SERVER_ERROR : code,
+          result?.error?.message ?? 'no result',
+        );
         return;
       }
       if (round === 0) slot.result.baseOffset = result.baseOffset;

@@ -18,7 +18,12 @@ export function readArray<T>(r: KafkaReader, compact: boolean, nullable: boolean
   return items;
 }
 
-export function writeArray<T>(w: KafkaWriter, compact: boolean, items: readonly T[] | null, one: (item: T) => void): void {
+export function writeArray<T>(
+  w: KafkaWriter,
+  compact: boolean,
+  items: readonly T[] | null,
+  one: (item: T) => void,
+): void {
   if (items === null) {
     w.arrayLength(-1, compact);
     return;

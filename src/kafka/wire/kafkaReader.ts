@@ -27,7 +27,8 @@ export class KafkaReader {
   }
 
   private take(n: number): number {
-    if (n < 0 || n > this.end - this.pos) throw new KafkaDecodeError(`${n} bytes needed at ${this.pos}, ${this.end - this.pos} left`);
+    if (n < 0 || n > this.end - this.pos)
+      throw new KafkaDecodeError(`${n} bytes needed at ${this.pos}, ${this.end - this.pos} left`);
     const at = this.pos;
     this.pos += n;
     return at;

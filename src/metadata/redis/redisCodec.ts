@@ -36,7 +36,12 @@ export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-export function toTopicInfo(name: string, partitions: string | null, config: string | null, createdAt: string | null): TopicInfo {
+export function toTopicInfo(
+  name: string,
+  partitions: string | null,
+  config: string | null,
+  createdAt: string | null,
+): TopicInfo {
   return {
     name,
     partitions: parseStoredInteger(partitions, 'partition count'),
@@ -82,8 +87,14 @@ export function encodeProducerState(state: ProducerPartitionState): string {
 
 /** A stored producer state; one written before earlier batches were kept reads as its last batch alone. */
 export function decodeProducerState(json: string): ProducerPartitionState {
-  const { producerId, producerEpoch, lastSequence, lastBaseOffset, lastRecordCount, earlierBatches: earlier } =
-    parseJson<StoredProducerState>(json, 'producer state');
+  const {
+    producerId,
+    producerEpoch,
+    lastSequence,
+    lastBaseOffset,
+    lastRecordCount,
+    earlierBatches: earlier,
+  } = parseJson<StoredProducerState>(json, 'producer state');
   const state: ProducerPartitionState = { producerId, producerEpoch, lastSequence, lastBaseOffset, lastRecordCount };
   const earlierBatches = batchesFromTriples(earlier);
   return earlierBatches === undefined ? state : { ...state, earlierBatches };

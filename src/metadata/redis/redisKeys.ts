@@ -65,7 +65,13 @@ export function escapeGlob(text: string): string {
 
 /** The subset of an ioredis client that {@link deleteKeysWithPrefix} needs. */
 export type ScanningClient = {
-  scan(cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number): Promise<[string, string[]]>;
+  scan(
+    cursor: string,
+    matchToken: 'MATCH',
+    pattern: string,
+    countToken: 'COUNT',
+    count: number,
+  ): Promise<[string, string[]]>;
   unlink(...keys: string[]): Promise<number>;
 };
 

@@ -45,7 +45,13 @@ import {
 } from '../requestValidation.js';
 import { expiryLimit } from '../producerStates.js';
 import { unknownPartitionError } from '../storeErrors.js';
-import { resolveTopicConfig, validateAgentId, validateGroupId, validatePartitionCount, validateTopicName } from '../validation.js';
+import {
+  resolveTopicConfig,
+  validateAgentId,
+  validateGroupId,
+  validatePartitionCount,
+  validateTopicName,
+} from '../validation.js';
 import {
   compareUtf8,
   decodeAgent,
@@ -117,20 +123,28 @@ export class RedisMetadataStore implements MetadataStore {
     validatePartitionCount(partitions, name);
     const resolved = resolveTopicConfig(config, name);
     const createdAt = this.clock();
-    await this.script('createTopic', [this.keys.topics, this.keys.topic(name)],
-      [this.keyPrefix, name, String(partitions), JSON.stringify(resolved), String(createdAt)], { topic: name });
+    await this.script(
+      'createTopic',
+      [this.keys.topics, this.keys.topic(name)],
+      [this.keyPrefix, name, String(partitions), JSON.stringify(resolved), String(createdAt)],
+      { topic: name },
+    );
     return { name, partitions, config: resolved, createdAt };
   }
 
   async deleteTopic(name: string): Promise<void> {
-    await this.script('deleteTopic', [this.keys.topics, this.keys.topic(name)], [this.keyPrefix, name], { topic: name });
+    await this.script('deleteTopic', [this.keys.topics, this.keys.topic(name)], [this.keyPrefix, name], {
+      topic: name,
+    });
   }
 
   async getTopic(name: string): Promise<TopicInfo | undefined> {
     const [partitions, config, createdAt] = await this.call({ topic: name }, () =>
       this.client.hmget(this.keys.topic(name), 'partitions', 'config', 'createdAt'),
     );
-    return partitions === null || partitions === undefined ? undefined : toTopicInfo(name, partitions, config ?? null, createdAt ?? null);
+    return partitions === null || partitions === undefined
+      ? undefined
+      : toTopicInfo(name, partitions, config ?? null, createdAt ?? null);
   }
 
   async listTopics(): Promise<TopicInfo[]> {
@@ -146,13 +160,17 @@ export class RedisMetadataStore implements MetadataStore {
 
   async getPartition(topic: string, partition: number): Promise<PartitionState> {
     checkPartitionNumber(topic, partition);
-    const fields = await this.call({ topic, partition }, () => this.client.hmget(this.keys.partition(topic, partition), ...PARTITION_FIELDS));
+    const fields = await this.call({ topic, partition }, () =>
+      this.client.hmget(this.keys.partition(topic, partition), ...PARTITION_FIELDS),
+    );
     if (fields[0] === null) throw await this.unknownPartition(topic, partition);
     return toPartitionState(topic, partition, fields);
   }
 
   async listPartitions(topic: string): Promise<PartitionState[]> {
-    const rows = (await this.script('listPartitions', [this.keys.topic(topic)], [this.keyPrefix, topic], { topic })) as string[][];
+    const rows = (await this.script('listPartitions', [this.keys.topic(topic)], [this.keyPrefix, topic], {
+      topic,
+    })) as string[][];
     return rows.map((fields, partition) => toPartitionState(topic, partition, fields));
   }
 
@@ -160,25 +178,49 @@ export class RedisMetadataStore implements MetadataStore {
     checkPartitionNumber(topic, partition);
     validateAgentId(agentId);
     checkTtl(ttlMs);
-    const [epoch, expiresAt] = (await this.partitionScript('acquireLease', topic, partition, [this.keys.partition(topic, partition)],
-      [agentId, String(ttlMs), String(this.clock())], {})) as [string, string];
-    return { topic, partition, agentId, epoch: parseStoredInteger(epoch, 'lease epoch'), expiresAt: parseStoredInteger(expiresAt, 'lease expiry') };
+    const [epoch, expiresAt] = (await this.partitionScript(
+      'acquireLease',
+      topic,
+      partition,
+      [this.keys.partition(topic, partition)],
+      [agentId, String(ttlMs), String(this.clock())],
+      {},
+    )) as [string, string];
+    return {
+      topic,
+      partition,
+      agentId,
+      epoch: parseStoredInteger(epoch, 'lease epoch'),
+      expiresAt: parseStoredInteger(expiresAt, 'lease expiry'),
+    };
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
     const { topic, partition } = lease;
     checkPartitionNumber(topic, partition);
     checkTtl(ttlMs);
-    const expiresAt = (await this.partitionScript('renewLease', topic, partition, [this.keys.partition(topic, partition)],
-      [lease.agentId, String(lease.epoch), String(ttlMs), String(this.clock())], { epoch: lease.epoch })) as string;
+    const expiresAt = (await this.partitionScript(
+      'renewLease',
+      topic,
+      partition,
+      [this.keys.partition(topic, partition)],
+      [lease.agentId, String(lease.epoch), String(ttlMs), String(this.clock())],
+      { epoch: lease.epoch },
+    )) as string;
     return { ...lease, expiresAt: parseStoredInteger(expiresAt, 'lease expiry') };
   }
 
   async releaseLease(lease: Lease): Promise<void> {
     const { topic, partition } = lease;
     checkPartitionNumber(topic, partition);
-    await this.partitionScript('releaseLease', topic, partition, [this.keys.partition(topic, partition)],
-      [lease.agentId, String(lease.epoch), String(this.clock())], { epoch: lease.epoch });
+    await this.partitionScript(
+      'releaseLease',
+      topic,
+      partition,
+      [this.keys.partition(topic, partition)],
+      [lease.agentId, String(lease.epoch), String(this.clock())],
+      { epoch: lease.epoch },
+    );
   }
 
   // ---- segment registry ----
@@ -189,11 +231,25 @@ export class RedisMetadataStore implements MetadataStore {
     const producers = request.producers ?? [];
     const producerArgs = producers.flatMap((state) => [String(state.producerId), encodeProducerState(state)]);
     const keys = [...this.segmentKeys(topic, partition, true), this.keys.producerStateTimes(topic, partition)];
-    const hwm = (await this.partitionScript('commitSegment', topic, partition, keys, [
-      String(epoch), String(expectedHighWatermark), segment.key, String(segment.baseOffset), String(segment.endOffset),
-      encodeSegment(segment), String(this.clock()), String(request.producerIdExpirationMs ?? -1), String(expiryLimit(producers.length)),
-      ...producerArgs,
-    ], { epoch, expectedHighWatermark, baseOffset: segment.baseOffset })) as string;
+    const hwm = (await this.partitionScript(
+      'commitSegment',
+      topic,
+      partition,
+      keys,
+      [
+        String(epoch),
+        String(expectedHighWatermark),
+        segment.key,
+        String(segment.baseOffset),
+        String(segment.endOffset),
+        encodeSegment(segment),
+        String(this.clock()),
+        String(request.producerIdExpirationMs ?? -1),
+        String(expiryLimit(producers.length)),
+        ...producerArgs,
+      ],
+      { epoch, expectedHighWatermark, baseOffset: segment.baseOffset },
+    )) as string;
     return parseStoredInteger(hwm, 'high watermark');
   }
 
@@ -216,38 +272,72 @@ export class RedisMetadataStore implements MetadataStore {
   async replaceSegments(request: ReplaceSegmentsRequest): Promise<void> {
     checkReplaceSegmentsRequest(request);
     const { topic, partition, epoch, add } = request;
-    await this.partitionScript('replaceSegments', topic, partition, this.segmentKeys(topic, partition, false), [
-      String(epoch), String(this.clock()), add.key, String(add.baseOffset), String(add.endOffset), encodeSegment(add), ...request.remove,
-    ], { epoch });
+    await this.partitionScript(
+      'replaceSegments',
+      topic,
+      partition,
+      this.segmentKeys(topic, partition, false),
+      [
+        String(epoch),
+        String(this.clock()),
+        add.key,
+        String(add.baseOffset),
+        String(add.endOffset),
+        encodeSegment(add),
+        ...request.remove,
+      ],
+      { epoch },
+    );
   }
 
   async deleteSegments(request: DeleteSegmentsRequest): Promise<void> {
     checkDeleteSegmentsRequest(request);
     const { topic, partition, epoch } = request;
-    await this.partitionScript('deleteSegments', topic, partition, this.segmentKeys(topic, partition, false),
-      [String(epoch), String(this.clock()), String(request.logStartOffset), ...request.keys], { epoch });
+    await this.partitionScript(
+      'deleteSegments',
+      topic,
+      partition,
+      this.segmentKeys(topic, partition, false),
+      [String(epoch), String(this.clock()), String(request.logStartOffset), ...request.keys],
+      { epoch },
+    );
   }
 
   async listSegments(topic: string, partition: number, fromOffset = 0, limit?: number): Promise<SegmentInfo[]> {
     checkPartitionNumber(topic, partition);
     checkInteger('fromOffset', fromOffset, 0, { topic, partition });
     if (limit !== undefined) checkInteger('limit', limit, 0, { topic, partition });
-    const rows = (await this.partitionScript('listSegments', topic, partition, this.segmentKeys(topic, partition, false),
-      [String(fromOffset), String(limit ?? -1)], {})) as string[];
+    const rows = (await this.partitionScript(
+      'listSegments',
+      topic,
+      partition,
+      this.segmentKeys(topic, partition, false),
+      [String(fromOffset), String(limit ?? -1)],
+      {},
+    )) as string[];
     return rows.map(decodeSegment);
   }
 
   // ---- producer ids ----
 
   async allocateProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
-    const id = (await this.script('allocateProducerId', [this.keys.producerIdSeq, this.keys.producerEpochs], [], {})) as number;
+    const id = (await this.script(
+      'allocateProducerId',
+      [this.keys.producerIdSeq, this.keys.producerEpochs],
+      [],
+      {},
+    )) as number;
     return { producerId: id, producerEpoch: 0 };
   }
 
   async bumpProducerEpoch(producerId: number): Promise<{ producerId: number; producerEpoch: number }> {
     checkInteger('producerId', producerId, 0);
-    const epoch = (await this.script('bumpProducerEpoch', [this.keys.producerEpochs], [String(producerId), String(MAX_PRODUCER_EPOCH)],
-      { producerId })) as number;
+    const epoch = (await this.script(
+      'bumpProducerEpoch',
+      [this.keys.producerEpochs],
+      [String(producerId), String(MAX_PRODUCER_EPOCH)],
+      { producerId },
+    )) as number;
     return { producerId, producerEpoch: epoch };
   }
 
@@ -256,10 +346,16 @@ export class RedisMetadataStore implements MetadataStore {
     return epoch === null ? undefined : parseStoredInteger(epoch, 'producer epoch');
   }
 
-  async getProducerState(topic: string, partition: number, producerId: number): Promise<ProducerPartitionState | undefined> {
+  async getProducerState(
+    topic: string,
+    partition: number,
+    producerId: number,
+  ): Promise<ProducerPartitionState | undefined> {
     checkPartitionNumber(topic, partition);
     const [exists, state] = await this.transaction({ topic, partition }, (multi) =>
-      multi.exists(this.keys.partition(topic, partition)).hget(this.keys.producerStates(topic, partition), String(producerId)),
+      multi
+        .exists(this.keys.partition(topic, partition))
+        .hget(this.keys.producerStates(topic, partition), String(producerId)),
     );
     if (exists === 0) throw await this.unknownPartition(topic, partition);
     return state === null ? undefined : decodeProducerState(state as string);
@@ -272,12 +368,19 @@ export class RedisMetadataStore implements MetadataStore {
     checkInteger('startedAt', agent.startedAt, 0);
     const now = String(this.clock());
     await this.transaction({ agentId: agent.agentId }, (multi) =>
-      multi.hset(this.keys.agents, agent.agentId, encodeAgent(agent.address, agent.startedAt)).hset(this.keys.agentHeartbeats, agent.agentId, now),
+      multi
+        .hset(this.keys.agents, agent.agentId, encodeAgent(agent.address, agent.startedAt))
+        .hset(this.keys.agentHeartbeats, agent.agentId, now),
     );
   }
 
   async heartbeatAgent(agentId: string): Promise<void> {
-    await this.script('heartbeatAgent', [this.keys.agents, this.keys.agentHeartbeats], [agentId, String(this.clock())], { agentId });
+    await this.script(
+      'heartbeatAgent',
+      [this.keys.agents, this.keys.agentHeartbeats],
+      [agentId, String(this.clock())],
+      { agentId },
+    );
   }
 
   async listLiveAgents(ttlMs: number): Promise<AgentRecord[]> {
@@ -296,22 +399,35 @@ export class RedisMetadataStore implements MetadataStore {
   }
 
   async deregisterAgent(agentId: string): Promise<void> {
-    await this.transaction({ agentId }, (multi) => multi.hdel(this.keys.agents, agentId).hdel(this.keys.agentHeartbeats, agentId));
+    await this.transaction({ agentId }, (multi) =>
+      multi.hdel(this.keys.agents, agentId).hdel(this.keys.agentHeartbeats, agentId),
+    );
   }
 
   // ---- consumer groups ----
 
   async getGroup(groupId: string): Promise<GroupRecord | undefined> {
-    const [version, record] = await this.call({ groupId }, () => this.client.hmget(this.keys.group(groupId), 'version', 'record'));
+    const [version, record] = await this.call({ groupId }, () =>
+      this.client.hmget(this.keys.group(groupId), 'version', 'record'),
+    );
     if (version === null || version === undefined || record === null || record === undefined) return undefined;
     return decodeGroup(record, parseStoredInteger(version, 'group version'));
   }
 
   async updateGroup(group: GroupRecord, expectedVersion: number): Promise<GroupRecord | undefined> {
     checkGroupRecord(group, expectedVersion);
-    const version = (await this.script('updateGroup', [this.keys.group(group.groupId), this.keys.groups], [
-      group.groupId, String(expectedVersion), String(group.generation), JSON.stringify(memberIdsOf(group)), encodeGroup(group),
-    ], { groupId: group.groupId })) as number;
+    const version = (await this.script(
+      'updateGroup',
+      [this.keys.group(group.groupId), this.keys.groups],
+      [
+        group.groupId,
+        String(expectedVersion),
+        String(group.generation),
+        JSON.stringify(memberIdsOf(group)),
+        encodeGroup(group),
+      ],
+      { groupId: group.groupId },
+    )) as number;
     return version === 0 ? undefined : { ...group, version };
   }
 
@@ -324,11 +440,18 @@ export class RedisMetadataStore implements MetadataStore {
     checkOffsetCommits(groupId, generation, memberId, offsets);
     const now = this.clock();
     const triples = offsets.flatMap((c) => [c.topic, String(c.partition), encodeOffset(c.offset, c.metadata, now)]);
-    await this.script('commitOffsets', [this.keys.group(groupId), this.keys.offsets(groupId), this.keys.groups],
-      [this.keyPrefix, groupId, String(generation), memberId, ...triples], { groupId, generation, memberId });
+    await this.script(
+      'commitOffsets',
+      [this.keys.group(groupId), this.keys.offsets(groupId), this.keys.groups],
+      [this.keyPrefix, groupId, String(generation), memberId, ...triples],
+      { groupId, generation, memberId },
+    );
   }
 
-  async fetchOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<CommittedOffsetRecord[]> {
+  async fetchOffsets(
+    groupId: string,
+    partitions?: { topic: string; partition: number }[],
+  ): Promise<CommittedOffsetRecord[]> {
     validateGroupId(groupId);
     const key = this.keys.offsets(groupId);
     if (partitions === undefined) {
@@ -363,7 +486,11 @@ export class RedisMetadataStore implements MetadataStore {
   // ---- internals ----
 
   private segmentKeys(topic: string, partition: number, withProducers: boolean): string[] {
-    const keys = [this.keys.partition(topic, partition), this.keys.segments(topic, partition), this.keys.segmentInfo(topic, partition)];
+    const keys = [
+      this.keys.partition(topic, partition),
+      this.keys.segments(topic, partition),
+      this.keys.segmentInfo(topic, partition),
+    ];
     return withProducers ? [...keys, this.keys.producerStates(topic, partition)] : keys;
   }
 
@@ -384,7 +511,8 @@ export class RedisMetadataStore implements MetadataStore {
     try {
       return await this.script(name, keys, args, { ...context, topic, partition });
     } catch (error) {
-      if (error instanceof StreamHouseError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION') throw await this.unknownPartition(topic, partition);
+      if (error instanceof StreamHouseError && error.code === 'UNKNOWN_TOPIC_OR_PARTITION')
+        throw await this.unknownPartition(topic, partition);
       throw error;
     }
   }
@@ -413,6 +541,10 @@ export class RedisMetadataStore implements MetadataStore {
   /** The error for a partition that does not exist, naming the topic's partition range when the topic exists. */
   private async unknownPartition(topic: string, partition: number): Promise<StreamHouseError> {
     const count = await this.call({ topic }, () => this.client.hget(this.keys.topic(topic), 'partitions'));
-    return unknownPartitionError(topic, partition, count === null ? undefined : parseStoredInteger(count, 'partition count'));
+    return unknownPartitionError(
+      topic,
+      partition,
+      count === null ? undefined : parseStoredInteger(count, 'partition count'),
+    );
   }
 }

@@ -3,7 +3,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { InvalidRequestError } from '../../protocol/errors.js';
 
 export type RedisMetadataStoreOptions = {
-  /** Redis to connect to. Default `process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'`. Ignored when `client` is given. */
+  /**
+   * Redis to connect to. Default `process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'`. Ignored when `client` is given.
+   */
   url?: string;
   /**
    * An existing ioredis client to use instead of opening a connection. The
@@ -63,7 +65,9 @@ export function resolveRedisOptions(options: RedisMetadataStoreOptions | Redis):
     redisOptions = {},
   } = normalized;
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0) {
-    throw new InvalidRequestError("keyPrefix is empty: give a prefix such as 'streamhouse:' so the store's keys stay apart");
+    throw new InvalidRequestError(
+      "keyPrefix is empty: give a prefix such as 'streamhouse:' so the store's keys stay apart",
+    );
   }
   if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs <= 0) {
     throw new InvalidRequestError(`commandTimeoutMs ${commandTimeoutMs} is invalid: use a positive integer (ms)`);
@@ -74,7 +78,12 @@ export function resolveRedisOptions(options: RedisMetadataStoreOptions | Redis):
     }
     return { client, ownsClient: false, keyPrefix, clock };
   }
-  const opened = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000, commandTimeout: commandTimeoutMs, ...redisOptions });
+  const opened = new Redis(url, {
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5000,
+    commandTimeout: commandTimeoutMs,
+    ...redisOptions,
+  });
   // Failures reach callers through rejected commands; without a listener ioredis would also print each one.
   opened.on('error', () => {});
   return { client: opened, ownsClient: true, keyPrefix, clock };

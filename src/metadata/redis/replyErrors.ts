@@ -75,7 +75,14 @@ function fromScriptReply(code: string, fields: Fields, context: ReplyContext): S
         epoch: Number(fields.epoch),
         expiresAt: Number(fields.expiresAt),
       };
-      return fencedError(topic, partition, context.epoch ?? -1, current, fields.reason as FenceReason, Number(fields.now));
+      return fencedError(
+        topic,
+        partition,
+        context.epoch ?? -1,
+        current,
+        fields.reason as FenceReason,
+        Number(fields.now),
+      );
     }
     case 'HIGH_WATERMARK_CONFLICT':
       return highWatermarkConflictError(
@@ -92,7 +99,11 @@ function fromScriptReply(code: string, fields: Fields, context: ReplyContext): S
     }
     case 'ILLEGAL_GENERATION':
       if (fields.members !== undefined) return groupNotEmptyError(context.groupId ?? '', Number(fields.members));
-      return illegalGenerationError(context.groupId ?? '', context.generation ?? -1, optionalNumber(fields.current ?? ''));
+      return illegalGenerationError(
+        context.groupId ?? '',
+        context.generation ?? -1,
+        optionalNumber(fields.current ?? ''),
+      );
     case 'UNKNOWN_MEMBER_ID':
       return unknownMemberError(context.groupId ?? '', context.memberId ?? '', context.generation ?? -1);
     case 'UNKNOWN_PRODUCER_ID':

@@ -55,7 +55,8 @@ export function locateLuaDirectory(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // the build copies lua/ beside the compiled module (scripts/copyAssets.mjs)
   const dir = join(here, 'lua');
-  if (!existsSync(join(dir, 'includes', 'common.lua'))) throw new MetadataError(`metadata Lua scripts not found in ${dir}`);
+  if (!existsSync(join(dir, 'includes', 'common.lua')))
+    throw new MetadataError(`metadata Lua scripts not found in ${dir}`);
   return dir;
 }
 

@@ -5,7 +5,12 @@
  */
 import { encodeGroup, memberIdsOf } from '../groupCodec.js';
 import type { CommittedOffsetRecord, GroupRecord, OffsetCommit } from '../metadataStore.js';
-import { groupNotEmptyError, illegalGenerationError, unknownMemberError, unknownPartitionError } from '../storeErrors.js';
+import {
+  groupNotEmptyError,
+  illegalGenerationError,
+  unknownMemberError,
+  unknownPartitionError,
+} from '../storeErrors.js';
 import type { OffsetRow, Statements } from './statements.js';
 
 /** Stores `group` when the stored version is `expectedVersion`; the stored record, or undefined on a mismatch. */
@@ -40,7 +45,8 @@ export function commitOffsetsStep(
   const group = sql.getGroup.get(groupId);
   const members = group === undefined ? [] : (JSON.parse(group.member_ids) as string[]);
   if (generation >= 0) {
-    if (group === undefined || group.generation !== generation) throw illegalGenerationError(groupId, generation, group?.generation);
+    if (group === undefined || group.generation !== generation)
+      throw illegalGenerationError(groupId, generation, group?.generation);
     if (!members.includes(memberId)) throw unknownMemberError(groupId, memberId, generation);
   } else if (members.length > 0) {
     throw groupNotEmptyError(groupId, members.length);

@@ -66,7 +66,13 @@ import {
   unknownProducerError,
   unknownTopicError,
 } from '../storeErrors.js';
-import { resolveTopicConfig, validateAgentId, validateGroupId, validatePartitionCount, validateTopicName } from '../validation.js';
+import {
+  resolveTopicConfig,
+  validateAgentId,
+  validateGroupId,
+  validatePartitionCount,
+  validateTopicName,
+} from '../validation.js';
 import { commitOffsetsStep, fetchOffsetsStep, updateGroupStep } from './groupTransactions.js';
 import { expiryLimit } from '../producerStates.js';
 import { migrate } from './schema.js';
@@ -125,7 +131,8 @@ export class SqliteMetadataStore implements MetadataStore {
       const createdAt = this.options.clock();
       this.sql.insertTopic.run({ name, partitions, config: JSON.stringify(resolved), created_at: createdAt });
       const epoch = this.sql.getEpochFloor.get(name)?.epoch ?? 0;
-      for (let partition = 0; partition < partitions; partition++) this.sql.insertPartition.run({ topic: name, partition, epoch });
+      for (let partition = 0; partition < partitions; partition++)
+        this.sql.insertPartition.run({ topic: name, partition, epoch });
       return { name, partitions, config: resolved, createdAt };
     });
   }
@@ -193,7 +200,13 @@ export class SqliteMetadataStore implements MetadataStore {
       const reason = renewFenceReason(leaseView(row), lease.epoch, lease.agentId);
       if (reason !== undefined) throw fencedError(topic, partition, lease.epoch, leaseView(row), reason, now);
       const renewed: Lease = { ...lease, expiresAt: now + ttlMs };
-      this.sql.setLease.run({ topic, partition, holder: lease.agentId, epoch: lease.epoch, expiresAt: renewed.expiresAt });
+      this.sql.setLease.run({
+        topic,
+        partition,
+        holder: lease.agentId,
+        epoch: lease.epoch,
+        expiresAt: renewed.expiresAt,
+      });
       return renewed;
     });
   }
@@ -250,7 +263,13 @@ export class SqliteMetadataStore implements MetadataStore {
     const { topic, partition, epoch, segment } = request;
     const row = this.requireWritablePartition(topic, partition, epoch);
     if (request.expectedHighWatermark !== row.high_watermark || segment.baseOffset !== request.expectedHighWatermark) {
-      throw highWatermarkConflictError(topic, partition, request.expectedHighWatermark, segment.baseOffset, row.high_watermark);
+      throw highWatermarkConflictError(
+        topic,
+        partition,
+        request.expectedHighWatermark,
+        segment.baseOffset,
+        row.high_watermark,
+      );
     }
     if (this.sql.getSegmentByKey.get({ topic, partition, key: segment.key }) !== undefined) {
       throw segmentRuleError(topic, partition, { reason: 'key-exists', key: segment.key });
@@ -311,7 +330,10 @@ export class SqliteMetadataStore implements MetadataStore {
   // ---- producer ids ----
 
   async allocateProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
-    return this.write(() => ({ producerId: Number(this.sql.insertProducerId.run().lastInsertRowid), producerEpoch: 0 }));
+    return this.write(() => ({
+      producerId: Number(this.sql.insertProducerId.run().lastInsertRowid),
+      producerEpoch: 0,
+    }));
   }
 
   async bumpProducerEpoch(producerId: number): Promise<{ producerId: number; producerEpoch: number }> {
@@ -329,7 +351,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.read(() => this.sql.getProducerEpoch.get(producerId)?.epoch);
   }
 
-  async getProducerState(topic: string, partition: number, producerId: number): Promise<ProducerPartitionState | undefined> {
+  async getProducerState(
+    topic: string,
+    partition: number,
+    producerId: number,
+  ): Promise<ProducerPartitionState | undefined> {
     checkPartitionNumber(topic, partition);
     return this.read(() => {
       this.requirePartition(topic, partition);
@@ -344,14 +370,20 @@ export class SqliteMetadataStore implements MetadataStore {
     validateAgentId(agent.agentId);
     checkInteger('startedAt', agent.startedAt, 0);
     return this.write(() => {
-      const row = { agent_id: agent.agentId, address: agent.address, started_at: agent.startedAt, last_heartbeat: this.options.clock() };
+      const row = {
+        agent_id: agent.agentId,
+        address: agent.address,
+        started_at: agent.startedAt,
+        last_heartbeat: this.options.clock(),
+      };
       this.sql.upsertAgent.run(row);
     });
   }
 
   async heartbeatAgent(agentId: string): Promise<void> {
     return this.write(() => {
-      if (this.sql.heartbeatAgent.run({ agentId, now: this.options.clock() }).changes === 0) throw unknownAgentError(agentId);
+      if (this.sql.heartbeatAgent.run({ agentId, now: this.options.clock() }).changes === 0)
+        throw unknownAgentError(agentId);
     });
   }
 
@@ -387,7 +419,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.write(() => commitOffsetsStep(this.sql, groupId, generation, memberId, offsets, this.options.clock()));
   }
 
-  async fetchOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<CommittedOffsetRecord[]> {
+  async fetchOffsets(
+    groupId: string,
+    partitions?: { topic: string; partition: number }[],
+  ): Promise<CommittedOffsetRecord[]> {
     validateGroupId(groupId);
     return this.read(() => fetchOffsetsStep(this.sql, groupId, partitions));
   }
@@ -459,7 +494,9 @@ function toMetadataError(error: unknown, what: string): StreamHouseError {
   if (error instanceof StreamHouseError) return error;
   const detail = error instanceof Error ? error.message : String(error);
   if ((error as { code?: unknown } | null)?.code === 'SQLITE_FULL') {
-    return new StorageFullError(`${what}: ${detail} (SQLITE_FULL: free space on its disk, e.g. delete a topic)`, { cause: error });
+    return new StorageFullError(`${what}: ${detail} (SQLITE_FULL: free space on its disk, e.g. delete a topic)`, {
+      cause: error,
+    });
   }
   return new MetadataError(`${what}: ${detail}`, { cause: error });
 }

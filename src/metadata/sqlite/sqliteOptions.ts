@@ -14,7 +14,9 @@ import { InvalidRequestError } from '../../protocol/errors.js';
 export type SqliteSynchronous = 'full' | 'normal';
 
 export type SqliteMetadataStoreOptions = {
-  /** Path of the database file (created if missing), or `':memory:'` for a private in-memory store (tests). Required. */
+  /**
+   * Path of the database file (created if missing), or `':memory:'` for a private in-memory store (tests). Required.
+   */
   path: string;
   /** Current time in ms since the epoch. Default `Date.now`. */
   clock?: () => number;

@@ -5,7 +5,14 @@
  * @internal
  */
 import type Database from 'better-sqlite3';
-import type { AgentRecord, PartitionState, ProducerPartitionState, SegmentInfo, TopicConfig, TopicInfo } from '../metadataStore.js';
+import type {
+  AgentRecord,
+  PartitionState,
+  ProducerPartitionState,
+  SegmentInfo,
+  TopicConfig,
+  TopicInfo,
+} from '../metadataStore.js';
 import { decodeEarlierBatches, encodeEarlierBatches } from '../producerStates.js';
 
 export type TopicRow = { name: string; partitions: number; config: string; created_at: number };
@@ -39,7 +46,13 @@ export type ProducerStateRow = {
 };
 export type AgentRow = { agent_id: string; address: string; started_at: number; last_heartbeat: number };
 export type GroupRow = { group_id: string; version: number; generation: number; member_ids: string; record: string };
-export type OffsetRow = { topic: string; partition: number; committed_offset: number; metadata: string; commit_time: number };
+export type OffsetRow = {
+  topic: string;
+  partition: number;
+  committed_offset: number;
+  metadata: string;
+  commit_time: number;
+};
 
 type Where = { topic: string; partition: number };
 
@@ -61,14 +74,18 @@ export function prepareStatements(db: Database.Database) {
     insertTopic: prepare<[TopicRow]>(
       'INSERT INTO topics (name, partitions, config, created_at) VALUES (@name, @partitions, @config, @created_at)',
     ),
-    insertPartition: prepare<[Where & { epoch: number }]>('INSERT INTO partitions (topic, partition, lease_epoch) VALUES (@topic, @partition, @epoch)'),
+    insertPartition: prepare<[Where & { epoch: number }]>(
+      'INSERT INTO partitions (topic, partition, lease_epoch) VALUES (@topic, @partition, @epoch)',
+    ),
     getEpochFloor: prepare<[string], { epoch: number }>('SELECT epoch FROM lease_epoch_floors WHERE topic = ?'),
     /** Raises the floor of a topic to the largest lease epoch of its partitions. */
     raiseEpochFloor: prepare<[string]>(
       `INSERT INTO lease_epoch_floors (topic, epoch) SELECT topic, MAX(lease_epoch) FROM partitions WHERE topic = ? GROUP BY topic
        ON CONFLICT (topic) DO UPDATE SET epoch = MAX(epoch, excluded.epoch)`,
     ),
-    getPartition: prepare<[Where], PartitionRow>('SELECT * FROM partitions WHERE topic = @topic AND partition = @partition'),
+    getPartition: prepare<[Where], PartitionRow>(
+      'SELECT * FROM partitions WHERE topic = @topic AND partition = @partition',
+    ),
     listPartitions: prepare<[string], PartitionRow>('SELECT * FROM partitions WHERE topic = ? ORDER BY partition'),
     setLease: prepare<[Where & { holder: string | null; epoch: number; expiresAt: number }]>(
       `UPDATE partitions SET lease_holder = @holder, lease_epoch = @epoch, lease_expires_at = @expiresAt
@@ -163,9 +180,7 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (group_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
          metadata = excluded.metadata, commit_time = excluded.commit_time`,
     ),
-    groupOffsets: prepare<[string], OffsetRow>(
-      'SELECT * FROM offsets WHERE group_id = ? ORDER BY topic, partition',
-    ),
+    groupOffsets: prepare<[string], OffsetRow>('SELECT * FROM offsets WHERE group_id = ? ORDER BY topic, partition'),
     getOffset: prepare<[{ groupId: string } & Where], OffsetRow>(
       'SELECT * FROM offsets WHERE group_id = @groupId AND topic = @topic AND partition = @partition',
     ),
@@ -176,7 +191,12 @@ export function prepareStatements(db: Database.Database) {
 export type Statements = ReturnType<typeof prepareStatements>;
 
 export function toTopicInfo(row: TopicRow): TopicInfo {
-  return { name: row.name, partitions: row.partitions, config: JSON.parse(row.config) as TopicConfig, createdAt: row.created_at };
+  return {
+    name: row.name,
+    partitions: row.partitions,
+    config: JSON.parse(row.config) as TopicConfig,
+    createdAt: row.created_at,
+  };
 }
 
 export function toPartitionState(row: PartitionRow): PartitionState {

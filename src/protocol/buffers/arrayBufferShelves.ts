@@ -36,11 +36,15 @@ export class ArrayBufferShelves {
     return arrayBuffer;
   }
 
-  /** Takes back an ArrayBuffer {@link take} handed out; others, and a second give, are ignored. Whether it is kept for reuse. */
+  /**
+   * Takes back an ArrayBuffer {@link take} handed out; others, and a second give, are ignored. Whether it is kept for
+   * reuse.
+   */
   give(arrayBuffer: ArrayBuffer): boolean {
     if (!this.lent.delete(arrayBuffer)) return false;
     const byteLength = arrayBuffer.byteLength;
-    if (this.freeBytes + byteLength > this.maxFreeBytes) this.evictOtherThan(byteLength, this.freeBytes + byteLength - this.maxFreeBytes);
+    if (this.freeBytes + byteLength > this.maxFreeBytes)
+      this.evictOtherThan(byteLength, this.freeBytes + byteLength - this.maxFreeBytes);
     if (this.freeBytes + byteLength > this.maxFreeBytes) return false;
     let shelf = this.free.get(byteLength);
     if (shelf === undefined) this.free.set(byteLength, (shelf = []));

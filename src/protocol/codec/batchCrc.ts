@@ -68,11 +68,14 @@ export function verifyBatchCrc(bytes: Uint8Array, position = 0): number {
  */
 export function validateBatch(bytes: Uint8Array, position = 0): BatchFrame {
   verifyBatchCrc(bytes, position);
-  const attributes = ((bytes[position + ATTRIBUTES_OFFSET]! << 8) | bytes[position + ATTRIBUTES_OFFSET + 1]!) << 16 >> 16;
+  const attributes =
+    (((bytes[position + ATTRIBUTES_OFFSET]! << 8) | bytes[position + ATTRIBUTES_OFFSET + 1]!) << 16) >> 16;
   checkAttributes(attributes, position);
   const frame = readBatchFrame(bytes, position);
   if (!Number.isSafeInteger(frame.nextOffset)) {
-    throw new UnsafeIntegerError(`batch at byte ${position} ends at offset ${frame.nextOffset}, beyond Number.MAX_SAFE_INTEGER`);
+    throw new UnsafeIntegerError(
+      `batch at byte ${position} ends at offset ${frame.nextOffset}, beyond Number.MAX_SAFE_INTEGER`,
+    );
   }
   return frame;
 }

@@ -104,7 +104,9 @@ export function readBatchFrame(bytes: Uint8Array, position = 0): BatchFrame {
   }
   const nextOffset = baseOffset + lastOffsetDelta + 1;
   if (!Number.isSafeInteger(nextOffset)) {
-    throw new UnsafeIntegerError(`batch at byte ${position} ends at offset ${nextOffset}, beyond Number.MAX_SAFE_INTEGER`);
+    throw new UnsafeIntegerError(
+      `batch at byte ${position} ends at offset ${nextOffset}, beyond Number.MAX_SAFE_INTEGER`,
+    );
   }
   return {
     position,

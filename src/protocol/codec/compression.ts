@@ -64,8 +64,7 @@ export function lz4Decompress(bytes: Uint8Array, maxSize: number = MAX_BATCH_SIZ
   if (bytes.length < LZ4_SIZE_PREFIX_BYTES) {
     throw new CorruptMessageError(`lz4 payload of ${bytes.length} bytes is shorter than its size prefix`);
   }
-  const declared =
-    (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+  const declared = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
   const compressed = bytes.length - LZ4_SIZE_PREFIX_BYTES;
   if (declared > maxSize || declared > compressed * LZ4_MAX_RATIO) {
     throw new CorruptMessageError(

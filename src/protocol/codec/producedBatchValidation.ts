@@ -13,12 +13,7 @@
 import { BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, readSafeInt64, type BatchFrame } from './batchLayout.js';
 import { validateBatch } from './batchCrc.js';
 import { codecFromAttributes, lz4Decompress } from './compression.js';
-import {
-  CorruptMessageError,
-  InvalidRecordError,
-  InvalidTimestampError,
-  UnsafeIntegerError,
-} from '../errors.js';
+import { CorruptMessageError, InvalidRecordError, InvalidTimestampError, UnsafeIntegerError } from '../errors.js';
 import { ByteCursor, readVarint, readVarlong } from './varint.js';
 
 /** Bounds a produced batch must keep. */
@@ -55,7 +50,9 @@ export function validateProducedBatch(bytes: Uint8Array, limits: ProducedBatchLi
   }
   const { recordCount, lastOffsetDelta } = frame;
   if (recordCount === 0 || recordCount !== lastOffsetDelta + 1) {
-    throw new InvalidRecordError(`batch has ${recordCount} records but lastOffsetDelta ${lastOffsetDelta}; offsets must be dense`);
+    throw new InvalidRecordError(
+      `batch has ${recordCount} records but lastOffsetDelta ${lastOffsetDelta}; offsets must be dense`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, BATCH_HEADER_SIZE);
   const baseTimestamp = readSafeInt64(view, BASE_TIMESTAMP_OFFSET, 'baseTimestamp');
@@ -70,14 +67,18 @@ export function validateProducedBatch(bytes: Uint8Array, limits: ProducedBatchLi
     throw new InvalidRecordError(`records of batch at byte 0: ${(error as Error).message}`, { cause: error });
   }
   if (recordCount * MIN_RECORD_SIZE > records.length - start) {
-    throw new InvalidRecordError(`batch at byte 0 declares ${recordCount} records but has only ${records.length - start} bytes of records`);
+    throw new InvalidRecordError(
+      `batch at byte 0 declares ${recordCount} records but has only ${records.length - start} bytes of records`,
+    );
   }
   const maxTimestamp = baseTimestamp + walkRecords(records, start, recordCount);
   if (!Number.isSafeInteger(maxTimestamp)) {
     throw new InvalidRecordError(`batch at byte 0 has a record timestamp beyond Number.MAX_SAFE_INTEGER`);
   }
   if (maxTimestamp !== frame.maxTimestamp) {
-    throw new InvalidRecordError(`batch at byte 0 has maxTimestamp ${frame.maxTimestamp} but its records reach ${maxTimestamp}`);
+    throw new InvalidRecordError(
+      `batch at byte 0 has maxTimestamp ${frame.maxTimestamp} but its records reach ${maxTimestamp}`,
+    );
   }
   if (maxTimestamp > limits.maxTimestamp) {
     throw new InvalidTimestampError(

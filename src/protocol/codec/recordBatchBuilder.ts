@@ -22,13 +22,7 @@ import {
   type RecordsSection,
   type WrittenBatch,
 } from './recordBatchEncoder.js';
-import {
-  MAX_RECORDS_BYTES,
-  measureRecord,
-  recordsBytesWith,
-  timestampDeltaOf,
-  writeRecord,
-} from './recordEncoder.js';
+import { MAX_RECORDS_BYTES, measureRecord, recordsBytesWith, timestampDeltaOf, writeRecord } from './recordEncoder.js';
 
 /** Default bytes reserved for the records section at first (16 KiB). */
 export const DEFAULT_BUILDER_CAPACITY = 16 * 1024;
@@ -60,7 +54,9 @@ export class RecordBatchBuilder implements RecordsSection {
    */
   constructor(initialCapacity: number = DEFAULT_BUILDER_CAPACITY) {
     if (!Number.isInteger(initialCapacity) || initialCapacity < 0 || initialCapacity > MAX_RECORDS_BYTES) {
-      throw new InvalidRequestError(`initialCapacity ${initialCapacity} must be an integer in [0, ${MAX_RECORDS_BYTES}]`);
+      throw new InvalidRequestError(
+        `initialCapacity ${initialCapacity} must be an integer in [0, ${MAX_RECORDS_BYTES}]`,
+      );
     }
     this.bytes = Buffer.allocUnsafe(initialCapacity);
   }
@@ -105,7 +101,12 @@ export class RecordBatchBuilder implements RecordsSection {
    * @throws RecordTooLargeError when the records section would exceed
    *   MAX_BATCH_SIZE - BATCH_HEADER_SIZE.
    */
-  append(key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[] | undefined, timestamp: number): void {
+  append(
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: readonly RecordHeader[] | undefined,
+    timestamp: number,
+  ): void {
     const index = this.appended;
     const delta = timestampDeltaOf(timestamp, index === 0 ? timestamp : this.firstTimestamp, index);
     const bodySize = measureRecord(key, value, headers, index, delta);

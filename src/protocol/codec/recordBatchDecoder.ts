@@ -167,7 +167,9 @@ export function checkRecordBatch(bytes: Uint8Array, position = 0): CheckedBatch 
     throw withBatchContext(error, position);
   }
   if (walk.end !== end) {
-    throw new CorruptMessageError(`batch at byte ${position} has ${end - walk.end} bytes after its ${recordCount} records`);
+    throw new CorruptMessageError(
+      `batch at byte ${position} has ${end - walk.end} bytes after its ${recordCount} records`,
+    );
   }
   if (recordCount > 0) {
     if (walk.lastDelta !== lastOffsetDelta) {
@@ -182,7 +184,14 @@ export function checkRecordBatch(bytes: Uint8Array, position = 0): CheckedBatch 
     }
   }
   const producerId = readSafeInt64(view, PRODUCER_ID_OFFSET, 'producerId');
-  const cursor = new RecordCursor(new ByteCursor(source, start, end), recordCount, baseOffset, baseTimestamp, position, table);
+  const cursor = new RecordCursor(
+    new ByteCursor(source, start, end),
+    recordCount,
+    baseOffset,
+    baseTimestamp,
+    position,
+    table,
+  );
   return { frame, view, attributes, compression, baseTimestamp, producerId, cursor };
 }
 
@@ -236,9 +245,11 @@ export class RecordCursor {
     this.offset = this.baseOffset + table[at + OFFSET_DELTA]!;
     // Views made with the constructor, as ByteCursor.view does (about twice as fast as subarray).
     const keyStart = table[at + KEY_START]!;
-    this.key = keyStart < 0 ? null : new Uint8Array(this.arrayBuffer, this.byteOffset + keyStart, table[at + KEY_LENGTH]!);
+    this.key =
+      keyStart < 0 ? null : new Uint8Array(this.arrayBuffer, this.byteOffset + keyStart, table[at + KEY_LENGTH]!);
     const valueStart = table[at + VALUE_START]!;
-    this.value = valueStart < 0 ? null : new Uint8Array(this.arrayBuffer, this.byteOffset + valueStart, table[at + VALUE_LENGTH]!);
+    this.value =
+      valueStart < 0 ? null : new Uint8Array(this.arrayBuffer, this.byteOffset + valueStart, table[at + VALUE_LENGTH]!);
     const headersAt = table[at + HEADERS_AT]!;
     this.headers = headersAt < 0 ? NO_HEADERS : this.readHeadersAt(headersAt, index);
     this.index = index + 1;
@@ -281,7 +292,10 @@ const HEADERS_AT = 6;
  * table; one taken from the pool belongs to one cursor only.
  */
 const tablePool: number[][] = [];
-/** Tables kept (a reader takes one batch at a time; more are in use only while several batches of one fetch are checked). */
+/**
+ * Tables kept (a reader takes one batch at a time; more are in use only while several batches of one fetch are
+ * checked).
+ */
 const POOLED_TABLES = 2;
 /** Longest table kept, in numbers (1 MiB: a batch of about 18 000 records); longer ones are garbage after use. */
 const MAX_POOLED_TABLE = 1 << 17;
@@ -306,7 +320,13 @@ type RecordsWalk = { end: number; lastDelta: number; maxTimestamp: number };
  * fields (FIELDS per record, see above). Returns where the records end, the
  * last offset delta and the largest timestamp.
  */
-function checkRecords(cursor: ByteCursor, count: number, baseTimestamp: number, position: number, table: number[]): RecordsWalk {
+function checkRecords(
+  cursor: ByteCursor,
+  count: number,
+  baseTimestamp: number,
+  position: number,
+  table: number[],
+): RecordsWalk {
   const batchEnd = cursor.end;
   let previousDelta = -1;
   let maxTimestamp = -Infinity;
@@ -329,7 +349,9 @@ function checkRecords(cursor: ByteCursor, count: number, baseTimestamp: number, 
     previousDelta = offsetDelta;
     const timestamp = baseTimestamp + timestampDelta;
     if (!Number.isSafeInteger(timestamp)) {
-      throw new UnsafeIntegerError(`record ${i} of batch at byte ${position} has timestamp beyond Number.MAX_SAFE_INTEGER`);
+      throw new UnsafeIntegerError(
+        `record ${i} of batch at byte ${position} has timestamp beyond Number.MAX_SAFE_INTEGER`,
+      );
     }
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
     const at = i * FIELDS;

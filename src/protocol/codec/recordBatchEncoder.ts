@@ -37,13 +37,7 @@ import { codecId, lz4Compress, type CompressionCodec } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { InvalidRequestError, RecordTooLargeError } from '../errors.js';
 import type { RecordInput } from './record.js';
-import {
-  invalidRecord,
-  measureRecord,
-  recordsBytesWith,
-  timestampDeltaOf,
-  writeRecord,
-} from './recordEncoder.js';
+import { invalidRecord, measureRecord, recordsBytesWith, timestampDeltaOf, writeRecord } from './recordEncoder.js';
 
 /** How to encode a batch. Every field is optional. */
 export type EncodeOptions = {
@@ -204,7 +198,9 @@ export function finishBatch(
     records.writeRecordsTo(plain, 0);
     const compressed = lz4Compress(plain);
     if (BATCH_HEADER_SIZE + compressed.length > MAX_BATCH_SIZE) {
-      throw new RecordTooLargeError(`compressed batch takes ${BATCH_HEADER_SIZE + compressed.length} bytes, over ${MAX_BATCH_SIZE}`);
+      throw new RecordTooLargeError(
+        `compressed batch takes ${BATCH_HEADER_SIZE + compressed.length} bytes, over ${MAX_BATCH_SIZE}`,
+      );
     }
     length = BATCH_HEADER_SIZE + compressed.length;
     target = allocate(length);
@@ -282,7 +278,16 @@ class MeasuredRecords implements RecordsSection {
     const end = pos + this.recordsBytes;
     for (let i = 0; i < count; i++) {
       const record = records[i]!;
-      pos = writeRecord(out, pos, sizes[i]!, i, record.timestamp - baseTimestamp, record.key, record.value, record.headers);
+      pos = writeRecord(
+        out,
+        pos,
+        sizes[i]!,
+        i,
+        record.timestamp - baseTimestamp,
+        record.key,
+        record.value,
+        record.headers,
+      );
     }
     if (pos !== end) {
       // every byte of an allocUnsafe buffer must be written; a mismatch is a bug here, not bad input

@@ -57,7 +57,9 @@ export function recordsBytesWith(recordsBytes: number, bodySize: number, index: 
 }
 
 function recordsTooLarge(total: number, index: number): RecordTooLargeError {
-  return new RecordTooLargeError(`records up to index ${index} take ${total} bytes, over the batch limit of ${MAX_BATCH_SIZE}`);
+  return new RecordTooLargeError(
+    `records up to index ${index} take ${total} bytes, over the batch limit of ${MAX_BATCH_SIZE}`,
+  );
 }
 
 /**
@@ -99,7 +101,8 @@ function sizeOfHeaders(headers: readonly RecordHeader[], index: number, sizeBefo
     size += sizeOfVarint(keyBytes) + keyBytes;
     size += sizeOfBytesField(header.value, index, `header ${h} value`);
     // guard the int32 varints before the batch-size check can see it
-    if (sizeBefore + size > MAX_BATCH_SIZE) throw new RecordTooLargeError(`record ${index} is larger than ${MAX_BATCH_SIZE} bytes`);
+    if (sizeBefore + size > MAX_BATCH_SIZE)
+      throw new RecordTooLargeError(`record ${index} is larger than ${MAX_BATCH_SIZE} bytes`);
   }
   return size;
 }
@@ -112,7 +115,8 @@ function sizeOfBytesField(bytes: Uint8Array | null, index: number, what: string)
 }
 
 function badBytesField(bytes: unknown, index: number, what: string): InvalidRequestError | RecordTooLargeError {
-  if (!(bytes instanceof Uint8Array)) return invalidRecord(index, `has a ${what} that is neither a Uint8Array nor null`);
+  if (!(bytes instanceof Uint8Array))
+    return invalidRecord(index, `has a ${what} that is neither a Uint8Array nor null`);
   return new RecordTooLargeError(`record ${index} has a ${what} of ${bytes.length} bytes, over ${MAX_BATCH_SIZE}`);
 }
 

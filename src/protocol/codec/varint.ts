@@ -68,7 +68,7 @@ export function zigzagDecode32(encoded: number): number {
 /** Bytes {@link writeVarint} uses for a signed 32-bit `value`. */
 export function sizeOfVarint(value: number): number {
   // 7 payload bits a byte: ceil(significant bits / 7), at least 1; (n * 37) >> 8 is n / 7 for n < 32
-  return ((((31 - Math.clz32(((value << 1) ^ (value >> 31)) | 1)) * 37) >> 8) + 1);
+  return (((31 - Math.clz32(((value << 1) ^ (value >> 31)) | 1)) * 37) >> 8) + 1;
 }
 
 /** Bytes {@link writeVarlong} uses for a safe-integer `value`. */
@@ -109,7 +109,9 @@ export function writeVarint(bytes: Uint8Array, pos: number, value: number): numb
  * position after it. The caller guarantees room for {@link sizeOfVarlong}(value) bytes.
  */
 export function writeVarlong(bytes: Uint8Array, pos: number, value: number): number {
-  return value >= INT32_MIN && value <= INT32_MAX ? writeVarint(bytes, pos, value) : writeLongVarlong(bytes, pos, value);
+  return value >= INT32_MIN && value <= INT32_MAX
+    ? writeVarint(bytes, pos, value)
+    : writeLongVarlong(bytes, pos, value);
 }
 
 /** {@link writeVarlong} beyond the int32 range. */

@@ -89,7 +89,8 @@ export class ReusedBuffer {
     if (this.failed) return undefined;
     try {
       const buffer = new (ArrayBuffer as ResizableArrayBufferConstructor)(0, { maxByteLength: this.maxBytes });
-      if (typeof (buffer as Partial<ResizableArrayBuffer>).resize !== 'function') throw new TypeError('no resizable ArrayBuffer');
+      if (typeof (buffer as Partial<ResizableArrayBuffer>).resize !== 'function')
+        throw new TypeError('no resizable ArrayBuffer');
       this.buffer = buffer;
       return buffer;
     } catch {

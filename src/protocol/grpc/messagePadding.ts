@@ -39,7 +39,8 @@ export function writePadding(target: Uint8Array, start: number, end: number): vo
   let position = start;
   let remaining = end - start;
   if (remaining === 0) return;
-  if (remaining < MIN_PADDING_BYTES) throw new RangeError(`cannot pad ${remaining} byte(s): padding takes 0 or at least ${MIN_PADDING_BYTES}`);
+  if (remaining < MIN_PADDING_BYTES)
+    throw new RangeError(`cannot pad ${remaining} byte(s): padding takes 0 or at least ${MIN_PADDING_BYTES}`);
   let length = contentLengthFor(remaining);
   if (length < 0) {
     target[position++] = PADDING_TAG;

@@ -42,7 +42,11 @@ export type PreEncoded<T> = T & { readonly [PRE_ENCODED]: Uint8Array };
 
 /** Whether `value` carries an encoded message (see {@link PRE_ENCODED}). */
 export function isPreEncoded(value: unknown): value is PreEncoded<object> {
-  return typeof value === 'object' && value !== null && (value as Partial<PreEncoded<object>>)[PRE_ENCODED] instanceof Uint8Array;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Partial<PreEncoded<object>>)[PRE_ENCODED] instanceof Uint8Array
+  );
 }
 
 /** The fields of a one-partition Produce request besides its batch. */
@@ -62,7 +66,10 @@ export type ProduceEnvelope = {
  */
 export type MessageAllocator = (minimum: number) => Buffer;
 
-/** A fresh buffer of the message's size. Unpooled, so the message fills its ArrayBuffer and Buffer.from of that is a view. */
+/**
+ * A fresh buffer of the message's size. Unpooled, so the message fills its ArrayBuffer and Buffer.from of that is a
+ * view.
+ */
 export const exactMessageBuffer: MessageAllocator = (minimum) => Buffer.allocUnsafeSlow(minimum);
 
 /** Tag of ProduceRequest.partitions (field 4, length-delimited). */
@@ -91,8 +98,22 @@ export function encodeProduceRequest(
   allocateMessage: MessageAllocator = exactMessageBuffer,
 ): { request: PreEncoded<ProduceRequest>; message: Buffer; batch: Buffer } {
   const { acks, producerId, producerEpoch, timeoutMs, topic, partition } = envelope;
-  const head = ProduceRequest.encode({ acks, producerId, producerEpoch, partitions: [], timeoutMs: 0, padding: NO_BYTES }).finish();
-  const tail = ProduceRequest.encode({ acks: 0, producerId: 0, producerEpoch: 0, partitions: [], timeoutMs, padding: NO_BYTES }).finish();
+  const head = ProduceRequest.encode({
+    acks,
+    producerId,
+    producerEpoch,
+    partitions: [],
+    timeoutMs: 0,
+    padding: NO_BYTES,
+  }).finish();
+  const tail = ProduceRequest.encode({
+    acks: 0,
+    producerId: 0,
+    producerEpoch: 0,
+    partitions: [],
+    timeoutMs,
+    padding: NO_BYTES,
+  }).finish();
   const partitionHead = ProducePartitionData.encode({ topic, partition, batch: NO_BYTES }).finish();
   let message: Buffer | undefined;
   const allocate = (batchSize: number): BatchTarget => {

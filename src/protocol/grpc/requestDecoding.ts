@@ -29,7 +29,10 @@ const UNSAFE_INTEGER = /^Value is (larger|smaller) than Number\.(MAX|MIN)_SAFE_I
  * UnsafeIntegerError for an int64 beyond ±(2^53 - 1), InvalidRequestError
  * for anything else (truncated bytes, a bad wire type or length).
  */
-export function decodeOrRefuse<T extends object>(messageName: string, decode: (input: Uint8Array) => T): (input: Uint8Array) => T | UndecodableRequest {
+export function decodeOrRefuse<T extends object>(
+  messageName: string,
+  decode: (input: Uint8Array) => T,
+): (input: Uint8Array) => T | UndecodableRequest {
   return (input) => {
     try {
       const message = decode(input);
@@ -48,5 +51,7 @@ function refusal(messageName: string, size: number, error: unknown): StreamHouse
       `${messageName} carries an int64 beyond Number.MAX_SAFE_INTEGER (2^53 - 1): offsets, ids and timestamps must be safe integers`,
     );
   }
-  return new InvalidRequestError(`${messageName} of ${size} bytes is not a valid protobuf message: ${reason}`, { cause: error });
+  return new InvalidRequestError(`${messageName} of ${size} bytes is not a valid protobuf message: ${reason}`, {
+    cause: error,
+  });
 }

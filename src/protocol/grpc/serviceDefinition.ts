@@ -54,13 +54,19 @@ function copyFreeEncoding<T extends MessageType>(type: T): T {
   };
 }
 
-/** StreamHouseDefinition with copy-free serializers; the same type, so clients and servers keep their generated types. */
+/**
+ * StreamHouseDefinition with copy-free serializers; the same type, so clients and servers keep their generated types.
+ */
 export const StreamHouseService: typeof StreamHouseDefinition = {
   ...StreamHouseDefinition,
   methods: Object.fromEntries(
     Object.entries(StreamHouseDefinition.methods).map(([name, method]) => [
       name,
-      { ...method, requestType: copyFreeEncoding(method.requestType), responseType: copyFreeEncoding(method.responseType) },
+      {
+        ...method,
+        requestType: copyFreeEncoding(method.requestType),
+        responseType: copyFreeEncoding(method.responseType),
+      },
     ]),
   ) as typeof StreamHouseDefinition.methods,
 };
@@ -94,7 +100,10 @@ export function agentServiceDefinition(
   } as unknown as typeof fetch.responseType;
   const methods = { ...StreamHouseService.methods, fetch: { ...fetch, responseType } };
   for (const [name, method] of Object.entries(methods)) {
-    const requestType = { ...method.requestType, decode: decodeOrRefuse(`${method.name} request`, method.requestType.decode) };
+    const requestType = {
+      ...method.requestType,
+      decode: decodeOrRefuse(`${method.name} request`, method.requestType.decode),
+    };
     (methods as Record<string, unknown>)[name] = { ...method, requestType };
   }
   return { ...StreamHouseService, methods };
