@@ -23,7 +23,7 @@ import { ShuttingDownError, UnknownTopicOrPartitionError } from '../protocol/err
 import type { Lease, TopicInfo } from '../metadata/metadataStore.js';
 import { SegmentReader } from '../storage/segmentReader.js';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
-import { LeaseManager, partitionKey } from './leases/leaseManager.js';
+import { LeaseManager } from './leases/leaseManager.js';
 import { PartitionWriter, type LostAppends } from './write/partitionWriter.js';
 import { PartitionReader } from './read/partitionReader.js';
 import { SegmentCommitBatcher } from './write/segmentCommitBatcher.js';
@@ -47,6 +47,7 @@ import { withConnectionLimits, type ConnectionStats } from './server/connectionL
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import { KafkaListener } from '../kafka/kafkaListener.js';
+import { topicPartitionId } from '../protocol/topicPartition.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -346,14 +347,14 @@ export class Agent {
   private openWriters = new Map<string, PartitionWriter>();
 
   private writerIfOpen(topic: string, partition: number): PartitionWriter | undefined {
-    return this.openWriters.get(partitionKey(topic, partition));
+    return this.openWriters.get(topicPartitionId(topic, partition));
   }
 
   /** The writer of a partition, leasing the partition first when needed. */
   private writer(topic: string, partition: number): Promise<PartitionWriter> {
     if (this.stopping) return Promise.reject(new ShuttingDownError(`agent ${this.agentId} is shutting down`));
     this.idleLeases.used(topic, partition);
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     const open = this.openWriters.get(key);
     if (open !== undefined && !open.isStopped && this.leases.held(topic, partition) !== undefined)
       return Promise.resolve(open);
@@ -421,7 +422,7 @@ export class Agent {
    * lease kept) when a write opened the partition again meanwhile.
    */
   private async releaseIdleLease(lease: Lease): Promise<boolean> {
-    const key = partitionKey(lease.topic, lease.partition);
+    const key = topicPartitionId(lease.topic, lease.partition);
     await this.closeWriter(key);
     if (this.writers.has(key)) return false;
     this.leases.forget(lease.topic, lease.partition, lease.epoch);
@@ -446,7 +447,7 @@ export class Agent {
 
   /** Closes a partition's writer; with `epoch`, only the writer of that lease epoch. */
   private dropWriter(topic: string, partition: number, epoch?: number): void {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     const writer = this.openWriters.get(key);
     if (writer === undefined || (epoch !== undefined && writer.epoch !== epoch)) return;
     this.openWriters.delete(key);

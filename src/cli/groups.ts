@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { agentOption } from './agentOption.js';
 import { withAgent } from './topics.js';
+import { topicPartitionId } from '../protocol/topicPartition.js';
 
 export function groupsCommand(): Command {
   const groups = new Command('groups').description('inspect consumer groups');
@@ -19,11 +20,13 @@ export function groupsCommand(): Command {
         const topics = [...new Set(offsets.map((o) => o.topic))];
         const { topics: meta } = await client.metadata({ topics });
         const hwm = new Map(
-          meta.flatMap((t) => t.partitions.map((p) => [`${t.name}/${p.partition}`, p.highWatermark] as const)),
+          meta.flatMap((t) =>
+            t.partitions.map((p) => [topicPartitionId(t.name, p.partition), p.highWatermark] as const),
+          ),
         );
         let total = 0;
         for (const o of offsets) {
-          const high = hwm.get(`${o.topic}/${o.partition}`) ?? o.offset;
+          const high = hwm.get(topicPartitionId(o.topic, o.partition)) ?? o.offset;
           const lag = Math.max(0, high - o.offset);
           total += lag;
           console.log(

@@ -10,16 +10,16 @@ import {
   type ResetStrategy,
   type TopicPartition,
 } from '../../../src/client/offsets/index.js';
-import { partitionKey } from '../../../src/client/offsets/types.js';
 import { IllegalGenerationError, InvalidConfigError, OffsetOutOfRangeError } from '../../../src/protocol/errors.js';
+import { topicPartitionId } from '../../../src/protocol/topicPartition.js';
 
 /** Log bounds from a table, as ListOffsets would answer; timestamps map to `offsetForTimestamp`. */
 function fixedLookup(bounds: Record<number, LogBounds>, offsetForTimestamp = -1): OffsetBoundsLookup {
   return {
     bounds: async (partitions: readonly TopicPartition[]) =>
-      new Map(partitions.map(({ topic, partition }) => [partitionKey(topic, partition), bounds[partition]!])),
+      new Map(partitions.map(({ topic, partition }) => [topicPartitionId(topic, partition), bounds[partition]!])),
     offsetsForTimestamp: async (partitions: readonly TopicPartition[]) =>
-      new Map(partitions.map(({ topic, partition }) => [partitionKey(topic, partition), offsetForTimestamp])),
+      new Map(partitions.map(({ topic, partition }) => [topicPartitionId(topic, partition), offsetForTimestamp])),
   };
 }
 
@@ -177,13 +177,13 @@ describe('client/consumer OffsetManager', () => {
     const m = manager({ type: 'manual' }, { reset: { type: 'latest' } });
     // partition 1's committed 70 is beyond its high watermark 50: reset to latest
     expect([...(await m.assign(tps(0, 1)))]).to.deep.equal([
-      ['0:t', 30],
-      ['1:t', 50],
+      ['t/0', 30],
+      ['t/1', 50],
     ]);
     const seeking = manager({ type: 'manual' }, { reset: { type: 'earliest' } });
-    expect([...(await seeking.assign(tps(0, 1), new Map([['1:t', 12]])))]).to.deep.equal([
-      ['0:t', 30],
-      ['1:t', 12],
+    expect([...(await seeking.assign(tps(0, 1), new Map([['t/1', 12]])))]).to.deep.equal([
+      ['t/0', 30],
+      ['t/1', 12],
     ]);
     const none = manager({ type: 'manual' }, { reset: { type: 'none' } });
     const error = await none.assign(tps(1)).catch((e: unknown) => e);

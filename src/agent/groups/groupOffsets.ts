@@ -28,6 +28,7 @@ import type {
   OffsetCommitPartition,
   OffsetCommitResult,
 } from '../../protocol/generated/streamhouse.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Offset (and commit time) reported for a partition with nothing committed. */
 export const NO_COMMITTED_OFFSET = -1;
@@ -59,7 +60,7 @@ export async function commitGroupOffsets(
   const seen = new Set<string>();
   const problems = await Promise.all(
     request.partitions.map(async (partition) => {
-      const key = `${partition.partition}/${partition.topic}`;
+      const key = topicPartitionId(partition.topic, partition.partition);
       if (seen.has(key)) {
         const context = { topic: partition.topic, partition: partition.partition };
         return new InvalidRequestError(
@@ -154,9 +155,9 @@ export async function fetchGroupOffsets(
   }
   const wanted = request.partitions.map(({ topic, partition }) => ({ topic, partition }));
   const records = await store.fetchOffsets(request.groupId, wanted);
-  const byPartition = new Map(records.map((record) => [`${record.partition}/${record.topic}`, record]));
+  const byPartition = new Map(records.map((record) => [topicPartitionId(record.topic, record.partition), record]));
   const offsets: CommittedOffset[] = wanted.map(({ topic, partition }) => {
-    const record = byPartition.get(`${partition}/${topic}`);
+    const record = byPartition.get(topicPartitionId(topic, partition));
     return {
       topic,
       partition,

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Lease } from '../../metadata/metadataStore.js';
-import { partitionKey } from './leaseManager.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Default of AgentOptions.leaseIdleReleaseMs: 5 minutes. */
 export const DEFAULT_LEASE_IDLE_RELEASE_MS = 300_000;
@@ -50,7 +50,7 @@ export class IdleLeases {
 
   /** Notes a use of a partition's lease (a write). */
   used(topic: string, partition: number): void {
-    this.lastUse.set(partitionKey(topic, partition), this.options.clock());
+    this.lastUse.set(topicPartitionId(topic, partition), this.options.clock());
   }
 
   /** Releases every lease idle for `idleMs`; resolves with how many. Sweeps never overlap. */
@@ -63,11 +63,11 @@ export class IdleLeases {
     if (this.options.idleMs === 0) return 0;
     const now = this.options.clock();
     const held = this.options.held();
-    const keys = new Set(held.map((lease) => partitionKey(lease.topic, lease.partition)));
+    const keys = new Set(held.map((lease) => topicPartitionId(lease.topic, lease.partition)));
     for (const key of this.lastUse.keys()) if (!keys.has(key)) this.lastUse.delete(key);
     let released = 0;
     for (const lease of held) {
-      const key = partitionKey(lease.topic, lease.partition);
+      const key = topicPartitionId(lease.topic, lease.partition);
       const last = this.lastUse.get(key);
       // A lease never noted as used (taken before this agent counted) is idle from now on.
       if (last === undefined) this.lastUse.set(key, now);

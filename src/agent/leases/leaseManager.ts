@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import type { Lease, MetadataStore } from '../../metadata/metadataStore.js';
 import { FencedLeaseEpochError, NotLeaderError } from '../../protocol/errors.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 export type LeaseManagerOptions = {
   store: MetadataStore;
@@ -28,8 +29,6 @@ export type LeaseManagerOptions = {
   logger?: Logger | undefined;
   clock?: () => number;
 };
-
-export const partitionKey = (topic: string, partition: number): string => `${topic}/${partition}`;
 
 /** A lease and until when, by this agent's clock, it may be used. */
 type HeldLease = { lease: Lease; validUntil: number };
@@ -54,7 +53,7 @@ export class LeaseManager {
 
   /** The lease this agent holds now for a partition, unless it may have expired by this agent's clock. */
   held(topic: string, partition: number): Lease | undefined {
-    const held = this.leases.get(partitionKey(topic, partition));
+    const held = this.leases.get(topicPartitionId(topic, partition));
     return held !== undefined && this.clock() < held.validUntil ? held.lease : undefined;
   }
 
@@ -71,7 +70,7 @@ export class LeaseManager {
   async ensure(topic: string, partition: number): Promise<Lease> {
     const held = this.held(topic, partition);
     if (held !== undefined) return held;
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     let pending = this.acquiring.get(key);
     if (pending === undefined) {
       const askedAt = this.clock();
@@ -101,7 +100,7 @@ export class LeaseManager {
 
   private async renew(held: HeldLease): Promise<void> {
     const { lease } = held;
-    const key = partitionKey(lease.topic, lease.partition);
+    const key = topicPartitionId(lease.topic, lease.partition);
     const askedAt = this.clock();
     if (askedAt >= held.validUntil) {
       // Paused (or starved) past the lease: another agent may hold it already, so it is not renewed but leased anew.
@@ -140,7 +139,7 @@ export class LeaseManager {
 
   private drop(held: HeldLease, error: Error): void {
     const { lease } = held;
-    const key = partitionKey(lease.topic, lease.partition);
+    const key = topicPartitionId(lease.topic, lease.partition);
     if (this.leases.get(key) !== held) return;
     this.leases.delete(key);
     this.options.logger?.warn(
@@ -155,7 +154,7 @@ export class LeaseManager {
    * it is still the one with this epoch: a newer lease is left alone.
    */
   forget(topic: string, partition: number, epoch: number): void {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     if (this.leases.get(key)?.lease.epoch === epoch) this.leases.delete(key);
   }
 
@@ -165,7 +164,7 @@ export class LeaseManager {
    * once; a failure to tell the store is logged (the lease then lapses).
    */
   async release(topic: string, partition: number, epoch: number): Promise<void> {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     const held = this.leases.get(key);
     if (held === undefined || held.lease.epoch !== epoch) return;
     this.leases.delete(key);

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { partitionKey } from '../leases/leaseManager.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 export class HighWatermarkNotifier {
   private readonly emitter = new EventEmitter();
@@ -38,7 +38,7 @@ export class HighWatermarkNotifier {
 
   /** Announces a new high watermark (locally and, if connected, to other agents). */
   publish(topic: string, partition: number, highWatermark: number): void {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     if (this.publisher !== undefined) {
       // Remote subscribers include this agent, which then hears it twice; waking twice is harmless.
       this.publisher
@@ -74,8 +74,8 @@ export class HighWatermarkNotifier {
         const fn = (hwm: number) => {
           if (hwm > p.seen) finish(true);
         };
-        listeners.push([partitionKey(p.topic, p.partition), fn]);
-        this.emitter.on(partitionKey(p.topic, p.partition), fn);
+        listeners.push([topicPartitionId(p.topic, p.partition), fn]);
+        this.emitter.on(topicPartitionId(p.topic, p.partition), fn);
       }
       signal?.addEventListener('abort', onAbort);
       if (signal?.aborted === true) finish(false);

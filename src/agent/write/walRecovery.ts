@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PartitionWriter } from './partitionWriter.js';
 import { parseEntries, WAL_FILE_PATTERN, type WalEntry, type WriteAheadLog } from './writeAheadLog.js';
-import { partitionKey } from '../leases/leaseManager.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 export type RecoveryReport = { replayed: number; alreadyCommitted: number; lost: number };
 
@@ -37,7 +37,7 @@ export async function recoverWriteAheadLog(
   logger?: Logger,
 ): Promise<void> {
   const partitions = new Map<string, WalEntry>();
-  for (const entry of wal.recovered) partitions.set(partitionKey(entry.topic, entry.partition), entry);
+  for (const entry of wal.recovered) partitions.set(topicPartitionId(entry.topic, entry.partition), entry);
   await Promise.all(
     [...partitions.values()].map(async ({ topic, partition }) => {
       try {
@@ -68,7 +68,7 @@ export class WalLogs {
 
   /** Every entry of one partition found under the root, each base offset once, by a read started after this call. */
   async entriesFor(topic: string, partition: number): Promise<WalEntry[]> {
-    return (await this.read()).get(partitionKey(topic, partition)) ?? [];
+    return (await this.read()).get(topicPartitionId(topic, partition)) ?? [];
   }
 
   private read(): Promise<Map<string, WalEntry[]>> {
@@ -106,7 +106,7 @@ async function readLogs(root: string): Promise<Map<string, WalEntry[]>> {
       .sort()) {
       const bytes = await readFile(join(dir, name)).catch(() => Buffer.alloc(0));
       for (const entry of parseEntries(bytes).entries) {
-        const key = partitionKey(entry.topic, entry.partition);
+        const key = topicPartitionId(entry.topic, entry.partition);
         let entries = byPartition.get(key);
         if (entries === undefined) byPartition.set(key, (entries = new Map()));
         if (!entries.has(entry.baseOffset)) entries.set(entry.baseOffset, entry);

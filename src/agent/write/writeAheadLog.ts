@@ -18,7 +18,7 @@ import { crc32c } from '@node-rs/crc32';
 import { readBatchFrame } from '../../protocol/codec/batchLayout.js';
 import { StorageError } from '../../protocol/errors.js';
 import { fileSystemFaultKind, storageFault } from '../../storage/storageErrors.js';
-import { partitionKey } from '../leases/leaseManager.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** One recovered entry. */
 export type WalEntry = { topic: string; partition: number; batch: Buffer; baseOffset: number; nextOffset: number };
@@ -75,8 +75,8 @@ export class WriteAheadLog {
       const maxOffsets = new Map<string, number>();
       for (const e of entries)
         maxOffsets.set(
-          partitionKey(e.topic, e.partition),
-          Math.max(maxOffsets.get(partitionKey(e.topic, e.partition)) ?? 0, e.nextOffset),
+          topicPartitionId(e.topic, e.partition),
+          Math.max(maxOffsets.get(topicPartitionId(e.topic, e.partition)) ?? 0, e.nextOffset),
         );
       recovered.push(...entries);
       files.push({ name, handle: undefined, size: validBytes, maxOffsets });
@@ -101,7 +101,13 @@ export class WriteAheadLog {
     bytes.writeUInt32BE(crc32c(bytes.subarray(ENTRY_HEADER)), 4);
     const frame = readBatchFrame(batch);
     return new Promise((resolve, reject) => {
-      this.queue.push({ bytes, key: partitionKey(topic, partition), nextOffset: frame.nextOffset, resolve, reject });
+      this.queue.push({
+        bytes,
+        key: topicPartitionId(topic, partition),
+        nextOffset: frame.nextOffset,
+        resolve,
+        reject,
+      });
       if (this.writing === undefined) this.writing = this.drain();
     });
   }
@@ -143,7 +149,7 @@ export class WriteAheadLog {
 
   /** Records a partition's committed high watermark; deletes files wholly behind it. */
   markCommitted(topic: string, partition: number, highWatermark: number): void {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     this.committed.set(key, Math.max(this.committed.get(key) ?? 0, highWatermark));
     // Only the file being appended to is spared; files found at open are never appended to again.
     const last = this.files[this.files.length - 1];

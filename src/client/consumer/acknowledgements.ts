@@ -6,8 +6,9 @@
  *
  * @internal
  */
-import { partitionKey, type TopicPartition } from '../offsets/types.js';
+import type { TopicPartition } from '../offsets/types.js';
 import { AckWindow, type AckWindowOwner } from './ackWindow.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Options of {@link Acknowledgements}. @internal */
 export type AcknowledgementsOptions = {
@@ -29,7 +30,7 @@ export class Acknowledgements implements AckWindowOwner {
 
   /** The partition's current window, opened on first use after a restart. */
   window(topic: string, partition: number): AckWindow {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     let window = this.windows.get(key);
     if (window === undefined) {
       window = new AckWindow(topic, partition, this.options.maxUnackedPerPartition, this);
@@ -43,7 +44,7 @@ export class Acknowledgements implements AckWindowOwner {
    * ignored.
    */
   restart(topic: string, partition: number): void {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     const window = this.windows.get(key);
     if (window === undefined) return;
     this.windows.delete(key);

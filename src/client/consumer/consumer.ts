@@ -54,7 +54,6 @@ import type { CommitOutcome } from '../offsets/commitExecutor.js';
 import type { OffsetStore } from '../offsets/offsetStore.js';
 import {
   compareTopicPartitions,
-  partitionKey,
   type OffsetInfo,
   type PartitionCommit,
   type TopicPartition,
@@ -75,6 +74,7 @@ import { OffsetLookup } from './offsetLookup.js';
 import { OffsetManager, type OffsetCommitter } from './offsetManager.js';
 import { PartitionRunner } from './partitionRunner.js';
 import { recordIterator } from './recordIterator.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /**
  * The FetchPipeline's yield to I/O (see FetchPipelineOptions.yieldToIo): a
@@ -323,7 +323,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.offsets.positions.seek(topic, partition, offset);
       this.pipeline.seek(topic, partition, offset);
     } else if (this.isManuallyAssigned(topic, partition)) {
-      this.seeks.set(partitionKey(topic, partition), offset);
+      this.seeks.set(topicPartitionId(topic, partition), offset);
     } else {
       throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, {
         context: { topic, partition },
@@ -340,14 +340,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * still being resolved).
    */
   position(topic: string, partition: number): number | undefined {
-    return this.offsets.positions.info(topic, partition)?.offset ?? this.seeks.get(partitionKey(topic, partition));
+    return this.offsets.positions.info(topic, partition)?.offset ?? this.seeks.get(topicPartitionId(topic, partition));
   }
 
   /** Stops fetching and delivering a partition until `resume`. */
   pause(topic: string, partition: number): void {
     this.checkOpen();
     this.checkHeld(topic, partition);
-    this.paused.add(partitionKey(topic, partition));
+    this.paused.add(topicPartitionId(topic, partition));
     if (this.pipeline.has(topic, partition)) this.pipeline.pause(topic, partition);
   }
 
@@ -355,7 +355,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   resume(topic: string, partition: number): void {
     this.checkOpen();
     this.checkHeld(topic, partition);
-    this.paused.delete(partitionKey(topic, partition));
+    this.paused.delete(topicPartitionId(topic, partition));
     if (this.pipeline.has(topic, partition)) this.pipeline.resume(topic, partition);
   }
 
@@ -469,10 +469,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       }
     }
     const positions = await this.offsets.assign(partitions, this.seeks);
-    for (const { topic, partition } of partitions) this.seeks.delete(partitionKey(topic, partition));
+    for (const { topic, partition } of partitions) this.seeks.delete(topicPartitionId(topic, partition));
     this.pipeline.assign(
       partitions.map(({ topic, partition }) => {
-        const key = partitionKey(topic, partition);
+        const key = topicPartitionId(topic, partition);
         return { topic, partition, offset: positions.get(key)!, paused: this.paused.has(key) };
       }),
     );
@@ -500,7 +500,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         .catch((error: unknown) => this.options.logger?.warn({ err: error }, 'commit on revocation failed'));
     }
     this.offsets.remove(partitions);
-    for (const { topic, partition } of partitions) this.paused.delete(partitionKey(topic, partition));
+    for (const { topic, partition } of partitions) this.paused.delete(topicPartitionId(topic, partition));
     this.rebalances.next({
       type: kind,
       partitions: [...partitions].sort(compareTopicPartitions),

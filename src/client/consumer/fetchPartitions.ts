@@ -7,7 +7,8 @@
  * @internal
  */
 import { InvalidRequestError } from '../../protocol/errors.js';
-import { partitionKey, type TopicPartition } from '../offsets/types.js';
+import type { TopicPartition } from '../offsets/types.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** `fetching`: a fetch is in flight; `waiting`: backing off or resolving a reset. @internal */
 export type FetchPhase = 'idle' | 'fetching' | 'waiting';
@@ -49,7 +50,7 @@ export class FetchPartitions {
 
   /** Adds (or replaces) a partition, idle, fetching from `offset`. */
   add(topic: string, partition: number, offset: number, paused: boolean): void {
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     const previous = this.states.get(key);
     if (previous !== undefined) this.remove(previous);
     this.states.set(key, {
@@ -69,7 +70,7 @@ export class FetchPartitions {
 
   /** The partition's state, or undefined. */
   find(topic: string, partition: number): FetchPartitionState | undefined {
-    return this.states.get(partitionKey(topic, partition));
+    return this.states.get(topicPartitionId(topic, partition));
   }
 
   /** The partition's state; InvalidRequestError when it is not assigned. */

@@ -38,11 +38,12 @@ import {
   RetriesExhaustedError,
   isRetriable,
 } from '../../protocol/errors.js';
-import { partitionKey, type TopicPartition } from '../offsets/types.js';
+import type { TopicPartition } from '../offsets/types.js';
 import { FetchPartitions, type FetchPartitionState } from './fetchPartitions.js';
 import { backoffDelay } from '../retryPolicy.js';
 import type { ConsumerBatch } from './consumerTypes.js';
 import type { BatchProcessor, FetchPipelineOptions, FetchTarget, PartitionFetchResult } from './fetchTypes.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 export type { BatchProcessor, FetchPipelineOptions, FetchTarget, PartitionFetchResult } from './fetchTypes.js';
 
@@ -329,7 +330,7 @@ export class FetchPipeline {
   ): void {
     const run = this.current;
     if (run === undefined) return;
-    const byKey = new Map(results.map((result) => [partitionKey(result.topic, result.partition), result]));
+    const byKey = new Map(results.map((result) => [topicPartitionId(result.topic, result.partition), result]));
     states.forEach((state, i) => {
       if (!FetchPartitions.isLive(state, epochs[i]!) || state.phase !== 'fetching') return;
       this.partitions.setPhase(state, 'idle');

@@ -41,10 +41,11 @@ import {
 } from '../assignors/memberCodec.js';
 import type { Assignor, TopicPartitions } from '../assignors/types.js';
 import { fromAbortable } from '../fromAbortable.js';
-import { compareTopicPartitions, partitionKey, type TopicPartition } from '../offsets/types.js';
+import { compareTopicPartitions, type TopicPartition } from '../offsets/types.js';
 import { backoffDelay, type RetryPolicy } from '../retryPolicy.js';
 import type { AnyAgent } from '../cluster/agentCall.js';
 import { heartbeats } from './heartbeat.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Options of {@link GroupMembership}. */
 export type GroupMembershipOptions = {
@@ -225,10 +226,10 @@ export class GroupMembership {
     );
     this.startHeartbeat();
     const target = sync.assignment.length === 0 ? [] : flatten(decodeAssignment(sync.assignment).partitions);
-    const targetKeys = new Set(target.map((tp) => partitionKey(tp.topic, tp.partition)));
-    const ownedKeys = new Set(this.ownedPartitions.map((tp) => partitionKey(tp.topic, tp.partition)));
-    const revoked = this.ownedPartitions.filter((tp) => !targetKeys.has(partitionKey(tp.topic, tp.partition)));
-    const added = target.filter((tp) => !ownedKeys.has(partitionKey(tp.topic, tp.partition)));
+    const targetKeys = new Set(target.map((tp) => topicPartitionId(tp.topic, tp.partition)));
+    const ownedKeys = new Set(this.ownedPartitions.map((tp) => topicPartitionId(tp.topic, tp.partition)));
+    const revoked = this.ownedPartitions.filter((tp) => !targetKeys.has(topicPartitionId(tp.topic, tp.partition)));
+    const added = target.filter((tp) => !ownedKeys.has(topicPartitionId(tp.topic, tp.partition)));
     this.options.logger?.info(
       {
         groupId,
@@ -268,9 +269,9 @@ export class GroupMembership {
   }
 
   private async revoke(partitions: TopicPartition[], kind: 'revoked' | 'lost'): Promise<void> {
-    const keys = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const keys = new Set(partitions.map((tp) => topicPartitionId(tp.topic, tp.partition)));
     const list = [...partitions];
-    this.ownedPartitions = this.ownedPartitions.filter((tp) => !keys.has(partitionKey(tp.topic, tp.partition)));
+    this.ownedPartitions = this.ownedPartitions.filter((tp) => !keys.has(topicPartitionId(tp.topic, tp.partition)));
     await this.options.revoke(list, kind, this.generationValue, this.memberIdValue);
   }
 

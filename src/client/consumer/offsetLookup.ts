@@ -8,9 +8,10 @@ import { lastValueFrom, type SchedulerLike } from 'rxjs';
 import { fromErrorInfo } from '../../protocol/errors.js';
 import { OffsetSpec, type ListOffsetsPartition } from '../../protocol/generated/streamhouse.js';
 import { fromAbortable } from '../fromAbortable.js';
-import { partitionKey, type TopicPartition } from '../offsets/types.js';
+import type { TopicPartition } from '../offsets/types.js';
 import { retryWithBackoff, type RetryPolicy } from '../retryPolicy.js';
 import { callAgent, type AgentCallContext } from '../cluster/agentCall.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Where a partition's log stands. */
 export type LogBounds = {
@@ -20,7 +21,7 @@ export type LogBounds = {
   highWatermark: number;
 };
 
-/** What the offset manager needs to know about logs; keys are `partitionKey(topic, partition)`. */
+/** What the offset manager needs to know about logs; keys are `topicPartitionId(topic, partition)`. */
 export type OffsetBoundsLookup = {
   /** Log bounds of each partition. */
   bounds(partitions: readonly TopicPartition[]): Promise<Map<string, LogBounds>>;
@@ -50,7 +51,7 @@ export class OffsetLookup implements OffsetBoundsLookup {
     const answers = await this.list(asked);
     const result = new Map<string, LogBounds>();
     for (const { topic, partition } of partitions) {
-      const key = partitionKey(topic, partition);
+      const key = topicPartitionId(topic, partition);
       result.set(key, {
         logStartOffset: answers.get(`${OffsetSpec.OFFSET_SPEC_EARLIEST}|${key}`)!,
         highWatermark: answers.get(`${OffsetSpec.OFFSET_SPEC_LATEST}|${key}`)!,
@@ -69,14 +70,14 @@ export class OffsetLookup implements OffsetBoundsLookup {
     const answers = await this.list(asked);
     const result = new Map<string, number>();
     for (const { topic, partition } of partitions) {
-      const key = partitionKey(topic, partition);
+      const key = topicPartitionId(topic, partition);
       result.set(key, answers.get(`${OffsetSpec.OFFSET_SPEC_TIMESTAMP}|${key}`)!);
     }
     return result;
   }
 
   /**
-   * Answers keyed `<spec>|<partitionKey>`; any partition's error fails the whole lookup (after retries when
+   * Answers keyed `<spec>|<topicPartitionId>`; any partition's error fails the whole lookup (after retries when
    * retriable).
    */
   private async list(asked: ListOffsetsPartition[]): Promise<Map<string, number>> {
@@ -111,7 +112,7 @@ export class OffsetLookup implements OffsetBoundsLookup {
           call.pipe(retryWithBackoff(this.options.retry, { scheduler: this.options.scheduler })),
         );
         results.forEach((result, i) => {
-          answers.set(`${entries[i]!.spec}|${partitionKey(result.topic, result.partition)}`, result.offset);
+          answers.set(`${entries[i]!.spec}|${topicPartitionId(result.topic, result.partition)}`, result.offset);
         });
       }),
     );

@@ -29,15 +29,10 @@ import type { ManualCommitCall } from '../offsets/manualCommits.js';
 import type { StoredOffset } from '../offsets/offsetStore.js';
 import { PartitionOffsets } from '../offsets/partitionOffsets.js';
 import { isCommittedInRange, resolveStartOffset, type ResetStrategy } from '../offsets/resetStrategy.js';
-import {
-  partitionKey,
-  type OffsetInfo,
-  type PartitionCommit,
-  type ProcessedRecord,
-  type TopicPartition,
-} from '../offsets/types.js';
+import type { OffsetInfo, PartitionCommit, ProcessedRecord, TopicPartition } from '../offsets/types.js';
 import type { ConsumerLag } from './consumerTypes.js';
 import type { OffsetBoundsLookup } from './offsetLookup.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Where committed offsets are read and written, for one group. */
 export type OffsetCommitter = {
@@ -141,20 +136,20 @@ export class OffsetManager {
     const positions = new Map<string, number>();
     if (partitions.length === 0) return positions;
     const stored = this.options.committer === undefined ? [] : await this.options.committer.load(partitions);
-    const committed = new Map(stored.map((s) => [partitionKey(s.topic, s.partition), s.offset]));
+    const committed = new Map(stored.map((s) => [topicPartitionId(s.topic, s.partition), s.offset]));
     const bounds = await this.options.lookup.bounds(partitions);
     const strategy = this.options.resetStrategy;
     let forTimestamp = new Map<string, number>();
     if (strategy.type === 'timestamp') {
       const needed = partitions.filter((tp) => {
-        const key = partitionKey(tp.topic, tp.partition);
+        const key = topicPartitionId(tp.topic, tp.partition);
         const b = bounds.get(key)!;
         return !seeks.has(key) && !isCommittedInRange({ committed: committed.get(key), ...b });
       });
       if (needed.length > 0) forTimestamp = await this.options.lookup.offsetsForTimestamp(needed, strategy.timestamp);
     }
     for (const { topic, partition } of partitions) {
-      const key = partitionKey(topic, partition);
+      const key = topicPartitionId(topic, partition);
       const { logStartOffset, highWatermark } = bounds.get(key)!;
       const done = committed.get(key);
       const seek = seeks.get(key);
@@ -184,7 +179,7 @@ export class OffsetManager {
    */
   async resetPosition(topic: string, partition: number): Promise<number> {
     const tp = [{ topic, partition }];
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     const bounds = (await this.options.lookup.bounds(tp)).get(key)!;
     const strategy = this.options.resetStrategy;
     const offsetForTimestamp =

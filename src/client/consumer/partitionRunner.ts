@@ -12,9 +12,10 @@
  * @internal
  */
 import { Observable, Subject, defer, type Subscription } from 'rxjs';
-import { partitionKey, type TopicPartition } from '../offsets/types.js';
+import type { TopicPartition } from '../offsets/types.js';
 import type { ConsumerBatch } from './consumerTypes.js';
 import type { BatchProcessor } from './fetchTypes.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Options of {@link PartitionRunner}. @internal */
 export type PartitionRunnerOptions = {
@@ -49,7 +50,7 @@ export class PartitionRunner {
   readonly process: BatchProcessor = (batch, isCurrent) => {
     if (this.stopped) return undefined;
     const { topic, partition } = batch;
-    const key = partitionKey(topic, partition);
+    const key = topicPartitionId(topic, partition);
     const job: Job = { subscription: undefined, done: false };
     this.jobs.set(key, job);
     this.options.setBusy(topic, partition, true);
@@ -79,7 +80,7 @@ export class PartitionRunner {
   /** Resolves once no batch of these partitions (default: any) is under way. */
   idle(partitions?: readonly TopicPartition[]): Promise<void> {
     const keys =
-      partitions === undefined ? undefined : new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)));
+      partitions === undefined ? undefined : new Set(partitions.map((tp) => topicPartitionId(tp.topic, tp.partition)));
     if (!this.busyWith(keys)) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push({ keys, resolve }));
   }

@@ -1,5 +1,6 @@
 import { checkCommit, checkGroupId, checkTopicPartition, type OffsetStore, type StoredOffset } from './offsetStore.js';
-import { compareTopicPartitions, partitionKey, type PartitionCommit, type TopicPartition } from './types.js';
+import { compareTopicPartitions, type PartitionCommit, type TopicPartition } from './types.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Options of {@link MemoryOffsetStore}. */
 export type MemoryOffsetStoreOptions = {
@@ -25,7 +26,7 @@ export class MemoryOffsetStore implements OffsetStore {
     const found =
       partitions === undefined
         ? [...group.values()]
-        : partitions.flatMap(({ topic, partition }) => group.get(partitionKey(topic, partition)) ?? []);
+        : partitions.flatMap(({ topic, partition }) => group.get(topicPartitionId(topic, partition)) ?? []);
     return found.sort(compareTopicPartitions).map((stored) => ({ ...stored }));
   }
 
@@ -40,7 +41,7 @@ export class MemoryOffsetStore implements OffsetStore {
       this.groups.set(groupId, group);
     }
     for (const { topic, partition, offset, metadata } of offsets) {
-      group.set(partitionKey(topic, partition), { topic, partition, offset, metadata, commitTime });
+      group.set(topicPartitionId(topic, partition), { topic, partition, offset, metadata, commitTime });
     }
   }
 }

@@ -5,13 +5,8 @@
  * feeds it from fetches, processing and commit outcomes.
  */
 import { InvalidRequestError, UnknownTopicOrPartitionError } from '../../protocol/errors.js';
-import {
-  compareTopicPartitions,
-  partitionKey,
-  type OffsetInfo,
-  type PartitionCommit,
-  type TopicPartition,
-} from './types.js';
+import { compareTopicPartitions, type OffsetInfo, type PartitionCommit, type TopicPartition } from './types.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Options of {@link PartitionOffsets}. */
 export type PartitionOffsetsOptions = {
@@ -59,7 +54,7 @@ export class PartitionOffsets {
     checkOffset(position, 'position', topic, partition);
     checkOffset(committed, 'committed offset', topic, partition);
     checkOffset(highWatermark, 'high watermark', topic, partition);
-    this.entries.set(partitionKey(topic, partition), {
+    this.entries.set(topicPartitionId(topic, partition), {
       topic,
       partition,
       position,
@@ -72,7 +67,7 @@ export class PartitionOffsets {
 
   /** Stops tracking a partition (on revocation). True when it was tracked. */
   remove(topic: string, partition: number): boolean {
-    return this.entries.delete(partitionKey(topic, partition));
+    return this.entries.delete(topicPartitionId(topic, partition));
   }
 
   /** The tracked partitions, by topic then partition. */
@@ -111,7 +106,7 @@ export class PartitionOffsets {
   /** Records successful commits; partitions no longer tracked are ignored (revoked meanwhile). */
   markCommitted(commits: readonly PartitionCommit[]): void {
     for (const commit of commits) {
-      const entry = this.entries.get(partitionKey(commit.topic, commit.partition));
+      const entry = this.entries.get(topicPartitionId(commit.topic, commit.partition));
       if (entry !== undefined) entry.committed = commit.offset;
     }
   }
@@ -149,7 +144,7 @@ export class PartitionOffsets {
 
   /** The state of one partition, or undefined when it is not tracked. */
   info(topic: string, partition: number): OffsetInfo | undefined {
-    const entry = this.entries.get(partitionKey(topic, partition));
+    const entry = this.entries.get(topicPartitionId(topic, partition));
     return entry === undefined ? undefined : toInfo(entry);
   }
 
@@ -159,7 +154,7 @@ export class PartitionOffsets {
   }
 
   private entry(topic: string, partition: number): Entry {
-    const entry = this.entries.get(partitionKey(topic, partition));
+    const entry = this.entries.get(topicPartitionId(topic, partition));
     if (entry === undefined) {
       throw new UnknownTopicOrPartitionError(`${topic}/${partition} is not assigned to this consumer`, {
         context: { topic, partition },

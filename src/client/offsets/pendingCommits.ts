@@ -5,7 +5,8 @@
  *
  * @internal
  */
-import { compareTopicPartitions, partitionKey, type PartitionCommit, type ProcessedRecord } from './types.js';
+import { compareTopicPartitions, type PartitionCommit, type ProcessedRecord } from './types.js';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** @internal */
 export class PendingCommits {
@@ -18,7 +19,7 @@ export class PendingCommits {
 
   /** Notes a processed record: its partition's next offset is `offset + 1`. */
   record(record: ProcessedRecord): void {
-    this.latest.set(partitionKey(record.topic, record.partition), {
+    this.latest.set(topicPartitionId(record.topic, record.partition), {
       topic: record.topic,
       partition: record.partition,
       offset: record.offset + 1,
@@ -28,12 +29,12 @@ export class PendingCommits {
 
   /** Adds commits; a later one replaces an earlier one of the same partition, even if lower (a seek back). */
   merge(commits: readonly PartitionCommit[]): void {
-    for (const commit of commits) this.latest.set(partitionKey(commit.topic, commit.partition), commit);
+    for (const commit of commits) this.latest.set(topicPartitionId(commit.topic, commit.partition), commit);
   }
 
   /** Forgets the given partitions. */
   drop(commits: readonly PartitionCommit[]): void {
-    for (const commit of commits) this.latest.delete(partitionKey(commit.topic, commit.partition));
+    for (const commit of commits) this.latest.delete(topicPartitionId(commit.topic, commit.partition));
   }
 
   /** Everything pending, by topic then partition, and clears. */

@@ -83,11 +83,6 @@ export type OffsetStats = {
   lastCommitTime: number | undefined;
 };
 
-/** A map key for a topic-partition; unambiguous because the partition has no `:`. @internal */
-export function partitionKey(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
-}
-
 /** Orders by topic then partition (code-unit order, locale-independent). @internal */
 export function compareTopicPartitions(a: TopicPartition, b: TopicPartition): number {
   if (a.topic !== b.topic) return a.topic < b.topic ? -1 : 1;

@@ -103,12 +103,12 @@ export class ProducerIdentity {
    * Takes `count` sequences on a partition, under the current epoch.
    * @throws InvalidRequestError when a bump is pending or `count` < 1.
    */
-  assign(partitionKey: string, count: number): SequenceAssignment {
+  assign(topicPartition: string, count: number): SequenceAssignment {
     if (count <= 0) throw new InvalidRequestError(`a batch needs records, got ${count}`);
     if (this.bumpNeeded)
-      throw new InvalidRequestError(`no sequence for ${partitionKey} until the producer has a new epoch`);
-    const baseSequence = this.partitions.get(partitionKey) ?? 0;
-    this.partitions.set(partitionKey, (baseSequence + count) % (INT32_MAX + 1));
+      throw new InvalidRequestError(`no sequence for ${topicPartition} until the producer has a new epoch`);
+    const baseSequence = this.partitions.get(topicPartition) ?? 0;
+    this.partitions.set(topicPartition, (baseSequence + count) % (INT32_MAX + 1));
     return { producerId: this.producerId, producerEpoch: this.epoch, baseSequence };
   }
 
@@ -116,10 +116,10 @@ export class ProducerIdentity {
    * The agent refused the batch without appending it, and it was the last assigned: the next batch takes its
    * sequences.
    */
-  rollBack(partitionKey: string, assigned: SequenceAssignment, count: number): void {
+  rollBack(topicPartition: string, assigned: SequenceAssignment, count: number): void {
     if (!this.sameEpoch(assigned)) return;
-    if (this.partitions.get(partitionKey) === (assigned.baseSequence + count) % (INT32_MAX + 1))
-      this.partitions.set(partitionKey, assigned.baseSequence);
+    if (this.partitions.get(topicPartition) === (assigned.baseSequence + count) % (INT32_MAX + 1))
+      this.partitions.set(topicPartition, assigned.baseSequence);
   }
 
   private adopt(next: ProducerIdAndEpoch): void {

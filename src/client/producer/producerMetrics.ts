@@ -5,6 +5,7 @@
  * an Observable sampling it periodically.
  */
 import { interval, map, type Observable, type SchedulerLike } from 'rxjs';
+import { topicPartitionId } from '../../protocol/topicPartition.js';
 
 /** Upper bounds (ms) of the latency histogram buckets; the last bucket is unbounded. */
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000, 120000];
@@ -46,7 +47,7 @@ export class PartitionCounters {
     readonly topic: string,
     readonly partition: number,
   ) {
-    this.key = `${topic}/${partition}`;
+    this.key = topicPartitionId(topic, partition);
   }
 }
 
