@@ -106,7 +106,7 @@ describe('the packed package', function () {
     const tops = [...new Set(files.map((path) => (path.includes('/') ? `${path.split('/')[0]}/` : path)))].sort();
     expect(tops).to.deep.equal(['LICENSE', 'README.md', 'dist/', 'package.json', 'proto/']);
     expect(files.filter((path) => path.startsWith('dist/') && !path.startsWith('dist/src/'))).to.deep.equal([]);
-    expect(files).to.include('dist/src/metadata/redis/lua/commit-segment-4.lua');
+    expect(files).to.include('dist/src/metadata/redis/lua/commit-segment-5.lua');
     expect(files).to.include('dist/src/agent/index.js');
   });
 
