@@ -53,12 +53,9 @@ describe('faults: kill -9 of the agent, then a restart', function () {
 
   it('keeps every durable ack at its offset, once, and stores nothing reported failed', () =>
     crashAndRestart(fixture, 'durable'));
-  // OPEN FINDING: with buffered acks and five requests in flight, one run in
-  // two stores a batch twice after the kill -9 and restart (e.g. records
-  // r-2991..r-3018 at offsets 997-1006 and again at 2132-2141): a batch replayed
-  // from the write-ahead log is sent again and not recognised as a duplicate.
-  // Skipped until fixed (see the issue note); one in flight per partition passes.
-  it.skip('keeps every buffered ack at its offset, once, and stores nothing reported failed', () =>
+  // A batch replayed from the log whose answer was lost must be retried within the agent's
+  // window of five (see spec/client/producer/inFlightWindow.spec.ts), or it is stored twice.
+  it('keeps every buffered ack at its offset, once, and stores nothing reported failed', () =>
     crashAndRestart(fixture, 'buffered'));
 
   // With one request in flight per partition, the only batch a producer retries is the last one stored.

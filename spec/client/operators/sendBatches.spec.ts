@@ -50,6 +50,20 @@ describe('client/operators/sendBatches', () => {
     });
   });
 
+  it('counts a send that completed behind an earlier one until that one completes', () => {
+    testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const source = hot('     -acf--|', { ...batches, f: 'x3' });
+      const x1 = cold('        ------(r|)', { r: 'ack x1' });
+      const x2 = cold('         -(r|)', { r: 'ack x2' });
+      const x3 = cold('               ----(r|)', { r: 'ack x3' });
+      const sends: Record<string, Observable<string>> = { x1, x2, x3 };
+      const result = source.pipe(sendBatches({ keyOf, send: (b) => sends[b]!, maxInFlightPerPartition: 2 }));
+      expectObservable(result).toBe('-------(yz)(u|)', { y: 'ack x1', z: 'ack x2', u: 'ack x3' });
+      // x2 is done at 3, but x1 is not: the partition's two unsettled sends span x1..x2, so x3 waits for x1 (7).
+      expectSubscriptions(x3.subscriptions).toBe('-------^---!');
+    });
+  });
+
   it('bounds the sends running at once across partitions', () => {
     testScheduler.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
       const source = hot('     -(abe)|', batches);

@@ -117,6 +117,11 @@ describe('client/producer options', () => {
       { maxBufferedBytes: 1000, batchBytes: 2000 },
       'maxBufferedBytes (1000) must be at least batchBytes (2000)',
     ],
+    [
+      'more in flight than agents recognise retries of',
+      { maxInFlightPerPartition: 6 },
+      "maxInFlightPerPartition must be at most 5 with idempotence (agents recognise retries of a producer's last 5 batches only), got 6",
+    ],
     ['a bad retry policy', { retry: { multiplier: 0.5 } }, 'retry multiplier must be a finite number ≥ 1, got 0.5'],
   ];
   for (const [what, options, message] of cases) {

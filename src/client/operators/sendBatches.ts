@@ -18,11 +18,15 @@ export type SendBatchesConfig<B, K, R> = {
    */
   maxConcurrency?: number;
   /**
-   * Most sends running at once for one partition. Default 1: a partition's
-   * next batch is sent only after the previous one completed, which keeps
-   * order even through retries. Kafka allows 5 with idempotence, because the
-   * agent then rejects a batch that overtakes its predecessor; raise this
-   * only with idempotent sends. Results stay in order either way.
+   * Most sends of one partition started and not yet emitted. Default 1: a
+   * partition's next batch is sent only after the previous one completed,
+   * which keeps order even through retries. Kafka allows 5 with idempotence,
+   * because the agent then rejects a batch that overtakes its predecessor;
+   * raise this only with idempotent sends. Results stay in order either way.
+   * A send that completed behind an earlier one still counts until that one
+   * completes, so a partition's unsettled batches never span more than this
+   * many: an agent that remembers as many of a producer's batches still
+   * recognises a retry of the oldest.
    */
   maxInFlightPerPartition?: number;
 };
@@ -41,7 +45,7 @@ type Lane<B, K, R> = {
   waiting: B[];
   /** Sends of this partition running now. */
   running: number;
-  /** Started sends, oldest first; only the head may emit directly. */
+  /** Started sends not yet emitted, oldest first; only the head may emit directly. What counts against maxInFlightPerPartition. */
   slots: Slot<R>[];
   /** Whether the lane is in the ready queue. */
   ready: boolean;
@@ -96,7 +100,7 @@ export function sendBatches<B, K, R>(config: SendBatchesConfig<B, K, R>): Operat
       let pumpAgain = false;
 
       const markReadyIfSo = (lane: Lane<B, K, R>): void => {
-        if (!lane.ready && lane.waiting.length > 0 && lane.running < maxInFlightPerPartition) {
+        if (!lane.ready && lane.waiting.length > 0 && lane.slots.length < maxInFlightPerPartition) {
           lane.ready = true;
           readyLanes.push(lane);
         }
@@ -140,8 +144,8 @@ export function sendBatches<B, K, R>(config: SendBatchesConfig<B, K, R>): Operat
             running--;
             // Undefined when the send completed synchronously, inside subscribe().
             if (subscription !== undefined) sends.remove(subscription);
-            markReadyIfSo(lane);
             release(lane);
+            markReadyIfSo(lane);
             pump();
           },
         });

@@ -53,7 +53,7 @@ export type ProducerOptions = {
   requestTimeoutMs?: number;
   /** A record not acknowledged this long after `send` fails with DeliveryTimeoutError, ms. Default 120 000. */
   deliveryTimeoutMs?: number;
-  /** Requests in flight per partition. Default 5 with idempotence, else 1 (keeps order through retries). */
+  /** Requests in flight per partition. Default 5 with idempotence (at most 5), else 1 (keeps order through retries). */
   maxInFlightPerPartition?: number;
   /** Requests in flight across all partitions. Default 64. */
   maxInFlightRequests?: number;
@@ -74,6 +74,12 @@ export type ProducerOptions = {
   /** Structured logger. Default none. */
   logger?: Logger;
 };
+
+/**
+ * Most requests in flight per partition with idempotence: agents remember a producer's last five batches per partition
+ * (as Kafka).
+ */
+export const MAX_IDEMPOTENT_IN_FLIGHT = 5;
 
 /**
  * The producer's retry defaults ({@link ProducerOptions.retry}): Kafka's backoff, retries bounded only by the delivery
@@ -141,6 +147,11 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
   if (!idempotence && maxInFlightPerPartition > 1 && options.maxInFlightPerPartition !== undefined) {
     throw new InvalidConfigError(
       'maxInFlightPerPartition > 1 can reorder records on retry without idempotence; enable idempotence or use 1',
+    );
+  }
+  if (idempotence && maxInFlightPerPartition > MAX_IDEMPOTENT_IN_FLIGHT) {
+    throw new InvalidConfigError(
+      `maxInFlightPerPartition must be at most ${MAX_IDEMPOTENT_IN_FLIGHT} with idempotence (agents recognise retries of a producer's last ${MAX_IDEMPOTENT_IN_FLIGHT} batches only), got ${maxInFlightPerPartition}`,
     );
   }
   if (batchBytes > MAX_BATCH_BYTES_OPTION)
