@@ -31,7 +31,7 @@ async function redisOutage(fixture: FaultFixture, acks: Acks, options: Partial<P
 
   await redis.kill();
   // The outage lasts until the agent has lost a lease: its commits and renewals failed meanwhile.
-  await agent.child.waitFor(/"msg":"lease lost"/, 30_000);
+  await agent.child.waitFor(/"msg":"(lease lost|lease may have expired, writer stops)"/, 30_000);
   redis = await startRedisServer(redisDir, redis.port);
   const recovered = await load.recovery(1000, 30_000, [0, 1, 2]);
   const result = await load.stop();
