@@ -1,0 +1,67 @@
+/**
+ * Test support: real certificates made with `openssl` in a temp directory: a
+ * CA, server certificates for 127.0.0.1/localhost signed by it, client
+ * certificates from it and from another CA.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type Certificate = { certFile: string; keyFile: string; cert: Buffer; key: Buffer };
+
+export class TestCertificates {
+  readonly dir = mkdtempSync(join(tmpdir(), 'sh-tls-'));
+
+  /** A self-signed CA named `name`. */
+  ca(name: string): Certificate {
+    const certFile = join(this.dir, `${name}.crt`);
+    const keyFile = join(this.dir, `${name}.key`);
+    openssl('req', '-x509', ...EC_KEY, '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${name}`);
+    return read(certFile, keyFile);
+  }
+
+  /** A certificate for `cn`, signed by `ca`, with `serial`; a server one carries SANs 127.0.0.1 and localhost. */
+  signed(ca: Certificate, file: string, cn: string, serial: number, usage: 'server' | 'client'): Certificate {
+    const certFile = join(this.dir, `${file}.crt`);
+    const keyFile = join(this.dir, `${file}.key`);
+    const csr = join(this.dir, `${file}.csr`);
+    const ext = join(this.dir, `${file}.ext`);
+    writeFileSync(
+      ext,
+      usage === 'server'
+        ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
+        : 'extendedKeyUsage=clientAuth\n',
+    );
+    openssl('req', '-new', ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.certFile,
+      '-CAkey',
+      ca.keyFile,
+      '-set_serial',
+      String(serial),
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-out',
+      certFile,
+    );
+    return read(certFile, keyFile);
+  }
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function read(certFile: string, keyFile: string): Certificate {
+  return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile) };
+}
