@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 
 export type Certificate = { certFile: string; keyFile: string; cert: Buffer; key: Buffer };
 
@@ -64,4 +65,18 @@ function openssl(...args: string[]): void {
 
 function read(certFile: string, keyFile: string): Certificate {
   return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile) };
+}
+
+/** The serial (hex) of the certificate a new TLS connection (ALPN h2, SNI localhost) to `address` is shown. */
+export function peerSerial(address: string, ca: Buffer): Promise<string> {
+  const [host, port] = address.split(':') as [string, string];
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port: Number(port), ca, ALPNProtocols: ['h2'], servername: 'localhost' });
+    socket.setTimeout(3000, () => socket.destroy(new Error('no TLS handshake within 3 s')));
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate().serialNumber);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
 }
