@@ -1,7 +1,7 @@
 /**
  * Test support: real certificates made with `openssl` in a temp directory: a
  * CA, server certificates for 127.0.0.1/localhost signed by it, client
- * certificates from it and from another CA.
+ * certificates from it and from another CA, and expired ones.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,12 +28,7 @@ export class TestCertificates {
     const keyFile = join(this.dir, `${file}.key`);
     const csr = join(this.dir, `${file}.csr`);
     const ext = join(this.dir, `${file}.ext`);
-    writeFileSync(
-      ext,
-      usage === 'server'
-        ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
-        : 'extendedKeyUsage=clientAuth\n',
-    );
+    writeFileSync(ext, extensions(usage));
     openssl('req', '-new', ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`);
     openssl(
       'x509',
@@ -55,6 +50,36 @@ export class TestCertificates {
     );
     return read(certFile, keyFile);
   }
+
+  /** A certificate for `cn` signed by `ca` that was valid on 1 January 2020 only (`openssl ca -startdate/-enddate`). */
+  expired(ca: Certificate, file: string, cn: string, usage: 'server' | 'client'): Certificate {
+    const dir = mkdtempSync(join(this.dir, `${file}-`));
+    const certFile = join(this.dir, `${file}.crt`);
+    const keyFile = join(this.dir, `${file}.key`);
+    const csr = join(dir, 'request.csr');
+    const ext = join(dir, 'extensions');
+    const config = join(dir, 'ca.cnf');
+    writeFileSync(join(dir, 'index.txt'), '');
+    writeFileSync(join(dir, 'serial'), '2020\n');
+    writeFileSync(ext, extensions(usage));
+    writeFileSync(
+      config,
+      `[ca]\ndefault_ca = test\n[test]\ndatabase = ${dir}/index.txt\nnew_certs_dir = ${dir}\nserial = ${dir}/serial\n` +
+        'default_md = sha256\npolicy = any\n[any]\ncommonName = supplied\n',
+    );
+    openssl('req', '-new', ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`);
+    openssl(
+      ...['ca', '-batch', '-notext', '-config', config, '-cert', ca.certFile, '-keyfile', ca.keyFile, '-in', csr],
+      ...['-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-extfile', ext, '-out', certFile],
+    );
+    return read(certFile, keyFile);
+  }
+}
+
+function extensions(usage: 'server' | 'client'): string {
+  return usage === 'server'
+    ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
+    : 'extendedKeyUsage=clientAuth\n';
 }
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];

@@ -48,6 +48,7 @@ import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import { KafkaListener } from '../kafka/kafkaListener.js';
 import { TlsCertificates } from './tls/tlsCertificates.js';
+import { principalInterceptor } from './tls/principal.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -177,10 +178,12 @@ export class Agent {
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
     }
-    if (this.options.tls !== undefined) this.tls = await TlsCertificates.load(this.options.tls, this.logger);
+    if (this.options.tls !== undefined) this.tls = await TlsCertificates.load(this.options.tls);
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
+      // Also without TLS: it drops a principal a client claims in its metadata.
+      interceptors: [principalInterceptor(this.logger)],
       ...(this.options.connectionIdleTimeoutMs > 0
         ? { 'grpc.max_connection_idle_ms': this.options.connectionIdleTimeoutMs }
         : {}),

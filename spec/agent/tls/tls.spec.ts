@@ -22,6 +22,8 @@ describe('TLS on the gRPC listener', function () {
   let server: Certificate;
   let alice: Certificate;
   let mallory: Certificate;
+  let expiredClient: Certificate;
+  let expiredServer: Certificate;
   let stores: TestStores;
   let agent: TestAgent | undefined;
   const connections: AgentConnection[] = [];
@@ -33,6 +35,8 @@ describe('TLS on the gRPC listener', function () {
     server = certs.signed(ca, 'server', 'agent.test', 1001, 'server');
     alice = certs.signed(ca, 'alice', 'alice', 2001, 'client');
     mallory = certs.signed(other, 'mallory', 'mallory', 3001, 'client');
+    expiredClient = certs.expired(ca, 'expired-client', 'old-alice', 'client');
+    expiredServer = certs.expired(ca, 'expired-server', 'old-agent', 'server');
   });
   beforeEach(async () => {
     stores = await createTestStores('sqlite');
@@ -112,9 +116,19 @@ describe('TLS on the gRPC listener', function () {
       (e: unknown) => e,
     );
     expect(other).to.be.instanceOf(AgentUnavailableError);
+    const expired = await listTopics(connect({ ca: ca.cert, cert: expiredClient.cert, key: expiredClient.key })).catch(
+      (e: unknown) => e,
+    );
+    expect(expired).to.be.instanceOf(AgentUnavailableError);
     expect(principals()).to.deep.equal([]);
     expect((await listTopics(connect({ ca: ca.cert, cert: alice.cert, key: alice.key }))).names).to.deep.equal([]);
     expect(principals()).to.deep.equal(['alice']);
+  });
+
+  it('a client refuses an agent whose certificate has expired', async () => {
+    await start({ certFile: expiredServer.certFile, keyFile: expiredServer.keyFile });
+    const error = await listTopics(connect({ ca: ca.cert })).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(AgentUnavailableError);
   });
 
   it('with client auth optional serves clients without a certificate, naming no principal', async () => {

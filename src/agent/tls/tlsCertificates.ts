@@ -8,9 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { experimental, type ServerCredentials } from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import { InvalidConfigError } from '../../protocol/errors.js';
-import { principalInterceptor } from './principal.js';
 import type { ResolvedAgentTls } from './tlsOptions.js';
 
 type Files = { cert: Buffer; key: Buffer; ca: Buffer | undefined };
@@ -24,12 +22,11 @@ export class TlsCertificates implements experimental.CertificateProvider {
   private constructor(
     readonly options: ResolvedAgentTls,
     private files: Files,
-    private readonly logger: Logger | undefined,
   ) {}
 
   /** Reads and checks the files; fails with InvalidConfigError naming what is wrong. */
-  static async load(options: ResolvedAgentTls, logger?: Logger): Promise<TlsCertificates> {
-    return new TlsCertificates(options, await readFiles(options), logger);
+  static async load(options: ResolvedAgentTls): Promise<TlsCertificates> {
+    return new TlsCertificates(options, await readFiles(options));
   }
 
   /**
@@ -44,18 +41,18 @@ export class TlsCertificates implements experimental.CertificateProvider {
     for (const listener of this.identityListeners) listener({ certificate: cert, privateKey: key });
   }
 
-  /** Server credentials serving these certificates, with client certificates as the agent's options ask. */
+  /**
+   * Server credentials serving these certificates, with client certificates as the agent's options ask (the
+   * principal is set by principalInterceptor, installed on every agent server).
+   */
   credentials(): ServerCredentials {
     const { clientAuth } = this.options;
     // grpc-js passes its first argument on as the identity provider and its second as the CA provider.
-    const credentials = experimental.createCertificateProviderServerCredentials(
+    return experimental.createCertificateProviderServerCredentials(
       this,
       clientAuth === 'none' ? null : this,
       clientAuth === 'required',
     );
-    // Without client certificates there is no principal to find, so no per-call work.
-    if (clientAuth === 'none') return credentials;
-    return experimental.createServerCredentialsWithInterceptors(credentials, [principalInterceptor(this.logger)]);
   }
 
   addCaCertificateListener(listener: CaListener): void {
