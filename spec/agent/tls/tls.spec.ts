@@ -195,6 +195,15 @@ describe('TLS on the gRPC listener', function () {
       expect((error as Error).message).to.contain(message);
     }
     expect(() => connectAgent('127.0.0.1:1', { tls: { cert: alice.cert } })).to.throw(InvalidConfigError, 'together');
+    const producerError = await createProducer({ bootstrap: ['127.0.0.1:1'], tls: { key: alice.key } }).catch(
+      (e: unknown) => e,
+    );
+    expect(producerError).to.be.instanceOf(InvalidConfigError);
+    expect((producerError as Error).message).to.contain('together');
+    expect(() => connectAgent('127.0.0.1:1', { tls: { ca: ca.cert, cert: alice.cert, key: mallory.key } })).to.throw(
+      InvalidConfigError,
+      'not usable',
+    );
     expect(() => connectAgent('127.0.0.1:1', { tls: { ca: 'not a pem' } })).to.throw(InvalidConfigError, 'not usable');
     expect(() =>
       createConsumer({
