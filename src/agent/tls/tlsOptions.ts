@@ -1,7 +1,9 @@
 /** The agent's `tls` option: certificate files of its gRPC listener, and whether clients must show one. */
 import { InvalidConfigError } from '../../protocol/errors.js';
 
-/** `none`: no client certificate asked for; `optional`: asked for, checked when given; `required`: refused without one. */
+/**
+ * `none`: no client certificate asked for; `optional`: asked for, checked when given; `required`: refused without one.
+ */
 export type ClientAuth = 'none' | 'optional' | 'required';
 
 export type AgentTlsOptions = {
