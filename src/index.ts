@@ -71,6 +71,7 @@ export {
   type AgentConnectionOptions,
   type StreamHouseClient,
 } from './client/agentClient.js';
+export type { ClientTlsOptions } from './client/tlsOptions.js';
 
 // Records and errors
 export type { RecordHeader, RecordInput } from './protocol/codec/record.js';

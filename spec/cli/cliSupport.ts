@@ -122,6 +122,16 @@ export class ServeProcess {
     return this.output.stdout;
   }
 
+  /** What it has written to standard error (its log) so far. */
+  get stderr(): string {
+    return this.output.stderr;
+  }
+
+  /** Sends `signal` without waiting for anything. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** Sends `signal` (Ctrl-C by default) and waits for the process to end. */
   async stop(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 20_000): Promise<Finished> {
     this.child.kill(signal);

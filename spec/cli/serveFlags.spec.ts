@@ -27,6 +27,10 @@ const SERVE_ENV = [
   'STREAMHOUSE_MAINTENANCE_INTERVAL_MS',
   'STREAMHOUSE_HEAP_GROWING_PERCENT',
   'STREAMHOUSE_LOG_LEVEL',
+  'STREAMHOUSE_TLS_CERT',
+  'STREAMHOUSE_TLS_KEY',
+  'STREAMHOUSE_TLS_CA',
+  'STREAMHOUSE_TLS_CLIENT_AUTH',
 ];
 
 /** The flags `serve` would run with for these arguments and exactly this environment (its action replaced). */
@@ -276,5 +280,13 @@ describe('cli: serve limit flags', () => {
     expect(await parseLimitError(['--port', '65536'])).to.contain(
       "--port must be a decimal integer from 0 to 65535, got '65536'.",
     );
+  });
+
+  it('reads the TLS files and client-auth mode from flags or the environment', async () => {
+    const flags = await parsedFlags(['--tls-cert', 'a.crt', '--tls-key', 'a.key', '--tls-client-auth', 'required'], {
+      STREAMHOUSE_TLS_CA: 'ca.crt',
+    });
+    expect(flags).to.deep.include({ tlsCert: 'a.crt', tlsKey: 'a.key', tlsCa: 'ca.crt', tlsClientAuth: 'required' });
+    expect(await parseError(['--tls-client-auth', 'sometimes'])).to.contain("argument 'sometimes' is invalid");
   });
 });

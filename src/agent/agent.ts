@@ -48,6 +48,8 @@ import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import { KafkaListener } from '../kafka/kafkaListener.js';
 import { topicPartitionId } from '../protocol/topicPartition.js';
+import { TlsCertificates } from './tls/tlsCertificates.js';
+import { principalInterceptor } from './tls/principal.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -84,6 +86,7 @@ export class Agent {
   private stopping = false;
   private readonly logger: Logger | undefined;
   private kafka: KafkaListener | undefined;
+  private tls: TlsCertificates | undefined;
 
   constructor(readonly options: ResolvedAgentOptions) {
     this.agentId = options.agentId;
@@ -176,9 +179,12 @@ export class Agent {
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
     }
+    if (this.options.tls !== undefined) this.tls = await TlsCertificates.load(this.options.tls);
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
+      // Also without TLS: it drops a principal a client claims in its metadata.
+      interceptors: [principalInterceptor(this.logger)],
       ...(this.options.connectionIdleTimeoutMs > 0
         ? { 'grpc.max_connection_idle_ms': this.options.connectionIdleTimeoutMs }
         : {}),
@@ -198,7 +204,7 @@ export class Agent {
     }
     // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
     const { maxConnections, handshakeTimeoutMs } = this.options;
-    const listen = () => server.listen(`${this.options.host}:${this.options.port}`);
+    const listen = () => server.listen(`${this.options.host}:${this.options.port}`, this.tls?.credentials());
     this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () =>
       withConnectionLimits({ maxConnections, handshakeTimeoutMs }, this.connectionStats, listen),
     );
@@ -312,6 +318,17 @@ export class Agent {
     );
     await kafka.listen(this.options.host, this.options.kafkaPort);
     this.kafka = kafka;
+  }
+
+  /**
+   * Reads the TLS certificate, key and CA files again; new connections get
+   * them, open ones keep theirs. When they are unusable the ones in use are
+   * kept and InvalidConfigError is thrown. Does nothing without TLS.
+   */
+  async reloadTls(): Promise<void> {
+    if (this.tls === undefined) return;
+    await this.tls.reload();
+    this.logger?.info({ agentId: this.agentId, certFile: this.tls.options.certFile }, 'TLS certificates reloaded');
   }
 
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */

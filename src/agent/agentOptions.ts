@@ -17,6 +17,7 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
 } from './server/connectionLimits.js';
+import { resolveTlsOptions, type AgentTlsOptions, type ResolvedAgentTls } from './tls/tlsOptions.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
@@ -38,6 +39,8 @@ export type AgentOptions = {
   kafkaPort?: number;
   /** host:port Kafka clients should dial, when it differs from host:kafkaPort. Default `host:kafkaPort`. */
   kafkaAdvertisedAddress?: string;
+  /** TLS on the gRPC listener, with client certificates as `clientAuth` says. Default undefined: plain text. */
+  tls?: AgentTlsOptions;
   /** Unique id among agents sharing a metadata store. Default `<hostname>-<random>`. */
   agentId?: string;
   /**
@@ -202,8 +205,9 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
 export type ResolvedAgentOptions = Required<
-  Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'logger'>
+  Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'logger' | 'tls'>
 > & {
+  tls: ResolvedAgentTls | undefined;
   walDir: string | undefined;
   advertisedAddress: string | undefined;
   kafkaPort: number | undefined;
@@ -220,6 +224,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     advertisedAddress,
     kafkaPort,
     kafkaAdvertisedAddress,
+    tls,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
     flushIntervalMs = 1,
@@ -339,6 +344,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     advertisedAddress,
     kafkaPort,
     kafkaAdvertisedAddress,
+    tls: tls === undefined ? undefined : resolveTlsOptions(tls),
     agentId,
     walDir,
     flushIntervalMs,

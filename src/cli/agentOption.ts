@@ -1,5 +1,8 @@
-/** The `--agent` option shared by the client commands. */
-import { Option } from 'commander';
+/** The `--agent` and `--tls-*` options shared by the client commands. */
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import type { ClientTlsOptions } from '../client/tlsOptions.js';
+import { InvalidConfigError } from '../protocol/errors.js';
 
 export const DEFAULT_PORT = 9660;
 
@@ -17,5 +20,57 @@ export function booleanOption(name: string) {
     if (value === 'true' || value === '1') return true;
     if (value === 'false' || value === '0') return false;
     throw new Error(`${name} must be true, false, 1 or 0, got '${value}'`);
+  };
+}
+
+/** The flags of every command that talks to an agent: `--agent` and the `--tls-*` ones. */
+export type AgentFlags = {
+  agent: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsServername?: string;
+};
+
+/** The `--tls-*` options of the client commands (files are read when the command runs). */
+export function tlsOptions(): Option[] {
+  return [
+    new Option('--tls-ca <file>', 'connect over TLS, trusting these PEM CA certificates').env(
+      'STREAMHOUSE_CLIENT_TLS_CA',
+    ),
+    new Option('--tls-cert <file>', 'PEM client certificate (mutual TLS; implies TLS)').env(
+      'STREAMHOUSE_CLIENT_TLS_CERT',
+    ),
+    new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('STREAMHOUSE_CLIENT_TLS_KEY'),
+    new Option('--tls-servername <name>', "name the agent's certificate must carry (default the host dialled)").env(
+      'STREAMHOUSE_CLIENT_TLS_SERVERNAME',
+    ),
+  ];
+}
+
+/** Adds {@link tlsOptions} to every command under `program` that has the `--agent` option. */
+export function addTlsOptions(program: Command): void {
+  for (const command of program.commands) {
+    if (command.options.some((o) => o.long === '--agent')) for (const option of tlsOptions()) command.addOption(option);
+    addTlsOptions(command);
+  }
+}
+
+/** The client's tls option from the flags, or undefined (plain text) when no `--tls-*` flag is given. */
+export function clientTls(flags: AgentFlags): ClientTlsOptions | undefined {
+  const { tlsCa, tlsCert, tlsKey, tlsServername } = flags;
+  if ([tlsCa, tlsCert, tlsKey, tlsServername].every((v) => v === undefined)) return undefined;
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new InvalidConfigError(`${flag} ${path} cannot be read: ${(error as Error).message}`);
+    }
+  };
+  return {
+    ...(tlsCa !== undefined ? { ca: read('--tls-ca', tlsCa) } : {}),
+    ...(tlsCert !== undefined ? { cert: read('--tls-cert', tlsCert) } : {}),
+    ...(tlsKey !== undefined ? { key: read('--tls-key', tlsKey) } : {}),
+    ...(tlsServername !== undefined ? { servername: tlsServername } : {}),
   };
 }

@@ -7,12 +7,11 @@ import { decodeRecordBatches } from '../protocol/codec/recordBatch.js';
 import { OffsetSpec } from '../protocol/generated/streamhouse.js';
 import { fromErrorInfo, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import { MAX_PARTITIONS } from '../metadata/validation.js';
-import { agentOption } from './agentOption.js';
+import { agentOption, type AgentFlags } from './agentOption.js';
 import { integerOption } from './integerOption.js';
 import { withAgent } from './topics.js';
 
-type ConsumeFlags = {
-  agent: string;
+type ConsumeFlags = AgentFlags & {
   partition?: number;
   fromBeginning?: boolean;
   offset?: number;
@@ -38,7 +37,7 @@ export function consumeCommand(): Command {
 }
 
 async function consume(topic: string, flags: ConsumeFlags): Promise<void> {
-  await withAgent(flags.agent, async (client) => {
+  await withAgent(flags, async (client) => {
     const { topics } = await client.metadata({ topics: [topic] });
     const error = fromErrorInfo(topics[0]?.error, { topic });
     if (error !== undefined) throw error;

@@ -1,6 +1,6 @@
 /** `streamhouse groups offsets <group>`: committed offsets and lag of a consumer group. */
 import { Command } from 'commander';
-import { agentOption } from './agentOption.js';
+import { agentOption, type AgentFlags } from './agentOption.js';
 import { withAgent } from './topics.js';
 import { topicPartitionId } from '../protocol/topicPartition.js';
 
@@ -10,8 +10,8 @@ export function groupsCommand(): Command {
     .command('offsets <group>')
     .description("a group's committed offsets, high watermarks and lag per partition")
     .addOption(agentOption())
-    .action(async (group: string, o: { agent: string }) => {
-      await withAgent(o.agent, async (client) => {
+    .action(async (group: string, o: AgentFlags) => {
+      await withAgent(o, async (client) => {
         const { offsets } = await client.fetchOffsets({ groupId: group, partitions: [] });
         if (offsets.length === 0) {
           console.log(`group ${group} has no committed offsets`);

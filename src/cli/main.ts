@@ -9,6 +9,7 @@ import { topicsCommand } from './topics.js';
 import { produceCommand } from './produce.js';
 import { consumeCommand } from './consume.js';
 import { groupsCommand } from './groups.js';
+import { addTlsOptions } from './agentOption.js';
 import { StreamHouseError } from '../protocol/errors.js';
 import { VERSION } from '../version.js';
 
@@ -21,6 +22,7 @@ const program = new Command()
   .addCommand(produceCommand())
   .addCommand(consumeCommand())
   .addCommand(groupsCommand());
+addTlsOptions(program);
 
 try {
   await program.parseAsync(process.argv);

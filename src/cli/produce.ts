@@ -9,12 +9,11 @@ import { AckMode } from '../protocol/generated/streamhouse.js';
 import { fromErrorInfo, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import { partitionForKey } from '../client/partitioners/keyHashPartitioner.js';
 import { MAX_PARTITIONS } from '../metadata/validation.js';
-import { agentOption } from './agentOption.js';
+import { agentOption, type AgentFlags } from './agentOption.js';
 import { integerOption } from './integerOption.js';
 import { withAgent } from './topics.js';
 
-type ProduceFlags = {
-  agent: string;
+type ProduceFlags = AgentFlags & {
   keySeparator?: string;
   partition?: number;
   batchSize: number;
@@ -46,7 +45,7 @@ export function produceCommand(): Command {
 }
 
 async function produce(topic: string, flags: ProduceFlags): Promise<void> {
-  await withAgent(flags.agent, async (client) => {
+  await withAgent(flags, async (client) => {
     const { topics } = await client.metadata({ topics: [topic] });
     const meta = topics[0];
     const error = fromErrorInfo(meta?.error, { topic });

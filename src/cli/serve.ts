@@ -18,6 +18,8 @@ import { pino, type Logger } from 'pino';
 import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent, type Agent } from '../agent/agent.js';
+import type { AgentTlsOptions, ClientAuth } from '../agent/tls/tlsOptions.js';
+import { InvalidConfigError } from '../protocol/errors.js';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
@@ -58,6 +60,10 @@ export type ServeFlags = {
   kafka: boolean;
   kafkaPort: number;
   kafkaAdvertisedAddress?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsClientAuth?: ClientAuth;
   wal: boolean;
   flushIntervalMs: number;
   flushBytes: number;
@@ -162,6 +168,22 @@ export function serveCommand(): Command {
       ),
     )
     .addOption(new Option('--no-kafka', 'serve no Kafka wire protocol'))
+    .addOption(
+      new Option('--tls-cert <file>', 'PEM certificate chain: serve gRPC over TLS (SIGHUP reloads it)').env(
+        'STREAMHOUSE_TLS_CERT',
+      ),
+    )
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('STREAMHOUSE_TLS_KEY'))
+    .addOption(
+      new Option('--tls-ca <file>', 'PEM CA certificates client certificates are checked against').env(
+        'STREAMHOUSE_TLS_CA',
+      ),
+    )
+    .addOption(
+      new Option('--tls-client-auth <mode>', 'client certificates: none, optional or required (needs --tls-ca)')
+        .env('STREAMHOUSE_TLS_CLIENT_AUTH')
+        .choices(['none', 'optional', 'required']),
+    )
     .addOption(new Option('--no-wal', 'disable the write-ahead log in <data-dir>/wal (and so `buffered` acks)'))
     .addOption(
       new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object')
@@ -384,6 +406,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
   });
+  const tls = tlsOptions(flags);
+  let running: Required<Opened> | undefined;
+  if (tls !== undefined) {
+    // SIGHUP reloads the certificate files; the ones in use stay when the new ones are unusable.
+    process.on('SIGHUP', () => {
+      const agent = running?.agent;
+      if (agent === undefined) return logger.warn('SIGHUP during start-up: certificates not reloaded');
+      agent.reloadTls().catch((err: unknown) => logger.error({ err }, 'TLS reload failed: certificates kept'));
+    });
+  }
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true });
   // An agent whose id is kept in the directory locks the directory, before the id is read or created (two would share
@@ -395,9 +427,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
       : { dir: dataDir },
   );
   const opened: Opened = {};
-  let running: Required<Opened>;
   try {
-    running = await startServing(flags, dataDir, logger, opened);
+    running = await startServing(flags, dataDir, logger, opened, tls);
   } catch (error) {
     await closeAll(opened);
     await lock.release();
@@ -419,6 +450,26 @@ export async function serve(flags: ServeFlags): Promise<void> {
   process.exit();
 }
 
+/** The agent's tls option from the --tls-* flags, or undefined when none is given. */
+function tlsOptions(flags: ServeFlags): AgentTlsOptions | undefined {
+  const { tlsCert, tlsKey, tlsCa, tlsClientAuth } = flags;
+  if (tlsCert === undefined && tlsKey === undefined) {
+    if (tlsCa !== undefined || tlsClientAuth !== undefined) {
+      throw new InvalidConfigError('--tls-ca and --tls-client-auth need --tls-cert and --tls-key');
+    }
+    return undefined;
+  }
+  if (tlsCert === undefined || tlsKey === undefined) {
+    throw new InvalidConfigError('--tls-cert and --tls-key go together: give both');
+  }
+  return {
+    certFile: tlsCert,
+    keyFile: tlsKey,
+    ...(tlsCa !== undefined ? { caFile: tlsCa } : {}),
+    ...(tlsClientAuth !== undefined ? { clientAuth: tlsClientAuth } : {}),
+  };
+}
+
 /** What serve has opened so far. */
 type Opened = { objectStore?: ObjectStore; metadata?: OpenedMetadataStore; agent?: Agent };
 
@@ -428,6 +479,7 @@ async function startServing(
   dataDir: string,
   logger: Logger,
   opened: Opened,
+  tls: AgentTlsOptions | undefined,
 ): Promise<Required<Opened>> {
   const s3: { endpoint?: string; region?: string; forcePathStyle?: boolean } = {};
   if (flags.s3Endpoint !== undefined) s3.endpoint = flags.s3Endpoint;
@@ -464,6 +516,7 @@ async function startServing(
     logger,
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
     ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined
       ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress }

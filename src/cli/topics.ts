@@ -3,14 +3,15 @@ import { Command } from 'commander';
 import { connectAgent } from '../client/agentClient.js';
 import type { TopicMetadata } from '../protocol/generated/streamhouse.js';
 import { MAX_MESSAGE_BYTES_LIMIT, MAX_PARTITIONS } from '../metadata/validation.js';
-import { agentOption } from './agentOption.js';
+import { agentOption, clientTls, type AgentFlags } from './agentOption.js';
 import { integerOption } from './integerOption.js';
 
 async function withAgent<T>(
-  address: string,
+  flags: AgentFlags,
   fn: (client: ReturnType<typeof connectAgent>['client']) => Promise<T>,
 ): Promise<T> {
-  const connection = connectAgent(address);
+  const tls = clientTls(flags);
+  const connection = connectAgent(flags.agent, tls === undefined ? {} : { tls });
   try {
     return await fn(connection.client);
   } finally {
@@ -63,15 +64,14 @@ export function topicsCommand(): Command {
     .action(
       async (
         name: string,
-        o: {
-          agent: string;
+        o: AgentFlags & {
           partitions: number;
           retentionMs?: number;
           retentionBytes?: number;
           maxMessageBytes?: number;
         },
       ) => {
-        const { topic } = await withAgent(o.agent, (c) =>
+        const { topic } = await withAgent(o, (c) =>
           c.createTopic({
             name,
             partitions: o.partitions,
@@ -90,24 +90,24 @@ export function topicsCommand(): Command {
     .command('delete <name>')
     .description('delete a topic and its data')
     .addOption(agentOption())
-    .action(async (name: string, o: { agent: string }) => {
-      await withAgent(o.agent, (c) => c.deleteTopic({ name }));
+    .action(async (name: string, o: AgentFlags) => {
+      await withAgent(o, (c) => c.deleteTopic({ name }));
       console.log(`deleted topic ${name}`);
     });
   topics
     .command('list')
     .description('list topics')
     .addOption(agentOption())
-    .action(async (o: { agent: string }) => {
-      const { names } = await withAgent(o.agent, (c) => c.listTopics({}));
+    .action(async (o: AgentFlags) => {
+      const { names } = await withAgent(o, (c) => c.listTopics({}));
       for (const name of names) console.log(name);
     });
   topics
     .command('describe <name>')
     .description('partitions, offsets, leaders and config of a topic')
     .addOption(agentOption())
-    .action(async (name: string, o: { agent: string }) => {
-      const { topic } = await withAgent(o.agent, (c) => c.describeTopic({ name }));
+    .action(async (name: string, o: AgentFlags) => {
+      const { topic } = await withAgent(o, (c) => c.describeTopic({ name }));
       if (topic) printTopic(topic);
     });
   return topics;

@@ -14,6 +14,7 @@ import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
 import type { StreamHouseDefinition } from '../protocol/generated/streamhouse.js';
 import { StreamHouseService } from '../protocol/grpc/serviceDefinition.js';
 import { fromGrpcError } from '../protocol/errors.js';
+import { checkClientTls, tlsChannel, type ClientTlsOptions } from './tlsOptions.js';
 
 /** The generated StreamHouse service client. */
 export type StreamHouseClient = Client<typeof StreamHouseDefinition>;
@@ -21,6 +22,8 @@ export type StreamHouseClient = Client<typeof StreamHouseDefinition>;
 export type AgentConnectionOptions = {
   /** Largest message sent or received, bytes. Default 64 MiB. */
   maxMessageBytes?: number;
+  /** Connect over TLS (see ClientTlsOptions). Default plain text. */
+  tls?: ClientTlsOptions;
 };
 
 /** A channel to one agent and its typed client. */
@@ -47,7 +50,9 @@ async function* mapErrors<Request, Response>(
 /** Opens a channel to an agent at `address` (host:port). */
 export function connectAgent(address: string, options: AgentConnectionOptions = {}): AgentConnection {
   const { maxMessageBytes = 64 * 1024 * 1024 } = options;
-  const channel = createChannel(address, undefined, {
+  const tls = options.tls === undefined ? undefined : tlsChannel(checkClientTls(options.tls));
+  const channel = createChannel(address, tls?.credentials, {
+    ...tls?.options,
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
     // HTTP/2 flow control: the default 64 KiB window makes the agent stop

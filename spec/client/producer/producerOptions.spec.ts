@@ -12,9 +12,10 @@ const base: ProducerOptions = { bootstrap: ['127.0.0.1:9660'] };
 
 describe('client/producer options', () => {
   it('applies the documented defaults (docs/producer.md)', () => {
-    const { scheduler, logger, partitioner, ...resolved } = resolveProducerOptions(base);
+    const { scheduler, logger, tls, partitioner, ...resolved } = resolveProducerOptions(base);
     expect(scheduler).to.equal(asyncScheduler);
     expect(logger).to.equal(undefined);
+    expect(tls).to.equal(undefined);
     // murmur2 of the key, sticky for null keys: the sticky part is batch-aware.
     expect(isBatchAware(partitioner)).to.equal(true);
     expect(resolved).to.deep.equal({

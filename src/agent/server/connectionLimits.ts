@@ -70,19 +70,37 @@ export function withConnectionLimits<T>(
 }
 
 function install(): Hook {
-  const current = http2.createServer as WrappedCreateServer;
-  const existing = current[installed];
+  const existing = (http2.createServer as WrappedCreateServer)[installed];
   if (existing !== undefined) return existing;
-  const original = current;
   const hook: Hook = { current: undefined, queue: Promise.resolve() };
+  // Plain-text and TLS listeners alike.
+  http2.createServer = wrap(http2.createServer, hook) as typeof http2.createServer;
+  http2.createSecureServer = wrap(http2.createSecureServer, hook, true) as typeof http2.createSecureServer;
+  return hook;
+}
+
+function wrap(original: unknown, hook: Hook, secure = false): WrappedCreateServer {
   const wrapped = function createServer(...args: unknown[]): http2.Http2Server {
-    const server = (original as (...a: unknown[]) => http2.Http2Server)(...args);
-    if (hook.current !== undefined) limit(server, hook.current.limits, hook.current.stats);
+    const create = original as (...a: unknown[]) => http2.Http2Server;
+    const current = hook.current;
+    if (current === undefined) return create(...args);
+    const [first, ...rest] = args;
+    // A TLS handshake not done within handshakeTimeoutMs fails (the HTTP/2 one is timed once it is done).
+    const server =
+      secure && typeof first === 'object' && first !== null
+        ? create({ ...first, handshakeTimeout: current.limits.handshakeTimeoutMs }, ...rest)
+        : create(...args);
+    if (secure) {
+      server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+        if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') current.stats.handshakeTimeouts++;
+        socket.destroy();
+      });
+    }
+    limit(server, current.limits, current.stats);
     return server;
   } as unknown as WrappedCreateServer;
   wrapped[installed] = hook;
-  http2.createServer = wrapped;
-  return hook;
+  return wrapped;
 }
 
 function limit(server: http2.Http2Server, limits: ConnectionLimits, stats: ConnectionStats): void {

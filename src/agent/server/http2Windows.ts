@@ -16,7 +16,8 @@
  * but not servers, and nice-grpc does not expose the grpc-js server. So this
  * module wraps `http2.createServer`, which grpc-js calls while it binds a
  * port, to add the window to the SETTINGS every session starts with (the
- * per-stream window) and to raise each session's connection window. The
+ * per-stream window) and to raise each session's connection window (and
+ * `http2.createSecureServer` likewise, for TLS listeners). The
  * wrapper is installed once per process and changes only the servers created
  * while an agent starts listening ({@link withHttp2ReceiveWindow}); other
  * HTTP/2 servers of the process keep Node's defaults.
@@ -52,11 +53,16 @@ export async function withHttp2ReceiveWindow<T>(bytes: number, start: () => Prom
 }
 
 function install(): WindowRequests {
-  const current = http2.createServer as WrappedCreateServer;
-  const existing = current[installed];
+  const existing = (http2.createServer as WrappedCreateServer)[installed];
   if (existing !== undefined) return existing;
-  const original = current;
   const requests: WindowRequests = { windows: [] };
+  // Plain-text and TLS listeners alike.
+  http2.createServer = wrap(http2.createServer, requests) as typeof http2.createServer;
+  http2.createSecureServer = wrap(http2.createSecureServer, requests) as typeof http2.createSecureServer;
+  return requests;
+}
+
+function wrap(original: unknown, requests: WindowRequests): WrappedCreateServer {
   const wrapped = function createServer(...args: unknown[]): http2.Http2Server {
     const create = original as (...a: unknown[]) => http2.Http2Server;
     if (requests.windows.length === 0) return create(...args);
@@ -73,6 +79,5 @@ function install(): WindowRequests {
     return server;
   } as unknown as WrappedCreateServer;
   wrapped[installed] = requests;
-  http2.createServer = wrapped;
-  return requests;
+  return wrapped;
 }

@@ -5,12 +5,15 @@
  * next use so a restarted agent is dialled afresh.
  */
 import { connectAgent, type AgentConnection } from '../agentClient.js';
+import type { ClientTlsOptions } from '../tlsOptions.js';
 
 export type ConnectionPoolOptions = {
   /** Close connections idle this long, ms. Default 300 000 (5 min). */
   idleMs?: number;
   /** Largest gRPC message, bytes. Default 64 MiB. */
   maxMessageBytes?: number;
+  /** TLS settings of every connection. Default plain text. */
+  tls?: ClientTlsOptions;
 };
 
 type Entry = { connection: AgentConnection; lastUsed: number };
@@ -19,12 +22,14 @@ export class ConnectionPool {
   private readonly entries = new Map<string, Entry>();
   private readonly idleMs: number;
   private readonly maxMessageBytes: number;
+  private readonly tls: ClientTlsOptions | undefined;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: ConnectionPoolOptions = {}) {
     const { idleMs = 300_000, maxMessageBytes = 64 * 1024 * 1024 } = options;
     this.idleMs = idleMs;
     this.maxMessageBytes = maxMessageBytes;
+    this.tls = options.tls;
     this.sweeper = setInterval(() => this.closeIdle(), Math.max(1000, Math.floor(idleMs / 2)));
     this.sweeper.unref();
   }
@@ -33,7 +38,13 @@ export class ConnectionPool {
   get(address: string): AgentConnection {
     let entry = this.entries.get(address);
     if (entry === undefined) {
-      entry = { connection: connectAgent(address, { maxMessageBytes: this.maxMessageBytes }), lastUsed: Date.now() };
+      entry = {
+        connection: connectAgent(address, {
+          maxMessageBytes: this.maxMessageBytes,
+          ...(this.tls === undefined ? {} : { tls: this.tls }),
+        }),
+        lastUsed: Date.now(),
+      };
       this.entries.set(address, entry);
     }
     entry.lastUsed = Date.now();

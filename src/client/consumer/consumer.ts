@@ -623,7 +623,7 @@ function checkRunHandlers(handlers: RunHandlers): number {
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
   const resolved = resolveConsumerOptions(options);
-  const pool = new ConnectionPool();
+  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,

@@ -5,6 +5,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { checkBootstrap } from '../cluster/clusterMetadata.js';
+import { checkClientTls, type ClientTlsOptions } from '../tlsOptions.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import { cooperativeStickyAssignor } from '../assignors/cooperativeStickyAssignor.js';
 import type { Assignor } from '../assignors/types.js';
@@ -103,6 +104,8 @@ export type ConsumerOptions = {
   metadataRefreshMs?: number;
   /** Scheduler of every time-based step (heartbeats, periodic commits, backoff). Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
+  /** Connect to every agent over TLS (see ClientTlsOptions). Default plain text. */
+  tls?: ClientTlsOptions;
   /** Structured logger. Default none. */
   logger?: Logger;
 };
@@ -115,8 +118,9 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** @internal The options with every default applied. */
 export type ResolvedConsumerOptions = Required<
-  Omit<ConsumerOptions, 'groupId' | 'topics' | 'assignment' | 'offsetStore' | 'retry' | 'logger'>
+  Omit<ConsumerOptions, 'groupId' | 'topics' | 'assignment' | 'offsetStore' | 'retry' | 'logger' | 'tls'>
 > & {
+  tls: ClientTlsOptions | undefined;
   groupId: string | undefined;
   /** Subscribed topics, sorted; undefined in manual mode. */
   topics: string[] | undefined;
@@ -153,6 +157,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     requestTimeoutMs = 30_000,
     metadataRefreshMs = 30_000,
     scheduler = asyncScheduler,
+    tls,
     logger,
   } = options;
   checkBootstrap(bootstrap);
@@ -234,6 +239,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     requestTimeoutMs,
     metadataRefreshMs,
     scheduler,
+    tls: tls === undefined ? undefined : checkClientTls(tls),
     logger,
   };
 }

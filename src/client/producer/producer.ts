@@ -484,7 +484,7 @@ export class Producer {
  */
 export async function createProducer(options: ProducerOptions): Promise<Producer> {
   const resolved = resolveProducerOptions(options);
-  const pool = new ConnectionPool();
+  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,

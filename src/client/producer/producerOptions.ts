@@ -5,6 +5,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { checkBootstrap } from '../cluster/clusterMetadata.js';
+import { checkClientTls, type ClientTlsOptions } from '../tlsOptions.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import { MAX_BATCH_SIZE } from '../../protocol/codec/batchLayout.js';
 
@@ -71,6 +72,8 @@ export type ProducerOptions = {
   metadataRefreshMs?: number;
   /** Scheduler of every time-based step (linger, backoff, delivery timeout). Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
+  /** Connect to every agent over TLS (see ClientTlsOptions). Default plain text. */
+  tls?: ClientTlsOptions;
   /** Structured logger. Default none. */
   logger?: Logger;
 };
@@ -90,7 +93,8 @@ export const DEFAULT_PRODUCER_RETRY: Readonly<RetryPolicy> = Object.freeze({
   maxRetries: Infinity,
 });
 
-export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry'>> & {
+export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry' | 'tls'>> & {
+  tls: ClientTlsOptions | undefined;
   retry: RetryPolicy;
   logger: Logger | undefined;
 };
@@ -115,6 +119,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     partitioner = createDefaultPartitioner(),
     metadataRefreshMs = 30_000,
     scheduler = asyncScheduler,
+    tls,
     logger,
   } = options;
   checkBootstrap(bootstrap);
@@ -180,6 +185,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     partitioner,
     metadataRefreshMs,
     scheduler,
+    tls: tls === undefined ? undefined : checkClientTls(tls),
     logger,
   };
 }
