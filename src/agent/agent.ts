@@ -12,7 +12,9 @@
 import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
 import {
+  type FetchRequest,
   type FetchResponse,
+  type ProduceRequest,
   type StreamHouseServiceImplementation,
   HealthResponse_Status,
 } from '../protocol/generated/streamhouse.js';
@@ -47,6 +49,11 @@ import { withConnectionLimits, type ConnectionStats } from './server/connectionL
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import { KafkaListener } from '../kafka/kafkaListener.js';
+import { AgentMetrics } from '../http/agentMetrics.js';
+import { HttpPort } from '../http/httpPort.js';
+import { ReadinessCheck } from '../http/readiness.js';
+import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instrumentedStores.js';
+import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -83,8 +90,28 @@ export class Agent {
   private stopping = false;
   private readonly logger: Logger | undefined;
   private kafka: KafkaListener | undefined;
+  readonly options: ResolvedAgentOptions;
+  /** Kept only when the agent serves HTTP (httpPort); its stores are then instrumented. */
+  private readonly metrics: AgentMetrics | undefined;
+  private http: HttpPort | undefined;
+  private readonly grpcHealth = new GrpcHealth();
 
-  constructor(readonly options: ResolvedAgentOptions) {
+  constructor(resolved: ResolvedAgentOptions) {
+    this.metrics =
+      resolved.httpPort === undefined
+        ? undefined
+        : new AgentMetrics({
+            leasesHeld: () => this.leases.all().length,
+            longPollWaiters: () => this.notifier.waiting,
+          });
+    const options = (this.options =
+      this.metrics === undefined
+        ? resolved
+        : {
+            ...resolved,
+            objectStore: new InstrumentedObjectStore(resolved.objectStore, this.metrics),
+            metadataStore: instrumentMetadataStore(resolved.metadataStore, this.metrics),
+          });
     this.agentId = options.agentId;
     this.logger = options.logger;
     this.walLogs = options.walDir === undefined ? undefined : new WalLogs(options.walDir);
@@ -97,7 +124,10 @@ export class Agent {
       safetyMarginMs: options.leaseSafetyMarginMs,
       logger: this.logger,
       clock: options.clock,
-      onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),
+      onLost: (lease) => {
+        this.metrics?.leaseLost();
+        this.dropWriter(lease.topic, lease.partition, lease.epoch);
+      },
     });
     this.segments = new SegmentReader({ dataCacheBytes: options.segmentCacheBytes, readBuffers: this.readBuffers });
     this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) =>
@@ -174,6 +204,7 @@ export class Agent {
     await checkStores({ metadataStore, objectStore, timeoutMs: startupTimeoutMs, logger });
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
+      this.wal.onSynced = this.metrics?.walSynced;
     }
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
@@ -189,6 +220,7 @@ export class Agent {
       for (const result of answer.results) this.readBuffers.release(result.records);
     };
     server.add(agentServiceDefinition(this.options.maxRequestBytes, releaseReads), this.service());
+    server.add(HealthDefinition, this.grpcHealth.implementation());
     this.server = server;
     this.leases.start();
     if (this.wal !== undefined) {
@@ -202,6 +234,7 @@ export class Agent {
       withConnectionLimits({ maxConnections, handshakeTimeoutMs }, this.connectionStats, listen),
     );
     await this.startKafka();
+    await this.startHttp();
     await this.registry.start(this.address);
     this.maintenance.start();
     this.idleLeases.start();
@@ -217,6 +250,7 @@ export class Agent {
     this.registry.kill();
     this.server?.forceShutdown();
     await this.kafka?.close();
+    await this.http?.close();
     await this.wal?.close();
     await this.lock?.release();
   }
@@ -231,6 +265,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.grpcHealth.notServing();
     const { shutdownTimeoutMs } = this.options;
     const deadline = Date.now() + shutdownTimeoutMs;
     // The last part of the bound is for answering the appends failed at its end.
@@ -263,6 +298,7 @@ export class Agent {
         'shutdown out of time: leases and registration lapse after their TTL',
       );
     }
+    await this.http?.close();
     await this.lock?.release();
     this.logger?.info({ agentId: this.agentId }, 'agent stopped');
   }
@@ -278,6 +314,7 @@ export class Agent {
     this.registry.kill();
     this.server?.forceShutdown();
     await this.kafka?.close();
+    await this.http?.close();
     await this.wal?.close();
     await this.notifier.close();
     this.lock?.abandon();
@@ -311,6 +348,24 @@ export class Agent {
     );
     await kafka.listen(this.options.host, this.options.kafkaPort);
     this.kafka = kafka;
+  }
+
+  /** host:port of the HTTP port (metrics, health), or undefined when the agent serves no HTTP. */
+  get httpAddress(): string | undefined {
+    return this.http === undefined ? undefined : `${this.options.host}:${this.http.port}`;
+  }
+
+  /** Serves metrics and health on `httpPort` (see src/http/). */
+  private async startHttp(): Promise<void> {
+    if (this.options.httpPort === undefined || this.metrics === undefined) return;
+    const { host, httpPort, metadataStore, objectStore, logger } = this.options;
+    const readiness = new ReadinessCheck({
+      listening: () => this.port > 0,
+      stopping: () => this.stopping,
+      metadataStore,
+      objectStore,
+    });
+    this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger });
   }
 
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */
@@ -379,6 +434,7 @@ export class Agent {
           producerIdExpirationMs: this.options.producerIdExpirationMs,
           storageRetryTimeoutMs: this.options.storageRetryTimeoutMs,
           lostAppends: this.lost,
+          onFlushed: this.metrics?.flushed,
           wal: this.wal,
           logger: this.logger,
           clock: this.options.clock,
@@ -388,6 +444,7 @@ export class Agent {
           },
           // Only this writer and its own lease: a successor opened meanwhile is left alone.
           onFenced: (t, p) => {
+            this.metrics?.leaseLost();
             this.leases.forget(t, p, lease.epoch);
             this.dropWriter(t, p, lease.epoch);
           },
@@ -509,11 +566,16 @@ export class Agent {
     };
     const ctx = this.adminContext();
     const maxPartitions = this.options.maxPartitionsPerRequest;
+    const produce = limitPartitions('Produce', maxPartitions, (request: ProduceRequest) =>
+      handleProduce(produceContext, request),
+    );
+    const fetch = limitPartitions('Fetch', maxPartitions, (request: FetchRequest, context: { signal: AbortSignal }) =>
+      handleFetch(fetchContext, request, context.signal),
+    );
+    const metrics = this.metrics;
     return {
-      produce: limitPartitions('Produce', maxPartitions, (request) => handleProduce(produceContext, request)),
-      fetch: limitPartitions('Fetch', maxPartitions, (request, context) =>
-        handleFetch(fetchContext, request, context.signal),
-      ),
+      produce: metrics === undefined ? produce : (request) => metrics.observeProduce(request, () => produce(request)),
+      fetch: metrics === undefined ? fetch : (request, context) => metrics.observeFetch(() => fetch(request, context)),
       listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),

@@ -38,6 +38,11 @@ export type AgentOptions = {
   kafkaPort?: number;
   /** host:port Kafka clients should dial, when it differs from host:kafkaPort. Default `host:kafkaPort`. */
   kafkaAdvertisedAddress?: string;
+  /**
+   * Port of the HTTP listener (on `host`) serving Prometheus `/metrics`, `/healthz` and `/readyz`; 0 picks a free one;
+   * undefined serves no HTTP (and keeps no metrics). Default undefined (`serve` defaults to 9644).
+   */
+  httpPort?: number;
   /** Unique id among agents sharing a metadata store. Default `<hostname>-<random>`. */
   agentId?: string;
   /**
@@ -202,12 +207,13 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
 export type ResolvedAgentOptions = Required<
-  Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'logger'>
+  Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'httpPort' | 'logger'>
 > & {
   walDir: string | undefined;
   advertisedAddress: string | undefined;
   kafkaPort: number | undefined;
   kafkaAdvertisedAddress: string | undefined;
+  httpPort: number | undefined;
   logger: Logger | undefined;
 };
 
@@ -220,6 +226,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     advertisedAddress,
     kafkaPort,
     kafkaAdvertisedAddress,
+    httpPort,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
     flushIntervalMs = 1,
@@ -318,6 +325,9 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   if (kafkaPort !== undefined && (!Number.isSafeInteger(kafkaPort) || kafkaPort < 0 || kafkaPort > 65535)) {
     throw new InvalidConfigError(`agent option kafkaPort must be an integer in [0, 65535], got ${kafkaPort}`);
   }
+  if (httpPort !== undefined && (!Number.isSafeInteger(httpPort) || httpPort < 0 || httpPort > 65535)) {
+    throw new InvalidConfigError(`agent option httpPort must be an integer in [0, 65535], got ${httpPort}`);
+  }
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
@@ -339,6 +349,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     advertisedAddress,
     kafkaPort,
     kafkaAdvertisedAddress,
+    httpPort,
     agentId,
     walDir,
     flushIntervalMs,

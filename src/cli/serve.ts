@@ -58,6 +58,8 @@ export type ServeFlags = {
   kafka: boolean;
   kafkaPort: number;
   kafkaAdvertisedAddress?: string;
+  http: boolean;
+  httpPort: number;
   wal: boolean;
   flushIntervalMs: number;
   flushBytes: number;
@@ -162,6 +164,13 @@ export function serveCommand(): Command {
       ),
     )
     .addOption(new Option('--no-kafka', 'serve no Kafka wire protocol'))
+    .addOption(
+      new Option('--http-port <port>', 'port of Prometheus /metrics, /healthz and /readyz (0 = any free port)')
+        .env('STREAMHOUSE_HTTP_PORT')
+        .default(9644)
+        .argParser(int('--http-port', { max: 65535 })),
+    )
+    .addOption(new Option('--no-http', 'serve no HTTP port (no metrics, no health endpoints)'))
     .addOption(new Option('--no-wal', 'disable the write-ahead log in <data-dir>/wal (and so `buffered` acks)'))
     .addOption(
       new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object')
@@ -465,6 +474,7 @@ async function startServing(
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
+    ...(flags.http ? { httpPort: flags.httpPort } : {}),
     ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined
       ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress }
       : {}),
@@ -494,6 +504,12 @@ function announce({ agent, objectStore, metadata }: Required<Opened>): void {
       `StreamHouse agent ${agent.agentId} listening on ${agent.address}`,
       `  objects:  ${objectStore.url}`,
       `  metadata: ${metadata.description}`,
+      ...(agent.httpAddress === undefined
+        ? []
+        : [
+            `  metrics:  http://${agent.httpAddress}/metrics (Prometheus)`,
+            `  health:   http://${agent.httpAddress}/healthz, http://${agent.httpAddress}/readyz, gRPC grpc.health.v1.Health`,
+          ]),
       '',
       'Try it from another terminal:',
       `  ${cli} topics create demo --partitions 3 --agent ${agent.address}`,
