@@ -40,6 +40,7 @@ describe('agent/agentOptions: defaults', () => {
       advertisedAddress: undefined,
       kafkaPort: undefined,
       kafkaAdvertisedAddress: undefined,
+      httpPort: undefined,
       walDir: undefined,
       flushIntervalMs: 1,
       flushBytes: 4 * 1024 * 1024,

@@ -15,7 +15,19 @@ export function httpCall(
   ];
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host, port, path, method: options.method ?? 'GET', headers: options.headers, agent: false },
+      {
+        host,
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: {
+          ...(options.body !== undefined && options.headers?.['Transfer-Encoding'] === undefined
+            ? { 'Content-Length': String(Buffer.byteLength(options.body)) }
+            : {}),
+          ...options.headers,
+        },
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -15,6 +15,8 @@ export const HTTP_MAX_CONNECTIONS = 64;
 export const HTTP_HEADERS_TIMEOUT_MS = 5000;
 /** A whole request must arrive within this, ms. */
 export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
+/** Most bytes of a refused request body read (and dropped) before its connection is destroyed. */
+export const MAX_DISCARDED_BYTES = 64 * 1024;
 /** An idle keep-alive connection is closed after this, ms. */
 export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
 
@@ -81,10 +83,22 @@ async function handle(routes: Map<string, Route>, request: IncomingMessage, resp
   }
   const length = request.headers['content-length'];
   if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) {
-    // The body is never read: the connection cannot be reused.
+    discardBody(request);
     return sendJson(response, 400, { error: 'a GET request carries no body' }, true);
   }
   await route(response);
+}
+
+/**
+ * Reads and drops a refused body (closing at once would reset the connection before the client reads the answer),
+ * up to MAX_DISCARDED_BYTES; beyond that the connection is destroyed.
+ */
+function discardBody(request: IncomingMessage): void {
+  let bytes = 0;
+  request.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > MAX_DISCARDED_BYTES) request.socket.destroy();
+  });
 }
 
 async function serveMetrics(metrics: AgentMetrics, response: ServerResponse): Promise<void> {
@@ -100,10 +114,12 @@ async function serveReadiness(readiness: ReadinessCheck, response: ServerRespons
 }
 
 function sendJson(response: ServerResponse, status: number, body: object, close = false): void {
+  const text = `${JSON.stringify(body)}\n`;
   response.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
     ...(close ? { Connection: 'close' } : {}),
   });
-  response.end(`${JSON.stringify(body)}\n`);
+  response.end(text);
 }
