@@ -43,7 +43,7 @@ describe('cli: streamhouse serve', function () {
   const running: ServeProcess[] = [];
   const serve = async (args: string[] = [], env: Record<string, string> = {}) => {
     const process = await ServeProcess.start(
-      ['--port', '0', '--no-kafka', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args],
+      ['--port', '0', '--no-kafka', '--no-http', '--data-dir', dataDir, '--log-level', 'warn', ...args],
       env,
     );
     running.push(process);
@@ -214,8 +214,7 @@ describe('cli: topics, produce, consume, groups', function () {
       '--port',
       '0',
       '--no-kafka',
-      '--http-port',
-      '0',
+      '--no-http',
       '--data-dir',
       dataDir,
       '--log-level',
