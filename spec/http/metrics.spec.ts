@@ -15,8 +15,10 @@ import {
 } from '../support/agentHarness.js';
 import { encodeRecordBatch } from '../../src/protocol/codec/recordBatch.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
-import { LimitExceededError, UnknownTopicOrPartitionError } from '../../src/protocol/errors.js';
+import { FencedLeaseEpochError, LimitExceededError, UnknownTopicOrPartitionError } from '../../src/protocol/errors.js';
+import { join } from 'node:path';
 import { waitFor } from '../support/waitFor.js';
+import { BoundedLabels } from '../../src/http/boundedLabels.js';
 import { httpCall, sample } from './support.js';
 
 describe('http: /metrics', function () {
@@ -156,6 +158,82 @@ describe('http: /metrics', function () {
       expect(sample(await metrics(), 'streamhouse_produce_records_total', { topic: 't', result: 'ok' })).to.equal(2);
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe('http: /metrics of the write-ahead log', function () {
+  this.timeout(30_000);
+  let stores: TestStores;
+  let test: TestAgent;
+
+  beforeEach(async () => {
+    stores = await createTestStores();
+    test = await startTestAgent(stores, { httpPort: 0, walDir: join(stores.dir, 'wal') });
+    await test.metadataStore.createTopic('t', 1);
+  });
+  afterEach(async () => {
+    await test.stop();
+    await stores.cleanup();
+  });
+
+  it('counts buffered appends, their bytes and fsyncs', async () => {
+    const batchBytes = encodeRecordBatch(records(5)).length;
+    await produce(test.connection, 't', 0, records(5), AckMode.ACK_MODE_BUFFERED);
+    const text = (await httpCall(test.agent.httpAddress!, '/metrics')).body;
+    expect(sample(text, 'streamhouse_wal_appends_total')).to.equal(1);
+    // Entry header (length, CRC), topic length and name, partition, batch.
+    expect(sample(text, 'streamhouse_wal_bytes_total')).to.equal(8 + 2 + 1 + 4 + batchBytes);
+    expect(sample(text, 'streamhouse_wal_fsync_duration_seconds_count')).to.equal(1);
+  });
+});
+
+describe('http/boundedLabels', () => {
+  it('keeps the first names admitted, and names everything else `other`', () => {
+    const labels = new BoundedLabels(2);
+    expect(labels.label('refused', false)).to.equal('other');
+    expect(labels.label('a', true)).to.equal('a');
+    expect(labels.label('b', true)).to.equal('b');
+    expect(labels.label('c', true)).to.equal('other');
+    expect(labels.label('a', false)).to.equal('a');
+    expect(labels.label('refused', true)).to.equal('other');
+  });
+});
+
+describe('http: /metrics of leases', function () {
+  this.timeout(30_000);
+
+  it('counts a lease lost to fencing, and no longer reports it held', async () => {
+    const stores = await createTestStores();
+    const real = stores.newMetadataStore();
+    let fenced = false;
+    // The real store, with renewals answering FENCED_LEASE_EPOCH once `fenced` is set.
+    const store = new Proxy(real, {
+      get(target, property) {
+        if (property === 'renewLease' && fenced) {
+          return () => Promise.reject(new FencedLeaseEpochError('injected: another agent leased the partition'));
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const test = await startTestAgent(stores, { httpPort: 0, metadataStore: store, leaseTtlMs: 600 });
+    try {
+      await real.createTopic('t', 1);
+      await produce(test.connection, 't', 0, records(1));
+      const metrics = async () => (await httpCall(test.agent.httpAddress!, '/metrics')).body;
+      expect(sample(await metrics(), 'streamhouse_leases_held')).to.equal(1);
+      fenced = true;
+      await waitFor(async () => sample(await metrics(), 'streamhouse_lease_losses_total') === 1, 'the lease loss');
+      const text = await metrics();
+      expect(sample(text, 'streamhouse_leases_held')).to.equal(0);
+      expect(sample(text, 'streamhouse_lease_acquisitions_total')).to.equal(1);
+      expect(
+        sample(text, 'streamhouse_metadata_store_operations_total', { op: 'renewLease', result: 'error' }),
+      ).to.equal(1);
+    } finally {
+      await test.stop();
+      await stores.cleanup();
     }
   });
 });
