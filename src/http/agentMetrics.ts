@@ -39,21 +39,25 @@ export function resultLabel(code: ErrorCode | undefined): string {
   return ErrorCode[code] ?? 'UNKNOWN';
 }
 
+/** The big-endian int32 at `at` (no view allocated: this runs per batch). */
+function int32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}
+
 /** Records in a batch, from its header (0 when it is too short to have one). */
 function batchRecordCount(batch: Uint8Array): number {
   if (batch.length < BATCH_HEADER_SIZE) return 0;
-  return Math.max(0, new DataView(batch.buffer, batch.byteOffset, batch.byteLength).getInt32(RECORD_COUNT_OFFSET));
+  return Math.max(0, int32(batch, RECORD_COUNT_OFFSET));
 }
 
 /** Records in concatenated batches, walking their headers (a partial batch at the end counts none). */
 function batchesRecordCount(bytes: Uint8Array): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let records = 0;
   let position = 0;
   while (position + BATCH_HEADER_SIZE <= bytes.length) {
-    const size = BATCH_LOG_OVERHEAD + view.getInt32(position + BATCH_LENGTH_OFFSET);
+    const size = BATCH_LOG_OVERHEAD + int32(bytes, position + BATCH_LENGTH_OFFSET);
     if (size < BATCH_HEADER_SIZE || position + size > bytes.length) break;
-    records += Math.max(0, view.getInt32(position + RECORD_COUNT_OFFSET));
+    records += Math.max(0, int32(bytes, position + RECORD_COUNT_OFFSET));
     position += size;
   }
   return records;
