@@ -21,6 +21,10 @@ import { InvalidConfigError } from '../../src/protocol/errors.js';
 import type { ObjectStore } from '../../src/storage/objectStore.js';
 import type { MetadataStore } from '../../src/metadata/metadataStore.js';
 import { isListening } from '../support/faults.js';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { HTTP_MAX_CONNECTIONS } from '../../src/http/httpPort.js';
+import { waitFor } from '../support/waitFor.js';
 import { httpCall } from './support.js';
 
 /** A real object store whose ping fails while `down` is set. */
@@ -73,6 +77,48 @@ describe('http: routes and health', function () {
     });
     expect(chunked).to.deep.include({ status: 400, body: '{"error":"a GET request carries no body"}\n' });
     expect((await httpCall(address, '/healthz')).status).to.equal(200);
+  });
+
+  it('closes a connection streaming a refused body past the bound, and keeps serving', async () => {
+    const address = test.agent.httpAddress!;
+    const socket = connect(Number(address.split(':')[1]), '127.0.0.1');
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n');
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    // Writes until the agent closes the connection (past MAX_DISCARDED_BYTES).
+    const pump = (): void => {
+      while (!socket.destroyed && socket.write(chunk));
+      if (!socket.destroyed) socket.once('drain', pump);
+    };
+    pump();
+    await closed;
+    expect((await httpCall(address, '/healthz')).status).to.equal(200);
+  });
+
+  it(`closes connections beyond ${HTTP_MAX_CONNECTIONS} at once, and serves again once they go`, async () => {
+    const port = Number(test.agent.httpAddress!.split(':')[1]);
+    const open = () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      return socket;
+    };
+    // Each held connection is answered once, so the agent has accepted (and counts) it.
+    const held = [];
+    for (let i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+      const socket = open();
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      const [answer] = (await once(socket, 'data')) as [Buffer];
+      expect(answer.toString()).to.match(/^HTTP\/1\.1 200 /);
+      held.push(socket);
+    }
+    const extra = open();
+    await once(extra, 'close');
+    for (const socket of held) socket.destroy();
+    await waitFor(
+      async () => (await httpCall(`127.0.0.1:${port}`, '/healthz').catch(() => undefined))?.status === 200,
+      'serving again',
+    );
   });
 
   it('is not ready while a store does not answer its ping, and ready again once it does', async () => {
