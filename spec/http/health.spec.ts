@@ -13,7 +13,7 @@ import {
   type TestStores,
   type TestAgent,
 } from '../support/agentHarness.js';
-import { startAgent } from '../../src/agent/agent.js';
+import { Agent, startAgent } from '../../src/agent/agent.js';
 import { resolveAgentOptions } from '../../src/agent/agentOptions.js';
 import { HealthDefinition, ServingStatus } from '../../src/agent/server/grpcHealth.js';
 import { ReadinessCheck } from '../../src/http/readiness.js';
@@ -169,6 +169,44 @@ describe('http: routes and health', function () {
     }
   });
 
+  it('is not ready until the last start step is done', async () => {
+    const real = stores.newMetadataStore();
+    let register: () => void = () => undefined;
+    const registering = new Promise<void>((resolve) => (register = resolve));
+    // The real store, holding the agent's registration (its last start step but one) until told.
+    const store = new Proxy(real, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        if (property === 'registerAgent') {
+          return async (...args: Parameters<MetadataStore['registerAgent']>) => {
+            await registering;
+            return target.registerAgent(...args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+    const agent = new Agent(
+      resolveAgentOptions({ objectStore: stores.objectStore, metadataStore: store, httpPort: 0 }),
+    );
+    const starting = agent.start();
+    try {
+      await waitFor(() => agent.httpAddress !== undefined, 'the HTTP port');
+      const early = await httpCall(agent.httpAddress!, '/readyz');
+      expect(early.status).to.equal(503);
+      expect(JSON.parse(early.body)).to.deep.equal({ status: 'not ready', reason: 'starting' });
+      expect((await httpCall(agent.httpAddress!, '/healthz')).status).to.equal(200);
+      register();
+      await starting;
+      expect((await httpCall(agent.httpAddress!, '/readyz')).status).to.equal(200);
+    } finally {
+      register();
+      await starting.catch(() => undefined);
+      await agent.stop();
+    }
+  });
+
   it('answers gRPC health Check for the agent, NOT_FOUND for an unknown service', async () => {
     const channel = createChannel(test.agent.address);
     try {
@@ -217,15 +255,15 @@ describe('http/readiness', () => {
   const metadataStore = { ping: () => Promise.resolve() } as unknown as MetadataStore;
   const objectStore = { ping: () => Promise.resolve() } as unknown as ObjectStore;
 
-  it('is not ready before the agent listens', async () => {
-    const check = new ReadinessCheck({ listening: () => false, stopping: () => false, metadataStore, objectStore });
-    expect(await check.check()).to.deep.equal({ ready: false, reason: 'not listening yet' });
+  it('is not ready before the agent has started', async () => {
+    const check = new ReadinessCheck({ started: () => false, stopping: () => false, metadataStore, objectStore });
+    expect(await check.check()).to.deep.equal({ ready: false, reason: 'starting' });
   });
 
   it('names a store whose ping does not settle within the bound', async () => {
     const hanging = { ping: () => new Promise<void>(() => undefined) } as unknown as MetadataStore;
     const check = new ReadinessCheck({
-      listening: () => true,
+      started: () => true,
       stopping: () => false,
       metadataStore: hanging,
       objectStore,

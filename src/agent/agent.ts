@@ -94,6 +94,8 @@ export class Agent {
   /** Kept only when the agent serves HTTP (httpPort); its stores are then instrumented. */
   private readonly metrics: AgentMetrics | undefined;
   private http: HttpPort | undefined;
+  /** Every start step done: ready to serve (see /readyz). */
+  private started = false;
   private readonly grpcHealth = new GrpcHealth();
 
   constructor(resolved: ResolvedAgentOptions) {
@@ -238,6 +240,7 @@ export class Agent {
     await this.registry.start(this.address);
     this.maintenance.start();
     this.idleLeases.start();
+    this.started = true;
     this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
   }
 
@@ -360,7 +363,7 @@ export class Agent {
     if (this.options.httpPort === undefined || this.metrics === undefined) return;
     const { host, httpPort, metadataStore, objectStore, logger } = this.options;
     const readiness = new ReadinessCheck({
-      listening: () => this.port > 0,
+      started: () => this.started,
       stopping: () => this.stopping,
       metadataStore,
       objectStore,

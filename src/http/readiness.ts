@@ -1,5 +1,5 @@
 /**
- * Readiness: the agent listens, is not shutting down, and both its stores
+ * Readiness: the agent has started (it listens), is not shutting down, and both its stores
  * answer a ping within a bound. Concurrent probes share one check.
  */
 import type { MetadataStore } from '../metadata/metadataStore.js';
@@ -11,7 +11,8 @@ export const READINESS_PING_TIMEOUT_MS = 2000;
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export type ReadinessSources = {
-  listening(): boolean;
+  /** Every start step is done, listening included. */
+  started(): boolean;
   stopping(): boolean;
   metadataStore: MetadataStore;
   objectStore: ObjectStore;
@@ -24,9 +25,9 @@ export class ReadinessCheck {
   constructor(private readonly sources: ReadinessSources) {}
 
   check(): Promise<Readiness> {
-    const { stopping, listening } = this.sources;
+    const { stopping, started } = this.sources;
     if (stopping()) return Promise.resolve({ ready: false, reason: 'shutting down' });
-    if (!listening()) return Promise.resolve({ ready: false, reason: 'not listening yet' });
+    if (!started()) return Promise.resolve({ ready: false, reason: 'starting' });
     this.running ??= this.pingStores().finally(() => {
       this.running = undefined;
     });
