@@ -47,6 +47,8 @@ export async function startAgentProcess(extraArgs: string[] = [], nodeArgs: stri
       join(root, 'src/cli/main.ts'),
       'serve',
       '--no-kafka',
+      '--http-port',
+      '0',
       '--port',
       '0',
       '--data-dir',

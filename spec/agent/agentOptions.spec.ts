@@ -41,6 +41,7 @@ describe('agent/agentOptions: defaults', () => {
       kafkaPort: undefined,
       kafkaAdvertisedAddress: undefined,
       tls: undefined,
+      httpPort: undefined,
       walDir: undefined,
       flushIntervalMs: 1,
       flushBytes: 4 * 1024 * 1024,

@@ -121,10 +121,14 @@ type ServeProcess = { child: ChildProcess; address: string; connection: AgentCon
 
 /** Starts `streamhouse serve` as a child process and waits until it listens. */
 async function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-kafka', ...args], {
-    cwd: join(here, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-kafka', '--http-port', '0', ...args],
+    {
+      cwd: join(here, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));

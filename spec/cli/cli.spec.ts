@@ -43,7 +43,7 @@ describe('cli: streamhouse serve', function () {
   const running: ServeProcess[] = [];
   const serve = async (args: string[] = [], env: Record<string, string> = {}) => {
     const process = await ServeProcess.start(
-      ['--port', '0', '--no-kafka', '--data-dir', dataDir, '--log-level', 'warn', ...args],
+      ['--port', '0', '--no-kafka', '--no-http', '--data-dir', dataDir, '--log-level', 'warn', ...args],
       env,
     );
     running.push(process);
@@ -210,7 +210,16 @@ describe('cli: topics, produce, consume, groups', function () {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sh-cli-'));
-    agent = await ServeProcess.start(['--port', '0', '--no-kafka', '--data-dir', dataDir, '--log-level', 'warn']);
+    agent = await ServeProcess.start([
+      '--port',
+      '0',
+      '--no-kafka',
+      '--no-http',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+    ]);
   });
   after(async () => {
     await agent.kill();

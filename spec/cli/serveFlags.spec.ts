@@ -83,6 +83,8 @@ describe('cli/serve flags', () => {
       producerIdExpirationMs: 86_400_000,
       kafka: true,
       kafkaPort: 9092,
+      http: true,
+      httpPort: 9644,
       maxPartitionsPerRequest: 1000,
       maxConnections: 1024,
       handshakeTimeoutMs: 10_000,
@@ -117,6 +119,7 @@ describe('cli/serve flags', () => {
       STREAMHOUSE_MAINTENANCE_INTERVAL_MS: '0',
       STREAMHOUSE_HEAP_GROWING_PERCENT: '0',
       STREAMHOUSE_LOG_LEVEL: 'warn',
+      STREAMHOUSE_HTTP_PORT: '9700',
     });
     expect({ ...flags }).to.deep.equal({
       host: '0.0.0.0',
@@ -140,6 +143,8 @@ describe('cli/serve flags', () => {
       producerIdExpirationMs: 86_400_000,
       kafka: true,
       kafkaPort: 9092,
+      http: true,
+      httpPort: 9700,
       maxPartitionsPerRequest: 1000,
       maxConnections: 1024,
       handshakeTimeoutMs: 10_000,
@@ -160,6 +165,17 @@ describe('cli/serve flags', () => {
       STREAMHOUSE_LEASE_TTL_MS: '5000',
     });
     expect([flags.port, flags.leaseTtlMs, flags.wal]).to.deep.equal([7000, 4000, false]);
+  });
+
+  it('turns the HTTP port off with --no-http, and refuses an --http-port out of range', async () => {
+    expect((await parsedFlags(['--no-http'])).http).to.equal(false);
+    expect((await parsedFlags(['--http-port', '0'])).httpPort).to.equal(0);
+    expect(await parseError(['--http-port', '65536'])).to.contain(
+      "--http-port must be a decimal integer from 0 to 65535, got '65536'",
+    );
+    expect(await parseError(['--http-port', 'metrics'])).to.contain(
+      "--http-port must be a decimal integer from 0 to 65535, got 'metrics'",
+    );
   });
 
   describe('--s3-path-style', () => {

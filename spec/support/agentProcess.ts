@@ -66,6 +66,8 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
     '--port',
     String(port),
     '--no-kafka',
+    '--http-port',
+    '0',
     '--data-dir',
     options.dataDir,
     '--log-level',

@@ -12,7 +12,9 @@
 import { createServer, type Server } from 'nice-grpc';
 import type { Logger } from 'pino';
 import {
+  type FetchRequest,
   type FetchResponse,
+  type ProduceRequest,
   type StreamHouseServiceImplementation,
   HealthResponse_Status,
 } from '../protocol/generated/streamhouse.js';
@@ -50,6 +52,11 @@ import { KafkaListener } from '../kafka/kafkaListener.js';
 import { topicPartitionId } from '../protocol/topicPartition.js';
 import { TlsCertificates } from './tls/tlsCertificates.js';
 import { principalInterceptor } from './tls/principal.js';
+import { AgentMetrics } from '../http/agentMetrics.js';
+import { HttpPort } from '../http/httpPort.js';
+import { ReadinessCheck } from '../http/readiness.js';
+import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instrumentedStores.js';
+import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -87,8 +94,30 @@ export class Agent {
   private readonly logger: Logger | undefined;
   private kafka: KafkaListener | undefined;
   private tls: TlsCertificates | undefined;
+  readonly options: ResolvedAgentOptions;
+  /** Kept only when the agent serves HTTP (httpPort); its stores are then instrumented. */
+  private readonly metrics: AgentMetrics | undefined;
+  private http: HttpPort | undefined;
+  /** Every start step done: ready to serve (see /readyz). */
+  private started = false;
+  private readonly grpcHealth = new GrpcHealth();
 
-  constructor(readonly options: ResolvedAgentOptions) {
+  constructor(resolved: ResolvedAgentOptions) {
+    this.metrics =
+      resolved.httpPort === undefined
+        ? undefined
+        : new AgentMetrics({
+            leasesHeld: () => this.leases.all().length,
+            longPollWaiters: () => this.notifier.waiting,
+          });
+    const options = (this.options =
+      this.metrics === undefined
+        ? resolved
+        : {
+            ...resolved,
+            objectStore: new InstrumentedObjectStore(resolved.objectStore, this.metrics),
+            metadataStore: instrumentMetadataStore(resolved.metadataStore, this.metrics),
+          });
     this.agentId = options.agentId;
     this.logger = options.logger;
     this.walLogs = options.walDir === undefined ? undefined : new WalLogs(options.walDir);
@@ -101,7 +130,10 @@ export class Agent {
       safetyMarginMs: options.leaseSafetyMarginMs,
       logger: this.logger,
       clock: options.clock,
-      onLost: (lease) => this.dropWriter(lease.topic, lease.partition, lease.epoch),
+      onLost: (lease) => {
+        this.metrics?.leaseLost();
+        this.dropWriter(lease.topic, lease.partition, lease.epoch);
+      },
     });
     this.segments = new SegmentReader({ dataCacheBytes: options.segmentCacheBytes, readBuffers: this.readBuffers });
     this.reader = new PartitionReader(options.metadataStore, options.objectStore, this.segments, (topic, partition) =>
@@ -178,6 +210,7 @@ export class Agent {
     await checkStores({ metadataStore, objectStore, timeoutMs: startupTimeoutMs, logger });
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
+      this.wal.onSynced = this.metrics?.walSynced;
     }
     if (this.options.tls !== undefined) this.tls = await TlsCertificates.load(this.options.tls);
     const server = createServer({
@@ -196,6 +229,7 @@ export class Agent {
       for (const result of answer.results) this.readBuffers.release(result.records);
     };
     server.add(agentServiceDefinition(this.options.maxRequestBytes, releaseReads), this.service());
+    server.add(HealthDefinition, this.grpcHealth.implementation());
     this.server = server;
     this.leases.start();
     if (this.wal !== undefined) {
@@ -209,9 +243,11 @@ export class Agent {
       withConnectionLimits({ maxConnections, handshakeTimeoutMs }, this.connectionStats, listen),
     );
     await this.startKafka();
+    await this.startHttp();
     await this.registry.start(this.address);
     this.maintenance.start();
     this.idleLeases.start();
+    this.started = true;
     this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
   }
 
@@ -224,6 +260,7 @@ export class Agent {
     this.registry.kill();
     this.server?.forceShutdown();
     await this.kafka?.close();
+    await this.http?.close();
     await this.wal?.close();
     await this.lock?.release();
   }
@@ -238,6 +275,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.grpcHealth.notServing();
     const { shutdownTimeoutMs } = this.options;
     const deadline = Date.now() + shutdownTimeoutMs;
     // The last part of the bound is for answering the appends failed at its end.
@@ -270,6 +308,7 @@ export class Agent {
         'shutdown out of time: leases and registration lapse after their TTL',
       );
     }
+    await this.http?.close();
     await this.lock?.release();
     this.logger?.info({ agentId: this.agentId }, 'agent stopped');
   }
@@ -285,6 +324,7 @@ export class Agent {
     this.registry.kill();
     this.server?.forceShutdown();
     await this.kafka?.close();
+    await this.http?.close();
     await this.wal?.close();
     await this.notifier.close();
     this.lock?.abandon();
@@ -329,6 +369,24 @@ export class Agent {
     if (this.tls === undefined) return;
     await this.tls.reload();
     this.logger?.info({ agentId: this.agentId, certFile: this.tls.options.certFile }, 'TLS certificates reloaded');
+  }
+
+  /** host:port of the HTTP port (metrics, health), or undefined when the agent serves no HTTP. */
+  get httpAddress(): string | undefined {
+    return this.http === undefined ? undefined : `${this.options.host}:${this.http.port}`;
+  }
+
+  /** Serves metrics and health on `httpPort` (see src/http/). */
+  private async startHttp(): Promise<void> {
+    if (this.options.httpPort === undefined || this.metrics === undefined) return;
+    const { host, httpPort, metadataStore, objectStore, logger } = this.options;
+    const readiness = new ReadinessCheck({
+      started: () => this.started,
+      stopping: () => this.stopping,
+      metadataStore,
+      objectStore,
+    });
+    this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger });
   }
 
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */
@@ -397,6 +455,7 @@ export class Agent {
           producerIdExpirationMs: this.options.producerIdExpirationMs,
           storageRetryTimeoutMs: this.options.storageRetryTimeoutMs,
           lostAppends: this.lost,
+          onFlushed: this.metrics?.flushed,
           wal: this.wal,
           logger: this.logger,
           clock: this.options.clock,
@@ -406,6 +465,7 @@ export class Agent {
           },
           // Only this writer and its own lease: a successor opened meanwhile is left alone.
           onFenced: (t, p) => {
+            this.metrics?.leaseLost();
             this.leases.forget(t, p, lease.epoch);
             this.dropWriter(t, p, lease.epoch);
           },
@@ -527,11 +587,16 @@ export class Agent {
     };
     const ctx = this.adminContext();
     const maxPartitions = this.options.maxPartitionsPerRequest;
+    const produce = limitPartitions('Produce', maxPartitions, (request: ProduceRequest) =>
+      handleProduce(produceContext, request),
+    );
+    const fetch = limitPartitions('Fetch', maxPartitions, (request: FetchRequest, context: { signal: AbortSignal }) =>
+      handleFetch(fetchContext, request, context.signal),
+    );
+    const metrics = this.metrics;
     return {
-      produce: limitPartitions('Produce', maxPartitions, (request) => handleProduce(produceContext, request)),
-      fetch: limitPartitions('Fetch', maxPartitions, (request, context) =>
-        handleFetch(fetchContext, request, context.signal),
-      ),
+      produce: metrics === undefined ? produce : (request) => metrics.observeProduce(request, () => produce(request)),
+      fetch: metrics === undefined ? fetch : (request, context) => metrics.observeFetch(() => fetch(request, context)),
       listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),

@@ -41,6 +41,11 @@ export type AgentOptions = {
   kafkaAdvertisedAddress?: string;
   /** TLS on the gRPC listener, with client certificates as `clientAuth` says. Default undefined: plain text. */
   tls?: AgentTlsOptions;
+  /**
+   * Port of the HTTP listener (on `host`) serving Prometheus `/metrics`, `/healthz` and `/readyz`; 0 picks a free one;
+   * undefined serves no HTTP (and keeps no metrics). Default undefined (`serve` defaults to 9644).
+   */
+  httpPort?: number;
   /** Unique id among agents sharing a metadata store. Default `<hostname>-<random>`. */
   agentId?: string;
   /**
@@ -205,13 +210,17 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
 export type ResolvedAgentOptions = Required<
-  Omit<AgentOptions, 'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'logger' | 'tls'>
+  Omit<
+    AgentOptions,
+    'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'httpPort' | 'logger' | 'tls'
+  >
 > & {
   tls: ResolvedAgentTls | undefined;
   walDir: string | undefined;
   advertisedAddress: string | undefined;
   kafkaPort: number | undefined;
   kafkaAdvertisedAddress: string | undefined;
+  httpPort: number | undefined;
   logger: Logger | undefined;
 };
 
@@ -225,6 +234,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaPort,
     kafkaAdvertisedAddress,
     tls,
+    httpPort,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
     flushIntervalMs = 1,
@@ -323,6 +333,9 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   if (kafkaPort !== undefined && (!Number.isSafeInteger(kafkaPort) || kafkaPort < 0 || kafkaPort > 65535)) {
     throw new InvalidConfigError(`agent option kafkaPort must be an integer in [0, 65535], got ${kafkaPort}`);
   }
+  if (httpPort !== undefined && (!Number.isSafeInteger(httpPort) || httpPort < 0 || httpPort > 65535)) {
+    throw new InvalidConfigError(`agent option httpPort must be an integer in [0, 65535], got ${httpPort}`);
+  }
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(agentId)) {
     throw new InvalidConfigError(`agent option agentId must match [A-Za-z0-9._:-]{1,128}, got '${agentId}'`);
   }
@@ -345,6 +358,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaPort,
     kafkaAdvertisedAddress,
     tls: tls === undefined ? undefined : resolveTlsOptions(tls),
+    httpPort,
     agentId,
     walDir,
     flushIntervalMs,

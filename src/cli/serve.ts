@@ -64,6 +64,8 @@ export type ServeFlags = {
   tlsKey?: string;
   tlsCa?: string;
   tlsClientAuth?: ClientAuth;
+  http: boolean;
+  httpPort: number;
   wal: boolean;
   flushIntervalMs: number;
   flushBytes: number;
@@ -184,6 +186,13 @@ export function serveCommand(): Command {
         .env('STREAMHOUSE_TLS_CLIENT_AUTH')
         .choices(['none', 'optional', 'required']),
     )
+    .addOption(
+      new Option('--http-port <port>', 'port of Prometheus /metrics, /healthz and /readyz (0 = any free port)')
+        .env('STREAMHOUSE_HTTP_PORT')
+        .default(9644)
+        .argParser(int('--http-port', { max: 65535 })),
+    )
+    .addOption(new Option('--no-http', 'serve no HTTP port (no metrics, no health endpoints)'))
     .addOption(new Option('--no-wal', 'disable the write-ahead log in <data-dir>/wal (and so `buffered` acks)'))
     .addOption(
       new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object')
@@ -518,6 +527,7 @@ async function startServing(
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(tls !== undefined ? { tls } : {}),
     ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
+    ...(flags.http ? { httpPort: flags.httpPort } : {}),
     ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined
       ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress }
       : {}),
@@ -547,6 +557,12 @@ function announce({ agent, objectStore, metadata }: Required<Opened>): void {
       `StreamHouse agent ${agent.agentId} listening on ${agent.address}`,
       `  objects:  ${objectStore.url}`,
       `  metadata: ${metadata.description}`,
+      ...(agent.httpAddress === undefined
+        ? []
+        : [
+            `  metrics:  http://${agent.httpAddress}/metrics (Prometheus)`,
+            `  health:   http://${agent.httpAddress}/healthz, http://${agent.httpAddress}/readyz, gRPC grpc.health.v1.Health`,
+          ]),
       '',
       'Try it from another terminal:',
       `  ${cli} topics create demo --partitions 3 --agent ${agent.address}`,

@@ -15,6 +15,7 @@ export class HighWatermarkNotifier {
   private subscriber: Redis | undefined;
   private publisher: Redis | undefined;
   private channel = '';
+  private waiters = 0;
 
   constructor(private readonly logger?: Logger) {
     this.emitter.setMaxListeners(0);
@@ -34,6 +35,11 @@ export class HighWatermarkNotifier {
       this.emitter.emit(key, Number(message.slice(slash + 1)));
     });
     await this.subscriber.subscribe(this.channel);
+  }
+
+  /** Long-polls waiting now. */
+  get waiting(): number {
+    return this.waiters;
   }
 
   /** Announces a new high watermark (locally and, if connected, to other agents). */
@@ -60,9 +66,13 @@ export class HighWatermarkNotifier {
     signal?: AbortSignal,
     recheck?: () => Promise<boolean>,
   ): Promise<boolean> {
+    this.waiters++;
     return new Promise((resolve) => {
       const listeners: [string, (hwm: number) => void][] = [];
+      let done = false;
       const finish = (moved: boolean) => {
+        if (!done) this.waiters--;
+        done = true;
         clearTimeout(timer);
         for (const [key, fn] of listeners) this.emitter.off(key, fn);
         signal?.removeEventListener('abort', onAbort);

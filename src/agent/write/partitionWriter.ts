@@ -83,6 +83,8 @@ export type PartitionWriterOptions = {
   maxPendingBytes: number;
   /** Called after each commit with the new high watermark. */
   onCommit: (topic: string, partition: number, highWatermark: number) => void;
+  /** Called after each flush with its batch bytes and the time to write and commit it, seconds. */
+  onFlushed?: ((bytes: number, seconds: number) => void) | undefined;
   /** Called once when the writer stops because its lease was fenced. */
   onFenced: (topic: string, partition: number) => void;
   /**
@@ -424,7 +426,13 @@ export class PartitionWriter {
   }
 
   private async writeSegment(items: Pending[]): Promise<void> {
+    const started = performance.now();
     this.highWatermark = await this.committer.commit(items);
+    if (this.options.onFlushed !== undefined) {
+      let bytes = 0;
+      for (const item of items) bytes += item.batch.length;
+      this.options.onFlushed(bytes, (performance.now() - started) / 1000);
+    }
     this.options.onCommit(this.topic, this.partition, this.highWatermark);
   }
 

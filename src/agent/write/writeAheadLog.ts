@@ -46,6 +46,8 @@ export class WriteAheadLog {
   private readonly committed = new Map<string, number>();
   private sequence = 0;
   private closed = false;
+  /** Called after each write and fsync with its batches, bytes and duration, seconds. */
+  onSynced: ((appends: number, bytes: number, seconds: number) => void) | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -120,8 +122,10 @@ export class WriteAheadLog {
       try {
         const file = await this.currentFile();
         const bytes = Buffer.concat(group.map((g) => g.bytes));
+        const started = performance.now();
         await file.handle!.write(bytes, 0, bytes.length, file.size);
         await file.handle!.datasync();
+        this.onSynced?.(group.length, bytes.length, (performance.now() - started) / 1000);
         file.size += bytes.length;
         for (const g of group) file.maxOffsets.set(g.key, Math.max(file.maxOffsets.get(g.key) ?? 0, g.nextOffset));
         for (const g of group) g.resolve();

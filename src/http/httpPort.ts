@@ -1,0 +1,125 @@
+/**
+ * The agent's HTTP port (node:http): Prometheus `/metrics`, `/healthz`
+ * (the process runs) and `/readyz` (see readiness.ts). GET and HEAD only,
+ * no request body, bounded connections and timeouts.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { AgentMetrics } from './agentMetrics.js';
+import type { ReadinessCheck } from './readiness.js';
+
+/** Most HTTP connections open at once; extra ones are closed. */
+export const HTTP_MAX_CONNECTIONS = 64;
+/** A request's headers must arrive within this, ms. */
+export const HTTP_HEADERS_TIMEOUT_MS = 5000;
+/** A whole request must arrive within this, ms. */
+export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
+/** Most bytes of a refused request body read (and dropped) before its connection is destroyed. */
+export const MAX_DISCARDED_BYTES = 64 * 1024;
+/** An idle keep-alive connection is closed after this, ms. */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+export type HttpPortOptions = {
+  host: string;
+  port: number;
+  metrics: AgentMetrics;
+  readiness: ReadinessCheck;
+  logger?: Logger | undefined;
+};
+
+type Route = (response: ServerResponse) => Promise<void> | void;
+
+export class HttpPort {
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  /** Listens on host:port (0 picks a free port). */
+  static async listen(options: HttpPortOptions): Promise<HttpPort> {
+    const routes = new Map<string, Route>([
+      ['/metrics', (response) => serveMetrics(options.metrics, response)],
+      ['/healthz', (response) => sendJson(response, 200, { status: 'ok' })],
+      ['/readyz', (response) => serveReadiness(options.readiness, response)],
+    ]);
+    const server = createServer((request, response) => {
+      handle(routes, request, response).catch((err: unknown) => {
+        options.logger?.warn({ err, url: request.url }, 'http request failed');
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+        else response.destroy();
+      });
+    });
+    server.maxConnections = HTTP_MAX_CONNECTIONS;
+    server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+    server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+    server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
+    server.maxHeadersCount = 100;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new HttpPort(server, (server.address() as AddressInfo).port);
+  }
+
+  /** Stops listening and closes every connection. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+}
+
+async function handle(routes: Map<string, Route>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? '/').split('?', 1)[0]!;
+  const route = routes.get(path);
+  if (route === undefined) return sendJson(response, 404, { error: `no route ${path}` });
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.setHeader('Allow', 'GET, HEAD');
+    return sendJson(response, 405, { error: `method ${request.method} not allowed on ${path}` }, true);
+  }
+  const length = request.headers['content-length'];
+  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) {
+    discardBody(request);
+    return sendJson(response, 400, { error: 'a GET request carries no body' }, true);
+  }
+  await route(response);
+}
+
+/**
+ * Reads and drops a refused body (closing at once would reset the connection before the client reads the answer),
+ * up to MAX_DISCARDED_BYTES; beyond that the connection is destroyed.
+ */
+function discardBody(request: IncomingMessage): void {
+  let bytes = 0;
+  request.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > MAX_DISCARDED_BYTES) request.socket.destroy();
+  });
+}
+
+async function serveMetrics(metrics: AgentMetrics, response: ServerResponse): Promise<void> {
+  const text = await metrics.text();
+  response.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+  response.end(text);
+}
+
+async function serveReadiness(readiness: ReadinessCheck, response: ServerResponse): Promise<void> {
+  const state = await readiness.check();
+  if (state.ready) sendJson(response, 200, { status: 'ready' });
+  else sendJson(response, 503, { status: 'not ready', reason: state.reason });
+}
+
+function sendJson(response: ServerResponse, status: number, body: object, close = false): void {
+  const text = `${JSON.stringify(body)}\n`;
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...(close ? { Connection: 'close' } : {}),
+  });
+  response.end(text);
+}
