@@ -238,6 +238,13 @@ export interface MetadataStore {
    */
   deleteTopic(name: string): Promise<void>;
   getTopic(name: string): Promise<TopicInfo | undefined>;
+  /**
+   * Changes the given fields of a topic's config, keeping the others, in one
+   * atomic step; returns the topic with its new config. Throws
+   * UnknownTopicOrPartitionError, or InvalidConfigError (nothing changed) when
+   * the resulting config is not valid.
+   */
+  alterTopicConfig(name: string, config: Partial<TopicConfig>): Promise<TopicInfo>;
   /** Every topic, sorted by name. */
   listTopics(): Promise<TopicInfo[]>;
 

@@ -18,6 +18,7 @@ import { MetadataError } from '../../protocol/errors.js';
 const SCRIPT_FILES = {
   createTopic: 'create-topic-2',
   deleteTopic: 'delete-topic-2',
+  alterTopicConfig: 'alter-topic-config-1',
   listTopics: 'list-topics-1',
   listPartitions: 'list-partitions-1',
   acquireLease: 'acquire-lease-1',

@@ -149,6 +149,18 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  async alterTopicConfig(name: string, config: Partial<TopicConfig>): Promise<TopicInfo> {
+    resolveTopicConfig(config, name);
+    return this.write(() => {
+      const row = this.sql.getTopic.get(name);
+      if (row === undefined) throw unknownTopicError(name);
+      const topic = toTopicInfo(row);
+      const altered = resolveTopicConfig({ ...topic.config, ...config }, name);
+      this.sql.updateTopicConfig.run({ name, config: JSON.stringify(altered) });
+      return { ...topic, config: altered };
+    });
+  }
+
   async getTopic(name: string): Promise<TopicInfo | undefined> {
     return this.read(() => {
       const row = this.sql.getTopic.get(name);

@@ -98,6 +98,9 @@ export function prepareStatements(db: Database.Database) {
       'UPDATE partitions SET log_start_offset = @logStartOffset WHERE topic = @topic AND partition = @partition',
     ),
     deleteTopic: prepare<[string]>('DELETE FROM topics WHERE name = ?'),
+    updateTopicConfig: prepare<[{ name: string; config: string }]>(
+      'UPDATE topics SET config = @config WHERE name = @name',
+    ),
     deletePartitions: prepare<[string]>('DELETE FROM partitions WHERE topic = ?'),
     deleteTopicSegments: prepare<[string]>('DELETE FROM segments WHERE topic = ?'),
     deleteTopicProducerStates: prepare<[string]>('DELETE FROM producer_states WHERE topic = ?'),
