@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `streamhouse` command: serve an agent, administer topics, produce and
- * consume from the terminal, inspect consumer groups.
+ * consume from the terminal, inspect consumer groups, agents and the cluster.
  */
 import { Command } from 'commander';
 import { serveCommand } from './serve.js';
@@ -9,6 +9,7 @@ import { topicsCommand } from './topics.js';
 import { produceCommand } from './produce.js';
 import { consumeCommand } from './consume.js';
 import { groupsCommand } from './groups.js';
+import { agentsCommand, clusterCommand } from './cluster.js';
 import { StreamHouseError } from '../protocol/errors.js';
 import { VERSION } from '../version.js';
 
@@ -20,7 +21,9 @@ const program = new Command()
   .addCommand(topicsCommand())
   .addCommand(produceCommand())
   .addCommand(consumeCommand())
-  .addCommand(groupsCommand());
+  .addCommand(groupsCommand())
+  .addCommand(agentsCommand())
+  .addCommand(clusterCommand());
 
 try {
   await program.parseAsync(process.argv);
