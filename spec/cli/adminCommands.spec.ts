@@ -101,6 +101,32 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     expect(topic!.config).to.deep.equal(DEFAULTS);
   });
 
+  it('AlterTopicConfig refuses a config the CLI would not send, or an unknown topic, changing nothing', async () => {
+    const { client } = agent.connection;
+    const zero = { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 0 };
+    const refusals = await Promise.all(
+      [
+        { name: 'orders', config: { ...zero, retentionMs: -5 } },
+        { name: 'orders', config: { ...zero, segmentBytes: 1 } },
+        { name: 'orders', config: { ...zero, maxMessageBytes: -1 } },
+        { name: 'nope', config: { ...zero, retentionMs: 1000 } },
+      ].map((request) =>
+        client.alterTopicConfig(request).then(
+          () => 'accepted',
+          (error: { code: string }) => error.code,
+        ),
+      ),
+    );
+    expect(refusals).to.deep.equal([
+      'INVALID_CONFIG',
+      'INVALID_CONFIG',
+      'INVALID_CONFIG',
+      'UNKNOWN_TOPIC_OR_PARTITION',
+    ]);
+    const { topic } = await client.describeTopic({ name: 'orders' });
+    expect(topic!.config).to.deep.equal(DEFAULTS);
+  });
+
   it('topics list and describe as JSON', async () => {
     const list = await cli(['topics', 'list', '--json']);
     expect(list.stdout).to.equal('{"topics":["orders","quiet"]}\n');
@@ -306,6 +332,40 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     );
     const { offsets } = await client.fetchOffsets({ groupId: 'live', partitions: [] });
     expect(offsets.map((o) => [o.topic, o.partition, o.offset])).to.deep.equal([['orders', 0, 2]]);
+    const refused = await cli(['groups', 'delete', 'live']);
+    expect([refused.code, refused.stdout, refused.stderr]).to.deep.equal([
+      1,
+      '',
+      'error ILLEGAL_GENERATION: group live has 1 member: only an empty group can be deleted (stop its consumers first)\n',
+    ]);
+    expect((await client.describeGroup({ groupId: 'live' })).members.length).to.equal(1);
     await client.leaveGroup({ groupId: 'live', memberId: joined.memberId });
+  });
+
+  it('groups delete removes an empty group and its offsets; refuses an unknown or malformed id', async () => {
+    const { client } = agent.connection;
+    for (const groupId of ['gone', 'gone-too']) {
+      await client.commitOffsets({
+        groupId,
+        generationId: -1,
+        memberId: '',
+        partitions: [{ topic: 'orders', partition: 1, offset: 1, metadata: '' }],
+      });
+    }
+    const runs = await Promise.all([
+      cli(['groups', 'delete', 'gone']),
+      cli(['groups', 'delete', 'gone-too', '--json']),
+      cli(['groups', 'delete', 'never']),
+      cli(['groups', 'delete', 'x'.repeat(256)]),
+    ]);
+    expect(runs.map((r) => [r.code, r.stdout, r.stderr])).to.deep.equal([
+      [0, 'deleted group gone\n', ''],
+      [0, '{"deleted":"gone-too"}\n', ''],
+      [1, '', 'error GROUP_ID_NOT_FOUND: group never does not exist\n'],
+      [1, '', 'error INVALID_REQUEST: group id is 256 characters long: shorten it to at most 255\n'],
+    ]);
+    const { groups } = await client.listGroups({});
+    expect(groups.map((g) => g.groupId).filter((id) => id.startsWith('gone'))).to.deep.equal([]);
+    expect((await client.fetchOffsets({ groupId: 'gone', partitions: [] })).offsets).to.deep.equal([]);
   });
 });

@@ -32,7 +32,7 @@ import { errorMiddleware } from './server/errorMiddleware.js';
 import { handleProduce } from './write/produceHandler.js';
 import { handleFetch } from './read/fetchHandler.js';
 import * as admin from './server/adminHandlers.js';
-import { describeGroup, listGroups } from './groups/groupListing.js';
+import { deleteGroup, describeGroup, listGroups } from './groups/groupAdmin.js';
 import { AgentRegistry } from './server/agentRegistry.js';
 import { GroupCoordinator } from './groups/groupCoordinator.js';
 import { Maintenance } from './maintenance/maintenance.js';
@@ -548,6 +548,10 @@ export class Agent {
       fetchOffsets: limitPartitions('FetchOffsets', maxPartitions, (request) => this.groups.fetchOffsets(request)),
       listGroups: () => listGroups(this.options.metadataStore),
       describeGroup: (request) => describeGroup(this.options.metadataStore, request.groupId),
+      deleteGroup: async (request) => {
+        await deleteGroup(this.options.metadataStore, request.groupId);
+        return {};
+      },
       initProducerId: (request) => admin.handleInitProducerId(ctx, request),
       health: async () => ({
         status: this.stopping ? HealthResponse_Status.NOT_SERVING : HealthResponse_Status.SERVING,

@@ -214,5 +214,12 @@ export function groupsCommand(): Command {
           reset.map((r) => [r.topic, r.partition, r.previous < 0 ? '-' : r.previous, r.offset]),
         );
     });
+  clientOptions(groups.command('delete <group>').description('delete an empty group and its committed offsets')).action(
+    async (groupId: string, o: ClientFlags) => {
+      await withAgent(o, (c) => c.deleteGroup({ groupId }));
+      if (o.json) printJson({ deleted: groupId });
+      else console.log(`deleted group ${groupId}`);
+    },
+  );
   return groups;
 }

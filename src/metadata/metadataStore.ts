@@ -347,6 +347,12 @@ export interface MetadataStore {
   /** Every group id with a record or committed offsets, sorted (by UTF-8 bytes). */
   listGroups(): Promise<string[]>;
   /**
+   * Deletes an empty group: its record and committed offsets, in one atomic
+   * step. Throws GroupIdNotFoundError when it has neither, and
+   * IllegalGenerationError (nothing deleted) while it has members.
+   */
+  deleteGroup(groupId: string): Promise<void>;
+  /**
    * Commits offsets atomically. With `generation >= 0` the commit is fenced:
    * IllegalGenerationError unless the group's generation equals it,
    * UnknownMemberIdError unless `memberId` is a member. With -1 it is a

@@ -451,6 +451,15 @@ export class RedisMetadataStore implements MetadataStore {
     return version === 0 ? undefined : { ...group, version };
   }
 
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.script(
+      'deleteGroup',
+      [this.keys.group(groupId), this.keys.offsets(groupId), this.keys.groups],
+      [this.keyPrefix, groupId],
+      { groupId },
+    );
+  }
+
   async listGroups(): Promise<string[]> {
     const ids = await this.call({}, () => this.client.smembers(this.keys.groups));
     return ids.sort(compareUtf8);

@@ -33,6 +33,7 @@ const SCRIPT_FILES = {
   heartbeatAgent: 'heartbeat-agent-2',
   updateGroup: 'update-group-2',
   commitOffsets: 'commit-offsets-3',
+  deleteGroup: 'delete-group-3',
 } as const;
 
 /** @internal The name of a metadata script. */

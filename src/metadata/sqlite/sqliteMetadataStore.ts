@@ -65,6 +65,8 @@ import {
   unknownPartitionError,
   unknownProducerError,
   unknownTopicError,
+  deleteNonEmptyGroupError,
+  unknownGroupError,
 } from '../storeErrors.js';
 import {
   resolveTopicConfig,
@@ -420,6 +422,17 @@ export class SqliteMetadataStore implements MetadataStore {
   async updateGroup(group: GroupRecord, expectedVersion: number): Promise<GroupRecord | undefined> {
     checkGroupRecord(group, expectedVersion);
     return this.write(() => updateGroupStep(this.sql, group, expectedVersion));
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    return this.write(() => {
+      const group = this.sql.getGroup.get(groupId);
+      const members = group === undefined ? 0 : (JSON.parse(group.member_ids) as string[]).length;
+      if (members > 0) throw deleteNonEmptyGroupError(groupId, members);
+      if (group === undefined && this.sql.countGroupOffsets.get(groupId)!.n === 0) throw unknownGroupError(groupId);
+      this.sql.deleteGroupOffsets.run(groupId);
+      this.sql.deleteGroup.run(groupId);
+    });
   }
 
   async listGroups(): Promise<string[]> {

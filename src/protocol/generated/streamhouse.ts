@@ -462,6 +462,13 @@ export interface DescribeGroupResponse {
   members: GroupMemberDescription[];
 }
 
+export interface DeleteGroupRequest {
+  groupId: string;
+}
+
+export interface DeleteGroupResponse {
+}
+
 export interface InitProducerIdRequest {
   /** To bump the epoch of an existing producer; -1 for a new id. */
   producerId: number;
@@ -3938,6 +3945,85 @@ export const DescribeGroupResponse = {
   },
 };
 
+function createBaseDeleteGroupRequest(): DeleteGroupRequest {
+  return { groupId: "" };
+}
+
+export const DeleteGroupRequest = {
+  encode(message: DeleteGroupRequest, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.groupId !== "") {
+      writer.uint32(10).string(message.groupId);
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): DeleteGroupRequest {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDeleteGroupRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.groupId = reader.string();
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<DeleteGroupRequest>): DeleteGroupRequest {
+    return DeleteGroupRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteGroupRequest>): DeleteGroupRequest {
+    const message = createBaseDeleteGroupRequest();
+    message.groupId = object.groupId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteGroupResponse(): DeleteGroupResponse {
+  return {};
+}
+
+export const DeleteGroupResponse = {
+  encode(_: DeleteGroupResponse, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): DeleteGroupResponse {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDeleteGroupResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<DeleteGroupResponse>): DeleteGroupResponse {
+    return DeleteGroupResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteGroupResponse>): DeleteGroupResponse {
+    const message = createBaseDeleteGroupResponse();
+    return message;
+  },
+};
+
 function createBaseInitProducerIdRequest(): InitProducerIdRequest {
   return { producerId: 0, producerEpoch: 0 };
 }
@@ -4303,6 +4389,15 @@ export const StreamHouseDefinition = {
       responseStream: false,
       options: {},
     },
+    /** Only an empty group: ILLEGAL_GENERATION while it has members. */
+    deleteGroup: {
+      name: "DeleteGroup",
+      requestType: DeleteGroupRequest,
+      requestStream: false,
+      responseType: DeleteGroupResponse,
+      responseStream: false,
+      options: {},
+    },
     initProducerId: {
       name: "InitProducerId",
       requestType: InitProducerIdRequest,
@@ -4373,6 +4468,11 @@ export interface StreamHouseServiceImplementation<CallContextExt = {}> {
     request: DescribeGroupRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<DescribeGroupResponse>>;
+  /** Only an empty group: ILLEGAL_GENERATION while it has members. */
+  deleteGroup(
+    request: DeleteGroupRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<DeleteGroupResponse>>;
   initProducerId(
     request: InitProducerIdRequest,
     context: CallContext & CallContextExt,
@@ -4431,6 +4531,11 @@ export interface StreamHouseClient<CallOptionsExt = {}> {
     request: DeepPartial<DescribeGroupRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<DescribeGroupResponse>;
+  /** Only an empty group: ILLEGAL_GENERATION while it has members. */
+  deleteGroup(
+    request: DeepPartial<DeleteGroupRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<DeleteGroupResponse>;
   initProducerId(
     request: DeepPartial<InitProducerIdRequest>,
     options?: CallOptions & CallOptionsExt,

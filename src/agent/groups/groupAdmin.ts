@@ -1,9 +1,10 @@
 /**
- * ListGroups and DescribeGroup: what the metadata store holds of consumer
- * groups, for operators (the CLI). A group known only by committed offsets
- * is listed as empty, with no members.
+ * ListGroups, DescribeGroup and DeleteGroup: consumer groups as the metadata
+ * store holds them, for operators (the CLI). A group known only by committed
+ * offsets is listed as empty, with no members.
  */
 import type { GroupRecord, MetadataStore } from '../../metadata/metadataStore.js';
+import { validateGroupId } from '../../metadata/validation.js';
 import type { DescribeGroupResponse, ListGroupsResponse } from '../../protocol/generated/streamhouse.js';
 
 export async function listGroups(store: MetadataStore): Promise<ListGroupsResponse> {
@@ -19,6 +20,7 @@ export async function listGroups(store: MetadataStore): Promise<ListGroupsRespon
 }
 
 export async function describeGroup(store: MetadataStore, groupId: string): Promise<DescribeGroupResponse> {
+  validateGroupId(groupId);
   const record: GroupRecord | undefined = await store.getGroup(groupId);
   return {
     groupId,
@@ -33,4 +35,10 @@ export async function describeGroup(store: MetadataStore, groupId: string): Prom
       lastHeartbeatMs: m.lastHeartbeat,
     })),
   };
+}
+
+/** Deletes an empty group and its offsets (IllegalGenerationError while it has members). */
+export async function deleteGroup(store: MetadataStore, groupId: string): Promise<void> {
+  validateGroupId(groupId);
+  await store.deleteGroup(groupId);
 }
