@@ -267,11 +267,30 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
       '1',
     ]);
     expect(one.stdout).to.equal('TOPIC   PARTITION  PREVIOUS  OFFSET\norders  0          2         1\n');
+    const refused = await Promise.all([
+      cli(['groups', 'reset-offsets', 'billing', '--to-offset', '2']),
+      cli(['groups', 'reset-offsets', 'billing', '--topic', 'nope', '--to-earliest']),
+      cli(['groups', 'reset-offsets', 'billing', '--partition', '0', '--to-earliest']),
+      cli(['groups', 'reset-offsets', 'billing', '--topic', 'orders', '--partition', '2', '--to-earliest']),
+      cli(['groups', 'reset-offsets', 'fresh', '--to-earliest']),
+    ]);
+    expect(refused.map((r) => [r.code, r.stdout, r.stderr])).to.deep.equal([
+      [1, '', "error OFFSET_OUT_OF_RANGE: offset 2 is outside orders/1's offsets 0 to 1\n"],
+      [1, '', 'error UNKNOWN_TOPIC_OR_PARTITION: no topic nope\n'],
+      [1, '', 'error INVALID_REQUEST: --partition needs --topic\n'],
+      [1, '', 'error UNKNOWN_TOPIC_OR_PARTITION: topic orders has 2 partitions; there is no partition 2\n'],
+      [1, '', 'error INVALID_REQUEST: group fresh has no committed offsets: name a --topic\n'],
+    ]);
     const { offsets } = await agent.connection.client.fetchOffsets({ groupId: 'billing', partitions: [] });
     expect(offsets.map((o) => [o.topic, o.partition, o.offset])).to.deep.equal([
       ['orders', 0, 1],
       ['orders', 1, 1],
     ]);
+    // A group that does not exist yet is given offsets on the topic named.
+    const fresh = await cli(['groups', 'reset-offsets', 'fresh', '--topic', 'orders', '--to-latest', '--json']);
+    expect(fresh.stdout).to.equal(
+      '{"groupId":"fresh","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":-1},{"topic":"orders","partition":1,"offset":1,"previous":-1}]}\n',
+    );
   });
 
   it('groups reset-offsets refuses a group with live members, and a target that is not exactly one, changing nothing', async () => {
@@ -357,12 +376,14 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
       cli(['groups', 'delete', 'gone-too', '--json']),
       cli(['groups', 'delete', 'never']),
       cli(['groups', 'delete', 'x'.repeat(256)]),
+      cli(['groups', 'describe', 'never']),
     ]);
     expect(runs.map((r) => [r.code, r.stdout, r.stderr])).to.deep.equal([
       [0, 'deleted group gone\n', ''],
       [0, '{"deleted":"gone-too"}\n', ''],
       [1, '', 'error GROUP_ID_NOT_FOUND: group never does not exist\n'],
       [1, '', 'error INVALID_REQUEST: group id is 256 characters long: shorten it to at most 255\n'],
+      [1, '', 'error GROUP_ID_NOT_FOUND: group never does not exist\n'],
     ]);
     const { groups } = await client.listGroups({});
     expect(groups.map((g) => g.groupId).filter((id) => id.startsWith('gone'))).to.deep.equal([]);

@@ -1,7 +1,13 @@
 /** `streamhouse groups list|describe|offsets|reset-offsets|delete`. */
 import { Command } from 'commander';
 import type { StreamHouseClient } from '../client/agentClient.js';
-import { fromErrorInfo, InvalidRequestError, UnknownTopicOrPartitionError } from '../protocol/errors.js';
+import {
+  fromErrorInfo,
+  GroupIdNotFoundError,
+  InvalidRequestError,
+  OffsetOutOfRangeError,
+  UnknownTopicOrPartitionError,
+} from '../protocol/errors.js';
 import { OffsetSpec } from '../protocol/generated/streamhouse.js';
 import { MAX_PARTITIONS } from '../metadata/validation.js';
 import { clientOptions, withAgent, type ClientFlags } from './agentCall.js';
@@ -64,9 +70,30 @@ function resetSpec(o: ResetFlags): { spec: OffsetSpec; timestampMs: number } | {
   return { spec: o.toEarliest ? OffsetSpec.OFFSET_SPEC_EARLIEST : OffsetSpec.OFFSET_SPEC_LATEST, timestampMs: 0 };
 }
 
+/** OffsetOutOfRangeError unless `offset` lies in [log start, high watermark] of every partition. */
+async function checkInRange(
+  client: StreamHouseClient,
+  partitions: readonly { topic: string; partition: number }[],
+  offset: number,
+): Promise<void> {
+  const { topics } = await client.metadata({ topics: [...new Set(partitions.map((p) => p.topic))] });
+  for (const { topic, partition } of partitions) {
+    const p = topics.find((t) => t.name === topic)?.partitions.find((x) => x.partition === partition);
+    if (p !== undefined && (offset < p.logStartOffset || offset > p.highWatermark)) {
+      throw new OffsetOutOfRangeError(
+        `offset ${offset} is outside ${topic}/${partition}'s offsets ${p.logStartOffset} to ${p.highWatermark}`,
+      );
+    }
+  }
+}
+
 async function resetOffsets(client: StreamHouseClient, groupId: string, o: ResetFlags) {
   const target = resetSpec(o);
-  const described = await client.describeGroup({ groupId });
+  // A group that does not exist yet may be given offsets (with --topic).
+  const described = await client.describeGroup({ groupId }).catch((error: unknown) => {
+    if (error instanceof GroupIdNotFoundError) return { members: [] };
+    throw error;
+  });
   if (described.members.length > 0) throw groupNotEmptyError(groupId, described.members.length);
   const current = await offsetsWithLag(client, groupId);
   // Partitions: those named, or every partition the group has committed offsets on.
@@ -92,6 +119,7 @@ async function resetOffsets(client: StreamHouseClient, groupId: string, o: Reset
     throw new InvalidRequestError(`group ${groupId} has no committed offsets: name a --topic`);
   let targets: number[];
   if ('offset' in target) {
+    await checkInRange(client, partitions, target.offset);
     targets = partitions.map(() => target.offset);
   } else {
     const ask = (spec: OffsetSpec) =>

@@ -1,9 +1,11 @@
 /**
  * ListGroups, DescribeGroup and DeleteGroup: consumer groups as the metadata
  * store holds them, for operators (the CLI). A group known only by committed
- * offsets is listed as empty, with no members.
+ * offsets is listed as empty, with no members; one with neither does not
+ * exist (GROUP_ID_NOT_FOUND).
  */
 import type { GroupRecord, MetadataStore } from '../../metadata/metadataStore.js';
+import { unknownGroupError } from '../../metadata/storeErrors.js';
 import { validateGroupId } from '../../metadata/validation.js';
 import type { DescribeGroupResponse, ListGroupsResponse } from '../../protocol/generated/streamhouse.js';
 
@@ -22,6 +24,7 @@ export async function listGroups(store: MetadataStore): Promise<ListGroupsRespon
 export async function describeGroup(store: MetadataStore, groupId: string): Promise<DescribeGroupResponse> {
   validateGroupId(groupId);
   const record: GroupRecord | undefined = await store.getGroup(groupId);
+  if (record === undefined && (await store.fetchOffsets(groupId)).length === 0) throw unknownGroupError(groupId);
   return {
     groupId,
     state: record?.state ?? 'empty',

@@ -440,6 +440,7 @@ export interface ListGroupsResponse {
   groups: GroupListing[];
 }
 
+/** GROUP_ID_NOT_FOUND for a group with neither a record nor committed offsets. */
 export interface DescribeGroupRequest {
   groupId: string;
 }
