@@ -242,7 +242,8 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     expect(latest.stdout).to.equal(
       '{"groupId":"billing","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":0},{"topic":"orders","partition":1,"offset":1,"previous":0}]}\n',
     );
-    // records(n) are stamped 1_700_000_000_000 + i: the first at or after +2 is offset 2 of partition 0; none on partition 1.
+    // records(n) are stamped 1_700_000_000_000 + i: the first at or after +2 is offset 2 of partition 0; none on
+    // partition 1.
     const byTime = await cli([
       'groups',
       'reset-offsets',
