@@ -242,7 +242,7 @@ describe('RedisMetadataStore', () => {
   it('ships scripts that document KEYS, ARGV and result and declare their key count', () => {
     const dir = locateLuaDirectory();
     const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
-    expect(files.length).to.equal(16);
+    expect(files.length).to.equal(18);
     for (const file of files) {
       const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
       const text = readFileSync(join(dir, file), 'utf8');

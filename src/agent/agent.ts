@@ -34,6 +34,7 @@ import { errorMiddleware } from './server/errorMiddleware.js';
 import { handleProduce } from './write/produceHandler.js';
 import { handleFetch } from './read/fetchHandler.js';
 import * as admin from './server/adminHandlers.js';
+import { deleteGroup, describeGroup, listGroups } from './groups/groupAdmin.js';
 import { AgentRegistry } from './server/agentRegistry.js';
 import { GroupCoordinator } from './groups/groupCoordinator.js';
 import { Maintenance } from './maintenance/maintenance.js';
@@ -617,12 +618,23 @@ export class Agent {
       },
       listTopics: async () => ({ names: (await this.options.metadataStore.listTopics()).map((t) => t.name) }),
       describeTopic: async (request) => ({ topic: await admin.describeTopic(ctx, request.name) }),
+      alterTopicConfig: async (request) => {
+        const topic = await admin.alterTopicConfig(ctx, request);
+        this.topicCache.delete(request.name);
+        return { topic };
+      },
       joinGroup: (request, context) => this.groups.join(request, context.signal),
       syncGroup: (request, context) => this.groups.sync(request, context.signal),
       heartbeat: (request) => this.groups.heartbeat(request),
       leaveGroup: (request) => this.groups.leave(request),
       commitOffsets: limitPartitions('CommitOffsets', maxPartitions, (request) => this.groups.commitOffsets(request)),
       fetchOffsets: limitPartitions('FetchOffsets', maxPartitions, (request) => this.groups.fetchOffsets(request)),
+      listGroups: () => listGroups(this.options.metadataStore),
+      describeGroup: (request) => describeGroup(this.options.metadataStore, request.groupId),
+      deleteGroup: async (request) => {
+        await deleteGroup(this.options.metadataStore, request.groupId);
+        return {};
+      },
       initProducerId: (request) => admin.handleInitProducerId(ctx, request),
       health: async () => ({
         status: this.stopping ? HealthResponse_Status.NOT_SERVING : HealthResponse_Status.SERVING,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `streamhouse` command: serve an agent, administer topics, produce and
- * consume from the terminal, inspect consumer groups.
+ * consume from the terminal, inspect consumer groups, agents and the cluster.
  */
 import { Command } from 'commander';
 import { serveCommand } from './serve.js';
@@ -10,6 +10,7 @@ import { produceCommand } from './produce.js';
 import { consumeCommand } from './consume.js';
 import { groupsCommand } from './groups.js';
 import { addTlsOptions } from './agentOption.js';
+import { agentsCommand, clusterCommand } from './cluster.js';
 import { StreamHouseError } from '../protocol/errors.js';
 import { VERSION } from '../version.js';
 
@@ -21,7 +22,9 @@ const program = new Command()
   .addCommand(topicsCommand())
   .addCommand(produceCommand())
   .addCommand(consumeCommand())
-  .addCommand(groupsCommand());
+  .addCommand(groupsCommand())
+  .addCommand(agentsCommand())
+  .addCommand(clusterCommand());
 addTlsOptions(program);
 
 try {

@@ -1,6 +1,8 @@
 /**
  * `streamhouse produce <topic>`: sends each line of standard input as one
- * record (durable acks) and prints where each batch landed.
+ * record (text, or JSON lines with keys and headers) and reports where each
+ * batch landed (on standard error, or as JSON lines on standard output with
+ * --json).
  */
 import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
@@ -9,15 +11,18 @@ import { AckMode } from '../protocol/generated/streamhouse.js';
 import { fromErrorInfo, UnknownTopicOrPartitionError } from '../protocol/errors.js';
 import { partitionForKey } from '../client/partitioners/keyHashPartitioner.js';
 import { MAX_PARTITIONS } from '../metadata/validation.js';
-import { agentOption, type AgentFlags } from './agentOption.js';
+import { clientOptions, withAgent, type ClientFlags } from './agentCall.js';
 import { integerOption } from './integerOption.js';
-import { withAgent } from './topics.js';
+import { printJson } from './output.js';
+import { parseHeaderFlags, parseJsonLine, parseTextLine } from './recordLines.js';
 
-type ProduceFlags = AgentFlags & {
+type ProduceFlags = ClientFlags & {
   keySeparator?: string;
   partition?: number;
   batchSize: number;
   acks: 'durable' | 'buffered' | 'none';
+  format: 'text' | 'json';
+  header: string[];
 };
 
 const ACKS = {
@@ -27,11 +32,21 @@ const ACKS = {
 } as const;
 
 export function produceCommand(): Command {
-  return new Command('produce')
-    .argument('<topic>')
-    .description('send lines of standard input as records')
-    .addOption(agentOption())
-    .option('-k, --key-separator <sep>', 'split each line into key and value at the first <sep>')
+  return clientOptions(
+    new Command('produce').argument('<topic>').description('send lines of standard input as records'),
+  )
+    .addOption(
+      new Option('-f, --format <format>', 'each line is a text value or a JSON object {key, value, headers}')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('-k, --key-separator <sep>', 'text lines: split each line into key and value at the first <sep>')
+    .option(
+      '-H, --header <name=value>',
+      'add this header to every record (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option(
       '-p, --partition <n>',
       'send every record to this partition',
@@ -45,6 +60,7 @@ export function produceCommand(): Command {
 }
 
 async function produce(topic: string, flags: ProduceFlags): Promise<void> {
+  const headers = parseHeaderFlags(flags.header);
   await withAgent(flags, async (client) => {
     const { topics } = await client.metadata({ topics: [topic] });
     const meta = topics[0];
@@ -71,17 +87,24 @@ async function produce(topic: string, flags: ProduceFlags): Promise<void> {
       const failure = fromErrorInfo(result.error, { topic, partition });
       if (failure !== undefined) throw failure;
       sent += records.length;
-      console.error(`${topic}/${partition}: ${records.length} records at offset ${result.baseOffset}`);
+      if (flags.json) printJson({ topic, partition, records: records.length, baseOffset: result.baseOffset });
+      else console.error(`${topic}/${partition}: ${records.length} records at offset ${result.baseOffset}`);
     };
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    let lineNumber = 0;
     for await (const line of lines) {
-      const cut = flags.keySeparator === undefined ? -1 : line.indexOf(flags.keySeparator);
-      const key = cut < 0 ? null : Buffer.from(line.slice(0, cut));
-      const value = Buffer.from(cut < 0 ? line : line.slice(cut + flags.keySeparator!.length));
+      lineNumber++;
+      const {
+        key,
+        value,
+        headers: recordHeaders,
+      } = flags.format === 'json'
+        ? parseJsonLine(line, lineNumber, headers)
+        : parseTextLine(line, flags.keySeparator, headers);
       const partition =
         flags.partition ?? (key === null ? roundRobin++ % partitionCount : partitionForKey(key, partitionCount));
       const records = pending.get(partition) ?? [];
-      records.push({ key, value, timestamp: Date.now() });
+      records.push({ key, value, headers: recordHeaders, timestamp: Date.now() });
       pending.set(partition, records);
       if (records.length >= flags.batchSize) {
         pending.delete(partition);
@@ -89,6 +112,6 @@ async function produce(topic: string, flags: ProduceFlags): Promise<void> {
       }
     }
     for (const [partition, records] of pending) await send(partition, records);
-    console.error(`sent ${sent} records to ${topic}`);
+    if (!flags.json) console.error(`sent ${sent} records to ${topic}`);
   });
 }

@@ -238,6 +238,13 @@ export interface MetadataStore {
    */
   deleteTopic(name: string): Promise<void>;
   getTopic(name: string): Promise<TopicInfo | undefined>;
+  /**
+   * Changes the given fields of a topic's config, keeping the others, in one
+   * atomic step; returns the topic with its new config. Throws
+   * UnknownTopicOrPartitionError, or InvalidConfigError (nothing changed) when
+   * the resulting config is not valid.
+   */
+  alterTopicConfig(name: string, config: Partial<TopicConfig>): Promise<TopicInfo>;
   /** Every topic, sorted by name. */
   listTopics(): Promise<TopicInfo[]>;
 
@@ -339,6 +346,12 @@ export interface MetadataStore {
   updateGroup(group: GroupRecord, expectedVersion: number): Promise<GroupRecord | undefined>;
   /** Every group id with a record or committed offsets, sorted (by UTF-8 bytes). */
   listGroups(): Promise<string[]>;
+  /**
+   * Deletes an empty group: its record and committed offsets, in one atomic
+   * step. Throws GroupIdNotFoundError when it has neither, and
+   * IllegalGenerationError (nothing deleted) while it has members.
+   */
+  deleteGroup(groupId: string): Promise<void>;
   /**
    * Commits offsets atomically. With `generation >= 0` the commit is fenced:
    * IllegalGenerationError unless the group's generation equals it,

@@ -4,6 +4,7 @@
  * (Lease and segment errors live with their rules: leaseRules.ts, segmentRules.ts.)
  */
 import {
+  GroupIdNotFoundError,
   IllegalGenerationError,
   InvalidProducerEpochError,
   InvalidRequestError,
@@ -53,6 +54,18 @@ export function groupNotEmptyError(groupId: string, members: number): IllegalGen
     `offset commit for group ${groupId} under generation -1 refused: the group has ${members} member${members === 1 ? '' : 's'}; ` +
       'commit as a member with its generation, or once the group is empty',
   );
+}
+
+/** Deleting a group that still has members. */
+export function deleteNonEmptyGroupError(groupId: string, members: number): IllegalGenerationError {
+  return new IllegalGenerationError(
+    `group ${groupId} has ${members} member${members === 1 ? '' : 's'}: only an empty group can be deleted (stop its consumers first)`,
+  );
+}
+
+/** A group with neither a record nor committed offsets. */
+export function unknownGroupError(groupId: string): GroupIdNotFoundError {
+  return new GroupIdNotFoundError(`group ${groupId} does not exist`);
 }
 
 export function unknownMemberError(groupId: string, memberId: string, generation: number): UnknownMemberIdError {

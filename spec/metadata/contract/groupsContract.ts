@@ -1,6 +1,7 @@
 /** Contract: consumer groups (versioned compare-and-set) and committed offsets. */
 import { expect } from 'chai';
 import {
+  GroupIdNotFoundError,
   IllegalGenerationError,
   InvalidRequestError,
   UnknownMemberIdError,
@@ -211,6 +212,41 @@ export function groupsContract(factory: StoreHarnessFactory): void {
       await store.updateGroup(group('Mid', 0, []), 0);
       await store.commitOffsets('zeta', -1, '', [{ topic: 't', partition: 0, offset: 2, metadata: '' }]);
       expect(await store.listGroups()).to.deep.equal(['Mid', 'alpha', 'zeta']);
+    });
+
+    it('deletes an empty group with its offsets; refuses one with members or unknown, deleting nothing', async () => {
+      const { store } = ctx();
+      await store.createTopic('t', 2);
+      await store.createTopic('u', 1);
+      const offsets = [
+        { topic: 't', partition: 0, offset: 1, metadata: '' },
+        { topic: 't', partition: 1, offset: 2, metadata: '' },
+        { topic: 'u', partition: 0, offset: 3, metadata: '' },
+      ];
+      await store.updateGroup(group('live', 1, [member('m-1', 1)]), 0);
+      await store.commitOffsets('live', 1, 'm-1', offsets);
+      await store.updateGroup({ ...group('idle', 2, []), state: 'empty' }, 0);
+      await store.commitOffsets('idle', -1, '', offsets);
+      await store.commitOffsets('offsets-only', -1, '', offsets);
+      const busy = await rejection(store.deleteGroup('live'), IllegalGenerationError, 'ILLEGAL_GENERATION');
+      expect(busy.message).to.equal(
+        'group live has 1 member: only an empty group can be deleted (stop its consumers first)',
+      );
+      const unknown = await rejection(store.deleteGroup('nobody'), GroupIdNotFoundError, 'GROUP_ID_NOT_FOUND');
+      expect(unknown.message).to.equal('group nobody does not exist');
+      expect(await store.listGroups()).to.deep.equal(['idle', 'live', 'offsets-only']);
+      await store.deleteGroup('idle');
+      await store.deleteGroup('offsets-only');
+      expect(await store.listGroups()).to.deep.equal(['live']);
+      expect(await store.getGroup('idle')).to.equal(undefined);
+      expect(await store.fetchOffsets('idle')).to.deep.equal([]);
+      expect((await store.fetchOffsets('live')).map((o) => o.offset)).to.deep.equal([1, 2, 3]);
+      // Deleting a topic afterwards still works and leaves the deleted groups gone.
+      await store.deleteTopic('t');
+      expect(await store.listGroups()).to.deep.equal(['live']);
+      // A group of the same name starts afresh.
+      await store.commitOffsets('idle', -1, '', [{ topic: 'u', partition: 0, offset: 7, metadata: '' }]);
+      expect((await store.fetchOffsets('idle')).map((o) => [o.topic, o.offset])).to.deep.equal([['u', 7]]);
     });
   });
 }

@@ -85,6 +85,53 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       expect((await store.createTopic(longest, 1)).name).to.equal(longest);
     });
 
+    it('alters the given config fields, keeping the others and the partitions', async () => {
+      const { store, clock } = ctx();
+      await store.createTopic('orders', 2, { retentionMs: 60_000 });
+      const expected = {
+        name: 'orders',
+        partitions: 2,
+        config: { ...DEFAULT_TOPIC_CONFIG, retentionMs: 60_000, maxMessageBytes: 2048 },
+        createdAt: clock.now,
+      };
+      expect(await store.alterTopicConfig('orders', { maxMessageBytes: 2048 })).to.deep.equal(expected);
+      expect(await store.getTopic('orders')).to.deep.equal(expected);
+      const both = await Promise.all([
+        store.alterTopicConfig('orders', { retentionBytes: 1_000_000 }),
+        store.alterTopicConfig('orders', { retentionMs: -1 }),
+      ]);
+      expect(both.map((t) => t.name)).to.deep.equal(['orders', 'orders']);
+      expect((await store.getTopic('orders'))!.config).to.deep.equal({
+        ...DEFAULT_TOPIC_CONFIG,
+        retentionMs: -1,
+        retentionBytes: 1_000_000,
+        maxMessageBytes: 2048,
+      });
+      expect((await store.listPartitions('orders')).length).to.equal(2);
+    });
+
+    it('refuses an altered config that is not valid, or an unknown topic, changing nothing', async () => {
+      const { store } = ctx();
+      const created = await store.createTopic('orders', 1);
+      const bad = [
+        { retentionMs: 0 },
+        { retentionBytes: -2 },
+        { segmentBytes: 1024 },
+        { maxMessageBytes: 0 },
+        { retention: 5 } as never,
+      ];
+      for (const config of bad)
+        await rejection(store.alterTopicConfig('orders', config), InvalidConfigError, 'INVALID_CONFIG');
+      expect(await store.getTopic('orders')).to.deep.equal(created);
+      const unknown = await rejection(
+        store.alterTopicConfig('missing', { retentionMs: 1000 }),
+        UnknownTopicOrPartitionError,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+      );
+      expect(unknown.message).to.equal("topic 'missing' does not exist");
+      expect(await store.getTopic('missing')).to.equal(undefined);
+    });
+
     it('reports unknown topics and partitions', async () => {
       const { store } = ctx();
       await store.createTopic('orders', 3);

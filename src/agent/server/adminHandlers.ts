@@ -6,6 +6,7 @@ import type { MetadataStore, PartitionState, TopicConfig, TopicInfo } from '../.
 import type { ObjectStore } from '../../storage/objectStore.js';
 import {
   OffsetSpec,
+  type AlterTopicConfigRequest,
   type CreateTopicRequest,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
@@ -112,6 +113,12 @@ export async function describeTopic(ctx: AdminContext, name: string): Promise<To
 
 export async function createTopic(ctx: AdminContext, request: CreateTopicRequest): Promise<TopicMetadata> {
   await ctx.metadataStore.createTopic(request.name, request.partitions, topicConfigFromProto(request.config));
+  return describeTopic(ctx, request.name);
+}
+
+/** Changes the fields of a topic's config that the request sets; InvalidConfigError changes nothing. */
+export async function alterTopicConfig(ctx: AdminContext, request: AlterTopicConfigRequest): Promise<TopicMetadata> {
+  await ctx.metadataStore.alterTopicConfig(request.name, topicConfigFromProto(request.config));
   return describeTopic(ctx, request.name);
 }
 

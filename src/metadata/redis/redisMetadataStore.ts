@@ -44,7 +44,7 @@ import {
   checkTtl,
 } from '../requestValidation.js';
 import { expiryLimit } from '../producerStates.js';
-import { unknownPartitionError } from '../storeErrors.js';
+import { unknownPartitionError, unknownTopicError } from '../storeErrors.js';
 import {
   resolveTopicConfig,
   validateAgentId,
@@ -136,6 +136,26 @@ export class RedisMetadataStore implements MetadataStore {
     await this.script('deleteTopic', [this.keys.topics, this.keys.topic(name)], [this.keyPrefix, name], {
       topic: name,
     });
+  }
+
+  async alterTopicConfig(name: string, config: Partial<TopicConfig>): Promise<TopicInfo> {
+    resolveTopicConfig(config, name);
+    // Compare-and-set on the stored JSON, so concurrent alters of different fields both land.
+    for (;;) {
+      const [partitions, stored, createdAt] = await this.call({ topic: name }, () =>
+        this.client.hmget(this.keys.topic(name), 'partitions', 'config', 'createdAt'),
+      );
+      if (partitions === null || partitions === undefined) throw unknownTopicError(name);
+      const topic = toTopicInfo(name, partitions, stored ?? null, createdAt ?? null);
+      const altered = resolveTopicConfig({ ...topic.config, ...config }, name);
+      const reply = await this.script(
+        'alterTopicConfig',
+        [this.keys.topic(name)],
+        [stored ?? '', JSON.stringify(altered)],
+        { topic: name },
+      );
+      if (reply === 'OK') return { ...topic, config: altered };
+    }
   }
 
   async getTopic(name: string): Promise<TopicInfo | undefined> {
@@ -429,6 +449,15 @@ export class RedisMetadataStore implements MetadataStore {
       { groupId: group.groupId },
     )) as number;
     return version === 0 ? undefined : { ...group, version };
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.script(
+      'deleteGroup',
+      [this.keys.group(groupId), this.keys.offsets(groupId), this.keys.groups],
+      [this.keyPrefix, groupId],
+      { groupId },
+    );
   }
 
   async listGroups(): Promise<string[]> {

@@ -11,11 +11,13 @@ import { MetadataError, StreamHouseError } from '../../protocol/errors.js';
 import { fencedError, highWatermarkConflictError, notLeaderError, type FenceReason } from '../leaseRules.js';
 import { segmentRuleError, type SegmentRuleViolation } from '../segmentRules.js';
 import {
+  deleteNonEmptyGroupError,
   groupNotEmptyError,
   illegalGenerationError,
   producerEpochExhaustedError,
   topicExistsError,
   unknownAgentError,
+  unknownGroupError,
   unknownMemberError,
   unknownPartitionError,
   unknownProducerError,
@@ -98,12 +100,15 @@ function fromScriptReply(code: string, fields: Fields, context: ReplyContext): S
       return violation === undefined ? undefined : segmentRuleError(topic, partition, violation);
     }
     case 'ILLEGAL_GENERATION':
+      if (fields.deleting !== undefined) return deleteNonEmptyGroupError(context.groupId ?? '', Number(fields.members));
       if (fields.members !== undefined) return groupNotEmptyError(context.groupId ?? '', Number(fields.members));
       return illegalGenerationError(
         context.groupId ?? '',
         context.generation ?? -1,
         optionalNumber(fields.current ?? ''),
       );
+    case 'GROUP_ID_NOT_FOUND':
+      return unknownGroupError(context.groupId ?? '');
     case 'UNKNOWN_MEMBER_ID':
       return unknownMemberError(context.groupId ?? '', context.memberId ?? '', context.generation ?? -1);
     case 'UNKNOWN_PRODUCER_ID':

@@ -18,6 +18,7 @@ import { MetadataError } from '../../protocol/errors.js';
 const SCRIPT_FILES = {
   createTopic: 'create-topic-2',
   deleteTopic: 'delete-topic-2',
+  alterTopicConfig: 'alter-topic-config-1',
   listTopics: 'list-topics-1',
   listPartitions: 'list-partitions-1',
   acquireLease: 'acquire-lease-1',
@@ -32,6 +33,7 @@ const SCRIPT_FILES = {
   heartbeatAgent: 'heartbeat-agent-2',
   updateGroup: 'update-group-2',
   commitOffsets: 'commit-offsets-3',
+  deleteGroup: 'delete-group-3',
 } as const;
 
 /** @internal The name of a metadata script. */

@@ -65,6 +65,8 @@ import {
   unknownPartitionError,
   unknownProducerError,
   unknownTopicError,
+  deleteNonEmptyGroupError,
+  unknownGroupError,
 } from '../storeErrors.js';
 import {
   resolveTopicConfig,
@@ -146,6 +148,18 @@ export class SqliteMetadataStore implements MetadataStore {
       this.sql.raiseEpochFloor.run(name);
       this.sql.deletePartitions.run(name);
       this.sql.deleteTopic.run(name);
+    });
+  }
+
+  async alterTopicConfig(name: string, config: Partial<TopicConfig>): Promise<TopicInfo> {
+    resolveTopicConfig(config, name);
+    return this.write(() => {
+      const row = this.sql.getTopic.get(name);
+      if (row === undefined) throw unknownTopicError(name);
+      const topic = toTopicInfo(row);
+      const altered = resolveTopicConfig({ ...topic.config, ...config }, name);
+      this.sql.updateTopicConfig.run({ name, config: JSON.stringify(altered) });
+      return { ...topic, config: altered };
     });
   }
 
@@ -408,6 +422,17 @@ export class SqliteMetadataStore implements MetadataStore {
   async updateGroup(group: GroupRecord, expectedVersion: number): Promise<GroupRecord | undefined> {
     checkGroupRecord(group, expectedVersion);
     return this.write(() => updateGroupStep(this.sql, group, expectedVersion));
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    return this.write(() => {
+      const group = this.sql.getGroup.get(groupId);
+      const members = group === undefined ? 0 : (JSON.parse(group.member_ids) as string[]).length;
+      if (members > 0) throw deleteNonEmptyGroupError(groupId, members);
+      if (group === undefined && this.sql.countGroupOffsets.get(groupId)!.n === 0) throw unknownGroupError(groupId);
+      this.sql.deleteGroupOffsets.run(groupId);
+      this.sql.deleteGroup.run(groupId);
+    });
   }
 
   async listGroups(): Promise<string[]> {

@@ -98,6 +98,9 @@ export function prepareStatements(db: Database.Database) {
       'UPDATE partitions SET log_start_offset = @logStartOffset WHERE topic = @topic AND partition = @partition',
     ),
     deleteTopic: prepare<[string]>('DELETE FROM topics WHERE name = ?'),
+    updateTopicConfig: prepare<[{ name: string; config: string }]>(
+      'UPDATE topics SET config = @config WHERE name = @name',
+    ),
     deletePartitions: prepare<[string]>('DELETE FROM partitions WHERE topic = ?'),
     deleteTopicSegments: prepare<[string]>('DELETE FROM segments WHERE topic = ?'),
     deleteTopicProducerStates: prepare<[string]>('DELETE FROM producer_states WHERE topic = ?'),
@@ -174,6 +177,9 @@ export function prepareStatements(db: Database.Database) {
     listGroups: prepare<[], { group_id: string }>(
       'SELECT group_id FROM groups UNION SELECT group_id FROM offsets ORDER BY group_id',
     ),
+    deleteGroup: prepare<[string]>('DELETE FROM groups WHERE group_id = ?'),
+    deleteGroupOffsets: prepare<[string]>('DELETE FROM offsets WHERE group_id = ?'),
+    countGroupOffsets: prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM offsets WHERE group_id = ?'),
     upsertOffset: prepare<[OffsetRow & { group_id: string }]>(
       `INSERT INTO offsets (group_id, topic, partition, committed_offset, metadata, commit_time)
        VALUES (@group_id, @topic, @partition, @committed_offset, @metadata, @commit_time)

@@ -306,6 +306,16 @@ export interface DescribeTopicResponse {
   topic: TopicMetadata | undefined;
 }
 
+export interface AlterTopicConfigRequest {
+  name: string;
+  /** Fields set (non-zero) replace the topic's; unset fields keep theirs. */
+  config: TopicConfig | undefined;
+}
+
+export interface AlterTopicConfigResponse {
+  topic: TopicMetadata | undefined;
+}
+
 export interface GroupProtocol {
   /** Assignor name, e.g. "range", "roundrobin", "cooperative-sticky". */
   name: string;
@@ -414,6 +424,50 @@ export interface CommittedOffset {
 
 export interface FetchOffsetsResponse {
   offsets: CommittedOffset[];
+}
+
+export interface ListGroupsRequest {
+}
+
+export interface GroupListing {
+  groupId: string;
+  /** "empty", "preparing-rebalance", "completing-rebalance" or "stable". */
+  state: string;
+  members: number;
+}
+
+export interface ListGroupsResponse {
+  groups: GroupListing[];
+}
+
+/** GROUP_ID_NOT_FOUND for a group with neither a record nor committed offsets. */
+export interface DescribeGroupRequest {
+  groupId: string;
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  clientId: string;
+  /** The assignment given at the last sync, opaque bytes. */
+  assignment: Buffer;
+  lastHeartbeatMs: number;
+}
+
+export interface DescribeGroupResponse {
+  groupId: string;
+  /** "empty" too for a group known only by committed offsets. */
+  state: string;
+  generation: number;
+  protocolName: string;
+  leaderId: string;
+  members: GroupMemberDescription[];
+}
+
+export interface DeleteGroupRequest {
+  groupId: string;
+}
+
+export interface DeleteGroupResponse {
 }
 
 export interface InitProducerIdRequest {
@@ -2276,6 +2330,111 @@ export const DescribeTopicResponse = {
   },
 };
 
+function createBaseAlterTopicConfigRequest(): AlterTopicConfigRequest {
+  return { name: "", config: undefined };
+}
+
+export const AlterTopicConfigRequest = {
+  encode(message: AlterTopicConfigRequest, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.config !== undefined) {
+      TopicConfig.encode(message.config, writer.uint32(18).fork()).ldelim();
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): AlterTopicConfigRequest {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAlterTopicConfigRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.name = reader.string();
+          continue;
+        case 2:
+          if (tag !== 18) {
+            break;
+          }
+
+          message.config = TopicConfig.decode(reader, reader.uint32());
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<AlterTopicConfigRequest>): AlterTopicConfigRequest {
+    return AlterTopicConfigRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlterTopicConfigRequest>): AlterTopicConfigRequest {
+    const message = createBaseAlterTopicConfigRequest();
+    message.name = object.name ?? "";
+    message.config = (object.config !== undefined && object.config !== null)
+      ? TopicConfig.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAlterTopicConfigResponse(): AlterTopicConfigResponse {
+  return { topic: undefined };
+}
+
+export const AlterTopicConfigResponse = {
+  encode(message: AlterTopicConfigResponse, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.topic !== undefined) {
+      TopicMetadata.encode(message.topic, writer.uint32(10).fork()).ldelim();
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): AlterTopicConfigResponse {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAlterTopicConfigResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.topic = TopicMetadata.decode(reader, reader.uint32());
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<AlterTopicConfigResponse>): AlterTopicConfigResponse {
+    return AlterTopicConfigResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlterTopicConfigResponse>): AlterTopicConfigResponse {
+    const message = createBaseAlterTopicConfigResponse();
+    message.topic = (object.topic !== undefined && object.topic !== null)
+      ? TopicMetadata.fromPartial(object.topic)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseGroupProtocol(): GroupProtocol {
   return { name: "", metadata: Buffer.alloc(0) };
 }
@@ -3418,6 +3577,454 @@ export const FetchOffsetsResponse = {
   },
 };
 
+function createBaseListGroupsRequest(): ListGroupsRequest {
+  return {};
+}
+
+export const ListGroupsRequest = {
+  encode(_: ListGroupsRequest, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): ListGroupsRequest {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListGroupsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<ListGroupsRequest>): ListGroupsRequest {
+    return ListGroupsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListGroupsRequest>): ListGroupsRequest {
+    const message = createBaseListGroupsRequest();
+    return message;
+  },
+};
+
+function createBaseGroupListing(): GroupListing {
+  return { groupId: "", state: "", members: 0 };
+}
+
+export const GroupListing = {
+  encode(message: GroupListing, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.groupId !== "") {
+      writer.uint32(10).string(message.groupId);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.members !== 0) {
+      writer.uint32(24).uint32(message.members);
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): GroupListing {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGroupListing();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.groupId = reader.string();
+          continue;
+        case 2:
+          if (tag !== 18) {
+            break;
+          }
+
+          message.state = reader.string();
+          continue;
+        case 3:
+          if (tag !== 24) {
+            break;
+          }
+
+          message.members = reader.uint32();
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<GroupListing>): GroupListing {
+    return GroupListing.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GroupListing>): GroupListing {
+    const message = createBaseGroupListing();
+    message.groupId = object.groupId ?? "";
+    message.state = object.state ?? "";
+    message.members = object.members ?? 0;
+    return message;
+  },
+};
+
+function createBaseListGroupsResponse(): ListGroupsResponse {
+  return { groups: [] };
+}
+
+export const ListGroupsResponse = {
+  encode(message: ListGroupsResponse, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    for (const v of message.groups) {
+      GroupListing.encode(v!, writer.uint32(10).fork()).ldelim();
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): ListGroupsResponse {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListGroupsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.groups.push(GroupListing.decode(reader, reader.uint32()));
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<ListGroupsResponse>): ListGroupsResponse {
+    return ListGroupsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListGroupsResponse>): ListGroupsResponse {
+    const message = createBaseListGroupsResponse();
+    message.groups = object.groups?.map((e) => GroupListing.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDescribeGroupRequest(): DescribeGroupRequest {
+  return { groupId: "" };
+}
+
+export const DescribeGroupRequest = {
+  encode(message: DescribeGroupRequest, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.groupId !== "") {
+      writer.uint32(10).string(message.groupId);
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): DescribeGroupRequest {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDescribeGroupRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.groupId = reader.string();
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<DescribeGroupRequest>): DescribeGroupRequest {
+    return DescribeGroupRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeGroupRequest>): DescribeGroupRequest {
+    const message = createBaseDescribeGroupRequest();
+    message.groupId = object.groupId ?? "";
+    return message;
+  },
+};
+
+function createBaseGroupMemberDescription(): GroupMemberDescription {
+  return { memberId: "", clientId: "", assignment: Buffer.alloc(0), lastHeartbeatMs: 0 };
+}
+
+export const GroupMemberDescription = {
+  encode(message: GroupMemberDescription, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.memberId !== "") {
+      writer.uint32(10).string(message.memberId);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    if (message.assignment.length !== 0) {
+      writer.uint32(26).bytes(message.assignment);
+    }
+    if (message.lastHeartbeatMs !== 0) {
+      writer.uint32(32).int64(message.lastHeartbeatMs);
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): GroupMemberDescription {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGroupMemberDescription();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.memberId = reader.string();
+          continue;
+        case 2:
+          if (tag !== 18) {
+            break;
+          }
+
+          message.clientId = reader.string();
+          continue;
+        case 3:
+          if (tag !== 26) {
+            break;
+          }
+
+          message.assignment = reader.bytes() as Buffer;
+          continue;
+        case 4:
+          if (tag !== 32) {
+            break;
+          }
+
+          message.lastHeartbeatMs = longToNumber(reader.int64() as Long);
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<GroupMemberDescription>): GroupMemberDescription {
+    return GroupMemberDescription.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GroupMemberDescription>): GroupMemberDescription {
+    const message = createBaseGroupMemberDescription();
+    message.memberId = object.memberId ?? "";
+    message.clientId = object.clientId ?? "";
+    message.assignment = object.assignment ?? Buffer.alloc(0);
+    message.lastHeartbeatMs = object.lastHeartbeatMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeGroupResponse(): DescribeGroupResponse {
+  return { groupId: "", state: "", generation: 0, protocolName: "", leaderId: "", members: [] };
+}
+
+export const DescribeGroupResponse = {
+  encode(message: DescribeGroupResponse, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.groupId !== "") {
+      writer.uint32(10).string(message.groupId);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(24).int32(message.generation);
+    }
+    if (message.protocolName !== "") {
+      writer.uint32(34).string(message.protocolName);
+    }
+    if (message.leaderId !== "") {
+      writer.uint32(42).string(message.leaderId);
+    }
+    for (const v of message.members) {
+      GroupMemberDescription.encode(v!, writer.uint32(50).fork()).ldelim();
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): DescribeGroupResponse {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDescribeGroupResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.groupId = reader.string();
+          continue;
+        case 2:
+          if (tag !== 18) {
+            break;
+          }
+
+          message.state = reader.string();
+          continue;
+        case 3:
+          if (tag !== 24) {
+            break;
+          }
+
+          message.generation = reader.int32();
+          continue;
+        case 4:
+          if (tag !== 34) {
+            break;
+          }
+
+          message.protocolName = reader.string();
+          continue;
+        case 5:
+          if (tag !== 42) {
+            break;
+          }
+
+          message.leaderId = reader.string();
+          continue;
+        case 6:
+          if (tag !== 50) {
+            break;
+          }
+
+          message.members.push(GroupMemberDescription.decode(reader, reader.uint32()));
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<DescribeGroupResponse>): DescribeGroupResponse {
+    return DescribeGroupResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeGroupResponse>): DescribeGroupResponse {
+    const message = createBaseDescribeGroupResponse();
+    message.groupId = object.groupId ?? "";
+    message.state = object.state ?? "";
+    message.generation = object.generation ?? 0;
+    message.protocolName = object.protocolName ?? "";
+    message.leaderId = object.leaderId ?? "";
+    message.members = object.members?.map((e) => GroupMemberDescription.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteGroupRequest(): DeleteGroupRequest {
+  return { groupId: "" };
+}
+
+export const DeleteGroupRequest = {
+  encode(message: DeleteGroupRequest, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    if (message.groupId !== "") {
+      writer.uint32(10).string(message.groupId);
+    }
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): DeleteGroupRequest {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDeleteGroupRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          if (tag !== 10) {
+            break;
+          }
+
+          message.groupId = reader.string();
+          continue;
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<DeleteGroupRequest>): DeleteGroupRequest {
+    return DeleteGroupRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteGroupRequest>): DeleteGroupRequest {
+    const message = createBaseDeleteGroupRequest();
+    message.groupId = object.groupId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteGroupResponse(): DeleteGroupResponse {
+  return {};
+}
+
+export const DeleteGroupResponse = {
+  encode(_: DeleteGroupResponse, writer: _m0.Writer = _m0.Writer.create()): _m0.Writer {
+    return writer;
+  },
+
+  decode(input: _m0.Reader | Uint8Array, length?: number): DeleteGroupResponse {
+    const reader = input instanceof _m0.Reader ? input : _m0.Reader.create(input);
+    let end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDeleteGroupResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skipType(tag & 7);
+    }
+    return message;
+  },
+
+  create(base?: DeepPartial<DeleteGroupResponse>): DeleteGroupResponse {
+    return DeleteGroupResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteGroupResponse>): DeleteGroupResponse {
+    const message = createBaseDeleteGroupResponse();
+    return message;
+  },
+};
+
 function createBaseInitProducerIdRequest(): InitProducerIdRequest {
   return { producerId: 0, producerEpoch: 0 };
 }
@@ -3711,6 +4318,14 @@ export const StreamHouseDefinition = {
       responseStream: false,
       options: {},
     },
+    alterTopicConfig: {
+      name: "AlterTopicConfig",
+      requestType: AlterTopicConfigRequest,
+      requestStream: false,
+      responseType: AlterTopicConfigResponse,
+      responseStream: false,
+      options: {},
+    },
     joinGroup: {
       name: "JoinGroup",
       requestType: JoinGroupRequest,
@@ -3759,6 +4374,31 @@ export const StreamHouseDefinition = {
       responseStream: false,
       options: {},
     },
+    listGroups: {
+      name: "ListGroups",
+      requestType: ListGroupsRequest,
+      requestStream: false,
+      responseType: ListGroupsResponse,
+      responseStream: false,
+      options: {},
+    },
+    describeGroup: {
+      name: "DescribeGroup",
+      requestType: DescribeGroupRequest,
+      requestStream: false,
+      responseType: DescribeGroupResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Only an empty group: ILLEGAL_GENERATION while it has members. */
+    deleteGroup: {
+      name: "DeleteGroup",
+      requestType: DeleteGroupRequest,
+      requestStream: false,
+      responseType: DeleteGroupResponse,
+      responseStream: false,
+      options: {},
+    },
     initProducerId: {
       name: "InitProducerId",
       requestType: InitProducerIdRequest,
@@ -3802,6 +4442,10 @@ export interface StreamHouseServiceImplementation<CallContextExt = {}> {
     request: DescribeTopicRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<DescribeTopicResponse>>;
+  alterTopicConfig(
+    request: AlterTopicConfigRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<AlterTopicConfigResponse>>;
   joinGroup(request: JoinGroupRequest, context: CallContext & CallContextExt): Promise<DeepPartial<JoinGroupResponse>>;
   syncGroup(request: SyncGroupRequest, context: CallContext & CallContextExt): Promise<DeepPartial<SyncGroupResponse>>;
   heartbeat(request: HeartbeatRequest, context: CallContext & CallContextExt): Promise<DeepPartial<HeartbeatResponse>>;
@@ -3817,6 +4461,19 @@ export interface StreamHouseServiceImplementation<CallContextExt = {}> {
     request: FetchOffsetsRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<FetchOffsetsResponse>>;
+  listGroups(
+    request: ListGroupsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ListGroupsResponse>>;
+  describeGroup(
+    request: DescribeGroupRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<DescribeGroupResponse>>;
+  /** Only an empty group: ILLEGAL_GENERATION while it has members. */
+  deleteGroup(
+    request: DeleteGroupRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<DeleteGroupResponse>>;
   initProducerId(
     request: InitProducerIdRequest,
     context: CallContext & CallContextExt,
@@ -3848,6 +4505,10 @@ export interface StreamHouseClient<CallOptionsExt = {}> {
     request: DeepPartial<DescribeTopicRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<DescribeTopicResponse>;
+  alterTopicConfig(
+    request: DeepPartial<AlterTopicConfigRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<AlterTopicConfigResponse>;
   joinGroup(request: DeepPartial<JoinGroupRequest>, options?: CallOptions & CallOptionsExt): Promise<JoinGroupResponse>;
   syncGroup(request: DeepPartial<SyncGroupRequest>, options?: CallOptions & CallOptionsExt): Promise<SyncGroupResponse>;
   heartbeat(request: DeepPartial<HeartbeatRequest>, options?: CallOptions & CallOptionsExt): Promise<HeartbeatResponse>;
@@ -3863,6 +4524,19 @@ export interface StreamHouseClient<CallOptionsExt = {}> {
     request: DeepPartial<FetchOffsetsRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<FetchOffsetsResponse>;
+  listGroups(
+    request: DeepPartial<ListGroupsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ListGroupsResponse>;
+  describeGroup(
+    request: DeepPartial<DescribeGroupRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<DescribeGroupResponse>;
+  /** Only an empty group: ILLEGAL_GENERATION while it has members. */
+  deleteGroup(
+    request: DeepPartial<DeleteGroupRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<DeleteGroupResponse>;
   initProducerId(
     request: DeepPartial<InitProducerIdRequest>,
     options?: CallOptions & CallOptionsExt,
