@@ -1,8 +1,9 @@
 /**
  * Zstandard decoding (Kafka codec 4) with fzstd, bounded: the frame headers
- * and block headers are walked first, so a window or declared content size
- * over the limit is refused before fzstd allocates it; the output is counted
- * as it streams and refused once past the limit.
+ * and block headers are walked first, so a declared content size over the
+ * limit is refused before decoding, and a window over it (fzstd allocates
+ * the window) is lowered to the limit, which no valid back-reference can
+ * pass; the output is counted as it streams and refused once past the limit.
  */
 import { Decompress } from 'fzstd';
 import { CorruptMessageError } from '../../errors.js';
@@ -15,7 +16,13 @@ const MAX_BLOCK = 128 * 1024;
 
 /** Decodes every frame of `bytes`, never holding more than `maxSize` output bytes. */
 export function zstdDecompress(bytes: Uint8Array, maxSize: number): Uint8Array {
-  checkFrames(bytes, maxSize);
+  const windowBound = Math.max(maxSize, MAX_BLOCK);
+  const lower = checkFrames(bytes, maxSize, windowBound);
+  if (lower.length > 0) {
+    bytes = bytes.slice();
+    const descriptor = windowDescriptorFor(windowBound);
+    for (const at of lower) bytes[at] = descriptor;
+  }
   const chunks: Uint8Array[] = [];
   let total = 0;
   const decoder = new Decompress((chunk) => {
@@ -39,8 +46,12 @@ export function zstdDecompress(bytes: Uint8Array, maxSize: number): Uint8Array {
   return result;
 }
 
-/** Walks frame and block headers: windows, declared sizes and block sizes within bounds. */
-function checkFrames(bytes: Uint8Array, maxSize: number): void {
+/**
+ * Walks frame and block headers: declared sizes and block sizes within
+ * bounds. Returns where the window descriptors over `windowBound` are.
+ */
+function checkFrames(bytes: Uint8Array, maxSize: number, windowBound: number): number[] {
+  const lower: number[] = [];
   const end = bytes.length;
   if (end === 0) throw corrupt('is empty');
   let pos = 0;
@@ -61,8 +72,8 @@ function checkFrames(bytes: Uint8Array, maxSize: number): void {
     let window = 0;
     if (!singleSegment) {
       const wd = bytes[p++]!;
-      const base = 2 ** (10 + (wd >>> 3));
-      window = base + (base / 8) * (wd & 7);
+      if (windowOf(wd) > windowBound) lower.push(p - 1);
+      window = Math.min(windowOf(wd), windowBound);
     }
     const sizeBytes = sizeFlag ? 1 << sizeFlag : singleSegment;
     if (end - p < sizeBytes) throw corrupt('ends inside a frame header');
@@ -71,9 +82,7 @@ function checkFrames(bytes: Uint8Array, maxSize: number): void {
     if (sizeFlag === 1) contentSize += 256;
     p += sizeBytes;
     if (singleSegment) window = contentSize;
-    if (window > maxSize || contentSize > maxSize) {
-      throw corrupt(`declares a window of ${window} and content of ${contentSize} bytes (limit ${maxSize})`);
-    }
+    if (contentSize > maxSize) throw corrupt(`declares ${contentSize} bytes (limit ${maxSize})`);
     const blockMax = Math.min(MAX_BLOCK, Math.max(window, 1));
     for (;;) {
       if (end - p < 3) throw corrupt('ends inside a block header');
@@ -92,6 +101,19 @@ function checkFrames(bytes: Uint8Array, maxSize: number): void {
     pos = p;
   }
   if (pos !== end) throw corrupt('ends inside a skippable frame');
+  return lower;
+}
+
+/** Window size of a window descriptor byte. */
+function windowOf(descriptor: number): number {
+  const base = 2 ** (10 + (descriptor >>> 3));
+  return base + (base / 8) * (descriptor & 7);
+}
+
+/** The descriptor of the smallest window of at least `size` bytes. */
+function windowDescriptorFor(size: number): number {
+  for (let descriptor = 0; descriptor < 256; descriptor++) if (windowOf(descriptor) >= size) return descriptor;
+  return 255;
 }
 
 function corrupt(problem: string): CorruptMessageError {
