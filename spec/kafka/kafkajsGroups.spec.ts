@@ -1,11 +1,14 @@
 /**
  * KafkaJS consumer groups against an agent's Kafka port: two members split
  * the partitions after a rebalance, and the second member starts from the
- * offsets the first committed.
+ * offsets the first committed; a KafkaJS member and an RxJS member share a
+ * group through a common assignor.
  */
 import { expect } from 'chai';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createTestStores, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
+import { roundRobinAssignor } from '../../src/client/assignors/roundRobinAssignor.js';
+import { createConsumer } from '../../src/client/consumer/consumer.js';
 
 /** Polls `condition` every 20 ms until true; fails with `what` after `ms`. */
 async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -138,5 +141,56 @@ describe('Kafka listener with KafkaJS consumer groups', function () {
       [2, 4],
       [3, 4],
     ]);
+  });
+
+  it('shares a group between a KafkaJS member and an RxJS member offering the same assignor', async () => {
+    await agent.connection.client.createTopic({ name: 'shared', partitions: 4, config: undefined });
+    await produceRound('shared', 'first');
+    const a = await startMember('shared-group', 'shared');
+    try {
+      await until(() => a.seen.length === 8, 'the KafkaJS member to read the first round');
+    } catch (error) {
+      await a.consumer.disconnect();
+      throw error;
+    }
+    const rx = createConsumer({
+      bootstrap: [agent.agent.address],
+      groupId: 'shared-group',
+      topics: ['shared'],
+      // KafkaJS offers its round robin under this name, with Kafka's version 0 metadata
+      assignors: [{ ...roundRobinAssignor, name: 'RoundRobinAssigner' }],
+      resetStrategy: { type: 'earliest' },
+      fetchMaxWaitMs: 100,
+    });
+    const owned = new Set<number>();
+    const seen: string[] = [];
+    const subscriptions = [
+      rx.rebalances$.subscribe((event) => {
+        for (const { partition } of event.partitions) {
+          if (event.type === 'assigned') owned.add(partition);
+          else owned.delete(partition);
+        }
+      }),
+      rx.records$.subscribe((r) => seen.push(`${r.partition}/${r.offset} ${Buffer.from(r.value!).toString()}`)),
+    ];
+    try {
+      await until(() => last(a).length === 2 && owned.size === 2, 'the rebalance to give each member two partitions');
+      const rxPartitions = [...owned].sort();
+      expect([...last(a), ...rxPartitions].sort()).to.deep.equal([0, 1, 2, 3]);
+
+      await produceRound('shared', 'second');
+      await until(() => a.seen.length + seen.length === 16, 'the members to read the second round');
+      expect(a.seen.filter((s) => s.includes('second')).sort()).to.deep.equal(
+        last(a).flatMap((p) => [0, 1].map((i) => `${p}/${i + 2} second-${p}-${i}`)),
+      );
+      // nothing of the first round: the RxJS member started at the KafkaJS member's commits
+      expect([...seen].sort()).to.deep.equal(
+        rxPartitions.flatMap((p) => [0, 1].map((i) => `${p}/${i + 2} second-${p}-${i}`)),
+      );
+    } finally {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      await rx.close();
+      await a.consumer.disconnect();
+    }
   });
 });
