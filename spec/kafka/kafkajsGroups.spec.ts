@@ -193,4 +193,54 @@ describe('Kafka listener with KafkaJS consumer groups', function () {
       await a.consumer.disconnect();
     }
   });
+
+  it('lets the RxJS member lead a group that a KafkaJS member then joins', async () => {
+    await agent.connection.client.createTopic({ name: 'shared-rx', partitions: 4, config: undefined });
+    await produceRound('shared-rx', 'first');
+    const rx = createConsumer({
+      bootstrap: [agent.agent.address],
+      groupId: 'shared-rx-group',
+      topics: ['shared-rx'],
+      assignors: [{ ...roundRobinAssignor, name: 'RoundRobinAssigner' }],
+      resetStrategy: { type: 'earliest' },
+      fetchMaxWaitMs: 100,
+    });
+    const owned = new Set<number>();
+    const seen: string[] = [];
+    const subscriptions = [
+      rx.rebalances$.subscribe((event) => {
+        for (const { partition } of event.partitions) {
+          if (event.type === 'assigned') owned.add(partition);
+          else owned.delete(partition);
+        }
+      }),
+      rx.records$.subscribe((r) => seen.push(`${r.partition}/${r.offset} ${Buffer.from(r.value!).toString()}`)),
+    ];
+    let a: Member | undefined;
+    try {
+      await until(() => seen.length === 8, 'the RxJS member to read the first round');
+      const member = await startMember('shared-rx-group', 'shared-rx');
+      a = member;
+      await until(
+        () => last(member).length === 2 && owned.size === 2,
+        'the rebalance to give each member two partitions',
+      );
+      const rxPartitions = [...owned].sort();
+      expect([...last(member), ...rxPartitions].sort()).to.deep.equal([0, 1, 2, 3]);
+
+      await produceRound('shared-rx', 'second');
+      await until(() => member.seen.length + seen.length === 16, 'the members to read the second round');
+      // nothing of the first round: the KafkaJS member started at the RxJS member's commits
+      expect([...member.seen].sort()).to.deep.equal(
+        last(member).flatMap((p) => [0, 1].map((i) => `${p}/${i + 2} second-${p}-${i}`)),
+      );
+      expect(seen.filter((s) => s.includes('second')).sort()).to.deep.equal(
+        rxPartitions.flatMap((p) => [0, 1].map((i) => `${p}/${i + 2} second-${p}-${i}`)),
+      );
+    } finally {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      await rx.close();
+      await a?.consumer.disconnect();
+    }
+  });
 });
