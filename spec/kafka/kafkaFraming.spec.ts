@@ -62,7 +62,7 @@ describe('Kafka listener framing', function () {
     const body = readApiVersionsResponse(new KafkaReader(frame, 4), 3);
     expect(body.errorCode).to.equal(0);
     const versions = new Map(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
-    expect(versions.get(PRODUCE)).to.deep.equal([3, 9]);
+    expect(versions.get(PRODUCE)).to.deep.equal([0, 9]);
     expect(versions.get(1)).to.deep.equal([4, 12]);
     expect(versions.get(API_VERSIONS)).to.deep.equal([0, 3]);
     expect(versions.has(24)).to.equal(false); // AddPartitionsToTxn: no transactions

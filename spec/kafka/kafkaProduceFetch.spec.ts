@@ -49,14 +49,15 @@ describe('Kafka listener Produce and Fetch', function () {
 
   async function produce(
     request: ProduceRequestInit,
+    version = PRODUCE_V,
   ): Promise<{ errorCode: number; baseOffset: number; errorMessage: string | null }[]> {
     const id = ++correlation;
-    raw.request(0, PRODUCE_V, id, (w) =>
-      writeProduceRequest(w, PRODUCE_V, { timeoutMs: 5000, transactionalId: null, ...request }),
+    raw.request(0, version, id, (w) =>
+      writeProduceRequest(w, version, { timeoutMs: 5000, transactionalId: null, ...request }),
     );
     const frame = await raw.response();
     expect(frame.readInt32BE(0)).to.equal(id);
-    const response = readProduceResponse(new KafkaReader(frame, 4), PRODUCE_V);
+    const response = readProduceResponse(new KafkaReader(frame, 4), version);
     return response.responses.flatMap((t) =>
       t.partitionResponses.map((p) => ({
         errorCode: p.errorCode,
@@ -96,6 +97,27 @@ describe('Kafka listener Produce and Fetch', function () {
     const id = ++correlation;
     raw.request(18, 0, id, (w) => writeApiVersionsRequest(w, 0, {}));
     expect((await raw.response()).readInt32BE(0)).to.equal(id);
+  });
+
+  it('takes magic 2 batches through Produce v0 to v2 and refuses older message sets there too', async () => {
+    await agent.connection.client.createTopic({ name: 'old-produce', partitions: 1, config: undefined });
+    const magic1 = Buffer.from(encodeRecordBatch(records(1)));
+    magic1[16] = 1;
+    for (const version of [0, 1, 2]) {
+      expect(await produce(one('old-produce', encodeRecordBatch(records(1, `v${version}`))), version)).to.deep.equal([
+        { errorCode: 0, baseOffset: version, errorMessage: null },
+      ]);
+      const [refused] = await produce(one('old-produce', magic1), version);
+      expect([refused!.errorCode, refused!.baseOffset]).to.deep.equal([
+        KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        -1,
+      ]);
+    }
+    expect(await readAll(agent.connection, 'old-produce', 0)).to.deep.equal([
+      [0, 'v0-0'],
+      [1, 'v1-0'],
+      [2, 'v2-0'],
+    ]);
   });
 
   it('refuses bad produce requests with Kafka error codes and stores nothing', async () => {

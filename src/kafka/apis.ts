@@ -36,7 +36,8 @@ export function createApis(): ReadonlyMap<number, KafkaApi<unknown, unknown>> {
     defineApi(
       'Produce',
       m.ProduceRequestSchema,
-      { min: 3, max: 9 },
+      // from 0: librdkafka compresses with gzip, snappy and lz4 only when Produce v0 is listed (magic 2 batches only)
+      { min: 0, max: 9 },
       m.readProduceRequest,
       m.writeProduceResponse,
       handleProduce,

@@ -10,6 +10,16 @@ import { AckMode } from '../../../src/protocol/generated/streamhouse.js';
 import { fromErrorInfo, type StreamHouseError } from '../../../src/protocol/errors.js';
 import { decodeRecordBatch, encodeRecordBatch, type RecordInput } from '../../../src/protocol/codec/recordBatch.js';
 import { lz4Compress } from '../../../src/protocol/codec/compression.js';
+import { lz4FrameCompress } from '../../../src/protocol/codec/compress/lz4Frame.js';
+import { gzipSync } from 'node:zlib';
+
+/** `zstd --zstd=wlog=17` of 2 MiB of zeros: a 128 KiB window, no content size. */
+const ZSTD_2MIB_ZEROS = new Uint8Array(
+  Buffer.from(
+    '28b52ffd04385400001000000100fbff39c002020010000200100002001000020010000200100002001000020010004c000008000100fcffe44e0802001000020010000200100002001000020010000200100002001000010000db238ef8',
+    'hex',
+  ),
+);
 import {
   createTestStores,
   expected,
@@ -157,6 +167,21 @@ describe('agent: Produce validates every record before storing', () => {
       code: 'INVALID_RECORD',
       message: 'records of batch at byte 0: lz4 payload declares 2097152 bytes from',
     },
+    ...(
+      [
+        ['gzip', gzipSync(Buffer.alloc(2 * 1024 * 1024)), 'gzip payload decompresses past 1048576 bytes'],
+        ['gzip', new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff]), 'gzip payload does not decompress'],
+        ['snappy', new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x07]), 'snappy block declares 2147483647 bytes'],
+        ['lz4', lz4FrameCompress(new Uint8Array(2 * 1024 * 1024)), 'lz4 payload decompresses past 1048576 bytes'],
+        ['zstd', ZSTD_2MIB_ZEROS, 'zstd payload decompresses past 1048576 bytes'],
+        ['zstd', new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0, 0]), 'zstd payload'],
+      ] as const
+    ).map(([compression, recordsSection, message]) => ({
+      name: `${compression} records where ${message}`,
+      batch: () => rawBatch({ records: denseRecords(1), compression, recordsSection }),
+      code: 'INVALID_RECORD',
+      message: `records of batch at byte 0: ${message}`,
+    })),
     {
       name: 'an LZ4 payload of records that do not parse',
       batch: () =>

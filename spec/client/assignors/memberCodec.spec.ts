@@ -102,8 +102,29 @@ describe('client/assignors/memberCodec', () => {
     }
   });
 
-  it('rejects versions below 1', () => {
-    expectCorrupt(() => decodeMemberMetadata(fromHex('0000 00000000 00000000 ffffffff ffffffff')), 'invalid version 0');
+  it("reads Kafka's version 0 (KafkaJS): topics and user data, nothing after them", () => {
+    expect(decodeMemberMetadata(fromHex('0000 00000001 0001 61 00000000'))).to.deep.equal({
+      version: 0,
+      topics: ['a'],
+      ownedPartitions: [],
+      userData: new Uint8Array(0),
+    });
+    expect(decodeAssignment(fromHex('0000 00000001 0001 61 00000001 00000001 00000000'))).to.deep.equal({
+      version: 0,
+      partitions: [{ topic: 'a', partitions: [1] }],
+      userData: new Uint8Array(0),
+    });
+    expectCorrupt(
+      () => decodeMemberMetadata(fromHex('0000 00000000 00000000 ffffffff ffffffff')),
+      '8 unexpected trailing bytes',
+    );
+  });
+
+  it('rejects versions below 0', () => {
+    expectCorrupt(
+      () => decodeMemberMetadata(fromHex('ffff 00000000 00000000 ffffffff ffffffff')),
+      'invalid version -1',
+    );
     expectCorrupt(() => decodeAssignment(fromHex('ffff 00000000 ffffffff')), 'invalid version -1');
   });
 

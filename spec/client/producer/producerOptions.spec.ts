@@ -101,7 +101,7 @@ describe('client/producer options', () => {
       { metadataRefreshMs: -5 },
       'producer option metadataRefreshMs must be a non-negative integer, got -5',
     ],
-    ['an unknown codec', { compression: 'zstd' as never }, "compression must be 'none' or 'lz4', got 'zstd'"],
+    ['a codec it cannot write', { compression: 'zstd' }, "compression must be 'none', 'gzip' or 'lz4', got 'zstd'"],
     ['an unknown ack mode', { acks: 'all' as never }, "acks must be 'durable', 'buffered' or 'none', got 'all'"],
     [
       'idempotence with acks none',

@@ -1,20 +1,28 @@
 import { expect } from 'chai';
 import { CorruptMessageError } from '../../../src/protocol/errors.js';
-import { codecFromAttributes, codecId, lz4Compress, lz4Decompress } from '../../../src/protocol/codec/compression.js';
+import {
+  codecFromAttributes,
+  codecId,
+  lz4Compress,
+  lz4Decompress,
+  type CompressionCodec,
+} from '../../../src/protocol/codec/compression.js';
 
 describe('protocol/compression', () => {
   it('maps codec names to attribute ids and back', () => {
-    expect([codecId('none'), codecId('lz4')]).to.deep.equal([0, 3]);
+    expect(['none', 'gzip', 'snappy', 'lz4', 'zstd'].map((c) => codecId(c as CompressionCodec))).to.deep.equal([
+      0, 1, 2, 3, 4,
+    ]);
+    expect([1, 2, 4].map(codecFromAttributes)).to.deep.equal(['gzip', 'snappy', 'zstd']);
     expect([codecFromAttributes(0), codecFromAttributes(3), codecFromAttributes(0x7ff8 | 3)]).to.deep.equal([
       'none',
       'lz4',
       'lz4',
     ]);
-    expect(() => codecFromAttributes(1)).to.throw(CorruptMessageError, 'codec 1 (gzip) is not supported');
     expect(() => codecFromAttributes(5)).to.throw(CorruptMessageError, 'codec 5 (reserved) is not supported');
   });
 
-  it('round-trips through a little-endian size prefix and an LZ4 block', () => {
+  it('reads and writes the legacy format: a little-endian size prefix and an LZ4 block', () => {
     const input = new Uint8Array(Buffer.from('abcabcabcabcabcabcabcabcabcabcabcabc-'.repeat(30)));
     const compressed = lz4Compress(input);
     expect(Buffer.from(compressed).readUInt32LE(0)).to.equal(input.length);

@@ -122,7 +122,7 @@ describe('protocol/validateProducedBatch', () => {
     const lz4 = encodeRecordBatch(inputs, { compression: 'lz4' });
     expect(() => validateProducedBatch(lz4, { maxRecordsBytes: 3000, maxTimestamp: Infinity })).to.throw(
       InvalidRecordError,
-      /^records of batch at byte 0: lz4 payload declares 4009 bytes from 36 compressed bytes \(limit 3000\)$/,
+      /^records of batch at byte 0: lz4 payload decompresses past 3000 bytes$/,
     );
     expect(validateProducedBatch(lz4, { maxRecordsBytes: 4009, maxTimestamp: 1000 }).recordCount).to.equal(1);
     expect(() => validateProducedBatch(lz4, { maxRecordsBytes: 4009, maxTimestamp: 999 })).to.throw(

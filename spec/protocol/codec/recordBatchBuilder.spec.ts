@@ -340,7 +340,7 @@ describe('protocol/RecordBatchBuilder', () => {
       const badOptions = [
         { baseOffset: -1 },
         { baseOffset: 1.5 },
-        { compression: 'gzip' },
+        { compression: 'zstd' },
         { producerId: -2 },
         { producerEpoch: 32768 },
         { baseSequence: 2 ** 31 },

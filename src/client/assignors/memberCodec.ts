@@ -22,6 +22,11 @@
  * ```
  * TopicPartitions lists are ascending by topic, one entry per topic.
  *
+ * Version 0 is Kafka's ConsumerProtocol v0, what KafkaJS writes: metadata
+ * is version, topics and userData (no owned partitions, no generation); an
+ * assignment has the layout of version 1. It is read, never written, so
+ * KafkaJS members can share a group with ours.
+ *
  * Evolution: a later version may only append fields. A decoder reads the
  * fields it knows and ignores what follows when the version is newer than its
  * own, so old and new members can share a group during a rolling upgrade. At
@@ -60,6 +65,13 @@ export function decodeMemberMetadata(bytes: Uint8Array): MemberMetadata {
   const topics = reader.array(2, () => reader.string());
   checkAscending(reader, topics, 'subscribed topics');
   for (const topic of topics) if (topic === '') reader.fail('empty topic name');
+  if (version === 0) {
+    const kafkaUserData = reader.nullableBytes();
+    checkEnd(reader, version);
+    const metadata: MemberMetadata = { version, topics, ownedPartitions: [] };
+    if (kafkaUserData !== undefined) metadata.userData = kafkaUserData;
+    return metadata;
+  }
   const ownedPartitions = readTopicPartitions(reader);
   const generation = reader.int32();
   if (generation < -1) reader.fail(`generation ${generation} below -1`);
@@ -129,12 +141,12 @@ function readTopicPartitions(reader: ByteReader): TopicPartitions[] {
 
 function readVersion(reader: ByteReader): number {
   const version = reader.int16();
-  if (version < 1) reader.fail(`invalid version ${version}`);
+  if (version < 0) reader.fail(`invalid version ${version}`);
   return version;
 }
 
 function checkEnd(reader: ByteReader, version: number): void {
-  if (version === MEMBER_CODEC_VERSION && reader.remaining !== 0) {
+  if (version <= MEMBER_CODEC_VERSION && reader.remaining !== 0) {
     reader.fail(`${reader.remaining} unexpected trailing bytes`);
   }
 }

@@ -14,7 +14,7 @@ import { MAX_BATCH_SIZE } from '../../protocol/codec/batchLayout.js';
  * encodes within MAX_BATCH_SIZE.
  */
 export const MAX_BATCH_BYTES_OPTION = MAX_BATCH_SIZE / 2;
-import type { CompressionCodec } from '../../protocol/codec/compression.js';
+import { ENCODABLE_CODECS, type CompressionCodec } from '../../protocol/codec/compression.js';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from '../retryPolicy.js';
 import type { Partitioner } from '../partitioners/partitioner.js';
 import { createDefaultPartitioner } from '../partitioners/defaultPartitioner.js';
@@ -35,7 +35,7 @@ export type ProducerOptions = {
   batchBytes?: number;
   /** A batch closes at this many records. Default 10 000. */
   batchRecords?: number;
-  /** Compression of each batch's records. Default `'none'`. */
+  /** Compression of each batch's records: `'none'`, `'gzip'` or `'lz4'` (LZ4 frame format). Default `'none'`. */
   compression?: CompressionCodec;
   /** Ack mode of every request. Default `'durable'`. */
   acks?: Acks;
@@ -140,8 +140,8 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     if (!Number.isSafeInteger(value) || value < 0)
       throw new InvalidConfigError(`producer option ${name} must be a non-negative integer, got ${value}`);
   }
-  if (compression !== 'none' && compression !== 'lz4')
-    throw new InvalidConfigError(`compression must be 'none' or 'lz4', got '${String(compression)}'`);
+  if (!ENCODABLE_CODECS.includes(compression))
+    throw new InvalidConfigError(`compression must be 'none', 'gzip' or 'lz4', got '${String(compression)}'`);
   if (acks !== 'durable' && acks !== 'buffered' && acks !== 'none') {
     throw new InvalidConfigError(`acks must be 'durable', 'buffered' or 'none', got '${String(acks)}'`);
   }

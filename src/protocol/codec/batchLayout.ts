@@ -7,7 +7,7 @@
  * 12 leaderEpoch     i32
  * 16 magic           i8    always 2
  * 17 crc             u32   CRC-32C of bytes [21, end)
- * 21 attributes      i16   bits 0-2 compression codec (0 none, 3 lz4)
+ * 21 attributes      i16   bits 0-2 compression codec (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)
  * 23 lastOffsetDelta i32
  * 27 baseTimestamp   i64
  * 35 maxTimestamp    i64

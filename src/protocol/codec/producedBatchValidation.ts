@@ -12,7 +12,7 @@
  */
 import { BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, readSafeInt64, type BatchFrame } from './batchLayout.js';
 import { validateBatch } from './batchCrc.js';
-import { codecFromAttributes, lz4Decompress } from './compression.js';
+import { codecFromAttributes, decompressRecords } from './compression.js';
 import { CorruptMessageError, InvalidRecordError, InvalidTimestampError, UnsafeIntegerError } from '../errors.js';
 import { ByteCursor, readVarint, readVarlong } from './varint.js';
 
@@ -59,8 +59,9 @@ export function validateProducedBatch(bytes: Uint8Array, limits: ProducedBatchLi
   let records = bytes;
   let start = BATCH_HEADER_SIZE;
   try {
-    if (codecFromAttributes(view.getInt16(21)) === 'lz4') {
-      records = lz4Decompress(bytes.subarray(start), limits.maxRecordsBytes);
+    const codec = codecFromAttributes(view.getInt16(21));
+    if (codec !== 'none') {
+      records = decompressRecords(codec, bytes.subarray(start), limits.maxRecordsBytes);
       start = 0;
     }
   } catch (error) {

@@ -19,7 +19,7 @@ import {
   type BatchFrame,
 } from './batchLayout.js';
 import { validateBatch } from './batchCrc.js';
-import { codecFromAttributes, lz4Decompress, type CompressionCodec } from './compression.js';
+import { codecFromAttributes, decompressRecords, type CompressionCodec } from './compression.js';
 import { CorruptMessageError, UnsafeIntegerError } from '../errors.js';
 import type { DecodedRecord, RecordHeader } from './record.js';
 import { ByteCursor, readVarint, readVarlong } from './varint.js';
@@ -151,8 +151,8 @@ export function checkRecordBatch(bytes: Uint8Array, position = 0): CheckedBatch 
   let walk: RecordsWalk;
   let table: number[];
   try {
-    if (compression === 'lz4') {
-      source = lz4Decompress(source.subarray(start, end), MAX_BATCH_SIZE);
+    if (compression !== 'none') {
+      source = decompressRecords(compression, source.subarray(start, end), MAX_BATCH_SIZE);
       start = 0;
       end = source.length;
     }
@@ -443,7 +443,7 @@ function decodeUtf8(bytes: Uint8Array, start: number, end: number, position: num
   }
 }
 
-/** Errors from varint and lz4 reads know bytes, not batches: say which batch. */
+/** Errors from varint reads and decompression know bytes, not batches: say which batch. */
 function withBatchContext(error: unknown, position: number): unknown {
   if (!(error instanceof CorruptMessageError) || error.message.includes('batch at byte')) return error;
   return new CorruptMessageError(`records of batch at byte ${position}: ${error.message}`, { cause: error });

@@ -33,7 +33,7 @@ import {
   PRODUCER_ID_OFFSET,
   RECORD_COUNT_OFFSET,
 } from './batchLayout.js';
-import { codecId, lz4Compress, type CompressionCodec } from './compression.js';
+import { codecId, compressRecords, ENCODABLE_CODECS, type CompressionCodec } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { InvalidRequestError, RecordTooLargeError } from '../errors.js';
 import type { RecordInput } from './record.js';
@@ -153,8 +153,8 @@ export function checkedEncodeOptions(options: EncodeOptions): Required<EncodeOpt
   if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
     throw new InvalidRequestError(`baseOffset ${baseOffset} must be a safe integer >= 0`);
   }
-  if (compression !== 'none' && compression !== 'lz4') {
-    throw new InvalidRequestError(`compression ${String(compression)} must be 'none' or 'lz4'`);
+  if (!ENCODABLE_CODECS.includes(compression)) {
+    throw new InvalidRequestError(`compression ${String(compression)} must be 'none', 'gzip' or 'lz4'`);
   }
   if (!Number.isSafeInteger(producerId) || producerId < -1) {
     throw new InvalidRequestError(`producerId ${producerId} must be a safe integer >= -1`);
@@ -196,7 +196,7 @@ export function finishBatch(
   } else {
     const plain = Buffer.allocUnsafe(recordsBytes);
     records.writeRecordsTo(plain, 0);
-    const compressed = lz4Compress(plain);
+    const compressed = compressRecords(compression, plain);
     if (BATCH_HEADER_SIZE + compressed.length > MAX_BATCH_SIZE) {
       throw new RecordTooLargeError(
         `compressed batch takes ${BATCH_HEADER_SIZE + compressed.length} bytes, over ${MAX_BATCH_SIZE}`,
