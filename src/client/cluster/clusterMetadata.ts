@@ -23,6 +23,10 @@ import { AgentUnavailableError, InvalidConfigError, UnknownTopicOrPartitionError
 import { HashRing } from '../hashRing.js';
 import type { ConnectionPool } from './connectionPool.js';
 
+/** Probes of an unreachable agent per Metadata answer, and the delay before the second (doubling after). */
+const PROBE_ATTEMPTS = 6;
+const PROBE_BACKOFF_MS = 200;
+
 export type ClusterMetadataOptions = {
   /** Agents to ask first, host:port. At least one. */
   bootstrap: string[];
@@ -57,6 +61,7 @@ export class ClusterMetadata {
   private reachableRing = new HashRing([]);
   /** Unreachable addresses with a Metadata call under way to see whether they answer again. */
   private readonly probing = new Set<string>();
+  private readonly probeTimers = new Set<NodeJS.Timeout>();
   private closed = false;
   private refreshing: Promise<void> | undefined;
   private inFlightTopics = new Set<string>();
@@ -154,9 +159,10 @@ export class ClusterMetadata {
 
   /**
    * Calls an unreachable agent that Metadata lists (asking for the first topic wanted, if any): an answer brings it
-   * back.
+   * back. A failed probe is tried again after 200 ms, doubling, up to PROBE_ATTEMPTS times (a channel that has just
+   * failed may refuse at once for a moment); then the next Metadata answer starts over.
    */
-  private probe(address: string): void {
+  private probe(address: string, attempt = 0): void {
     if (this.closed || this.probing.has(address)) return;
     this.probing.add(address);
     const topics = [...this.wanted].slice(0, 1);
@@ -168,6 +174,17 @@ export class ClusterMetadata {
         this.reachedAgain(address);
       } catch {
         this.options.pool.invalidate(address);
+        if (attempt + 1 < PROBE_ATTEMPTS && !this.closed) {
+          const timer = setTimeout(
+            () => {
+              this.probeTimers.delete(timer);
+              if (this.unreachable.has(address)) this.probe(address, attempt + 1);
+            },
+            PROBE_BACKOFF_MS * 2 ** attempt,
+          );
+          timer.unref();
+          this.probeTimers.add(timer);
+        }
       } finally {
         this.probing.delete(address);
       }
@@ -235,6 +252,8 @@ export class ClusterMetadata {
 
   close(): void {
     this.closed = true;
+    for (const timer of this.probeTimers) clearTimeout(timer);
+    this.probeTimers.clear();
     if (this.timer !== undefined) clearInterval(this.timer);
   }
 }
