@@ -42,7 +42,9 @@ export async function handleProduce(ctx: ProduceContext, request: ProduceRequest
   const ack = ACKS.get(request.acks);
   if (ack === undefined) throw new InvalidRequestError(`unknown acks mode ${request.acks}`);
   if (ack === 'buffered' && !ctx.bufferedAcksEnabled) {
-    throw new InvalidRequestError('buffered acks need an agent with a write-ahead log directory (--wal-dir)');
+    throw new InvalidRequestError(
+      'buffered acks need an agent with a write-ahead log (serve without --no-wal, or the walDir option)',
+    );
   }
   if (request.partitions.length === 0) throw new InvalidRequestError('produce request carries no partitions');
   const results = await Promise.all(request.partitions.map((data) => producePartition(ctx, request, data, ack)));
