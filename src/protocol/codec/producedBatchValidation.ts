@@ -10,7 +10,13 @@
  * longer varints go through the shared readers. A spec checks that it
  * accepts exactly what the decoder's checkRecordBatch accepts.
  */
-import { BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, readSafeInt64, type BatchFrame } from './batchLayout.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  readSafeInt64,
+  type BatchFrame,
+} from './batchLayout.js';
 import { validateBatch } from './batchCrc.js';
 import { codecFromAttributes, decompressRecords } from './compression.js';
 import { CorruptMessageError, InvalidRecordError, InvalidTimestampError, UnsafeIntegerError } from '../errors.js';
@@ -59,7 +65,7 @@ export function validateProducedBatch(bytes: Uint8Array, limits: ProducedBatchLi
   let records = bytes;
   let start = BATCH_HEADER_SIZE;
   try {
-    const codec = codecFromAttributes(view.getInt16(21));
+    const codec = codecFromAttributes(view.getInt16(ATTRIBUTES_OFFSET));
     if (codec !== 'none') {
       records = decompressRecords(codec, bytes.subarray(start), limits.maxRecordsBytes);
       start = 0;
