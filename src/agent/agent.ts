@@ -120,7 +120,8 @@ export class Agent {
             metadataStore: instrumentMetadataStore(resolved.metadataStore, this.metrics),
           });
     this.agentId = options.agentId;
-    this.logger = options.logger;
+    // Every line an agent logs names it.
+    this.logger = options.logger?.child({ agentId: options.agentId });
     this.walLogs = options.walDir === undefined ? undefined : new WalLogs(options.walDir);
     this.notifier = new HighWatermarkNotifier(this.logger);
     this.commitBatcher = new SegmentCommitBatcher(options.metadataStore);

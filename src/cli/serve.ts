@@ -14,7 +14,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createAgentLogger } from './agentLogger.js';
 import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent, type Agent } from '../agent/agent.js';
@@ -398,7 +399,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // A reader that went away (`serve | head`) must not crash the agent while it shuts down.
   process.stdout.on('error', () => undefined);
   applyHeapGrowingPercent(flags.heapGrowingPercent);
-  const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
+  const logger: Logger = createAgentLogger(flags.logLevel);
   // Listening for signals from the start: one sent as soon as the agent says it listens must not find the default
   // action.
   let serving = false;
