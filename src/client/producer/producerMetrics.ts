@@ -28,13 +28,16 @@ export type ProducerMetricsSnapshot = {
   epochBumps: number;
   recordsAcked: number;
   recordsFailed: number;
-  /** Ack latency: counts per bucket (upper bounds in LATENCY_BUCKETS_MS, then +Inf), and estimates. */
-  ackLatency: { buckets: number[]; count: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * Ack latency: counts per bucket (upper bounds in LATENCY_BUCKETS_MS, then +Inf), their sum (ms), and estimates.
+   */
+  ackLatency: { buckets: number[]; count: number; sumMs: number; p50Ms: number; p99Ms: number; maxMs: number };
 };
 
 export class ProducerMetrics {
   private readonly buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   private latencyCount = 0;
+  private latencySum = 0;
   private maxLatency = 0;
   batchesSent = 0;
   retries = 0;
@@ -55,6 +58,7 @@ export class ProducerMetrics {
     while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
     this.buckets[i]! += records;
     this.latencyCount += records;
+    this.latencySum += ms * records;
     if (ms > this.maxLatency) this.maxLatency = ms;
   }
 
@@ -97,6 +101,7 @@ export class ProducerMetrics {
       ackLatency: {
         buckets: [...this.buckets],
         count: this.latencyCount,
+        sumMs: this.latencySum,
         p50Ms: this.percentile(50),
         p99Ms: this.percentile(99),
         maxMs: this.maxLatency,
