@@ -31,6 +31,7 @@ import { sendBatches } from '../operators/sendBatches.js';
 import { choosePartition, isBatchAware, type PartitionableRecord } from '../partitioners/partitioner.js';
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
+import type { AgentTransport } from '../cluster/agentTransport.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
 import { checkRecord, recordSize, toBytes, toHeaders, type AppendItem, type ProducerRecord } from './producerRecord.js';
 import { ProducerBatch, INITIAL_BATCH_CAPACITY } from './producerBatch.js';
@@ -112,14 +113,14 @@ export class Producer {
   constructor(
     private readonly options: ResolvedProducerOptions,
     private readonly cluster: ClusterMetadata,
-    private readonly pool: ConnectionPool,
+    private readonly pool: AgentTransport,
     private readonly identity: ProducerIdentity | undefined,
   ) {
     identity?.bumped$.subscribe(({ producerId, producerEpoch }) => {
       this.metricsState.epochBumps++;
       options.logger?.info({ producerId, producerEpoch }, 'producer moved to a new epoch');
     });
-    this.budget = new BufferBudget(options.maxBufferedBytes);
+    this.budget = new BufferBudget(options.maxBufferedBytes, options.scheduler);
     // Free builders and request buffers are each bounded by the buffer's own bound: they hold no more than the records
     // they stand for.
     const keptBytes = Math.min(options.maxBufferedBytes, 64 * 1024 * 1024);
@@ -482,12 +483,24 @@ export class Producer {
  * idempotence on, obtains a producer id. Rejects with AgentUnavailableError
  * when no bootstrap agent answers.
  */
-export async function createProducer(options: ProducerOptions): Promise<Producer> {
+export function createProducer(options: ProducerOptions): Promise<Producer> {
+  return createProducerOver(undefined, options);
+}
+
+/**
+ * createProducer reaching agents through `transport` (default: gRPC connections). For streamhouse/testing.
+ * @internal
+ */
+export async function createProducerOver(
+  transport: AgentTransport | undefined,
+  options: ProducerOptions,
+): Promise<Producer> {
   const resolved = resolveProducerOptions(options);
-  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool = transport ?? new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,
+    scheduler: resolved.scheduler,
     refreshMs: resolved.metadataRefreshMs,
     logger: resolved.logger,
   });
@@ -495,7 +508,7 @@ export async function createProducer(options: ProducerOptions): Promise<Producer
     await cluster.refresh();
     let identity: ProducerIdentity | undefined;
     if (resolved.idempotence) {
-      const context = { pool, cluster };
+      const context = { pool, cluster, scheduler: resolved.scheduler };
       const { requestTimeoutMs, logger } = resolved;
       identity = new ProducerIdentity(await initProducerId(context, -1, requestTimeoutMs), {
         bump: (producerId) => fromAbortable((signal) => initProducerId(context, producerId, requestTimeoutMs, signal)),
