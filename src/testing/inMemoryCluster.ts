@@ -115,7 +115,8 @@ export class InMemoryCluster {
     options: InMemoryClusterOptions,
   ) {
     const { scheduler = asyncScheduler, agents = 1 } = options;
-    if (!Number.isSafeInteger(agents) || agents < 1) throw new InvalidRequestError(`agents must be >= 1, got ${agents}`);
+    if (!Number.isSafeInteger(agents) || agents < 1)
+      throw new InvalidRequestError(`agents must be >= 1, got ${agents}`);
     this.scheduler = scheduler;
     this.agents = Array.from({ length: agents }, (_, i) => ({
       id: `agent-${i + 1}`,
@@ -207,7 +208,7 @@ export class InMemoryCluster {
       const { frame, cursor } = checkRecordBatch(bytes.subarray(position));
       while (cursor.next()) {
         out.push({
-          offset: frame.baseOffset + cursor.offset,
+          offset: cursor.offset,
           key: cursor.key === null ? null : Buffer.from(cursor.key).toString(),
           value: cursor.value === null ? null : Buffer.from(cursor.value).toString(),
           timestamp: cursor.timestamp,
@@ -517,7 +518,10 @@ export class InMemoryCluster {
 
   /** Waits `ms` on the scheduler; rejects with the signal's reason when it aborts first. */
   private wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return this.until(firstValueFrom(timer(ms, this.scheduler)).then(() => undefined), signal);
+    return this.until(
+      firstValueFrom(timer(ms, this.scheduler)).then(() => undefined),
+      signal,
+    );
   }
 
   private until<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -541,7 +545,9 @@ export class InMemoryCluster {
 }
 
 function matches(target: FaultTarget, call: CallName, address: string): boolean {
-  return (target.call === undefined || target.call === call) && (target.agent === undefined || target.agent === address);
+  return (
+    (target.call === undefined || target.call === call) && (target.agent === undefined || target.agent === address)
+  );
 }
 
 /** Creates an in-memory cluster with its topics. */
