@@ -40,6 +40,19 @@ describe('streamhouse/testing pipelines', () => {
     ]);
   });
 
+  it("holds true as the README's example shows it", async () => {
+    await testScheduler.runAsync(async ({ cold, expectObservable }) => {
+      const cluster = await createInMemoryCluster({ scheduler: testScheduler, topics: { orders: 1 } });
+      const producer = await cluster.producer({ lingerMs: 5 });
+      const offsets = cold('a b 10ms c|').pipe(
+        mergeMap((value) => producer.send$({ topic: 'orders', value })),
+        map((meta) => meta.offset),
+        finalize(() => void producer.close()),
+      );
+      expectObservable(offsets).toBe('5ms (ab) 8ms (c|)', { a: 0, b: 1, c: 2 });
+    });
+  });
+
   it('retries with backoff after injected errors, then acks once', async () => {
     let cluster!: InMemoryCluster;
     await testScheduler.runAsync(async ({ expectObservable }) => {
