@@ -31,6 +31,7 @@ import { sendBatches } from '../operators/sendBatches.js';
 import { choosePartition, isBatchAware, type PartitionableRecord } from '../partitioners/partitioner.js';
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
+import type { AgentTransport } from '../cluster/agentTransport.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
 import { checkRecord, recordSize, toBytes, toHeaders, type ProducerRecord } from './producerRecord.js';
 import { INITIAL_BATCH_CAPACITY, type ProducerBatch } from './producerBatch.js';
@@ -92,7 +93,7 @@ export class Producer {
   constructor(
     private readonly options: ResolvedProducerOptions,
     private readonly cluster: ClusterMetadata,
-    private readonly pool: ConnectionPool,
+    private readonly pool: AgentTransport,
     private readonly identity: ProducerIdentity | undefined,
   ) {
     const maxInFlightPerPartition = options.maxInFlightPerPartition;
@@ -112,7 +113,7 @@ export class Producer {
       this.metricsState.epochBumps++;
       options.logger?.info({ producerId, producerEpoch }, 'producer moved to a new epoch');
     });
-    this.budget = new BufferBudget(options.maxBufferedBytes);
+    this.budget = new BufferBudget(options.maxBufferedBytes, options.scheduler);
     const sender = (this.sender = new BatchSender({
       cluster,
       pool,
@@ -425,12 +426,24 @@ export class Producer {
  * idempotence on, obtains a producer id. Rejects with AgentUnavailableError
  * when no bootstrap agent answers.
  */
-export async function createProducer(options: ProducerOptions): Promise<Producer> {
+export function createProducer(options: ProducerOptions): Promise<Producer> {
+  return createProducerOver(undefined, options);
+}
+
+/**
+ * createProducer reaching agents through `transport` (default: gRPC connections). For streamhouse/testing.
+ * @internal
+ */
+export async function createProducerOver(
+  transport: AgentTransport | undefined,
+  options: ProducerOptions,
+): Promise<Producer> {
   const resolved = resolveProducerOptions(options);
-  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool = transport ?? new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,
+    scheduler: resolved.scheduler,
     refreshMs: resolved.metadataRefreshMs,
     logger: resolved.logger,
   });
@@ -438,7 +451,7 @@ export async function createProducer(options: ProducerOptions): Promise<Producer
     await cluster.refresh();
     let identity: ProducerIdentity | undefined;
     if (resolved.idempotence) {
-      const context = { pool, cluster };
+      const context = { pool, cluster, scheduler: resolved.scheduler };
       const { requestTimeoutMs, logger } = resolved;
       identity = new ProducerIdentity(await initProducerId(context, -1, requestTimeoutMs), {
         bump: (producerId) => fromAbortable((signal) => initProducerId(context, producerId, requestTimeoutMs, signal)),
