@@ -35,6 +35,9 @@ export const CLUSTER_RESOURCE = 'cluster';
 /** The principal an entry names to match every principal. */
 export const ANY_PRINCIPAL = '*';
 
+/** The literal resource name that matches every topic or group. */
+export const ANY_RESOURCE = '*';
+
 /** The name of a call that carries no principal. */
 export const ANONYMOUS = 'ANONYMOUS';
 
@@ -47,7 +50,7 @@ export type AclEntry = {
   resourceType: AclResourceType;
   /** `literal` or `prefix`; always `literal` for the cluster. */
   patternType: AclPatternType;
-  /** A topic name, group id or name prefix; `cluster` for the cluster. */
+  /** A topic name, group id or name prefix (literal `*`: every one); `cluster` for the cluster. */
   resourceName: string;
 };
 

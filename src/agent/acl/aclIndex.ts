@@ -5,6 +5,7 @@
  * prefixes in a short list.
  *
  * Rules: a matching `deny` (for the principal or `*`) wins over any allow;
+ * a literal `*` names every topic or group;
  * otherwise a matching `allow` of the operation, or of one that implies it,
  * allows; with no match the answer is no. As in Kafka, `describe` on a topic
  * is implied by produce, consume, delete and alter, and `describe` on a group
@@ -12,6 +13,7 @@
  */
 import {
   ANY_PRINCIPAL,
+  ANY_RESOURCE,
   type AclEntry,
   type AclOperation,
   type AclPermission,
@@ -44,8 +46,13 @@ export class AclIndex {
         bucket = { literals: new Set(), prefixes: [] };
         this.buckets.set(key, bucket);
       }
-      if (entry.patternType === 'literal') bucket.literals.add(entry.resourceName);
-      else bucket.prefixes.push(entry.resourceName);
+      // The literal name `*` stands for every resource of its type, as in Kafka.
+      if (entry.patternType === 'literal' && entry.resourceName !== ANY_RESOURCE)
+        bucket.literals.add(entry.resourceName);
+      else
+        bucket.prefixes.push(
+          entry.resourceName === ANY_RESOURCE && entry.patternType === 'literal' ? '' : entry.resourceName,
+        );
       if (entry.permission === 'allow') {
         const kind = `${entry.resourceType}\u0000${entry.operation}`;
         const set = this.allowers.get(kind) ?? new Set<string>();
