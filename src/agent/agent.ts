@@ -55,6 +55,7 @@ import { TlsCertificates } from './tls/tlsCertificates.js';
 import { principalInterceptor } from './tls/principal.js';
 import { AgentMetrics } from '../http/agentMetrics.js';
 import { HttpPort } from '../http/httpPort.js';
+import { readGroupLag } from '../http/groupLag.js';
 import { ReadinessCheck } from '../http/readiness.js';
 import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instrumentedStores.js';
 import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
@@ -110,6 +111,8 @@ export class Agent {
         : new AgentMetrics({
             leasesHeld: () => this.leases.all().length,
             longPollWaiters: () => this.notifier.waiting,
+            // The store as given: a scrape's reads are not counted as the agent's store calls.
+            groupLag: () => readGroupLag(resolved.metadataStore),
           });
     const options = (this.options =
       this.metrics === undefined
