@@ -56,6 +56,7 @@ import { principalInterceptor } from './tls/principal.js';
 import { AgentMetrics } from '../http/agentMetrics.js';
 import { HttpPort } from '../http/httpPort.js';
 import { readGroupLag } from '../http/groupLag.js';
+import { ConsoleHandler } from '../http/console/consoleHandler.js';
 import { ReadinessCheck } from '../http/readiness.js';
 import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instrumentedStores.js';
 import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
@@ -380,7 +381,7 @@ export class Agent {
     return this.http === undefined ? undefined : `${this.options.host}:${this.http.port}`;
   }
 
-  /** Serves metrics and health on `httpPort` (see src/http/). */
+  /** Serves metrics, health and the web console on `httpPort` (see src/http/). */
   private async startHttp(): Promise<void> {
     if (this.options.httpPort === undefined || this.metrics === undefined) return;
     const { host, httpPort, metadataStore, objectStore, logger } = this.options;
@@ -390,7 +391,20 @@ export class Agent {
       metadataStore,
       objectStore,
     });
-    this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger });
+    // The web console runs this agent's own service (src/http/console/).
+    const handler = new ConsoleHandler({
+      service: this.service(),
+      metadataStore,
+      metrics: this.metrics,
+      agentId: this.agentId,
+      agentTtlMs: this.options.agentTtlMs,
+    });
+    try {
+      this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger, handler });
+    } catch (error) {
+      handler.close();
+      throw error;
+    }
   }
 
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */

@@ -66,6 +66,14 @@ function batchesRecordCount(bytes: Uint8Array): number {
   return records;
 }
 
+/** Records and bytes produced (accepted) and fetched since the agent started. */
+export type TrafficTotals = {
+  producedRecords: number;
+  producedBytes: number;
+  fetchedRecords: number;
+  fetchedBytes: number;
+};
+
 export class AgentMetrics {
   readonly registry = new Registry();
   private readonly topics = new BoundedLabels(MAX_TOPIC_LABELS);
@@ -334,6 +342,21 @@ export class AgentMetrics {
     if (label === 'other') return;
     this.groupMembers.set({ group: label }, group.members.length);
     this.groupGeneration.set({ group: label }, group.generation);
+  }
+
+  /** Accepted produce and fetch traffic so far, over every topic (for the console's rate chart). */
+  async trafficTotals(): Promise<TrafficTotals> {
+    const sum = async (counter: Counter<string>, ok: boolean) =>
+      (await counter.get()).values
+        .filter((v) => !ok || v.labels['result'] === 'ok')
+        .reduce((total, v) => total + v.value, 0);
+    const [producedRecords, producedBytes, fetchedRecords, fetchedBytes] = await Promise.all([
+      sum(this.produceRecords, true),
+      sum(this.produceBytes, true),
+      sum(this.fetchRecords, false),
+      sum(this.fetchBytes, false),
+    ]);
+    return { producedRecords, producedBytes, fetchedRecords, fetchedBytes };
   }
 
   /** The Prometheus text exposition of every metric. */
