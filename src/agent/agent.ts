@@ -398,6 +398,7 @@ export class Agent {
       metrics: this.metrics,
       agentId: this.agentId,
       agentTtlMs: this.options.agentTtlMs,
+      rateSampleMs: this.options.consoleRateSampleMs,
     });
     try {
       this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger, handler });
