@@ -47,9 +47,7 @@ describe('console: overview page', function () {
     ]);
     expect(topics[0]![3]).to.match(/^\d+\.\d KiB$/);
     // Samples every 200 ms: the charts draw once there are a few (the page refreshes every 5 s).
-    await page.waitForFunction("Number(document.getElementById('rates')?.dataset.samples) >= 2", undefined, {
-      timeout: 15_000,
-    });
+    await page.waitForSelector('#rates:not([data-samples="0"]):not([data-samples="1"])', { timeout: 15_000 });
     expect(await page.$$eval('#rates .uplot', (charts) => charts.length)).to.equal(2);
     expect(await page.textContent('#agent-id')).to.equal('agent agent-1');
     await page.screenshot({ path: join(SCREENSHOTS, 'console-overview.png'), fullPage: true });
