@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { createTestStores, startTestAgent, type TestAgent, type TestStores } from './support/agentHarness.js';
+import {
+  createTestStores,
+  deleteRedisPrefix,
+  REDIS_URL,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from './support/agentHarness.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -68,12 +75,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent } from 'streamhouse/agent';
 import { LocalDirectoryObjectStore } from 'streamhouse/storage';
-import { SqliteMetadataStore } from 'streamhouse/metadata';
+import { RedisMetadataStore } from 'streamhouse/metadata';
 
 const dir = mkdtempSync(join(tmpdir(), 'sh-console-'));
+// Installed without scripts, the package has no SQLite binding here.
+const metadataStore = new RedisMetadataStore({ url: process.env.REDIS_URL, keyPrefix: process.env.PREFIX });
 const agent = await startAgent({
   objectStore: new LocalDirectoryObjectStore({ root: join(dir, 'objects') }),
-  metadataStore: new SqliteMetadataStore({ path: join(dir, 'metadata.db') }),
+  metadataStore,
   host: '127.0.0.1',
   port: 0,
   httpPort: 0,
@@ -85,6 +94,7 @@ for (const path of paths) {
   answers.push([path, response.status, (await response.text()).length > 0]);
 }
 await agent.stop();
+await metadataStore.close();
 console.log(JSON.stringify(answers));
 `;
 
@@ -152,7 +162,11 @@ describe('the packed package', function () {
 
   it('serves the web console from the installed package, uPlot included', async () => {
     await writeFile(join(app, 'console.mjs'), CONSOLE_MJS);
-    const { stdout } = await run(process.execPath, [join(app, 'console.mjs')], { cwd: app });
+    const prefix = `sh-test:${process.pid}:console-package:`;
+    const { stdout } = await run(process.execPath, [join(app, 'console.mjs')], {
+      cwd: app,
+      env: { ...process.env, REDIS_URL, PREFIX: prefix },
+    }).finally(() => deleteRedisPrefix(prefix));
     expect(JSON.parse(stdout)).to.deep.equal([
       ['/', 200, true],
       ['/console/app.js', 200, true],
