@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { createTestStores, startTestAgent, type TestAgent, type TestStores } from './support/agentHarness.js';
+import {
+  createTestStores,
+  deleteRedisPrefix,
+  REDIS_URL,
+  startTestAgent,
+  type TestAgent,
+  type TestStores,
+} from './support/agentHarness.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -59,6 +66,36 @@ scheduler.run(({ cold, expectObservable }) => {
   expectObservable(cold('a b 10ms c|').pipe(linger({ lingerMs: 5, maxCount: 10 }))).toBe('5ms x 7ms (y|)', { x: ['a', 'b'], y: ['c'] });
 });
 console.log('marble ok');
+`;
+
+// The installed package's agent serves its web console: every page asset, and uPlot from the installed dependency.
+const CONSOLE_MJS = `
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgent } from 'streamhouse/agent';
+import { LocalDirectoryObjectStore } from 'streamhouse/storage';
+import { RedisMetadataStore } from 'streamhouse/metadata';
+
+const dir = mkdtempSync(join(tmpdir(), 'sh-console-'));
+// Installed without scripts, the package has no SQLite binding here.
+const metadataStore = new RedisMetadataStore({ url: process.env.REDIS_URL, keyPrefix: process.env.PREFIX });
+const agent = await startAgent({
+  objectStore: new LocalDirectoryObjectStore({ root: join(dir, 'objects') }),
+  metadataStore,
+  host: '127.0.0.1',
+  port: 0,
+  httpPort: 0,
+});
+const paths = ['/', '/console/app.js', '/console/overview.js', '/console/style.css', '/console/vendor/uPlot.esm.js'];
+const answers = [];
+for (const path of paths) {
+  const response = await fetch('http://' + agent.httpAddress + path);
+  answers.push([path, response.status, (await response.text()).length > 0]);
+}
+await agent.stop();
+await metadataStore.close();
+console.log(JSON.stringify(answers));
 `;
 
 describe('the packed package', function () {
@@ -108,6 +145,35 @@ describe('the packed package', function () {
     expect(files.filter((path) => path.startsWith('dist/') && !path.startsWith('dist/src/'))).to.deep.equal([]);
     expect(files).to.include('dist/src/metadata/redis/lua/commit-segment-5.lua');
     expect(files).to.include('dist/src/agent/index.js');
+    expect(files.filter((path) => path.startsWith('dist/src/http/console/assets/')).sort()).to.deep.equal(
+      [
+        'api.js',
+        'app.js',
+        'format.js',
+        'groups.js',
+        'index.html',
+        'messages.js',
+        'overview.js',
+        'style.css',
+        'topic.js',
+      ].map((name) => `dist/src/http/console/assets/${name}`),
+    );
+  });
+
+  it('serves the web console from the installed package, uPlot included', async () => {
+    await writeFile(join(app, 'console.mjs'), CONSOLE_MJS);
+    const prefix = `sh-test:${process.pid}:console-package:`;
+    const { stdout } = await run(process.execPath, [join(app, 'console.mjs')], {
+      cwd: app,
+      env: { ...process.env, REDIS_URL, PREFIX: prefix },
+    }).finally(() => deleteRedisPrefix(prefix));
+    expect(JSON.parse(stdout)).to.deep.equal([
+      ['/', 200, true],
+      ['/console/app.js', 200, true],
+      ['/console/overview.js', 200, true],
+      ['/console/style.css', 200, true],
+      ['/console/vendor/uPlot.esm.js', 200, true],
+    ]);
   });
 
   it('runs a producer and a consumer written in TypeScript', async () => {

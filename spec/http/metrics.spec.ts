@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { waitFor } from '../support/waitFor.js';
 import { BoundedLabels } from '../../src/http/boundedLabels.js';
 import { httpCall, sample } from './support.js';
+import { MAX_LAG_SERIES, readGroupLag } from '../../src/http/groupLag.js';
 
 describe('http: /metrics', function () {
   this.timeout(30_000);
@@ -140,6 +141,67 @@ describe('http: /metrics', function () {
     const text = await metrics();
     expect(sample(text, 'streamhouse_group_members', { group: 'g1' })).to.equal(1);
     expect(sample(text, 'streamhouse_group_generation', { group: 'g1' })).to.equal(1);
+  });
+
+  it('reports each group’s committed offset and lag per partition, computed at scrape time', async () => {
+    await test.metadataStore.createTopic('two', 2);
+    for (let i = 0; i < 2; i++) await produce(test.connection, 't', 0, records(5));
+    await produce(test.connection, 'two', 0, records(3));
+    await produce(test.connection, 'two', 1, records(4));
+    await test.metadataStore.commitOffsets('g1', -1, '', [
+      { topic: 't', partition: 0, offset: 6, metadata: '' },
+      { topic: 'two', partition: 1, offset: 4, metadata: '' },
+    ]);
+    await test.metadataStore.commitOffsets('g2', -1, '', [{ topic: 'two', partition: 0, offset: 1, metadata: '' }]);
+    let text = await metrics();
+    const lag = (group: string, topic: string, partition: string) =>
+      sample(text, 'streamhouse_consumer_group_lag', { group, topic, partition });
+    const committed = (group: string, topic: string, partition: string) =>
+      sample(text, 'streamhouse_consumer_group_committed_offset', { group, topic, partition });
+    expect([lag('g1', 't', '0'), lag('g1', 'two', '1'), lag('g2', 'two', '0')]).to.deep.equal([4, 0, 2]);
+    expect([committed('g1', 't', '0'), committed('g1', 'two', '1'), committed('g2', 'two', '0')]).to.deep.equal([
+      6, 4, 1,
+    ]);
+    expect(lag('g1', 'two', '0')).to.equal(undefined);
+    expect(sample(text, 'streamhouse_consumer_group_lag_truncated')).to.equal(0);
+    // More records raise the lag at the next scrape; a deleted group's series are gone.
+    await produce(test.connection, 't', 0, records(2));
+    await test.metadataStore.deleteGroup('g2');
+    text = await metrics();
+    expect(lag('g1', 't', '0')).to.equal(6);
+    expect(lag('g2', 'two', '0')).to.equal(undefined);
+    // Scrape-time reads are not counted as the agent's own store calls.
+    expect(sample(text, 'streamhouse_metadata_store_operations_total', { op: 'fetchOffsets', result: 'ok' })).to.equal(
+      undefined,
+    );
+  });
+
+  it(`reports at most ${MAX_LAG_SERIES} lag series and says when it left some out`, async () => {
+    await test.metadataStore.createTopic('wide', 3);
+    const store = test.metadataStore;
+    const commit = (group: string) =>
+      store.commitOffsets(
+        group,
+        -1,
+        '',
+        [0, 1, 2].map((partition) => ({ topic: 'wide', partition, offset: 0, metadata: '' })),
+      );
+    await Promise.all(['a', 'b', 'c'].map(commit));
+    expect(await readGroupLag(store, 7)).to.deep.include({ truncated: true });
+    expect((await readGroupLag(store, 7)).lags.map((l) => `${l.group}/${l.partition}`)).to.deep.equal([
+      'a/0',
+      'a/1',
+      'a/2',
+      'b/0',
+      'b/1',
+      'b/2',
+      'c/0',
+    ]);
+    expect(await readGroupLag(store, 9)).to.deep.include({ truncated: false });
+    // A topic deleted after its offsets were committed is left out, not an error.
+    await store.commitOffsets('d', -1, '', [{ topic: 't', partition: 0, offset: 0, metadata: '' }]);
+    await store.deleteTopic('t');
+    expect((await readGroupLag(store)).lags.filter((l) => l.group === 'd')).to.deep.equal([]);
   });
 
   it('includes process and Node runtime metrics', async () => {

@@ -55,6 +55,8 @@ import { TlsCertificates } from './tls/tlsCertificates.js';
 import { principalInterceptor } from './tls/principal.js';
 import { AgentMetrics } from '../http/agentMetrics.js';
 import { HttpPort } from '../http/httpPort.js';
+import { readGroupLag } from '../http/groupLag.js';
+import { ConsoleHandler } from '../http/console/consoleHandler.js';
 import { ReadinessCheck } from '../http/readiness.js';
 import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instrumentedStores.js';
 import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
@@ -114,6 +116,8 @@ export class Agent {
         : new AgentMetrics({
             leasesHeld: () => this.leases.all().length,
             longPollWaiters: () => this.notifier.waiting,
+            // The store as given: a scrape's reads are not counted as the agent's store calls.
+            groupLag: () => readGroupLag(resolved.metadataStore),
           });
     const options = (this.options =
       this.metrics === undefined
@@ -391,7 +395,7 @@ export class Agent {
     return this.http === undefined ? undefined : `${this.options.host}:${this.http.port}`;
   }
 
-  /** Serves metrics and health on `httpPort` (see src/http/). */
+  /** Serves metrics, health and the web console on `httpPort` (see src/http/). */
   private async startHttp(): Promise<void> {
     if (this.options.httpPort === undefined || this.metrics === undefined) return;
     const { host, httpPort, metadataStore, objectStore, logger } = this.options;
@@ -401,7 +405,21 @@ export class Agent {
       metadataStore,
       objectStore,
     });
-    this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger });
+    // The web console runs this agent's own service (src/http/console/).
+    const handler = new ConsoleHandler({
+      service: this.service(),
+      metadataStore,
+      metrics: this.metrics,
+      agentId: this.agentId,
+      agentTtlMs: this.options.agentTtlMs,
+      rateSampleMs: this.options.consoleRateSampleMs,
+    });
+    try {
+      this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger, handler });
+    } catch (error) {
+      handler.close();
+      throw error;
+    }
   }
 
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */

@@ -56,6 +56,8 @@ export type AgentOptions = {
    * undefined serves no HTTP (and keeps no metrics). Default undefined (`serve` defaults to 9644).
    */
   httpPort?: number;
+  /** Time between samples of the web console's produce and fetch rate chart, ms (at least 100). Default 5000. */
+  consoleRateSampleMs?: number;
   /** Unique id among agents sharing a metadata store. Default `<hostname>-<random>`. */
   agentId?: string;
   /**
@@ -276,6 +278,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     segmentCacheBytes = objectStore.cachedByOs === true ? 0 : DEFAULT_SEGMENT_CACHE_BYTES,
     defaultFetchMaxBytes = 1024 * 1024,
     maintenanceIntervalMs = 30_000,
+    consoleRateSampleMs = 5000,
     compactionMinObjectBytes = 1024 * 1024,
     orphanGraceMs = 600_000,
     groupInitialRebalanceDelayMs = 3000,
@@ -327,6 +330,11 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     storageFailureHoldMs,
     shutdownTimeoutMs,
   };
+  if (!Number.isSafeInteger(consoleRateSampleMs) || consoleRateSampleMs < 100) {
+    throw new InvalidConfigError(
+      `agent option consoleRateSampleMs must be an integer >= 100, got ${consoleRateSampleMs}`,
+    );
+  }
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new InvalidConfigError(`agent option ${name} must be a non-negative integer, got ${value}`);
@@ -393,6 +401,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     defaultFetchMaxBytes,
     segmentCacheBytes,
     maintenanceIntervalMs,
+    consoleRateSampleMs,
     compactionMinObjectBytes,
     orphanGraceMs,
     groupInitialRebalanceDelayMs,

@@ -15,7 +15,7 @@ import { commitOffsets, groupNotEmptyError } from './groupOffsets.js';
 import { integerOption } from './integerOption.js';
 import { printJson, printTable } from './output.js';
 
-type OffsetLag = {
+export type OffsetLag = {
   topic: string;
   partition: number;
   committed: number;
@@ -25,7 +25,7 @@ type OffsetLag = {
 };
 
 /** The group's committed offsets with the high watermark and lag of each partition. */
-async function offsetsWithLag(client: StreamHouseClient, groupId: string): Promise<OffsetLag[]> {
+export async function offsetsWithLag(client: StreamHouseClient, groupId: string): Promise<OffsetLag[]> {
   const { offsets } = await client.fetchOffsets({ groupId, partitions: [] });
   if (offsets.length === 0) return [];
   const topics = [...new Set(offsets.map((o) => o.topic))];
@@ -50,7 +50,8 @@ function totalLag(offsets: readonly OffsetLag[]): number {
   return offsets.reduce((sum, o) => sum + o.lag, 0);
 }
 
-type ResetFlags = ClientFlags & {
+/** What a reset moves: which partitions, and exactly one target (the web console's API takes the same). */
+export type ResetTarget = {
   topic?: string;
   partition?: number;
   toEarliest?: boolean;
@@ -59,8 +60,10 @@ type ResetFlags = ClientFlags & {
   toTimestamp?: number;
 };
 
+type ResetFlags = ClientFlags & ResetTarget;
+
 /** The one target a reset names; anything but exactly one is refused. */
-function resetSpec(o: ResetFlags): { spec: OffsetSpec; timestampMs: number } | { offset: number } {
+function resetSpec(o: ResetTarget): { spec: OffsetSpec; timestampMs: number } | { offset: number } {
   const given = [o.toEarliest, o.toLatest, o.toOffset, o.toTimestamp].filter((v) => v !== undefined).length;
   if (given !== 1) {
     throw new InvalidRequestError('give exactly one of --to-earliest, --to-latest, --to-offset, --to-timestamp');
@@ -87,7 +90,8 @@ async function checkInRange(
   }
 }
 
-async function resetOffsets(client: StreamHouseClient, groupId: string, o: ResetFlags) {
+/** Moves an empty group's offsets (IllegalGenerationError while it has members); the offsets before and after. */
+export async function resetOffsets(client: StreamHouseClient, groupId: string, o: ResetTarget) {
   const target = resetSpec(o);
   // A group that does not exist yet may be given offsets (with --topic).
   const described = await client.describeGroup({ groupId }).catch((error: unknown) => {

@@ -19,6 +19,7 @@ import {
 import { toErrorInfo } from '../protocol/errors.js';
 import type { GroupRecord } from '../metadata/metadataStore.js';
 import { BoundedLabels } from './boundedLabels.js';
+import { MAX_LAG_SERIES, type GroupLagReading } from './groupLag.js';
 
 /** Distinct topic (and group) label values kept; later ones are counted as `other`. */
 export const MAX_TOPIC_LABELS = 1000;
@@ -31,6 +32,8 @@ const SIZE_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536].map((k) => k 
 export type AgentGauges = {
   leasesHeld(): number;
   longPollWaiters(): number;
+  /** Consumer-group lag per partition, read at scrape time (see groupLag.ts); none reported when absent. */
+  groupLag?(): Promise<GroupLagReading>;
 };
 
 /** `ok`, or the error code's name. */
@@ -62,6 +65,14 @@ function batchesRecordCount(bytes: Uint8Array): number {
   }
   return records;
 }
+
+/** Records and bytes produced (accepted) and fetched since the agent started. */
+export type TrafficTotals = {
+  producedRecords: number;
+  producedBytes: number;
+  fetchedRecords: number;
+  fetchedBytes: number;
+};
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -192,6 +203,7 @@ export class AgentMetrics {
         this.set(gauges.longPollWaiters());
       },
     });
+    this.lagGauges(gauges);
     this.groupMembers = new Gauge({
       name: 'streamhouse_group_members',
       help: 'Members of a consumer group, as last seen by this agent',
@@ -203,6 +215,53 @@ export class AgentMetrics {
       help: 'Generation of a consumer group, as last seen by this agent',
       labelNames: ['group'],
       registers,
+    });
+  }
+
+  /** Lag and committed offset per group partition, from one store reading shared by the gauges of a scrape. */
+  private lagGauges(gauges: AgentGauges): void {
+    const readLag = gauges.groupLag?.bind(gauges);
+    if (readLag === undefined) return;
+    let reading: Promise<GroupLagReading> | undefined;
+    const read = () => {
+      reading ??= readLag().finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    };
+    const registers = [this.registry];
+    const labelNames = ['group', 'topic', 'partition'] as const;
+    const perPartition = (name: string, help: string, value: (lag: GroupLagReading['lags'][number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          const { lags } = await read();
+          this.reset();
+          for (const lag of lags) {
+            this.set({ group: lag.group, topic: lag.topic, partition: String(lag.partition) }, value(lag));
+          }
+        },
+      });
+    perPartition(
+      'streamhouse_consumer_group_lag',
+      'Records between a group’s committed offset and the high watermark, per partition',
+      (lag) => lag.lag,
+    );
+    perPartition(
+      'streamhouse_consumer_group_committed_offset',
+      'The next offset a group will consume, per partition',
+      (lag) => lag.committed,
+    );
+    new Gauge({
+      name: 'streamhouse_consumer_group_lag_truncated',
+      help: `1 when partitions were left out of the lag series (more than ${MAX_LAG_SERIES})`,
+      registers,
+      async collect() {
+        this.set((await read()).truncated ? 1 : 0);
+      },
     });
   }
 
@@ -283,6 +342,21 @@ export class AgentMetrics {
     if (label === 'other') return;
     this.groupMembers.set({ group: label }, group.members.length);
     this.groupGeneration.set({ group: label }, group.generation);
+  }
+
+  /** Accepted produce and fetch traffic so far, over every topic (for the console's rate chart). */
+  async trafficTotals(): Promise<TrafficTotals> {
+    const sum = async (counter: Counter<string>, ok: boolean) =>
+      (await counter.get()).values
+        .filter((v) => !ok || v.labels['result'] === 'ok')
+        .reduce((total, v) => total + v.value, 0);
+    const [producedRecords, producedBytes, fetchedRecords, fetchedBytes] = await Promise.all([
+      sum(this.produceRecords, true),
+      sum(this.produceBytes, true),
+      sum(this.fetchRecords, false),
+      sum(this.fetchBytes, false),
+    ]);
+    return { producedRecords, producedBytes, fetchedRecords, fetchedBytes };
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -1,13 +1,25 @@
 /**
  * The agent's HTTP port (node:http): Prometheus `/metrics`, `/healthz`
- * (the process runs) and `/readyz` (see readiness.ts). GET and HEAD only,
- * no request body, bounded connections and timeouts.
+ * (the process runs) and `/readyz` (see readiness.ts): GET and HEAD only,
+ * no request body. With a console (src/http/console/), its pages and its
+ * JSON API (which alone takes POST and PUT, see jsonBody.ts) too. Bounded
+ * connections and timeouts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AgentMetrics } from './agentMetrics.js';
 import type { ReadinessCheck } from './readiness.js';
+import { apiError, sendJson } from './httpJson.js';
+
+/** Extra paths served beside the fixed routes (the web console). */
+export type HttpHandler = {
+  /** Whether this handler serves `path`. */
+  serves(path: string): boolean;
+  /** Answers the request; a thrown error becomes a typed JSON error (see httpJson.ts). */
+  handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
+  close?(): void;
+};
 
 /** Most HTTP connections open at once; extra ones are closed. */
 export const HTTP_MAX_CONNECTIONS = 64;
@@ -26,6 +38,8 @@ export type HttpPortOptions = {
   metrics: AgentMetrics;
   readiness: ReadinessCheck;
   logger?: Logger | undefined;
+  /** Serves more paths (the web console); default none. */
+  handler?: HttpHandler | undefined;
 };
 
 type Route = (response: ServerResponse) => Promise<void> | void;
@@ -34,6 +48,7 @@ export class HttpPort {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly handler: HttpHandler | undefined,
   ) {}
 
   /** Listens on host:port (0 picks a free port). */
@@ -44,10 +59,15 @@ export class HttpPort {
       ['/readyz', (response) => serveReadiness(options.readiness, response)],
     ]);
     const server = createServer((request, response) => {
-      handle(routes, request, response).catch((err: unknown) => {
-        options.logger?.warn({ err, url: request.url }, 'http request failed');
-        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
-        else response.destroy();
+      handle(routes, options.handler, request, response).catch((err: unknown) => {
+        const known = apiError(err);
+        if (known === undefined) options.logger?.warn({ err, url: request.url }, 'http request failed');
+        if (response.headersSent) return void response.destroy();
+        // A body left unread (refused before reading it) is dropped, and the connection closed after the answer.
+        const unread = !request.complete;
+        if (unread) discardBody(request);
+        if (known !== undefined) sendJson(response, known.status, known.body, unread);
+        else sendJson(response, 500, { error: 'internal error' }, unread);
       });
     });
     server.maxConnections = HTTP_MAX_CONNECTIONS;
@@ -62,20 +82,29 @@ export class HttpPort {
         resolve();
       });
     });
-    return new HttpPort(server, (server.address() as AddressInfo).port);
+    return new HttpPort(server, (server.address() as AddressInfo).port, options.handler);
   }
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
+    this.handler?.close?.();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
   }
 }
 
-async function handle(routes: Map<string, Route>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(
+  routes: Map<string, Route>,
+  handler: HttpHandler | undefined,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const path = (request.url ?? '/').split('?', 1)[0]!;
   const route = routes.get(path);
+  if (route === undefined && handler?.serves(path) === true) {
+    return handler.handle(request, response, new URL(request.url ?? '/', 'http://agent'));
+  }
   if (route === undefined) return sendJson(response, 404, { error: `no route ${path}` });
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('Allow', 'GET, HEAD');
@@ -93,7 +122,7 @@ async function handle(routes: Map<string, Route>, request: IncomingMessage, resp
  * Reads and drops a refused body (closing at once would reset the connection before the client reads the answer),
  * up to MAX_DISCARDED_BYTES; beyond that the connection is destroyed.
  */
-function discardBody(request: IncomingMessage): void {
+export function discardBody(request: IncomingMessage): void {
   let bytes = 0;
   request.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
@@ -111,15 +140,4 @@ async function serveReadiness(readiness: ReadinessCheck, response: ServerRespons
   const state = await readiness.check();
   if (state.ready) sendJson(response, 200, { status: 'ready' });
   else sendJson(response, 503, { status: 'not ready', reason: state.reason });
-}
-
-function sendJson(response: ServerResponse, status: number, body: object, close = false): void {
-  const text = `${JSON.stringify(body)}\n`;
-  response.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    ...(close ? { Connection: 'close' } : {}),
-  });
-  response.end(text);
 }
