@@ -10,6 +10,8 @@
  *   updated at the time of the migration.
  * - 3: lease_epoch_floors, the last lease epoch of each deleted topic (a
  *   topic created again under its name starts its partitions past it).
+ * - 6: agents.kafka_address, where Kafka clients reach each agent (NULL for
+ *   none, and for agents registered before it).
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -19,7 +21,7 @@ import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 6;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -121,8 +123,23 @@ CREATE TABLE lease_epoch_floors (
 `);
 }
 
+/** Version 6: the Kafka address each agent registers (NULL: no Kafka, or registered by an older agent). */
+function migrateToV6(db: Database.Database): void {
+  db.exec('ALTER TABLE agents ADD COLUMN kafka_address TEXT;');
+}
+
+/** Versions 4 (users) and 5 (acls) are other branches' steps; this stands in for them until they are merged. */
+const NO_STEP = (): void => undefined;
+
 /** Migration steps by the version they produce: STEPS[v - 1] turns version v - 1 into v. */
-const STEPS: ((db: Database.Database, now: number) => void)[] = [(db) => db.exec(SCHEMA_V1), migrateToV2, migrateToV3];
+const STEPS: ((db: Database.Database, now: number) => void)[] = [
+  (db) => db.exec(SCHEMA_V1),
+  migrateToV2,
+  migrateToV3,
+  NO_STEP,
+  NO_STEP,
+  migrateToV6,
+];
 
 /**
  * Creates the schema on a new file, or brings an older one up to `target`
