@@ -59,6 +59,7 @@ export { AgentOffsetStore, type AgentOffsetStoreOptions } from './client/offsets
 export {
   BUILT_IN_ASSIGNORS,
   cooperativeStickyAssignor,
+  kafkaJsRoundRobinAssignor,
   rangeAssignor,
   roundRobinAssignor,
 } from './client/assignors/index.js';

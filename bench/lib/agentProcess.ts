@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 export type AgentProcess = {
   address: string;
+  /** host:port of its Kafka listener, when started with `--kafka-port`. */
+  kafkaAddress: string | undefined;
   dataDir: string;
   child: ChildProcess;
   /** CPU time (user + system) the agent process has used so far, in seconds (Linux /proc; NaN elsewhere). */
@@ -46,7 +48,8 @@ export async function startAgentProcess(extraArgs: string[] = [], nodeArgs: stri
       'tsx',
       join(root, 'src/cli/main.ts'),
       'serve',
-      '--no-kafka',
+      // Kafka only when asked for with --kafka-port
+      ...(extraArgs.includes('--kafka-port') ? [] : ['--no-kafka']),
       '--http-port',
       '0',
       '--port',
@@ -59,17 +62,19 @@ export async function startAgentProcess(extraArgs: string[] = [], nodeArgs: stri
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  let out = '';
   const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (\S+)/.exec(out);
-      if (match !== null) resolve(match[1]!);
+      const kafkaReady = !extraArgs.includes('--kafka-port') || /Kafka clients: \S+/.test(out);
+      if (match !== null && kafkaReady) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`agent exited with ${code} before listening: ${out}`)));
   });
   return {
     address,
+    kafkaAddress: /Kafka clients: (\S+)/.exec(out)?.[1],
     dataDir,
     child,
     cpuSeconds: () => processCpuSeconds(child.pid!),

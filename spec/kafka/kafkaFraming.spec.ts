@@ -65,6 +65,8 @@ describe('Kafka listener framing', function () {
     expect(versions.get(PRODUCE)).to.deep.equal([0, 9]);
     expect(versions.get(1)).to.deep.equal([4, 12]);
     expect(versions.get(API_VERSIONS)).to.deep.equal([0, 3]);
+    expect(versions.get(33)).to.deep.equal([0, 2]); // AlterConfigs
+    expect(versions.get(44)).to.deep.equal([0, 1]); // IncrementalAlterConfigs
     expect(versions.has(24)).to.equal(false); // AddPartitionsToTxn: no transactions
     raw.close();
   });

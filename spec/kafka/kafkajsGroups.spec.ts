@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createTestStores, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
-import { roundRobinAssignor } from '../../src/client/assignors/roundRobinAssignor.js';
+import { kafkaJsRoundRobinAssignor } from '../../src/index.js';
 import { createConsumer } from '../../src/client/consumer/consumer.js';
 
 /** Polls `condition` every 20 ms until true; fails with `what` after `ms`. */
@@ -157,8 +157,8 @@ describe('Kafka listener with KafkaJS consumer groups', function () {
       bootstrap: [agent.agent.address],
       groupId: 'shared-group',
       topics: ['shared'],
-      // KafkaJS offers its round robin under this name, with Kafka's version 0 metadata
-      assignors: [{ ...roundRobinAssignor, name: 'RoundRobinAssigner' }],
+      // our round robin under KafkaJS's name for its own; KafkaJS writes Kafka's version 0 metadata
+      assignors: [kafkaJsRoundRobinAssignor],
       resetStrategy: { type: 'earliest' },
       fetchMaxWaitMs: 100,
     });
@@ -201,7 +201,7 @@ describe('Kafka listener with KafkaJS consumer groups', function () {
       bootstrap: [agent.agent.address],
       groupId: 'shared-rx-group',
       topics: ['shared-rx'],
-      assignors: [{ ...roundRobinAssignor, name: 'RoundRobinAssigner' }],
+      assignors: [kafkaJsRoundRobinAssignor],
       resetStrategy: { type: 'earliest' },
       fetchMaxWaitMs: 100,
     });

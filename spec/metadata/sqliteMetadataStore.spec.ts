@@ -68,7 +68,7 @@ describe('SqliteMetadataStore', () => {
     await first.acquireLease('t', 0, 'agent-a', 10_000);
     await first.close();
     const downgraded = new Database(harness.path);
-    downgraded.exec('DROP TABLE lease_epoch_floors');
+    downgraded.exec('DROP TABLE lease_epoch_floors; ALTER TABLE agents DROP COLUMN kafka_address');
     downgraded.pragma('user_version = 2');
     downgraded.close();
     const upgraded = new SqliteMetadataStore({ path: harness.path });
@@ -97,6 +97,7 @@ describe('SqliteMetadataStore', () => {
     await first.close();
     const downgraded = new Database(harness.path);
     downgraded.exec('DROP TABLE acls');
+    downgraded.exec('ALTER TABLE agents DROP COLUMN kafka_address');
     downgraded.pragma('user_version = 3');
     downgraded.close();
     const upgraded = new SqliteMetadataStore({ path: harness.path });
@@ -114,6 +115,23 @@ describe('SqliteMetadataStore', () => {
       expect(await upgraded.listAcls()).to.deep.equal([entry]);
     } finally {
       await upgraded.close();
+    }
+  });
+
+  it('upgrades a version 3 file: its agents gain a Kafka address column, NULL for those already registered', async () => {
+    const raw = new Database(harness.path);
+    migrate(raw, 0, 3);
+    raw.prepare("INSERT INTO agents (agent_id, address, started_at, last_heartbeat) VALUES ('old', 'h:1', 5, 9)").run();
+    raw.close();
+    const store = new SqliteMetadataStore({ path: harness.path, clock: () => 10 });
+    try {
+      expect(await store.listLiveAgents(100)).to.deep.equal([
+        { agentId: 'old', address: 'h:1', startedAt: 5, lastHeartbeat: 9 },
+      ]);
+      await store.registerAgent({ agentId: 'new', address: 'h:2', kafkaAddress: 'h:9092', startedAt: 10 });
+      expect((await store.listLiveAgents(100)).map((a) => a.kafkaAddress)).to.deep.equal(['h:9092', undefined]);
+    } finally {
+      await store.close();
     }
   });
 

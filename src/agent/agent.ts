@@ -259,7 +259,7 @@ export class Agent {
     );
     await this.startKafka();
     await this.startHttp();
-    await this.registry.start(this.address);
+    await this.registry.start(this.address, this.kafkaAddress);
     this.maintenance.start();
     this.idleLeases.start();
     this.started = true;

@@ -27,6 +27,7 @@ import {
   handleDescribeConfigs,
   handleInitProducerId,
 } from './handlers/admin.js';
+import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alterConfigs.js';
 
 export function createApis(): ReadonlyMap<number, KafkaApi<unknown, unknown>> {
   const apis = new Map<number, KafkaApi<unknown, unknown>>();
@@ -185,6 +186,22 @@ export function createApis(): ReadonlyMap<number, KafkaApi<unknown, unknown>> {
       m.readDescribeClusterRequest,
       m.writeDescribeClusterResponse,
       handleDescribeCluster,
+    ),
+    defineApi(
+      'AlterConfigs',
+      m.AlterConfigsRequestSchema,
+      { min: 0, max: 2 },
+      m.readAlterConfigsRequest,
+      m.writeAlterConfigsResponse,
+      handleAlterConfigs,
+    ),
+    defineApi(
+      'IncrementalAlterConfigs',
+      m.IncrementalAlterConfigsRequestSchema,
+      { min: 0, max: 1 },
+      m.readIncrementalAlterConfigsRequest,
+      m.writeIncrementalAlterConfigsResponse,
+      handleIncrementalAlterConfigs,
     ),
   ];
   for (const api of list) apis.set(api.key, api);

@@ -5,9 +5,9 @@
  * its lease holder, else the agent the consistent-hash ring picks, the same
  * agent our own client asks first.
  *
- * Kafka addresses of other agents are not in the metadata store: an agent
- * advertises another one at that agent's gRPC host with its own Kafka port
- * (agents of one cluster serve Kafka on the same port).
+ * Each agent registers its Kafka address in the metadata store and is
+ * advertised at it. An agent registered without one (an older agent) is
+ * advertised at its gRPC host with the asking agent's Kafka port.
  */
 import type { AgentRecord } from '../metadata/metadataStore.js';
 import { HashRing } from '../client/hashRing.js';
@@ -48,12 +48,15 @@ export async function brokerView(ctx: KafkaContext): Promise<BrokerView> {
   const agents: AgentRecord[] = await ctx.metadataStore.listLiveAgents(ctx.agentTtlMs);
   const ids = assignNodeIds([...agents.map((a) => a.agentId), ctx.agentId]);
   const own = splitHostPort(ctx.advertisedAddress());
-  const broker = (agentId: string, address: string | undefined): Broker => {
-    const host = agentId === ctx.agentId || address === undefined ? own.host : splitHostPort(address).host;
-    return { agentId, nodeId: ids.get(agentId)!, host, port: own.port };
+  const self: Broker = { agentId: ctx.agentId, nodeId: ids.get(ctx.agentId)!, ...own };
+  const broker = (agent: AgentRecord): Broker => {
+    const { host, port } =
+      agent.kafkaAddress !== undefined
+        ? splitHostPort(agent.kafkaAddress)
+        : { host: splitHostPort(agent.address).host, port: own.port };
+    return { agentId: agent.agentId, nodeId: ids.get(agent.agentId)!, host, port };
   };
-  const self = broker(ctx.agentId, undefined);
-  const brokers = [self, ...agents.filter((a) => a.agentId !== ctx.agentId).map((a) => broker(a.agentId, a.address))];
+  const brokers = [self, ...agents.filter((a) => a.agentId !== ctx.agentId).map(broker)];
   const ring = new HashRing(brokers.map((b) => b.agentId));
   return {
     brokers,

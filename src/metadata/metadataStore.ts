@@ -176,6 +176,8 @@ export type AgentRecord = {
   agentId: string;
   /** host:port clients dial. */
   address: string;
+  /** host:port Kafka clients dial; undefined when the agent serves no Kafka (or registered before it was kept). */
+  kafkaAddress?: string;
   startedAt: number;
   lastHeartbeat: number;
 };
@@ -329,7 +331,7 @@ export interface MetadataStore {
 
   // ---- agents ----
   /** Registers or refreshes an agent (its lastHeartbeat = now). */
-  registerAgent(agent: { agentId: string; address: string; startedAt: number }): Promise<void>;
+  registerAgent(agent: { agentId: string; address: string; kafkaAddress?: string; startedAt: number }): Promise<void>;
   /** Sets lastHeartbeat = now; InvalidRequestError when the agent is not registered (register again). */
   heartbeatAgent(agentId: string): Promise<void>;
   /** Agents whose last heartbeat is within `ttlMs` of now, sorted by id. */

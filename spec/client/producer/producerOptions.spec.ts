@@ -101,7 +101,11 @@ describe('client/producer options', () => {
       { metadataRefreshMs: -5 },
       'producer option metadataRefreshMs must be a non-negative integer, got -5',
     ],
-    ['a codec it cannot write', { compression: 'zstd' }, "compression must be 'none', 'gzip' or 'lz4', got 'zstd'"],
+    [
+      'a codec it cannot write',
+      { compression: 'brotli' as 'zstd' },
+      "compression must be one of none, gzip, snappy, lz4, zstd, got 'brotli'",
+    ],
     ['an unknown ack mode', { acks: 'all' as never }, "acks must be 'durable', 'buffered' or 'none', got 'all'"],
     [
       'idempotence with acks none',

@@ -65,6 +65,26 @@ export function producersAgentsContract(factory: StoreHarnessFactory): void {
       ]);
     });
 
+    it('keeps the Kafka address an agent registers, and drops it when it registers again without one', async () => {
+      const { store, clock } = ctx();
+      const t0 = clock.now;
+      await store.registerAgent({
+        agentId: 'agent-k',
+        address: '10.0.0.1:7070',
+        kafkaAddress: 'k1:9093',
+        startedAt: t0,
+      });
+      expect(await store.listLiveAgents(0)).to.deep.equal([
+        { agentId: 'agent-k', address: '10.0.0.1:7070', kafkaAddress: 'k1:9093', startedAt: t0, lastHeartbeat: t0 },
+      ]);
+      await store.heartbeatAgent('agent-k');
+      expect((await store.listLiveAgents(0))[0]!.kafkaAddress).to.equal('k1:9093');
+      await store.registerAgent({ agentId: 'agent-k', address: '10.0.0.1:7070', startedAt: t0 });
+      expect(await store.listLiveAgents(0)).to.deep.equal([
+        { agentId: 'agent-k', address: '10.0.0.1:7070', startedAt: t0, lastHeartbeat: t0 },
+      ]);
+    });
+
     it('answers ping, and fails it with METADATA_ERROR once closed', async () => {
       const { harness, clock } = ctx();
       const other = await harness.open(clock.read);

@@ -6,8 +6,9 @@
  */
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { CorruptMessageError } from '../../../src/protocol/errors.js';
-import { decompressRecords, type CompressionCodec } from '../../../src/protocol/codec/compression.js';
+import { compressRecords, decompressRecords, type CompressionCodec } from '../../../src/protocol/codec/compression.js';
 import { LZ4_FRAME_MAGIC, lz4FrameCompress } from '../../../src/protocol/codec/compress/lz4Frame.js';
 import { xxhash32 } from '../../../src/protocol/codec/compress/xxhash32.js';
 import { decodeRecordBatch, encodeRecordBatch, type RecordInput } from '../../../src/protocol/codec/recordBatch.js';
@@ -60,7 +61,7 @@ describe('protocol/Kafka codecs', () => {
       headers: [{ key: 'h', value: Buffer.from(String(i)) }],
       timestamp: 1_700_000_000_000 + i,
     }));
-    for (const compression of ['gzip', 'lz4'] as const) {
+    for (const compression of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
       it(`${compression}: decodes exactly what it encoded, and compresses`, () => {
         const plain = encodeRecordBatch(records);
         const bytes = encodeRecordBatch(records, { compression });
@@ -79,6 +80,23 @@ describe('protocol/Kafka codecs', () => {
       expect(Buffer.from(frame).readUInt32LE(0)).to.equal(LZ4_FRAME_MAGIC);
       expect(Buffer.from(decompressRecords('lz4', frame, random.length)).equals(Buffer.from(random))).to.equal(true);
       expect(decompressRecords('lz4', lz4FrameCompress(new Uint8Array(0)), 0)).to.have.length(0);
+    });
+  });
+
+  describe('payloads our encoder writes, read by other tools', () => {
+    it('zstd: the zstd CLI decodes our frame', () => {
+      const input = Buffer.from('hello zstd from StreamHouse '.repeat(500));
+      const frame = compressRecords('zstd', input);
+      expect(frame.length).to.be.lessThan(input.length / 20);
+      expect(execFileSync('zstd', ['-d', '-c'], { input: frame }).equals(input)).to.equal(true);
+    });
+
+    it('snappy: one raw block, its length varint first', () => {
+      const input = Buffer.from('abcd'.repeat(300));
+      const block = compressRecords('snappy', input);
+      expect([block[0], block[1]]).to.deep.equal([0xb0, 0x09]); // 1200 as a varint
+      expect(Buffer.from(decompressRecords('snappy', block, 1200)).equals(input)).to.equal(true);
+      expect(block.length).to.be.lessThan(input.length / 10);
     });
   });
 

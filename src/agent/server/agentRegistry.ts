@@ -12,8 +12,14 @@ export class AgentRegistry {
     private readonly logger?: Logger,
   ) {}
 
-  async start(address: string): Promise<void> {
-    const registration = { agentId: this.agentId, address, startedAt: Date.now() };
+  /** Registers `address` (gRPC) and `kafkaAddress` (when the agent serves Kafka), then heartbeats. */
+  async start(address: string, kafkaAddress?: string): Promise<void> {
+    const registration = {
+      agentId: this.agentId,
+      address,
+      ...(kafkaAddress === undefined ? {} : { kafkaAddress }),
+      startedAt: Date.now(),
+    };
     await this.store.registerAgent(registration);
     this.timer = setInterval(
       () => {

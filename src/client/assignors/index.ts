@@ -2,6 +2,7 @@
 import { cooperativeStickyAssignor } from './cooperativeStickyAssignor.js';
 import { rangeAssignor } from './rangeAssignor.js';
 import { roundRobinAssignor } from './roundRobinAssignor.js';
+import { kafkaJsRoundRobinAssignor } from './kafkaJsAssignors.js';
 import type { Assignor } from './types.js';
 
 export type * from './types.js';
@@ -12,9 +13,12 @@ export {
   encodeAssignment,
   encodeMemberMetadata,
 } from './memberCodec.js';
-export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor };
+export { cooperativeStickyAssignor, kafkaJsRoundRobinAssignor, rangeAssignor, roundRobinAssignor };
 
-/** The built-in assignors by protocol name: `range`, `roundrobin`, `cooperative-sticky`. */
+/** The built-in assignors by protocol name: `range`, `roundrobin`, `cooperative-sticky`, `RoundRobinAssigner`. */
 export const BUILT_IN_ASSIGNORS: ReadonlyMap<string, Assignor> = new Map(
-  [rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor].map((assignor) => [assignor.name, assignor]),
+  [rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, kafkaJsRoundRobinAssignor].map((assignor) => [
+    assignor.name,
+    assignor,
+  ]),
 );

@@ -35,7 +35,10 @@ export type ProducerOptions = {
   batchBytes?: number;
   /** A batch closes at this many records. Default 10 000. */
   batchRecords?: number;
-  /** Compression of each batch's records: `'none'`, `'gzip'` or `'lz4'` (LZ4 frame format). Default `'none'`. */
+  /**
+   * Compression of each batch's records: `'none'`, `'gzip'`, `'snappy'`, `'lz4'` (LZ4 frame format) or `'zstd'`.
+   * Default `'none'`.
+   */
   compression?: CompressionCodec;
   /** Ack mode of every request. Default `'durable'`. */
   acks?: Acks;
@@ -141,7 +144,9 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       throw new InvalidConfigError(`producer option ${name} must be a non-negative integer, got ${value}`);
   }
   if (!ENCODABLE_CODECS.includes(compression))
-    throw new InvalidConfigError(`compression must be 'none', 'gzip' or 'lz4', got '${String(compression)}'`);
+    throw new InvalidConfigError(
+      `compression must be one of ${ENCODABLE_CODECS.join(', ')}, got '${String(compression)}'`,
+    );
   if (acks !== 'durable' && acks !== 'buffered' && acks !== 'none') {
     throw new InvalidConfigError(`acks must be 'durable', 'buffered' or 'none', got '${String(acks)}'`);
   }

@@ -37,6 +37,8 @@ export const MESSAGES = [
     'DeleteTopics',
     'DescribeConfigs',
     'DescribeCluster',
+    'AlterConfigs',
+    'IncrementalAlterConfigs',
   ].flatMap((name) => [`${name}Request`, `${name}Response`]),
 ];
 

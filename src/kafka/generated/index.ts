@@ -40,3 +40,7 @@ export * from './describeConfigsRequest.js';
 export * from './describeConfigsResponse.js';
 export * from './describeClusterRequest.js';
 export * from './describeClusterResponse.js';
+export * from './alterConfigsRequest.js';
+export * from './alterConfigsResponse.js';
+export * from './incrementalAlterConfigsRequest.js';
+export * from './incrementalAlterConfigsResponse.js';

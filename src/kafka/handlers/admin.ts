@@ -31,16 +31,16 @@ import { KafkaErrorCode, errorMessage, kafkaErrorCode } from '../kafkaErrors.js'
 import { callContext } from './callService.js';
 
 /** Kafka topic config names and our TopicConfig fields. */
-const CONFIG_NAMES = {
+export const CONFIG_NAMES = {
   'retention.ms': 'retentionMs',
   'retention.bytes': 'retentionBytes',
   'segment.bytes': 'segmentBytes',
   'max.message.bytes': 'maxMessageBytes',
 } as const satisfies Record<string, keyof ProtoTopicConfig>;
 
-type ConfigName = keyof typeof CONFIG_NAMES;
+export type ConfigName = keyof typeof CONFIG_NAMES;
 
-function isConfigName(name: string): name is ConfigName {
+export function isConfigName(name: string): name is ConfigName {
   return Object.hasOwn(CONFIG_NAMES, name);
 }
 
@@ -54,12 +54,16 @@ export function topicConfigFromKafka(configs: readonly { name: string; value: st
         `unsupported topic config ${name} (supported: ${Object.keys(CONFIG_NAMES).join(', ')})`,
       );
     if (value === null) continue;
-    const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n))
-      throw new InvalidConfigError(`topic config ${name} must be an integer, got '${value}'`);
-    config[CONFIG_NAMES[name]] = n;
+    config[CONFIG_NAMES[name]] = configInteger(name, value);
   }
   return config;
+}
+
+/** A config value as Kafka writes numbers: decimal digits with an optional minus, a safe integer. */
+export function configInteger(name: string, value: string): number {
+  const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidConfigError(`topic config ${name} must be an integer, got '${value}'`);
+  return n;
 }
 
 async function createOne(
@@ -161,8 +165,8 @@ export async function handleDeleteTopics(
   return { responses };
 }
 
-const RESOURCE_TOPIC = 2;
-const RESOURCE_BROKER = 4;
+export const RESOURCE_TOPIC = 2;
+export const RESOURCE_BROKER = 4;
 const SOURCE_DYNAMIC_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 const CONFIG_TYPE_INT = 3;

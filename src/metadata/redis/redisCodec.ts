@@ -100,10 +100,12 @@ export function decodeProducerState(json: string): ProducerPartitionState {
   return earlierBatches === undefined ? state : { ...state, earlierBatches };
 }
 
-type StoredAgent = { address: string; startedAt: number };
+type StoredAgent = { address: string; startedAt: number; kafkaAddress?: string };
 
-export function encodeAgent(address: string, startedAt: number): string {
-  return JSON.stringify({ address, startedAt } satisfies StoredAgent);
+export function encodeAgent(address: string, startedAt: number, kafkaAddress?: string): string {
+  const stored: StoredAgent =
+    kafkaAddress === undefined ? { address, startedAt } : { address, startedAt, kafkaAddress };
+  return JSON.stringify(stored);
 }
 
 export function decodeAgent(agentId: string, json: string, lastHeartbeat: string): AgentRecord {
@@ -111,6 +113,7 @@ export function decodeAgent(agentId: string, json: string, lastHeartbeat: string
   return {
     agentId,
     address: stored.address,
+    ...(typeof stored.kafkaAddress === 'string' ? { kafkaAddress: stored.kafkaAddress } : {}),
     startedAt: stored.startedAt,
     lastHeartbeat: parseStoredInteger(lastHeartbeat, 'agent heartbeat'),
   };

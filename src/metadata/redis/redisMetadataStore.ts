@@ -384,13 +384,18 @@ export class RedisMetadataStore implements MetadataStore {
 
   // ---- agents ----
 
-  async registerAgent(agent: { agentId: string; address: string; startedAt: number }): Promise<void> {
+  async registerAgent(agent: {
+    agentId: string;
+    address: string;
+    kafkaAddress?: string;
+    startedAt: number;
+  }): Promise<void> {
     validateAgentId(agent.agentId);
     checkInteger('startedAt', agent.startedAt, 0);
     const now = String(this.clock());
     await this.transaction({ agentId: agent.agentId }, (multi) =>
       multi
-        .hset(this.keys.agents, agent.agentId, encodeAgent(agent.address, agent.startedAt))
+        .hset(this.keys.agents, agent.agentId, encodeAgent(agent.address, agent.startedAt, agent.kafkaAddress))
         .hset(this.keys.agentHeartbeats, agent.agentId, now),
     );
   }

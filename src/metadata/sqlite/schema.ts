@@ -12,6 +12,8 @@
  *   topic created again under its name starts its partitions past it).
  * - 4: users (authentication; added by its own step).
  * - 5: acls, the access-control entries (see aclRules.ts).
+ * - 6: agents.kafka_address, where Kafka clients reach each agent (NULL for
+ *   none, and for agents registered before it).
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -21,7 +23,7 @@ import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -141,6 +143,11 @@ CREATE TABLE IF NOT EXISTS acls (
 `);
 }
 
+/** Version 6: the Kafka address each agent registers (NULL: no Kafka, or registered by an older agent). */
+function migrateToV6(db: Database.Database): void {
+  db.exec('ALTER TABLE agents ADD COLUMN kafka_address TEXT;');
+}
+
 /** Migration steps by the version they produce: STEPS[v - 1] turns version v - 1 into v. */
 const STEPS: ((db: Database.Database, now: number) => void)[] = [
   (db) => db.exec(SCHEMA_V1),
@@ -148,6 +155,7 @@ const STEPS: ((db: Database.Database, now: number) => void)[] = [
   migrateToV3,
   migrateToV4,
   migrateToV5,
+  migrateToV6,
 ];
 
 /**

@@ -384,13 +384,19 @@ export class SqliteMetadataStore implements MetadataStore {
 
   // ---- agents ----
 
-  async registerAgent(agent: { agentId: string; address: string; startedAt: number }): Promise<void> {
+  async registerAgent(agent: {
+    agentId: string;
+    address: string;
+    kafkaAddress?: string;
+    startedAt: number;
+  }): Promise<void> {
     validateAgentId(agent.agentId);
     checkInteger('startedAt', agent.startedAt, 0);
     return this.write(() => {
       const row = {
         agent_id: agent.agentId,
         address: agent.address,
+        kafka_address: agent.kafkaAddress ?? null,
         started_at: agent.startedAt,
         last_heartbeat: this.options.clock(),
       };

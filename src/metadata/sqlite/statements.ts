@@ -44,7 +44,13 @@ export type ProducerStateRow = {
   earlier_batches: string;
   updated_at: number;
 };
-export type AgentRow = { agent_id: string; address: string; started_at: number; last_heartbeat: number };
+export type AgentRow = {
+  agent_id: string;
+  address: string;
+  kafka_address: string | null;
+  started_at: number;
+  last_heartbeat: number;
+};
 export type GroupRow = { group_id: string; version: number; generation: number; member_ids: string; record: string };
 export type OffsetRow = {
   topic: string;
@@ -153,9 +159,10 @@ export function prepareStatements(db: Database.Database) {
 
     // ---- agents ----
     upsertAgent: prepare<[AgentRow]>(
-      `INSERT INTO agents (agent_id, address, started_at, last_heartbeat) VALUES (@agent_id, @address, @started_at, @last_heartbeat)
-       ON CONFLICT (agent_id) DO UPDATE SET address = excluded.address, started_at = excluded.started_at,
-         last_heartbeat = excluded.last_heartbeat`,
+      `INSERT INTO agents (agent_id, address, kafka_address, started_at, last_heartbeat)
+       VALUES (@agent_id, @address, @kafka_address, @started_at, @last_heartbeat)
+       ON CONFLICT (agent_id) DO UPDATE SET address = excluded.address, kafka_address = excluded.kafka_address,
+         started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat`,
     ),
     heartbeatAgent: prepare<[{ agentId: string; now: number }]>(
       'UPDATE agents SET last_heartbeat = @now WHERE agent_id = @agentId',
@@ -266,5 +273,11 @@ export function toProducerStateRow(state: ProducerPartitionState, updatedAt: num
 }
 
 export function toAgentRecord(row: AgentRow): AgentRecord {
-  return { agentId: row.agent_id, address: row.address, startedAt: row.started_at, lastHeartbeat: row.last_heartbeat };
+  return {
+    agentId: row.agent_id,
+    address: row.address,
+    ...(row.kafka_address === null ? {} : { kafkaAddress: row.kafka_address }),
+    startedAt: row.started_at,
+    lastHeartbeat: row.last_heartbeat,
+  };
 }

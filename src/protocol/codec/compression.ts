@@ -3,7 +3,7 @@
  *
  * The codec lives in bits 0-2 of the batch attributes, with Kafka's ids
  * (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd); 5-7 are refused as corrupt.
- * Every codec decodes, bounded by a size limit; none, gzip and lz4 encode.
+ * Every codec encodes, and decodes bounded by a size limit.
  *
  * LZ4 is written in the LZ4 frame format Kafka clients read. Earlier versions
  * wrote a little-endian u32 uncompressed size followed by one LZ4 block
@@ -17,13 +17,15 @@ import { CorruptMessageError } from '../errors.js';
 import { gzipCompress, gzipDecompress } from './compress/gzip.js';
 import { isLz4Frame, lz4FrameCompress, lz4FrameDecompress } from './compress/lz4Frame.js';
 import { snappyDecompress } from './compress/snappy.js';
+import { snappyCompress } from './compress/snappyCompress.js';
 import { zstdDecompress } from './compress/zstd.js';
+import { zstdCompress } from './compress/zstdCompress.js';
 
 /** How a batch's records section is compressed. */
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 /** The codecs our encoder writes. */
-export const ENCODABLE_CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'lz4'];
+export const ENCODABLE_CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /** Mask of the codec bits in the batch attributes. */
 export const COMPRESSION_CODEC_MASK = 0x07;
@@ -62,8 +64,12 @@ export function compressRecords(codec: CompressionCodec, bytes: Uint8Array): Uin
   switch (codec) {
     case 'gzip':
       return gzipCompress(bytes);
+    case 'snappy':
+      return snappyCompress(bytes);
     case 'lz4':
       return lz4FrameCompress(bytes);
+    case 'zstd':
+      return zstdCompress(bytes);
     default:
       throw new CorruptMessageError(`compression ${codec} cannot be written`);
   }
