@@ -165,4 +165,15 @@ describe('InMemoryCluster', () => {
       'timers still pending at 10000 ms of virtual time: close every producer and consumer the test opens',
     );
   });
+
+  it("rejects runAsync with the callback's error, after virtual time ran out", async () => {
+    const seen: number[] = [];
+    const error = await rejection(
+      testScheduler.runAsync(async ({ cold }) => {
+        cold('5ms a').subscribe(() => seen.push(testScheduler.now()));
+        throw new InvalidConfigError('bad test');
+      }),
+    );
+    expect([(error as Error).message, seen]).to.deep.equal(['bad test', [5]]);
+  });
 });
