@@ -3,6 +3,7 @@ import { catchError, finalize, map, mergeMap, of, take } from 'rxjs';
 import { PipelineTestScheduler, createInMemoryCluster, type InMemoryCluster } from '../../src/testing/index.js';
 import { StorageError, type StreamHouseError } from '../../src/protocol/errors.js';
 import type { Consumer } from '../../src/client/consumer/consumer.js';
+import { encodeRecordBatch } from '../../src/protocol/codec/recordBatch.js';
 
 /** Marble tests of whole pipelines: the real Producer and Consumer on the in-memory cluster, in virtual time. */
 describe('streamhouse/testing pipelines', () => {
@@ -138,6 +139,49 @@ describe('streamhouse/testing pipelines', () => {
       expectObservable(committed).toBe('4000ms a 999ms (b|)', { a: '1', b: '2' });
     });
     expect(times(cluster, 'commitOffsets')).to.deep.equal([4000, 5000]);
+  });
+
+  it('keeps a consumer reading across an agent that goes away and comes back', async () => {
+    let cluster!: InMemoryCluster;
+    await testScheduler.runAsync(async ({ cold, expectObservable }) => {
+      cluster = await createInMemoryCluster({ scheduler: testScheduler, topics: { events: 1 } });
+      const [agent] = cluster.bootstrap as [string];
+      const consumer = cluster.consumer({
+        assignment: [{ topic: 'events', partition: 0 }],
+        resetStrategy: { type: 'earliest' },
+        retry: { initialBackoffMs: 100, jitter: 0 },
+      });
+      const client = cluster.client(agent);
+      const write = (value: string) =>
+        client.produce({
+          acks: 0,
+          producerId: -1,
+          producerEpoch: -1,
+          partitions: [
+            {
+              topic: 'events',
+              partition: 0,
+              batch: encodeRecordBatch([{ key: null, value: Buffer.from(value), timestamp: 0 }]),
+            },
+          ],
+        });
+      cold('100ms a 99ms b 1000ms c').subscribe((step) => {
+        if (step === 'a') void write('before');
+        if (step === 'b') cluster.stopAgent(agent);
+        if (step === 'c') {
+          cluster.startAgent(agent);
+          void write('after');
+        }
+      });
+      const values = consumer.records$.pipe(
+        map((record) => Buffer.from(record.value ?? []).toString()),
+        take(2),
+        finalize(() => void consumer.close()),
+      );
+      // Fetches fail from 200 ms with backoff (100, 200, 400, 800 ms): the one at 1700 ms finds the agent back.
+      expectObservable(values).toBe('100ms a 1599ms (b|)', { a: 'before', b: 'after' });
+    });
+    expect(cluster.records('events', 0).map((r) => r.value)).to.deep.equal(['before', 'after']);
   });
 
   it('rebalances a group when a second member joins', async () => {

@@ -89,7 +89,8 @@ export type CallLogEntry = { at: number; agent: string; call: CallName };
 
 type InjectedError = FaultTarget & { error: () => StreamHouseError; times: number };
 type Latency = FaultTarget & { ms: number };
-type Agent = { id: string; address: string; up: boolean; startedAt: number };
+/** `gone` aborts when the agent stops, failing its calls under way; a new one on each start. */
+type Agent = { id: string; address: string; up: boolean; startedAt: number; gone: AbortController };
 
 /** Port of every in-memory agent's address (nothing listens there). */
 const PORT = 9660;
@@ -129,6 +130,7 @@ export class InMemoryCluster {
       address: `agent-${i + 1}.in-memory:${PORT}`,
       up: true,
       startedAt: scheduler.now(),
+      gone: new AbortController(),
     }));
     this.bootstrap = this.agents.map((a) => a.address);
     this.groups = new GroupCoordinator({
@@ -167,13 +169,18 @@ export class InMemoryCluster {
 
   /** The agent goes away: its calls fail with AGENT_UNAVAILABLE and it loses its partitions' leases. */
   stopAgent(address: string): void {
-    this.agent(address).up = false;
+    const agent = this.agent(address);
+    agent.up = false;
+    agent.gone.abort(new AgentUnavailableError(`agent ${address} went away during the call (in-memory cluster)`));
   }
 
   /** The agent comes back (its leases stay with whoever took them meanwhile). */
   startAgent(address: string): void {
     const agent = this.agent(address);
-    if (!agent.up) agent.startedAt = this.scheduler.now();
+    if (!agent.up) {
+      agent.startedAt = this.scheduler.now();
+      agent.gone = new AbortController();
+    }
     agent.up = true;
   }
 
@@ -248,15 +255,17 @@ export class InMemoryCluster {
     if (this.calls.length > MAX_CALL_LOG) this.calls.splice(0, this.calls.length - MAX_CALL_LOG);
     const unavailable = () => new AgentUnavailableError(`agent ${address} is not reachable (in-memory cluster)`);
     if (agent === undefined || !agent.up) throw unavailable();
+    // The agent going away ends the call as a dropped connection would.
+    const gone = agent.gone.signal;
+    const callSignal = signal === undefined ? gone : AbortSignal.any([signal, gone]);
     const latency = this.latencies.find((l) => matches(l, call, address))?.ms ?? 0;
-    if (latency > 0) await this.wait(latency, signal);
-    if (!agent.up) throw unavailable();
+    if (latency > 0) await this.wait(latency, callSignal);
     const injected = this.errors.find((e) => e.times > 0 && matches(e, call, address));
     if (injected !== undefined) {
       injected.times--;
       throw injected.error();
     }
-    return (await this.answer(agent, call, request, signal)) as ResponseOf<K>;
+    return (await this.until(this.answer(agent, call, request, callSignal), gone)) as ResponseOf<K>;
   }
 
   private async answer(agent: Agent, call: CallName, request: unknown, signal: AbortSignal | undefined) {
