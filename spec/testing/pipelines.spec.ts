@@ -94,6 +94,33 @@ describe('streamhouse/testing pipelines', () => {
     expect(cluster.records('orders', 0)).to.deep.equal([]);
   });
 
+  it('waits maxBlockMs for buffer room and refreshes metadata on the scheduler too', async () => {
+    let cluster!: InMemoryCluster;
+    await testScheduler.runAsync(async ({ expectObservable }) => {
+      cluster = await createInMemoryCluster({ scheduler: testScheduler, topics: { orders: 1 } });
+      const producer = await cluster.producer({
+        lingerMs: 0,
+        maxBufferedBytes: 1024,
+        batchBytes: 1024,
+        maxBlockMs: 250,
+        metadataRefreshMs: 400,
+        idempotence: false,
+      });
+      cluster.setLatency({ call: 'produce' }, 1000);
+      const send = (value: string) =>
+        producer.send$({ topic: 'orders', value }).pipe(
+          map((meta) => `${meta.offset}`),
+          catchError((error: StreamHouseError) => of(error.code)),
+        );
+      // The first record holds the whole buffer until its ack at 1000 ms; the second gives up at 250 ms.
+      expectObservable(send('x'.repeat(900)).pipe(finalize(() => void producer.close()))).toBe('1000ms (a|)', {
+        a: '0',
+      });
+      expectObservable(send('y'.repeat(900))).toBe('250ms (a|)', { a: 'BUFFER_FULL' });
+    });
+    expect(times(cluster, 'metadata')).to.deep.equal([0, 400, 800]);
+  });
+
   it('rides out an agent that goes away and comes back', async () => {
     let cluster!: InMemoryCluster;
     await testScheduler.runAsync(async ({ expectObservable }) => {
