@@ -121,6 +121,24 @@ describe('streamhouse/testing pipelines', () => {
     expect(times(cluster, 'metadata')).to.deep.equal([0, 400, 800]);
   });
 
+  it("times a SendResult's waitOffset on the producer's scheduler", async () => {
+    const outcomes: string[] = [];
+    await testScheduler.runAsync(async () => {
+      const cluster = await createInMemoryCluster({ scheduler: testScheduler, topics: { orders: 1 } });
+      const producer = await cluster.producer({ lingerMs: 0 });
+      cluster.setLatency({ call: 'produce' }, 1000);
+      const result = await producer.send({ topic: 'orders', value: 'x' });
+      const note = (label: string) => (outcome: unknown) =>
+        outcomes.push(
+          `${label} ${typeof outcome === 'number' ? outcome : (outcome as StreamHouseError).code}@${testScheduler.now()}`,
+        );
+      await result.waitOffset(300).then(note('short'), note('short'));
+      await result.waitOffset(5000).then(note('long'), note('long'));
+      await producer.close();
+    });
+    expect(outcomes).to.deep.equal(['short DELIVERY_TIMEOUT@300', 'long 0@1000']);
+  });
+
   it('rides out an agent that goes away and comes back', async () => {
     let cluster!: InMemoryCluster;
     await testScheduler.runAsync(async ({ expectObservable }) => {
