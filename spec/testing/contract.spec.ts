@@ -141,6 +141,19 @@ for (const target of targets) {
       expect((await fetchFrom(t.client, 'orders', 0)).highWatermark).to.equal(0);
     });
 
+    it('refuses a corrupt batch with CORRUPT_MESSAGE, writing nothing, and keeps serving', async () => {
+      const corrupt = encodeRecordBatch(records(2));
+      corrupt[corrupt.length - 1]! ^= 0xff;
+      const { results } = await t.client.produce({
+        acks: AckMode.ACK_MODE_DURABLE,
+        producerId: -1,
+        producerEpoch: -1,
+        partitions: [{ topic: 'orders', partition: 0, batch: corrupt }],
+      });
+      expect([results[0]!.error?.code, results[0]!.baseOffset]).to.deep.equal([ErrorCode.CORRUPT_MESSAGE, -1]);
+      expect(await produce(t.client, 'orders', 1)).to.deep.equal({ code: ErrorCode.NONE, baseOffset: 0 });
+    });
+
     it('fences heartbeats and commits by group generation and membership', async () => {
       const protocols = [{ name: 'range', metadata: Buffer.from('m') }];
       const join = await t.client.joinGroup({

@@ -3,6 +3,7 @@ import { catchError, finalize, map, mergeMap, of, take } from 'rxjs';
 import { PipelineTestScheduler, createInMemoryCluster, type InMemoryCluster } from '../../src/testing/index.js';
 import { StorageError, type StreamHouseError } from '../../src/protocol/errors.js';
 import type { Consumer } from '../../src/client/consumer/consumer.js';
+import { encodeRecordBatch } from '../../src/protocol/codec/recordBatch.js';
 
 /** Marble tests of whole pipelines: the real Producer and Consumer on the in-memory cluster, in virtual time. */
 describe('streamhouse/testing pipelines', () => {
@@ -93,6 +94,51 @@ describe('streamhouse/testing pipelines', () => {
     expect(cluster.records('orders', 0)).to.deep.equal([]);
   });
 
+  it('waits maxBlockMs for buffer room and refreshes metadata on the scheduler too', async () => {
+    let cluster!: InMemoryCluster;
+    await testScheduler.runAsync(async ({ expectObservable }) => {
+      cluster = await createInMemoryCluster({ scheduler: testScheduler, topics: { orders: 1 } });
+      const producer = await cluster.producer({
+        lingerMs: 0,
+        maxBufferedBytes: 1024,
+        batchBytes: 1024,
+        maxBlockMs: 250,
+        metadataRefreshMs: 400,
+        idempotence: false,
+      });
+      cluster.setLatency({ call: 'produce' }, 1000);
+      const send = (value: string) =>
+        producer.send$({ topic: 'orders', value }).pipe(
+          map((meta) => `${meta.offset}`),
+          catchError((error: StreamHouseError) => of(error.code)),
+        );
+      // The first record holds the whole buffer until its ack at 1000 ms; the second gives up at 250 ms.
+      expectObservable(send('x'.repeat(900)).pipe(finalize(() => void producer.close()))).toBe('1000ms (a|)', {
+        a: '0',
+      });
+      expectObservable(send('y'.repeat(900))).toBe('250ms (a|)', { a: 'BUFFER_FULL' });
+    });
+    expect(times(cluster, 'metadata')).to.deep.equal([0, 400, 800]);
+  });
+
+  it("times a SendResult's waitOffset on the producer's scheduler", async () => {
+    const outcomes: string[] = [];
+    await testScheduler.runAsync(async () => {
+      const cluster = await createInMemoryCluster({ scheduler: testScheduler, topics: { orders: 1 } });
+      const producer = await cluster.producer({ lingerMs: 0 });
+      cluster.setLatency({ call: 'produce' }, 1000);
+      const result = await producer.send({ topic: 'orders', value: 'x' });
+      const note = (label: string) => (outcome: unknown) =>
+        outcomes.push(
+          `${label} ${typeof outcome === 'number' ? outcome : (outcome as StreamHouseError).code}@${testScheduler.now()}`,
+        );
+      await result.waitOffset(300).then(note('short'), note('short'));
+      await result.waitOffset(5000).then(note('long'), note('long'));
+      await producer.close();
+    });
+    expect(outcomes).to.deep.equal(['short DELIVERY_TIMEOUT@300', 'long 0@1000']);
+  });
+
   it('rides out an agent that goes away and comes back', async () => {
     let cluster!: InMemoryCluster;
     await testScheduler.runAsync(async ({ expectObservable }) => {
@@ -138,6 +184,49 @@ describe('streamhouse/testing pipelines', () => {
       expectObservable(committed).toBe('4000ms a 999ms (b|)', { a: '1', b: '2' });
     });
     expect(times(cluster, 'commitOffsets')).to.deep.equal([4000, 5000]);
+  });
+
+  it('keeps a consumer reading across an agent that goes away and comes back', async () => {
+    let cluster!: InMemoryCluster;
+    await testScheduler.runAsync(async ({ cold, expectObservable }) => {
+      cluster = await createInMemoryCluster({ scheduler: testScheduler, topics: { events: 1 } });
+      const [agent] = cluster.bootstrap as [string];
+      const consumer = cluster.consumer({
+        assignment: [{ topic: 'events', partition: 0 }],
+        resetStrategy: { type: 'earliest' },
+        retry: { initialBackoffMs: 100, jitter: 0 },
+      });
+      const client = cluster.client(agent);
+      const write = (value: string) =>
+        client.produce({
+          acks: 0,
+          producerId: -1,
+          producerEpoch: -1,
+          partitions: [
+            {
+              topic: 'events',
+              partition: 0,
+              batch: encodeRecordBatch([{ key: null, value: Buffer.from(value), timestamp: 0 }]),
+            },
+          ],
+        });
+      cold('100ms a 99ms b 1000ms c').subscribe((step) => {
+        if (step === 'a') void write('before');
+        if (step === 'b') cluster.stopAgent(agent);
+        if (step === 'c') {
+          cluster.startAgent(agent);
+          void write('after');
+        }
+      });
+      const values = consumer.records$.pipe(
+        map((record) => Buffer.from(record.value ?? []).toString()),
+        take(2),
+        finalize(() => void consumer.close()),
+      );
+      // Fetches fail from 200 ms with backoff (100, 200, 400, 800 ms): the one at 1700 ms finds the agent back.
+      expectObservable(values).toBe('100ms a 1599ms (b|)', { a: 'before', b: 'after' });
+    });
+    expect(cluster.records('events', 0).map((r) => r.value)).to.deep.equal(['before', 'after']);
   });
 
   it('rebalances a group when a second member joins', async () => {

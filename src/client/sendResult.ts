@@ -16,6 +16,7 @@
  * {@link SendResult.waitOffset}. A failure that nobody waits for is kept in
  * {@link SendResult.error} and never becomes an unhandled rejection.
  */
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { DeliveryTimeoutError, InvalidRequestError } from '../protocol/errors.js';
 
 /** A caller waiting in {@link SendResult.waitOffset}. */
@@ -25,7 +26,7 @@ type Waiter = {
   resolve: (offset: number) => void;
   reject: (error: unknown) => void;
   /** The timeout of this waiter, if it gave one. */
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: Subscription | undefined;
 };
 
 /**
@@ -101,7 +102,7 @@ export class BatchOutcome {
     const waiters = this.#waiters;
     if (waiters === undefined) return undefined;
     this.#waiters = undefined;
-    for (const waiter of waiters) if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    for (const waiter of waiters) waiter.timer?.unsubscribe();
     return waiters;
   }
 }
@@ -118,7 +119,13 @@ export class SendResult {
   readonly #index: number;
 
   /** @internal Created by the producer: record `index` of the batch whose fate is `batch`. */
-  constructor(batch: BatchOutcome, index: number, timestamp: number) {
+  /** @param scheduler times `waitOffset`'s timeout (the producer's scheduler) */
+  constructor(
+    batch: BatchOutcome,
+    index: number,
+    timestamp: number,
+    private readonly scheduler: SchedulerLike = asyncScheduler,
+  ) {
     this.topic = batch.topic;
     this.partition = batch.partition;
     this.timestamp = timestamp;
@@ -172,7 +179,7 @@ export class SendResult {
     return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = { index: this.#index, resolve, reject, timer: undefined };
       if (timeoutMs !== undefined && timeoutMs !== Infinity) {
-        waiter.timer = setTimeout(() => {
+        waiter.timer = this.scheduler.schedule(() => {
           batch._removeWaiter(waiter);
           reject(
             new DeliveryTimeoutError(

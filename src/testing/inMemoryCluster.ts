@@ -25,6 +25,7 @@ import { unknownTopicError } from '../metadata/storeErrors.js';
 import { readProducerFields } from '../protocol/codec/batchLayout.js';
 import {
   AgentUnavailableError,
+  InvalidConfigError,
   InvalidRequestError,
   NotLeaderError,
   RecordTooLargeError,
@@ -51,7 +52,7 @@ import type { ProducerOptions } from '../client/producer/producerOptions.js';
 import { createConsumerOver, type Consumer } from '../client/consumer/consumer.js';
 import type { ConsumerOptions } from '../client/consumer/consumerOptions.js';
 import { checkRecordBatch } from '../protocol/codec/recordBatchDecoder.js';
-import { clientOf, type CallName, type RequestOf, type ResponseOf } from './memoryAgentClient.js';
+import { CALL_NAMES, clientOf, type CallName, type RequestOf, type ResponseOf } from './memoryAgentClient.js';
 import { PartitionLog } from './partitionLog.js';
 
 export type { CallName } from './memoryAgentClient.js';
@@ -88,16 +89,21 @@ export type CallLogEntry = { at: number; agent: string; call: CallName };
 
 type InjectedError = FaultTarget & { error: () => StreamHouseError; times: number };
 type Latency = FaultTarget & { ms: number };
-type Agent = { id: string; address: string; up: boolean; startedAt: number };
+/** `gone` aborts when the agent stops, failing its calls under way; a new one on each start. */
+type Agent = { id: string; address: string; up: boolean; startedAt: number; gone: AbortController };
 
 /** Port of every in-memory agent's address (nothing listens there). */
 const PORT = 9660;
+/** Most agents a cluster may have. */
+const MAX_AGENTS = 64;
+/** Most entries `calls` keeps; the oldest go first. */
+const MAX_CALL_LOG = 100_000;
 
 export class InMemoryCluster {
   readonly scheduler: SchedulerLike;
   /** Every agent's address, as a client's bootstrap list. */
   readonly bootstrap: string[];
-  /** Every call the agents received, in order. */
+  /** Every call the agents received, in order (the latest 100 000). */
   readonly calls: CallLogEntry[] = [];
   private readonly agents: Agent[];
   private readonly logs = new Map<string, PartitionLog[]>();
@@ -115,14 +121,16 @@ export class InMemoryCluster {
     options: InMemoryClusterOptions,
   ) {
     const { scheduler = asyncScheduler, agents = 1 } = options;
-    if (!Number.isSafeInteger(agents) || agents < 1)
-      throw new InvalidRequestError(`agents must be >= 1, got ${agents}`);
+    if (!Number.isSafeInteger(agents) || agents < 1 || agents > MAX_AGENTS) {
+      throw new InvalidConfigError(`agents must be an integer in 1..${MAX_AGENTS}, got ${agents}`);
+    }
     this.scheduler = scheduler;
     this.agents = Array.from({ length: agents }, (_, i) => ({
       id: `agent-${i + 1}`,
       address: `agent-${i + 1}.in-memory:${PORT}`,
       up: true,
       startedAt: scheduler.now(),
+      gone: new AbortController(),
     }));
     this.bootstrap = this.agents.map((a) => a.address);
     this.groups = new GroupCoordinator({
@@ -146,24 +154,33 @@ export class InMemoryCluster {
 
   /** The next `times` calls matching `target` fail with `error` (a fresh one each time when a function). */
   failNext(target: FaultTarget, error: StreamHouseError | (() => StreamHouseError), times = 1): void {
+    checkTarget(target);
+    if (!Number.isSafeInteger(times) || times < 1) throw new InvalidConfigError(`times must be >= 1, got ${times}`);
     this.errors.push({ ...target, error: typeof error === 'function' ? error : () => error, times });
   }
 
   /** Calls matching `target` take `ms` (scheduler time) before they are answered; 0 removes the latency. */
   setLatency(target: FaultTarget, ms: number): void {
+    checkTarget(target);
+    if (!Number.isFinite(ms) || ms < 0) throw new InvalidConfigError(`latency must be a number of ms >= 0, got ${ms}`);
     this.latencies = this.latencies.filter((l) => l.call !== target.call || l.agent !== target.agent);
     if (ms > 0) this.latencies.push({ ...target, ms });
   }
 
   /** The agent goes away: its calls fail with AGENT_UNAVAILABLE and it loses its partitions' leases. */
   stopAgent(address: string): void {
-    this.agent(address).up = false;
+    const agent = this.agent(address);
+    agent.up = false;
+    agent.gone.abort(new AgentUnavailableError(`agent ${address} went away during the call (in-memory cluster)`));
   }
 
   /** The agent comes back (its leases stay with whoever took them meanwhile). */
   startAgent(address: string): void {
     const agent = this.agent(address);
-    if (!agent.up) agent.startedAt = this.scheduler.now();
+    if (!agent.up) {
+      agent.startedAt = this.scheduler.now();
+      agent.gone = new AbortController();
+    }
     agent.up = true;
   }
 
@@ -235,17 +252,20 @@ export class InMemoryCluster {
   ): Promise<ResponseOf<K>> {
     const agent = this.agents.find((a) => a.address === address);
     this.calls.push({ at: this.scheduler.now(), agent: address, call });
+    if (this.calls.length > MAX_CALL_LOG) this.calls.splice(0, this.calls.length - MAX_CALL_LOG);
     const unavailable = () => new AgentUnavailableError(`agent ${address} is not reachable (in-memory cluster)`);
     if (agent === undefined || !agent.up) throw unavailable();
+    // The agent going away ends the call as a dropped connection would.
+    const gone = agent.gone.signal;
+    const callSignal = signal === undefined ? gone : AbortSignal.any([signal, gone]);
     const latency = this.latencies.find((l) => matches(l, call, address))?.ms ?? 0;
-    if (latency > 0) await this.wait(latency, signal);
-    if (!agent.up) throw unavailable();
+    if (latency > 0) await this.wait(latency, callSignal);
     const injected = this.errors.find((e) => e.times > 0 && matches(e, call, address));
     if (injected !== undefined) {
       injected.times--;
       throw injected.error();
     }
-    return (await this.answer(agent, call, request, signal)) as ResponseOf<K>;
+    return (await this.until(this.answer(agent, call, request, callSignal), gone)) as ResponseOf<K>;
   }
 
   private async answer(agent: Agent, call: CallName, request: unknown, signal: AbortSignal | undefined) {
@@ -512,7 +532,9 @@ export class InMemoryCluster {
 
   private agent(address: string): Agent {
     const agent = this.agents.find((a) => a.address === address);
-    if (agent === undefined) throw new InvalidRequestError(`no agent ${address} in this cluster`);
+    if (agent === undefined) {
+      throw new InvalidConfigError(`no agent ${address} in this cluster (agents: ${this.bootstrap.join(', ')})`);
+    }
     return agent;
   }
 
@@ -544,6 +566,13 @@ export class InMemoryCluster {
   }
 }
 
+/** Refuses a fault target naming a call the agent does not have. */
+function checkTarget(target: FaultTarget): void {
+  if (target.call !== undefined && !CALL_NAMES.includes(target.call)) {
+    throw new InvalidConfigError(`no agent call ${String(target.call)}: one of ${CALL_NAMES.join(', ')}`);
+  }
+}
+
 function matches(target: FaultTarget, call: CallName, address: string): boolean {
   return (
     (target.call === undefined || target.call === call) && (target.agent === undefined || target.agent === address)
@@ -554,7 +583,12 @@ function matches(target: FaultTarget, call: CallName, address: string): boolean 
 export async function createInMemoryCluster(options: InMemoryClusterOptions = {}): Promise<InMemoryCluster> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const store = new SqliteMetadataStore({ path: ':memory:', clock: () => scheduler.now() });
-  const cluster = new InMemoryCluster(store, options);
-  for (const [name, partitions] of Object.entries(options.topics ?? {})) await cluster.createTopic(name, partitions);
-  return cluster;
+  try {
+    const cluster = new InMemoryCluster(store, options);
+    for (const [name, partitions] of Object.entries(options.topics ?? {})) await cluster.createTopic(name, partitions);
+    return cluster;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

@@ -102,7 +102,10 @@ export type ConsumerOptions = {
   requestTimeoutMs?: number;
   /** Periodic cluster metadata refresh, ms; 0 disables. Default 30 000. */
   metadataRefreshMs?: number;
-  /** Scheduler of every time-based step (heartbeats, periodic commits, backoff). Default `asyncScheduler`. */
+  /**
+   * Scheduler of every time-based step (heartbeats, periodic commits, backoff, request deadlines, metadata
+   * refreshes). Default `asyncScheduler`.
+   */
   scheduler?: SchedulerLike;
   /** Connect to every agent over TLS (see ClientTlsOptions). Default plain text. */
   tls?: ClientTlsOptions;

@@ -300,7 +300,7 @@ export class Producer {
     const timestamp = record.timestamp ?? now;
     const state = accumulator.partition(record.topic, partition);
     const { batch, index } = accumulator.append(state, key, value, headers, timestamp, now, size);
-    return new SendResult(batch.outcome, index, timestamp);
+    return new SendResult(batch.outcome, index, timestamp, this.options.scheduler);
   }
 
   /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */

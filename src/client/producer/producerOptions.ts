@@ -73,7 +73,10 @@ export type ProducerOptions = {
   partitioner?: Partitioner;
   /** Periodic cluster metadata refresh, ms. Default 30 000. */
   metadataRefreshMs?: number;
-  /** Scheduler of every time-based step (linger, backoff, delivery timeout). Default `asyncScheduler`. */
+  /**
+   * Scheduler of every time-based step (linger, backoff, delivery timeout, request deadlines, maxBlockMs, metadata
+   * refreshes). Default `asyncScheduler`.
+   */
   scheduler?: SchedulerLike;
   /** Connect to every agent over TLS (see ClientTlsOptions). Default plain text. */
   tls?: ClientTlsOptions;
