@@ -43,6 +43,7 @@ describe('agent/agentOptions', () => {
         kafkaPort: undefined,
         kafkaAdvertisedAddress: undefined,
         tls: undefined,
+        authorizer: undefined,
         httpPort: undefined,
         walDir: undefined,
         flushIntervalMs: 1,

@@ -31,6 +31,9 @@ const SERVE_ENV = [
   'STREAMHOUSE_TLS_KEY',
   'STREAMHOUSE_TLS_CA',
   'STREAMHOUSE_TLS_CLIENT_AUTH',
+  'STREAMHOUSE_AUTHORIZER',
+  'STREAMHOUSE_SUPERUSERS',
+  'STREAMHOUSE_ACL_REFRESH_MS',
 ];
 
 /** The flags `serve` would run with for these arguments and exactly this environment (its action replaced). */
@@ -95,6 +98,8 @@ describe('cli/serve flags', () => {
       maintenanceIntervalMs: 30_000,
       heapGrowingPercent: 400,
       logLevel: 'info',
+      authorizer: 'none',
+      aclRefreshMs: 1000,
     });
   });
 
@@ -120,6 +125,9 @@ describe('cli/serve flags', () => {
       STREAMHOUSE_HEAP_GROWING_PERCENT: '0',
       STREAMHOUSE_LOG_LEVEL: 'warn',
       STREAMHOUSE_HTTP_PORT: '9700',
+      STREAMHOUSE_AUTHORIZER: 'acl',
+      STREAMHOUSE_SUPERUSERS: 'root,ops',
+      STREAMHOUSE_ACL_REFRESH_MS: '500',
     });
     expect({ ...flags }).to.deep.equal({
       host: '0.0.0.0',
@@ -156,6 +164,9 @@ describe('cli/serve flags', () => {
       maintenanceIntervalMs: 0,
       heapGrowingPercent: 0,
       logLevel: 'warn',
+      authorizer: 'acl',
+      superusers: ['root', 'ops'],
+      aclRefreshMs: 500,
     });
   });
 

@@ -153,6 +153,24 @@ describe('agent/acl/AclAuthorizer', () => {
   });
 });
 
+describe('agent/acl/AclAuthorizer decision cache', () => {
+  it('stays bounded however many distinct resources are checked', async () => {
+    const store = new SqliteMetadataStore({ path: ':memory:' });
+    const auth = new AclAuthorizer({
+      store,
+      logger: undefined,
+      superUsers: [],
+      refreshMs: 60_000,
+      deniedLogWindowMs: 0,
+    });
+    await auth.start();
+    for (let i = 0; i < 150_000; i++) auth.mayTopic('p', 'produce', `t${i}`);
+    expect(auth.cachedDecisions).to.equal(50_000);
+    auth.stop();
+    await store.close();
+  });
+});
+
 describe('agent/acl/DeniedLog', () => {
   it('remembers at most maxEntries keys, forgetting the oldest', () => {
     let now = 0;

@@ -63,7 +63,9 @@ export class AclAuthorizer implements Authorizer {
   private index = new AclIndex([]);
   /** The ACLs the index was built from, to skip rebuilding when nothing changed. */
   private loaded = '';
-  private readonly decisions = new Map<string, boolean>();
+  /** Decisions by operation (prefixed with the resource type unless a topic's), principal and resource name. */
+  private readonly decisions = new Map<string, Map<string, Map<string, boolean>>>();
+  private decisionCount = 0;
   private readonly superUsers: ReadonlySet<string>;
   private readonly denied: DeniedLog;
   private timer: NodeJS.Timeout | undefined;
@@ -106,7 +108,7 @@ export class AclAuthorizer implements Authorizer {
 
   /** Decisions cached now (bounded by MAX_DECISIONS). */
   get cachedDecisions(): number {
-    return this.decisions.size;
+    return this.decisionCount;
   }
 
   topicError(principal: string | undefined, operation: TopicOperation, topic: string): StreamHouseError | undefined {
@@ -154,12 +156,21 @@ export class AclAuthorizer implements Authorizer {
   private allows(principal: string | undefined, operation: AclOperation, type: AclResourceType, name: string): boolean {
     const who = principal ?? ANONYMOUS;
     if (this.superUsers.has(who)) return true;
-    const key = `${type}\u0000${operation}\u0000${who}\u0000${name}`;
-    let decision = this.decisions.get(key);
+    // Nested maps: no key string is built per check.
+    const kind = type === 'topic' ? operation : `${type}:${operation}`;
+    let byPrincipal = this.decisions.get(kind);
+    if (byPrincipal === undefined) this.decisions.set(kind, (byPrincipal = new Map()));
+    let byName = byPrincipal.get(who);
+    if (byName === undefined) byPrincipal.set(who, (byName = new Map()));
+    let decision = byName.get(name);
     if (decision === undefined) {
       decision = this.index.allows(who, operation, type, name);
-      if (this.decisions.size >= MAX_DECISIONS) this.decisions.clear();
-      this.decisions.set(key, decision);
+      if (this.decisionCount >= MAX_DECISIONS) {
+        this.decisions.clear();
+        this.decisionCount = 0;
+      }
+      byName.set(name, decision);
+      this.decisionCount++;
     }
     return decision;
   }
@@ -170,6 +181,7 @@ export class AclAuthorizer implements Authorizer {
     this.index = new AclIndex(entries);
     this.loaded = loaded;
     this.decisions.clear();
+    this.decisionCount = 0;
     this.options.logger?.info({ acls: entries.length }, 'ACLs loaded');
   }
 
