@@ -351,6 +351,46 @@ describe('client/producer against a real agent', () => {
     );
   });
 
+  it('fails every unsettled record with ProducerClosedError when its pipeline stops, and flush does not hang', async () => {
+    // A partitioner whose batch hook throws on the second batch: a bug that stops the sending pipeline.
+    let batches = 0;
+    const partitioner = Object.assign(() => 0, {
+      onNewBatch: () => {
+        if (++batches === 2) throw new Error('partitioner bug');
+      },
+    });
+    const producer = await open({ partitioner, batchRecords: 2, lingerMs: 60_000 });
+    const first = [
+      await producer.send({ topic: 'orders', value: 'a' }),
+      await producer.send({ topic: 'orders', value: 'b' }),
+    ];
+    expect(await Promise.all(first.map((r) => r.waitOffset(5000)))).to.deep.equal([0, 1]);
+    const open1 = await producer.send({ topic: 'orders', partition: 1, value: 'held' });
+    const second = [
+      await producer.send({ topic: 'orders', value: 'c' }),
+      await producer.send({ topic: 'orders', value: 'd' }),
+    ];
+    await producer.flush();
+    for (const result of [...second, open1]) {
+      const error = await result.waitOffset(5000).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ProducerClosedError);
+      expect((error as ProducerClosedError).message).to.equal('producer pipeline has stopped');
+      expect(((error as ProducerClosedError).cause as Error).message).to.equal('partitioner bug');
+    }
+    expect(producer.metrics()).to.deep.include({
+      recordsAcked: 2,
+      recordsFailed: 3,
+      pendingRecords: 0,
+      pendingBytes: 0,
+    });
+    const refused = await producer.send({ topic: 'orders', value: 'late' }).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(ProducerClosedError);
+    expect(await readAll(a.connection, 'orders', 0)).to.deep.equal([
+      [0, 'a'],
+      [1, 'b'],
+    ]);
+  });
+
   it("keeps filling a partition's batch while its requests are all out, so requests grow with the load", async () => {
     // Virtual time for the linger; no answer can come back between two synchronous steps, so the first request stays
     // out.

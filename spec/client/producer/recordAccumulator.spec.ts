@@ -178,21 +178,32 @@ describe('client/producer/RecordAccumulator', () => {
     });
   });
 
-  it('aborts: open batches fail with the error and count as settled, and closed$ completes', async () => {
-    const { acc, add, parts } = accumulator();
+  it('aborts: open and closed unsettled batches fail with the error and count as settled; closed$ completes', () => {
+    const { acc, add, parts } = accumulator({ maxCount: 2 });
+    const sent: ProducerBatch[] = [];
     let completed = false;
-    acc.closed$.subscribe({ complete: () => (completed = true) });
-    const { batch } = add('x1', 30);
-    add('y2', 12);
+    acc.closed$.subscribe({ next: (batch) => sent.push(batch), complete: () => (completed = true) });
+    add('y1', 5);
+    add('y2', 5); // closed at maxCount, and settled
+    acc.settled(sent[0]!);
+    add('y3', 7);
+    add('y4', 7); // closed, not settled
+    const { batch } = add('x5', 30);
+    add('y6', 12);
     const error = new ProducerClosedError('producer pipeline has stopped');
-    expect(acc.abort(error)).to.equal(42);
-    expect([completed, acc.isComplete, parts.x!.open, parts.x!.settledRecords, parts.x!.settledBytes]).to.deep.equal([
-      true,
-      true,
+    expect(acc.abort(error)).to.deep.equal({ records: 4, bytes: 56 });
+    expect([completed, acc.isComplete, parts.x!.open, parts.y!.open]).to.deep.equal([true, true, undefined, undefined]);
+    expect([
+      parts.x!.settledRecords,
+      parts.x!.settledBytes,
+      parts.y!.settledRecords,
+      parts.y!.settledBytes,
+    ]).to.deep.equal([1, 30, 5, 36]);
+    expect([parts.x!.batchesOutstanding, parts.y!.batchesOutstanding]).to.deep.equal([0, 0]);
+    expect([batch.outcome.error, sent[1]!.outcome.error, sent[0]!.outcome.error]).to.deep.equal([
+      error,
+      error,
       undefined,
-      1,
-      30,
     ]);
-    expect(batch.outcome.error).to.equal(error);
   });
 });

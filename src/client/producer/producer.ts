@@ -169,8 +169,11 @@ export class Producer {
         next: (outcome) => this.settle(outcome),
         error: (error: unknown) => {
           options.logger?.error({ err: error }, 'producer pipeline failed');
+          // Nothing will settle the batches under way any more: their records fail, and flush() does not wait for them.
           const dropped = accumulator.abort(new ProducerClosedError('producer pipeline has stopped', { cause: error }));
-          this.budget.release(dropped);
+          this.metricsState.settled(dropped.records, false);
+          this.budget.release(dropped.bytes);
+          if (this.flushWaiters.length > 0) this.checkFlushWaiters();
           resolveDone();
         },
         complete: () => resolveDone(),

@@ -42,10 +42,15 @@ export type RecordAccumulatorOptions = {
 /** Where {@link RecordAccumulator.append} put a record. */
 export type Appended = { batch: ProducerBatch; index: number };
 
+/** The records {@link RecordAccumulator.abort} failed, and their bytes. */
+export type Dropped = { records: number; bytes: number };
+
 export class RecordAccumulator {
   /** The state of every partition written to. */
   readonly partitions = new PartitionStates();
   private readonly closed = new Subject<ProducerBatch>();
+  /** Batches closed and not yet settled: what {@link abort} fails besides the open ones. */
+  private readonly unsettled = new Set<ProducerBatch>();
   private completed = false;
   /** One function for every linger timer; its batch is the action's state. */
   private readonly lingerUp = (batch: ProducerBatch): void => this.lingerTimeUp(batch);
@@ -113,6 +118,7 @@ export class RecordAccumulator {
     state.settledRecords += batch.count;
     state.settledBytes += batch.bytes;
     state.batchesOutstanding--;
+    this.unsettled.delete(batch);
     const open = state.open;
     if (open?.held === true && state.batchesOutstanding < this.options.maxInFlightPerPartition) this.close(open);
   }
@@ -133,23 +139,34 @@ export class RecordAccumulator {
   }
 
   /**
-   * Drops every open batch, failing its records with `error` (nothing will
-   * send them any more), and completes. For a producer whose pipeline stopped.
-   * @return the bytes of the records dropped.
+   * Fails every batch not settled, open or closed, with `error`, counts its
+   * records as settled, and completes: for a producer whose sending pipeline
+   * stopped, so that nothing will settle those batches any more.
+   * @return the records failed and their bytes.
    */
-  abort(error: unknown): number {
+  abort(error: unknown): Dropped {
     this.completed = true;
-    let dropped = 0;
+    const dropped: Dropped = { records: 0, bytes: 0 };
+    const fail = (batch: ProducerBatch): void => {
+      const state = batch.partition;
+      state.settledRecords += batch.count;
+      state.settledBytes += batch.bytes;
+      dropped.records += batch.count;
+      dropped.bytes += batch.bytes;
+      batch.recordsEncoded();
+      batch.outcome._reject(error);
+    };
+    for (const batch of this.unsettled) {
+      batch.partition.batchesOutstanding--;
+      fail(batch);
+    }
+    this.unsettled.clear();
     for (const state of this.partitions.all()) {
       const batch = state.open;
       if (batch === undefined) continue;
       batch.linger?.unsubscribe();
       state.open = undefined;
-      state.settledRecords += batch.count;
-      state.settledBytes += batch.bytes;
-      batch.recordsEncoded();
-      batch.outcome._reject(error);
-      dropped += batch.bytes;
+      fail(batch);
     }
     this.closed.complete();
     return dropped;
@@ -162,6 +179,7 @@ export class RecordAccumulator {
     const state = batch.partition;
     if (state.open === batch) state.open = undefined;
     state.batchesOutstanding++;
+    this.unsettled.add(batch);
     this.closed.next(batch);
   }
 
