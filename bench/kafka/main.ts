@@ -13,8 +13,9 @@
  * should not.
  *
  * Rows: `{ system: 'grpc' | 'kafka', workload: 'produce-100B' | 'consume-100B', metric, unit }`.
- * Env: RECORDS (default 500 000), PARTITIONS (4), BATCH_RECORDS (1000), IN_FLIGHT (4), RUNS (3; the median run of
- * each is reported, after one uncounted warm-up).
+ * Env: RECORDS (default 500 000), PARTITIONS (4), BATCH_RECORDS (1000), IN_FLIGHT (4), RUNS (3; each
+ * figure's median over the runs is reported, after one uncounted warm-up), ONLY (grpc or kafka: that path
+ * alone), AGENT_CPU_PROF=<dir> to profile the agent.
  */
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { connectAgent } from '../../src/client/agentClient.js';
@@ -37,13 +38,18 @@ const keys = Array.from({ length: 1024 }, (_, i) => Buffer.from(`key-${String(i)
 type Path = 'grpc' | 'kafka';
 type Run = { seconds: number; agentCpuSeconds: number; clientCpuMicros: number };
 
-const agent = await startAgentProcess(['--no-wal', '--kafka-port', '0']);
+const ONLY = process.env['ONLY'];
+const agentProfile = process.env['AGENT_CPU_PROF'];
+const agent = await startAgentProcess(
+  ['--no-wal', '--kafka-port', '0'],
+  agentProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', agentProfile],
+);
 const kafka = new Kafka({ clientId: 'bench', brokers: [agent.kafkaAddress!], logLevel: logLevel.NOTHING });
 const admin = connectAgent(agent.address);
 const rows: ResultRow[] = [];
 let topics = 0;
 try {
-  for (const path of ['grpc', 'kafka'] as const) {
+  for (const path of (['grpc', 'kafka'] as const).filter((p) => ONLY === undefined || p === ONLY)) {
     const produced: Run[] = [];
     const consumed: Run[] = [];
     for (let run = 0; run <= RUNS; run++) {
@@ -90,13 +96,21 @@ async function measure(
   bar.stop();
   console.log(
     `${label}: ${Math.round(RECORDS / seconds).toLocaleString('en-US')} records/s; CPU per record: ` +
-      `agent ${((agentCpuSeconds * 1e6) / RECORDS).toFixed(2)} µs, client ${((client.user + client.system) / RECORDS).toFixed(2)} µs`,
+      `agent ${((agentCpuSeconds * 1e6) / RECORDS).toFixed(2)} µs, ` +
+      `client ${((client.user + client.system) / RECORDS).toFixed(2)} µs`,
   );
   return { seconds, agentCpuSeconds, clientCpuMicros: client.user + client.system };
 }
 
+/** Each figure's median over the runs, taken separately: the agent's CPU varies apart from the wall time. */
 function median(runs: Run[]): Run {
-  return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+  const mid = (by: (r: Run) => number): number =>
+    by([...runs].sort((a, b) => by(a) - by(b))[Math.floor(runs.length / 2)]!);
+  return {
+    seconds: mid((r) => r.seconds),
+    agentCpuSeconds: mid((r) => r.agentCpuSeconds),
+    clientCpuMicros: mid((r) => r.clientCpuMicros),
+  };
 }
 
 function runRows(system: Path, workload: string, run: Run): ResultRow[] {

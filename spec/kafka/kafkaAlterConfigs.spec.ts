@@ -174,7 +174,7 @@ describe('Kafka AlterConfigs and IncrementalAlterConfigs', function () {
   });
 
   for (const version of [0, 1, 2]) {
-    it(`AlterConfigs v${version} answers each resource: topic, unknown topic, broker, bad value, unknown name`, async () => {
+    it(`AlterConfigs v${version} answers per resource: topic, unknown topic, broker, bad value, bad name`, async () => {
       const topic = `alter-v${version}`;
       await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
       const answers = await alter(version, {
@@ -205,7 +205,7 @@ describe('Kafka AlterConfigs and IncrementalAlterConfigs', function () {
   }
 
   for (const version of [0, 1]) {
-    it(`IncrementalAlterConfigs v${version} sets one entry, keeps the rest, and deletes back to the default`, async () => {
+    it(`IncrementalAlterConfigs v${version} sets one entry, keeps the rest, deletes back to the default`, async () => {
       const topic = `incremental-v${version}`;
       await admin.createTopics({
         topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'retention.bytes', value: '8192' }] }],
