@@ -43,7 +43,7 @@ async function modulesLoadedBy(entry: string): Promise<string[]> {
 describe('the client entry point', function () {
   this.timeout(30_000);
 
-  it('loads only client and protocol code, and no SQLite, AWS SDK, ioredis or pino', async () => {
+  it('loads only client and protocol code, and no SQLite, AWS SDK, ioredis, pino or prom-client', async () => {
     const loaded = await modulesLoadedBy('./src/index.ts');
     const ours = loaded.filter((url) => url.includes('/src/')).map((url) => url.replace(/^.*\/src\//, ''));
     expect(ours).to.include('client/producer/producer.ts');
@@ -55,9 +55,17 @@ describe('the client entry point', function () {
         .filter((url) => url.includes('/node_modules/'))
         .map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)![1]),
     );
-    for (const heavy of ['better-sqlite3', '@aws-sdk/client-s3', 'ioredis', 'pino', 'commander']) {
+    for (const heavy of ['better-sqlite3', '@aws-sdk/client-s3', 'ioredis', 'pino', 'commander', 'prom-client']) {
       expect(packages.has(heavy), heavy).to.equal(false);
     }
+  });
+
+  it('streamhouse/metrics loads prom-client and client code only', async () => {
+    const loaded = await modulesLoadedBy('./src/client/metrics/index.ts');
+    const ours = loaded.filter((url) => url.includes('/src/')).map((url) => url.replace(/^.*\/src\//, ''));
+    expect(ours).to.include('client/metrics/registerClientMetrics.ts');
+    expect([...new Set(ours.map((path) => path.split('/')[0]))].sort()).to.deep.equal(['client', 'protocol']);
+    expect(loaded.some((url) => url.includes('/node_modules/prom-client/'))).to.equal(true);
   });
 
   it('exports the client API and nothing of the server', async () => {

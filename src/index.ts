@@ -126,4 +126,7 @@ export {
   AgentBusyError,
   StorageFailureError,
   StorageFullError,
+  TopicAuthorizationFailedError,
+  GroupAuthorizationFailedError,
+  ClusterAuthorizationFailedError,
 } from './protocol/errors.js';

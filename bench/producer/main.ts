@@ -14,7 +14,8 @@
  *
  * Env: RUNS (saturated runs, each with a fresh producer; the median is reported; default 3), WARMUP_RUNS (1), RECORDS
  * (default 2,000,000), PARTITIONS (4), BATCH_BYTES (1 MiB), LINGER_MS (5), IN_FLIGHT (5 per partition),
- * PACED_RATE (records/s of the steady-rate latency run, 20,000), AGENT_CPU_PROF=<dir> to profile the agent too.
+ * PACED_RATE (records/s of the steady-rate latency run, 20,000), AGENT_CPU_PROF=<dir> to profile the agent too,
+ * AGENT_ARGS (more `serve` flags, space-separated: `--no-http` measures the agent without its metrics).
  */
 import { connectAgent } from '../../src/client/agentClient.js';
 import { createProducer } from '../../src/client/producer/producer.js';
@@ -40,7 +41,7 @@ const keys = Array.from({ length: 1024 }, (_, i) => Buffer.from(`key-${String(i)
 
 const agentProfile = process.env['AGENT_CPU_PROF'];
 const agent = await startAgentProcess(
-  ['--no-wal'],
+  ['--no-wal', ...(process.env['AGENT_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [])],
   agentProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', agentProfile],
 );
 const rows: ResultRow[] = [];

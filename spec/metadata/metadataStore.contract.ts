@@ -4,6 +4,7 @@
  * harness (an empty file or key prefix), a manual clock and a store; tests
  * that need a second agent open another store over the same data.
  */
+import { aclsContract } from './contract/aclsContract.js';
 import { groupsContract } from './contract/groupsContract.js';
 import type { StoreHarnessFactory } from './contract/harness.js';
 import { leasesContract } from './contract/leasesContract.js';
@@ -23,5 +24,6 @@ export function metadataStoreContract(name: string, factory: StoreHarnessFactory
     groupsContract(factory);
     producersAgentsContract(factory);
     producerStatesContract(factory);
+    aclsContract(factory);
   });
 }

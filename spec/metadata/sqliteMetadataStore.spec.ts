@@ -88,6 +88,35 @@ describe('SqliteMetadataStore', () => {
     }
   });
 
+  it('upgrades a version 3 file to one with the acls table, keeping its topics', async () => {
+    const raw = new Database(harness.path);
+    migrate(raw, 0, 3);
+    raw.close();
+    const first = new SqliteMetadataStore({ path: harness.path });
+    await first.createTopic('t', 2);
+    await first.close();
+    const downgraded = new Database(harness.path);
+    downgraded.exec('DROP TABLE acls');
+    downgraded.pragma('user_version = 3');
+    downgraded.close();
+    const upgraded = new SqliteMetadataStore({ path: harness.path });
+    try {
+      expect((await upgraded.getTopic('t'))?.partitions).to.equal(2);
+      const entry = {
+        principal: 'alice',
+        permission: 'allow',
+        operation: 'produce',
+        resourceType: 'topic',
+        patternType: 'literal',
+        resourceName: 't',
+      } as const;
+      expect(await upgraded.addAcl(entry)).to.equal(true);
+      expect(await upgraded.listAcls()).to.deep.equal([entry]);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('refuses a file written by a newer schema', () => {
     const raw = new Database(harness.path);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);

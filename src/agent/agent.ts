@@ -60,6 +60,8 @@ import { ConsoleHandler } from '../http/console/consoleHandler.js';
 import { ReadinessCheck } from '../http/readiness.js';
 import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instrumentedStores.js';
 import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
+import { AclAuthorizer } from './acl/aclAuthorizer.js';
+import { authorizedService } from './acl/authorizedService.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -97,6 +99,8 @@ export class Agent {
   private readonly logger: Logger | undefined;
   private kafka: KafkaListener | undefined;
   private tls: TlsCertificates | undefined;
+  /** Checks calls against the ACLs, when AgentOptions.authorizer turns it on. */
+  private acl: AclAuthorizer | undefined;
   readonly options: ResolvedAgentOptions;
   /** Kept only when the agent serves HTTP (httpPort); its stores are then instrumented. */
   private readonly metrics: AgentMetrics | undefined;
@@ -124,7 +128,8 @@ export class Agent {
             metadataStore: instrumentMetadataStore(resolved.metadataStore, this.metrics),
           });
     this.agentId = options.agentId;
-    this.logger = options.logger;
+    // Every line an agent logs names it.
+    this.logger = options.logger?.child({ agentId: options.agentId });
     this.walLogs = options.walDir === undefined ? undefined : new WalLogs(options.walDir);
     this.notifier = new HighWatermarkNotifier(this.logger);
     this.commitBatcher = new SegmentCommitBatcher(options.metadataStore);
@@ -218,6 +223,11 @@ export class Agent {
       this.wal.onSynced = this.metrics?.walSynced;
     }
     if (this.options.tls !== undefined) this.tls = await TlsCertificates.load(this.options.tls);
+    if (this.options.authorizer !== undefined) {
+      const acl = new AclAuthorizer({ ...this.options.authorizer, store: metadataStore, logger });
+      await acl.start();
+      this.acl = acl;
+    }
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
@@ -259,6 +269,7 @@ export class Agent {
   /** Undoes what a failed start did: as a crash, but leases are given back and the lock released. */
   private async undoStart(): Promise<void> {
     this.stopping = true;
+    this.acl?.stop();
     this.maintenance.stop();
     for (const writer of this.openWriters.values()) writer.abandon();
     void this.leases.releaseAll();
@@ -281,6 +292,7 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     this.grpcHealth.notServing();
+    this.acl?.stop();
     const { shutdownTimeoutMs } = this.options;
     const deadline = Date.now() + shutdownTimeoutMs;
     // The last part of the bound is for answering the appends failed at its end.
@@ -321,6 +333,7 @@ export class Agent {
   /** Stops at once without flushing or releasing anything: a crash, for tests of failover. */
   async kill(): Promise<void> {
     this.stopping = true;
+    this.acl?.stop();
     this.maintenance.stop();
     this.idleLeases.stop();
     // A crashed process flushes nothing: drop what the writers hold, and their linger timers with it.
@@ -352,6 +365,7 @@ export class Agent {
     const kafka = new KafkaListener(
       {
         service: this.service(),
+        authorizer: this.acl,
         agentId: this.agentId,
         metadataStore: this.options.metadataStore,
         agentTtlMs: this.options.agentTtlMs,
@@ -587,7 +601,18 @@ export class Agent {
     };
   }
 
+  /** Reads the ACLs from the metadata store now instead of at the next refresh; nothing without an authorizer. */
+  async refreshAcls(): Promise<void> {
+    await this.acl?.refresh();
+  }
+
+  /** The service both listeners run: checked against the ACLs when authorisation is on. */
   private service(): StreamHouseServiceImplementation {
+    const service = this.uncheckedService();
+    return this.acl === undefined ? service : authorizedService(service, this.acl);
+  }
+
+  private uncheckedService(): StreamHouseServiceImplementation {
     const produceContext = {
       topic: (name: string) => this.topic(name),
       writer: (topic: string, partition: number) => this.writer(topic, partition),

@@ -17,6 +17,11 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
 } from './server/connectionLimits.js';
+import {
+  resolveAuthorizerOptions,
+  type AuthorizerOptions,
+  type ResolvedAuthorizerOptions,
+} from './acl/authorizerOptions.js';
 import { resolveTlsOptions, type AgentTlsOptions, type ResolvedAgentTls } from './tls/tlsOptions.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
@@ -41,6 +46,11 @@ export type AgentOptions = {
   kafkaAdvertisedAddress?: string;
   /** TLS on the gRPC listener, with client certificates as `clientAuth` says. Default undefined: plain text. */
   tls?: AgentTlsOptions;
+  /**
+   * Checks every call against the metadata store's ACLs (docs/security.md, Authorisation); calls no ACL allows are
+   * denied. Default undefined: every call is allowed.
+   */
+  authorizer?: AuthorizerOptions;
   /**
    * Port of the HTTP listener (on `host`) serving Prometheus `/metrics`, `/healthz` and `/readyz`; 0 picks a free one;
    * undefined serves no HTTP (and keeps no metrics). Default undefined (`serve` defaults to 9644).
@@ -214,10 +224,18 @@ export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 export type ResolvedAgentOptions = Required<
   Omit<
     AgentOptions,
-    'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'httpPort' | 'logger' | 'tls'
+    | 'walDir'
+    | 'advertisedAddress'
+    | 'kafkaPort'
+    | 'kafkaAdvertisedAddress'
+    | 'httpPort'
+    | 'logger'
+    | 'tls'
+    | 'authorizer'
   >
 > & {
   tls: ResolvedAgentTls | undefined;
+  authorizer: ResolvedAuthorizerOptions | undefined;
   walDir: string | undefined;
   advertisedAddress: string | undefined;
   kafkaPort: number | undefined;
@@ -236,6 +254,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaPort,
     kafkaAdvertisedAddress,
     tls,
+    authorizer,
     httpPort,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
@@ -366,6 +385,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaPort,
     kafkaAdvertisedAddress,
     tls: tls === undefined ? undefined : resolveTlsOptions(tls),
+    authorizer: authorizer === undefined ? undefined : resolveAuthorizerOptions(authorizer),
     httpPort,
     agentId,
     walDir,

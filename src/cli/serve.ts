@@ -14,11 +14,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createAgentLogger } from './agentLogger.js';
 import { createObjectStore } from '../storage/createObjectStore.js';
 import { createMetadataStore } from '../metadata/createMetadataStore.js';
 import { startAgent, type Agent } from '../agent/agent.js';
 import type { AgentTlsOptions, ClientAuth } from '../agent/tls/tlsOptions.js';
+import type { AuthorizerOptions } from '../agent/acl/authorizerOptions.js';
+import { addAuthorizerOptions, authorizerOptions, type AuthorizerFlags } from './authorizerFlags.js';
 import { InvalidConfigError } from '../protocol/errors.js';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -44,7 +47,7 @@ import { booleanOption, DEFAULT_PORT } from './agentOption.js';
 import { integerOption, type IntegerRange } from './integerOption.js';
 import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, MAX_HEAP_GROWING_PERCENT } from './heapTuning.js';
 
-export type ServeFlags = {
+export type ServeFlags = AuthorizerFlags & {
   host: string;
   port: number;
   dataDir: string;
@@ -97,6 +100,10 @@ const int = (name: string, range?: IntegerRange) => integerOption(name, range);
 const POSITIVE: IntegerRange = { min: 1 };
 
 export function serveCommand(): Command {
+  return addAuthorizerOptions(serveCommandWithoutAuthorizer());
+}
+
+function serveCommandWithoutAuthorizer(): Command {
   return new Command('serve')
     .description('run an agent in the foreground (Ctrl-C stops it gracefully)')
     .addOption(new Option('--host <host>', 'interface to listen on').env('STREAMHOUSE_HOST').default('127.0.0.1'))
@@ -398,7 +405,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // A reader that went away (`serve | head`) must not crash the agent while it shuts down.
   process.stdout.on('error', () => undefined);
   applyHeapGrowingPercent(flags.heapGrowingPercent);
-  const logger: Logger = pino({ level: flags.logLevel, base: { component: 'agent' } }, pino.destination(2));
+  const logger: Logger = createAgentLogger(flags.logLevel);
   // Listening for signals from the start: one sent as soon as the agent says it listens must not find the default
   // action.
   let serving = false;
@@ -416,6 +423,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     process.on('SIGTERM', () => onSignal('SIGTERM'));
   });
   const tls = tlsOptions(flags);
+  const authorizer = authorizerOptions(flags);
   let running: Required<Opened> | undefined;
   if (tls !== undefined) {
     // SIGHUP reloads the certificate files; the ones in use stay when the new ones are unusable.
@@ -437,7 +445,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   );
   const opened: Opened = {};
   try {
-    running = await startServing(flags, dataDir, logger, opened, tls);
+    running = await startServing(flags, dataDir, logger, opened, tls, authorizer);
   } catch (error) {
     await closeAll(opened);
     await lock.release();
@@ -489,6 +497,7 @@ async function startServing(
   logger: Logger,
   opened: Opened,
   tls: AgentTlsOptions | undefined,
+  authorizer: AuthorizerOptions | undefined,
 ): Promise<Required<Opened>> {
   const s3: { endpoint?: string; region?: string; forcePathStyle?: boolean } = {};
   if (flags.s3Endpoint !== undefined) s3.endpoint = flags.s3Endpoint;
@@ -526,6 +535,7 @@ async function startServing(
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(tls !== undefined ? { tls } : {}),
+    ...(authorizer !== undefined ? { authorizer } : {}),
     ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
     ...(flags.http ? { httpPort: flags.httpPort } : {}),
     ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined

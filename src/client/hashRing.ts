@@ -33,9 +33,9 @@ export class HashRing {
   /** The agents on the ring, sorted. */
   readonly agents: readonly string[];
   /** Point positions, ascending (unsigned 32-bit). */
-  readonly #points: Uint32Array;
-  /** `#owners[i]` owns `#points[i]`. */
-  readonly #owners: string[];
+  private readonly points: Uint32Array;
+  /** `owners[i]` owns `points[i]`. */
+  private readonly owners: string[];
 
   /**
    * @param agentIds the live agents (duplicates are ignored; may be empty).
@@ -54,8 +54,8 @@ export class HashRing {
     // Equal points are ordered by agent id so the ring never depends on the
     // order agents were listed in.
     entries.sort((a, b) => a.point - b.point || (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0));
-    this.#points = Uint32Array.from(entries, (e) => e.point);
-    this.#owners = entries.map((e) => e.agent);
+    this.points = Uint32Array.from(entries, (e) => e.point);
+    this.owners = entries.map((e) => e.agent);
   }
 
   /** How many agents are on the ring. */
@@ -74,7 +74,7 @@ export class HashRing {
    * @throws AgentUnavailableError when the ring has no agents.
    */
   lookup(topic: string, partition: number): string {
-    const points = this.#points;
+    const points = this.points;
     if (points.length === 0) {
       throw new AgentUnavailableError(`no live agents to serve ${topic}/${partition}`, {
         context: { topic, partition },
@@ -89,6 +89,6 @@ export class HashRing {
       if (points[mid]! < position) low = mid + 1;
       else high = mid;
     }
-    return this.#owners[low === points.length ? 0 : low]!;
+    return this.owners[low === points.length ? 0 : low]!;
   }
 }

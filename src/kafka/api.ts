@@ -13,6 +13,8 @@ export type RequestInfo = {
   clientId: string | null;
   /** Aborted when the connection closes or the listener stops: long polls end. */
   signal: AbortSignal;
+  /** Who sent it, when the connection authenticated; undefined is ANONYMOUS. */
+  principal?: string;
 };
 
 export type KafkaApi<Req, Res> = {

@@ -5,11 +5,14 @@
  */
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../metadata/metadataStore.js';
+import type { Authorizer } from '../agent/acl/aclAuthorizer.js';
 import type { StreamHouseServiceImplementation } from '../protocol/generated/streamhouse.js';
 
 export type KafkaContext = {
   /** The agent's gRPC service implementation; handlers translate into its requests. */
   service: StreamHouseServiceImplementation;
+  /** Checks for the handlers that read the metadata store themselves; undefined when authorisation is off. */
+  authorizer?: Authorizer | undefined;
   agentId: string;
   metadataStore: MetadataStore;
   /** Agents heard from within this are live brokers, ms. */

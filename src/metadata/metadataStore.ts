@@ -27,6 +27,7 @@
  * exist. Infrastructure failures (Redis unreachable, SQLite busy beyond its
  * timeout, I/O) throw MetadataError (retriable) with the cause.
  */
+import type { AclEntry } from './aclRules.js';
 
 /** Per-topic settings; every field has a default (see DEFAULT_TOPIC_CONFIG). */
 export type TopicConfig = {
@@ -367,6 +368,17 @@ export interface MetadataStore {
    * those with none (all of the group's, by topic then partition, when omitted).
    */
   fetchOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<CommittedOffsetRecord[]>;
+
+  /**
+   * Stores an access-control entry (see aclRules.ts); true when it was new,
+   * false when the same entry was already stored. InvalidRequestError for an
+   * entry that breaks the rules, and nothing is stored.
+   */
+  addAcl(entry: AclEntry): Promise<boolean>;
+  /** Removes an entry equal in every field; true when there was one. */
+  removeAcl(entry: AclEntry): Promise<boolean>;
+  /** Every stored entry, ordered by compareAcls. */
+  listAcls(): Promise<AclEntry[]>;
 
   /**
    * Checks that the store answers (Redis PING, a SQLite read), as an agent

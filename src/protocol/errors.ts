@@ -84,6 +84,9 @@ const CODE_TRAITS: Record<ErrorCodeName, CodeTraits> = {
   AGENT_BUSY: { retriable: true, status: Status.RESOURCE_EXHAUSTED },
   STORAGE_FAILURE: { retriable: false, status: Status.FAILED_PRECONDITION },
   STORAGE_FULL: { retriable: true, status: Status.RESOURCE_EXHAUSTED },
+  TOPIC_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
+  GROUP_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
+  CLUSTER_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
 };
 
 /** The root of every error StreamHouse raises on purpose. */
@@ -173,6 +176,12 @@ export class AgentBusyError extends errorClass('AGENT_BUSY') {}
 export class StorageFailureError extends errorClass('STORAGE_FAILURE') {}
 /** The object store has no room (disk full, quota); retriable once space is freed. */
 export class StorageFullError extends errorClass('STORAGE_FULL') {}
+/** The caller's principal may not run the operation on the topic; the message names both. */
+export class TopicAuthorizationFailedError extends errorClass('TOPIC_AUTHORIZATION_FAILED') {}
+/** The caller's principal may not run the operation on the consumer group; the message names both. */
+export class GroupAuthorizationFailedError extends errorClass('GROUP_AUTHORIZATION_FAILED') {}
+/** The caller's principal may not run the cluster-wide operation. */
+export class ClusterAuthorizationFailedError extends errorClass('CLUSTER_AUTHORIZATION_FAILED') {}
 
 type ErrorConstructor = new (message: string, options?: StreamHouseErrorOptions) => StreamHouseError;
 
@@ -222,6 +231,9 @@ const CLASS_BY_CODE: Record<ErrorCodeName, ErrorConstructor> = {
   AGENT_BUSY: AgentBusyError,
   STORAGE_FAILURE: StorageFailureError,
   STORAGE_FULL: StorageFullError,
+  TOPIC_AUTHORIZATION_FAILED: TopicAuthorizationFailedError,
+  GROUP_AUTHORIZATION_FAILED: GroupAuthorizationFailedError,
+  CLUSTER_AUTHORIZATION_FAILED: ClusterAuthorizationFailedError,
 };
 
 /** True when `name` is a known error code name. */

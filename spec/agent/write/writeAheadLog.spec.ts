@@ -185,7 +185,7 @@ describe('write-ahead log: WriteAheadLog', () => {
     await waitFor(async () => (await files(dir)).length === 1, 'file 1 to go');
     // The file being appended to stays, committed or not.
     wal.markCommitted('t', 0, 4);
-    await new Promise((r) => setTimeout(r, 50));
+    await wal.close(); // waits for any deletion markCommitted started
     expect(await files(dir)).to.deep.equal(['wal-000000000002.log']);
   });
 

@@ -2,18 +2,18 @@ import { expect } from 'chai';
 import { BatchSender, type BatchSenderOptions, type ProduceJob } from '../../../src/client/producer/batchSender.js';
 import { BuilderPool } from '../../../src/client/producer/builderPool.js';
 import { ProducerBatch } from '../../../src/client/producer/producerBatch.js';
-import { PartitionCounters } from '../../../src/client/producer/producerMetrics.js';
+import { PartitionState } from '../../../src/client/producer/partitionState.js';
 import { RequestBufferPool } from '../../../src/client/producer/requestBufferPool.js';
 
 describe('client/producer/BatchSender.releaseRequest', () => {
   // releaseRequest reads nothing but the pool: the rest of the options stay out of it.
   const senderWith = (requestBuffers: RequestBufferPool) => new BatchSender({ requestBuffers } as BatchSenderOptions);
-  const counters = new PartitionCounters('orders', 0);
+  const state = new PartitionState('orders', 0);
 
   /** A job as BatchSender.encode leaves it: its request in a buffer of the pool, the batch a view into it. */
   function sentJob(pool: RequestBufferPool, attempts: number): ProduceJob {
     const message = pool.take(100_000);
-    const batch = new ProducerBatch(counters, new BuilderPool(1024, 1024));
+    const batch = new ProducerBatch(state, new BuilderPool(1024, 1024));
     return {
       topic: 'orders',
       partition: 0,

@@ -2,46 +2,30 @@ import { expect } from 'chai';
 import { BuilderPool } from '../../../src/client/producer/builderPool.js';
 import { ProducerBatch } from '../../../src/client/producer/producerBatch.js';
 import { InvalidRequestError } from '../../../src/protocol/errors.js';
-import { PartitionCounters } from '../../../src/client/producer/producerMetrics.js';
-import type { AppendItem } from '../../../src/client/producer/producerRecord.js';
+import { PartitionState } from '../../../src/client/producer/partitionState.js';
+import type { RecordHeader } from '../../../src/protocol/codec/record.js';
 import { SendResult } from '../../../src/client/sendResult.js';
 import { decodeRecordBatch } from '../../../src/protocol/codec/recordBatch.js';
 
-function item(
-  counters: PartitionCounters,
-  key: string | null,
-  value: string,
-  timestamp: number,
-  sentAt: number,
-): AppendItem {
-  return {
-    counters,
-    key: key === null ? null : Buffer.from(key),
-    value: Buffer.from(value),
-    headers: key === 'h' ? [{ key: 'trace', value: Buffer.from('t-1') }] : undefined,
-    timestamp,
-    sentAt,
-    size: 0,
-    batch: undefined,
-    index: -1,
-  };
+/** A record as the producer appends it: key, value, headers ('h' keys get one), timestamp, sent-at time, size. */
+type Appendable = [Uint8Array | null, Uint8Array, RecordHeader[] | undefined, number, number, number];
+
+function record(key: string | null, value: string, timestamp: number, sentAt: number): Appendable {
+  const headers = key === 'h' ? [{ key: 'trace', value: Buffer.from('t-1') }] : undefined;
+  return [key === null ? null : Buffer.from(key), Buffer.from(value), headers, timestamp, sentAt, 10 + value.length];
 }
 
 describe('client/producer/producerBatch', () => {
-  it('encodes each record when added and tells the item where it went', () => {
-    const counters = new PartitionCounters('orders', 4);
-    const batch = new ProducerBatch(counters, new BuilderPool(8, 1024));
-    const items = [
-      item(counters, 'a', 'first', 1_000, 50),
-      item(counters, null, 'second', 999, 60),
-      item(counters, 'h', 'x'.repeat(100), 1_005, 70),
+  it('encodes each record when appended and answers its index, counting records and bytes', () => {
+    const state = new PartitionState('orders', 4);
+    const batch = new ProducerBatch(state, new BuilderPool(8, 1024));
+    const records = [
+      record('a', 'first', 1_000, 50),
+      record(null, 'second', 999, 60),
+      record('h', 'x'.repeat(100), 1_005, 70),
     ];
-    for (const i of items) batch.add(i);
-    expect(items.map((i) => [i.batch === batch, i.index])).to.deep.equal([
-      [true, 0],
-      [true, 1],
-      [true, 2],
-    ]);
+    expect(records.map((r) => batch.append(...r))).to.deep.equal([0, 1, 2]);
+    expect([batch.count, batch.bytes]).to.deep.equal([3, 15 + 16 + 110]);
     expect(batch.firstSentAt).to.equal(50);
     expect(batch.records.count).to.equal(3);
     const decoded = decodeRecordBatch(batch.records.finish());
@@ -61,8 +45,8 @@ describe('client/producer/producerBatch', () => {
   });
 
   it('is the outcome its records read their offsets from', async () => {
-    const counters = new PartitionCounters('orders', 1);
-    const batch = new ProducerBatch(counters, new BuilderPool(1024, 1024));
+    const state = new PartitionState('orders', 1);
+    const batch = new ProducerBatch(state, new BuilderPool(1024, 1024));
     const results = [0, 1, 2].map((i) => new SendResult(batch.outcome, i, 100 + i));
     expect(results.map((r) => [r.topic, r.partition])).to.deep.equal([
       ['orders', 1],
@@ -74,10 +58,10 @@ describe('client/producer/producerBatch', () => {
   });
 
   it('hands its builder back to the pool once encoded, emptied, and refuses to be read afterwards', () => {
-    const counters = new PartitionCounters('orders', 0);
+    const state = new PartitionState('orders', 0);
     const pool = new BuilderPool(16, 1 << 20);
-    const batch = new ProducerBatch(counters, pool);
-    batch.add(item(counters, 'k', 'v'.repeat(100), 1, 1));
+    const batch = new ProducerBatch(state, pool);
+    batch.append(...record('k', 'v'.repeat(100), 1, 1));
     const builder = batch.records;
     expect(builder.capacity).to.be.at.least(100);
     batch.recordsEncoded();
@@ -87,7 +71,7 @@ describe('client/producer/producerBatch', () => {
       'the records of a batch for orders/0 were already handed back',
     );
     batch.recordsEncoded(); // twice is harmless
-    const next = new ProducerBatch(counters, pool);
+    const next = new ProducerBatch(state, pool);
     expect(next.records).to.equal(builder);
     expect([builder.count, builder.recordsBytes, pool.heldBytes]).to.deep.equal([0, 0, 0]);
   });

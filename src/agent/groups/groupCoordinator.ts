@@ -266,7 +266,9 @@ export class GroupCoordinator {
       const answer = status(group);
       if (answer instanceof StreamHouseError) throw answer;
       if (answer !== undefined) return answer;
-      await sleep(this.options.pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
+      const { wait, pollIntervalMs } = this.options;
+      if (wait !== undefined) await wait(pollIntervalMs, signal);
+      else await sleep(pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
       group = (await this.update(groupId, (current) => ({ group: current, value: undefined }))).group;
     }
   }

@@ -18,6 +18,8 @@ export type GroupCoordinatorOptions = {
   clock?: () => number;
   /** How often a waiting JoinGroup or SyncGroup rereads the group record, ms. Default 50. */
   pollIntervalMs?: number;
+  /** Waits between those rereads (streamhouse/testing's cluster waits on its scheduler). Default a timer. */
+  wait?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   /** Smallest session timeout a member may ask for, ms. Default 6000 (Kafka's `group.min.session.timeout.ms`). */
   minSessionTimeoutMs?: number;
   /** Largest session timeout a member may ask for, ms. Default 300000 (5 minutes). */
@@ -50,6 +52,7 @@ export type ResolvedGroupCoordinatorOptions = {
   store: MetadataStore;
   clock: () => number;
   pollIntervalMs: number;
+  wait: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined;
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
   initialRebalanceDelayMs: number;
@@ -91,6 +94,7 @@ export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions)
     store,
     clock,
     pollIntervalMs,
+    wait: options.wait,
     minSessionTimeoutMs,
     maxSessionTimeoutMs,
     initialRebalanceDelayMs,

@@ -43,6 +43,8 @@ export class WriteAheadLog {
     reject: (e: unknown) => void;
   }[] = [];
   private writing: Promise<void> | undefined;
+  /** Deletions of committed files under way; close() waits for them. */
+  private deletions: Promise<void> = Promise.resolve();
   private readonly committed = new Map<string, number>();
   private sequence = 0;
   private closed = false;
@@ -164,17 +166,19 @@ export class WriteAheadLog {
     if (done.length === 0) return;
     this.files = this.files.filter((f) => !done.includes(f));
     for (const f of done) {
-      void (async () => {
+      const deletion = (async () => {
         await f.handle?.close();
         await rm(join(this.dir, f.name), { force: true });
       })().catch((err: unknown) => this.logger?.warn({ err, file: f.name }, 'could not delete write-ahead log file'));
+      this.deletions = this.deletions.then(() => deletion);
     }
   }
 
-  /** Waits for queued writes, then closes the files. */
+  /** Waits for queued writes and file deletions, then closes the files. */
   async close(): Promise<void> {
     this.closed = true;
     await this.writing;
+    await this.deletions;
     await Promise.allSettled(this.files.map((f) => f.handle?.close()));
   }
 }

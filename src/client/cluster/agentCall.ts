@@ -10,13 +10,17 @@
  */
 import { AgentUnavailableError, RequestTimedOutError, type ErrorContext } from '../../protocol/errors.js';
 import type { StreamHouseClient } from '../agentClient.js';
+import type { SchedulerLike } from 'rxjs';
+import type { AgentTransport } from './agentTransport.js';
 import type { ClusterMetadata } from './clusterMetadata.js';
-import type { ConnectionPool } from './connectionPool.js';
+import { deadline as startDeadline } from './deadline.js';
 
 /** Where calls go and how long they may take. @internal */
 export type AgentCallContext = {
-  pool: ConnectionPool;
+  pool: AgentTransport;
   cluster: ClusterMetadata;
+  /** Times the deadlines; default asyncScheduler. */
+  scheduler?: SchedulerLike | undefined;
 };
 
 /**
@@ -33,7 +37,8 @@ export async function callAgent<T>(
   call: (client: StreamHouseClient, signal: AbortSignal) => Promise<T>,
   errorContext?: ErrorContext,
 ): Promise<T> {
-  const deadline = AbortSignal.timeout(timeoutMs);
+  const timer = startDeadline(timeoutMs, context.scheduler);
+  const deadline = timer.signal;
   const combined = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
   try {
     return await call(context.pool.get(address).client, combined);
@@ -50,6 +55,8 @@ export async function callAgent<T>(
       void context.cluster.refresh().catch(() => undefined);
     }
     throw error;
+  } finally {
+    timer.clear();
   }
 }
 

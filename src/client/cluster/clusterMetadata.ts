@@ -21,7 +21,9 @@ import type { Logger } from 'pino';
 import type { MetadataResponse, TopicMetadata } from '../../protocol/generated/streamhouse.js';
 import { AgentUnavailableError, InvalidConfigError, UnknownTopicOrPartitionError } from '../../protocol/errors.js';
 import { HashRing } from '../hashRing.js';
-import type { ConnectionPool } from './connectionPool.js';
+import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
+import type { AgentTransport } from './agentTransport.js';
+import { deadline } from './deadline.js';
 
 /** Probes of an unreachable agent per Metadata answer, and the delay before the second (doubling after). */
 const PROBE_ATTEMPTS = 6;
@@ -30,7 +32,9 @@ const PROBE_BACKOFF_MS = 200;
 export type ClusterMetadataOptions = {
   /** Agents to ask first, host:port. At least one. */
   bootstrap: string[];
-  pool: ConnectionPool;
+  pool: AgentTransport;
+  /** Times the refreshes, probes and Metadata deadlines. Default asyncScheduler. */
+  scheduler?: SchedulerLike | undefined;
   /** Periodic refresh, ms; 0 disables. Default 30 000. */
   refreshMs?: number;
   /** Timeout of one Metadata call, ms. Default 10 000. */
@@ -61,22 +65,38 @@ export class ClusterMetadata {
   private reachableRing = new HashRing([]);
   /** Unreachable addresses with a Metadata call under way to see whether they answer again. */
   private readonly probing = new Set<string>();
-  private readonly probeTimers = new Set<NodeJS.Timeout>();
+  private readonly probeTimers = new Set<Subscription>();
   private closed = false;
   private refreshing: Promise<void> | undefined;
   private inFlightTopics = new Set<string>();
   /** Topics asked for; unknown ones are dropped when the cluster says so. */
   private readonly wanted = new Set<string>();
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly timer: NodeJS.Timeout | Subscription | undefined;
   private readonly requestTimeoutMs: number;
+  private readonly scheduler: SchedulerLike;
 
   constructor(private readonly options: ClusterMetadataOptions) {
     checkBootstrap(options.bootstrap);
-    const { refreshMs = 30_000, requestTimeoutMs = 10_000 } = options;
+    const { refreshMs = 30_000, requestTimeoutMs = 10_000, scheduler = asyncScheduler } = options;
     this.requestTimeoutMs = requestTimeoutMs;
-    if (refreshMs > 0) {
-      this.timer = setInterval(() => void this.refresh().catch(() => undefined), refreshMs);
-      this.timer.unref();
+    this.scheduler = scheduler;
+    if (refreshMs > 0 && scheduler === asyncScheduler) {
+      // A real interval, unref'd so an idle client does not keep the process alive.
+      const timer = setInterval(() => void this.refresh().catch(() => undefined), refreshMs);
+      timer.unref();
+      this.timer = timer;
+    } else if (refreshMs > 0) {
+      this.timer = interval(refreshMs, scheduler).subscribe(() => void this.refresh().catch(() => undefined));
+    }
+  }
+
+  /** A Metadata call to `address` within the request timeout, on the client's scheduler. */
+  private async callMetadata(address: string, topics: string[]): Promise<MetadataResponse> {
+    const timer = deadline(this.requestTimeoutMs, this.scheduler);
+    try {
+      return await this.options.pool.get(address).client.metadata({ topics }, { signal: timer.signal });
+    } finally {
+      timer.clear();
     }
   }
 
@@ -102,9 +122,7 @@ export class ClusterMetadata {
     let lastError: unknown;
     for (const address of addresses) {
       try {
-        const response = await this.options.pool
-          .get(address)
-          .client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        const response = await this.callMetadata(address, topics);
         this.reachedAgain(address);
         this.apply(response);
         return;
@@ -168,21 +186,18 @@ export class ClusterMetadata {
     const topics = [...this.wanted].slice(0, 1);
     void (async () => {
       try {
-        await this.options.pool
-          .get(address)
-          .client.metadata({ topics }, { signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        await this.callMetadata(address, topics);
         this.reachedAgain(address);
       } catch {
         this.options.pool.invalidate(address);
         if (attempt + 1 < PROBE_ATTEMPTS && !this.closed) {
-          const timer = setTimeout(
+          const timer = this.scheduler.schedule(
             () => {
               this.probeTimers.delete(timer);
               if (this.unreachable.has(address)) this.probe(address, attempt + 1);
             },
             PROBE_BACKOFF_MS * 2 ** attempt,
           );
-          timer.unref();
           this.probeTimers.add(timer);
         }
       } finally {
@@ -252,8 +267,9 @@ export class ClusterMetadata {
 
   close(): void {
     this.closed = true;
-    for (const timer of this.probeTimers) clearTimeout(timer);
+    for (const timer of this.probeTimers) timer.unsubscribe();
     this.probeTimers.clear();
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined && 'unsubscribe' in this.timer) this.timer.unsubscribe();
+    else if (this.timer !== undefined) clearInterval(this.timer);
   }
 }

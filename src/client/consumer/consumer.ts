@@ -62,6 +62,7 @@ import { AgentOffsetStore } from '../offsets/agentOffsetStore.js';
 import { retryWithBackoff } from '../retryPolicy.js';
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
+import type { AgentTransport } from '../cluster/agentTransport.js';
 import { AnyAgent } from '../cluster/agentCall.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
 import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
@@ -128,10 +129,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   constructor(
     private readonly options: ResolvedConsumerOptions,
     private readonly cluster: ClusterMetadata,
-    private readonly pool: ConnectionPool,
+    private readonly pool: AgentTransport,
   ) {
     const { scheduler, retry, requestTimeoutMs, logger, groupId } = options;
-    const context = { pool, cluster };
+    const context = { pool, cluster, scheduler };
     const anyAgent = new AnyAgent(context, options.bootstrap);
     const lookup = new OffsetLookup({ ...context, requestTimeoutMs, retry, scheduler });
     this.membership = options.topics === undefined ? undefined : this.createMembership(anyAgent, options.topics);
@@ -538,7 +539,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private createCommitter(groupId: string, anyAgent: AnyAgent): OffsetCommitter {
     const { offsetStore, requestTimeoutMs, retry, scheduler } = this.options;
     const store: OffsetStore =
-      offsetStore ?? new AgentOffsetStore({ client: () => this.pool.get(anyAgent.address()).client, requestTimeoutMs });
+      offsetStore ??
+      new AgentOffsetStore({
+        client: () => this.pool.get(anyAgent.address()).client,
+        requestTimeoutMs,
+        scheduler,
+      });
     const noted = <T>(promise: Promise<T>) =>
       promise.catch((error: unknown) => {
         anyAgent.failed(error);
@@ -622,11 +628,20 @@ function checkRunHandlers(handlers: RunHandlers): number {
  * first read. Throws InvalidConfigError for bad options.
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
+  return createConsumerOver(undefined, options);
+}
+
+/**
+ * createConsumer reaching agents through `transport` (default: gRPC connections). For streamhouse/testing.
+ * @internal
+ */
+export function createConsumerOver(transport: AgentTransport | undefined, options: ConsumerOptions): Consumer {
   const resolved = resolveConsumerOptions(options);
-  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool = transport ?? new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,
+    scheduler: resolved.scheduler,
     refreshMs: resolved.metadataRefreshMs,
     logger: resolved.logger,
   });

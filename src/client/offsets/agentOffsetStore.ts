@@ -12,6 +12,8 @@
  * Commit times are the agent's clock.
  */
 import { fromErrorInfo, RequestTimedOutError } from '../../protocol/errors.js';
+import type { SchedulerLike } from 'rxjs';
+import { deadline } from '../cluster/deadline.js';
 import type { StreamHouseClient } from '../agentClient.js';
 import {
   checkCommit,
@@ -31,17 +33,21 @@ export type AgentOffsetStoreOptions = {
   client: () => StreamHouseClient;
   /** Timeout of one request, ms; default 30 000. */
   requestTimeoutMs?: number;
+  /** Times the request deadlines. Default asyncScheduler. */
+  scheduler?: SchedulerLike;
 };
 
 /** Group offsets in the agents' metadata store. */
 export class AgentOffsetStore implements OffsetStore {
   private readonly client: () => StreamHouseClient;
   private readonly requestTimeoutMs: number;
+  private readonly scheduler: SchedulerLike | undefined;
 
   constructor(options: AgentOffsetStoreOptions) {
     const { client, requestTimeoutMs = 30_000 } = options;
     this.client = client;
     this.requestTimeoutMs = requestTimeoutMs;
+    this.scheduler = options.scheduler;
   }
 
   async load(groupId: string, partitions?: readonly TopicPartition[]): Promise<StoredOffset[]> {
@@ -85,13 +91,15 @@ export class AgentOffsetStore implements OffsetStore {
   }
 
   private async timed<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = AbortSignal.timeout(this.requestTimeoutMs);
+    const timer = deadline(this.requestTimeoutMs, this.scheduler);
     try {
-      return await call(deadline);
+      return await call(timer.signal);
     } catch (error) {
-      if (deadline.aborted)
+      if (timer.signal.aborted)
         throw new RequestTimedOutError(`${what} took over ${this.requestTimeoutMs} ms`, { cause: error });
       throw error;
+    } finally {
+      timer.clear();
     }
   }
 }

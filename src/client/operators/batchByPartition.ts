@@ -64,8 +64,8 @@ export type BatchByPartitionConfigWithBuilder<T, K, B> = BatchByPartitionConfig<
   /**
    * How each batch is built. With it the result emits
    * {@link BuiltPartitionBatch} and this operator keeps no reference to an
-   * item once it is added (e.g. the producer encodes each record into its
-   * partition's batch as it arrives). Without it a batch is an array of its
+   * item once it is added (e.g. each record encoded into its partition's
+   * batch as it arrives). Without it a batch is an array of its
    * items, emitted as {@link PartitionBatch}. A throwing `create` or `add`
    * fails the result.
    */
@@ -116,9 +116,11 @@ type OpenBatch<K, B> = {
  * caller still holds those items). Unsubscribing cancels the timers and the
  * `flush$` and `release$` subscriptions.
  *
- * A `builder` replaces the array of items: the producer encodes each record
- * into its partition's batch as it arrives and then needs no record kept, by
- * itself or by this operator, until the batch is sent.
+ * A `builder` replaces the array of items: a record encoded into its
+ * partition's batch as it arrives needs no keeping, by the caller or by this
+ * operator, until the batch is sent. (The Producer itself appends to its
+ * RecordAccumulator directly, with the same linger rules, and uses RxJS
+ * from where a batch closes: a send must not wait for a stream.)
  *
  * `holdWhile` and `release$` are Kafka's accumulator: while a partition's
  * requests are in flight, its last batch keeps taking records past its

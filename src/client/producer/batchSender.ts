@@ -20,7 +20,7 @@ import type { RetryPolicy } from '../retryPolicy.js';
 import { fromAbortable } from '../fromAbortable.js';
 import { callAgent } from '../cluster/agentCall.js';
 import type { ClusterMetadata } from '../cluster/clusterMetadata.js';
-import type { ConnectionPool } from '../cluster/connectionPool.js';
+import type { AgentTransport } from '../cluster/agentTransport.js';
 import type { SequenceAssignment } from './idempotence.js';
 import { isSequenceRefusal, type SequencedBatch, type Sequencer } from './sequencer.js';
 import { retryUntilDeliveryTimeout } from './retryUntilDeliveryTimeout.js';
@@ -59,7 +59,7 @@ export type JobOutcome =
 
 export type BatchSenderOptions = {
   cluster: ClusterMetadata;
-  pool: ConnectionPool;
+  pool: AgentTransport;
   /** Stamps idempotent batches; undefined without idempotence. */
   sequencer: Sequencer | undefined;
   acks: Acks;

@@ -3,15 +3,20 @@
  * acknowledgement. `reserve` takes room at once when there is some, or waits
  * (first come, first served) up to a timeout, then fails with BufferFullError.
  */
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { BufferFullError } from '../../protocol/errors.js';
 
-type Waiter = { bytes: number; resolve: () => void; reject: (e: unknown) => void; timer: NodeJS.Timeout | undefined };
+type Waiter = { bytes: number; resolve: () => void; reject: (e: unknown) => void; timer: Subscription | undefined };
 
 export class BufferBudget {
   private used = 0;
   private readonly waiters: Waiter[] = [];
 
-  constructor(readonly capacity: number) {}
+  /** @param scheduler times the `reserve` waits */
+  constructor(
+    readonly capacity: number,
+    private readonly scheduler: SchedulerLike = asyncScheduler,
+  ) {}
 
   /** Bytes held now. */
   get usedBytes(): number {
@@ -33,7 +38,7 @@ export class BufferBudget {
     if (this.tryReserve(bytes)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { bytes, resolve, reject, timer: undefined };
-      waiter.timer = setTimeout(() => {
+      waiter.timer = this.scheduler.schedule(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         reject(
           new BufferFullError(
@@ -56,7 +61,7 @@ export class BufferBudget {
       const next = this.waiters[0]!;
       if (this.used + next.bytes > this.capacity && this.used > 0) return;
       this.waiters.shift();
-      clearTimeout(next.timer);
+      next.timer?.unsubscribe();
       this.used += next.bytes;
       next.resolve();
     }
@@ -65,7 +70,7 @@ export class BufferBudget {
   /** Fails every waiter (the producer is closing). */
   rejectAll(error: unknown): void {
     for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
+      waiter.timer?.unsubscribe();
       waiter.reject(error);
     }
   }

@@ -2,13 +2,14 @@
  * The RxJS Producer. Records go into one pipeline:
  *
  * ```
- * send() ─> input$ ─> batchByPartition (linger / count / bytes, per partition;
- *                      each record encoded into its partition's batch as it arrives;
- *                      a lingered batch keeps filling while its partition is busy)
- *                   ─> sendBatches (bounded concurrency, ordered per partition)
- *                   ─> BatchSender (Produce, retry with backoff, re-route)
- *                   ─> settle: the batch's outcome, which its records' SendResults
- *                      read their offsets from; offsets$ notified
+ * send() ─> RecordAccumulator.append: the record encoded into its partition's
+ *           open batch, a direct call answering { batch, index }
+ *   closed$ (a batch closes: linger on the scheduler, count, bytes, flush;
+ *            a lingered batch keeps filling while its partition is busy)
+ *        ─> sendBatches (bounded concurrency, ordered per partition)
+ *        ─> BatchSender (Produce, retry with backoff, re-route)
+ *        ─> settle: the batch's outcome, which its records' SendResults
+ *           read their offsets from; offsets$ notified
  * ```
  *
  * ```ts
@@ -22,18 +23,20 @@
  * failed with its cause, DeliveryTimeoutError, ProducerClosedError,
  * RecordTooLargeError, UnknownTopicOrPartitionError, BufferFullError, …).
  */
-import { Observable, Subject, defer, filter, map, type Subscriber, type Subscription } from 'rxjs';
+import { type Observable, Subject, defer, filter, map, type Subscription } from 'rxjs';
 import { ProducerClosedError, RecordTooLargeError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, MAX_BATCH_SIZE } from '../../protocol/codec/batchLayout.js';
 import { SendResult } from '../sendResult.js';
-import { batchByPartition } from '../operators/batchByPartition.js';
 import { sendBatches } from '../operators/sendBatches.js';
 import { choosePartition, isBatchAware, type PartitionableRecord } from '../partitioners/partitioner.js';
 import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
+import type { AgentTransport } from '../cluster/agentTransport.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
-import { checkRecord, recordSize, toBytes, toHeaders, type AppendItem, type ProducerRecord } from './producerRecord.js';
-import { ProducerBatch, INITIAL_BATCH_CAPACITY } from './producerBatch.js';
+import { checkRecord, recordSize, toBytes, toHeaders, type ProducerRecord } from './producerRecord.js';
+import { INITIAL_BATCH_CAPACITY, type ProducerBatch } from './producerBatch.js';
+import { RecordAccumulator } from './recordAccumulator.js';
+import type { PartitionState } from './partitionState.js';
 import { BuilderPool } from './builderPool.js';
 import { RequestBufferPool } from './requestBufferPool.js';
 import { checkRecordBatch } from '../../protocol/codec/recordBatchDecoder.js';
@@ -43,7 +46,7 @@ import { BatchSender, type JobOutcome, type ProduceJob } from './batchSender.js'
 import { ProducerIdentity, initProducerId } from './idempotence.js';
 import { Sequencer } from './sequencer.js';
 import { fromAbortable } from '../fromAbortable.js';
-import { ProducerMetrics, type PartitionCounters, type ProducerMetricsSnapshot } from './producerMetrics.js';
+import { ProducerMetrics, type ProducerMetricsSnapshot } from './producerMetrics.js';
 
 /** Bytes a record may take beyond its estimated size once encoded (varint fields at their widest). */
 const ENCODING_SLACK = 32;
@@ -68,39 +71,17 @@ export type RecordMetadata = { topic: string; partition: number; offset: number;
 type Payloads = { key: Uint8Array | null; value: Uint8Array | null; headers: RecordHeader[] | undefined };
 
 /** A flush() call: done once each partition has settled as many records as it had accepted at the call. */
-type FlushWaiter = { targets: Map<PartitionCounters, number>; resolve: () => void };
+type FlushWaiter = { targets: Map<PartitionState, number>; resolve: () => void };
 
 export class Producer {
-  /**
-   * Where accepted records enter the pipeline: its one subscriber, held
-   * directly rather than through a Subject, whose `next` allocates a closure
-   * and an iterator per call (a third of the producer's garbage per record).
-   */
-  private input: Subscriber<AppendItem> | undefined;
-  private readonly flushTrigger = new Subject<void>();
-  /** A partition's key when it can take another batch: its held batch (see batchByPartition's holdWhile) closes. */
-  private readonly releases = new Subject<PartitionCounters>();
-  /**
-   * Reused for every record pushed into the pipeline (a fresh one only for a send made while another is being added).
-   */
-  private readonly item: AppendItem = {
-    counters: undefined as unknown as PartitionCounters,
-    key: null,
-    value: null,
-    headers: undefined,
-    timestamp: 0,
-    sentAt: 0,
-    size: 0,
-    batch: undefined,
-    index: 0,
-  };
-  private adding = false;
+  /** Where accepted records go, each into its partition's open batch; closed batches leave it on `closed$`. */
+  private readonly accumulator: RecordAccumulator;
   private readonly offsetsSubject = new Subject<OffsetNotification>();
   private readonly pipeline: Subscription;
   private readonly pipelineDone: Promise<void>;
   private readonly budget: BufferBudget;
   private readonly sender: BatchSender;
-  private readonly metricsState = new ProducerMetrics();
+  private readonly metricsState: ProducerMetrics;
   private flushWaiters: FlushWaiter[] = [];
   /** Reused by every trySend call for the record's converted payload. */
   private readonly scratch: Payloads = { key: null, value: null, headers: undefined };
@@ -112,17 +93,27 @@ export class Producer {
   constructor(
     private readonly options: ResolvedProducerOptions,
     private readonly cluster: ClusterMetadata,
-    private readonly pool: ConnectionPool,
+    private readonly pool: AgentTransport,
     private readonly identity: ProducerIdentity | undefined,
   ) {
+    const maxInFlightPerPartition = options.maxInFlightPerPartition;
+    // Free builders and request buffers are each bounded by the buffer's own bound: they hold no more than the records
+    // they stand for.
+    const keptBytes = Math.min(options.maxBufferedBytes, 64 * 1024 * 1024);
+    const accumulator = (this.accumulator = new RecordAccumulator({
+      lingerMs: options.lingerMs,
+      maxCount: options.batchRecords,
+      maxBytes: options.batchBytes,
+      maxInFlightPerPartition,
+      scheduler: options.scheduler,
+      builders: new BuilderPool(Math.min(INITIAL_BATCH_CAPACITY, options.batchBytes), keptBytes),
+    }));
+    this.metricsState = new ProducerMetrics(accumulator.partitions);
     identity?.bumped$.subscribe(({ producerId, producerEpoch }) => {
       this.metricsState.epochBumps++;
       options.logger?.info({ producerId, producerEpoch }, 'producer moved to a new epoch');
     });
-    this.budget = new BufferBudget(options.maxBufferedBytes);
-    // Free builders and request buffers are each bounded by the buffer's own bound: they hold no more than the records
-    // they stand for.
-    const keptBytes = Math.min(options.maxBufferedBytes, 64 * 1024 * 1024);
+    this.budget = new BufferBudget(options.maxBufferedBytes, options.scheduler);
     const sender = (this.sender = new BatchSender({
       cluster,
       pool,
@@ -142,41 +133,20 @@ export class Producer {
     const partitioner = options.partitioner;
     let resolveDone!: () => void;
     this.pipelineDone = new Promise((resolve) => (resolveDone = resolve));
-    const maxInFlightPerPartition = options.maxInFlightPerPartition;
-    const builders = new BuilderPool(Math.min(INITIAL_BATCH_CAPACITY, options.batchBytes), keptBytes);
-    this.pipeline = new Observable<AppendItem>((subscriber) => {
-      this.input = subscriber;
-    })
+    // RxJS from where a batch closes: sending, retries, acknowledgements.
+    this.pipeline = accumulator.closed$
       .pipe(
-        batchByPartition({
-          keyOf: (item: AppendItem) => item.counters,
-          lingerMs: options.lingerMs,
-          maxCount: options.batchRecords,
-          maxBytes: options.batchBytes,
-          sizeOf: (item: AppendItem) => item.size,
-          flush$: this.flushTrigger,
-          scheduler: options.scheduler,
-          builder: {
-            create: (counters: PartitionCounters) => new ProducerBatch(counters, builders),
-            add: (batch: ProducerBatch, item: AppendItem) => batch.add(item),
-          },
-          // Like Kafka's accumulator: while a partition has all its requests out, its lingered batch keeps
-          // filling, so requests grow with the load (up to batchBytes) instead of queueing up small.
-          holdWhile: (counters: PartitionCounters) => counters.batchesOutstanding >= maxInFlightPerPartition,
-          release$: this.releases,
-        }),
-        map(({ key: counters, batch, count, bytes }): ProduceJob => {
-          if (isBatchAware(partitioner)) partitioner.onNewBatch(counters.topic, counters.partition);
-          counters.batchesOutstanding++;
-          this.metricsState.batchesInFlight++;
+        map((batch: ProducerBatch): ProduceJob => {
+          const { topic, partition, key } = batch.partition;
+          if (isBatchAware(partitioner)) partitioner.onNewBatch(topic, partition);
           this.metricsState.batchesSent++;
           return {
-            topic: counters.topic,
-            partition: counters.partition,
-            key: counters.key,
+            topic,
+            partition,
+            key,
             batch,
-            count,
-            bytes,
+            count: batch.count,
+            bytes: batch.bytes,
             attempts: 0,
             // Every field a job gets on its way, so that all jobs share one shape.
             encodedBatch: undefined,
@@ -199,6 +169,8 @@ export class Producer {
         next: (outcome) => this.settle(outcome),
         error: (error: unknown) => {
           options.logger?.error({ err: error }, 'producer pipeline failed');
+          const dropped = accumulator.abort(new ProducerClosedError('producer pipeline has stopped', { cause: error }));
+          this.budget.release(dropped);
           resolveDone();
         },
         complete: () => resolveDone(),
@@ -309,7 +281,7 @@ export class Producer {
     return size;
   }
 
-  /** Pushes the record into the pipeline (which encodes it into its partition's batch) and returns its SendResult. */
+  /** Appends the record to its partition's batch (which encodes it) and returns its SendResult. */
   private enqueue(
     record: ProducerRecord,
     partition: number,
@@ -318,41 +290,17 @@ export class Producer {
     headers: RecordHeader[] | undefined,
     size: number,
   ): SendResult {
-    const now = this.options.scheduler.now();
-    const timestamp = record.timestamp ?? now;
-    const counters = this.metricsState.partition(record.topic, partition);
-    counters.acceptedRecords++;
-    counters.acceptedBytes += size;
-    // A send made from a reaction to this one (say an offsets$ subscriber of a batch failed at once) gets its own item.
-    const nested = this.adding;
-    const item: AppendItem = nested ? { ...this.item } : this.item;
-    item.counters = counters;
-    item.key = key;
-    item.value = value;
-    item.headers = headers;
-    item.timestamp = timestamp;
-    item.sentAt = now;
-    item.size = size;
-    item.batch = undefined;
-    this.adding = true;
-    try {
-      this.input!.next(item);
-    } finally {
-      this.adding = nested;
-    }
-    const batch = item.batch as ProducerBatch | undefined;
-    // Forget the payload: the reused item must not keep the caller's bytes alive.
-    item.key = item.value = null;
-    item.headers = undefined;
-    item.batch = undefined;
-    if (batch === undefined) {
-      // The pipeline has stopped (it only does on close or a bug): the record was not taken.
-      counters.acceptedRecords--;
-      counters.acceptedBytes -= size;
+    const accumulator = this.accumulator;
+    if (accumulator.isComplete) {
+      // The pipeline has stopped (it only does on close or a bug): the record is not taken.
       this.budget.release(size);
       throw new ProducerClosedError('producer pipeline has stopped', { context: { topic: record.topic, partition } });
     }
-    return new SendResult(batch.outcome, item.index, timestamp);
+    const now = this.options.scheduler.now();
+    const timestamp = record.timestamp ?? now;
+    const state = accumulator.partition(record.topic, partition);
+    const { batch, index } = accumulator.append(state, key, value, headers, timestamp, now, size);
+    return new SendResult(batch.outcome, index, timestamp);
   }
 
   /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */
@@ -372,13 +320,13 @@ export class Producer {
 
   /** Sends every lingering batch now and waits until every record sent so far is acknowledged or failed. */
   flush(): Promise<void> {
-    const targets = new Map<PartitionCounters, number>();
-    for (const counters of this.metricsState.allPartitions()) {
-      if (counters.settledRecords < counters.acceptedRecords) targets.set(counters, counters.acceptedRecords);
+    const targets = new Map<PartitionState, number>();
+    for (const state of this.accumulator.partitions.all()) {
+      if (state.settledRecords < state.acceptedRecords) targets.set(state, state.acceptedRecords);
     }
     if (targets.size === 0) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.flushWaiters.push({ targets, resolve }));
-    this.flushTrigger.next();
+    this.accumulator.closeAll();
     return done;
   }
 
@@ -412,9 +360,6 @@ export class Producer {
 
   private settle(outcome: JobOutcome): void {
     const { job } = outcome;
-    const counters = job.batch.counters;
-    this.metricsState.batchesInFlight--;
-    counters.batchesOutstanding--;
     // offsets$ notifications carry keys that are views of the sent request: then its buffer is not reused.
     let viewsHandedOut = false;
     if (outcome.ok) {
@@ -428,10 +373,11 @@ export class Producer {
       job.batch.outcome._reject(outcome.error);
     }
     this.sender.releaseRequest(job, outcome.ok && !viewsHandedOut);
-    this.metricsState.settled(counters, job.count, job.bytes, outcome.ok);
+    this.metricsState.settled(job.count, outcome.ok);
     this.budget.release(job.bytes);
+    // Counts the records settled, and closes the partition's held batch if it now has room for a request.
+    this.accumulator.settled(job.batch);
     if (this.flushWaiters.length > 0) this.checkFlushWaiters();
-    if (counters.batchesOutstanding < this.options.maxInFlightPerPartition) this.releases.next(counters);
   }
 
   /**
@@ -450,7 +396,7 @@ export class Producer {
 
   private checkFlushWaiters(): void {
     this.flushWaiters = this.flushWaiters.filter((waiter) => {
-      for (const [counters, count] of waiter.targets) if (counters.settledRecords < count) return true;
+      for (const [state, count] of waiter.targets) if (state.settledRecords < count) return true;
       waiter.resolve();
       return false;
     });
@@ -464,12 +410,10 @@ export class Producer {
     this.closing ??= (async () => {
       this.budget.rejectAll(new ProducerClosedError('producer closed while the record waited for buffer room'));
       await this.flush();
-      this.input?.complete();
+      this.accumulator.complete();
       await this.pipelineDone;
       this.pipeline.unsubscribe();
       this.offsetsSubject.complete();
-      this.flushTrigger.complete();
-      this.releases.complete();
       this.cluster.close();
       this.pool.closeAll();
     })();
@@ -482,12 +426,24 @@ export class Producer {
  * idempotence on, obtains a producer id. Rejects with AgentUnavailableError
  * when no bootstrap agent answers.
  */
-export async function createProducer(options: ProducerOptions): Promise<Producer> {
+export function createProducer(options: ProducerOptions): Promise<Producer> {
+  return createProducerOver(undefined, options);
+}
+
+/**
+ * createProducer reaching agents through `transport` (default: gRPC connections). For streamhouse/testing.
+ * @internal
+ */
+export async function createProducerOver(
+  transport: AgentTransport | undefined,
+  options: ProducerOptions,
+): Promise<Producer> {
   const resolved = resolveProducerOptions(options);
-  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool = transport ?? new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,
+    scheduler: resolved.scheduler,
     refreshMs: resolved.metadataRefreshMs,
     logger: resolved.logger,
   });
@@ -495,7 +451,7 @@ export async function createProducer(options: ProducerOptions): Promise<Producer
     await cluster.refresh();
     let identity: ProducerIdentity | undefined;
     if (resolved.idempotence) {
-      const context = { pool, cluster };
+      const context = { pool, cluster, scheduler: resolved.scheduler };
       const { requestTimeoutMs, logger } = resolved;
       identity = new ProducerIdentity(await initProducerId(context, -1, requestTimeoutMs), {
         bump: (producerId) => fromAbortable((signal) => initProducerId(context, producerId, requestTimeoutMs, signal)),

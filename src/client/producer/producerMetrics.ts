@@ -3,9 +3,13 @@
  * flight, retries, acknowledged and failed records, and a histogram of
  * per-record ack latency (send → acknowledgement). Read as a snapshot, or as
  * an Observable sampling it periodically.
+ *
+ * The per-partition figures (pending, batches in flight) are read from the
+ * partitions' flow-control state ({@link PartitionStates}) when a snapshot is
+ * taken; the producer's hot path bumps only that state.
  */
 import { interval, map, type Observable, type SchedulerLike } from 'rxjs';
-import { topicPartitionId } from '../../protocol/topicPartition.js';
+import type { PartitionStates } from './partitionState.js';
 
 /** Upper bounds (ms) of the latency histogram buckets; the last bucket is unbounded. */
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000, 120000];
@@ -24,61 +28,27 @@ export type ProducerMetricsSnapshot = {
   epochBumps: number;
   recordsAcked: number;
   recordsFailed: number;
-  /** Ack latency: counts per bucket (upper bounds in LATENCY_BUCKETS_MS, then +Inf), and estimates. */
-  ackLatency: { buckets: number[]; count: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * Ack latency: counts per bucket (upper bounds in LATENCY_BUCKETS_MS, then +Inf), their sum (ms), and estimates.
+   */
+  ackLatency: { buckets: number[]; count: number; sumMs: number; p50Ms: number; p99Ms: number; maxMs: number };
 };
 
-/**
- * The running counts of one partition the producer writes to. The producer
- * keeps a reference per partition and bumps the counts directly, so a record
- * costs no map lookups here; pending = accepted - settled.
- */
-export class PartitionCounters {
-  /** `topic/partition`. */
-  readonly key: string;
-  acceptedRecords = 0;
-  acceptedBytes = 0;
-  settledRecords = 0;
-  settledBytes = 0;
-  /** Batches of this partition closed and not yet settled (sent, or waiting for their turn). */
-  batchesOutstanding = 0;
-
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-  ) {
-    this.key = topicPartitionId(topic, partition);
-  }
-}
-
 export class ProducerMetrics {
-  /** Per topic, per partition number. */
-  private readonly partitions = new Map<string, PartitionCounters[]>();
   private readonly buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   private latencyCount = 0;
+  private latencySum = 0;
   private maxLatency = 0;
-  batchesInFlight = 0;
   batchesSent = 0;
   retries = 0;
   epochBumps = 0;
   recordsAcked = 0;
   recordsFailed = 0;
 
-  /** The counters of a partition, created on first use. */
-  partition(topic: string, partition: number): PartitionCounters {
-    let counters = this.partitions.get(topic);
-    if (counters === undefined) this.partitions.set(topic, (counters = []));
-    return (counters[partition] ??= new PartitionCounters(topic, partition));
-  }
+  constructor(private readonly partitions: PartitionStates) {}
 
-  /** Every partition written to so far. */
-  *allPartitions(): IterableIterator<PartitionCounters> {
-    for (const counters of this.partitions.values()) for (const c of counters) if (c !== undefined) yield c;
-  }
-
-  settled(counters: PartitionCounters, records: number, bytes: number, ok: boolean): void {
-    counters.settledRecords += records;
-    counters.settledBytes += bytes;
+  /** A batch of `records` records is settled. */
+  settled(records: number, ok: boolean): void {
     if (ok) this.recordsAcked += records;
     else this.recordsFailed += records;
   }
@@ -88,6 +58,7 @@ export class ProducerMetrics {
     while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
     this.buckets[i]! += records;
     this.latencyCount += records;
+    this.latencySum += ms * records;
     if (ms > this.maxLatency) this.maxLatency = ms;
   }
 
@@ -106,8 +77,10 @@ export class ProducerMetrics {
   snapshot(): ProducerMetricsSnapshot {
     let pendingRecords = 0;
     let pendingBytes = 0;
+    let batchesInFlight = 0;
     const pending: Record<string, PartitionPending> = {};
-    for (const c of this.allPartitions()) {
+    for (const c of this.partitions.all()) {
+      batchesInFlight += c.batchesOutstanding;
       const records = c.acceptedRecords - c.settledRecords;
       if (records === 0) continue;
       const bytes = c.acceptedBytes - c.settledBytes;
@@ -119,7 +92,7 @@ export class ProducerMetrics {
       pending,
       pendingRecords,
       pendingBytes,
-      batchesInFlight: this.batchesInFlight,
+      batchesInFlight,
       batchesSent: this.batchesSent,
       retries: this.retries,
       epochBumps: this.epochBumps,
@@ -128,6 +101,7 @@ export class ProducerMetrics {
       ackLatency: {
         buckets: [...this.buckets],
         count: this.latencyCount,
+        sumMs: this.latencySum,
         p50Ms: this.percentile(50),
         p99Ms: this.percentile(99),
         maxMs: this.maxLatency,

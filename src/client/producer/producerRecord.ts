@@ -1,8 +1,6 @@
 /** What users hand to `send`, and its normalised internal form. */
 import { InvalidRequestError } from '../../protocol/errors.js';
 import type { RecordHeader } from '../../protocol/codec/record.js';
-import type { PartitionCounters } from './producerMetrics.js';
-import type { ProducerBatch } from './producerBatch.js';
 
 /** Bytes, or a string sent as UTF-8. */
 export type Payload = Uint8Array | string;
@@ -20,29 +18,6 @@ export type ProducerRecord = {
   partition?: number;
   /** ms since the epoch. Default: now (scheduler time). */
   timestamp?: number;
-};
-
-/**
- * @internal A record on its way into its partition's batch: what the
- * producer pushes into its pipeline. The batch encodes the record when it
- * is added (so nothing keeps the record afterwards) and leaves where it
- * went in `batch` and `index`, from which `send` builds the SendResult.
- * The producer reuses one of these for every record it accepts.
- */
-export type AppendItem = {
-  /** The partition's counters: the key the pipeline batches by. */
-  counters: PartitionCounters;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: RecordHeader[] | undefined;
-  timestamp: number;
-  /** When `send` accepted it (scheduler time), for delivery timeout and latency. */
-  sentAt: number;
-  /** Bytes counted against the buffer and the batch limits. */
-  size: number;
-  /** Set when added: the batch it went into, and its index there. */
-  batch: ProducerBatch | undefined;
-  index: number;
 };
 
 const RECORD_OVERHEAD = 24;

@@ -66,8 +66,9 @@ async function createOne(
   ctx: KafkaContext,
   topic: CreateTopicsRequestCreatableTopic,
   validateOnly: boolean,
-  signal: AbortSignal,
+  info: RequestInfo,
 ): Promise<CreateTopicsResponseCreatableTopicResultInit> {
+  const { signal } = info;
   const partitions = topic.numPartitions === -1 ? 1 : topic.numPartitions;
   try {
     if (topic.assignments.length > 0)
@@ -75,6 +76,9 @@ async function createOne(
     if (partitions < 1) throw new InvalidRequestError(`numPartitions must be at least 1, got ${topic.numPartitions}`);
     const config = topicConfigFromKafka(topic.configs);
     if (validateOnly) {
+      // Reads the store itself, so it checks as the service would.
+      const denied = ctx.authorizer?.topicError(info.principal, 'create', topic.name);
+      if (denied !== undefined) throw denied;
       if ((await ctx.metadataStore.getTopic(topic.name)) !== undefined) {
         return {
           name: topic.name,
@@ -127,7 +131,7 @@ export async function handleCreateTopics(
   info: RequestInfo,
 ): Promise<CreateTopicsResponseInit> {
   const topics = [];
-  for (const topic of request.topics) topics.push(await createOne(ctx, topic, request.validateOnly, info.signal));
+  for (const topic of request.topics) topics.push(await createOne(ctx, topic, request.validateOnly, info));
   return { topics };
 }
 
@@ -173,7 +177,9 @@ export async function handleDescribeConfigs(
   for (const resource of request.resources) {
     const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
     if (resource.resourceType === RESOURCE_BROKER) {
-      results.push({ ...base, errorCode: 0, errorMessage: null, configs: [] });
+      const denied = ctx.authorizer?.clusterError(info.principal, 'admin');
+      const errorCode = denied === undefined ? 0 : kafkaErrorCode(denied);
+      results.push({ ...base, errorCode, errorMessage: denied?.message ?? null, configs: [] });
       continue;
     }
     if (resource.resourceType !== RESOURCE_TOPIC) {

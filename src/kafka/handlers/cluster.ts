@@ -82,11 +82,16 @@ export async function handleMetadata(
   };
 }
 
-export async function handleDescribeCluster(ctx: KafkaContext): Promise<DescribeClusterResponseInit> {
+export async function handleDescribeCluster(
+  ctx: KafkaContext,
+  _request: unknown,
+  info: RequestInfo,
+): Promise<DescribeClusterResponseInit> {
   const view = await brokerView(ctx);
+  const denied = ctx.authorizer?.clusterError(info.principal, 'admin');
   return {
-    errorCode: 0,
-    errorMessage: null,
+    errorCode: denied === undefined ? 0 : kafkaErrorCode(denied),
+    errorMessage: denied?.message ?? null,
     clusterId: CLUSTER_ID,
     controllerId: controllerOf(view),
     brokers: view.brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: null })),

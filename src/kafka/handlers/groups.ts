@@ -47,10 +47,15 @@ export async function handleFindCoordinator(
 ): Promise<FindCoordinatorResponseInit> {
   const { self } = await brokerView(ctx);
   const coordinator = { nodeId: self.nodeId, host: self.host, port: self.port };
-  if (info.version < 4) return { errorCode: 0, errorMessage: null, ...coordinator };
-  return {
-    coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinator, errorCode: 0, errorMessage: null })),
+  // As Kafka: finding a group's coordinator needs describe on the group (key type 0).
+  const outcome = (key: string) => {
+    const denied = request.keyType === 0 ? ctx.authorizer?.groupError(info.principal, 'describe', key) : undefined;
+    return denied === undefined
+      ? { errorCode: 0, errorMessage: null, ...coordinator }
+      : { errorCode: kafkaErrorCode(denied), errorMessage: denied.message, nodeId: -1, host: '', port: -1 };
   };
+  if (info.version < 4) return outcome(request.key);
+  return { coordinators: request.coordinatorKeys.map((key) => ({ key, ...outcome(key) })) };
 }
 
 export async function handleJoinGroup(
@@ -263,9 +268,16 @@ const KAFKA_GROUP_STATE: Record<GroupState, string> = {
   stable: 'Stable',
 };
 
-export async function handleListGroups(ctx: KafkaContext, request: ListGroupsRequest): Promise<ListGroupsResponseInit> {
+export async function handleListGroups(
+  ctx: KafkaContext,
+  request: ListGroupsRequest,
+  info: RequestInfo,
+): Promise<ListGroupsResponseInit> {
   try {
-    const ids = await ctx.metadataStore.listGroups();
+    // Reads the store itself: lists only the groups the principal may describe, as the service does.
+    const ids = (await ctx.metadataStore.listGroups()).filter(
+      (id) => ctx.authorizer?.mayGroup(info.principal, 'describe', id) ?? true,
+    );
     const groups = await Promise.all(
       ids.map(async (groupId) => ({ groupId, record: await ctx.metadataStore.getGroup(groupId) })),
     );
@@ -289,10 +301,13 @@ export async function handleListGroups(ctx: KafkaContext, request: ListGroupsReq
 export async function handleDescribeGroups(
   ctx: KafkaContext,
   request: DescribeGroupsRequest,
+  info: RequestInfo,
 ): Promise<DescribeGroupsResponseInit> {
   const groups = await Promise.all(
     request.groups.map(async (groupId): Promise<DescribeGroupsResponseDescribedGroupInit> => {
       try {
+        const denied = ctx.authorizer?.groupError(info.principal, 'describe', groupId);
+        if (denied !== undefined) throw denied;
         const record = await ctx.metadataStore.getGroup(groupId);
         if (record === undefined)
           return { groupId, errorCode: 0, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };

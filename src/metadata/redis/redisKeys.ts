@@ -24,6 +24,7 @@
  * | `group:<g>` | hash | version, generation, members (JSON ids), record (JSON) |
  * | `offsets:<g>` | hash | `<t>:<p>` → {offset, metadata, commitTime} JSON |
  * | `offset-groups:<t>` | set | groups with offsets on topic t (for deleteTopic) |
+ * | `acls` | set | access-control entries, each as its aclKey JSON |
  *
  * Lua scripts that touch keys only known from stored data (a topic's
  * partitions, the groups with offsets on it) build those names from the
@@ -55,6 +56,7 @@ export function redisKeys(prefix: string) {
     offsets: (groupId: string) => `${prefix}offsets:${groupId}`,
     /** The field of one partition in a group's offsets hash. */
     offsetField: (topic: string, partition: number) => `${topic}:${partition}`,
+    acls: `${prefix}acls`,
   };
 }
 

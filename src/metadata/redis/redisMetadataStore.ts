@@ -12,6 +12,7 @@
  * sharing the Redis must keep its clock in sync well within the lease TTL.
  * Key layout: redisKeys.ts.
  */
+import { aclFromKey, aclKey, compareAcls, validateAclEntry, type AclEntry } from '../aclRules.js';
 import type { Redis } from 'ioredis';
 import { MetadataError, StreamHouseError } from '../../protocol/errors.js';
 import { decodeGroup, encodeGroup, memberIdsOf } from '../groupCodec.js';
@@ -499,6 +500,23 @@ export class RedisMetadataStore implements MetadataStore {
       const json = values[i];
       return json === null || json === undefined ? [] : [decodeOffset(topic, partition, json)];
     });
+  }
+
+  // ---- access control ----
+
+  async addAcl(entry: AclEntry): Promise<boolean> {
+    validateAclEntry(entry);
+    return (await this.call({}, () => this.client.sadd(this.keys.acls, aclKey(entry)))) > 0;
+  }
+
+  async removeAcl(entry: AclEntry): Promise<boolean> {
+    validateAclEntry(entry);
+    return (await this.call({}, () => this.client.srem(this.keys.acls, aclKey(entry)))) > 0;
+  }
+
+  async listAcls(): Promise<AclEntry[]> {
+    const keys = await this.call({}, () => this.client.smembers(this.keys.acls));
+    return keys.map(aclFromKey).sort(compareAcls);
   }
 
   /** Closes the connection when the store opened it; a client passed in stays open. */

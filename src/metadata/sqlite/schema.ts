@@ -10,6 +10,8 @@
  *   updated at the time of the migration.
  * - 3: lease_epoch_floors, the last lease epoch of each deleted topic (a
  *   topic created again under its name starts its partitions past it).
+ * - 4: users (authentication; added by its own step).
+ * - 5: acls, the access-control entries (see aclRules.ts).
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -19,7 +21,7 @@ import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -121,8 +123,32 @@ CREATE TABLE lease_epoch_floors (
 `);
 }
 
+/** Version 4 belongs to the users table of authentication; this branch adds nothing at that step. */
+function migrateToV4(): void {}
+
+/** Version 5: access-control entries, one row each; the whole row is the key. */
+function migrateToV5(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE IF NOT EXISTS acls (
+  principal TEXT NOT NULL,
+  permission TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  pattern_type TEXT NOT NULL,
+  resource_name TEXT NOT NULL,
+  PRIMARY KEY (principal, permission, operation, resource_type, pattern_type, resource_name)
+) STRICT, WITHOUT ROWID;
+`);
+}
+
 /** Migration steps by the version they produce: STEPS[v - 1] turns version v - 1 into v. */
-const STEPS: ((db: Database.Database, now: number) => void)[] = [(db) => db.exec(SCHEMA_V1), migrateToV2, migrateToV3];
+const STEPS: ((db: Database.Database, now: number) => void)[] = [
+  (db) => db.exec(SCHEMA_V1),
+  migrateToV2,
+  migrateToV3,
+  migrateToV4,
+  migrateToV5,
+];
 
 /**
  * Creates the schema on a new file, or brings an older one up to `target`

@@ -18,6 +18,8 @@
  * disk (SQLITE_FULL) becomes StorageFullError (retriable).
  */
 import Database from 'better-sqlite3';
+import { validateAclEntry, type AclEntry } from '../aclRules.js';
+import { AclStatements } from './aclStatements.js';
 import { MetadataError, StorageFullError, StreamHouseError } from '../../protocol/errors.js';
 import { decodeGroup } from '../groupCodec.js';
 import {
@@ -96,6 +98,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly options: ResolvedSqliteOptions;
   private readonly db: Database.Database;
   private readonly sql: Statements;
+  private readonly acls: AclStatements;
   private closed = false;
 
   /** Opens (creating if needed) the file and its schema. Throws MetadataError when the file cannot be opened. */
@@ -111,6 +114,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.db.pragma(`synchronous = ${this.options.synchronous.toUpperCase()}`);
       migrate(this.db, this.options.clock());
       this.sql = prepareStatements(this.db);
+      this.acls = new AclStatements(this.db);
     } catch (cause) {
       this.db.close();
       throw toMetadataError(cause, `cannot prepare SQLite metadata file ${this.options.path}`);
@@ -450,6 +454,22 @@ export class SqliteMetadataStore implements MetadataStore {
   ): Promise<CommittedOffsetRecord[]> {
     validateGroupId(groupId);
     return this.read(() => fetchOffsetsStep(this.sql, groupId, partitions));
+  }
+
+  // ---- access control ----
+
+  async addAcl(entry: AclEntry): Promise<boolean> {
+    validateAclEntry(entry);
+    return this.write(() => this.acls.add(entry));
+  }
+
+  async removeAcl(entry: AclEntry): Promise<boolean> {
+    validateAclEntry(entry);
+    return this.write(() => this.acls.delete(entry));
+  }
+
+  async listAcls(): Promise<AclEntry[]> {
+    return this.read(() => this.acls.list());
   }
 
   /** Reads from the file; MetadataError naming it when that fails. */

@@ -82,6 +82,12 @@ export enum ErrorCode {
   STORAGE_FAILURE = 44,
   /** STORAGE_FULL - The store has no room left (disk full, quota): retried until space is freed or the request times out. */
   STORAGE_FULL = 45,
+  /** TOPIC_AUTHORIZATION_FAILED - The caller's principal may not run this operation on this topic (see docs/security.md). */
+  TOPIC_AUTHORIZATION_FAILED = 46,
+  /** GROUP_AUTHORIZATION_FAILED - The caller's principal may not run this operation on this consumer group. */
+  GROUP_AUTHORIZATION_FAILED = 47,
+  /** CLUSTER_AUTHORIZATION_FAILED - The caller's principal may not run this cluster-wide operation. */
+  CLUSTER_AUTHORIZATION_FAILED = 48,
 }
 
 export enum AckMode {
