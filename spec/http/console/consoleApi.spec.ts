@@ -28,6 +28,32 @@ async function objectBytes(dir: string): Promise<number> {
   return sizes.reduce((sum, size) => sum + size, 0);
 }
 
+describe('http: console API with ACLs on', function () {
+  this.timeout(30_000);
+
+  it('calls the service as ANONYMOUS: refused with a typed 403 unless the ACLs allow it', async () => {
+    const stores = await createTestStores();
+    const test = await startTestAgent(stores, { httpPort: 0, authorizer: { superUsers: [] } });
+    try {
+      await test.metadataStore.createTopic('orders', 1);
+      const address = test.agent.httpAddress!;
+      const topic = await httpCall(address, '/api/topics/orders');
+      expect(topic.status).to.equal(403);
+      expect(JSON.parse(topic.body).error).to.deep.include({ code: 'TOPIC_AUTHORIZATION_FAILED', retriable: false });
+      const produced = await httpCall(address, '/api/topics/orders/records', {
+        method: 'POST',
+        body: '{"value":"x","partition":0}',
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(produced.status).to.equal(403);
+      expect((await test.metadataStore.getPartition('orders', 0)).highWatermark).to.equal(0);
+    } finally {
+      await test.stop();
+      await stores.cleanup();
+    }
+  });
+});
+
 describe('http: console API', function () {
   this.timeout(30_000);
   let stores: TestStores;
