@@ -72,11 +72,21 @@ describe('agent/agentOptions', () => {
         defaultFetchMaxBytes: 1024 * 1024,
         segmentCacheBytes: 0,
         maintenanceIntervalMs: 30_000,
+        consoleRateSampleMs: 5000,
         compactionMinObjectBytes: 1024 * 1024,
         orphanGraceMs: 600_000,
         groupInitialRebalanceDelayMs: 3000,
         logger: undefined,
       });
+    });
+
+    it('refuses a console rate sample interval below 100 ms or fractional, naming the option', () => {
+      for (const consoleRateSampleMs of [99, 0, 150.5]) {
+        expect(() => resolveAgentOptions({ objectStore, metadataStore, consoleRateSampleMs })).to.throw(
+          InvalidConfigError,
+          `agent option consoleRateSampleMs must be an integer >= 100, got ${consoleRateSampleMs}`,
+        );
+      }
     });
 
     it('gives each agent its own default id', () => {

@@ -8,6 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeRecordBatch } from '../../../src/protocol/codec/recordBatch.js';
 import { MAX_JSON_BODY_BYTES } from '../../../src/http/jsonBody.js';
+import { MAX_PAGE_BYTES } from '../../../src/http/console/recordsApi.js';
 import {
   createTestStores,
   produce,
@@ -26,6 +27,32 @@ async function objectBytes(dir: string): Promise<number> {
   );
   return sizes.reduce((sum, size) => sum + size, 0);
 }
+
+describe('http: console API with ACLs on', function () {
+  this.timeout(30_000);
+
+  it('calls the service as ANONYMOUS: refused with a typed 403 unless the ACLs allow it', async () => {
+    const stores = await createTestStores();
+    const test = await startTestAgent(stores, { httpPort: 0, authorizer: { superUsers: [] } });
+    try {
+      await test.metadataStore.createTopic('orders', 1);
+      const address = test.agent.httpAddress!;
+      const topic = await httpCall(address, '/api/topics/orders');
+      expect(topic.status).to.equal(403);
+      expect(JSON.parse(topic.body).error).to.deep.include({ code: 'TOPIC_AUTHORIZATION_FAILED', retriable: false });
+      const produced = await httpCall(address, '/api/topics/orders/records', {
+        method: 'POST',
+        body: '{"value":"x","partition":0}',
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(produced.status).to.equal(403);
+      expect((await test.metadataStore.getPartition('orders', 0)).highWatermark).to.equal(0);
+    } finally {
+      await test.stop();
+      await stores.cleanup();
+    }
+  });
+});
 
 describe('http: console API', function () {
   this.timeout(30_000);
@@ -156,6 +183,16 @@ describe('http: console API', function () {
     expect(after.body).to.deep.include({ startOffset: 3, records: [] });
   });
 
+  it('GET records ends a page at the record reaching MAX_PAGE_BYTES', async () => {
+    await test.metadataStore.createTopic('big', 1);
+    const value = Buffer.alloc(1_000_000, 120);
+    for (let i = 0; i < 6; i++) await produce(test.connection, 'big', 0, [{ key: null, value, timestamp: 1 }]);
+    const page = await get('/api/topics/big/partitions/0/records?offset=0');
+    expect(MAX_PAGE_BYTES).to.be.greaterThan(4_000_000).and.lessThan(5_000_000);
+    expect((page.body['records'] as { offset: number }[]).map((r) => r.offset)).to.deep.equal([0, 1, 2, 3, 4]);
+    expect(page.body['nextOffset']).to.equal(5);
+  });
+
   it('GET records refuses a bad offset (400), an unknown topic or partition (404)', async () => {
     const cases: [string, number, string][] = [
       ['/api/topics/orders/partitions/0/records?offset=4', 400, 'OFFSET_OUT_OF_RANGE'],
@@ -204,7 +241,7 @@ describe('http: console API', function () {
     expect(partitions.reduce((sum, p) => sum + p.highWatermark, 0)).to.equal(7);
   });
 
-  it('refuses an oversize body (413), another content type (415) and a foreign origin (403), writing nothing', async () => {
+  it('refuses an oversize body (413), another content type (415), a foreign origin (403); writes nothing', async () => {
     const path = '/api/topics/orders/records';
     const huge = JSON.stringify({ value: 'x'.repeat(MAX_JSON_BODY_BYTES) });
     const oversize = await send('POST', path, huge);

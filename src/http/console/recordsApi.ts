@@ -20,7 +20,7 @@ import { integerField, objectBody, queryInteger } from './apiInput.js';
 /** Records on a page unless `limit` says otherwise, and the most a page holds. */
 export const DEFAULT_PAGE_RECORDS = 50;
 export const MAX_PAGE_RECORDS = 500;
-/** Most record bytes one page reads. */
+/** A page ends at the record bringing its keys, values and headers to this many bytes; one Fetch reads as much. */
 export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 /** Most Fetch calls one page makes. */
 const MAX_FETCHES = 16;
@@ -112,7 +112,9 @@ export async function readRecords(
   }
   const records: RecordJson[] = [];
   let position = start;
-  for (let i = 0; i < MAX_FETCHES && position < highWatermark && records.length < limit; i++) {
+  let pageBytes = 0;
+  const full = () => records.length >= limit || pageBytes >= MAX_PAGE_BYTES;
+  for (let i = 0; i < MAX_FETCHES && position < highWatermark && !full(); i++) {
     const { results } = await client.fetch({
       partitions: [{ topic, partition, offset: position, maxBytes: MAX_PAGE_BYTES }],
       maxWaitMs: 0,
@@ -126,7 +128,7 @@ export async function readRecords(
     batches: for (const batch of decodeRecordBatches(result.records)) {
       for (const record of batch.records) {
         if (record.offset < position) continue;
-        if (record.offset >= highWatermark || records.length >= limit) break batches;
+        if (record.offset >= highWatermark || full()) break batches;
         records.push({
           offset: record.offset,
           timestamp: record.timestamp,
@@ -135,8 +137,11 @@ export async function readRecords(
           headers: record.headers.map((h) => ({ key: h.key, value: bytesJson(h.value) })),
         });
         position = record.offset + 1;
+        pageBytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+        for (const header of record.headers) pageBytes += header.key.length + (header.value?.length ?? 0);
       }
-      position = Math.min(highWatermark, Math.max(position, batch.nextOffset));
+      // Past the batch unless the page ended inside it.
+      if (!full()) position = Math.min(highWatermark, Math.max(position, batch.nextOffset));
     }
   }
   return { topic, partition, logStartOffset, highWatermark, startOffset: start, nextOffset: position, records };

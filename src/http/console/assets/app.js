@@ -12,7 +12,10 @@ let stop = () => {};
 
 function route(hash) {
   const [path, query = ''] = hash.replace(/^#/, '').split('?');
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   const params = new URLSearchParams(query);
   if (parts.length === 0) return () => renderOverview(main);
   if (parts[0] === 'topics' && parts.length === 2) return () => renderTopic(main, parts[1]);

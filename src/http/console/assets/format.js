@@ -20,11 +20,25 @@ export function table(id, columns, rows, empty = 'none') {
   return h(
     'table',
     { id },
-    h('thead', {}, h('tr', {}, columns.map(([title, , num]) => h('th', { class: num ? 'num' : undefined }, title)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map(([title, , num]) => h('th', { class: num ? 'num' : undefined }, title)),
+      ),
+    ),
     h(
       'tbody',
       {},
-      rows.map((row) => h('tr', {}, columns.map(([, cell, num]) => h('td', { class: num ? 'num' : undefined }, cell(row))))),
+      rows.map((row) =>
+        h(
+          'tr',
+          {},
+          columns.map(([, cell, num]) => h('td', { class: num ? 'num' : undefined }, cell(row))),
+        ),
+      ),
     ),
   );
 }
@@ -55,7 +69,9 @@ export const time = (ms) => new Date(ms).toISOString();
 function hex(base64) {
   const raw = atob(base64);
   let out = '';
-  for (let i = 0; i < raw.length; i++) out += `${raw.charCodeAt(i).toString(16).padStart(2, '0')}${i % 16 === 15 ? '\n' : ' '}`;
+  for (let i = 0; i < raw.length; i++) {
+    out += `${raw.charCodeAt(i).toString(16).padStart(2, '0')}${i % 16 === 15 ? '\n' : ' '}`;
+  }
   return out.trimEnd();
 }
 

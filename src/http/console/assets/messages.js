@@ -50,7 +50,10 @@ export async function renderMessages(main, name, params) {
             ['Timestamp', (r) => time(r.timestamp)],
             ['Key', (r) => h('pre', {}, recordBytes(r.key, format.value))],
             ['Value', (r) => h('pre', {}, recordBytes(r.value, format.value))],
-            ['Headers', (r) => h('pre', {}, r.headers.map((x) => `${x.key}: ${recordBytes(x.value, format.value)}`).join('\n'))],
+            [
+              'Headers',
+              (r) => h('pre', {}, r.headers.map((x) => `${x.key}: ${recordBytes(x.value, format.value)}`).join('\n')),
+            ],
           ],
           page.records,
           'no records',
