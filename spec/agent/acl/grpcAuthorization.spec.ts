@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { connectAgent, type AgentConnection } from '../../../src/client/agentClient.js';
+import { createProducer } from '../../../src/client/producer/producer.js';
 import type { AclEntry, AclOperation, AclResourceType } from '../../../src/metadata/aclRules.js';
 import type { MetadataStore } from '../../../src/metadata/metadataStore.js';
 import {
@@ -151,6 +152,33 @@ describe('ACLs over gRPC with mTLS principals', function () {
       TopicAuthorizationFailedError,
     );
     expect((await store.listTopics()).map((t) => t.name)).to.deep.equal(['new.x', 'orders.a', 'orders.b', 'secret']);
+  });
+
+  it('fails a Producer at once with the typed error, not retried', async () => {
+    await start([acl('alice', 'allow', 'produce', 'topic', 'orders.a')]);
+    const tls = (name: string) => ({
+      ca: ca.cert,
+      servername: 'localhost',
+      cert: clients[name]!.cert,
+      key: clients[name]!.key,
+    });
+    const address = agent!.agent.address;
+    // An idempotent producer needs a producer id: refused to a principal that may produce nowhere.
+    expect(await rejection(createProducer({ bootstrap: [address], tls: tls('bob') }))).to.be.instanceOf(
+      ClusterAuthorizationFailedError,
+    );
+    const bob = await createProducer({ bootstrap: [address], lingerMs: 1, tls: tls('bob'), idempotence: false });
+    const alice = await createProducer({ bootstrap: [address], lingerMs: 1, tls: tls('alice') });
+    try {
+      const started = Date.now();
+      const error = await rejection(bob.send({ topic: 'orders.a', partition: 0, value: 'x' }));
+      expect(error).to.be.instanceOf(TopicAuthorizationFailedError);
+      expect(Date.now() - started).to.be.below(5000);
+      expect(await (await alice.send({ topic: 'orders.a', partition: 0, value: 'y' })).waitOffset()).to.equal(0);
+    } finally {
+      await bob.close();
+      await alice.close();
+    }
   });
 
   it('answers denied partitions of a mixed request in place and writes only the allowed ones', async () => {

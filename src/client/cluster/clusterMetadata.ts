@@ -18,8 +18,18 @@
  * is unreachable, routing ignores the marks.
  */
 import type { Logger } from 'pino';
-import type { MetadataResponse, TopicMetadata } from '../../protocol/generated/streamhouse.js';
-import { AgentUnavailableError, InvalidConfigError, UnknownTopicOrPartitionError } from '../../protocol/errors.js';
+import {
+  ErrorCode,
+  type ErrorInfo,
+  type MetadataResponse,
+  type TopicMetadata,
+} from '../../protocol/generated/streamhouse.js';
+import {
+  AgentUnavailableError,
+  fromErrorInfo,
+  InvalidConfigError,
+  UnknownTopicOrPartitionError,
+} from '../../protocol/errors.js';
 import { HashRing } from '../hashRing.js';
 import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AgentTransport } from './agentTransport.js';
@@ -55,6 +65,8 @@ export function checkBootstrap(bootstrap: unknown): asserts bootstrap is string[
 
 export class ClusterMetadata {
   private readonly topics = new Map<string, TopicMetadata>();
+  /** Topics the agent refused to describe to this principal, with its answer (thrown by topic()). */
+  private readonly deniedTopics = new Map<string, ErrorInfo>();
   /** Agents the last Metadata answer listed: id → address. */
   private agents = new Map<string, string>();
   private ring = new HashRing([]);
@@ -137,11 +149,13 @@ export class ClusterMetadata {
 
   private apply(response: MetadataResponse): void {
     for (const topic of response.topics) {
+      this.deniedTopics.delete(topic.name);
       if (topic.error === undefined) {
         this.topics.set(topic.name, topic);
       } else {
         this.topics.delete(topic.name);
         this.wanted.delete(topic.name);
+        if (topic.error.code === ErrorCode.TOPIC_AUTHORIZATION_FAILED) this.deniedTopics.set(topic.name, topic.error);
       }
     }
     if (response.agents.length > 0) {
@@ -211,12 +225,17 @@ export class ClusterMetadata {
     this.reachableRing = this.reachable.size === this.agents.size ? this.ring : new HashRing(this.reachable.keys());
   }
 
-  /** The topic's metadata, asking the cluster when unknown; UnknownTopicOrPartitionError if there is none. */
+  /**
+   * The topic's metadata, asking the cluster when unknown; UnknownTopicOrPartitionError if there is none,
+   * TopicAuthorizationFailedError if the agent may not describe it to this client.
+   */
   async topic(name: string): Promise<TopicMetadata> {
     const known = this.topics.get(name);
     if (known !== undefined) return known;
     await this.refresh([name]);
     const found = this.topics.get(name);
+    const denied = this.deniedTopics.get(name);
+    if (found === undefined && denied !== undefined) throw fromErrorInfo(denied, { topic: name })!;
     if (found === undefined)
       throw new UnknownTopicOrPartitionError(`topic ${name} does not exist`, { context: { topic: name } });
     return found;
