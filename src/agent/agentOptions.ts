@@ -18,6 +18,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
 } from './server/connectionLimits.js';
 import { resolveTlsOptions, type AgentTlsOptions, type ResolvedAgentTls } from './tls/tlsOptions.js';
+import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../auth/authOptions.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
@@ -41,6 +42,8 @@ export type AgentOptions = {
   kafkaAdvertisedAddress?: string;
   /** TLS on the gRPC listener, with client certificates as `clientAuth` says. Default undefined: plain text. */
   tls?: AgentTlsOptions;
+  /** Authentication of gRPC calls (bearer tokens, client certificates) and Kafka connections (SASL). Default off. */
+  auth?: AuthOptions;
   /**
    * Port of the HTTP listener (on `host`) serving Prometheus `/metrics`, `/healthz` and `/readyz`; 0 picks a free one;
    * undefined serves no HTTP (and keeps no metrics). Default undefined (`serve` defaults to 9644).
@@ -212,9 +215,10 @@ export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 export type ResolvedAgentOptions = Required<
   Omit<
     AgentOptions,
-    'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'httpPort' | 'logger' | 'tls'
+    'walDir' | 'advertisedAddress' | 'kafkaPort' | 'kafkaAdvertisedAddress' | 'httpPort' | 'logger' | 'tls' | 'auth'
   >
 > & {
+  auth: ResolvedAuthOptions;
   tls: ResolvedAgentTls | undefined;
   walDir: string | undefined;
   advertisedAddress: string | undefined;
@@ -234,6 +238,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaPort,
     kafkaAdvertisedAddress,
     tls,
+    auth,
     httpPort,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
@@ -358,6 +363,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaPort,
     kafkaAdvertisedAddress,
     tls: tls === undefined ? undefined : resolveTlsOptions(tls),
+    auth: resolveAuthOptions(auth),
     httpPort,
     agentId,
     walDir,

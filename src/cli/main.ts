@@ -11,6 +11,7 @@ import { consumeCommand } from './consume.js';
 import { groupsCommand } from './groups.js';
 import { addTlsOptions } from './agentOption.js';
 import { agentsCommand, clusterCommand } from './cluster.js';
+import { usersCommand } from './users.js';
 import { StreamHouseError } from '../protocol/errors.js';
 import { VERSION } from '../version.js';
 
@@ -24,7 +25,8 @@ const program = new Command()
   .addCommand(consumeCommand())
   .addCommand(groupsCommand())
   .addCommand(agentsCommand())
-  .addCommand(clusterCommand());
+  .addCommand(clusterCommand())
+  .addCommand(usersCommand());
 addTlsOptions(program);
 
 try {

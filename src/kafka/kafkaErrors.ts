@@ -44,6 +44,9 @@ export const KafkaErrorCode = {
   GROUP_ID_NOT_FOUND: 69,
   UNKNOWN_TOPIC_ID: 100,
   INVALID_RECORD: 87,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  ILLEGAL_SASL_STATE: 34,
+  SASL_AUTHENTICATION_FAILED: 58,
 } as const;
 
 const K = KafkaErrorCode;
@@ -95,6 +98,7 @@ const KAFKA_CODE: Record<ErrorCodeName, number> = {
   AGENT_BUSY: K.REQUEST_TIMED_OUT,
   STORAGE_FAILURE: K.UNKNOWN_SERVER_ERROR,
   STORAGE_FULL: K.KAFKA_STORAGE_ERROR,
+  UNAUTHENTICATED: K.SASL_AUTHENTICATION_FAILED,
 };
 
 /** Where a group call failed because this agent cannot serve: Kafka clients look for the coordinator again. */

@@ -1,5 +1,6 @@
 /** `streamhouse/metadata`: the MetadataStore interface, its limits and its two backends. */
 export * from './metadataStore.js';
+export * from './users.js';
 export {
   MAX_GROUP_ID_LENGTH,
   MAX_MESSAGE_BYTES_LIMIT,

@@ -27,6 +27,7 @@
  * exist. Infrastructure failures (Redis unreachable, SQLite busy beyond its
  * timeout, I/O) throw MetadataError (retriable) with the cause.
  */
+import type { UserStore } from './users.js';
 
 /** Per-topic settings; every field has a default (see DEFAULT_TOPIC_CONFIG). */
 export type TopicConfig = {
@@ -220,7 +221,7 @@ export type OffsetCommit = {
 
 export type CommittedOffsetRecord = OffsetCommit & { commitTime: number };
 
-export interface MetadataStore {
+export interface MetadataStore extends UserStore {
   // ---- topics ----
   /**
    * Creates a topic and its partitions (high watermark 0). Throws

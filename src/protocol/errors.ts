@@ -84,6 +84,7 @@ const CODE_TRAITS: Record<ErrorCodeName, CodeTraits> = {
   AGENT_BUSY: { retriable: true, status: Status.RESOURCE_EXHAUSTED },
   STORAGE_FAILURE: { retriable: false, status: Status.FAILED_PRECONDITION },
   STORAGE_FULL: { retriable: true, status: Status.RESOURCE_EXHAUSTED },
+  UNAUTHENTICATED: { retriable: false, status: Status.UNAUTHENTICATED },
 };
 
 /** The root of every error StreamHouse raises on purpose. */
@@ -173,6 +174,8 @@ export class AgentBusyError extends errorClass('AGENT_BUSY') {}
 export class StorageFailureError extends errorClass('STORAGE_FAILURE') {}
 /** The object store has no room (disk full, quota); retriable once space is freed. */
 export class StorageFullError extends errorClass('STORAGE_FULL') {}
+/** No valid credentials where the agent requires them (gRPC UNAUTHENTICATED); never retriable. */
+export class UnauthenticatedError extends errorClass('UNAUTHENTICATED') {}
 
 type ErrorConstructor = new (message: string, options?: StreamHouseErrorOptions) => StreamHouseError;
 
@@ -222,6 +225,7 @@ const CLASS_BY_CODE: Record<ErrorCodeName, ErrorConstructor> = {
   AGENT_BUSY: AgentBusyError,
   STORAGE_FAILURE: StorageFailureError,
   STORAGE_FULL: StorageFullError,
+  UNAUTHENTICATED: UnauthenticatedError,
 };
 
 /** True when `name` is a known error code name. */
@@ -286,6 +290,7 @@ const STATUS_FALLBACK: Partial<Record<Status, ErrorCodeName>> = {
   [Status.INVALID_ARGUMENT]: 'INVALID_REQUEST',
   [Status.UNIMPLEMENTED]: 'UNSUPPORTED_VERSION',
   [Status.NOT_FOUND]: 'UNKNOWN_TOPIC_OR_PARTITION',
+  [Status.UNAUTHENTICATED]: 'UNAUTHENTICATED',
 };
 
 /**

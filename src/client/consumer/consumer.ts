@@ -623,7 +623,10 @@ function checkRunHandlers(handlers: RunHandlers): number {
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
   const resolved = resolveConsumerOptions(options);
-  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool = new ConnectionPool({
+    ...(resolved.tls === undefined ? {} : { tls: resolved.tls }),
+    ...(resolved.token === undefined ? {} : { token: resolved.token }),
+  });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,

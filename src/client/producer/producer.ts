@@ -484,7 +484,10 @@ export class Producer {
  */
 export async function createProducer(options: ProducerOptions): Promise<Producer> {
   const resolved = resolveProducerOptions(options);
-  const pool = new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool = new ConnectionPool({
+    ...(resolved.tls === undefined ? {} : { tls: resolved.tls }),
+    ...(resolved.token === undefined ? {} : { token: resolved.token }),
+  });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,

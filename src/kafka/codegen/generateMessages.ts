@@ -37,6 +37,8 @@ export const MESSAGES = [
     'DeleteTopics',
     'DescribeConfigs',
     'DescribeCluster',
+    'SaslHandshake',
+    'SaslAuthenticate',
   ].flatMap((name) => [`${name}Request`, `${name}Response`]),
 ];
 

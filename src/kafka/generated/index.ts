@@ -40,3 +40,7 @@ export * from './describeConfigsRequest.js';
 export * from './describeConfigsResponse.js';
 export * from './describeClusterRequest.js';
 export * from './describeClusterResponse.js';
+export * from './saslHandshakeRequest.js';
+export * from './saslHandshakeResponse.js';
+export * from './saslAuthenticateRequest.js';
+export * from './saslAuthenticateResponse.js';

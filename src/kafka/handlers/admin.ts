@@ -67,6 +67,7 @@ async function createOne(
   topic: CreateTopicsRequestCreatableTopic,
   validateOnly: boolean,
   signal: AbortSignal,
+  principal: string | undefined,
 ): Promise<CreateTopicsResponseCreatableTopicResultInit> {
   const partitions = topic.numPartitions === -1 ? 1 : topic.numPartitions;
   try {
@@ -95,7 +96,7 @@ async function createOne(
       };
     }
     const created = ProtoCreateTopicResponse.fromPartial(
-      await ctx.service.createTopic({ name: topic.name, partitions, config }, callContext(signal)),
+      await ctx.service.createTopic({ name: topic.name, partitions, config }, callContext(signal, principal)),
     );
     return {
       name: topic.name,
@@ -127,7 +128,8 @@ export async function handleCreateTopics(
   info: RequestInfo,
 ): Promise<CreateTopicsResponseInit> {
   const topics = [];
-  for (const topic of request.topics) topics.push(await createOne(ctx, topic, request.validateOnly, info.signal));
+  for (const topic of request.topics)
+    topics.push(await createOne(ctx, topic, request.validateOnly, info.signal, info.principal));
   return { topics };
 }
 
@@ -148,7 +150,7 @@ export async function handleDeleteTopics(
       continue;
     }
     try {
-      await ctx.service.deleteTopic({ name }, callContext(info.signal));
+      await ctx.service.deleteTopic({ name }, callContext(info.signal, info.principal));
       responses.push({ name, errorCode: 0, errorMessage: null });
     } catch (error) {
       responses.push({ name, errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error) });
@@ -187,7 +189,7 @@ export async function handleDescribeConfigs(
     }
     try {
       const described = ProtoDescribeTopicResponse.fromPartial(
-        await ctx.service.describeTopic({ name: resource.resourceName }, callContext(info.signal)),
+        await ctx.service.describeTopic({ name: resource.resourceName }, callContext(info.signal, info.principal)),
       );
       const config = described.topic?.config;
       const keys = resource.configurationKeys ?? Object.keys(CONFIG_NAMES);
@@ -225,7 +227,7 @@ export async function handleInitProducerId(
     const response = ProtoInitProducerIdResponse.fromPartial(
       await ctx.service.initProducerId(
         { producerId: request.producerId, producerEpoch: request.producerEpoch },
-        callContext(info.signal),
+        callContext(info.signal, info.principal),
       ),
     );
     return { errorCode: 0, producerId: response.producerId, producerEpoch: response.producerEpoch };

@@ -24,6 +24,7 @@
  * | `group:<g>` | hash | version, generation, members (JSON ids), record (JSON) |
  * | `offsets:<g>` | hash | `<t>:<p>` → {offset, metadata, commitTime} JSON |
  * | `offset-groups:<t>` | set | groups with offsets on topic t (for deleteTopic) |
+ * | `users` | hash | user name → UserRecord JSON (derived secrets only) |
  *
  * Lua scripts that touch keys only known from stored data (a topic's
  * partitions, the groups with offsets on it) build those names from the
@@ -53,6 +54,7 @@ export function redisKeys(prefix: string) {
     groups: `${prefix}groups`,
     group: (groupId: string) => `${prefix}group:${groupId}`,
     offsets: (groupId: string) => `${prefix}offsets:${groupId}`,
+    users: `${prefix}users`,
     /** The field of one partition in a group's offsets hash. */
     offsetField: (topic: string, partition: number) => `${topic}:${partition}`,
   };

@@ -10,6 +10,7 @@
  *   updated at the time of the migration.
  * - 3: lease_epoch_floors, the last lease epoch of each deleted topic (a
  *   topic created again under its name starts its partitions past it).
+ * - 4: users, who may authenticate to agents (a UserRecord as JSON, hashes only).
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -19,7 +20,7 @@ import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -121,8 +122,23 @@ CREATE TABLE lease_epoch_floors (
 `);
 }
 
+/** Version 4: users who may authenticate, each a UserRecord as JSON (derived secrets only). */
+function migrateToV4(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE users (
+  name TEXT PRIMARY KEY,
+  record TEXT NOT NULL
+) STRICT;
+`);
+}
+
 /** Migration steps by the version they produce: STEPS[v - 1] turns version v - 1 into v. */
-const STEPS: ((db: Database.Database, now: number) => void)[] = [(db) => db.exec(SCHEMA_V1), migrateToV2, migrateToV3];
+const STEPS: ((db: Database.Database, now: number) => void)[] = [
+  (db) => db.exec(SCHEMA_V1),
+  migrateToV2,
+  migrateToV3,
+  migrateToV4,
+];
 
 /**
  * Creates the schema on a new file, or brings an older one up to `target`

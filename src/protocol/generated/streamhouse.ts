@@ -82,6 +82,8 @@ export enum ErrorCode {
   STORAGE_FAILURE = 44,
   /** STORAGE_FULL - The store has no room left (disk full, quota): retried until space is freed or the request times out. */
   STORAGE_FULL = 45,
+  /** UNAUTHENTICATED - The call carries no valid credentials (bearer token, client certificate) and the agent requires them. */
+  UNAUTHENTICATED = 46,
 }
 
 export enum AckMode {
