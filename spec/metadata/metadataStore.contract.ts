@@ -11,6 +11,7 @@ import { producersAgentsContract } from './contract/producersAgentsContract.js';
 import { producerStatesContract } from './contract/producerStatesContract.js';
 import { segmentsContract } from './contract/segmentsContract.js';
 import { topicsContract } from './contract/topicsContract.js';
+import { usersContract } from './contract/usersContract.js';
 
 export type { StoreHarness, StoreHarnessFactory } from './contract/harness.js';
 
@@ -23,5 +24,6 @@ export function metadataStoreContract(name: string, factory: StoreHarnessFactory
     groupsContract(factory);
     producersAgentsContract(factory);
     producerStatesContract(factory);
+    usersContract(factory);
   });
 }

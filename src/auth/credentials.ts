@@ -39,14 +39,14 @@ export async function saltedPassword(
   return pbkdf2Async(Buffer.from(password, 'utf8'), salt, iterations, bytes, hash);
 }
 
-/** The stored credential for `password`: a fresh 32-byte salt, StoredKey and ServerKey. */
+/** The stored credential for `password`: StoredKey and ServerKey under `salt` (default 32 fresh random bytes). */
 export async function scramCredential(
   mechanism: ScramMechanism,
   password: string,
   iterations = DEFAULT_SCRAM_ITERATIONS,
+  salt: Buffer = randomBytes(32),
 ): Promise<ScramCredential> {
   const { hash } = scramHash(mechanism);
-  const salt = randomBytes(32);
   const salted = await saltedPassword(mechanism, password, salt, iterations);
   return {
     salt: salt.toString('base64'),

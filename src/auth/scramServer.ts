@@ -31,6 +31,8 @@ export class ScramServer {
   constructor(
     readonly mechanism: ScramMechanism,
     private readonly lookup: (name: string) => Promise<UserRecord | undefined>,
+    /** The server's part of the nonce (24 random bytes, base64); fixed only in tests. */
+    private readonly serverNonce: () => string = () => randomBytes(24).toString('base64'),
   ) {}
 
   /** Answers the client-first message. Throws UnauthenticatedError when it is malformed. */
@@ -51,13 +53,16 @@ export class ScramServer {
     if (authzid !== undefined && authzid !== '' && authzid !== this.user) throw fail('SCRAM authzid differs from user');
     const clientNonce = nonceAttr.slice(2);
     if (!PRINTABLE_NONCE.test(clientNonce)) throw fail('malformed SCRAM nonce');
+    if (extensions.some((e) => !/^[A-Za-z][A-Za-z0-9]*=/.test(e) || e.startsWith('m='))) {
+      throw fail('malformed SCRAM extension');
+    }
     // Delegation tokens (Kafka's tokenauth extension) are not supported.
     if (extensions.some((e) => e.startsWith('tokenauth='))) throw fail('SCRAM token authentication is not supported');
     const record = await this.lookup(this.user);
     this.credential = record?.scram[this.mechanism];
     const salt = this.credential?.salt ?? hmac('sha256', FAKE_SALT_KEY, this.user).toString('base64');
     const iterations = this.credential?.iterations ?? DEFAULT_SCRAM_ITERATIONS;
-    this.nonce = clientNonce + randomBytes(24).toString('base64');
+    this.nonce = clientNonce + this.serverNonce();
     this.serverFirst = `r=${this.nonce},s=${salt},i=${iterations}`;
     return Buffer.from(this.serverFirst, 'utf8');
   }
