@@ -19,7 +19,12 @@
  */
 import type { Logger } from 'pino';
 import type { MetadataResponse, TopicMetadata } from '../../protocol/generated/streamhouse.js';
-import { AgentUnavailableError, InvalidConfigError, UnknownTopicOrPartitionError } from '../../protocol/errors.js';
+import {
+  AgentUnavailableError,
+  InvalidConfigError,
+  UnknownTopicOrPartitionError,
+  UnauthenticatedError,
+} from '../../protocol/errors.js';
 import { HashRing } from '../hashRing.js';
 import type { ConnectionPool } from './connectionPool.js';
 
@@ -109,6 +114,8 @@ export class ClusterMetadata {
         this.apply(response);
         return;
       } catch (error) {
+        // Every agent checks the same credentials: another one would refuse them too.
+        if (error instanceof UnauthenticatedError) throw error;
         lastError = error;
         this.options.pool.invalidate(address);
         if (error instanceof AgentUnavailableError) this.markUnreachable(address);
