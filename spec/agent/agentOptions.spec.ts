@@ -43,6 +43,7 @@ describe('agent/agentOptions', () => {
         kafkaPort: undefined,
         kafkaAdvertisedAddress: undefined,
         tls: undefined,
+        auth: { mode: 'off', users: new Map(), userCacheMs: 5000, saslTimeoutMs: 10_000 },
         httpPort: undefined,
         walDir: undefined,
         flushIntervalMs: 1,

@@ -95,6 +95,7 @@ describe('cli/serve flags', () => {
       maintenanceIntervalMs: 30_000,
       heapGrowingPercent: 400,
       logLevel: 'info',
+      auth: 'off',
     });
   });
 
@@ -120,6 +121,8 @@ describe('cli/serve flags', () => {
       STREAMHOUSE_HEAP_GROWING_PERCENT: '0',
       STREAMHOUSE_LOG_LEVEL: 'warn',
       STREAMHOUSE_HTTP_PORT: '9700',
+      STREAMHOUSE_AUTH: 'required',
+      STREAMHOUSE_AUTH_FILE: '/etc/sh/users.json',
     });
     expect({ ...flags }).to.deep.equal({
       host: '0.0.0.0',
@@ -156,6 +159,8 @@ describe('cli/serve flags', () => {
       maintenanceIntervalMs: 0,
       heapGrowingPercent: 0,
       logLevel: 'warn',
+      auth: 'required',
+      authFile: '/etc/sh/users.json',
     });
   });
 
