@@ -126,4 +126,5 @@ export {
   AgentBusyError,
   StorageFailureError,
   StorageFullError,
+  UnauthenticatedError,
 } from './protocol/errors.js';
