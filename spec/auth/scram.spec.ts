@@ -132,3 +132,28 @@ describe('SCRAM and stored credentials', () => {
     await unauthenticated(() => auth.authenticatePlain(Buffer.alloc(5000)));
   });
 });
+
+describe('password checks under a flood', () => {
+  it('runs at most 2 at once, queues 64 more and refuses the rest at once, then recovers', async () => {
+    const alice: UserRecord = {
+      name: 'alice',
+      scram: { 'SCRAM-SHA-256': await scramCredential('SCRAM-SHA-256', 'pw') },
+      createdAt: 0,
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        verifyPassword(alice, 'pw').then(
+          (ok) => (ok ? 'ok' : 'wrong'),
+          (error: Error) => error.message,
+        ),
+      ),
+    );
+    const counts = new Map<string, number>();
+    for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
+    expect(Object.fromEntries(counts)).to.deep.equal({
+      ok: 66,
+      'too many authentication attempts at once: try again later': 34,
+    });
+    expect(await verifyPassword(alice, 'pw')).to.equal(true);
+  });
+});

@@ -9,6 +9,7 @@
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { ScramCredential, ScramMechanism, UserRecord } from '../metadata/users.js';
+import { UnauthenticatedError } from '../protocol/errors.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -65,6 +66,33 @@ export function safeEqual(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** PBKDF2 runs on libuv's small thread pool, shared with file I/O: at most this many password checks at once. */
+export const MAX_CONCURRENT_PASSWORD_CHECKS = 2;
+/** Checks waiting beyond this fail at once (UnauthenticatedError): a flood of logins cannot queue without bound. */
+export const MAX_WAITING_PASSWORD_CHECKS = 64;
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Runs `work` within the password-check bound. */
+async function bounded<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_PASSWORD_CHECKS) {
+    if (waiting.length >= MAX_WAITING_PASSWORD_CHECKS) {
+      throw new UnauthenticatedError('too many authentication attempts at once: try again later');
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    running++;
+  }
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next === undefined) running--;
+    else next();
+  }
+}
+
 /**
  * Whether `password` is the user's: checked against the first SCRAM
  * credential the user has. Without a user (undefined) the same work is done
@@ -74,12 +102,8 @@ export async function verifyPassword(user: UserRecord | undefined, password: str
   const entry = user === undefined ? undefined : Object.entries(user.scram)[0];
   const [mechanism, credential] = (entry ?? ['SCRAM-SHA-256', DUMMY_CREDENTIAL]) as [ScramMechanism, ScramCredential];
   const { hash } = scramHash(mechanism);
-  const salted = await saltedPassword(
-    mechanism,
-    password,
-    Buffer.from(credential.salt, 'base64'),
-    credential.iterations,
-  );
+  const salt = Buffer.from(credential.salt, 'base64');
+  const salted = await bounded(() => saltedPassword(mechanism, password, salt, credential.iterations));
   const storedKey = digest(hash, hmac(hash, salted, 'Client Key'));
   return safeEqual(storedKey, Buffer.from(credential.storedKey, 'base64')) && entry !== undefined;
 }
