@@ -130,4 +130,5 @@ export {
   TopicAuthorizationFailedError,
   GroupAuthorizationFailedError,
   ClusterAuthorizationFailedError,
+  UnauthenticatedError,
 } from './protocol/errors.js';

@@ -44,6 +44,7 @@ describe('agent/agentOptions', () => {
         kafkaAdvertisedAddress: undefined,
         tls: undefined,
         authorizer: undefined,
+        auth: { mode: 'off', users: new Map(), userCacheMs: 5000, saslTimeoutMs: 10_000 },
         httpPort: undefined,
         walDir: undefined,
         flushIntervalMs: 1,

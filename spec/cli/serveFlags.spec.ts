@@ -100,6 +100,7 @@ describe('cli/serve flags', () => {
       logLevel: 'info',
       authorizer: 'none',
       aclRefreshMs: 1000,
+      auth: 'off',
     });
   });
 
@@ -128,6 +129,8 @@ describe('cli/serve flags', () => {
       STREAMHOUSE_AUTHORIZER: 'acl',
       STREAMHOUSE_SUPERUSERS: 'root,ops',
       STREAMHOUSE_ACL_REFRESH_MS: '500',
+      STREAMHOUSE_AUTH: 'required',
+      STREAMHOUSE_AUTH_FILE: '/etc/sh/users.json',
     });
     expect({ ...flags }).to.deep.equal({
       host: '0.0.0.0',
@@ -167,6 +170,8 @@ describe('cli/serve flags', () => {
       authorizer: 'acl',
       superusers: ['root', 'ops'],
       aclRefreshMs: 500,
+      auth: 'required',
+      authFile: '/etc/sh/users.json',
     });
   });
 

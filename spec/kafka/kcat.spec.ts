@@ -5,29 +5,9 @@
  * (`.ci/run` installs it).
  */
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
 import { nodeIdOf } from '../../src/kafka/brokers.js';
+import { hasKcat, kcat } from './support/kcat.js';
 import { createTestStores, startTestAgent, readAll, type TestAgent, type TestStores } from '../support/agentHarness.js';
-
-function hasKcat(): boolean {
-  try {
-    execFileSync('kcat', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs kcat with `args` and `input` on stdin; resolves with stdout, rejects on a non-zero exit or after 30 s. */
-function kcat(args: string[], input = ''): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('kcat', args, { timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`kcat ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-    child.stdin!.end(input);
-  });
-}
 
 describe('Kafka listener with kcat', function () {
   this.timeout(60_000);

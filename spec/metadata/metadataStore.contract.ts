@@ -12,6 +12,7 @@ import { producersAgentsContract } from './contract/producersAgentsContract.js';
 import { producerStatesContract } from './contract/producerStatesContract.js';
 import { segmentsContract } from './contract/segmentsContract.js';
 import { topicsContract } from './contract/topicsContract.js';
+import { usersContract } from './contract/usersContract.js';
 
 export type { StoreHarness, StoreHarnessFactory } from './contract/harness.js';
 
@@ -25,5 +26,6 @@ export function metadataStoreContract(name: string, factory: StoreHarnessFactory
     producersAgentsContract(factory);
     producerStatesContract(factory);
     aclsContract(factory);
+    usersContract(factory);
   });
 }

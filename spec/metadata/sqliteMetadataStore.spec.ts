@@ -59,6 +59,25 @@ describe('SqliteMetadataStore', () => {
     }
   });
 
+  it('upgrades a version 3 file to 4, keeping its topics and adding an empty users table', async () => {
+    const raw = new Database(harness.path);
+    migrate(raw, 0, 3);
+    raw.close();
+    const old = new Database(harness.path);
+    old.prepare("INSERT INTO topics (name, partitions, config, created_at) VALUES ('t', 1, '{}', 5)").run();
+    old.close();
+    const upgraded = new SqliteMetadataStore({ path: harness.path });
+    try {
+      expect((await upgraded.listTopics()).map((t) => t.name)).to.deep.equal(['t']);
+      expect(await upgraded.listUsers()).to.deep.equal([]);
+      const user = { name: 'u', scram: {}, tokenSha256: 'b'.repeat(64), createdAt: 1 };
+      await upgraded.putUser(user);
+      expect(await upgraded.getUser('u')).to.deep.equal(user);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('upgrades a version 2 file in place, keeping its data; a re-created topic starts past its leases', async () => {
     const raw = new Database(harness.path);
     migrate(raw, 0, 2);
@@ -68,7 +87,7 @@ describe('SqliteMetadataStore', () => {
     await first.acquireLease('t', 0, 'agent-a', 10_000);
     await first.close();
     const downgraded = new Database(harness.path);
-    downgraded.exec('DROP TABLE lease_epoch_floors; ALTER TABLE agents DROP COLUMN kafka_address');
+    downgraded.exec('DROP TABLE lease_epoch_floors; DROP TABLE users; ALTER TABLE agents DROP COLUMN kafka_address');
     downgraded.pragma('user_version = 2');
     downgraded.close();
     const upgraded = new SqliteMetadataStore({ path: harness.path });
@@ -96,8 +115,7 @@ describe('SqliteMetadataStore', () => {
     await first.createTopic('t', 2);
     await first.close();
     const downgraded = new Database(harness.path);
-    downgraded.exec('DROP TABLE acls');
-    downgraded.exec('ALTER TABLE agents DROP COLUMN kafka_address');
+    downgraded.exec('DROP TABLE acls; DROP TABLE users; ALTER TABLE agents DROP COLUMN kafka_address');
     downgraded.pragma('user_version = 3');
     downgraded.close();
     const upgraded = new SqliteMetadataStore({ path: harness.path });

@@ -53,6 +53,8 @@ import { KafkaListener } from '../kafka/kafkaListener.js';
 import { topicPartitionId } from '../protocol/topicPartition.js';
 import { TlsCertificates } from './tls/tlsCertificates.js';
 import { principalInterceptor } from './tls/principal.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { authMiddleware } from '../auth/grpcAuth.js';
 import { AgentMetrics } from '../http/agentMetrics.js';
 import { HttpPort } from '../http/httpPort.js';
 import { readGroupLag } from '../http/groupLag.js';
@@ -82,6 +84,8 @@ export class Agent {
   private readonly readBuffers = new ReadBufferPool();
   private readonly reader: PartitionReader;
   private readonly registry: AgentRegistry;
+  /** Bearer tokens and SASL credentials to principals (options.auth). */
+  private readonly authenticator: Authenticator;
   private readonly groups: GroupCoordinator;
   private readonly maintenance: Maintenance;
   private readonly idleLeases: IdleLeases;
@@ -150,6 +154,7 @@ export class Agent {
       this.localBounds(topic, partition),
     );
     this.registry = new AgentRegistry(options.metadataStore, options.agentId, options.agentTtlMs, this.logger);
+    this.authenticator = new Authenticator(options.auth, options.metadataStore, this.logger, options.clock);
     this.groups = new GroupCoordinator({
       store: options.metadataStore,
       clock: options.clock,
@@ -243,7 +248,9 @@ export class Agent {
     const releaseReads = (answer: FetchResponse): void => {
       for (const result of answer.results) this.readBuffers.release(result.records);
     };
-    server.add(agentServiceDefinition(this.options.maxRequestBytes, releaseReads), this.service());
+    server
+      .with(authMiddleware(this.authenticator))
+      .add(agentServiceDefinition(this.options.maxRequestBytes, releaseReads), this.service());
     server.add(HealthDefinition, this.grpcHealth.implementation());
     this.server = server;
     this.leases.start();
@@ -372,6 +379,8 @@ export class Agent {
         bufferedAcksEnabled: this.options.walDir !== undefined,
         advertisedAddress: () => this.kafkaAddress ?? '',
         logger: this.logger,
+        authenticator: this.authenticator,
+        saslTimeoutMs: this.options.auth.saslTimeoutMs,
       },
       { maxFrameBytes: this.options.maxRequestBytes },
     );

@@ -23,6 +23,7 @@ import {
   type ResolvedAuthorizerOptions,
 } from './acl/authorizerOptions.js';
 import { resolveTlsOptions, type AgentTlsOptions, type ResolvedAgentTls } from './tls/tlsOptions.js';
+import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../auth/authOptions.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
@@ -46,6 +47,8 @@ export type AgentOptions = {
   kafkaAdvertisedAddress?: string;
   /** TLS on the gRPC listener, with client certificates as `clientAuth` says. Default undefined: plain text. */
   tls?: AgentTlsOptions;
+  /** Authentication of gRPC calls (bearer tokens, client certificates) and Kafka connections (SASL). Default off. */
+  auth?: AuthOptions;
   /**
    * Checks every call against the metadata store's ACLs (docs/security.md, Authorisation); calls no ACL allows are
    * denied. Default undefined: every call is allowed.
@@ -232,8 +235,10 @@ export type ResolvedAgentOptions = Required<
     | 'logger'
     | 'tls'
     | 'authorizer'
+    | 'auth'
   >
 > & {
+  auth: ResolvedAuthOptions;
   tls: ResolvedAgentTls | undefined;
   authorizer: ResolvedAuthorizerOptions | undefined;
   walDir: string | undefined;
@@ -255,6 +260,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaAdvertisedAddress,
     tls,
     authorizer,
+    auth,
     httpPort,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
@@ -386,6 +392,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     kafkaAdvertisedAddress,
     tls: tls === undefined ? undefined : resolveTlsOptions(tls),
     authorizer: authorizer === undefined ? undefined : resolveAuthorizerOptions(authorizer),
+    auth: resolveAuthOptions(auth),
     httpPort,
     agentId,
     walDir,

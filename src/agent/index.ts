@@ -3,3 +3,5 @@ export { Agent, startAgent } from './agent.js';
 export { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './agentOptions.js';
 export type { AgentTlsOptions, ClientAuth } from './tls/tlsOptions.js';
 export { principalOf } from './tls/principal.js';
+export type { AuthMode, AuthOptions } from '../auth/authOptions.js';
+export { readAuthFile, writeAuthFile } from '../auth/authFile.js';

@@ -12,6 +12,7 @@ import { StreamHouseService } from '../protocol/grpc/serviceDefinition.js';
 import { AgentUnavailableError, fromGrpcError } from '../protocol/errors.js';
 import { agentOption, clientTls, type AgentFlags } from './agentOption.js';
 import { integerOption } from './integerOption.js';
+import { bearerToken } from '../client/bearerToken.js';
 
 /** Default deadline of one call to the agent, ms. */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -61,9 +62,11 @@ function deadline(address: string, timeoutMs: number) {
 export async function withAgent<T>(flags: ClientFlags, fn: (client: StreamHouseClient) => Promise<T>): Promise<T> {
   const tls = clientTls(flags);
   const connection = connectAgent(flags.agent, tls === undefined ? {} : { tls });
-  const client = createClientFactory()
-    .use(deadline(flags.agent, flags.timeoutMs))
-    .create(StreamHouseService, connection.channel) as StreamHouseClient;
+  const factory = createClientFactory().use(deadline(flags.agent, flags.timeoutMs));
+  const client = (flags.token === undefined ? factory : factory.use(bearerToken(flags.token))).create(
+    StreamHouseService,
+    connection.channel,
+  ) as StreamHouseClient;
   try {
     return await fn(client);
   } finally {

@@ -1,4 +1,4 @@
-/** The `--agent` and `--tls-*` options shared by the client commands. */
+/** The `--agent`, `--tls-*` and `--token` options shared by the client commands. */
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { ClientTlsOptions } from '../client/tlsOptions.js';
@@ -30,6 +30,8 @@ export type AgentFlags = {
   tlsCert?: string;
   tlsKey?: string;
   tlsServername?: string;
+  /** Bearer token (`--token` or STREAMHOUSE_TOKEN); never printed. */
+  token?: string;
 };
 
 /** The `--tls-*` options of the client commands (files are read when the command runs). */
@@ -48,10 +50,20 @@ export function tlsOptions(): Option[] {
   ];
 }
 
-/** Adds {@link tlsOptions} to every command under `program` that has the `--agent` option. */
+/** The `--token` option: a bearer token for agents that authenticate (prefer the variable: argv is visible). */
+export function tokenOption(): Option {
+  return new Option('--token <token>', 'bearer token sent to the agent (see `streamhouse users add --token`)').env(
+    'STREAMHOUSE_TOKEN',
+  );
+}
+
+/** Adds {@link tlsOptions} and {@link tokenOption} to every command under `program` that has the `--agent` option. */
 export function addTlsOptions(program: Command): void {
   for (const command of program.commands) {
-    if (command.options.some((o) => o.long === '--agent')) for (const option of tlsOptions()) command.addOption(option);
+    if (command.options.some((o) => o.long === '--agent')) {
+      for (const option of tlsOptions()) command.addOption(option);
+      command.addOption(tokenOption());
+    }
     addTlsOptions(command);
   }
 }

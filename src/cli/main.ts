@@ -12,6 +12,7 @@ import { groupsCommand } from './groups.js';
 import { addTlsOptions } from './agentOption.js';
 import { agentsCommand, clusterCommand } from './cluster.js';
 import { aclsCommand } from './acls.js';
+import { usersCommand } from './users.js';
 import { StreamHouseError } from '../protocol/errors.js';
 import { VERSION } from '../version.js';
 
@@ -26,7 +27,8 @@ const program = new Command()
   .addCommand(groupsCommand())
   .addCommand(agentsCommand())
   .addCommand(clusterCommand())
-  .addCommand(aclsCommand());
+  .addCommand(aclsCommand())
+  .addCommand(usersCommand());
 addTlsOptions(program);
 
 try {

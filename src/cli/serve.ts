@@ -22,6 +22,8 @@ import { startAgent, type Agent } from '../agent/agent.js';
 import type { AgentTlsOptions, ClientAuth } from '../agent/tls/tlsOptions.js';
 import type { AuthorizerOptions } from '../agent/acl/authorizerOptions.js';
 import { addAuthorizerOptions, authorizerOptions, type AuthorizerFlags } from './authorizerFlags.js';
+import type { AuthMode } from '../auth/authOptions.js';
+import { readAuthFile } from '../auth/authFile.js';
 import { InvalidConfigError } from '../protocol/errors.js';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -67,6 +69,8 @@ export type ServeFlags = AuthorizerFlags & {
   tlsKey?: string;
   tlsCa?: string;
   tlsClientAuth?: ClientAuth;
+  auth: AuthMode;
+  authFile?: string;
   http: boolean;
   httpPort: number;
   wal: boolean;
@@ -192,6 +196,21 @@ function serveCommandWithoutAuthorizer(): Command {
       new Option('--tls-client-auth <mode>', 'client certificates: none, optional or required (needs --tls-ca)')
         .env('STREAMHOUSE_TLS_CLIENT_AUTH')
         .choices(['none', 'optional', 'required']),
+    )
+    .addOption(
+      new Option(
+        '--auth <mode>',
+        'authentication: off, optional or required (bearer tokens, client certificates, SASL)',
+      )
+        .env('STREAMHOUSE_AUTH')
+        .choices(['off', 'optional', 'required'])
+        .default('off'),
+    )
+    .addOption(
+      new Option(
+        '--auth-file <file>',
+        "JSON users beside the metadata store's (`streamhouse users add --auth-file`)",
+      ).env('STREAMHOUSE_AUTH_FILE'),
     )
     .addOption(
       new Option('--http-port <port>', 'port of Prometheus /metrics, /healthz and /readyz (0 = any free port)')
@@ -509,6 +528,7 @@ async function startServing(
     ...(flags.redisCommandTimeoutMs !== undefined ? { redisCommandTimeoutMs: flags.redisCommandTimeoutMs } : {}),
   }));
   const agentId = flags.agentId ?? (await stableAgentId(dataDir));
+  const users = flags.authFile === undefined ? [] : await readAuthFile(flags.authFile);
   const options: AgentOptions = {
     agentId,
     objectStore,
@@ -536,6 +556,7 @@ async function startServing(
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(tls !== undefined ? { tls } : {}),
     ...(authorizer !== undefined ? { authorizer } : {}),
+    auth: { mode: flags.auth, users },
     ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
     ...(flags.http ? { httpPort: flags.httpPort } : {}),
     ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined

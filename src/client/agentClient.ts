@@ -15,6 +15,7 @@ import type { StreamHouseDefinition } from '../protocol/generated/streamhouse.js
 import { StreamHouseService } from '../protocol/grpc/serviceDefinition.js';
 import { fromGrpcError } from '../protocol/errors.js';
 import { checkClientTls, tlsChannel, type ClientTlsOptions } from './tlsOptions.js';
+import { bearerToken } from './bearerToken.js';
 
 /** The generated StreamHouse service client. */
 export type StreamHouseClient = Client<typeof StreamHouseDefinition>;
@@ -24,6 +25,8 @@ export type AgentConnectionOptions = {
   maxMessageBytes?: number;
   /** Connect over TLS (see ClientTlsOptions). Default plain text. */
   tls?: ClientTlsOptions;
+  /** Bearer token sent with every call (agents with `--auth`). Default none: anonymous or the certificate's CN. */
+  token?: string;
 };
 
 /** A channel to one agent and its typed client. */
@@ -61,6 +64,10 @@ export function connectAgent(address: string, options: AgentConnectionOptions = 
     // anyway, so a window as large as the largest message only lets it arrive.
     'grpc-node.flow_control_window': maxMessageBytes,
   });
-  const client = createClientFactory().use(mapErrors).create(StreamHouseService, channel);
+  const factory = createClientFactory().use(mapErrors);
+  const client = (options.token === undefined ? factory : factory.use(bearerToken(options.token))).create(
+    StreamHouseService,
+    channel,
+  );
   return { address, client, channel, close: () => channel.close() };
 }

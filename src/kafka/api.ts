@@ -6,6 +6,7 @@
 import type { KafkaReader } from './wire/kafkaReader.js';
 import type { KafkaWriter } from './wire/kafkaWriter.js';
 import type { KafkaContext } from './kafkaContext.js';
+import type { SaslSession } from './saslSession.js';
 
 /** What a handler knows about the request beside its body. */
 export type RequestInfo = {
@@ -13,8 +14,10 @@ export type RequestInfo = {
   clientId: string | null;
   /** Aborted when the connection closes or the listener stops: long polls end. */
   signal: AbortSignal;
-  /** Who sent it, when the connection authenticated; undefined is ANONYMOUS. */
-  principal?: string;
+  /** The connection's authenticated user (SASL), or undefined: anonymous. Handed to the service by callContext. */
+  principal: string | undefined;
+  /** The connection's SASL state; undefined when the agent does not authenticate. */
+  sasl: SaslSession | undefined;
 };
 
 export type KafkaApi<Req, Res> = {

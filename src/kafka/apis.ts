@@ -28,8 +28,13 @@ import {
   handleInitProducerId,
 } from './handlers/admin.js';
 import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alterConfigs.js';
+import { handleSaslAuthenticate, handleSaslHandshake } from './handlers/sasl.js';
 
-export function createApis(): ReadonlyMap<number, KafkaApi<unknown, unknown>> {
+/**
+ * The APIs served; SaslHandshake and SaslAuthenticate with `sasl`. SaslHandshake v0 is listed because librdkafka
+ * looks for it, but answered UNSUPPORTED_VERSION: its unframed tokens are not spoken.
+ */
+export function createApis(options: { sasl?: boolean } = {}): ReadonlyMap<number, KafkaApi<unknown, unknown>> {
   const apis = new Map<number, KafkaApi<unknown, unknown>>();
   const versions = () =>
     [...apis.values()].map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion }));
@@ -204,6 +209,26 @@ export function createApis(): ReadonlyMap<number, KafkaApi<unknown, unknown>> {
       handleIncrementalAlterConfigs,
     ),
   ];
+  if (options.sasl === true) {
+    list.push(
+      defineApi(
+        'SaslHandshake',
+        m.SaslHandshakeRequestSchema,
+        { min: 0, max: 1 },
+        m.readSaslHandshakeRequest,
+        m.writeSaslHandshakeResponse,
+        handleSaslHandshake,
+      ),
+      defineApi(
+        'SaslAuthenticate',
+        m.SaslAuthenticateRequestSchema,
+        { min: 0, max: 2 },
+        m.readSaslAuthenticateRequest,
+        m.writeSaslAuthenticateResponse,
+        handleSaslAuthenticate,
+      ),
+    );
+  }
   for (const api of list) apis.set(api.key, api);
   return apis;
 }

@@ -11,6 +11,11 @@
  * with the versions supported, in its v0 layout, as Kafka brokers do).
  * Reading pauses while `maxInFlightRequests` requests or `maxInFlightBytes`
  * bytes of requests are unanswered, or while the socket's send buffer is full.
+ *
+ * With an authenticator (saslSession.ts), a connection not yet authenticated
+ * where it must be may send only ApiVersions and the SASL APIs, in frames of
+ * at most MAX_PRE_AUTH_FRAME_BYTES, for at most `saslTimeoutMs`; any other
+ * request closes it, and a failed authentication closes it after its answer.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -22,6 +27,8 @@ import { readRequestHeader } from './generated/requestHeader.js';
 import { writeResponseHeader } from './generated/responseHeader.js';
 import { writeApiVersionsResponse } from './generated/apiVersionsResponse.js';
 import { KafkaErrorCode } from './kafkaErrors.js';
+import { SaslSession } from './saslSession.js';
+import { DEFAULT_SASL_TIMEOUT_MS } from '../auth/authOptions.js';
 
 export type ConnectionLimits = {
   maxFrameBytes: number;
@@ -33,6 +40,8 @@ export type ConnectionLimits = {
 const MIN_HEADER_BYTES = 8;
 const API_VERSIONS_KEY = 18;
 const SEND_BUFFER_PAUSE_BYTES = 8 * 1024 * 1024;
+/** Largest frame before authentication: SASL messages are small, an anonymous peer gets no large buffers. */
+export const MAX_PRE_AUTH_FRAME_BYTES = 64 * 1024;
 
 type Slot = { chunks: Buffer[] | undefined; done: boolean; bytes: number };
 
@@ -44,6 +53,10 @@ export class KafkaConnection {
   private readonly abort = new AbortController();
   private closed = false;
   private readonly logger: Logger | undefined;
+  private readonly sasl: SaslSession | undefined;
+  private saslTimer: NodeJS.Timeout | undefined;
+  /** Set after a failed authentication: nothing more is read; the socket ends once the answers are written. */
+  private closeWhenFlushed = false;
 
   constructor(
     private readonly socket: Socket,
@@ -58,6 +71,15 @@ export class KafkaConnection {
     socket.on('drain', () => this.resumeIfRoom());
     socket.on('error', (err) => this.logger?.debug({ err }, 'kafka connection error'));
     socket.on('close', () => this.teardown());
+    const { authenticator } = ctx;
+    if (authenticator !== undefined && authenticator.mode !== 'off') {
+      this.sasl = new SaslSession(authenticator);
+      if (authenticator.mode === 'required') {
+        const timeoutMs = ctx.saslTimeoutMs ?? DEFAULT_SASL_TIMEOUT_MS;
+        this.saslTimer = setTimeout(() => this.close(`not authenticated within ${timeoutMs} ms`), timeoutMs);
+        this.saslTimer.unref();
+      }
+    }
   }
 
   /** Closes the connection; unanswered requests are dropped and long polls end. */
@@ -70,6 +92,7 @@ export class KafkaConnection {
   private teardown(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.saslTimer);
     this.abort.abort(new Error('kafka connection closed'));
     this.pending = [];
     this.pendingBytes = 0;
@@ -77,7 +100,7 @@ export class KafkaConnection {
   }
 
   private receive(data: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.closeWhenFlushed) return;
     this.pending.push(data);
     this.pendingBytes += data.length;
     this.drainFrames();
@@ -85,11 +108,15 @@ export class KafkaConnection {
 
   /** Cuts every complete frame out of what arrived, while there is room for more requests. */
   private drainFrames(): void {
-    while (!this.closed && this.pendingBytes >= 4 && !this.full()) {
+    while (!this.closed && !this.closeWhenFlushed && this.pendingBytes >= 4 && !this.full()) {
       const head = this.pending[0]!.length >= 4 ? this.pending[0]! : this.merge();
       const size = head.readInt32BE(0);
-      if (size < MIN_HEADER_BYTES || size > this.limits.maxFrameBytes) {
-        this.close(`frame size ${size} outside [${MIN_HEADER_BYTES}, ${this.limits.maxFrameBytes}]`);
+      const maxFrameBytes =
+        this.sasl?.restricted === true
+          ? Math.min(MAX_PRE_AUTH_FRAME_BYTES, this.limits.maxFrameBytes)
+          : this.limits.maxFrameBytes;
+      if (size < MIN_HEADER_BYTES || size > maxFrameBytes) {
+        this.close(`frame size ${size} outside [${MIN_HEADER_BYTES}, ${maxFrameBytes}]`);
         return;
       }
       if (this.pendingBytes < 4 + size) return;
@@ -131,6 +158,10 @@ export class KafkaConnection {
       this.close(`unknown api key ${apiKey}`);
       return;
     }
+    if (this.sasl !== undefined && !this.sasl.allows(apiKey)) {
+      this.close(`${api.name} before SASL authentication`);
+      return;
+    }
     const supported = version >= api.minVersion && version <= api.maxVersion;
     if (!supported && apiKey !== API_VERSIONS_KEY) {
       this.close(`${api.name} v${version} is not supported (${api.minVersion}-${api.maxVersion})`);
@@ -165,9 +196,12 @@ export class KafkaConnection {
       return;
     }
     const responseHeaderVersion = flexible && apiKey !== API_VERSIONS_KEY ? 1 : 0;
-    api.handle(this.ctx, request, { version, clientId, signal: this.abort.signal }).then(
+    const info = { version, clientId, signal: this.abort.signal, principal: this.sasl?.principal, sasl: this.sasl };
+    api.handle(this.ctx, request, info).then(
       (response) => {
         if (this.closed) return;
+        if (this.sasl?.failed === true) this.closeWhenFlushed = true;
+        if (this.sasl?.authenticated === true) clearTimeout(this.saslTimer);
         this.complete(
           slot,
           response === undefined
@@ -216,6 +250,12 @@ export class KafkaConnection {
       for (const chunk of head.chunks) this.socket.write(chunk);
     }
     if (wrote) this.socket.uncork();
+    if (this.closeWhenFlushed && this.slots.length === 0) {
+      this.logger?.info('closing kafka connection after failed authentication');
+      this.socket.end();
+      this.teardown();
+      return;
+    }
     this.resumeIfRoom();
   }
 }

@@ -4,6 +4,7 @@
  * the agent and its metadata store.
  */
 import type { Logger } from 'pino';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { Authorizer } from '../agent/acl/aclAuthorizer.js';
 import type { StreamHouseServiceImplementation } from '../protocol/generated/streamhouse.js';
@@ -22,6 +23,10 @@ export type KafkaContext = {
   /** host:port Kafka clients dial to reach this agent. */
   advertisedAddress(): string;
   logger: Logger | undefined;
+  /** Checks SASL credentials; undefined or mode `off`: no SASL, every connection anonymous. */
+  authenticator?: Authenticator;
+  /** A connection held to authenticate (mode `required`) is closed when it has not within this, ms. Default 10000. */
+  saslTimeoutMs?: number;
 };
 
 /** Splits `host:port` (IPv6 hosts in brackets). */

@@ -47,6 +47,9 @@ export const KafkaErrorCode = {
   GROUP_ID_NOT_FOUND: 69,
   UNKNOWN_TOPIC_ID: 100,
   INVALID_RECORD: 87,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  ILLEGAL_SASL_STATE: 34,
+  SASL_AUTHENTICATION_FAILED: 58,
 } as const;
 
 const K = KafkaErrorCode;
@@ -101,6 +104,7 @@ const KAFKA_CODE: Record<ErrorCodeName, number> = {
   TOPIC_AUTHORIZATION_FAILED: K.TOPIC_AUTHORIZATION_FAILED,
   GROUP_AUTHORIZATION_FAILED: K.GROUP_AUTHORIZATION_FAILED,
   CLUSTER_AUTHORIZATION_FAILED: K.CLUSTER_AUTHORIZATION_FAILED,
+  UNAUTHENTICATED: K.SASL_AUTHENTICATION_FAILED,
 };
 
 /** Where a group call failed because this agent cannot serve: Kafka clients look for the coordinator again. */

@@ -37,7 +37,7 @@ export class KafkaListener {
       maxInFlightBytes: limits.maxInFlightBytes ?? limits.maxFrameBytes,
     };
     this.maxConnections = limits.maxConnections ?? 4096;
-    const apis = createApis();
+    const apis = createApis({ sasl: ctx.authenticator !== undefined && ctx.authenticator.mode !== 'off' });
     this.server = createServer((socket: Socket) => {
       if (this.connections.size >= this.maxConnections) {
         ctx.logger?.warn({ maxConnections: this.maxConnections }, 'kafka connection refused: too many connections');

@@ -1,6 +1,7 @@
 /** `streamhouse/metadata`: the MetadataStore interface, its limits and its two backends. */
 export * from './metadataStore.js';
 export * from './aclRules.js';
+export * from './users.js';
 export {
   MAX_GROUP_ID_LENGTH,
   MAX_MESSAGE_BYTES_LIMIT,

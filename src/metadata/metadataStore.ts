@@ -28,6 +28,7 @@
  * timeout, I/O) throw MetadataError (retriable) with the cause.
  */
 import type { AclEntry } from './aclRules.js';
+import type { UserStore } from './users.js';
 
 /** Per-topic settings; every field has a default (see DEFAULT_TOPIC_CONFIG). */
 export type TopicConfig = {
@@ -223,7 +224,7 @@ export type OffsetCommit = {
 
 export type CommittedOffsetRecord = OffsetCommit & { commitTime: number };
 
-export interface MetadataStore {
+export interface MetadataStore extends UserStore {
   // ---- topics ----
   /**
    * Creates a topic and its partitions (high watermark 0). Throws

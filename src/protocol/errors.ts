@@ -87,6 +87,7 @@ const CODE_TRAITS: Record<ErrorCodeName, CodeTraits> = {
   TOPIC_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
   GROUP_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
   CLUSTER_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
+  UNAUTHENTICATED: { retriable: false, status: Status.UNAUTHENTICATED },
 };
 
 /** The root of every error StreamHouse raises on purpose. */
@@ -182,6 +183,8 @@ export class TopicAuthorizationFailedError extends errorClass('TOPIC_AUTHORIZATI
 export class GroupAuthorizationFailedError extends errorClass('GROUP_AUTHORIZATION_FAILED') {}
 /** The caller's principal may not run the cluster-wide operation. */
 export class ClusterAuthorizationFailedError extends errorClass('CLUSTER_AUTHORIZATION_FAILED') {}
+/** No valid credentials where the agent requires them (gRPC UNAUTHENTICATED); never retriable. */
+export class UnauthenticatedError extends errorClass('UNAUTHENTICATED') {}
 
 type ErrorConstructor = new (message: string, options?: StreamHouseErrorOptions) => StreamHouseError;
 
@@ -234,6 +237,7 @@ const CLASS_BY_CODE: Record<ErrorCodeName, ErrorConstructor> = {
   TOPIC_AUTHORIZATION_FAILED: TopicAuthorizationFailedError,
   GROUP_AUTHORIZATION_FAILED: GroupAuthorizationFailedError,
   CLUSTER_AUTHORIZATION_FAILED: ClusterAuthorizationFailedError,
+  UNAUTHENTICATED: UnauthenticatedError,
 };
 
 /** True when `name` is a known error code name. */
@@ -298,6 +302,7 @@ const STATUS_FALLBACK: Partial<Record<Status, ErrorCodeName>> = {
   [Status.INVALID_ARGUMENT]: 'INVALID_REQUEST',
   [Status.UNIMPLEMENTED]: 'UNSUPPORTED_VERSION',
   [Status.NOT_FOUND]: 'UNKNOWN_TOPIC_OR_PARTITION',
+  [Status.UNAUTHENTICATED]: 'UNAUTHENTICATED',
 };
 
 /**

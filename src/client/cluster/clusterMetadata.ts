@@ -29,6 +29,7 @@ import {
   fromErrorInfo,
   InvalidConfigError,
   UnknownTopicOrPartitionError,
+  UnauthenticatedError,
 } from '../../protocol/errors.js';
 import { HashRing } from '../hashRing.js';
 import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
@@ -139,6 +140,8 @@ export class ClusterMetadata {
         this.apply(response);
         return;
       } catch (error) {
+        // Every agent checks the same credentials: another one would refuse them too.
+        if (error instanceof UnauthenticatedError) throw error;
         lastError = error;
         this.options.pool.invalidate(address);
         if (error instanceof AgentUnavailableError) this.markUnreachable(address);

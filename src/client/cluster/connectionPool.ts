@@ -14,6 +14,8 @@ export type ConnectionPoolOptions = {
   maxMessageBytes?: number;
   /** TLS settings of every connection. Default plain text. */
   tls?: ClientTlsOptions;
+  /** Bearer token of every connection. Default none. */
+  token?: string;
 };
 
 type Entry = { connection: AgentConnection; lastUsed: number };
@@ -23,6 +25,7 @@ export class ConnectionPool {
   private readonly idleMs: number;
   private readonly maxMessageBytes: number;
   private readonly tls: ClientTlsOptions | undefined;
+  private readonly token: string | undefined;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: ConnectionPoolOptions = {}) {
@@ -30,6 +33,7 @@ export class ConnectionPool {
     this.idleMs = idleMs;
     this.maxMessageBytes = maxMessageBytes;
     this.tls = options.tls;
+    this.token = options.token;
     this.sweeper = setInterval(() => this.closeIdle(), Math.max(1000, Math.floor(idleMs / 2)));
     this.sweeper.unref();
   }
@@ -42,6 +46,7 @@ export class ConnectionPool {
         connection: connectAgent(address, {
           maxMessageBytes: this.maxMessageBytes,
           ...(this.tls === undefined ? {} : { tls: this.tls }),
+          ...(this.token === undefined ? {} : { token: this.token }),
         }),
         lastUsed: Date.now(),
       };

@@ -637,7 +637,12 @@ export function createConsumer(options: ConsumerOptions): Consumer {
  */
 export function createConsumerOver(transport: AgentTransport | undefined, options: ConsumerOptions): Consumer {
   const resolved = resolveConsumerOptions(options);
-  const pool = transport ?? new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool =
+    transport ??
+    new ConnectionPool({
+      ...(resolved.tls === undefined ? {} : { tls: resolved.tls }),
+      ...(resolved.token === undefined ? {} : { token: resolved.token }),
+    });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,

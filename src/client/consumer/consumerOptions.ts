@@ -6,6 +6,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { checkBootstrap } from '../cluster/clusterMetadata.js';
 import { checkClientTls, type ClientTlsOptions } from '../tlsOptions.js';
+import { checkToken } from '../bearerToken.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import { cooperativeStickyAssignor } from '../assignors/cooperativeStickyAssignor.js';
 import type { Assignor } from '../assignors/types.js';
@@ -109,6 +110,8 @@ export type ConsumerOptions = {
   scheduler?: SchedulerLike;
   /** Connect to every agent over TLS (see ClientTlsOptions). Default plain text. */
   tls?: ClientTlsOptions;
+  /** Bearer token sent to every agent (agents with `--auth`). Default none. */
+  token?: string;
   /** Structured logger. Default none. */
   logger?: Logger;
 };
@@ -121,9 +124,10 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** @internal The options with every default applied. */
 export type ResolvedConsumerOptions = Required<
-  Omit<ConsumerOptions, 'groupId' | 'topics' | 'assignment' | 'offsetStore' | 'retry' | 'logger' | 'tls'>
+  Omit<ConsumerOptions, 'groupId' | 'topics' | 'assignment' | 'offsetStore' | 'retry' | 'logger' | 'tls' | 'token'>
 > & {
   tls: ClientTlsOptions | undefined;
+  token: string | undefined;
   groupId: string | undefined;
   /** Subscribed topics, sorted; undefined in manual mode. */
   topics: string[] | undefined;
@@ -161,6 +165,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     metadataRefreshMs = 30_000,
     scheduler = asyncScheduler,
     tls,
+    token,
     logger,
   } = options;
   checkBootstrap(bootstrap);
@@ -243,6 +248,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     metadataRefreshMs,
     scheduler,
     tls: tls === undefined ? undefined : checkClientTls(tls),
+    token: token === undefined ? undefined : checkToken(token),
     logger,
   };
 }

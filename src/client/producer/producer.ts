@@ -442,7 +442,12 @@ export async function createProducerOver(
   options: ProducerOptions,
 ): Promise<Producer> {
   const resolved = resolveProducerOptions(options);
-  const pool = transport ?? new ConnectionPool(resolved.tls === undefined ? {} : { tls: resolved.tls });
+  const pool =
+    transport ??
+    new ConnectionPool({
+      ...(resolved.tls === undefined ? {} : { tls: resolved.tls }),
+      ...(resolved.token === undefined ? {} : { token: resolved.token }),
+    });
   const cluster = new ClusterMetadata({
     bootstrap: resolved.bootstrap,
     pool,

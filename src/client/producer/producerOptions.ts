@@ -6,6 +6,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { checkBootstrap } from '../cluster/clusterMetadata.js';
 import { checkClientTls, type ClientTlsOptions } from '../tlsOptions.js';
+import { checkToken } from '../bearerToken.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import { MAX_BATCH_SIZE } from '../../protocol/codec/batchLayout.js';
 
@@ -80,6 +81,8 @@ export type ProducerOptions = {
   scheduler?: SchedulerLike;
   /** Connect to every agent over TLS (see ClientTlsOptions). Default plain text. */
   tls?: ClientTlsOptions;
+  /** Bearer token sent to every agent (agents with `--auth`). Default none. */
+  token?: string;
   /** Structured logger. Default none. */
   logger?: Logger;
 };
@@ -99,8 +102,9 @@ export const DEFAULT_PRODUCER_RETRY: Readonly<RetryPolicy> = Object.freeze({
   maxRetries: Infinity,
 });
 
-export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry' | 'tls'>> & {
+export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry' | 'tls' | 'token'>> & {
   tls: ClientTlsOptions | undefined;
+  token: string | undefined;
   retry: RetryPolicy;
   logger: Logger | undefined;
 };
@@ -126,6 +130,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     metadataRefreshMs = 30_000,
     scheduler = asyncScheduler,
     tls,
+    token,
     logger,
   } = options;
   checkBootstrap(bootstrap);
@@ -194,6 +199,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     metadataRefreshMs,
     scheduler,
     tls: tls === undefined ? undefined : checkClientTls(tls),
+    token: token === undefined ? undefined : checkToken(token),
     logger,
   };
 }

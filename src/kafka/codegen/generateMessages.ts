@@ -39,6 +39,8 @@ export const MESSAGES = [
     'DescribeCluster',
     'AlterConfigs',
     'IncrementalAlterConfigs',
+    'SaslHandshake',
+    'SaslAuthenticate',
   ].flatMap((name) => [`${name}Request`, `${name}Response`]),
 ];
 

@@ -44,3 +44,7 @@ export * from './alterConfigsRequest.js';
 export * from './alterConfigsResponse.js';
 export * from './incrementalAlterConfigsRequest.js';
 export * from './incrementalAlterConfigsResponse.js';
+export * from './saslHandshakeRequest.js';
+export * from './saslHandshakeResponse.js';
+export * from './saslAuthenticateRequest.js';
+export * from './saslAuthenticateResponse.js';

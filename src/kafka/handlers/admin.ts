@@ -103,7 +103,7 @@ async function createOne(
       };
     }
     const created = ProtoCreateTopicResponse.fromPartial(
-      await ctx.service.createTopic({ name: topic.name, partitions, config }, callContext(signal)),
+      await ctx.service.createTopic({ name: topic.name, partitions, config }, callContext(info.signal, info.principal)),
     );
     return {
       name: topic.name,
@@ -156,7 +156,7 @@ export async function handleDeleteTopics(
       continue;
     }
     try {
-      await ctx.service.deleteTopic({ name }, callContext(info.signal));
+      await ctx.service.deleteTopic({ name }, callContext(info.signal, info.principal));
       responses.push({ name, errorCode: 0, errorMessage: null });
     } catch (error) {
       responses.push({ name, errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error) });
@@ -197,7 +197,7 @@ export async function handleDescribeConfigs(
     }
     try {
       const described = ProtoDescribeTopicResponse.fromPartial(
-        await ctx.service.describeTopic({ name: resource.resourceName }, callContext(info.signal)),
+        await ctx.service.describeTopic({ name: resource.resourceName }, callContext(info.signal, info.principal)),
       );
       const config = described.topic?.config;
       const keys = resource.configurationKeys ?? Object.keys(CONFIG_NAMES);
@@ -235,7 +235,7 @@ export async function handleInitProducerId(
     const response = ProtoInitProducerIdResponse.fromPartial(
       await ctx.service.initProducerId(
         { producerId: request.producerId, producerEpoch: request.producerEpoch },
-        callContext(info.signal),
+        callContext(info.signal, info.principal),
       ),
     );
     return { errorCode: 0, producerId: response.producerId, producerEpoch: response.producerEpoch };

@@ -2,7 +2,7 @@
 import { Metadata, type CallContext } from 'nice-grpc-common';
 import { PRINCIPAL_METADATA_KEY } from '../../agent/tls/principal.js';
 
-/** A call context for `signal`: metadata naming `principal` (none: ANONYMOUS), the Kafka listener as peer. */
+/** A call context for `signal`: the connection's principal (if any) as gRPC calls carry it, the listener as peer. */
 export function callContext(signal: AbortSignal, principal?: string): CallContext {
   const metadata = Metadata();
   if (principal !== undefined) metadata.set(PRINCIPAL_METADATA_KEY, Buffer.from(principal, 'utf8'));

@@ -48,7 +48,10 @@ export async function handleMetadata(
     } else {
       try {
         const response = ProtoMetadataResponse.fromPartial(
-          await ctx.service.metadata({ topics: all ? [] : (names as string[]) }, callContext(info.signal)),
+          await ctx.service.metadata(
+            { topics: all ? [] : (names as string[]) },
+            callContext(info.signal, info.principal),
+          ),
         );
         topics = response.topics.map((t) => ({
           name: t.name,

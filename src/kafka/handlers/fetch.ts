@@ -58,7 +58,7 @@ export async function handleFetch(
             minBytes: Math.max(0, request.minBytes),
             maxBytes: Math.max(request.maxBytes, 0),
           },
-          callContext(info.signal),
+          callContext(info.signal, info.principal),
         ),
       );
       results = partitions.map((p, i) => {
@@ -142,7 +142,7 @@ export async function handleListOffsets(
               timestampMs: Math.max(0, asked[index]!.timestamp),
             })),
           },
-          callContext(info.signal),
+          callContext(info.signal, info.principal),
         ),
       );
       valid.forEach(({ index }, i) => {

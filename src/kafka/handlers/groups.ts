@@ -78,7 +78,7 @@ export async function handleJoinGroup(
           ),
           protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
         },
-        callContext(info.signal),
+        callContext(info.signal, info.principal),
       ),
     );
     return {
@@ -110,7 +110,7 @@ export async function handleSyncGroup(
           memberId: request.memberId,
           assignments: request.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
         },
-        callContext(info.signal),
+        callContext(info.signal, info.principal),
       ),
     );
     return { ...echo, errorCode: 0, assignment: response.assignment };
@@ -127,7 +127,7 @@ export async function handleHeartbeat(
   try {
     await ctx.service.heartbeat(
       { groupId: request.groupId, generationId: request.generationId, memberId: request.memberId },
-      callContext(info.signal),
+      callContext(info.signal, info.principal),
     );
     return { errorCode: 0 };
   } catch (error) {
@@ -142,7 +142,7 @@ export async function handleLeaveGroup(
 ): Promise<LeaveGroupResponseInit> {
   const leave = async (memberId: string): Promise<number> => {
     try {
-      await ctx.service.leaveGroup({ groupId: request.groupId, memberId }, callContext(info.signal));
+      await ctx.service.leaveGroup({ groupId: request.groupId, memberId }, callContext(info.signal, info.principal));
       return 0;
     } catch (error) {
       return kafkaErrorCode(error, 'group');
@@ -187,7 +187,7 @@ export async function handleOffsetCommit(
             memberId: request.memberId,
             partitions: valid.map(({ p }) => p),
           },
-          callContext(info.signal),
+          callContext(info.signal, info.principal),
         ),
       );
       for (const [i, { index }] of valid.entries()) codes[index] = kafkaErrorCodeOfInfo(response.results[i]?.error);
@@ -210,6 +210,7 @@ async function fetchGroup(
   groupId: string,
   topics: { name: string; partitionIndexes: number[] }[] | null,
   signal: AbortSignal,
+  principal: string | undefined,
 ): Promise<{ topics: OffsetFetchResponseTopicInit[]; errorCode: number }> {
   const asked = (topics ?? []).flatMap((t) =>
     t.partitionIndexes.filter((p) => p >= 0).map((partition) => ({ topic: t.name, partition })),
@@ -218,7 +219,7 @@ async function fetchGroup(
     return { topics: topics.map((t) => ({ name: t.name, partitions: [] })), errorCode: 0 };
   try {
     const response = ProtoFetchOffsetsResponse.fromPartial(
-      await ctx.service.fetchOffsets({ groupId, partitions: asked }, callContext(signal)),
+      await ctx.service.fetchOffsets({ groupId, partitions: asked }, callContext(signal, principal)),
     );
     const grouped = byTopic(response.offsets);
     return {
@@ -247,7 +248,7 @@ export async function handleOffsetFetch(
   if (info.version >= 8) {
     const groups = [];
     for (const g of request.groups) {
-      const { topics, errorCode } = await fetchGroup(ctx, g.groupId, g.topics, info.signal);
+      const { topics, errorCode } = await fetchGroup(ctx, g.groupId, g.topics, info.signal, info.principal);
       groups.push({ groupId: g.groupId, topics, errorCode });
     }
     return { groups };
@@ -257,6 +258,7 @@ export async function handleOffsetFetch(
     request.groupId,
     info.version < 2 ? (request.topics ?? []) : request.topics,
     info.signal,
+    info.principal,
   );
   return { topics, errorCode };
 }

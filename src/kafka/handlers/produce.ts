@@ -87,7 +87,7 @@ export async function handleProduce(
     for (let round = 0; ; round++) {
       const sending = slots.filter((s) => !s.failed && round < s.batches.length);
       if (sending.length === 0) break;
-      await sendRound(ctx, sending, round, acks, request.timeoutMs, info.signal);
+      await sendRound(ctx, sending, round, acks, request.timeoutMs, info.signal, info.principal);
     }
   }
   if (acks === AckMode.ACK_MODE_NONE) return undefined;
@@ -113,6 +113,7 @@ async function sendRound(
   acks: AckMode,
   timeoutMs: number,
   signal: AbortSignal,
+  principal: string | undefined,
 ): Promise<void> {
   const partitions: ProducePartitionData[] = slots.map((s) => ({
     topic: s.topic,
@@ -126,7 +127,7 @@ async function sendRound(
     const response = ProtoProduceResponse.fromPartial(
       await ctx.service.produce(
         { acks, producerId, producerEpoch, partitions, timeoutMs: Math.max(0, timeoutMs), padding: Buffer.alloc(0) },
-        callContext(signal),
+        callContext(signal, principal),
       ),
     );
     slots.forEach((slot, i) => {

@@ -25,6 +25,7 @@
  * | `offsets:<g>` | hash | `<t>:<p>` → {offset, metadata, commitTime} JSON |
  * | `offset-groups:<t>` | set | groups with offsets on topic t (for deleteTopic) |
  * | `acls` | set | access-control entries, each as its aclKey JSON |
+ * | `users` | hash | user name → UserRecord JSON (derived secrets only) |
  *
  * Lua scripts that touch keys only known from stored data (a topic's
  * partitions, the groups with offsets on it) build those names from the
@@ -54,6 +55,7 @@ export function redisKeys(prefix: string) {
     groups: `${prefix}groups`,
     group: (groupId: string) => `${prefix}group:${groupId}`,
     offsets: (groupId: string) => `${prefix}offsets:${groupId}`,
+    users: `${prefix}users`,
     /** The field of one partition in a group's offsets hash. */
     offsetField: (topic: string, partition: number) => `${topic}:${partition}`,
     acls: `${prefix}acls`,

@@ -72,6 +72,7 @@ import { redisKeys, type RedisKeys } from './redisKeys.js';
 import { resolveRedisOptions, type RedisMetadataStoreOptions } from './redisOptions.js';
 import { fromRedisError, type ReplyContext } from './replyErrors.js';
 import { MetadataScripts, type ScriptName } from './scriptLoader.js';
+import { checkUserRecord, validateUserName, type UserRecord } from '../users.js';
 
 const PARTITION_FIELDS = ['hwm', 'lso', 'holder', 'epoch', 'expiresAt'] as const;
 
@@ -466,6 +467,31 @@ export class RedisMetadataStore implements MetadataStore {
     );
   }
 
+  // ---- users ----
+
+  async putUser(user: UserRecord): Promise<void> {
+    const checked = checkUserRecord(user);
+    await this.call({}, () => this.client.hset(this.keys.users, checked.name, JSON.stringify(checked)));
+  }
+
+  async getUser(name: string): Promise<UserRecord | undefined> {
+    validateUserName(name);
+    const json = await this.call({}, () => this.client.hget(this.keys.users, name));
+    return json === null ? undefined : decodeUser(name, json);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const all = await this.call({}, () => this.client.hgetall(this.keys.users));
+    return Object.entries(all)
+      .map(([name, json]) => decodeUser(name, json))
+      .sort((a, b) => compareUtf8(a.name, b.name));
+  }
+
+  async deleteUser(name: string): Promise<boolean> {
+    validateUserName(name);
+    return (await this.call({}, () => this.client.hdel(this.keys.users, name))) > 0;
+  }
+
   async listGroups(): Promise<string[]> {
     const ids = await this.call({}, () => this.client.smembers(this.keys.groups));
     return ids.sort(compareUtf8);
@@ -598,5 +624,14 @@ export class RedisMetadataStore implements MetadataStore {
       partition,
       count === null ? undefined : parseStoredInteger(count, 'partition count'),
     );
+  }
+}
+
+/** A stored user as a checked record; MetadataError when the stored JSON is not one. */
+function decodeUser(name: string, json: string): UserRecord {
+  try {
+    return checkUserRecord(JSON.parse(json));
+  } catch (cause) {
+    throw new MetadataError(`stored user ${name} is malformed`, { cause });
   }
 }

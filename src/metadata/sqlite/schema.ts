@@ -10,7 +10,7 @@
  *   updated at the time of the migration.
  * - 3: lease_epoch_floors, the last lease epoch of each deleted topic (a
  *   topic created again under its name starts its partitions past it).
- * - 4: users (authentication; added by its own step).
+ * - 4: users, who may authenticate to agents (a UserRecord as JSON, hashes only).
  * - 5: acls, the access-control entries (see aclRules.ts).
  * - 6: agents.kafka_address, where Kafka clients reach each agent (NULL for
  *   none, and for agents registered before it).
@@ -125,8 +125,15 @@ CREATE TABLE lease_epoch_floors (
 `);
 }
 
-/** Version 4 belongs to the users table of authentication; this branch adds nothing at that step. */
-function migrateToV4(): void {}
+/** Version 4: users who may authenticate, each a UserRecord as JSON (derived secrets only). */
+function migrateToV4(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE users (
+  name TEXT PRIMARY KEY,
+  record TEXT NOT NULL
+) STRICT;
+`);
+}
 
 /** Version 5: access-control entries, one row each; the whole row is the key. */
 function migrateToV5(db: Database.Database): void {

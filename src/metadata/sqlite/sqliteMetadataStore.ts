@@ -80,6 +80,8 @@ import {
 import { commitOffsetsStep, fetchOffsetsStep, updateGroupStep } from './groupTransactions.js';
 import { expiryLimit } from '../producerStates.js';
 import { migrate } from './schema.js';
+import { prepareUserStatements, toUserRecord, type UserStatements } from './userStatements.js';
+import { checkUserRecord, validateUserName, type UserRecord } from '../users.js';
 import { resolveSqliteOptions, type ResolvedSqliteOptions, type SqliteMetadataStoreOptions } from './sqliteOptions.js';
 import {
   prepareStatements,
@@ -99,6 +101,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
   private readonly sql: Statements;
   private readonly acls: AclStatements;
+  private readonly userSql: UserStatements;
   private closed = false;
 
   /** Opens (creating if needed) the file and its schema. Throws MetadataError when the file cannot be opened. */
@@ -115,6 +118,7 @@ export class SqliteMetadataStore implements MetadataStore {
       migrate(this.db, this.options.clock());
       this.sql = prepareStatements(this.db);
       this.acls = new AclStatements(this.db);
+      this.userSql = prepareUserStatements(this.db);
     } catch (cause) {
       this.db.close();
       throw toMetadataError(cause, `cannot prepare SQLite metadata file ${this.options.path}`);
@@ -443,6 +447,30 @@ export class SqliteMetadataStore implements MetadataStore {
       this.sql.deleteGroupOffsets.run(groupId);
       this.sql.deleteGroup.run(groupId);
     });
+  }
+
+  // ---- users ----
+
+  async putUser(user: UserRecord): Promise<void> {
+    const checked = checkUserRecord(user);
+    return this.write(() => void this.userSql.put.run(checked.name, JSON.stringify(checked)));
+  }
+
+  async getUser(name: string): Promise<UserRecord | undefined> {
+    validateUserName(name);
+    return this.read(() => {
+      const row = this.userSql.get.get(name);
+      return row === undefined ? undefined : toUserRecord(row);
+    });
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return this.read(() => this.userSql.list.all().map(toUserRecord));
+  }
+
+  async deleteUser(name: string): Promise<boolean> {
+    validateUserName(name);
+    return this.write(() => this.userSql.delete.run(name).changes > 0);
   }
 
   async listGroups(): Promise<string[]> {

@@ -88,6 +88,8 @@ export enum ErrorCode {
   GROUP_AUTHORIZATION_FAILED = 47,
   /** CLUSTER_AUTHORIZATION_FAILED - The caller's principal may not run this cluster-wide operation. */
   CLUSTER_AUTHORIZATION_FAILED = 48,
+  /** UNAUTHENTICATED - The call carries no valid credentials (bearer token, client certificate) and the agent requires them. */
+  UNAUTHENTICATED = 49,
 }
 
 export enum AckMode {
