@@ -72,7 +72,6 @@ async function createOne(
   validateOnly: boolean,
   info: RequestInfo,
 ): Promise<CreateTopicsResponseCreatableTopicResultInit> {
-  const { signal } = info;
   const partitions = topic.numPartitions === -1 ? 1 : topic.numPartitions;
   try {
     if (topic.assignments.length > 0)
