@@ -33,3 +33,8 @@ export function bindRecord(record: ConsumerRecord<unknown, unknown>, window: Ack
   if (record instanceof ConsumedRecord) record.ackWindow = window;
   window.delivered(record.offset);
 }
+
+/** Whether the record was tied to a window, that is delivered (explicit ack mode). @internal */
+export function isDelivered(record: ConsumerRecord<unknown, unknown>): boolean {
+  return record instanceof ConsumedRecord && record.ackWindow !== undefined;
+}

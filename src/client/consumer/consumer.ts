@@ -69,7 +69,7 @@ import { AnyAgent } from '../cluster/agentCall.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
 import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
 import { Acknowledgements } from './acknowledgements.js';
-import { bindRecord } from './consumedRecord.js';
+import { bindRecord, isDelivered } from './consumedRecord.js';
 import { bindBatch, createFetch, droppedRecords, streamRecords } from './fetcher.js';
 import { deadLetterRecord } from './deadLetter.js';
 import type { DroppedRecord } from '../serde/recordDecoder.js';
@@ -416,28 +416,37 @@ export class Consumer<K = Uint8Array, V = Uint8Array> implements AsyncIterable<C
       // count.
       if (!this.pipeline.running) this.acks?.restartAll();
       this.start();
-      const processor = this.options.serde.decoder?.dropsBad ? this.droppingBad(process) : process;
+      const processor = this.options.serde.decoder === undefined ? process : this.deserializing(process);
       return merge(this.pipeline.run(processor), this.fatal);
     });
   }
 
   /**
-   * With `onDeserializationError` 'skip' or { deadLetter }: decodes each batch
-   * whole first, then sends its records that did not deserialise to the
-   * dead-letter topic (or logs them) before its other records are processed,
-   * so no commit covers a bad record before its dead letter is stored. A
-   * batch of bad records only counts as processed (acknowledged) once that is done.
+   * With deserialisers: decodes each batch whole first. With
+   * `onDeserializationError: 'error'` its records before the first bad one
+   * are processed, then the reader fails with that DeserializationError.
+   * Else its bad records are dead-lettered (or logged) before its other
+   * records are processed, so no commit covers a bad record before its dead
+   * letter is stored; bad records after the last good one count as processed
+   * (acknowledged) once the batch is, unless the reader stopped short of it.
    */
-  private droppingBad(process: BatchProcessor): BatchProcessor {
+  private deserializing(process: BatchProcessor): BatchProcessor {
+    const { dropsBad } = this.options.serde.decoder!;
     return (batch, isCurrent) => {
       const { records } = batch;
       const dropped = droppedRecords(batch);
       if (dropped.length === 0) return process(batch, isCurrent);
+      const processed = records.length === 0 ? EMPTY : defer(() => process(batch, isCurrent) ?? EMPTY);
+      if (!dropsBad)
+        return concat(
+          processed,
+          throwError(() => dropped[0]!.error),
+        );
       return concat(
         this.handleDropped(dropped),
+        processed,
         defer(() => {
-          if (records.length > 0) return process(batch, isCurrent) ?? EMPTY;
-          if (isCurrent()) this.droppedProcessed(batch, dropped);
+          this.droppedTailProcessed(batch, records, dropped, isCurrent);
           return EMPTY;
         }),
       );
@@ -455,16 +464,33 @@ export class Consumer<K = Uint8Array, V = Uint8Array> implements AsyncIterable<C
     return merge(...sends).pipe(ignoreElements());
   }
 
-  /** A batch whose every record was dropped: processed in delivery mode, delivered and acknowledged in explicit mode. */
-  private droppedProcessed(batch: ConsumerBatch, dropped: readonly DroppedRecord[]): void {
-    const last = dropped[dropped.length - 1]!;
+  /**
+   * The bad records after a batch's last good one: processed in delivery
+   * mode, delivered and acknowledged in explicit mode, once every good record
+   * of the batch was processed (delivered); else left for the next read.
+   */
+  private droppedTailProcessed(
+    batch: ConsumerBatch,
+    records: readonly ConsumerRecord[],
+    dropped: readonly DroppedRecord[],
+    isCurrent: () => boolean,
+  ): void {
+    const lastGood = records[records.length - 1];
+    const tail = lastGood === undefined ? dropped : dropped.filter((record) => record.offset > lastGood.offset);
+    if (tail.length === 0 || !isCurrent()) return;
+    const { topic, partition, highWatermark } = batch;
+    const first = tail[0]!.offset;
+    const last = tail[tail.length - 1]!.offset;
     if (this.acks === undefined) {
-      this.offsets.processed(batch.topic, batch.partition, last.offset, dropped.length, batch.highWatermark);
+      if (lastGood !== undefined && this.offsets.positions.info(topic, partition)?.offset !== lastGood.offset + 1)
+        return;
+      this.offsets.processed(topic, partition, last, tail.length, highWatermark);
       return;
     }
-    const window = this.acks.window(batch.topic, batch.partition);
-    for (const { offset } of dropped) window.delivered(offset);
-    window.ackRange(dropped[0]!.offset, last.offset);
+    if (lastGood !== undefined && !isDelivered(lastGood)) return;
+    const window = this.acks.window(topic, partition);
+    for (const { offset } of tail) window.delivered(offset);
+    window.ackRange(first, last);
   }
 
   private start(): void {

@@ -103,7 +103,10 @@ class FetchedBatch implements ConsumerBatch {
   private decoded: ConsumerRecord[] | undefined;
   /** The window its records were delivered in (explicit ack mode). */
   ackWindow: AckWindow | undefined = undefined;
-  /** Records left out because they did not deserialise (a decoder that drops them); filled as records are built. */
+  /**
+   * With a decoder: records left out because they did not deserialise, filled
+   * as records are built (with `dropsBad` false, only the first: decoding stops there).
+   */
   readonly dropped: DroppedRecord[] | undefined;
 
   constructor(
@@ -115,7 +118,7 @@ class FetchedBatch implements ConsumerBatch {
     private bytes: Uint8Array | undefined,
     private readonly decoder: RecordDecoder | undefined,
   ) {
-    this.dropped = decoder?.dropsBad ? [] : undefined;
+    this.dropped = decoder === undefined ? undefined : [];
   }
 
   get records(): ConsumerRecord[] {
@@ -152,7 +155,8 @@ class FetchedBatch implements ConsumerBatch {
         const cursor = cursors[current]!;
         while (cursor.next()) {
           if (cursor.offset < fromOffset) continue;
-          const record = toRecord(topic, partition, cursor, decoder, dropped);
+          // Records are streamed only without a decoder (the consumer decodes whole batches then).
+          const record = toRecord(topic, partition, cursor, decoder, undefined);
           if (record !== undefined) return record;
         }
       }
@@ -214,11 +218,12 @@ export function decodeFetchedRecords(
   // Sized once: this loop runs for every record consumed.
   const records = new Array<ConsumerRecord>(total);
   let n = 0;
-  for (const cursor of cursors) {
+  decoding: for (const cursor of cursors) {
     while (cursor.next()) {
       if (cursor.offset < fromOffset) continue;
       const record = toRecord(topic, partition, cursor, decoder, dropped);
       if (record !== undefined) records[n++] = record;
+      else if (!decoder!.dropsBad) break decoding;
     }
   }
   if (n < total) records.length = n;

@@ -29,7 +29,10 @@ export class RecordDecoder {
   constructor(
     private readonly keyDeserializer: Deserializer<unknown> | undefined,
     private readonly valueDeserializer: Deserializer<unknown> | undefined,
-    /** Whether bad records are dropped (skip, dead letter) rather than thrown. */
+    /**
+     * Whether decoding goes on after a bad record (skip, dead letter); else a
+     * batch's records end before its first bad one, which fails the reader.
+     */
     readonly dropsBad: boolean,
   ) {}
 
