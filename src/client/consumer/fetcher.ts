@@ -147,7 +147,7 @@ class FetchedBatch implements ConsumerBatch {
   /** See {@link streamRecords}. */
   stream(): RecordStream {
     if (this.decoded !== undefined) return arrayStream(this.decoded);
-    const { topic, partition, fromOffset, decoder, dropped } = this;
+    const { topic, partition, fromOffset, decoder } = this;
     const cursors = checkFetchedBatches(this.bytes!);
     let current = 0;
     return () => {
