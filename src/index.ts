@@ -29,6 +29,20 @@ export {
 } from './client/retryPolicy.js';
 export * from './client/partitioners/index.js';
 
+// Typed keys and values
+export {
+  serializers,
+  deserializers,
+  SerializationError,
+  DeserializationError,
+  type Serializer,
+  type Deserializer,
+  type RecordSide,
+  type DeserializationDeadLetter,
+  type DeserializationOptions,
+  type OnDeserializationError,
+} from './client/serde/index.js';
+
 // Consuming
 export { Consumer, createConsumer } from './client/consumer/consumer.js';
 export type { ConsumerOptions } from './client/consumer/consumerOptions.js';

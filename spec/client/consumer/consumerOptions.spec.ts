@@ -36,6 +36,8 @@ describe('client/consumer options', () => {
       retry: { ...DEFAULT_RETRY_POLICY },
       requestTimeoutMs: 30_000,
       metadataRefreshMs: 30_000,
+      // No deserialisers: records carry the fetched bytes.
+      serde: { decoder: undefined, deadLetter: undefined },
     });
   });
 

@@ -62,6 +62,28 @@ describe('client/consumer: run({ eachRecord }) against a real agent', function (
     expect(await committed()).to.deep.equal([6, 6, 6]);
   });
 
+  it('eachBatch: batches of a partition in offset order, partitions concurrently up to the bound', async () => {
+    const c = consumer();
+    const seen: number[][] = [[], [], []];
+    let active = 0;
+    let peak = 0;
+    const done = c.run({
+      partitionsConsumedConcurrently: 2,
+      eachBatch: async (batch) => {
+        peak = Math.max(peak, ++active);
+        await sleep(5);
+        seen[batch.partition]!.push(...batch.records.map((r) => r.offset));
+        active--;
+      },
+    });
+    await waitFor(() => seen.flat().length === 18 && active === 0, 'every batch handled');
+    await c.close();
+    await done;
+    expect(seen).to.deep.equal([0, 1, 2].map(() => [0, 1, 2, 3, 4, 5]));
+    expect(peak).to.equal(2);
+    expect(await committed()).to.deep.equal([6, 6, 6]);
+  });
+
   it('a handler rejection stops run() with that error, and the record is not committed', async () => {
     const c = consumer({ assignment: [{ topic: 't', partition: 0 }] });
     const failure = new Error('handler failed');

@@ -7,13 +7,17 @@ import {
 } from '../../../src/client/producer/producerOptions.js';
 import { isBatchAware } from '../../../src/client/partitioners/partitioner.js';
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
+import { defaultSerialize } from '../../../src/client/serde/builtins.js';
 
 const base: ProducerOptions = { bootstrap: ['127.0.0.1:9660'] };
 
 describe('client/producer options', () => {
   it('applies the documented defaults (docs/producer.md)', () => {
-    const { scheduler, logger, tls, partitioner, ...resolved } = resolveProducerOptions(base);
+    const { scheduler, logger, tls, partitioner, keySerializer, valueSerializer, ...resolved } =
+      resolveProducerOptions(base);
     expect(scheduler).to.equal(asyncScheduler);
+    // Strings and bytes as they are, anything else as JSON.
+    expect([keySerializer, valueSerializer]).to.deep.equal([defaultSerialize, defaultSerialize]);
     expect(logger).to.equal(undefined);
     expect(tls).to.equal(undefined);
     // murmur2 of the key, sticky for null keys: the sticky part is batch-aware.

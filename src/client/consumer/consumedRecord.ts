@@ -9,7 +9,7 @@ import type { AckWindow } from './ackWindow.js';
 import type { ConsumerRecord } from './consumerTypes.js';
 
 /** @internal */
-export class ConsumedRecord implements ConsumerRecord {
+export class ConsumedRecord<K = Uint8Array, V = Uint8Array> implements ConsumerRecord<K, V> {
   /** @internal The window of the epoch it was delivered in (explicit ack mode); undefined otherwise. */
   ackWindow: AckWindow | undefined = undefined;
 
@@ -17,8 +17,8 @@ export class ConsumedRecord implements ConsumerRecord {
     readonly topic: string,
     readonly partition: number,
     readonly offset: number,
-    readonly key: Uint8Array | null,
-    readonly value: Uint8Array | null,
+    readonly key: K | null,
+    readonly value: V | null,
     readonly headers: ConsumerRecord['headers'],
     readonly timestamp: number,
   ) {}
@@ -29,7 +29,12 @@ export class ConsumedRecord implements ConsumerRecord {
 }
 
 /** Ties a record to its window before it is delivered (explicit ack mode). @internal */
-export function bindRecord(record: ConsumerRecord, window: AckWindow): void {
+export function bindRecord(record: ConsumerRecord<unknown, unknown>, window: AckWindow): void {
   if (record instanceof ConsumedRecord) record.ackWindow = window;
   window.delivered(record.offset);
+}
+
+/** Whether the record was tied to a window, that is delivered (explicit ack mode). @internal */
+export function isDelivered(record: ConsumerRecord<unknown, unknown>): boolean {
+  return record instanceof ConsumedRecord && record.ackWindow !== undefined;
 }

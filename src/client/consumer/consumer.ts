@@ -30,12 +30,15 @@
  * partition is handed over).
  */
 import {
+  EMPTY,
   Observable,
   Subject,
   asyncScheduler,
+  concat,
   concatMap,
   defer,
   from,
+  ignoreElements,
   lastValueFrom,
   merge,
   tap,
@@ -67,8 +70,10 @@ import { AnyAgent } from '../cluster/agentCall.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumerOptions.js';
 import type { ConsumerBatch, ConsumerLag, ConsumerRecord, RebalanceEvent, RunHandlers } from './consumerTypes.js';
 import { Acknowledgements } from './acknowledgements.js';
-import { bindRecord } from './consumedRecord.js';
-import { bindBatch, createFetch, streamRecords } from './fetcher.js';
+import { bindRecord, isDelivered } from './consumedRecord.js';
+import { bindBatch, createFetch, droppedRecords, streamRecords } from './fetcher.js';
+import { deadLetterRecord } from './deadLetter.js';
+import type { DroppedRecord } from '../serde/recordDecoder.js';
 import { FetchPipeline, type BatchProcessor } from './fetchPipeline.js';
 import { GroupMembership } from './groupMembership.js';
 import { OffsetLookup } from './offsetLookup.js';
@@ -96,14 +101,15 @@ function yieldOn(scheduler: SchedulerLike): (resume: () => void) => () => void {
   };
 }
 
-export class Consumer implements AsyncIterable<ConsumerRecord> {
+/** Consumes records whose keys are `K` and values `V` (see ConsumerOptions' deserialisers; default: bytes). */
+export class Consumer<K = Uint8Array, V = Uint8Array> implements AsyncIterable<ConsumerRecord<K, V>> {
   /**
    * Every record, in offset order per partition. Completes on `close()`, errors on a failure the consumer cannot get
    * over.
    */
-  readonly records$: Observable<ConsumerRecord>;
+  readonly records$: Observable<ConsumerRecord<K, V>>;
   /** Per-partition batches (one partition's records from one fetch). Completes on `close()`. */
-  readonly batches$: Observable<ConsumerBatch>;
+  readonly batches$: Observable<ConsumerBatch<K, V>>;
   /** Partitions assigned, revoked and lost, as they happen (hot). Completes on `close()`. */
   readonly rebalances$: Observable<RebalanceEvent>;
   /** Outcome of every commit (hot). Completes on `close()`. */
@@ -158,6 +164,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         maxBytes: options.fetchMaxBytes,
         maxPartitionBytes: options.maxPartitionFetchBytes,
         requestTimeoutMs,
+        decoder: options.serde.decoder,
       }),
       resetOffset: (topic, partition) => {
         this.acks?.restart(topic, partition);
@@ -185,7 +192,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         release: (topic, partition) => this.pipeline.release(topic, partition),
       });
       this.acks = acks;
-      this.records$ = new Observable<ConsumerRecord>((subscriber) =>
+      this.records$ = new Observable<ConsumerRecord<K, V>>((subscriber) =>
         this.consume((batch, isCurrent) => {
           const window = acks.window(batch.topic, batch.partition);
           window.highWatermark = batch.highWatermark;
@@ -194,7 +201,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
             const record = next();
             if (record === undefined) break;
             bindRecord(record, window);
-            subscriber.next(record);
+            subscriber.next(record as ConsumerRecord<unknown, unknown> as ConsumerRecord<K, V>);
           }
           window.checkBound();
         }).subscribe(subscriber),
@@ -202,18 +209,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     } else {
       this.records$ = this.deliveredRecords();
     }
-    this.batches$ = new Observable<ConsumerBatch>((subscriber) =>
+    this.batches$ = new Observable<ConsumerBatch<K, V>>((subscriber) =>
       this.consume((batch, isCurrent) => {
         this.bindAcks(batch);
-        subscriber.next(batch);
+        subscriber.next(batch as ConsumerBatch<unknown, unknown> as ConsumerBatch<K, V>);
         if (isCurrent()) this.markProcessed(batch, batch.records.length - 1);
       }).subscribe(subscriber),
     );
   }
 
   /** `records$` of `ackMode: 'delivery'`: a record is processed once `next` returned. */
-  private deliveredRecords(): Observable<ConsumerRecord> {
-    return new Observable<ConsumerRecord>((subscriber) =>
+  private deliveredRecords(): Observable<ConsumerRecord<K, V>> {
+    return new Observable<ConsumerRecord<K, V>>((subscriber) =>
       this.consume((batch, isCurrent) => {
         // One record at a time, built as it is delivered (see streamRecords).
         const next = streamRecords(batch);
@@ -222,7 +229,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         while (!subscriber.closed && isCurrent()) {
           const record = next();
           if (record === undefined) break;
-          subscriber.next(record);
+          subscriber.next(record as ConsumerRecord<unknown, unknown> as ConsumerRecord<K, V>);
           delivered++;
           lastOffset = record.offset;
         }
@@ -240,14 +247,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * (what failed is not committed), InvalidConfigError for bad handlers, or
    * a failure the consumer cannot get over.
    */
-  run(handlers: RunHandlers): Promise<void> {
+  run(handlers: RunHandlers<K, V>): Promise<void> {
     let runner: PartitionRunner;
     try {
       runner = new PartitionRunner({
-        concurrency: checkRunHandlers(handlers),
+        concurrency: checkRunHandlers(handlers as RunHandlers<unknown, unknown>),
         handle: (batch, isCurrent) => {
           this.bindAcks(batch);
-          return this.handleBatch(handlers, batch, isCurrent);
+          return this.handleBatch(handlers as unknown as RunHandlers, batch, isCurrent);
         },
         setBusy: (topic, partition, busy) => this.pipeline.setBusy(topic, partition, busy),
       });
@@ -290,7 +297,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   /** The records as an async iterator (see recordIterator.ts for when a record counts as processed). */
-  records(): AsyncIterableIterator<ConsumerRecord> {
+  records(): AsyncIterableIterator<ConsumerRecord<K, V>> {
+    // The fetch engine is typed in bytes; the records carry what the deserialisers made.
     return recordIterator(
       (process) =>
         this.consume((batch, isCurrent) => {
@@ -298,10 +306,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           return process(batch, isCurrent);
         }),
       (batch, last) => this.markProcessed(batch, last),
-    );
+    ) as AsyncIterableIterator<unknown> as AsyncIterableIterator<ConsumerRecord<K, V>>;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord<K, V>> {
     return this.records();
   }
 
@@ -409,8 +417,81 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       // count.
       if (!this.pipeline.running) this.acks?.restartAll();
       this.start();
-      return merge(this.pipeline.run(process), this.fatal);
+      const processor = this.options.serde.decoder === undefined ? process : this.deserializing(process);
+      return merge(this.pipeline.run(processor), this.fatal);
     });
+  }
+
+  /**
+   * With deserialisers: decodes each batch whole first. With
+   * `onDeserializationError: 'error'` its records before the first bad one
+   * are processed, then the reader fails with that DeserializationError.
+   * Else its bad records are dead-lettered (or logged) before its other
+   * records are processed, so no commit covers a bad record before its dead
+   * letter is stored; bad records after the last good one count as processed
+   * (acknowledged) once the batch is, unless the reader stopped short of it.
+   */
+  private deserializing(process: BatchProcessor): BatchProcessor {
+    const { dropsBad } = this.options.serde.decoder!;
+    return (batch, isCurrent) => {
+      const { records } = batch;
+      const dropped = droppedRecords(batch);
+      if (dropped.length === 0) return process(batch, isCurrent);
+      const processed = records.length === 0 ? EMPTY : defer(() => process(batch, isCurrent) ?? EMPTY);
+      if (!dropsBad)
+        return concat(
+          processed,
+          throwError(() => dropped[0]!.error),
+        );
+      return concat(
+        this.handleDropped(dropped),
+        processed,
+        defer(() => {
+          this.droppedTailProcessed(batch, records, dropped, isCurrent);
+          return EMPTY;
+        }),
+      );
+    };
+  }
+
+  /** Dead-letters (in offset order) or logs the records that did not deserialise; errors when a dead letter fails. */
+  private handleDropped(dropped: readonly DroppedRecord[]): Observable<never> {
+    const { logger, serde } = this.options;
+    const route = serde.deadLetter;
+    for (const { error } of dropped)
+      logger?.warn({ err: error }, route ? 'dead-lettering a record' : 'skipping a record');
+    if (route === undefined) return EMPTY;
+    const sends = dropped.map((record) => route.producer.send$(deadLetterRecord(route.topic, record, record.error)));
+    return merge(...sends).pipe(ignoreElements());
+  }
+
+  /**
+   * The bad records after a batch's last good one: processed in delivery
+   * mode, delivered and acknowledged in explicit mode, once every good record
+   * of the batch was processed (delivered); else left for the next read.
+   */
+  private droppedTailProcessed(
+    batch: ConsumerBatch,
+    records: readonly ConsumerRecord[],
+    dropped: readonly DroppedRecord[],
+    isCurrent: () => boolean,
+  ): void {
+    const lastGood = records[records.length - 1];
+    const tail = lastGood === undefined ? dropped : dropped.filter((record) => record.offset > lastGood.offset);
+    if (tail.length === 0 || !isCurrent()) return;
+    const { topic, partition, highWatermark } = batch;
+    const first = tail[0]!.offset;
+    const last = tail[tail.length - 1]!.offset;
+    if (this.acks === undefined) {
+      if (lastGood !== undefined && this.offsets.positions.info(topic, partition)?.offset !== lastGood.offset + 1)
+        return;
+      this.offsets.processed(topic, partition, last, tail.length, highWatermark);
+      return;
+    }
+    if (lastGood !== undefined && !isDelivered(lastGood)) return;
+    const window = this.acks.window(topic, partition);
+    for (const { offset } of tail) window.delivered(offset);
+    window.ackRange(first, last);
   }
 
   private start(): void {
@@ -610,7 +691,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 }
 
 /** Checks `run`'s handlers; returns the partition concurrency. */
-function checkRunHandlers(handlers: RunHandlers): number {
+function checkRunHandlers(handlers: RunHandlers<unknown, unknown>): number {
   const { eachBatch, eachRecord, partitionsConsumedConcurrently = 1 } = handlers ?? {};
   if ((typeof eachBatch === 'function') === (typeof eachRecord === 'function')) {
     throw new InvalidConfigError('run needs one handler: eachBatch or eachRecord (a function), not both');
@@ -627,7 +708,7 @@ function checkRunHandlers(handlers: RunHandlers): number {
  * Creates a consumer; nothing is fetched and no group is joined until it is
  * first read. Throws InvalidConfigError for bad options.
  */
-export function createConsumer(options: ConsumerOptions): Consumer {
+export function createConsumer<K = Uint8Array, V = Uint8Array>(options: ConsumerOptions<K, V>): Consumer<K, V> {
   return createConsumerOver(undefined, options);
 }
 
@@ -635,7 +716,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
  * createConsumer reaching agents through `transport` (default: gRPC connections). For streamhouse/testing.
  * @internal
  */
-export function createConsumerOver(transport: AgentTransport | undefined, options: ConsumerOptions): Consumer {
+export function createConsumerOver<K = Uint8Array, V = Uint8Array>(
+  transport: AgentTransport | undefined,
+  options: ConsumerOptions<K, V>,
+): Consumer<K, V> {
   const resolved = resolveConsumerOptions(options);
   const pool =
     transport ??
@@ -650,5 +734,5 @@ export function createConsumerOver(transport: AgentTransport | undefined, option
     refreshMs: resolved.metadataRefreshMs,
     logger: resolved.logger,
   });
-  return new Consumer(resolved, cluster, pool);
+  return new Consumer<K, V>(resolved, cluster, pool);
 }

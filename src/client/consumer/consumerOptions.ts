@@ -15,8 +15,14 @@ import type { OffsetStore } from '../offsets/offsetStore.js';
 import { DEFAULT_RESET_STRATEGY, type ResetStrategy } from '../offsets/resetStrategy.js';
 import type { TopicPartition } from '../offsets/types.js';
 import { retryPolicy, type RetryPolicy } from '../retryPolicy.js';
+import {
+  resolveDeserialization,
+  type DeserializationOptions,
+  type ResolvedDeserialization,
+} from '../serde/deserializationOptions.js';
 
-export type ConsumerOptions = {
+/** The consumer's options; `K` and `V` are what its deserialisers make of keys and values (default: bytes). */
+export type ConsumerOptions<K = Uint8Array, V = Uint8Array> = DeserializationOptions<K, V> & {
   /** Agents to learn the cluster from, `host:port`. Required, at least one. */
   bootstrap: string[];
   /** Names this client in agent logs and prefixes its member id. Default `'streamhouse-consumer'`. */
@@ -124,8 +130,13 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** @internal The options with every default applied. */
 export type ResolvedConsumerOptions = Required<
-  Omit<ConsumerOptions, 'groupId' | 'topics' | 'assignment' | 'offsetStore' | 'retry' | 'logger' | 'tls' | 'token'>
+  Omit<
+    ConsumerOptions,
+    'groupId' | 'topics' | 'assignment' | 'offsetStore' | 'retry' | 'logger' | 'tls' | 'token' | SerdeKeys
+  >
 > & {
+  /** Deserialisation: see resolveDeserialization. */
+  serde: ResolvedDeserialization;
   tls: ClientTlsOptions | undefined;
   token: string | undefined;
   groupId: string | undefined;
@@ -138,8 +149,10 @@ export type ResolvedConsumerOptions = Required<
   logger: Logger | undefined;
 };
 
+type SerdeKeys = keyof DeserializationOptions<unknown, unknown>;
+
 /** Applies defaults and checks every option; throws InvalidConfigError naming what to change. */
-export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
+export function resolveConsumerOptions<K, V>(options: ConsumerOptions<K, V>): ResolvedConsumerOptions {
   const {
     bootstrap,
     clientId = 'streamhouse-consumer',
@@ -223,6 +236,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
       `maxPartitionFetchBytes (${maxPartitionFetchBytes}) must not exceed fetchMaxBytes (${fetchMaxBytes})`,
     );
   }
+  const serde = resolveDeserialization(options as DeserializationOptions<unknown, unknown>);
   return {
     bootstrap,
     clientId,
@@ -250,6 +264,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     tls: tls === undefined ? undefined : checkClientTls(tls),
     token: token === undefined ? undefined : checkToken(token),
     logger,
+    serde,
   };
 }
 

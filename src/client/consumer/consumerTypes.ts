@@ -12,17 +12,17 @@ import type { TopicPartition } from '../offsets/types.js';
  * and keep the whole response buffer alive meanwhile; copy them
  * (`Buffer.from(value)`) to keep a few records of a large fetch for long.
  */
-export type ConsumerRecord = {
+export type ConsumerRecord<K = Uint8Array, V = Uint8Array> = {
   /** Topic of the record. */
   topic: string;
   /** Partition of the record. */
   partition: number;
   /** Offset of the record in its partition. */
   offset: number;
-  /** Record key, or null. */
-  key: Uint8Array | null;
-  /** Record value, or null (a tombstone). */
-  value: Uint8Array | null;
+  /** Record key (deserialised with the consumer's `keyDeserializer`), or null. */
+  key: K | null;
+  /** Record value (deserialised with the consumer's `valueDeserializer`), or null (a tombstone). */
+  value: V | null;
   /**
    * Headers in the order the producer wrote them. Read-only: records without
    * headers share one frozen empty array (a fresh one per record was a
@@ -48,13 +48,13 @@ export type ConsumerRecord = {
  * bytes, not objects); a batch that fails to decode throws
  * CorruptMessageError then.
  */
-export type ConsumerBatch = {
+export type ConsumerBatch<K = Uint8Array, V = Uint8Array> = {
   /** Topic of every record. */
   readonly topic: string;
   /** Partition of every record. */
   readonly partition: number;
   /** The records, ascending by offset, at least one. */
-  readonly records: ConsumerRecord[];
+  readonly records: ConsumerRecord<K, V>[];
   /** Offset of the first record. */
   readonly firstOffset: number;
   /** Offset of the last record. */
@@ -68,10 +68,14 @@ export type ConsumerBatch = {
 };
 
 /** What the `run` handler style calls for each batch. */
-export type EachBatchHandler = (batch: ConsumerBatch) => Promise<void> | Observable<unknown>;
+export type EachBatchHandler<K = Uint8Array, V = Uint8Array> = (
+  batch: ConsumerBatch<K, V>,
+) => Promise<void> | Observable<unknown>;
 
 /** What the `run` handler style calls for each record. */
-export type EachRecordHandler = (record: ConsumerRecord) => Promise<void> | Observable<unknown>;
+export type EachRecordHandler<K = Uint8Array, V = Uint8Array> = (
+  record: ConsumerRecord<K, V>,
+) => Promise<void> | Observable<unknown>;
 
 /**
  * Handlers of {@link Consumer.run}: `eachBatch` or `eachRecord`, one of them.
@@ -82,15 +86,15 @@ export type EachRecordHandler = (record: ConsumerRecord) => Promise<void> | Obse
  * the run with that error and what failed is not committed, so it is
  * delivered again after a restart.
  */
-export type RunHandlers = (
+export type RunHandlers<K = Uint8Array, V = Uint8Array> = (
   | {
       /** Processes one batch of one partition. */
-      eachBatch: EachBatchHandler;
+      eachBatch: EachBatchHandler<K, V>;
       eachRecord?: never;
     }
   | {
       /** Processes one record; the next record of its partition waits until it is done. */
-      eachRecord: EachRecordHandler;
+      eachRecord: EachRecordHandler<K, V>;
       eachBatch?: never;
     }
 ) & {

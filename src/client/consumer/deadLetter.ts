@@ -17,6 +17,8 @@ import {
 import { InvalidConfigError } from '../../protocol/errors.js';
 import type { RecordMetadata } from '../producer/producer.js';
 import type { RecordSink } from '../producer/produceTo.js';
+import type { ProducerRecord } from '../producer/producerRecord.js';
+import type { RecordHeader } from '../../protocol/codec/record.js';
 import type { ConsumerRecord } from './consumerTypes.js';
 
 /** Header names a dead-lettered record carries (values UTF-8). */
@@ -31,12 +33,17 @@ export const DEAD_LETTER_HEADERS = {
   error: 'streamhouse.dlq.error',
 } as const;
 
-/** Options of {@link deadLetter}. */
-export type DeadLetterConfig = {
+/**
+ * Options of {@link deadLetter}. `K` and `V` are the records' key and value
+ * types; the dead letter carries them as they are, so the producer's
+ * serialisers must take them (a producer with the default serialisers takes
+ * bytes, the consumer's default).
+ */
+export type DeadLetterConfig<K = Uint8Array, V = Uint8Array> = {
   /** Processes one record; done when the Promise resolves or the Observable completes. */
-  process: (record: ConsumerRecord) => ObservableInput<unknown>;
+  process: (record: ConsumerRecord<K, V>) => ObservableInput<unknown>;
   /** Where dead letters go: a Producer, or anything with `send$`. */
-  producer: RecordSink;
+  producer: RecordSink<K, V>;
   /** The dead-letter topic. */
   topic: string;
   /** Retries of a failed `process` before the record is dead-lettered. Default `{ count: 2, delayMs: 100 }`. */
@@ -53,11 +60,11 @@ export type DeadLetterConfig = {
 };
 
 /** What became of one record. */
-export type DeadLetterOutcome =
-  | { ok: true; record: ConsumerRecord }
+export type DeadLetterOutcome<K = Uint8Array, V = Uint8Array> =
+  | { ok: true; record: ConsumerRecord<K, V> }
   | {
       ok: false;
-      record: ConsumerRecord;
+      record: ConsumerRecord<K, V>;
       /** The last processing error. */
       error: unknown;
       /** Where the dead letter was stored. */
@@ -82,7 +89,9 @@ export type DeadLetterOutcome =
  *
  * @param config what to do with each record and where failures go
  */
-export function deadLetter(config: DeadLetterConfig): OperatorFunction<ConsumerRecord, DeadLetterOutcome> {
+export function deadLetter<K = Uint8Array, V = Uint8Array>(
+  config: DeadLetterConfig<K, V>,
+): OperatorFunction<ConsumerRecord<K, V>, DeadLetterOutcome<K, V>> {
   const { process, producer, topic, retries = {}, concurrency = 1 } = config;
   const { count = 2, delayMs = 100, scheduler = asyncScheduler } = retries;
   if (typeof process !== 'function') throw new InvalidConfigError('deadLetter needs a process function');
@@ -103,12 +112,12 @@ export function deadLetter(config: DeadLetterConfig): OperatorFunction<ConsumerR
         (record) =>
           concat(
             defer(() => process(record)).pipe(ignoreElements(), retry({ count, delay })),
-            of<DeadLetterOutcome>({ ok: true, record }),
+            of<DeadLetterOutcome<K, V>>({ ok: true, record }),
           ).pipe(
             catchError((error: unknown) =>
               producer
                 .send$(deadLetterRecord(topic, record, error))
-                .pipe(map((deadLetter): DeadLetterOutcome => ({ ok: false, record, error, deadLetter }))),
+                .pipe(map((deadLetter): DeadLetterOutcome<K, V> => ({ ok: false, record, error, deadLetter }))),
             ),
             tap(() => record.ack()),
           ),
@@ -117,10 +126,15 @@ export function deadLetter(config: DeadLetterConfig): OperatorFunction<ConsumerR
     );
 }
 
-function deadLetterRecord(topic: string, record: ConsumerRecord, error: unknown) {
+/** A record's dead letter: its key, value and headers, plus the DEAD_LETTER_HEADERS. @internal */
+export function deadLetterRecord<K, V>(
+  topic: string,
+  record: Pick<ConsumerRecord<K, V>, 'topic' | 'partition' | 'offset' | 'key' | 'value' | 'headers'>,
+  error: unknown,
+): ProducerRecord<K, V> {
   const text = (value: string) => Buffer.from(value, 'utf8');
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const headers: ConsumerRecord['headers'][number][] = [
+  const headers: RecordHeader[] = [
     ...record.headers,
     { key: DEAD_LETTER_HEADERS.topic, value: text(record.topic) },
     { key: DEAD_LETTER_HEADERS.partition, value: text(String(record.partition)) },

@@ -19,6 +19,7 @@ import type { AckWindow } from './ackWindow.js';
 import { ConsumedRecord, bindRecord } from './consumedRecord.js';
 import type { ConsumerBatch, ConsumerRecord } from './consumerTypes.js';
 import type { FetchTarget, PartitionFetchResult } from './fetchTypes.js';
+import type { DroppedRecord, RecordDecoder } from '../serde/recordDecoder.js';
 
 /** Options of {@link createFetch}. */
 export type FetcherOptions = AgentCallContext & {
@@ -32,6 +33,8 @@ export type FetcherOptions = AgentCallContext & {
   maxPartitionBytes: number;
   /** Timeout on top of the long-poll wait, ms. */
   requestTimeoutMs: number;
+  /** Deserialises keys and values; undefined: records carry the fetched bytes. */
+  decoder?: RecordDecoder | undefined;
 };
 
 /**
@@ -42,7 +45,7 @@ export type FetcherOptions = AgentCallContext & {
 export function createFetch(
   options: FetcherOptions,
 ): (address: string, targets: FetchTarget[]) => Observable<PartitionFetchResult[]> {
-  const { maxWaitMs, minBytes, maxBytes, maxPartitionBytes, requestTimeoutMs } = options;
+  const { maxWaitMs, minBytes, maxBytes, maxPartitionBytes, requestTimeoutMs, decoder } = options;
   return (address, targets) =>
     fromAbortable(async (signal) => {
       const request = {
@@ -66,13 +69,17 @@ export function createFetch(
       );
       const offsets = new Map(targets.map((t) => [`${t.partition}:${t.topic}`, t.offset]));
       return response.results.map((result) =>
-        toPartitionResult(result, offsets.get(`${result.partition}:${result.topic}`) ?? 0),
+        toPartitionResult(result, offsets.get(`${result.partition}:${result.topic}`) ?? 0, decoder),
       );
     });
 }
 
 /** One partition's result: its error, or its records (decoded on first read) and where the next fetch starts. */
-export function toPartitionResult(result: FetchPartitionResult, fromOffset: number): PartitionFetchResult {
+export function toPartitionResult(
+  result: FetchPartitionResult,
+  fromOffset: number,
+  decoder?: RecordDecoder,
+): PartitionFetchResult {
   const { topic, partition, highWatermark } = result;
   const error = fromErrorInfo(result.error, { topic, partition, offset: fromOffset });
   if (error !== undefined) return { topic, partition, nextOffset: fromOffset, highWatermark, error };
@@ -87,7 +94,7 @@ export function toPartitionResult(result: FetchPartitionResult, fromOffset: numb
     return { topic, partition, nextOffset: fromOffset, highWatermark, error: cause };
   }
   if (!hasRecords) return { topic, partition, nextOffset, highWatermark };
-  const batch = new FetchedBatch(topic, partition, fromOffset, nextOffset, highWatermark, result.records);
+  const batch = new FetchedBatch(topic, partition, fromOffset, nextOffset, highWatermark, result.records, decoder);
   return { topic, partition, batch, nextOffset, highWatermark };
 }
 
@@ -96,6 +103,11 @@ class FetchedBatch implements ConsumerBatch {
   private decoded: ConsumerRecord[] | undefined;
   /** The window its records were delivered in (explicit ack mode). */
   ackWindow: AckWindow | undefined = undefined;
+  /**
+   * With a decoder: records left out because they did not deserialise, filled
+   * as records are built (with `dropsBad` false, only the first: decoding stops there).
+   */
+  readonly dropped: DroppedRecord[] | undefined;
 
   constructor(
     readonly topic: string,
@@ -104,11 +116,15 @@ class FetchedBatch implements ConsumerBatch {
     readonly nextOffset: number,
     readonly highWatermark: number,
     private bytes: Uint8Array | undefined,
-  ) {}
+    private readonly decoder: RecordDecoder | undefined,
+  ) {
+    this.dropped = decoder === undefined ? undefined : [];
+  }
 
   get records(): ConsumerRecord[] {
     if (this.decoded === undefined) {
-      this.decoded = decodeFetchedRecords(this.topic, this.partition, this.fromOffset, this.bytes!);
+      const { topic, partition, fromOffset, decoder, dropped } = this;
+      this.decoded = decodeFetchedRecords(topic, partition, fromOffset, this.bytes!, decoder, dropped);
       // The records keep views on the bytes; the batch itself no longer needs them.
       this.bytes = undefined;
     }
@@ -131,13 +147,18 @@ class FetchedBatch implements ConsumerBatch {
   /** See {@link streamRecords}. */
   stream(): RecordStream {
     if (this.decoded !== undefined) return arrayStream(this.decoded);
-    const { topic, partition, fromOffset } = this;
+    const { topic, partition, fromOffset, decoder } = this;
     const cursors = checkFetchedBatches(this.bytes!);
     let current = 0;
     return () => {
       for (; current < cursors.length; current++) {
         const cursor = cursors[current]!;
-        while (cursor.next()) if (cursor.offset >= fromOffset) return toRecord(topic, partition, cursor);
+        while (cursor.next()) {
+          if (cursor.offset < fromOffset) continue;
+          // Records are streamed only without a decoder (the consumer decodes whole batches then).
+          const record = toRecord(topic, partition, cursor, decoder, undefined);
+          if (record !== undefined) return record;
+        }
       }
       return undefined;
     };
@@ -170,6 +191,13 @@ export function streamRecords(batch: ConsumerBatch): RecordStream {
   return batch instanceof FetchedBatch ? batch.stream() : arrayStream(batch.records);
 }
 
+/** Records of the batch left out so far because they did not deserialise (see RecordDecoder); none for other batches. */
+export function droppedRecords(batch: ConsumerBatch): readonly DroppedRecord[] {
+  return batch instanceof FetchedBatch && batch.dropped !== undefined ? batch.dropped : NONE_DROPPED;
+}
+
+const NONE_DROPPED: readonly DroppedRecord[] = Object.freeze([]);
+
 function arrayStream(records: readonly ConsumerRecord[]): RecordStream {
   let index = 0;
   return () => (index < records.length ? records[index++] : undefined);
@@ -181,6 +209,8 @@ export function decodeFetchedRecords(
   partition: number,
   fromOffset: number,
   bytes: Uint8Array,
+  decoder?: RecordDecoder,
+  dropped?: DroppedRecord[],
 ): ConsumerRecord[] {
   const cursors = checkFetchedBatches(bytes);
   let total = 0;
@@ -188,8 +218,13 @@ export function decodeFetchedRecords(
   // Sized once: this loop runs for every record consumed.
   const records = new Array<ConsumerRecord>(total);
   let n = 0;
-  for (const cursor of cursors) {
-    while (cursor.next()) if (cursor.offset >= fromOffset) records[n++] = toRecord(topic, partition, cursor);
+  decoding: for (const cursor of cursors) {
+    while (cursor.next()) {
+      if (cursor.offset < fromOffset) continue;
+      const record = toRecord(topic, partition, cursor, decoder, dropped);
+      if (record !== undefined) records[n++] = record;
+      else if (!decoder!.dropsBad) break decoding;
+    }
   }
   if (n < total) records.length = n;
   return records;
@@ -206,8 +241,18 @@ function checkFetchedBatches(bytes: Uint8Array): RecordCursor[] {
   return cursors;
 }
 
-/** The consumer record at the cursor, built straight from it (no intermediate DecodedRecord). */
-function toRecord(topic: string, partition: number, cursor: RecordCursor): ConsumerRecord {
+/**
+ * The consumer record at the cursor, built straight from it (no intermediate
+ * DecodedRecord); with a decoder, deserialised (undefined: dropped).
+ */
+function toRecord(
+  topic: string,
+  partition: number,
+  cursor: RecordCursor,
+  decoder: RecordDecoder | undefined,
+  dropped: DroppedRecord[] | undefined,
+): ConsumerRecord | undefined {
+  if (decoder !== undefined) return decoder.decode(topic, partition, cursor, dropped);
   return new ConsumedRecord(
     topic,
     partition,

@@ -21,16 +21,25 @@
 import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
 import type { RecordHeader } from '../../protocol/codec/record.js';
 import type { Payload, ProducerRecord } from './producerRecord.js';
-import type { RecordMetadata } from './producer.js';
+import { Producer, type RecordMetadata } from './producer.js';
 
-/** Anything that sends one record and emits where it was stored (the Producer's `send$`). */
-export type RecordSink = { send$(record: ProducerRecord): Observable<RecordMetadata> };
+/**
+ * Anything that sends one record and emits where it was stored (the
+ * Producer's `send$`); `K` and `V` are the key and value types it takes.
+ */
+export type RecordSink<K = Payload, V = Payload> = { send$(record: ProducerRecord<K, V>): Observable<RecordMetadata> };
 
-export type ProduceToConfig<T> = {
+/** How each value becomes a record; `K` and `V` are the sink's (its producer's serialisers') key and value types. */
+export type ProduceToConfig<T, K = Payload, V = Payload> = {
   /** The record key. Default: none (null). */
-  key?: (value: T) => Payload | null;
-  /** The record value. Default: strings and byte arrays as they are, anything else as JSON. */
-  value?: (value: T) => Payload | null;
+  key?: (value: T) => K | null;
+  /**
+   * The record value. Default: the value itself, which the producer's value
+   * serialiser turns into bytes (the default one: strings and byte arrays as
+   * they are, anything else as JSON); a sink that is not a Producer gets
+   * strings and byte arrays as they are, anything else as a JSON string.
+   */
+  value?: (value: T) => V | null;
   /** Record headers. Default: none. */
   headers?: (value: T) => Readonly<Record<string, Payload | null>> | readonly RecordHeader[];
   /** Explicit partition. Default: the producer's partitioner. */
@@ -60,30 +69,50 @@ export type ProduceOutcome<T> =
 /** Where each value goes: one topic, or a function of the value. */
 export type TopicRoute<T> = string | ((value: T) => string);
 
-function defaultValue(value: unknown): Payload | null {
-  if (value === null || typeof value === 'string' || value instanceof Uint8Array) return value as Payload | null;
-  return JSON.stringify(value);
+/** The value itself, for the producer's value serialiser (the overloads make sure it is of the sink's value type). */
+const itself = <T, V>(value: T): V => value as unknown as V;
+
+/** For a sink that is not a Producer (no serialiser): strings and bytes as they are, anything else as JSON. */
+function asPayload<T, V>(value: T): V {
+  if (value === null || typeof value === 'string' || value instanceof Uint8Array) return value as unknown as V;
+  return JSON.stringify(value) as unknown as V;
 }
 
-export function produceTo<T>(
-  sink: RecordSink,
+/**
+ * Whether `produceTo` needs a `value` mapping: not when the values are of the
+ * sink's value type, nor for a sink of Payload (a producer with the default
+ * serialiser, which sends anything else as JSON); else it does.
+ */
+export type NeedsValueMapping<T, V> = [T] extends [V] ? false : [Payload] extends [V] ? false : true;
+
+/** `config` with `value` required when {@link NeedsValueMapping}. */
+export type ProduceToConfigFor<T, K, V> =
+  NeedsValueMapping<T, V> extends true
+    ? ProduceToConfig<T, K, V> & { value: (value: T) => V | null }
+    : ProduceToConfig<T, K, V>;
+
+export function produceTo<T, K = Payload, V = Payload>(
+  sink: RecordSink<K, V>,
   topic: TopicRoute<T>,
-  config?: ProduceToConfig<T> & { errors?: 'error' },
+  ...config: NeedsValueMapping<T, V> extends true
+    ? [config: ProduceToConfigFor<T, K, V> & { errors?: 'error' }]
+    : [config?: ProduceToConfigFor<T, K, V> & { errors?: 'error' }]
 ): OperatorFunction<T, ProduceAck<T>>;
-export function produceTo<T>(
-  sink: RecordSink,
+export function produceTo<T, K = Payload, V = Payload>(
+  sink: RecordSink<K, V>,
   topic: TopicRoute<T>,
-  config: ProduceToConfig<T> & { errors: 'emit' },
+  config: ProduceToConfigFor<T, K, V> & { errors: 'emit' },
 ): OperatorFunction<T, ProduceOutcome<T>>;
-export function produceTo<T>(
-  sink: RecordSink,
+export function produceTo<T, K = Payload, V = Payload>(
+  sink: RecordSink<K, V>,
   topic: TopicRoute<T>,
-  config: ProduceToConfig<T> & { errors?: 'error' | 'emit' } = {},
+  config: ProduceToConfig<T, K, V> & { errors?: 'error' | 'emit' } = {},
 ): OperatorFunction<T, ProduceAck<T> | ProduceOutcome<T>> {
-  const { key, value = defaultValue, headers, partition, timestamp, maxInFlight = 10_000, errors = 'error' } = config;
+  const { key, headers, partition, timestamp, maxInFlight = 10_000, errors = 'error' } = config;
+  const value = config.value ?? (sink instanceof Producer ? itself<T, V> : asPayload<T, V>);
   const topicOf = typeof topic === 'string' ? () => topic : topic;
-  const toRecord = (item: T, routed: string): ProducerRecord => {
-    const record: ProducerRecord = { topic: routed, value: value(item) };
+  const toRecord = (item: T, routed: string): ProducerRecord<K, V> => {
+    const record: ProducerRecord<K, V> = { topic: routed, value: value(item) };
     if (key !== undefined) record.key = key(item);
     if (headers !== undefined) record.headers = headers(item);
     const p = partition?.(item);

@@ -33,7 +33,8 @@ import { ClusterMetadata } from '../cluster/clusterMetadata.js';
 import { ConnectionPool } from '../cluster/connectionPool.js';
 import type { AgentTransport } from '../cluster/agentTransport.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producerOptions.js';
-import { checkRecord, recordSize, toBytes, toHeaders, type ProducerRecord } from './producerRecord.js';
+import { checkRecord, recordSize, toHeaders, type Payload, type ProducerRecord } from './producerRecord.js';
+import { serializeField } from '../serde/serializeField.js';
 import { INITIAL_BATCH_CAPACITY, type ProducerBatch } from './producerBatch.js';
 import { RecordAccumulator } from './recordAccumulator.js';
 import type { PartitionState } from './partitionState.js';
@@ -73,7 +74,8 @@ type Payloads = { key: Uint8Array | null; value: Uint8Array | null; headers: Rec
 /** A flush() call: done once each partition has settled as many records as it had accepted at the call. */
 type FlushWaiter = { targets: Map<PartitionState, number>; resolve: () => void };
 
-export class Producer {
+/** Sends records whose keys are `K` and values `V` (see ProducerOptions' serialisers). */
+export class Producer<K = Payload, V = Payload> {
   /** Where accepted records go, each into its partition's open batch; closed batches leave it on `closed$`. */
   private readonly accumulator: RecordAccumulator;
   private readonly offsetsSubject = new Subject<OffsetNotification>();
@@ -186,7 +188,7 @@ export class Producer {
    * record cannot be accepted (closed producer, bad record, unknown topic or
    * partition, record too large, buffer still full).
    */
-  send(record: ProducerRecord): Promise<SendResult> {
+  send(record: ProducerRecord<K, V>): Promise<SendResult> {
     try {
       const result = this.trySend(record);
       if (result !== undefined) return Promise.resolve(result);
@@ -202,7 +204,7 @@ export class Producer {
    * undefined without side effects (then `send` waits). Throws the same typed
    * errors as `send` for records that can never be accepted.
    */
-  trySend(record: ProducerRecord): SendResult | undefined {
+  trySend(record: ProducerRecord<K, V>): SendResult | undefined {
     // The scratch is safe here: nothing between filling it and enqueue awaits.
     const scratch = this.normalize(record, this.scratch);
     const { key, value, headers } = scratch;
@@ -217,7 +219,7 @@ export class Producer {
     return this.enqueue(record, partition, key, value, headers, size);
   }
 
-  private async sendWhenReady(record: ProducerRecord): Promise<SendResult> {
+  private async sendWhenReady(record: ProducerRecord<K, V>): Promise<SendResult> {
     const { key, value, headers } = this.normalize(record, { key: null, value: null, headers: undefined });
     const partitionCount =
       this.cluster.knownPartitionCount(record.topic) ?? (await this.cluster.topic(record.topic)).partitions.length;
@@ -238,18 +240,19 @@ export class Producer {
    * value and headers into `into`, which it returns.
    * @throws ProducerClosedError, InvalidRequestError
    */
-  private normalize(record: ProducerRecord, into: Payloads): Payloads {
+  private normalize(record: ProducerRecord<K, V>, into: Payloads): Payloads {
     if (this.closing !== undefined) throw new ProducerClosedError('producer is closed');
     checkRecord(record);
-    into.key = toBytes(record.key, 'key');
-    into.value = toBytes(record.value, 'value');
+    const { keySerializer, valueSerializer } = this.options;
+    into.key = serializeField(keySerializer, record.key, record.topic, 'key');
+    into.value = serializeField(valueSerializer, record.value, record.topic, 'value');
     into.headers = toHeaders(record.headers);
     return into;
   }
 
   /** The record's partition (explicit, or the partitioner's choice), checked against the topic. */
   private choose(
-    record: ProducerRecord,
+    record: ProducerRecord<K, V>,
     key: Uint8Array | null,
     value: Uint8Array | null,
     partitionCount: number,
@@ -286,7 +289,7 @@ export class Producer {
 
   /** Appends the record to its partition's batch (which encodes it) and returns its SendResult. */
   private enqueue(
-    record: ProducerRecord,
+    record: ProducerRecord<K, V>,
     partition: number,
     key: Uint8Array | null,
     value: Uint8Array | null,
@@ -307,7 +310,7 @@ export class Producer {
   }
 
   /** Sends a record and waits for its acknowledgement (or error), up to `timeoutMs` if given. */
-  async sendAndWait(record: ProducerRecord, timeoutMs?: number): Promise<RecordMetadata> {
+  async sendAndWait(record: ProducerRecord<K, V>, timeoutMs?: number): Promise<RecordMetadata> {
     const result = await this.send(record);
     const offset = await result.waitOffset(timeoutMs);
     return { topic: result.topic, partition: result.partition, offset, timestamp: result.timestamp };
@@ -317,7 +320,7 @@ export class Producer {
    * A cold Observable that sends the record when subscribed and emits where
    * it was stored, then completes; or errors with the record's typed error.
    */
-  send$(record: ProducerRecord): Observable<RecordMetadata> {
+  send$(record: ProducerRecord<K, V>): Observable<RecordMetadata> {
     return defer(() => this.sendAndWait(record));
   }
 
@@ -429,7 +432,7 @@ export class Producer {
  * idempotence on, obtains a producer id. Rejects with AgentUnavailableError
  * when no bootstrap agent answers.
  */
-export function createProducer(options: ProducerOptions): Promise<Producer> {
+export function createProducer<K = Payload, V = Payload>(options: ProducerOptions<K, V>): Promise<Producer<K, V>> {
   return createProducerOver(undefined, options);
 }
 
@@ -437,10 +440,10 @@ export function createProducer(options: ProducerOptions): Promise<Producer> {
  * createProducer reaching agents through `transport` (default: gRPC connections). For streamhouse/testing.
  * @internal
  */
-export async function createProducerOver(
+export async function createProducerOver<K = Payload, V = Payload>(
   transport: AgentTransport | undefined,
-  options: ProducerOptions,
-): Promise<Producer> {
+  options: ProducerOptions<K, V>,
+): Promise<Producer<K, V>> {
   const resolved = resolveProducerOptions(options);
   const pool =
     transport ??
@@ -469,7 +472,7 @@ export async function createProducerOver(
           logger?.warn({ err: error, delayMs }, 'producer epoch bump failed; retrying'),
       });
     }
-    return new Producer(resolved, cluster, pool, identity);
+    return new Producer<K, V>(resolved, cluster, pool, identity);
   } catch (error) {
     cluster.close();
     pool.closeAll();

@@ -19,13 +19,25 @@ import { ENCODABLE_CODECS, type CompressionCodec } from '../../protocol/codec/co
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from '../retryPolicy.js';
 import type { Partitioner } from '../partitioners/partitioner.js';
 import { createDefaultPartitioner } from '../partitioners/defaultPartitioner.js';
+import type { Payload } from './producerRecord.js';
+import type { Serializer } from '../serde/serde.js';
+import { defaultSerialize } from '../serde/builtins.js';
+import { checkedSerializer } from '../serde/serializeField.js';
 
 /** When the agent answers a produce request (see docs/guarantees.md). */
 export type Acks = 'durable' | 'buffered' | 'none';
 
-export type ProducerOptions = {
+/** The producer's options; `K` and `V` are the key and value types its serialisers take (default: Payload). */
+export type ProducerOptions<K = Payload, V = Payload> = {
   /** Agents to learn the cluster from, `host:port`. Required, at least one. */
   bootstrap: string[];
+  /**
+   * Turns a record's key into bytes (null keys stay null). Default: strings
+   * as UTF-8, bytes as they are, anything else as JSON.
+   */
+  keySerializer?: Serializer<K>;
+  /** Turns a record's value into bytes (null, a tombstone, stays null). Default: as `keySerializer`'s. */
+  valueSerializer?: Serializer<V>;
   /** Names this client in agent logs. Default `'streamhouse-producer'`. */
   clientId?: string;
   /** How long a partition's batch waits for more records after its first, ms. Default 5. */
@@ -102,14 +114,18 @@ export const DEFAULT_PRODUCER_RETRY: Readonly<RetryPolicy> = Object.freeze({
   maxRetries: Infinity,
 });
 
-export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'logger' | 'retry' | 'tls' | 'token'>> & {
+export type ResolvedProducerOptions = Required<
+  Omit<ProducerOptions, 'logger' | 'retry' | 'tls' | 'token' | 'keySerializer' | 'valueSerializer'>
+> & {
+  keySerializer: Serializer<unknown>;
+  valueSerializer: Serializer<unknown>;
   tls: ClientTlsOptions | undefined;
   token: string | undefined;
   retry: RetryPolicy;
   logger: Logger | undefined;
 };
 
-export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
+export function resolveProducerOptions<K, V>(options: ProducerOptions<K, V>): ResolvedProducerOptions {
   const {
     bootstrap,
     clientId = 'streamhouse-producer',
@@ -134,6 +150,11 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     logger,
   } = options;
   checkBootstrap(bootstrap);
+  const keySerializer = resolveSerializer('keySerializer', options.keySerializer as Serializer<unknown> | undefined);
+  const valueSerializer = resolveSerializer(
+    'valueSerializer',
+    options.valueSerializer as Serializer<unknown> | undefined,
+  );
   const positive = {
     batchBytes,
     batchRecords,
@@ -201,5 +222,15 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     tls: tls === undefined ? undefined : checkClientTls(tls),
     token: token === undefined ? undefined : checkToken(token),
     logger,
+    keySerializer,
+    valueSerializer,
   };
+}
+
+/** The default serialiser, or the user's one checked to return bytes. */
+function resolveSerializer(name: string, serializer: Serializer<unknown> | undefined): Serializer<unknown> {
+  if (serializer === undefined) return defaultSerialize;
+  if (typeof serializer !== 'function')
+    throw new InvalidConfigError(`producer option ${name} must be a function (value, topic) => Uint8Array`);
+  return checkedSerializer(serializer);
 }

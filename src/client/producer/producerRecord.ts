@@ -5,13 +5,13 @@ import type { RecordHeader } from '../../protocol/codec/record.js';
 /** Bytes, or a string sent as UTF-8. */
 export type Payload = Uint8Array | string;
 
-/** A record to send. */
-export type ProducerRecord = {
+/** A record to send; `K` and `V` are what the producer's serialisers take (default: Payload). */
+export type ProducerRecord<K = Payload, V = Payload> = {
   topic: string;
-  /** Routes the record (murmur2 by default); null or absent for none. */
-  key?: Payload | null;
+  /** Routes the record (murmur2 of its bytes by default); null or absent for none. */
+  key?: K | null;
   /** The value; null for a tombstone. */
-  value: Payload | null;
+  value: V | null;
   /** Headers as an object (string or bytes values) or an ordered list. */
   headers?: Readonly<Record<string, Payload | null>> | readonly RecordHeader[];
   /** Explicit partition; wins over the partitioner. */
@@ -33,7 +33,7 @@ export function toBytes(payload: Payload | null | undefined, what: string): Uint
  * The headers as a list; a list given is checked (its records are encoded
  * when sent, so a bad header must be refused here, not fail a batch later).
  */
-export function toHeaders(headers: ProducerRecord['headers']): RecordHeader[] | undefined {
+export function toHeaders(headers: ProducerRecord<unknown, unknown>['headers']): RecordHeader[] | undefined {
   if (headers === undefined) return undefined;
   if (Array.isArray(headers)) {
     for (let h = 0; h < headers.length; h++) {
@@ -66,7 +66,7 @@ export function recordSize(
   return size;
 }
 
-export function checkRecord(record: ProducerRecord): void {
+export function checkRecord(record: ProducerRecord<unknown, unknown>): void {
   if (record === null || typeof record !== 'object')
     throw new InvalidRequestError(
       'send needs a record object { topic, value, key?, headers?, partition?, timestamp? }',
