@@ -9,10 +9,11 @@ const base: ConsumerOptions = { bootstrap: ['127.0.0.1:9660'], groupId: 'g', top
 
 describe('client/consumer options', () => {
   it('applies the documented defaults once', () => {
-    const { scheduler, logger, tls, ...resolved } = resolveConsumerOptions(base);
+    const { scheduler, logger, tls, token, ...resolved } = resolveConsumerOptions(base);
     expect(scheduler).to.equal(asyncScheduler);
     expect(logger).to.equal(undefined);
     expect(tls).to.equal(undefined);
+    expect(token).to.equal(undefined);
     expect(resolved).to.deep.equal({
       bootstrap: ['127.0.0.1:9660'],
       clientId: 'streamhouse-consumer',

@@ -13,13 +13,14 @@ const base: ProducerOptions = { bootstrap: ['127.0.0.1:9660'] };
 
 describe('client/producer options', () => {
   it('applies the documented defaults (docs/producer.md)', () => {
-    const { scheduler, logger, tls, partitioner, keySerializer, valueSerializer, ...resolved } =
+    const { scheduler, logger, tls, token, partitioner, keySerializer, valueSerializer, ...resolved } =
       resolveProducerOptions(base);
     expect(scheduler).to.equal(asyncScheduler);
     // Strings and bytes as they are, anything else as JSON.
     expect([keySerializer, valueSerializer]).to.deep.equal([defaultSerialize, defaultSerialize]);
     expect(logger).to.equal(undefined);
     expect(tls).to.equal(undefined);
+    expect(token).to.equal(undefined);
     // murmur2 of the key, sticky for null keys: the sticky part is batch-aware.
     expect(isBatchAware(partitioner)).to.equal(true);
     expect(resolved).to.deep.equal({
