@@ -58,6 +58,11 @@ import { HttpPort } from '../http/httpPort.js';
 import { ReadinessCheck } from '../http/readiness.js';
 import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instrumentedStores.js';
 import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
+import { LongPolls } from './read/longPolls.js';
+import { ByteRateQuotas } from './server/byteRateQuotas.js';
+import { quotaMiddleware } from './server/quotaMiddleware.js';
+import { checkTopicLimits } from './server/topicLimits.js';
+import type { KafkaQuotas } from '../kafka/kafkaQuotas.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -82,7 +87,16 @@ export class Agent {
   private readonly maintenance: Maintenance;
   private readonly idleLeases: IdleLeases;
   private readonly inflight: InflightRequestBytes;
-  private readonly connectionStats: ConnectionStats = { open: 0, refused: 0, handshakeTimeouts: 0 };
+  private readonly connectionStats: ConnectionStats = {
+    open: 0,
+    refused: 0,
+    handshakeTimeouts: 0,
+    refusedPerAddress: 0,
+  };
+  /** Fetch calls waiting for data, over both protocols (maxLongPolls). */
+  readonly longPolls: LongPolls;
+  /** Produce and fetch byte-rate quotas per principal. */
+  readonly quotas: KafkaQuotas;
   private wal: WriteAheadLog | undefined;
   /** Every agent's logs under walDir, read when a partition is opened, to replay what was acknowledged as buffered. */
   private readonly walLogs: WalLogs | undefined;
@@ -163,6 +177,8 @@ export class Agent {
       onLogStartMoved: (topic, partition, offset) => this.writerIfOpen(topic, partition)?.setLogStartOffset(offset),
     });
     this.inflight = new InflightRequestBytes(options.maxInflightRequestBytes);
+    this.longPolls = new LongPolls(options.maxLongPolls);
+    this.quotas = quotasOf(options);
     this.idleLeases = new IdleLeases({
       idleMs: options.leaseIdleReleaseMs,
       held: () => this.leases.all(),
@@ -224,7 +240,8 @@ export class Agent {
         : {}),
     })
       .use(errorMiddleware)
-      .use(this.inflight.middleware());
+      .use(this.inflight.middleware())
+      .use(quotaMiddleware(this.quotas.produce, this.quotas.fetch));
     // An encoded Fetch answer holds copies of its records: the buffers they were read into can be read into again.
     const releaseReads = (answer: FetchResponse): void => {
       for (const result of answer.results) this.readBuffers.release(result.records);
@@ -238,10 +255,14 @@ export class Agent {
       await recoverWriteAheadLog(this.wal, (topic, partition) => this.writer(topic, partition), this.logger);
     }
     // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
-    const { maxConnections, handshakeTimeoutMs } = this.options;
+    const { maxConnections, handshakeTimeoutMs, maxConnectionsPerAddress } = this.options;
     const listen = () => server.listen(`${this.options.host}:${this.options.port}`, this.tls?.credentials());
     this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () =>
-      withConnectionLimits({ maxConnections, handshakeTimeoutMs }, this.connectionStats, listen),
+      withConnectionLimits(
+        { maxConnections, handshakeTimeoutMs, maxConnectionsPerAddress },
+        this.connectionStats,
+        listen,
+      ),
     );
     await this.startKafka();
     await this.startHttp();
@@ -354,8 +375,15 @@ export class Agent {
         bufferedAcksEnabled: this.options.walDir !== undefined,
         advertisedAddress: () => this.kafkaAddress ?? '',
         logger: this.logger,
+        quotas: this.quotas,
+        longPolls: this.longPolls,
       },
-      { maxFrameBytes: this.options.maxRequestBytes },
+      {
+        maxFrameBytes: this.options.maxRequestBytes,
+        maxConnectionsPerAddress: this.options.maxConnectionsPerAddress,
+        tls: this.tls,
+        handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      },
     );
     await kafka.listen(this.options.host, this.options.kafkaPort);
     this.kafka = kafka;
@@ -387,7 +415,8 @@ export class Agent {
       metadataStore,
       objectStore,
     });
-    this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger });
+    const { metrics, tls } = this;
+    this.http = await HttpPort.listen({ host, port: httpPort, metrics, readiness, logger, tls });
   }
 
   /** Runs one compaction and retention pass now (the background loop does the same every maintenanceIntervalMs). */
@@ -585,6 +614,7 @@ export class Agent {
       notifier: this.notifier,
       maxFetchWaitMs: this.options.maxFetchWaitMs,
       defaultFetchMaxBytes: this.options.defaultFetchMaxBytes,
+      longPolls: this.longPolls,
     };
     const ctx = this.adminContext();
     const maxPartitions = this.options.maxPartitionsPerRequest;
@@ -600,7 +630,10 @@ export class Agent {
       fetch: metrics === undefined ? fetch : (request, context) => metrics.observeFetch(() => fetch(request, context)),
       listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
-      createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
+      createTopic: async (request) => {
+        await checkTopicLimits(this.options.metadataStore, this.options, request.name, request.partitions);
+        return { topic: await admin.createTopic(ctx, request) };
+      },
       deleteTopic: async (request) => {
         // Nothing of the topic is worth flushing any more (and a flush retrying a full disk must not write again).
         const gone = new UnknownTopicOrPartitionError(`topic '${request.name}' was deleted`, {
@@ -644,6 +677,17 @@ export class Agent {
       }),
     };
   }
+}
+
+/** The produce and fetch quotas of the agent's options. */
+function quotasOf(options: ResolvedAgentOptions): KafkaQuotas {
+  const named = Object.entries(options.principalQuotas);
+  const rates = (key: 'produceBytesPerSecond' | 'fetchBytesPerSecond') =>
+    new Map(named.flatMap(([principal, quota]) => (quota[key] === undefined ? [] : [[principal, quota[key]]])));
+  return {
+    produce: new ByteRateQuotas(options.produceQuotaBytesPerSecond, rates('produceBytesPerSecond')),
+    fetch: new ByteRateQuotas(options.fetchQuotaBytesPerSecond, rates('fetchBytesPerSecond')),
+  };
 }
 
 /** Creates and starts an agent. */

@@ -3,7 +3,10 @@
  * (the process runs) and `/readyz` (see readiness.ts). GET and HEAD only,
  * no request body, bounded connections and timeouts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TlsCertificates } from '../agent/tls/tlsCertificates.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AgentMetrics } from './agentMetrics.js';
@@ -26,6 +29,8 @@ export type HttpPortOptions = {
   metrics: AgentMetrics;
   readiness: ReadinessCheck;
   logger?: Logger | undefined;
+  /** Serve HTTPS with these certificates (reloaded with them), asking for client certificates as they say. */
+  tls?: TlsCertificates | undefined;
 };
 
 type Route = (response: ServerResponse) => Promise<void> | void;
@@ -34,6 +39,7 @@ export class HttpPort {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly stopReload: (() => void) | undefined,
   ) {}
 
   /** Listens on host:port (0 picks a free port). */
@@ -43,13 +49,23 @@ export class HttpPort {
       ['/healthz', (response) => sendJson(response, 200, { status: 'ok' })],
       ['/readyz', (response) => serveReadiness(options.readiness, response)],
     ]);
-    const server = createServer((request, response) => {
+    const listener: RequestListener = (request, response) => {
       handle(routes, request, response).catch((err: unknown) => {
         options.logger?.warn({ err, url: request.url }, 'http request failed');
         if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
         else response.destroy();
       });
-    });
+    };
+    const { tls } = options;
+    let stopReload: (() => void) | undefined;
+    let server: Server;
+    if (tls === undefined) server = createServer(listener);
+    else {
+      const secure = createHttpsServer(tls.serverOptions(HTTP_HEADERS_TIMEOUT_MS), listener);
+      secure.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+      stopReload = tls.onReload((context) => secure.setSecureContext(context));
+      server = secure;
+    }
     server.maxConnections = HTTP_MAX_CONNECTIONS;
     server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
     server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
@@ -62,11 +78,12 @@ export class HttpPort {
         resolve();
       });
     });
-    return new HttpPort(server, (server.address() as AddressInfo).port);
+    return new HttpPort(server, (server.address() as AddressInfo).port, stopReload);
   }
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
+    this.stopReload?.();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;

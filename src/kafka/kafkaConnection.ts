@@ -22,6 +22,7 @@ import { readRequestHeader } from './generated/requestHeader.js';
 import { writeResponseHeader } from './generated/responseHeader.js';
 import { writeApiVersionsResponse } from './generated/apiVersionsResponse.js';
 import { KafkaErrorCode } from './kafkaErrors.js';
+import { chargeQuota } from './kafkaQuotas.js';
 
 export type ConnectionLimits = {
   maxFrameBytes: number;
@@ -43,6 +44,8 @@ export class KafkaConnection {
   private inFlightBytes = 0;
   private readonly abort = new AbortController();
   private closed = false;
+  /** Answers held back by a quota's throttle; cleared when the connection closes. */
+  private readonly throttled = new Set<NodeJS.Timeout>();
   private readonly logger: Logger | undefined;
 
   constructor(
@@ -50,6 +53,8 @@ export class KafkaConnection {
     private readonly apis: ReadonlyMap<number, KafkaApi<unknown, unknown>>,
     private readonly ctx: KafkaContext,
     private readonly limits: ConnectionLimits,
+    /** The CN of the client certificate the TLS handshake verified; undefined without TLS or certificate. */
+    readonly tlsPrincipal: string | undefined,
     readonly onClose: () => void,
   ) {
     this.logger = ctx.logger?.child({ component: 'kafka', peer: `${socket.remoteAddress}:${socket.remotePort}` });
@@ -58,6 +63,11 @@ export class KafkaConnection {
     socket.on('drain', () => this.resumeIfRoom());
     socket.on('error', (err) => this.logger?.debug({ err }, 'kafka connection error'));
     socket.on('close', () => this.teardown());
+  }
+
+  /** The connection's principal: the TLS client certificate's CN (tlsPrincipal), or undefined (anonymous). */
+  get principal(): string | undefined {
+    return this.tlsPrincipal;
   }
 
   /** Closes the connection; unanswered requests are dropped and long polls end. */
@@ -71,6 +81,8 @@ export class KafkaConnection {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort(new Error('kafka connection closed'));
+    for (const timer of this.throttled) clearTimeout(timer);
+    this.throttled.clear();
     this.pending = [];
     this.pendingBytes = 0;
     this.onClose();
@@ -168,12 +180,21 @@ export class KafkaConnection {
     api.handle(this.ctx, request, { version, clientId, signal: this.abort.signal }).then(
       (response) => {
         if (this.closed) return;
-        this.complete(
-          slot,
-          response === undefined
-            ? undefined
-            : this.encode(correlationId, responseHeaderVersion, version, (w) => api.write(w, version, response)),
-        );
+        const throttleMs = chargeQuota(this.ctx.quotas, this.principal, apiKey, frame.length, response);
+        const answer = () =>
+          this.complete(
+            slot,
+            response === undefined
+              ? undefined
+              : this.encode(correlationId, responseHeaderVersion, version, (w) => api.write(w, version, response)),
+          );
+        if (throttleMs === 0) return answer();
+        this.logger?.debug({ principal: this.principal, api: api.name, throttleMs }, 'kafka answer throttled');
+        const timer = setTimeout(() => {
+          this.throttled.delete(timer);
+          if (!this.closed) answer();
+        }, throttleMs);
+        this.throttled.add(timer);
       },
       (error: unknown) => {
         if (this.closed) return;

@@ -6,6 +6,8 @@
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { StreamHouseServiceImplementation } from '../protocol/generated/streamhouse.js';
+import type { LongPolls } from '../agent/read/longPolls.js';
+import type { KafkaQuotas } from './kafkaQuotas.js';
 
 export type KafkaContext = {
   /** The agent's gRPC service implementation; handlers translate into its requests. */
@@ -19,6 +21,10 @@ export type KafkaContext = {
   /** host:port Kafka clients dial to reach this agent. */
   advertisedAddress(): string;
   logger: Logger | undefined;
+  /** Byte-rate quotas on Produce and Fetch per principal; undefined: none. */
+  quotas?: KafkaQuotas | undefined;
+  /** The agent's bound on waiting Fetch calls (an empty Fetch's wait takes a slot too). */
+  longPolls?: LongPolls | undefined;
 };
 
 /** Splits `host:port` (IPv6 hosts in brackets). */

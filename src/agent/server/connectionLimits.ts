@@ -14,6 +14,7 @@
  */
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
+import { ConnectionsPerAddress } from './addressLimits.js';
 
 /** Default of AgentOptions.maxConnections. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
@@ -28,6 +29,8 @@ export type ConnectionLimits = {
   maxConnections: number;
   /** A connection is destroyed unless the client's HTTP/2 SETTINGS arrive within this, ms. */
   handshakeTimeoutMs: number;
+  /** Most connections one client address holds open at once; extra ones are closed at once. */
+  maxConnectionsPerAddress: number;
 };
 
 /** What the limits did so far. */
@@ -38,6 +41,8 @@ export type ConnectionStats = {
   refused: number;
   /** Connections destroyed because no HTTP/2 handshake came in time. */
   handshakeTimeouts: number;
+  /** Connections closed at once because their client address held `maxConnectionsPerAddress`. */
+  refusedPerAddress: number;
 };
 
 const installed = Symbol.for('streamhouse.connectionLimits');
@@ -106,9 +111,17 @@ function wrap(original: unknown, hook: Hook, secure = false): WrappedCreateServe
 function limit(server: http2.Http2Server, limits: ConnectionLimits, stats: ConnectionStats): void {
   server.maxConnections = limits.maxConnections;
   server.on('drop', () => stats.refused++);
+  const perAddress = new ConnectionsPerAddress(limits.maxConnectionsPerAddress);
   server.on('connection', (socket: Socket) => {
     stats.open++;
     socket.once('close', () => stats.open--);
+    const release = perAddress.admit(socket.remoteAddress);
+    if (release === undefined) {
+      stats.refusedPerAddress++;
+      socket.destroy();
+      return;
+    }
+    socket.once('close', release);
   });
   server.on('session', (session: http2.ServerHttp2Session) => {
     const timer = setTimeout(() => {
