@@ -62,6 +62,7 @@ import { LongPolls } from './read/longPolls.js';
 import { ByteRateQuotas } from './server/byteRateQuotas.js';
 import { quotaMiddleware } from './server/quotaMiddleware.js';
 import { checkTopicLimits } from './server/topicLimits.js';
+import { boundReceives, MAX_CONCURRENT_STREAMS, type ReceiveStats } from './server/receiveBudget.js';
 import type { KafkaQuotas } from '../kafka/kafkaQuotas.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
@@ -93,6 +94,8 @@ export class Agent {
     handshakeTimeouts: 0,
     refusedPerAddress: 0,
   };
+  /** Streams reset because the request they started to send did not fit maxInflightRequestBytes. */
+  readonly receiveStats: ReceiveStats = { refusedStreams: 0 };
   /** Fetch calls waiting for data, over both protocols (maxLongPolls). */
   readonly longPolls: LongPolls;
   /** Produce and fetch byte-rate quotas per principal. */
@@ -233,6 +236,7 @@ export class Agent {
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
+      'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
       // Also without TLS: it drops a principal a client claims in its metadata.
       interceptors: [principalInterceptor(this.logger)],
       ...(this.options.connectionIdleTimeoutMs > 0
@@ -262,6 +266,7 @@ export class Agent {
         { maxConnections, handshakeTimeoutMs, maxConnectionsPerAddress },
         this.connectionStats,
         listen,
+        (http2Server) => boundReceives(http2Server, this.inflight, this.receiveStats),
       ),
     );
     await this.startKafka();

@@ -48,22 +48,26 @@ export type ConnectionStats = {
 const installed = Symbol.for('streamhouse.connectionLimits');
 
 /** The agent whose listen is under way, if any. */
-type Current = { limits: ConnectionLimits; stats: ConnectionStats } | undefined;
+type Current =
+  | { limits: ConnectionLimits; stats: ConnectionStats; onServer: ((server: http2.Http2Server) => void) | undefined }
+  | undefined;
 type Hook = { current: Current; queue: Promise<unknown> };
 type WrappedCreateServer = typeof http2.createServer & { [installed]?: Hook };
 
 /**
  * Runs `start` (an agent's listen) so that the HTTP/2 servers it creates
- * keep `limits`; `stats` is updated as connections come and go.
+ * keep `limits`; `stats` is updated as connections come and go. `onServer`
+ * is given each server created, to watch it further.
  */
 export function withConnectionLimits<T>(
   limits: ConnectionLimits,
   stats: ConnectionStats,
   start: () => Promise<T>,
+  onServer?: (server: http2.Http2Server) => void,
 ): Promise<T> {
   const hook = install();
   const run = hook.queue.then(async () => {
-    hook.current = { limits, stats };
+    hook.current = { limits, stats, onServer };
     try {
       return await start();
     } finally {
@@ -102,6 +106,7 @@ function wrap(original: unknown, hook: Hook, secure = false): WrappedCreateServe
       });
     }
     limit(server, current.limits, current.stats);
+    current.onServer?.(server);
     return server;
   } as unknown as WrappedCreateServer;
   wrapped[installed] = hook;
