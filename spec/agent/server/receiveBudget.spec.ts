@@ -91,4 +91,22 @@ describe('agent: request bytes being received', function () {
       session.destroy();
     }
   });
+
+  it('leaves a message declared larger than any request to grpc-js, which refuses it; nothing is reserved', async () => {
+    const session = http2.connect(`http://${agent.agent.address}`);
+    session.on('error', () => undefined);
+    try {
+      const huge = partialProduce(session, 0xfffffff0);
+      const status = new Promise<unknown>((resolve) => {
+        huge.once('response', (headers) => headers['grpc-status'] !== undefined && resolve(headers['grpc-status']));
+        huge.once('trailers', (trailers) => resolve(trailers['grpc-status']));
+      });
+      expect(await status).to.equal('8');
+      expect(agent.agent.inflightRequestBytes.bytes).to.equal(0);
+      expect(agent.agent.receiveStats.refusedStreams).to.equal(0);
+      expect((await agent.connection.client.listTopics({})).names).to.deep.equal(['t']);
+    } finally {
+      session.destroy();
+    }
+  });
 });

@@ -79,6 +79,11 @@ export function boundReceives(server: http2.Http2Server, budget: InflightRequest
         remaining = prefix.readUInt32BE(1);
         prefix = Buffer.alloc(0);
         release?.();
+        // Larger than any request accepted: grpc-js refuses it as too large (RESOURCE_EXHAUSTED, not retried).
+        if (remaining > budget.maxBytes) {
+          release = undefined;
+          continue;
+        }
         release = budget.tryReserve(remaining);
         if (release === undefined) {
           stats.refusedStreams++;
