@@ -64,6 +64,12 @@ import { InstrumentedObjectStore, instrumentMetadataStore } from '../http/instru
 import { GrpcHealth, HealthDefinition } from './server/grpcHealth.js';
 import { AclAuthorizer } from './acl/aclAuthorizer.js';
 import { authorizedService } from './acl/authorizedService.js';
+import { LongPolls } from './read/longPolls.js';
+import { ByteRateQuotas } from './server/byteRateQuotas.js';
+import { quotaMiddleware } from './server/quotaMiddleware.js';
+import { checkTopicLimits } from './server/topicLimits.js';
+import { boundReceives, MAX_CONCURRENT_STREAMS, type ReceiveStats } from './server/receiveBudget.js';
+import type { KafkaQuotas } from '../kafka/kafkaQuotas.js';
 
 /** At most this much of shutdownTimeoutMs is kept for sending the answers of appends failed when it runs out. */
 const ANSWER_GRACE_MS = 500;
@@ -90,7 +96,18 @@ export class Agent {
   private readonly maintenance: Maintenance;
   private readonly idleLeases: IdleLeases;
   private readonly inflight: InflightRequestBytes;
-  private readonly connectionStats: ConnectionStats = { open: 0, refused: 0, handshakeTimeouts: 0 };
+  private readonly connectionStats: ConnectionStats = {
+    open: 0,
+    refused: 0,
+    handshakeTimeouts: 0,
+    refusedPerAddress: 0,
+  };
+  /** Streams reset because the request they started to send did not fit maxInflightRequestBytes. */
+  readonly receiveStats: ReceiveStats = { refusedStreams: 0 };
+  /** Fetch calls waiting for data, over both protocols (maxLongPolls). */
+  readonly longPolls: LongPolls;
+  /** Produce and fetch byte-rate quotas per principal. */
+  readonly quotas: KafkaQuotas;
   private wal: WriteAheadLog | undefined;
   /** Every agent's logs under walDir, read when a partition is opened, to replay what was acknowledged as buffered. */
   private readonly walLogs: WalLogs | undefined;
@@ -177,6 +194,8 @@ export class Agent {
       onLogStartMoved: (topic, partition, offset) => this.writerIfOpen(topic, partition)?.setLogStartOffset(offset),
     });
     this.inflight = new InflightRequestBytes(options.maxInflightRequestBytes);
+    this.longPolls = new LongPolls(options.maxLongPolls);
+    this.quotas = quotasOf(options);
     this.idleLeases = new IdleLeases({
       idleMs: options.leaseIdleReleaseMs,
       held: () => this.leases.all(),
@@ -236,6 +255,7 @@ export class Agent {
     const server = createServer({
       'grpc.max_receive_message_length': this.options.maxRequestBytes,
       'grpc.max_send_message_length': this.options.maxRequestBytes,
+      'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
       // Also without TLS: it drops a principal a client claims in its metadata.
       interceptors: [principalInterceptor(this.logger)],
       ...(this.options.connectionIdleTimeoutMs > 0
@@ -248,8 +268,10 @@ export class Agent {
     const releaseReads = (answer: FetchResponse): void => {
       for (const result of answer.results) this.readBuffers.release(result.records);
     };
+    // Quotas charge the principal authentication settled on, so they run after it.
     server
       .with(authMiddleware(this.authenticator))
+      .with(quotaMiddleware(this.quotas.produce, this.quotas.fetch))
       .add(agentServiceDefinition(this.options.maxRequestBytes, releaseReads), this.service());
     server.add(HealthDefinition, this.grpcHealth.implementation());
     this.server = server;
@@ -259,10 +281,15 @@ export class Agent {
       await recoverWriteAheadLog(this.wal, (topic, partition) => this.writer(topic, partition), this.logger);
     }
     // Large receive windows: a big Produce arrives without waiting for window updates (see http2Windows.ts).
-    const { maxConnections, handshakeTimeoutMs } = this.options;
+    const { maxConnections, handshakeTimeoutMs, maxConnectionsPerAddress } = this.options;
     const listen = () => server.listen(`${this.options.host}:${this.options.port}`, this.tls?.credentials());
     this.port = await withHttp2ReceiveWindow(this.options.maxRequestBytes, () =>
-      withConnectionLimits({ maxConnections, handshakeTimeoutMs }, this.connectionStats, listen),
+      withConnectionLimits(
+        { maxConnections, handshakeTimeoutMs, maxConnectionsPerAddress },
+        this.connectionStats,
+        listen,
+        (http2Server) => boundReceives(http2Server, this.inflight, this.receiveStats),
+      ),
     );
     await this.startKafka();
     await this.startHttp();
@@ -381,8 +408,15 @@ export class Agent {
         logger: this.logger,
         authenticator: this.authenticator,
         saslTimeoutMs: this.options.auth.saslTimeoutMs,
+        quotas: this.quotas,
+        longPolls: this.longPolls,
       },
-      { maxFrameBytes: this.options.maxRequestBytes },
+      {
+        maxFrameBytes: this.options.maxRequestBytes,
+        maxConnectionsPerAddress: this.options.maxConnectionsPerAddress,
+        tls: this.tls,
+        handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      },
     );
     await kafka.listen(this.options.host, this.options.kafkaPort);
     this.kafka = kafka;
@@ -424,7 +458,8 @@ export class Agent {
       rateSampleMs: this.options.consoleRateSampleMs,
     });
     try {
-      this.http = await HttpPort.listen({ host, port: httpPort, metrics: this.metrics, readiness, logger, handler });
+      const { metrics, tls } = this;
+      this.http = await HttpPort.listen({ host, port: httpPort, metrics, readiness, logger, handler, tls });
     } catch (error) {
       handler.close();
       throw error;
@@ -637,6 +672,7 @@ export class Agent {
       notifier: this.notifier,
       maxFetchWaitMs: this.options.maxFetchWaitMs,
       defaultFetchMaxBytes: this.options.defaultFetchMaxBytes,
+      longPolls: this.longPolls,
     };
     const ctx = this.adminContext();
     const maxPartitions = this.options.maxPartitionsPerRequest;
@@ -652,7 +688,10 @@ export class Agent {
       fetch: metrics === undefined ? fetch : (request, context) => metrics.observeFetch(() => fetch(request, context)),
       listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
-      createTopic: async (request) => ({ topic: await admin.createTopic(ctx, request) }),
+      createTopic: async (request) => {
+        await checkTopicLimits(this.options.metadataStore, this.options, request.name, request.partitions);
+        return { topic: await admin.createTopic(ctx, request) };
+      },
       deleteTopic: async (request) => {
         // Nothing of the topic is worth flushing any more (and a flush retrying a full disk must not write again).
         const gone = new UnknownTopicOrPartitionError(`topic '${request.name}' was deleted`, {
@@ -696,6 +735,17 @@ export class Agent {
       }),
     };
   }
+}
+
+/** The produce and fetch quotas of the agent's options. */
+function quotasOf(options: ResolvedAgentOptions): KafkaQuotas {
+  const named = Object.entries(options.principalQuotas);
+  const rates = (key: 'produceBytesPerSecond' | 'fetchBytesPerSecond') =>
+    new Map(named.flatMap(([principal, quota]) => (quota[key] === undefined ? [] : [[principal, quota[key]]])));
+  return {
+    produce: new ByteRateQuotas(options.produceQuotaBytesPerSecond, rates('produceBytesPerSecond')),
+    fetch: new ByteRateQuotas(options.fetchQuotaBytesPerSecond, rates('fetchBytesPerSecond')),
+  };
 }
 
 /** Creates and starts an agent. */

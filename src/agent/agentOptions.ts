@@ -25,6 +25,10 @@ import {
 import { resolveTlsOptions, type AgentTlsOptions, type ResolvedAgentTls } from './tls/tlsOptions.js';
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../auth/authOptions.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './server/addressLimits.js';
+import { DEFAULT_MAX_LONG_POLLS } from './read/longPolls.js';
+import { DEFAULT_MAX_PARTITIONS_PER_TOPIC, DEFAULT_MAX_TOPICS } from './server/topicLimits.js';
+import { checkRate, type PrincipalQuota } from './server/byteRateQuotas.js';
 import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
 
 export type AgentOptions = {
@@ -126,6 +130,29 @@ export type AgentOptions = {
   connectionIdleTimeoutMs?: number;
   /** A connection that has not completed its HTTP/2 handshake within this is closed, ms. Default 10000. */
   handshakeTimeoutMs?: number;
+  /**
+   * Most connections one client address holds open at once, on the gRPC and on the Kafka port each; extra ones are
+   * closed at once. Default 128.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Most Fetch calls (gRPC and Kafka together) waiting for data at once; a Fetch that would wait beyond it is
+   * answered at once with what is there. Default 1000.
+   */
+  maxLongPolls?: number;
+  /** Most topics in the cluster; CreateTopic beyond it fails with INVALID_CONFIG. Default 10000. */
+  maxTopics?: number;
+  /** Most partitions of one topic; CreateTopic asking for more fails with INVALID_CONFIG. Default 1000. */
+  maxPartitionsPerTopic?: number;
+  /**
+   * Produce bytes per second each principal may send (the TLS client certificate's CN, or `ANONYMOUS`); beyond it
+   * answers are delayed (throttled), never dropped. 0: no quota. Default 0.
+   */
+  produceQuotaBytesPerSecond?: number;
+  /** Fetch bytes per second each principal may read, as produceQuotaBytesPerSecond. 0: no quota. Default 0. */
+  fetchQuotaBytesPerSecond?: number;
+  /** Quotas of named principals, in place of the two defaults (0: not limited). Default none. */
+  principalQuotas?: Readonly<Record<string, PrincipalQuota>>;
   /**
    * A partition lease nobody has written under for this long is released
    * (its writer closed), ms; 0 keeps leases for ever. Partitions of topics
@@ -277,6 +304,13 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxConnections = DEFAULT_MAX_CONNECTIONS,
     connectionIdleTimeoutMs = DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
     handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    maxLongPolls = DEFAULT_MAX_LONG_POLLS,
+    maxTopics = DEFAULT_MAX_TOPICS,
+    maxPartitionsPerTopic = DEFAULT_MAX_PARTITIONS_PER_TOPIC,
+    produceQuotaBytesPerSecond = 0,
+    fetchQuotaBytesPerSecond = 0,
+    principalQuotas = {},
     leaseIdleReleaseMs = DEFAULT_LEASE_IDLE_RELEASE_MS,
     maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST,
     agentTtlMs = 10_000,
@@ -311,6 +345,10 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxInflightRequestBytes,
     maxConnections,
     handshakeTimeoutMs,
+    maxConnectionsPerAddress,
+    maxLongPolls,
+    maxTopics,
+    maxPartitionsPerTopic,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
@@ -361,6 +399,15 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       `agent option maxInflightRequestBytes (${maxInflightRequestBytes}) is below maxRequestBytes (${maxRequestBytes}): ` +
         'a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
     );
+  }
+  checkRate('produceQuotaBytesPerSecond', produceQuotaBytesPerSecond);
+  checkRate('fetchQuotaBytesPerSecond', fetchQuotaBytesPerSecond);
+  if (typeof principalQuotas !== 'object' || principalQuotas === null) {
+    throw new InvalidConfigError('agent option principalQuotas must be an object of principal to quotas');
+  }
+  for (const [principal, quota] of Object.entries(principalQuotas)) {
+    checkRate(`principalQuotas.${principal}.produceBytesPerSecond`, quota?.produceBytesPerSecond ?? 0);
+    checkRate(`principalQuotas.${principal}.fetchBytesPerSecond`, quota?.fetchBytesPerSecond ?? 0);
   }
   if (port > 65535) throw new InvalidConfigError(`agent option port must be at most 65535, got ${port}`);
   if (kafkaPort !== undefined && (!Number.isSafeInteger(kafkaPort) || kafkaPort < 0 || kafkaPort > 65535)) {
@@ -428,5 +475,12 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxConnections,
     connectionIdleTimeoutMs,
     handshakeTimeoutMs,
+    maxConnectionsPerAddress,
+    maxLongPolls,
+    maxTopics,
+    maxPartitionsPerTopic,
+    produceQuotaBytesPerSecond,
+    fetchQuotaBytesPerSecond,
+    principalQuotas,
   };
 }

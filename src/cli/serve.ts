@@ -25,6 +25,7 @@ import { addAuthorizerOptions, authorizerOptions, type AuthorizerFlags } from '.
 import type { AuthMode } from '../auth/authOptions.js';
 import { readAuthFile } from '../auth/authFile.js';
 import { InvalidConfigError } from '../protocol/errors.js';
+import { addLimitFlags, limitOptions, type LimitFlags } from './limitFlags.js';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
@@ -98,7 +99,7 @@ export type ServeFlags = AuthorizerFlags & {
   maxGroupMemberMetadataBytes: number;
   maxOffsetMetadataBytes: number;
   logLevel: string;
-};
+} & LimitFlags;
 
 const int = (name: string, range?: IntegerRange) => integerOption(name, range);
 const POSITIVE: IntegerRange = { min: 1 };
@@ -108,7 +109,7 @@ export function serveCommand(): Command {
 }
 
 function serveCommandWithoutAuthorizer(): Command {
-  return new Command('serve')
+  return addLimitFlags(new Command('serve'))
     .description('run an agent in the foreground (Ctrl-C stops it gracefully)')
     .addOption(new Option('--host <host>', 'interface to listen on').env('STREAMHOUSE_HOST').default('127.0.0.1'))
     .addOption(
@@ -182,9 +183,10 @@ function serveCommandWithoutAuthorizer(): Command {
     )
     .addOption(new Option('--no-kafka', 'serve no Kafka wire protocol'))
     .addOption(
-      new Option('--tls-cert <file>', 'PEM certificate chain: serve gRPC over TLS (SIGHUP reloads it)').env(
-        'STREAMHOUSE_TLS_CERT',
-      ),
+      new Option(
+        '--tls-cert <file>',
+        'PEM certificate chain: serve gRPC, Kafka and HTTP over TLS (SIGHUP reloads it)',
+      ).env('STREAMHOUSE_TLS_CERT'),
     )
     .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('STREAMHOUSE_TLS_KEY'))
     .addOption(
@@ -552,6 +554,7 @@ async function startServing(
     maxGroupMemberMetadataBytes: flags.maxGroupMemberMetadataBytes,
     maxOffsetMetadataBytes: flags.maxOffsetMetadataBytes,
     logger,
+    ...limitOptions(flags),
     ...(flags.advertisedAddress !== undefined ? { advertisedAddress: flags.advertisedAddress } : {}),
     ...(flags.leaseSafetyMarginMs !== undefined ? { leaseSafetyMarginMs: flags.leaseSafetyMarginMs } : {}),
     ...(tls !== undefined ? { tls } : {}),

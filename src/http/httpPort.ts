@@ -5,7 +5,10 @@
  * JSON API (which alone takes POST and PUT, see jsonBody.ts) too. Bounded
  * connections and timeouts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TlsCertificates } from '../agent/tls/tlsCertificates.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AgentMetrics } from './agentMetrics.js';
@@ -40,6 +43,8 @@ export type HttpPortOptions = {
   logger?: Logger | undefined;
   /** Serves more paths (the web console); default none. */
   handler?: HttpHandler | undefined;
+  /** Serve HTTPS with these certificates (reloaded with them), asking for client certificates as they say. */
+  tls?: TlsCertificates | undefined;
 };
 
 type Route = (response: ServerResponse) => Promise<void> | void;
@@ -49,6 +54,7 @@ export class HttpPort {
     private readonly server: Server,
     readonly port: number,
     private readonly handler: HttpHandler | undefined,
+    private readonly stopReload: (() => void) | undefined,
   ) {}
 
   /** Listens on host:port (0 picks a free port). */
@@ -58,7 +64,7 @@ export class HttpPort {
       ['/healthz', (response) => sendJson(response, 200, { status: 'ok' })],
       ['/readyz', (response) => serveReadiness(options.readiness, response)],
     ]);
-    const server = createServer((request, response) => {
+    const listener: RequestListener = (request, response) => {
       handle(routes, options.handler, request, response).catch((err: unknown) => {
         const known = apiError(err);
         if (known === undefined) options.logger?.warn({ err, url: request.url }, 'http request failed');
@@ -69,7 +75,17 @@ export class HttpPort {
         if (known !== undefined) sendJson(response, known.status, known.body, unread);
         else sendJson(response, 500, { error: 'internal error' }, unread);
       });
-    });
+    };
+    const { tls } = options;
+    let stopReload: (() => void) | undefined;
+    let server: Server;
+    if (tls === undefined) server = createServer(listener);
+    else {
+      const secure = createHttpsServer(tls.serverOptions(HTTP_HEADERS_TIMEOUT_MS), listener);
+      secure.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+      stopReload = tls.onReload((context) => secure.setSecureContext(context));
+      server = secure;
+    }
     server.maxConnections = HTTP_MAX_CONNECTIONS;
     server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
     server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
@@ -82,12 +98,13 @@ export class HttpPort {
         resolve();
       });
     });
-    return new HttpPort(server, (server.address() as AddressInfo).port, options.handler);
+    return new HttpPort(server, (server.address() as AddressInfo).port, options.handler, stopReload);
   }
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
     this.handler?.close?.();
+    this.stopReload?.();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;

@@ -29,6 +29,7 @@ import { writeApiVersionsResponse } from './generated/apiVersionsResponse.js';
 import { KafkaErrorCode } from './kafkaErrors.js';
 import { SaslSession } from './saslSession.js';
 import { DEFAULT_SASL_TIMEOUT_MS } from '../auth/authOptions.js';
+import { chargeQuota } from './kafkaQuotas.js';
 
 export type ConnectionLimits = {
   maxFrameBytes: number;
@@ -52,6 +53,8 @@ export class KafkaConnection {
   private inFlightBytes = 0;
   private readonly abort = new AbortController();
   private closed = false;
+  /** Answers held back by a quota's throttle; cleared when the connection closes. */
+  private readonly throttled = new Set<NodeJS.Timeout>();
   private readonly logger: Logger | undefined;
   private readonly sasl: SaslSession | undefined;
   private saslTimer: NodeJS.Timeout | undefined;
@@ -63,6 +66,8 @@ export class KafkaConnection {
     private readonly apis: ReadonlyMap<number, KafkaApi<unknown, unknown>>,
     private readonly ctx: KafkaContext,
     private readonly limits: ConnectionLimits,
+    /** The CN of the client certificate the TLS handshake verified; undefined without TLS or certificate. */
+    readonly tlsPrincipal: string | undefined,
     readonly onClose: () => void,
   ) {
     this.logger = ctx.logger?.child({ component: 'kafka', peer: `${socket.remoteAddress}:${socket.remotePort}` });
@@ -82,6 +87,11 @@ export class KafkaConnection {
     }
   }
 
+  /** The connection's principal: the SASL user once authenticated, else the TLS client certificate's CN, else none. */
+  get principal(): string | undefined {
+    return this.sasl?.principal ?? this.tlsPrincipal;
+  }
+
   /** Closes the connection; unanswered requests are dropped and long polls end. */
   close(reason?: string): void {
     if (reason !== undefined) this.logger?.warn({ reason }, 'closing kafka connection');
@@ -94,6 +104,8 @@ export class KafkaConnection {
     this.closed = true;
     clearTimeout(this.saslTimer);
     this.abort.abort(new Error('kafka connection closed'));
+    for (const timer of this.throttled) clearTimeout(timer);
+    this.throttled.clear();
     this.pending = [];
     this.pendingBytes = 0;
     this.onClose();
@@ -196,18 +208,27 @@ export class KafkaConnection {
       return;
     }
     const responseHeaderVersion = flexible && apiKey !== API_VERSIONS_KEY ? 1 : 0;
-    const info = { version, clientId, signal: this.abort.signal, principal: this.sasl?.principal, sasl: this.sasl };
+    const info = { version, clientId, signal: this.abort.signal, principal: this.principal, sasl: this.sasl };
     api.handle(this.ctx, request, info).then(
       (response) => {
         if (this.closed) return;
         if (this.sasl?.failed === true) this.closeWhenFlushed = true;
         if (this.sasl?.authenticated === true) clearTimeout(this.saslTimer);
-        this.complete(
-          slot,
-          response === undefined
-            ? undefined
-            : this.encode(correlationId, responseHeaderVersion, version, (w) => api.write(w, version, response)),
-        );
+        const throttleMs = chargeQuota(this.ctx.quotas, this.principal, apiKey, frame.length, response);
+        const answer = () =>
+          this.complete(
+            slot,
+            response === undefined
+              ? undefined
+              : this.encode(correlationId, responseHeaderVersion, version, (w) => api.write(w, version, response)),
+          );
+        if (throttleMs === 0) return answer();
+        this.logger?.debug({ principal: this.principal, api: api.name, throttleMs }, 'kafka answer throttled');
+        const timer = setTimeout(() => {
+          this.throttled.delete(timer);
+          if (!this.closed) answer();
+        }, throttleMs);
+        this.throttled.add(timer);
       },
       (error: unknown) => {
         if (this.closed) return;

@@ -8,6 +8,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { Authorizer } from '../agent/acl/aclAuthorizer.js';
 import type { StreamHouseServiceImplementation } from '../protocol/generated/streamhouse.js';
+import type { LongPolls } from '../agent/read/longPolls.js';
+import type { KafkaQuotas } from './kafkaQuotas.js';
 
 export type KafkaContext = {
   /** The agent's gRPC service implementation; handlers translate into its requests. */
@@ -27,6 +29,10 @@ export type KafkaContext = {
   authenticator?: Authenticator;
   /** A connection held to authenticate (mode `required`) is closed when it has not within this, ms. Default 10000. */
   saslTimeoutMs?: number;
+  /** Byte-rate quotas on Produce and Fetch per principal; undefined: none. */
+  quotas?: KafkaQuotas | undefined;
+  /** The agent's bound on waiting Fetch calls (an empty Fetch's wait takes a slot too). */
+  longPolls?: LongPolls | undefined;
 };
 
 /** Splits `host:port` (IPv6 hosts in brackets). */

@@ -57,7 +57,7 @@ describe('agent: connection limits', function () {
     const extra = [await rawSocket(address), await rawSocket(address)];
     sockets.push(...extra.map((e) => e.socket));
     await waitFor(() => extra.every((e) => e.closed()), 'the extra connections to be closed');
-    expect(agent.agent.connections).to.deep.equal({ open: 4, refused: 2, handshakeTimeouts: 0 });
+    expect(agent.agent.connections).to.deep.equal({ open: 4, refused: 2, handshakeTimeouts: 0, refusedPerAddress: 0 });
     expect(held.some((h) => h.closed())).to.equal(false);
     // The connection it had keeps working.
     expect((await agent.connection.client.health({})).status).to.equal(HealthResponse_Status.SERVING);

@@ -176,7 +176,7 @@ describe('TLS on the gRPC listener', function () {
     silent.on('error', () => undefined);
     await once(silent, 'close');
     await waitFor(() => agent!.agent.connections.open === 0, 'the agent side of the socket to close');
-    expect(agent.agent.connections).to.deep.equal({ open: 0, refused: 0, handshakeTimeouts: 1 });
+    expect(agent.agent.connections).to.deep.equal({ open: 0, refused: 0, handshakeTimeouts: 1, refusedPerAddress: 0 });
     expect((await listTopics(connect({ ca: ca.cert }))).names).to.deep.equal([]);
     expect(agent.agent.connections).to.deep.include({ open: 1, handshakeTimeouts: 1 });
   });

@@ -7,12 +7,15 @@ import type { FetchPartitionResult, FetchRequest, FetchResponse } from '../../pr
 import { InvalidRequestError, toErrorInfo } from '../../protocol/errors.js';
 import type { HighWatermarkNotifier } from './highWatermarkNotifier.js';
 import type { PartitionReader } from './partitionReader.js';
+import type { LongPolls } from './longPolls.js';
 
 export type FetchContext = {
   reader: PartitionReader;
   notifier: HighWatermarkNotifier;
   maxFetchWaitMs: number;
   defaultFetchMaxBytes: number;
+  /** Bounds the Fetch calls waiting at once; beyond it a Fetch answers with what is there. Default unbounded. */
+  longPolls?: LongPolls;
 };
 
 export async function handleFetch(
@@ -23,22 +26,36 @@ export async function handleFetch(
   if (request.partitions.length === 0) throw new InvalidRequestError('fetch request names no partitions');
   const deadline = Date.now() + Math.min(request.maxWaitMs, ctx.maxFetchWaitMs);
   const minBytes = Math.max(1, request.minBytes);
-  for (;;) {
-    const results = await readAll(ctx, request);
-    const bytes = results.reduce((sum, r) => sum + r.records.length, 0);
-    const remaining = deadline - Date.now();
-    if (bytes >= minBytes || remaining <= 0 || results.some((r) => r.error !== undefined) || signal?.aborted === true) {
-      return { results };
-    }
-    const watched = results.map((r) => ({ topic: r.topic, partition: r.partition, seen: r.highWatermark }));
-    const recheck = async () => {
-      for (const w of watched) {
-        if ((await ctx.reader.bounds(w.topic, w.partition)).highWatermark > w.seen) return true;
+  let release: (() => void) | undefined;
+  try {
+    for (;;) {
+      const results = await readAll(ctx, request);
+      const bytes = results.reduce((sum, r) => sum + r.records.length, 0);
+      const remaining = deadline - Date.now();
+      if (
+        bytes >= minBytes ||
+        remaining <= 0 ||
+        results.some((r) => r.error !== undefined) ||
+        signal?.aborted === true
+      ) {
+        return { results };
       }
-      return false;
-    };
-    const moved = await ctx.notifier.waitForAny(watched, remaining, signal, recheck);
-    if (!moved) return { results };
+      if (release === undefined && ctx.longPolls !== undefined) {
+        release = ctx.longPolls.acquire();
+        if (release === undefined) return { results };
+      }
+      const watched = results.map((r) => ({ topic: r.topic, partition: r.partition, seen: r.highWatermark }));
+      const recheck = async () => {
+        for (const w of watched) {
+          if ((await ctx.reader.bounds(w.topic, w.partition)).highWatermark > w.seen) return true;
+        }
+        return false;
+      };
+      const moved = await ctx.notifier.waitForAny(watched, remaining, signal, recheck);
+      if (!moved) return { results };
+    }
+  } finally {
+    release?.();
   }
 }
 

@@ -14,6 +14,7 @@
  */
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
+import { ConnectionsPerAddress } from './addressLimits.js';
 
 /** Default of AgentOptions.maxConnections. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
@@ -28,6 +29,8 @@ export type ConnectionLimits = {
   maxConnections: number;
   /** A connection is destroyed unless the client's HTTP/2 SETTINGS arrive within this, ms. */
   handshakeTimeoutMs: number;
+  /** Most connections one client address holds open at once; extra ones are closed at once. */
+  maxConnectionsPerAddress: number;
 };
 
 /** What the limits did so far. */
@@ -38,27 +41,33 @@ export type ConnectionStats = {
   refused: number;
   /** Connections destroyed because no HTTP/2 handshake came in time. */
   handshakeTimeouts: number;
+  /** Connections closed at once because their client address held `maxConnectionsPerAddress`. */
+  refusedPerAddress: number;
 };
 
 const installed = Symbol.for('streamhouse.connectionLimits');
 
 /** The agent whose listen is under way, if any. */
-type Current = { limits: ConnectionLimits; stats: ConnectionStats } | undefined;
+type Current =
+  | { limits: ConnectionLimits; stats: ConnectionStats; onServer: ((server: http2.Http2Server) => void) | undefined }
+  | undefined;
 type Hook = { current: Current; queue: Promise<unknown> };
 type WrappedCreateServer = typeof http2.createServer & { [installed]?: Hook };
 
 /**
  * Runs `start` (an agent's listen) so that the HTTP/2 servers it creates
- * keep `limits`; `stats` is updated as connections come and go.
+ * keep `limits`; `stats` is updated as connections come and go. `onServer`
+ * is given each server created, to watch it further.
  */
 export function withConnectionLimits<T>(
   limits: ConnectionLimits,
   stats: ConnectionStats,
   start: () => Promise<T>,
+  onServer?: (server: http2.Http2Server) => void,
 ): Promise<T> {
   const hook = install();
   const run = hook.queue.then(async () => {
-    hook.current = { limits, stats };
+    hook.current = { limits, stats, onServer };
     try {
       return await start();
     } finally {
@@ -97,6 +106,7 @@ function wrap(original: unknown, hook: Hook, secure = false): WrappedCreateServe
       });
     }
     limit(server, current.limits, current.stats);
+    current.onServer?.(server);
     return server;
   } as unknown as WrappedCreateServer;
   wrapped[installed] = hook;
@@ -106,9 +116,17 @@ function wrap(original: unknown, hook: Hook, secure = false): WrappedCreateServe
 function limit(server: http2.Http2Server, limits: ConnectionLimits, stats: ConnectionStats): void {
   server.maxConnections = limits.maxConnections;
   server.on('drop', () => stats.refused++);
+  const perAddress = new ConnectionsPerAddress(limits.maxConnectionsPerAddress);
   server.on('connection', (socket: Socket) => {
     stats.open++;
     socket.once('close', () => stats.open--);
+    const release = perAddress.admit(socket.remoteAddress);
+    if (release === undefined) {
+      stats.refusedPerAddress++;
+      socket.destroy();
+      return;
+    }
+    socket.once('close', release);
   });
   server.on('session', (session: http2.ServerHttp2Session) => {
     const timer = setTimeout(() => {

@@ -39,6 +39,15 @@ export class InflightRequestBytes {
     return this.refused;
   }
 
+  /** Reserves `bytes` as {@link reserve} does, but answers undefined (counted as a refusal) when they do not fit. */
+  tryReserve(bytes: number): (() => void) | undefined {
+    if (bytes > ALWAYS_ADMITTED_BYTES && this.inUse + bytes > this.maxBytes) {
+      this.refused++;
+      return undefined;
+    }
+    return this.reserve(bytes, '');
+  }
+
   /** Reserves `bytes` and returns their release (idempotent); throws AgentBusyError when they do not fit. */
   reserve(bytes: number, method: string): () => void {
     if (bytes <= ALWAYS_ADMITTED_BYTES) return () => undefined;

@@ -6,6 +6,7 @@
  */
 import { type Metadata, ServerInterceptingCall, ServerListenerBuilder, type ServerInterceptor } from '@grpc/grpc-js';
 import type { CallContext } from 'nice-grpc-common';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 
 /** Metadata key carrying the principal to handlers (binary: a CN may hold any UTF-8). */
@@ -39,4 +40,11 @@ export function principalOf(context: CallContext): string | undefined {
   const value = context.metadata.get(PRINCIPAL_METADATA_KEY);
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+}
+
+/** The CN of the verified client certificate of a node:tls connection, or undefined (none shown, or not verified). */
+export function socketPrincipal(socket: TLSSocket): string | undefined {
+  if (!socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }

@@ -6,7 +6,7 @@
  * open ones keep theirs, nothing is rebound.
  */
 import { readFile } from 'node:fs/promises';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
 import { experimental, type ServerCredentials } from '@grpc/grpc-js';
 import { InvalidConfigError } from '../../protocol/errors.js';
 import type { ResolvedAgentTls } from './tlsOptions.js';
@@ -18,6 +18,7 @@ type IdentityListener = experimental.IdentityCertificateUpdateListener;
 export class TlsCertificates implements experimental.CertificateProvider {
   private readonly caListeners = new Set<CaListener>();
   private readonly identityListeners = new Set<IdentityListener>();
+  private readonly reloadListeners = new Set<(options: SecureContextOptions) => void>();
 
   private constructor(
     readonly options: ResolvedAgentTls,
@@ -39,6 +40,36 @@ export class TlsCertificates implements experimental.CertificateProvider {
     const { cert, key, ca } = this.files;
     if (ca !== undefined) for (const listener of this.caListeners) listener({ caCertificate: ca });
     for (const listener of this.identityListeners) listener({ certificate: cert, privateKey: key });
+    for (const listener of this.reloadListeners) listener(this.secureContextOptions());
+  }
+
+  /** The certificate, key and CA in use, for a node:tls secure context. */
+  secureContextOptions(): SecureContextOptions {
+    const { cert, key, ca } = this.files;
+    return { cert, key, ...(ca === undefined ? {} : { ca }) };
+  }
+
+  /**
+   * Options of a node:tls (or https) server serving these certificates, asking for client certificates as
+   * `clientAuth` says: `optional` lets a client without a valid one in (it then has no principal).
+   */
+  serverOptions(handshakeTimeoutMs: number): TlsOptions {
+    const { clientAuth } = this.options;
+    return {
+      ...this.secureContextOptions(),
+      requestCert: clientAuth !== 'none',
+      rejectUnauthorized: clientAuth === 'required',
+      handshakeTimeout: handshakeTimeoutMs,
+    };
+  }
+
+  /**
+   * Calls `listener` with the new files after each successful reload (a node:tls server passes them to
+   * `setSecureContext`); returns its removal.
+   */
+  onReload(listener: (options: SecureContextOptions) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
   }
 
   /**

@@ -39,7 +39,10 @@ export async function handleFetch(
   const maxWaitMs = Math.max(0, request.maxWaitMs);
   if (partitions.length === 0) {
     // Nothing to fetch (a client's idle fetch): answer after its wait, as a broker would.
+    const release = maxWaitMs > 0 ? ctx.longPolls?.acquire() : undefined;
+    if (maxWaitMs > 0 && ctx.longPolls !== undefined && release === undefined) return { responses: [] };
     await sleep(maxWaitMs, undefined, { signal: info.signal }).catch(() => undefined);
+    release?.();
     return { responses: [] };
   }
   const invalid = partitions.find((p) => p.partition < 0 || p.offset < 0);
