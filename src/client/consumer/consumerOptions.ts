@@ -151,7 +151,7 @@ export type ResolvedConsumerOptions = Required<
 
 type SerdeKeys = keyof DeserializationOptions<unknown, unknown>;
 
-/** Applies defaults and checks every option; throws InvalidConfigError naming what to change. */
+/** @internal Applies defaults and checks every option; throws InvalidConfigError naming what to change. */
 export function resolveConsumerOptions<K, V>(options: ConsumerOptions<K, V>): ResolvedConsumerOptions {
   const {
     bootstrap,
