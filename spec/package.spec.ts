@@ -63,7 +63,8 @@ const scheduler = new TestScheduler((actual, expected) => {
 });
 scheduler.run(({ cold, expectObservable }) => {
   // no scheduler passed: the package's timers must be the application's RxJS, virtualised by run()
-  expectObservable(cold('a b 10ms c|').pipe(linger({ lingerMs: 5, maxCount: 10 }))).toBe('5ms x 7ms (y|)', { x: ['a', 'b'], y: ['c'] });
+  const lingered = cold('a b 10ms c|').pipe(linger({ lingerMs: 5, maxCount: 10 }));
+  expectObservable(lingered).toBe('5ms x 7ms (y|)', { x: ['a', 'b'], y: ['c'] });
 });
 console.log('marble ok');
 `;

@@ -184,7 +184,8 @@ describe('cli: an agent that does not answer (spawned)', function () {
       [
         1,
         '',
-        "error: option '--timeout-ms <ms>' argument '0' is invalid. --timeout-ms must be a decimal integer from 1 to 3600000, got '0'.\n",
+        "error: option '--timeout-ms <ms>' argument '0' is invalid. --timeout-ms must be a decimal integer from 1 " +
+          "to 3600000, got '0'.\n",
       ],
     ]);
   });

@@ -377,7 +377,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   }
   if (maxInflightRequestBytes < maxRequestBytes) {
     throw new InvalidConfigError(
-      `agent option maxInflightRequestBytes (${maxInflightRequestBytes}) is below maxRequestBytes (${maxRequestBytes}): ` +
+      `agent option maxInflightRequestBytes (${maxInflightRequestBytes}) is below maxRequestBytes ` +
+        `(${maxRequestBytes}): ` +
         'a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
     );
   }

@@ -237,7 +237,8 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option(
         '--segment-cache-bytes <bytes>',
-        'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)',
+        'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB ' +
+          'for S3)',
       )
         .env('STREAMHOUSE_SEGMENT_CACHE_BYTES')
         .argParser(int('--segment-cache-bytes')),
@@ -260,7 +261,8 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option(
         '--max-inflight-request-bytes <bytes>',
-        'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers (default 256 MiB, at least --max-request-bytes)',
+        'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers ' +
+          '(default 256 MiB, at least --max-request-bytes)',
       )
         .env('STREAMHOUSE_MAX_INFLIGHT_REQUEST_BYTES')
         .argParser(int('--max-inflight-request-bytes', POSITIVE)),
@@ -575,7 +577,8 @@ function announce({ agent, objectStore, metadata }: Required<Opened>): void {
         ? []
         : [
             `  metrics:  http://${agent.httpAddress}/metrics (Prometheus)`,
-            `  health:   http://${agent.httpAddress}/healthz, http://${agent.httpAddress}/readyz, gRPC grpc.health.v1.Health`,
+            `  health:   http://${agent.httpAddress}/healthz, http://${agent.httpAddress}/readyz, gRPC ` +
+              `grpc.health.v1.Health`,
           ]),
       '',
       'Try it from another terminal:',

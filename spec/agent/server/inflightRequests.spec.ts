@@ -193,7 +193,8 @@ describe('agent: request bytes in flight', function () {
     );
     expect(error).to.be.instanceOf(InvalidConfigError);
     expect((error as Error).message).to.equal(
-      'agent option maxInflightRequestBytes (8388607) is below maxRequestBytes (8388608): a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
+      'agent option maxInflightRequestBytes (8388607) is below maxRequestBytes (8388608): a request of the largest ' +
+        'accepted size could never be admitted; raise it or lower maxRequestBytes',
     );
     expect(
       resolveAgentOptions({ objectStore: stores.objectStore, metadataStore: agent.metadataStore })

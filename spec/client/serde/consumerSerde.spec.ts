@@ -234,7 +234,8 @@ describe('client/serde: typed consumers against a real agent', function () {
     [
       'an unknown policy',
       { onDeserializationError: 'drop' },
-      `consumer option onDeserializationError must be 'error', 'skip' or { deadLetter: { producer, topic } }, got "drop"`,
+      `consumer option onDeserializationError must be 'error', 'skip' or { deadLetter: { producer, topic } }, got ` +
+        `"drop"`,
     ],
     [
       'a dead letter without producer',

@@ -136,7 +136,8 @@ export function leasesContract(factory: StoreHarnessFactory): void {
       };
       const error = await rejection(store.commitSegment(commit), FencedLeaseEpochError, 'FENCED_LEASE_EPOCH');
       expect(error.message).to.equal(
-        `lease epoch 1 of t/0 is fenced: the lease expired at ${lease.expiresAt} (now ${clock.now}); renew or acquire it again`,
+        `lease epoch 1 of t/0 is fenced: the lease expired at ${lease.expiresAt} (now ${clock.now}); renew or ` +
+          `acquire it again`,
       );
       expect((await store.getPartition('t', 0)).highWatermark).to.equal(0);
       await store.renewLease(lease, TTL);

@@ -89,7 +89,8 @@ export function producerStatesContract(factory: StoreHarnessFactory): void {
       const bad: [Partial<CommitSegmentRequest>, string][] = [
         [
           { producers: [stateOf(3, [1, 1, 1, 1, 1, 1])] },
-          `producer 3 has more than ${MAX_PRODUCER_BATCHES - 1} earlier batches: keep the last ${MAX_PRODUCER_BATCHES} only`,
+          `producer 3 has more than ${MAX_PRODUCER_BATCHES - 1} earlier batches: keep the last ` +
+            `${MAX_PRODUCER_BATCHES} only`,
         ],
         [
           {

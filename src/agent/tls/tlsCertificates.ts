@@ -124,7 +124,8 @@ async function readFiles(options: ResolvedAgentTls): Promise<Files> {
     createSecureContext({ cert, key, ...(ca === undefined ? {} : { ca }) });
   } catch (error) {
     throw new InvalidConfigError(
-      `TLS certificate ${options.certFile} and key ${options.keyFile}${options.caFile === undefined ? '' : ` with CA ${options.caFile}`} are not usable: ${(error as Error).message}`,
+      `TLS certificate ${options.certFile} and key ` +
+        `${options.keyFile}${options.caFile === undefined ? '' : ` with CA ${options.caFile}`} are not usable: ${(error as Error).message}`,
     );
   }
   return { cert, key, ca };
