@@ -76,7 +76,7 @@ describe('agent: start-up', function () {
       redis = undefined;
     });
 
-    it('rejects with METADATA_ERROR naming Redis after startupTimeoutMs when Redis is down, logging each attempt, with nothing listening', async () => {
+    it('rejects with METADATA_ERROR naming a down Redis after startupTimeoutMs, logging tries, unbound', async () => {
       const redisPort = await freePort();
       const metadataStore = new RedisMetadataStore({ url: `redis://127.0.0.1:${redisPort}`, keyPrefix: 'sh-startup:' });
       closables.push(metadataStore);
@@ -164,7 +164,7 @@ describe('agent: start-up', function () {
   describe('write-ahead log directory lock', () => {
     const walOptions = (walDir: string, port = 0): Partial<AgentOptions> => ({ agentId: 'agent-l', walDir, port });
 
-    it('refuses a second agent with the same id on the same directory, with nothing listening; takes it once the first stopped', async () => {
+    it('refuses a second agent of one id on a directory, not listening; starts once the first stopped', async () => {
       const walDir = join(dir, 'wal');
       const first = await start(walOptions(walDir));
       const lock = JSON.parse(await readFile(join(walDir, 'agent-l.lock'), 'utf8')) as Record<string, unknown>;

@@ -15,7 +15,7 @@ import {
 
 const DEFAULTS = { retentionMs: -1, retentionBytes: -1, segmentBytes: 67108864, maxMessageBytes: 1048576 };
 
-describe('cli: topics alter, groups, agents and cluster, in tables and --json (spawned, against a real agent)', function () {
+describe('cli: topics alter, groups, agents, cluster, in tables and --json (spawned, real agent)', function () {
   this.timeout(60_000);
   let stores: TestStores;
   let agent: TestAgent;
@@ -299,7 +299,7 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     );
   });
 
-  it('groups reset-offsets refuses a group with live members, and a target that is not exactly one, changing nothing', async () => {
+  it('groups reset-offsets refuses a group with live members, and not one target, changing nothing', async () => {
     const { client } = agent.connection;
     await client.commitOffsets({
       groupId: 'live',

@@ -58,7 +58,7 @@ describe('cli: streamhouse serve', function () {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('prints what it serves, keeps its agent id in <data-dir>/agent-id across restarts, and stops gracefully on Ctrl-C', async () => {
+  it('prints what it serves, keeps its id in <data-dir>/agent-id on restarts, stops gracefully on Ctrl-C', async () => {
     const first = await serve();
     const id = await readFile(join(dataDir, 'agent-id'), 'utf8');
     expect(id).to.equal(`${first.agentId}\n`);
@@ -99,7 +99,7 @@ describe('cli: streamhouse serve', function () {
     expect(await readFile(join(dataDir, 'agent-id'), 'utf8')).to.equal(id);
   });
 
-  it('flushes on Ctrl-C what it acknowledged as buffered: a restart without the write-ahead log reads it back', async () => {
+  it('flushes on Ctrl-C what it acked as buffered: a restart without the write-ahead log reads it back', async () => {
     // Batches would wait a minute for their object: only the graceful stop flushes them.
     const first = await serve(['--flush-interval-ms', '60000']);
     expectExit(await runCli(['topics', 'create', 'kept', '--agent', first.address]), 0);
@@ -272,7 +272,7 @@ describe('cli: topics, produce, consume, groups', function () {
     );
   });
 
-  it('produce: one record per line, round robin without keys, by key hash with --key-separator, to one partition with --partition', async () => {
+  it('produce: a record a line, round robin, by key hash (--key-separator), to a partition (--partition)', async () => {
     expectExit(await cli(['topics', 'create', 'lines', '--partitions', '3']), 0);
     const roundRobin = expectExit(await cli(['produce', 'lines'], { input: 'l0\nl1\nl2\nl3\n' }), 0);
     expect(roundRobin.stdout).to.equal('');

@@ -219,7 +219,7 @@ describe('cli/serve flags', () => {
       expect((await parsedFlags([])).s3PathStyle).to.equal(undefined);
     });
 
-    it('is on for the bare flag, true and 1, off for false and 0, from the command line or the environment', async () => {
+    it('is on for the bare flag, true and 1, off for false and 0, from the command line or environment', async () => {
       expect((await parsedFlags(['--s3-path-style'])).s3PathStyle).to.equal(true);
       const cases: [string, boolean][] = [
         ['true', true],

@@ -15,7 +15,7 @@ import {
   type TestStores,
 } from '../support/agentHarness.js';
 
-describe('cli: produce and consume with keys, headers, timestamps and groups (spawned, against a real agent)', function () {
+describe('cli: produce and consume with keys, headers, timestamps and groups (spawned, real agent)', function () {
   this.timeout(60_000);
   let stores: TestStores;
   let agent: TestAgent;
@@ -158,7 +158,7 @@ describe('cli: an agent that does not answer (spawned)', function () {
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
-  it('says no agent answers at the address of a stopped agent, a wrong host, or one that does not answer in time', async () => {
+  it('says no agent answers at the address of a stopped agent, a wrong host, or one too slow to answer', async () => {
     const stores = await createTestStores('sqlite');
     const agent = await startTestAgent(stores);
     const stopped = agent.agent.address;

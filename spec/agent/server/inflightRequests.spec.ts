@@ -87,7 +87,7 @@ describe('agent: request bytes in flight', function () {
       ],
     });
 
-  it('refuses what does not fit with AGENT_BUSY, never holds more than the bound, and keeps serving small calls', async () => {
+  it('refuses what does not fit with AGENT_BUSY, never holds more than the bound, serves small calls', async () => {
     gated.shut();
     const outcomes: ('ok' | unknown)[] = [];
     const calls = Array.from({ length: 12 }, (_, partition) =>

@@ -133,7 +133,7 @@ describe('agent: idle leases are released', function () {
     await stores.cleanup();
   });
 
-  it('gives up the leases of partitions nobody writes to, keeping those of topics with retention, and leases again on the next write', async () => {
+  it('releases leases of partitions nobody writes to, not with retention, and leases again on a write', async () => {
     const { client } = agent.connection;
     await client.createTopic({
       name: 'kept',

@@ -218,7 +218,7 @@ describe('agent: Produce validates every record before storing', () => {
     });
   }
 
-  it('accepts the same batches when they keep the rules: dense raw records, LZ4 within the bound, timestamps up to an hour ahead', async () => {
+  it('accepts batches that keep the rules: dense raw records, LZ4 within bounds, timestamps 1 h ahead', async () => {
     expect((await produceRaw(a, 1, rawBatch({ records: denseRecords(3) }))).error).to.equal(undefined);
     expect((await produceRaw(a, 1, rawBatch({ records: denseRecords(2), compression: 'lz4' }))).error).to.equal(
       undefined,

@@ -48,7 +48,7 @@ describe("client/producer: the unsettled batches of a partition stay within the 
     await stores.cleanup();
   });
 
-  it('sends no batch beyond the fifth while the oldest is retried, and its retry is answered as a duplicate', async () => {
+  it('sends no batch past the fifth while the oldest is retried; its retry is answered as a duplicate', async () => {
     let started = 0;
     let completed = 0;
     BatchSender.prototype.send = function (this: BatchSender, job) {

@@ -60,7 +60,7 @@ describe('client/serde: typed producers against a real agent', function () {
     ]);
   });
 
-  it('a serialiser that throws refuses the record with SerializationError; nothing is buffered or written', async () => {
+  it('a serialiser that throws refuses the record with SerializationError; nothing buffered or written', async () => {
     const failure = new RangeError('total out of range');
     const producer = await open({
       keySerializer: (key: number) => Buffer.from(`k${key}`),

@@ -144,7 +144,7 @@ export function leasesContract(factory: StoreHarnessFactory): void {
       expect(await store.commitSegment(commit)).to.equal(3);
     });
 
-    it('ends the leases of a deleted topic: none of them renews or writes in a topic created again under its name', async () => {
+    it('ends the leases of a deleted topic: none renews or writes in a topic created again with its name', async () => {
       const { store, clock } = ctx();
       await store.createTopic('t', 3);
       const a = await store.acquireLease('t', 0, 'agent-a', TTL);

@@ -37,7 +37,7 @@ describe('protocol/ArrayBufferShelves', () => {
     expect(shelves.heldBytes).to.equal(1000);
   });
 
-  it('makes room for a length in demand by dropping free buffers of other lengths, those left unasked longest first', () => {
+  it('makes room for a length in demand by dropping free buffers of other lengths, longest unasked first', () => {
     const shelves = new ArrayBufferShelves(4000);
     const [old1, old2, mid, fresh1, fresh2] = [
       shelves.take(1000),
