@@ -32,7 +32,9 @@ for (const root of ROOTS) {
     readFileSync(path, 'utf8')
       .split('\n')
       .forEach((line, i) => {
-        if (line.length > MAX) long.push(`${path}:${i + 1}: ${line.length} characters`);
+        // Counted in code points, as the editor shows them.
+        const length = [...line].length;
+        if (length > MAX) long.push(`${path}:${i + 1}: ${length} characters`);
       });
   }
 }

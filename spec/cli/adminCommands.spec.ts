@@ -245,7 +245,8 @@ describe('cli: topics alter, groups, agents, cluster, in tables and --json (spaw
     );
     const latest = await cli(['groups', 'reset-offsets', 'billing', '--to-latest', '--json']);
     expect(latest.stdout).to.equal(
-      '{"groupId":"billing","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":0},{"topic":"orders","partition":1,"offset":1,"previous":0}]}\n',
+      '{"groupId":"billing","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":0},' +
+        '{"topic":"orders","partition":1,"offset":1,"previous":0}]}\n',
     );
     // records(n) are stamped 1_700_000_000_000 + i: the first at or after +2 is offset 2 of partition 0; none on
     // partition 1.
@@ -295,7 +296,8 @@ describe('cli: topics alter, groups, agents, cluster, in tables and --json (spaw
     // A group that does not exist yet is given offsets on the topic named.
     const fresh = await cli(['groups', 'reset-offsets', 'fresh', '--topic', 'orders', '--to-latest', '--json']);
     expect(fresh.stdout).to.equal(
-      '{"groupId":"fresh","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":-1},{"topic":"orders","partition":1,"offset":1,"previous":-1}]}\n',
+      '{"groupId":"fresh","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":-1},' +
+        '{"topic":"orders","partition":1,"offset":1,"previous":-1}]}\n',
     );
   });
 

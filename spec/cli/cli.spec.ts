@@ -83,9 +83,10 @@ describe('cli: streamhouse serve', function () {
     const stopped = await first.stop('SIGINT');
     expectExit(stopped, 0);
     expect(stopped.signal).to.equal(null);
+    const objects = `file://${join(dataDir, 'objects')}`;
+    const metadata = `sqlite:${join(dataDir, 'metadata.db')}`;
     expect(stopped.stdout).to.equal(
-      `${banner(first.agentId, first.address, `file://${join(dataDir, 'objects')}`, `sqlite:${join(dataDir, 'metadata.db')}`)}StreamHouse agent ` +
-        `stopped.\n`,
+      `${banner(first.agentId, first.address, objects, metadata)}StreamHouse agent stopped.\n`,
     );
 
     const second = await serve();

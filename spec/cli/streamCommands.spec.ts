@@ -90,7 +90,8 @@ describe('cli: produce and consume with keys, headers, timestamps and groups (sp
     const run = await cli(['consume', 'stamped', '--from-timestamp', '1700000000001', '--no-follow', '--json']);
     expect(run.code, run.stderr).to.equal(0);
     const line = (partition: number, offset: number, value: string) =>
-      `{"partition":${partition},"offset":${offset},"timestamp":${1_700_000_000_000 + offset},"key":"k${offset}","value":"${value}","headers":{}}`;
+      `{"partition":${partition},"offset":${offset},"timestamp":${1_700_000_000_000 + offset},` +
+      `"key":"k${offset}","value":"${value}","headers":{}}`;
     expect(run.stdout).to.equal(
       [line(0, 1, 'v-1'), line(0, 2, 'v-2'), line(0, 3, 'v-3'), line(0, 4, 'v-4'), line(1, 1, 'w-1'), ''].join('\n'),
     );

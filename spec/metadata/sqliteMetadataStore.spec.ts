@@ -234,8 +234,8 @@ describe('SqliteMetadataStore', () => {
       .run(JSON.stringify(DEFAULT_TOPIC_CONFIG));
     raw.prepare("INSERT INTO partitions (topic, partition, high_watermark) VALUES ('t', 0, 12)").run();
     raw
-      .prepare(`INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count)
-      VALUES ('t', 0, 7, 1, 9, 10, 2)`)
+      .prepare(`INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence,
+      last_base_offset, last_record_count) VALUES ('t', 0, 7, 1, 9, 10, 2)`)
       .run();
     raw.close();
     const clock = new ManualClock();

@@ -108,7 +108,10 @@ describe('agent: request bytes in flight', function () {
       expect(error).to.be.instanceOf(AgentBusyError);
       expect((error as AgentBusyError).retriable).to.equal(true);
       expect((error as Error).message).to.match(
-        /^Produce request of 524\d{4} bytes refused: 1[05]\d{6} of 16777216 request bytes in flight \(--max-inflight-request-bytes\); retry after a backoff$/,
+        new RegExp(
+          '^Produce request of 524\\d{4} bytes refused: 1[05]\\d{6} of 16777216 request bytes in flight ' +
+            '\\(--max-inflight-request-bytes\\); retry after a backoff$',
+        ),
       );
     }
     const held = agent.agent.inflightRequestBytes;

@@ -72,7 +72,7 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
   });
 
   for (const mode of ['manual assignment', 'group membership'] as const) {
-    it(`a consumer closed with records unacked: the next re-reads from the first, none acked lost (${mode})`, async () => {
+    it(`a consumer closed with records unacked: the next rereads from the first; no acked loss (${mode})`, async () => {
       await produceValues(cluster, 't', 0, 20, 'v');
       const membership: Partial<ConsumerOptions> =
         mode === 'manual assignment' ? {} : { topics: ['t'], assignment: undefined };
