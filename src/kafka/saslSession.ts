@@ -87,6 +87,8 @@ export class SaslSession {
       return await this.step(this.mechanism, bytes);
     } catch (error) {
       this.state = 'failed';
+      // PLAIN failures are logged by the authenticator; SCRAM ones here.
+      if (this.scram !== undefined) this.authenticator.logFailure(this.mechanism, this.scram.userName || undefined);
       if (error instanceof UnauthenticatedError)
         return refuse(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, error.message);
       return refuse(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, 'authentication is unavailable: try again later');
