@@ -163,6 +163,38 @@ describe('http: console API authentication', function () {
   });
 });
 
+describe('http: console API with auth optional', function () {
+  this.timeout(30_000);
+
+  it('serves a request without credentials as ANONYMOUS, checks credentials when sent', async () => {
+    const stores = await createTestStores('sqlite');
+    const metadataStore = stores.newMetadataStore();
+    await metadataStore.putUser(await alice());
+    await metadataStore.createTopic('orders', 1);
+    await metadataStore.addAcl(allow('alice', 'describe', 'orders'));
+    const test = await startTestAgent(stores, {
+      metadataStore,
+      httpPort: 0,
+      auth: { mode: 'optional' },
+      authorizer: { superUsers: [] },
+    });
+    try {
+      const address = test.agent.httpAddress!;
+      const anonymous = await httpCall(address, '/api/topics/orders');
+      expect(anonymous.status).to.equal(403);
+      expect(JSON.parse(anonymous.body).error.message).to.contain('ANONYMOUS');
+      const wrong = await httpCall(address, '/api/topics/orders', { headers: { Authorization: basic('alice', 'x') } });
+      expect(wrong.status).to.equal(401);
+      expect(wrong.headers['www-authenticate']).to.equal(WWW_AUTHENTICATE);
+      const right = await httpCall(address, '/api/topics/orders', { headers: { Authorization: bearer(ALICE_TOKEN) } });
+      expect(right.status).to.equal(200);
+    } finally {
+      await test.stop();
+      await stores.cleanup();
+    }
+  });
+});
+
 describe('http: console API with mTLS on the HTTP port', function () {
   this.timeout(30_000);
   const certs = new TestCertificates();
