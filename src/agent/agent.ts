@@ -452,6 +452,7 @@ export class Agent {
       agentId: this.agentId,
       agentTtlMs: this.options.agentTtlMs,
       rateSampleMs: this.options.consoleRateSampleMs,
+      authenticator: this.authenticator,
     });
     try {
       const { metrics, tls } = this;
