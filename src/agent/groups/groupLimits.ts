@@ -11,7 +11,7 @@ import type { JoinGroupRequest, SyncGroupRequest } from '../../protocol/generate
 export const DEFAULT_MAX_MEMBER_METADATA_BYTES = 1024 * 1024;
 /**
  * Default most members one consumer group may have: 1000. Every heartbeat, join and sync rewrites the whole group
- * record (about 200 bytes a member before metadata) and a leader's assignment covers every member, so a group of
+ * record (every member with its metadata) and a leader's assignment covers every member, so a group of
  * tens of thousands of members would keep one agent on a small machine busy with a single group; real groups are a
  * few up to some hundreds (one per partition is the useful most).
  */
