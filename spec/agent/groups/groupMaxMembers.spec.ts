@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { setImmediate } from 'node:timers/promises';
 import {
   ErrorCode,
   GroupMaxSizeReachedError,
@@ -15,7 +16,7 @@ import {
 
 const MAX_MEMBERS = 3;
 /** The first round after `empty` stays open this long, so concurrent joins land in one generation. */
-const INITIAL_DELAY_MS = 300;
+const INITIAL_DELAY_MS = 1000;
 
 function joinRequest(groupId: string, memberId = ''): JoinGroupRequest {
   return {
@@ -100,6 +101,8 @@ for (const kind of ['sqlite', 'redis'] as const) {
       await client.leaveGroup({ groupId: 'g', memberId: gone!.memberId });
       // the newcomer's join starts a round the two staying members complete by rejoining
       const newcomer = client.joinGroup(joinRequest('g'));
+      // the newcomer is in the round before the others rejoin, so one round takes all three
+      while ((await client.describeGroup({ groupId: 'g' })).members.length < MAX_MEMBERS) await setImmediate();
       const rejoined = await Promise.all(staying.map((member) => client.joinGroup(joinRequest('g', member.memberId))));
       const admitted = await newcomer;
       expect([admitted, ...rejoined].map((answer) => answer.generationId)).to.deep.equal([2, 2, 2]);
