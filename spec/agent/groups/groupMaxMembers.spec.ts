@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { setImmediate } from 'node:timers/promises';
+import { createConsumer } from '../../../src/client/consumer/consumer.js';
 import {
   ErrorCode,
   GroupMaxSizeReachedError,
@@ -93,6 +94,19 @@ for (const kind of ['sqlite', 'redis'] as const) {
       // the agent keeps serving other groups
       const other = await client.joinGroup(joinRequest('other'));
       expect(other.generationId).to.equal(1);
+    });
+
+    it('fails an RxJS consumer joining a full group with GroupMaxSizeReachedError', async () => {
+      await agent.connection.client.createTopic({ name: 't', partitions: 1 });
+      await fullGroup('g');
+      const consumer = createConsumer({ bootstrap: [agent.agent.address], groupId: 'g', topics: ['t'] });
+      try {
+        const error = await new Promise<unknown>((resolve) => consumer.records$.subscribe({ error: resolve }));
+        expect(error).to.be.instanceOf(GroupMaxSizeReachedError);
+        expect((await agent.connection.client.describeGroup({ groupId: 'g' })).members.length).to.equal(MAX_MEMBERS);
+      } finally {
+        await consumer.close();
+      }
     });
 
     it('admits a new member once a member has left', async () => {
