@@ -177,6 +177,7 @@ export class Agent {
       clock: options.clock,
       initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
       maxMemberMetadataBytes: options.maxGroupMemberMetadataBytes,
+      maxGroupMembers: options.maxGroupMembers,
       maxOffsetMetadataBytes: options.maxOffsetMetadataBytes,
       logger: this.logger,
     });

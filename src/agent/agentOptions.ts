@@ -29,7 +29,11 @@ import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './server/addressLimits.js';
 import { DEFAULT_MAX_LONG_POLLS } from './read/longPolls.js';
 import { DEFAULT_MAX_PARTITIONS_PER_TOPIC, DEFAULT_MAX_TOPICS } from './server/topicLimits.js';
 import { checkRate, type PrincipalQuota } from './server/byteRateQuotas.js';
-import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
+import {
+  DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_MEMBER_METADATA_BYTES,
+  DEFAULT_MAX_OFFSET_METADATA_BYTES,
+} from './groups/groupLimits.js';
 
 export type AgentOptions = {
   /** Where segment objects live. */
@@ -229,6 +233,11 @@ export type AgentOptions = {
    */
   maxGroupMemberMetadataBytes?: number;
   /**
+   * Most members one consumer group may have; a new member's join beyond it fails with GROUP_MAX_SIZE_REACHED
+   * (never retriable), members already in the group are unaffected. Default 1000 (see DEFAULT_MAX_GROUP_MEMBERS).
+   */
+  maxGroupMembers?: number;
+  /**
    * Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE.
    * Default 4096 (Kafka's).
    */
@@ -327,6 +336,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
     startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS,
     maxGroupMemberMetadataBytes = DEFAULT_MAX_MEMBER_METADATA_BYTES,
+    maxGroupMembers = DEFAULT_MAX_GROUP_MEMBERS,
     maxOffsetMetadataBytes = DEFAULT_MAX_OFFSET_METADATA_BYTES,
     logger,
     clock = Date.now,
@@ -340,6 +350,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     agentTtlMs,
     defaultFetchMaxBytes,
     maxGroupMemberMetadataBytes,
+    maxGroupMembers,
     maxOffsetMetadataBytes,
     maxPartitionsPerRequest,
     maxInflightRequestBytes,
@@ -468,6 +479,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     shutdownTimeoutMs,
     startupTimeoutMs,
     maxGroupMemberMetadataBytes,
+    maxGroupMembers,
     maxOffsetMetadataBytes,
     leaseIdleReleaseMs,
     maxPartitionsPerRequest,

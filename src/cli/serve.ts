@@ -45,7 +45,11 @@ import {
   DEFAULT_MAX_CONNECTIONS,
 } from '../agent/server/connectionLimits.js';
 import { DEFAULT_LEASE_IDLE_RELEASE_MS } from '../agent/leases/idleLeases.js';
-import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from '../agent/groups/groupLimits.js';
+import {
+  DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_MEMBER_METADATA_BYTES,
+  DEFAULT_MAX_OFFSET_METADATA_BYTES,
+} from '../agent/groups/groupLimits.js';
 import { booleanOption, DEFAULT_PORT } from './agentOption.js';
 import { integerOption, type IntegerRange } from './integerOption.js';
 import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, MAX_HEAP_GROWING_PERCENT } from './heapTuning.js';
@@ -97,6 +101,7 @@ export type ServeFlags = AuthorizerFlags & {
   leaseIdleReleaseMs: number;
   maxPartitionsPerRequest: number;
   maxGroupMemberMetadataBytes: number;
+  maxGroupMembers: number;
   maxOffsetMetadataBytes: number;
   logLevel: string;
 } & LimitFlags;
@@ -326,6 +331,12 @@ function serveCommandWithoutAuthorizer(): Command {
         .argParser(int('--max-group-member-metadata-bytes', POSITIVE)),
     )
     .addOption(
+      new Option('--max-group-members <n>', 'most members one consumer group may have')
+        .env('STREAMHOUSE_MAX_GROUP_MEMBERS')
+        .default(DEFAULT_MAX_GROUP_MEMBERS)
+        .argParser(int('--max-group-members', POSITIVE)),
+    )
+    .addOption(
       new Option('--max-offset-metadata-bytes <bytes>', 'largest offset-commit metadata accepted')
         .env('STREAMHOUSE_MAX_OFFSET_METADATA_BYTES')
         .default(DEFAULT_MAX_OFFSET_METADATA_BYTES)
@@ -552,6 +563,7 @@ async function startServing(
     leaseIdleReleaseMs: flags.leaseIdleReleaseMs,
     maxPartitionsPerRequest: flags.maxPartitionsPerRequest,
     maxGroupMemberMetadataBytes: flags.maxGroupMemberMetadataBytes,
+    maxGroupMembers: flags.maxGroupMembers,
     maxOffsetMetadataBytes: flags.maxOffsetMetadataBytes,
     logger,
     ...limitOptions(flags),
