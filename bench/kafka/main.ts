@@ -8,7 +8,8 @@
  * batches of BATCH_RECORDS records a partition on both paths, as many batches
  * of a partition in flight on both (our producer's 5 a partition; KafkaJS
  * sends BATCH_RECORDS × PARTITIONS messages a call, IN_FLIGHT calls at a time).
- * Consume: every record of that topic from the earliest offset (KafkaJS in a
+ * Consume: every record of a topic our producer wrote (on both paths, so both
+ * read the same segment layout) from the earliest offset (KafkaJS in a
  * group of one, eachBatch; its figures count from the moment it has joined the
  * group, as our consumer has an assignment and no group to join). The agent's
  * CPU per record (from /proc, 10 ms ticks) is the figure to compare: the
@@ -57,24 +58,23 @@ const kafka = new Kafka({ clientId: 'bench', brokers: [agent.kafkaAddress!], log
 const admin = connectAgent(agent.address);
 const rows: ResultRow[] = [];
 let topics = 0;
+const quiet: Bar = { tick() {}, restart() {} };
 try {
   for (const path of (['grpc', 'kafka'] as const).filter((p) => ONLY === undefined || p === ONLY)) {
     const produced: Run[] = [];
     const consumed: Run[] = [];
     for (let run = 0; run <= RUNS; run++) {
-      const topic = `bench-${path}-${++topics}`;
-      await admin.client.createTopic({
-        name: topic,
-        partitions: PARTITIONS,
-        config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 },
-      });
+      const topic = await createTopic(`bench-${path}-${++topics}`);
       const label = run === 0 ? 'warm-up' : `run ${run}/${RUNS}`;
       const p = await measure(agent, `${path} produce ${label}`, (bar) =>
         path === 'grpc' ? produceGrpc(topic, bar) : produceKafka(topic, bar),
       );
       console.log(`${path} produce ${label}: ${Math.round(RECORDS / (await segments(topic)))} records per segment`);
+      // Both consumers read segments our producer wrote: the layout (records per segment) is then the same.
+      let readTopic = topic;
+      if (path === 'kafka') await produceGrpc((readTopic = await createTopic(`${topic}-read`)), quiet);
       const c = await measure(agent, `${path} consume ${label}`, (bar) =>
-        path === 'grpc' ? consumeGrpc(topic, bar) : consumeKafka(topic, bar),
+        path === 'grpc' ? consumeGrpc(readTopic, bar) : consumeKafka(readTopic, bar),
       );
       if (run > 0) {
         produced.push(p);
@@ -227,6 +227,15 @@ async function consumeKafka(topic: string, bar: Bar): Promise<void> {
       .catch(reject);
   });
   await consumer.disconnect();
+}
+
+async function createTopic(name: string): Promise<string> {
+  await admin.client.createTopic({
+    name,
+    partitions: PARTITIONS,
+    config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 },
+  });
+  return name;
 }
 
 /** Segments the agent wrote for `topic` (one a partition per flush). */
