@@ -27,6 +27,7 @@ import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { connectAgent } from '../../src/client/agentClient.js';
 import { createConsumer } from '../../src/client/consumer/consumer.js';
 import { createProducer } from '../../src/client/producer/producer.js';
+import { OffsetSpec } from '../../src/protocol/generated/streamhouse.js';
 import { startAgentProcess, type AgentProcess } from '../lib/agentProcess.js';
 import { progress } from '../lib/progress.js';
 import { throughputRows, writeResults, type ResultRow } from '../lib/results.js';
@@ -69,6 +70,7 @@ try {
       const p = await measure(agent, `${path} produce ${label}`, (bar) =>
         path === 'grpc' ? produceGrpc(topic, bar) : produceKafka(topic, bar),
       );
+      await expectStored(topic);
       console.log(`${path} produce ${label}: ${Math.round(RECORDS / (await segments(topic)))} records per segment`);
       // Both consumers read segments our producer wrote: the layout (records per segment) is then the same.
       let readTopic = topic;
@@ -236,6 +238,20 @@ async function createTopic(name: string): Promise<string> {
     config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 },
   });
   return name;
+}
+
+/** Throws unless the topic holds exactly RECORDS records (a client's retry would store some twice). */
+async function expectStored(topic: string): Promise<void> {
+  const { results } = await admin.client.listOffsets({
+    partitions: Array.from({ length: PARTITIONS }, (_, partition) => ({
+      topic,
+      partition,
+      spec: OffsetSpec.OFFSET_SPEC_LATEST,
+      timestampMs: 0,
+    })),
+  });
+  const stored = results.reduce((sum, r) => sum + r.offset, 0);
+  if (stored !== RECORDS) throw new Error(`${topic} holds ${stored} records, not ${RECORDS}`);
 }
 
 /** Segments the agent wrote for `topic` (one a partition per flush). */
