@@ -145,4 +145,5 @@ export {
   GroupAuthorizationFailedError,
   ClusterAuthorizationFailedError,
   UnauthenticatedError,
+  GroupMaxSizeReachedError,
 } from './protocol/errors.js';

@@ -24,7 +24,13 @@
  * produce + long-poll wake-up + fetch + decode); `produce-ack-latency` is
  * the durable produce's share, send to acknowledgement.
  *
- * Rows: `{ system: 'streamhouse:sqlite', workload, metric: 'throughput' | 'p50' | 'p99' | 'p999', unit }`.
+ * TLS (`-tls` workloads; `CONSUMER_BENCH_TLS=0` skips them): a second agent process serves with
+ * `--tls-cert/--tls-key` (a CA and server certificate made with openssl at start), holds the same records, and
+ * the clients connect with `tls: { ca, servername }`. Reads alternate between the two agents (plain 1, TLS 1,
+ * plain 2, ...), so both see the same machine load.
+ *
+ * Rows: `{ system: 'streamhouse:sqlite', workload, metric: 'throughput' | 'p50' | 'p99' | 'p999' | 'client-cpu' |
+ * 'agent-cpu', unit }`.
  * Env: CONSUMER_BENCH_RECORDS (default 1 000 000), CONSUMER_BENCH_PARTITIONS (4),
  * CONSUMER_BENCH_BATCH (10 000), CONSUMER_BENCH_LATENCY_RECORDS (2 000), CONSUMER_BENCH_RUNS (3),
  * CONSUMER_BENCH_FETCH_BYTES (maxPartitionFetchBytes, default 1 MiB),
@@ -43,7 +49,9 @@ import { createConsumer } from '../../src/client/consumer/consumer.js';
 import { fromErrorInfo } from '../../src/protocol/errors.js';
 import { AckMode } from '../../src/protocol/generated/streamhouse.js';
 import { encodeRecordBatch, type RecordInput } from '../../src/protocol/codec/recordBatch.js';
-import { startAgentProcess } from '../lib/agentProcess.js';
+import type { ClientTlsOptions } from '../../src/client/tlsOptions.js';
+import { startAgentProcess, type AgentProcess } from '../lib/agentProcess.js';
+import { makeBenchCertificates } from '../lib/benchCertificates.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import { progress } from '../lib/progress.js';
 import { throughputRows, writeResults, type ResultRow } from '../lib/results.js';
@@ -61,6 +69,9 @@ const PROFILE_DIR = process.env.CONSUMER_BENCH_PROFILE;
 const RUNS = Number(process.env.CONSUMER_BENCH_RUNS ?? 3);
 const FETCH_BYTES = Number(process.env.CONSUMER_BENCH_FETCH_BYTES ?? 1024 * 1024);
 const SYSTEM = 'streamhouse:sqlite';
+
+/** One agent under test: the plaintext one (suffix ''), or the TLS one (suffix '-tls') with the clients' `tls`. */
+type Target = { agent: AgentProcess; connection: AgentConnection; suffix: string; tls: ClientTlsOptions | undefined };
 
 /** One batch's records: keys `key-<n>` padded to 16 bytes, 100-byte values. */
 function makeRecords(count: number, first: number): RecordInput[] {
@@ -112,25 +123,30 @@ async function fill(connection: AgentConnection, topic: string): Promise<void> {
  * for compiling the decoding paths, which a long-running consumer pays once),
  * then `RUNS` times through `records$` or `batches$`; rows of the median run.
  */
-async function consumeAll(address: string, topic: string, mode: 'records$' | 'batches$'): Promise<ResultRow[]> {
+async function consumeAll(targets: Target[], topic: string, mode: 'records$' | 'batches$'): Promise<ResultRow[]> {
   console.log(`${mode}: warm-up read (not counted)`);
-  await consumeOnce(address, topic, mode, false);
-  const runs: { seconds: number; rows: ResultRow[] }[] = [];
-  for (let run = 0; run < RUNS; run++) runs.push(await consumeOnce(address, topic, mode, run === RUNS - 1));
-  runs.sort((x, y) => x.seconds - y.seconds);
-  return runs[Math.floor(RUNS / 2)]!.rows;
+  for (const target of targets) await consumeOnce(target, topic, mode, false);
+  const runs = targets.map(() => [] as { seconds: number; rows: ResultRow[] }[]);
+  for (let run = 0; run < RUNS; run++)
+    for (const [i, target] of targets.entries())
+      runs[i]!.push(await consumeOnce(target, topic, mode, run === RUNS - 1));
+  return runs.flatMap((targetRuns) => {
+    targetRuns.sort((x, y) => x.seconds - y.seconds);
+    return targetRuns[Math.floor(RUNS / 2)]!.rows;
+  });
 }
 
 /** Reads `RECORDS` records once; profiles the run when asked and CONSUMER_BENCH_PROFILE is set. */
 async function consumeOnce(
-  address: string,
+  { agent, suffix, tls }: Target,
   topic: string,
   mode: 'records$' | 'batches$',
   profile: boolean,
 ): Promise<{ seconds: number; rows: ResultRow[] }> {
-  const workload = `consume-${mode}`;
+  const workload = `consume-${mode}${suffix}`;
   const consumer = createConsumer({
-    bootstrap: [address],
+    bootstrap: [agent.address],
+    tls,
     assignment: Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })),
     resetStrategy: { type: 'earliest' },
     maxPartitionFetchBytes: FETCH_BYTES,
@@ -179,7 +195,11 @@ async function consumeOnce(
       // per record: what matters on a shared 2-core host, where wall time varies with other load
       `${((cpu.user + cpu.system) / count).toFixed(3)} + ${((agentCpu * 1e6) / count).toFixed(3)} CPU µs/record)`,
   );
-  return { seconds, rows: throughputRows(SYSTEM, workload, count, bytes, seconds) };
+  const cpuRows: ResultRow[] = [
+    { system: SYSTEM, workload, metric: 'client-cpu', value: (cpu.user + cpu.system) / count, unit: 'µs/record' },
+    { system: SYSTEM, workload, metric: 'agent-cpu', value: (agentCpu * 1e6) / count, unit: 'µs/record' },
+  ];
+  return { seconds, rows: [...throughputRows(SYSTEM, workload, count, bytes, seconds), ...cpuRows] };
 }
 
 /** Profiles this process (the consumer's) until `stop` writes the profile to `path`. */
@@ -203,9 +223,10 @@ async function startProfiler(): Promise<{ stop(path: string): Promise<void> }> {
  * the value) while a consumer waits at the end of the topic; records the
  * delivery delay of each.
  */
-async function latency(connection: AgentConnection, address: string, topic: string): Promise<ResultRow[]> {
+async function latency({ agent, connection, suffix, tls }: Target, topic: string): Promise<ResultRow[]> {
   const consumer = createConsumer({
-    bootstrap: [address],
+    bootstrap: [agent.address],
+    tls,
     assignment: [{ topic, partition: 0 }],
     resetStrategy: { type: 'latest' },
     fetchMaxWaitMs: 500,
@@ -242,30 +263,42 @@ async function latency(connection: AgentConnection, address: string, topic: stri
   bar.stop();
   await consumer.close();
   console.log(
-    `e2e latency: p50 ${recorder.percentile(50).toFixed(2)} ms, p99 ${recorder.percentile(99).toFixed(2)} ms`,
+    `e2e latency${suffix}: p50 ${recorder.percentile(50).toFixed(2)} ms, p99 ${recorder.percentile(99).toFixed(2)} ms`,
   );
   console.log(
     `of which the durable produce ack: p50 ${acks.percentile(50).toFixed(2)} ms, p99 ${acks.percentile(99).toFixed(2)} ms`,
   );
-  return [...recorder.rows(SYSTEM, 'e2e-latency'), ...acks.rows(SYSTEM, 'produce-ack-latency')];
+  return [...recorder.rows(SYSTEM, `e2e-latency${suffix}`), ...acks.rows(SYSTEM, `produce-ack-latency${suffix}`)];
 }
 
 // The agent's profile (--cpu-prof) is written when it exits.
 const agentNodeArgs = PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR];
-const agent = await startAgentProcess(['--no-wal', '--maintenance-interval-ms', '0'], agentNodeArgs);
-const connection = connectAgent(agent.address);
+const agentArgs = ['--no-wal', '--maintenance-interval-ms', '0'];
+const agent = await startAgentProcess(agentArgs, agentNodeArgs);
+const targets: Target[] = [{ agent, connection: connectAgent(agent.address), suffix: '', tls: undefined }];
+const certificates = process.env.CONSUMER_BENCH_TLS === '0' ? undefined : makeBenchCertificates();
 try {
+  if (certificates !== undefined) {
+    const tlsAgent = await startAgentProcess([...agentArgs, ...certificates.agentArgs]);
+    const connection = connectAgent(tlsAgent.address, { tls: certificates.clientTls });
+    targets.push({ agent: tlsAgent, connection, suffix: '-tls', tls: certificates.clientTls });
+  }
   // big batches (about 1.2 MB) need a larger message limit than the 1 MiB default
   const config = { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 16 * 1024 * 1024 };
-  await connection.client.createTopic({ name: 'bench', partitions: PARTITIONS, config });
-  await connection.client.createTopic({ name: 'latency', partitions: 1, config: undefined });
-  await fill(connection, 'bench');
+  for (const { connection } of targets) {
+    await connection.client.createTopic({ name: 'bench', partitions: PARTITIONS, config });
+    await connection.client.createTopic({ name: 'latency', partitions: 1, config: undefined });
+    await fill(connection, 'bench');
+  }
   const rows: ResultRow[] = [];
-  rows.push(...(await consumeAll(agent.address, 'bench', 'records$')));
-  rows.push(...(await consumeAll(agent.address, 'bench', 'batches$')));
-  rows.push(...(await latency(connection, agent.address, 'latency')));
+  rows.push(...(await consumeAll(targets, 'bench', 'records$')));
+  rows.push(...(await consumeAll(targets, 'bench', 'batches$')));
+  for (const target of targets) rows.push(...(await latency(target, 'latency')));
   await writeResults('consumer', rows);
 } finally {
-  connection.close();
-  await agent.stop();
+  for (const target of targets) {
+    target.connection.close();
+    await target.agent.stop();
+  }
+  certificates?.remove();
 }

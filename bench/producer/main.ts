@@ -15,11 +15,18 @@
  * Env: RUNS (saturated runs, each with a fresh producer; the median is reported; default 3), WARMUP_RUNS (1), RECORDS
  * (default 2,000,000), PARTITIONS (4), BATCH_BYTES (1 MiB), LINGER_MS (5), IN_FLIGHT (5 per partition),
  * PACED_RATE (records/s of the steady-rate latency run, 20,000), AGENT_CPU_PROF=<dir> to profile the agent too,
- * AGENT_ARGS (more `serve` flags, space-separated: `--no-http` measures the agent without its metrics).
+ * AGENT_ARGS (more `serve` flags, space-separated: `--no-http` measures the agent without its metrics),
+ * TLS (`0` skips the TLS run).
+ *
+ * TLS run (`producer-100B-tls`): a second agent process serves with `--tls-cert/--tls-key` (a CA and server
+ * certificate made with openssl at start), the producer connects with `tls: { ca, servername }`. Its saturated
+ * runs alternate with the plaintext ones (plain 1, TLS 1, plain 2, ...), so both see the same machine load.
  */
 import { connectAgent } from '../../src/client/agentClient.js';
 import { createProducer } from '../../src/client/producer/producer.js';
+import type { ClientTlsOptions } from '../../src/client/tlsOptions.js';
 import { startAgentProcess, type AgentProcess } from '../lib/agentProcess.js';
+import { makeBenchCertificates } from '../lib/benchCertificates.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import { progress } from '../lib/progress.js';
 import { throughputRows, writeResults, type ResultRow } from '../lib/results.js';
@@ -39,27 +46,41 @@ const WARMUP_RUNS = Number(process.env['WARMUP_RUNS'] ?? 1);
 const value = Buffer.alloc(VALUE_BYTES, 'v');
 const keys = Array.from({ length: 1024 }, (_, i) => Buffer.from(`key-${String(i).padStart(KEY_BYTES - 4, '0')}`));
 
+/** One agent under test: the plaintext one, or the TLS one with the clients' `tls` option. */
+type Target = { agent: AgentProcess; workload: string; tls: ClientTlsOptions | undefined };
+
 const agentProfile = process.env['AGENT_CPU_PROF'];
-const agent = await startAgentProcess(
-  ['--no-wal', ...(process.env['AGENT_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [])],
-  agentProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', agentProfile],
-);
+const agentArgs = ['--no-wal', ...(process.env['AGENT_ARGS']?.split(' ').filter((arg) => arg !== '') ?? [])];
+const agentNodeArgs = agentProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', agentProfile];
+const agent = await startAgentProcess(agentArgs, agentNodeArgs);
+const certificates = process.env['TLS'] === '0' ? undefined : makeBenchCertificates();
+const tlsAgent =
+  certificates === undefined ? undefined : await startAgentProcess([...agentArgs, ...certificates.agentArgs]);
+const targets: Target[] = [{ agent, workload: 'producer-100B', tls: undefined }];
+if (tlsAgent !== undefined)
+  targets.push({ agent: tlsAgent, workload: 'producer-100B-tls', tls: certificates?.clientTls });
 const rows: ResultRow[] = [];
 try {
-  const admin = connectAgent(agent.address);
-  await admin.client.createTopic({
-    name: 'bench',
-    partitions: PARTITIONS,
-    config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 },
-  });
-  admin.close();
+  for (const target of targets) {
+    const admin = connectAgent(target.agent.address, { tls: target.tls });
+    await admin.client.createTopic({
+      name: 'bench',
+      partitions: PARTITIONS,
+      config: { retentionMs: 0, retentionBytes: 0, segmentBytes: 0, maxMessageBytes: 8 * 1024 * 1024 },
+    });
+    admin.close();
+  }
 
-  // Saturated runs, each with a fresh producer; the median run (by throughput) is reported.
-  for (let warmUp = 0; warmUp < WARMUP_RUNS; warmUp++) await saturatedRun(agent, 0);
-  const runs: Array<{ recordsPerSecond: number; rows: ResultRow[] }> = [];
-  for (let run = 1; run <= RUNS; run++) runs.push(await saturatedRun(agent, run));
-  runs.sort((x, y) => x.recordsPerSecond - y.recordsPerSecond);
-  rows.push(...runs[Math.floor(runs.length / 2)]!.rows);
+  // Saturated runs, each with a fresh producer, alternating between the targets; the median run (by throughput)
+  // of each is reported.
+  for (let warmUp = 0; warmUp < WARMUP_RUNS; warmUp++) for (const target of targets) await saturatedRun(target, 0);
+  const runs = targets.map(() => [] as Array<{ recordsPerSecond: number; rows: ResultRow[] }>);
+  for (let run = 1; run <= RUNS; run++)
+    for (const [i, target] of targets.entries()) runs[i]!.push(await saturatedRun(target, run));
+  for (const targetRuns of runs) {
+    targetRuns.sort((x, y) => x.recordsPerSecond - y.recordsPerSecond);
+    rows.push(...targetRuns[Math.floor(targetRuns.length / 2)]!.rows);
+  }
 
   // Ack latency at a steady rate the pipeline keeps up with: what an application sees in normal operation.
   const paced = await createProducer({ bootstrap: [agent.address], lingerMs: LINGER_MS });
@@ -82,6 +103,8 @@ try {
   rows.push(...pacedLatency.rows('streamhouse', `producer-100B-paced-${PACED_RATE}`));
 } finally {
   await agent.stop();
+  await tlsAgent?.stop();
+  certificates?.remove();
 }
 await writeResults('producer', rows);
 
@@ -90,18 +113,19 @@ await writeResults('producer', rows);
  * throughput, ack latency and CPU per record.
  */
 async function saturatedRun(
-  agent: AgentProcess,
+  { agent, workload, tls }: Target,
   run: number,
 ): Promise<{ recordsPerSecond: number; rows: ResultRow[] }> {
   const producer = await createProducer({
     bootstrap: [agent.address],
+    tls,
     batchBytes: BATCH_BYTES,
     lingerMs: LINGER_MS,
     maxBufferedBytes: 64 * 1024 * 1024,
     maxInFlightPerPartition: IN_FLIGHT,
   });
   const latency = new LatencyRecorder();
-  const bar = progress(run === 0 ? 'producer-100B warm-up' : `producer-100B run ${run}/${RUNS}`, RECORDS);
+  const bar = progress(run === 0 ? `${workload} warm-up` : `${workload} run ${run}/${RUNS}`, RECORDS);
   const started = performance.now();
   const clientCpuBefore = process.cpuUsage();
   const agentCpuBefore = agent.cpuSeconds();
@@ -129,19 +153,19 @@ async function saturatedRun(
   if (metrics.recordsAcked !== RECORDS)
     throw new Error(`only ${metrics.recordsAcked} of ${RECORDS} records acknowledged`);
   const rows: ResultRow[] = [];
-  rows.push(...throughputRows('streamhouse', 'producer-100B', RECORDS, RECORDS * (VALUE_BYTES + KEY_BYTES), seconds));
+  rows.push(...throughputRows('streamhouse', workload, RECORDS, RECORDS * (VALUE_BYTES + KEY_BYTES), seconds));
   // Saturated, the latency above is mostly time spent queued in the buffer.
-  rows.push(...latency.rows('streamhouse', 'producer-100B'));
+  rows.push(...latency.rows('streamhouse', workload));
   // CPU per record, whatever else the machine runs: the client and the agent share its two cores.
   const clientMicros = (clientCpu.user + clientCpu.system) / RECORDS;
   const agentMicros = (agentCpuSeconds * 1e6) / RECORDS;
   rows.push(
-    { system: 'streamhouse', workload: 'producer-100B', metric: 'client-cpu', value: clientMicros, unit: 'µs/record' },
-    { system: 'streamhouse', workload: 'producer-100B', metric: 'agent-cpu', value: agentMicros, unit: 'µs/record' },
+    { system: 'streamhouse', workload, metric: 'client-cpu', value: clientMicros, unit: 'µs/record' },
+    { system: 'streamhouse', workload, metric: 'agent-cpu', value: agentMicros, unit: 'µs/record' },
   );
   const recordsPerSecond = RECORDS / seconds;
   console.log(
-    `${run === 0 ? 'warm-up' : `run ${run}`}: ${RECORDS} records in ${seconds.toFixed(2)} s (${Math.round(recordsPerSecond).toLocaleString('en-US')} records/s), ${metrics.batchesSent} batches, ` +
+    `${workload} ${run === 0 ? 'warm-up' : `run ${run}`}: ${RECORDS} records in ${seconds.toFixed(2)} s (${Math.round(recordsPerSecond).toLocaleString('en-US')} records/s), ${metrics.batchesSent} batches, ` +
       `${metrics.retries} retries; CPU per record: client ${clientMicros.toFixed(2)} µs, agent ${agentMicros.toFixed(2)} µs`,
   );
   return { recordsPerSecond, rows };

@@ -74,6 +74,7 @@ describe('agent/agentOptions', () => {
         connectionIdleTimeoutMs: 300_000,
         leaseIdleReleaseMs: 300_000,
         maxGroupMemberMetadataBytes: 1024 * 1024,
+        maxGroupMembers: 1000,
         maxOffsetMetadataBytes: 4096,
         agentTtlMs: 10_000,
         maxFetchWaitMs: 30_000,
@@ -224,6 +225,7 @@ describe('agent/agentOptions', () => {
         connectionIdleTimeoutMs: resolved.connectionIdleTimeoutMs,
         leaseIdleReleaseMs: resolved.leaseIdleReleaseMs,
         maxGroupMemberMetadataBytes: resolved.maxGroupMemberMetadataBytes,
+        maxGroupMembers: resolved.maxGroupMembers,
         maxOffsetMetadataBytes: resolved.maxOffsetMetadataBytes,
       }).to.deep.equal({
         maxInflightRequestBytes: 256 * 1024 * 1024,
@@ -233,6 +235,7 @@ describe('agent/agentOptions', () => {
         connectionIdleTimeoutMs: 300_000,
         leaseIdleReleaseMs: 300_000,
         maxGroupMemberMetadataBytes: 1024 * 1024,
+        maxGroupMembers: 1000,
         maxOffsetMetadataBytes: 4096,
       });
     });
@@ -248,6 +251,7 @@ describe('agent/agentOptions', () => {
         'maxTopics',
         'maxPartitionsPerTopic',
         'maxGroupMemberMetadataBytes',
+        'maxGroupMembers',
         'maxOffsetMetadataBytes',
       ]) {
         for (const bad of [0, -1, 1.5, Number.NaN]) {

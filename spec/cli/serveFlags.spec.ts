@@ -34,6 +34,7 @@ const SERVE_ENV = [
   'STREAMHOUSE_AUTHORIZER',
   'STREAMHOUSE_SUPERUSERS',
   'STREAMHOUSE_ACL_REFRESH_MS',
+  'STREAMHOUSE_MAX_GROUP_MEMBERS',
 ];
 
 /** The flags `serve` would run with for these arguments and exactly this environment (its action replaced). */
@@ -94,6 +95,7 @@ describe('cli/serve flags', () => {
       connectionIdleTimeoutMs: 300_000,
       leaseIdleReleaseMs: 300_000,
       maxGroupMemberMetadataBytes: 1024 * 1024,
+      maxGroupMembers: 1000,
       maxOffsetMetadataBytes: 4096,
       maxConnectionsPerAddress: 128,
       maxLongPolls: 1000,
@@ -141,6 +143,7 @@ describe('cli/serve flags', () => {
       STREAMHOUSE_ACL_REFRESH_MS: '500',
       STREAMHOUSE_AUTH: 'required',
       STREAMHOUSE_AUTH_FILE: '/etc/sh/users.json',
+      STREAMHOUSE_MAX_GROUP_MEMBERS: '5',
     });
     expect({ ...flags }).to.deep.equal({
       host: '0.0.0.0',
@@ -172,6 +175,7 @@ describe('cli/serve flags', () => {
       connectionIdleTimeoutMs: 300_000,
       leaseIdleReleaseMs: 300_000,
       maxGroupMemberMetadataBytes: 1024 * 1024,
+      maxGroupMembers: 5,
       maxOffsetMetadataBytes: 4096,
       maxConnectionsPerAddress: 128,
       maxLongPolls: 1000,
@@ -275,6 +279,7 @@ describe('cli: serve limit flags', () => {
       connectionIdleTimeoutMs: flags.connectionIdleTimeoutMs,
       leaseIdleReleaseMs: flags.leaseIdleReleaseMs,
       maxGroupMemberMetadataBytes: flags.maxGroupMemberMetadataBytes,
+      maxGroupMembers: flags.maxGroupMembers,
       maxOffsetMetadataBytes: flags.maxOffsetMetadataBytes,
     }).to.deep.equal({
       maxInflightRequestBytes: undefined,
@@ -284,6 +289,7 @@ describe('cli: serve limit flags', () => {
       connectionIdleTimeoutMs: 300_000,
       leaseIdleReleaseMs: 300_000,
       maxGroupMemberMetadataBytes: 1024 * 1024,
+      maxGroupMembers: 1000,
       maxOffsetMetadataBytes: 4096,
     });
   });
@@ -304,6 +310,8 @@ describe('cli: serve limit flags', () => {
       '0',
       '--max-group-member-metadata-bytes',
       '2048',
+      '--max-group-members',
+      '7',
       '--max-offset-metadata-bytes',
       '100',
     ]);
@@ -315,6 +323,7 @@ describe('cli: serve limit flags', () => {
       connectionIdleTimeoutMs: 0,
       leaseIdleReleaseMs: 0,
       maxGroupMemberMetadataBytes: 2048,
+      maxGroupMembers: 7,
       maxOffsetMetadataBytes: 100,
     });
   });
@@ -322,6 +331,9 @@ describe('cli: serve limit flags', () => {
   it('refuse values out of range or malformed, naming the flag', async () => {
     expect(await parseLimitError(['--max-connections', '0'])).to.contain(
       "--max-connections must be a decimal integer from 1 to 9007199254740991, got '0'.",
+    );
+    expect(await parseLimitError(['--max-group-members', '0'])).to.contain(
+      "--max-group-members must be a decimal integer from 1 to 9007199254740991, got '0'.",
     );
     expect(await parseLimitError(['--max-partitions-per-request', '1e3'])).to.contain(
       "--max-partitions-per-request must be a decimal integer from 1 to 9007199254740991, got '1e3'.",

@@ -30,10 +30,14 @@ describe('cli: serve and the client commands over TLS', function () {
 
   it('serves mutual TLS; clients with --tls-* flags produce and consume; SIGHUP reloads the certificate', async () => {
     serve = await ServeProcess.start([
-      ...['--port', '0', '--no-kafka', '--data-dir', dataDir],
+      ...['--port', '0', '--no-kafka', '--http-port', '0', '--data-dir', dataDir],
       ...['--tls-cert', live.cert, '--tls-key', live.key, '--tls-ca', ca.certFile, '--tls-client-auth', 'required'],
     ]);
     const address = serve.address;
+    // The banner says how to reach a TLS agent: https addresses and the client's CA flag on every hint.
+    expect(serve.stdout).to.contain('\n  tls:      every port (clients need its CA)\n');
+    expect(serve.stdout).to.match(/\n {2}console: {2}https:\/\/127\.0\.0\.1:\d+\/\n/);
+    expect(serve.stdout).to.contain(`consume demo --from-beginning --agent ${address} --tls-ca <ca.crt>\n`);
     const tls = ['--agent', address, '--tls-ca', ca.certFile, '--tls-cert', alice.certFile, '--tls-key', alice.keyFile];
     expect((await runCli(['topics', 'create', 'secure', ...tls])).code).to.equal(0);
     expect((await runCli(['produce', 'secure', ...tls], { input: 'hello\nworld\n' })).code).to.equal(0);

@@ -39,10 +39,11 @@ describe('http: serve --http-port', function () {
   it('prints the metrics and health addresses and serves them', async () => {
     const agent = await serve(['--http-port', '0']);
     const lines = agent.stdout.split('\n');
-    const metrics = /^ {2}metrics: {2}http:\/\/(127\.0\.0\.1:\d+)\/metrics \(Prometheus\)$/.exec(lines[3]!);
+    const metrics = /^ {2}metrics: {2}http:\/\/(127\.0\.0\.1:\d+)\/metrics \(Prometheus\)$/.exec(lines[4]!);
     expect(metrics, agent.stdout).not.to.equal(null);
     const address = metrics![1]!;
-    expect(lines[4]).to.equal(
+    expect(lines[3]).to.equal(`  console:  http://${address}/`);
+    expect(lines[5]).to.equal(
       `  health:   http://${address}/healthz, http://${address}/readyz, gRPC grpc.health.v1.Health`,
     );
     expect((await httpCall(address, '/readyz')).status).to.equal(200);

@@ -177,6 +177,7 @@ export class Agent {
       clock: options.clock,
       initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
       maxMemberMetadataBytes: options.maxGroupMemberMetadataBytes,
+      maxGroupMembers: options.maxGroupMembers,
       maxOffsetMetadataBytes: options.maxOffsetMetadataBytes,
       logger: this.logger,
     });
@@ -224,7 +225,7 @@ export class Agent {
     try {
       await this.startSteps();
     } catch (error) {
-      this.logger?.error({ err: error, agentId: this.agentId }, 'agent failed to start');
+      this.logger?.error({ err: error }, 'agent failed to start');
       await this.undoStart();
       throw error;
     }
@@ -240,7 +241,8 @@ export class Agent {
         agentId,
       });
     }
-    const { metadataStore, objectStore, startupTimeoutMs, logger } = this.options;
+    const { metadataStore, objectStore, startupTimeoutMs } = this.options;
+    const { logger } = this;
     await checkStores({ metadataStore, objectStore, timeoutMs: startupTimeoutMs, logger });
     if (this.options.walDir !== undefined) {
       this.wal = await WriteAheadLog.open(join(this.options.walDir, this.agentId), this.logger);
@@ -297,7 +299,7 @@ export class Agent {
     this.maintenance.start();
     this.idleLeases.start();
     this.started = true;
-    this.logger?.info({ agentId: this.agentId, address: this.address }, 'agent started');
+    this.logger?.info({ address: this.address }, 'agent started');
   }
 
   /** Undoes what a failed start did: as a crash, but leases are given back and the lock released. */
@@ -337,10 +339,7 @@ export class Agent {
     const shutdown = Promise.resolve(this.server?.shutdown());
     const flushes = [...this.writers.values()].map(async (w) => (await w).close());
     if (!(await settlesWithin(Promise.allSettled([...flushes, shutdown, kafkaClosed]), shutdownTimeoutMs - answerMs))) {
-      this.logger?.warn(
-        { agentId: this.agentId, shutdownTimeoutMs },
-        'shutdown out of time: failing pending appends, closing connections',
-      );
+      this.logger?.warn({ shutdownTimeoutMs }, 'shutdown out of time: failing pending appends, closing connections');
       const reason = new ShuttingDownError(
         `agent ${this.agentId} stopped before this append was committed (shutdownTimeoutMs ${shutdownTimeoutMs})`,
       );
@@ -354,14 +353,11 @@ export class Agent {
       await this.notifier.close();
     })();
     if (!(await settlesWithin(cleanup, deadline - Date.now()))) {
-      this.logger?.warn(
-        { agentId: this.agentId, shutdownTimeoutMs },
-        'shutdown out of time: leases and registration lapse after their TTL',
-      );
+      this.logger?.warn({ shutdownTimeoutMs }, 'shutdown out of time: leases and registration lapse after their TTL');
     }
     await this.http?.close();
     await this.lock?.release();
-    this.logger?.info({ agentId: this.agentId }, 'agent stopped');
+    this.logger?.info('agent stopped');
   }
 
   /** Stops at once without flushing or releasing anything: a crash, for tests of failover. */
@@ -430,7 +426,7 @@ export class Agent {
   async reloadTls(): Promise<void> {
     if (this.tls === undefined) return;
     await this.tls.reload();
-    this.logger?.info({ agentId: this.agentId, certFile: this.tls.options.certFile }, 'TLS certificates reloaded');
+    this.logger?.info({ certFile: this.tls.options.certFile }, 'TLS certificates reloaded');
   }
 
   /** host:port of the HTTP port (metrics, health), or undefined when the agent serves no HTTP. */
@@ -441,7 +437,8 @@ export class Agent {
   /** Serves metrics, health and the web console on `httpPort` (see src/http/). */
   private async startHttp(): Promise<void> {
     if (this.options.httpPort === undefined || this.metrics === undefined) return;
-    const { host, httpPort, metadataStore, objectStore, logger } = this.options;
+    const { host, httpPort, metadataStore, objectStore } = this.options;
+    const { logger } = this;
     const readiness = new ReadinessCheck({
       started: () => this.started,
       stopping: () => this.stopping,
@@ -456,6 +453,7 @@ export class Agent {
       agentId: this.agentId,
       agentTtlMs: this.options.agentTtlMs,
       rateSampleMs: this.options.consoleRateSampleMs,
+      authenticator: this.authenticator,
     });
     try {
       const { metrics, tls } = this;

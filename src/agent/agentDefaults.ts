@@ -15,7 +15,11 @@ import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './server/addressLimits.js';
 import { DEFAULT_MAX_LONG_POLLS } from './read/longPolls.js';
 import { DEFAULT_MAX_PARTITIONS_PER_TOPIC, DEFAULT_MAX_TOPICS } from './server/topicLimits.js';
-import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groups/groupLimits.js';
+import {
+  DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_MEMBER_METADATA_BYTES,
+  DEFAULT_MAX_OFFSET_METADATA_BYTES,
+} from './groups/groupLimits.js';
 
 const MiB = 1024 * 1024;
 
@@ -62,6 +66,7 @@ export const AGENT_DEFAULTS = {
   shutdownTimeoutMs: 10_000,
   startupTimeoutMs: 30_000,
   maxGroupMemberMetadataBytes: DEFAULT_MAX_MEMBER_METADATA_BYTES,
+  maxGroupMembers: DEFAULT_MAX_GROUP_MEMBERS,
   maxOffsetMetadataBytes: DEFAULT_MAX_OFFSET_METADATA_BYTES,
   aclRefreshMs: DEFAULT_ACL_REFRESH_MS,
   /** What `streamhouse serve` adds: fixed ports (gRPC, Kafka, HTTP) and a data directory. */

@@ -217,6 +217,11 @@ export type AgentOptions = {
    */
   maxGroupMemberMetadataBytes?: number;
   /**
+   * Most members one consumer group may have; a new member's join beyond it fails with GROUP_MAX_SIZE_REACHED
+   * (never retriable), members already in the group are unaffected. Default 1000 (see DEFAULT_MAX_GROUP_MEMBERS).
+   */
+  maxGroupMembers?: number;
+  /**
    * Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE.
    * Default 4096 (Kafka's).
    */
@@ -308,6 +313,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     shutdownTimeoutMs = AGENT_DEFAULTS.shutdownTimeoutMs,
     startupTimeoutMs = AGENT_DEFAULTS.startupTimeoutMs,
     maxGroupMemberMetadataBytes = AGENT_DEFAULTS.maxGroupMemberMetadataBytes,
+    maxGroupMembers = AGENT_DEFAULTS.maxGroupMembers,
     maxOffsetMetadataBytes = AGENT_DEFAULTS.maxOffsetMetadataBytes,
     logger,
     clock = Date.now,
@@ -321,6 +327,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     agentTtlMs,
     defaultFetchMaxBytes,
     maxGroupMemberMetadataBytes,
+    maxGroupMembers,
     maxOffsetMetadataBytes,
     maxPartitionsPerRequest,
     maxInflightRequestBytes,
@@ -450,6 +457,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     shutdownTimeoutMs,
     startupTimeoutMs,
     maxGroupMemberMetadataBytes,
+    maxGroupMembers,
     maxOffsetMetadataBytes,
     leaseIdleReleaseMs,
     maxPartitionsPerRequest,

@@ -74,8 +74,13 @@ export class Authenticator {
     return new ScramServer(mechanism, (name) => this.lookup(name));
   }
 
-  private failed(how: string, name: string | undefined): UnauthenticatedError {
+  /** Logs a failed attempt at info level: user name and mechanism only, never a credential. */
+  logFailure(how: string, name: string | undefined): void {
     this.logger?.info({ user: name, mechanism: how }, 'authentication failed');
+  }
+
+  private failed(how: string, name: string | undefined): UnauthenticatedError {
+    this.logFailure(how, name);
     return new UnauthenticatedError(`authentication failed (${how})`);
   }
 }

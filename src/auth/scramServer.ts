@@ -28,6 +28,11 @@ export class ScramServer {
   private clientFirstBare = '';
   private serverFirst = '';
 
+  /** The user name the client-first message gave ('' before it). */
+  get userName(): string {
+    return this.user;
+  }
+
   constructor(
     readonly mechanism: ScramMechanism,
     private readonly lookup: (name: string) => Promise<UserRecord | undefined>,

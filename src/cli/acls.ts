@@ -5,7 +5,6 @@
  * within their --acl-refresh-ms.
  */
 import { Command, Option } from 'commander';
-import { join } from 'node:path';
 import {
   ACL_OPERATIONS,
   CLUSTER_RESOURCE,
@@ -13,8 +12,7 @@ import {
   type AclOperation,
   type AclResourceType,
 } from '../metadata/aclRules.js';
-import { createMetadataStore } from '../metadata/createMetadataStore.js';
-import type { MetadataStore } from '../metadata/metadataStore.js';
+import { withMetadataStore } from './openMetadataStore.js';
 import { InvalidRequestError } from '../protocol/errors.js';
 import { printJson, printTable } from './output.js';
 
@@ -81,17 +79,6 @@ function entryOf(flags: EntryFlags): AclEntry {
   };
 }
 
-async function withStore<T>(flags: StoreFlags, work: (store: MetadataStore) => Promise<T>): Promise<T> {
-  const { store } = await createMetadataStore(flags.metadata ?? join(flags.dataDir, 'metadata.db'), {
-    keyPrefix: flags.redisPrefix,
-  });
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
-
 const HEADER = ['PRINCIPAL', 'PERMISSION', 'OPERATION', 'RESOURCE', 'PATTERN', 'NAME'];
 
 function row(entry: AclEntry): string[] {
@@ -115,7 +102,9 @@ function entryCommand(name: 'add' | 'remove', description: string): Command {
     .requiredOption('--operation <op>', `one of ${operations} (topic, group or cluster ones)`);
   return storeOptions(resourceOptions(command)).action(async (flags: EntryFlags) => {
     const entry = entryOf(flags);
-    const changed = await withStore(flags, (store) => (name === 'add' ? store.addAcl(entry) : store.removeAcl(entry)));
+    const changed = await withMetadataStore(flags, (store) =>
+      name === 'add' ? store.addAcl(entry) : store.removeAcl(entry),
+    );
     if (flags.json === true) return printJson(name === 'add' ? { added: changed, acl: entry } : { removed: changed });
     const outcome = name === 'add' ? (changed ? 'added' : 'already present') : changed ? 'removed' : 'no such ACL';
     process.stdout.write(`${outcome}: ${row(entry).join(' ')}\n`);
@@ -133,7 +122,7 @@ export function aclsCommand(): Command {
     const wanted = [flags.topic, flags.group, flags.cluster].some((v) => v !== undefined)
       ? resourceOf(flags)
       : undefined;
-    const entries = (await withStore(flags, (store) => store.listAcls())).filter(
+    const entries = (await withMetadataStore(flags, (store) => store.listAcls())).filter(
       (e) =>
         (flags.principal === undefined || e.principal === flags.principal) &&
         (wanted === undefined ||

@@ -83,6 +83,7 @@ export type ServeFlags = AuthorizerFlags & {
   leaseIdleReleaseMs: number;
   maxPartitionsPerRequest: number;
   maxGroupMemberMetadataBytes: number;
+  maxGroupMembers: number;
   maxOffsetMetadataBytes: number;
   logLevel: string;
 } & LimitFlags;
@@ -316,6 +317,12 @@ function serveCommandWithoutAuthorizer(): Command {
         .argParser(int('--max-group-member-metadata-bytes', POSITIVE)),
     )
     .addOption(
+      new Option('--max-group-members <n>', 'most members one consumer group may have')
+        .env('STREAMHOUSE_MAX_GROUP_MEMBERS')
+        .default(AGENT_DEFAULTS.maxGroupMembers)
+        .argParser(int('--max-group-members', POSITIVE)),
+    )
+    .addOption(
       new Option('--max-offset-metadata-bytes <bytes>', 'largest offset-commit metadata accepted')
         .env('STREAMHOUSE_MAX_OFFSET_METADATA_BYTES')
         .default(AGENT_DEFAULTS.maxOffsetMetadataBytes)
@@ -455,7 +462,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     throw error;
   }
   serving = true;
-  announce(running);
+  announce(running, { tls: tls !== undefined, auth: flags.auth !== 'off' });
   const signal = await signalled;
   logger.info({ signal }, 'shutting down');
   try {
@@ -534,6 +541,7 @@ async function startServing(
     leaseIdleReleaseMs: flags.leaseIdleReleaseMs,
     maxPartitionsPerRequest: flags.maxPartitionsPerRequest,
     maxGroupMemberMetadataBytes: flags.maxGroupMemberMetadataBytes,
+    maxGroupMembers: flags.maxGroupMembers,
     maxOffsetMetadataBytes: flags.maxOffsetMetadataBytes,
     logger,
     ...limitOptions(flags),
@@ -566,8 +574,19 @@ async function closeAll(opened: Opened): Promise<void> {
   for (const result of closed) if (result.status === 'rejected') throw result.reason;
 }
 
-function announce({ agent, objectStore, metadata }: Required<Opened>): void {
+/** What the start-up message must say about how to reach a secured agent. */
+type Secured = { tls: boolean; auth: boolean };
+
+function announce({ agent, objectStore, metadata }: Required<Opened>, secured: Secured): void {
+  // A secured agent needs the client's CA and credentials on each command.
+  const clientFlags = [
+    ...(secured.tls ? ['--tls-ca <ca.crt>'] : []),
+    ...(secured.auth ? ['(token in STREAMHOUSE_TOKEN)'] : []),
+  ].join(' ');
   const cli = 'npm run cli --';
+  const on = `--agent ${agent.address}${clientFlags === '' ? '' : ` ${clientFlags}`}`;
+  const http = `${secured.tls ? 'https' : 'http'}://${agent.httpAddress}`;
+  const kafka = agent.kafkaAddress;
   process.stdout.write(
     [
       `StreamHouse agent ${agent.agentId} listening on ${agent.address}`,
@@ -576,24 +595,28 @@ function announce({ agent, objectStore, metadata }: Required<Opened>): void {
       ...(agent.httpAddress === undefined
         ? []
         : [
-            `  metrics:  http://${agent.httpAddress}/metrics (Prometheus)`,
-            `  health:   http://${agent.httpAddress}/healthz, http://${agent.httpAddress}/readyz, gRPC ` +
-              `grpc.health.v1.Health`,
+            `  console:  ${http}/`,
+            `  metrics:  ${http}/metrics (Prometheus)`,
+            `  health:   ${http}/healthz, ${http}/readyz, gRPC grpc.health.v1.Health`,
           ]),
+      ...(secured.tls ? ['  tls:      every port (clients need its CA)'] : []),
+      ...(secured.auth ? ['  auth:     credentials required or checked (docs/security.md)'] : []),
       '',
       'Try it from another terminal:',
-      `  ${cli} topics create demo --partitions 3 --agent ${agent.address}`,
-      `  printf 'hello\\nworld\\n' | ${cli} produce demo --agent ${agent.address}`,
-      `  ${cli} consume demo --from-beginning --agent ${agent.address}`,
-      ...(agent.kafkaAddress === undefined
+      `  ${cli} topics create demo --partitions 3 ${on}`,
+      `  printf 'hello\\nworld\\n' | ${cli} produce demo ${on}`,
+      `  ${cli} consume demo --from-beginning ${on}`,
+      ...(kafka === undefined
         ? []
-        : [
-            '',
-            `Kafka clients: ${agent.kafkaAddress} (see docs/kafka.md), e.g. with kcat:`,
-            `  kcat -b ${agent.kafkaAddress} -L`,
-            `  printf 'k1:hello\\nk2:world\\n' | kcat -b ${agent.kafkaAddress} -P -t demo -K:`,
-            `  kcat -b ${agent.kafkaAddress} -C -t demo -o beginning -e -f '%k:%s\\n'`,
-          ]),
+        : secured.tls || secured.auth
+          ? ['', `Kafka clients: ${kafka} (security settings for kcat and KafkaJS: docs/security.md)`]
+          : [
+              '',
+              `Kafka clients: ${kafka} (see docs/kafka.md), e.g. with kcat:`,
+              `  kcat -b ${kafka} -L`,
+              `  printf 'k1:hello\\nk2:world\\n' | kcat -b ${kafka} -P -t demo -K:`,
+              `  kcat -b ${kafka} -C -t demo -o beginning -e -f '%k:%s\\n'`,
+            ]),
       '',
       'Ctrl-C stops the agent gracefully.',
       '',

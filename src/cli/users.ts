@@ -4,9 +4,8 @@
  * on it sees them) or in an `--auth-file`. Only derived secrets are stored;
  * `list` prints no secret, and a minted token is printed once, by `add`.
  */
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { createMetadataStore } from '../metadata/createMetadataStore.js';
+import { withMetadataStore } from './openMetadataStore.js';
 import {
   SCRAM_MECHANISMS,
   validateUserName,
@@ -56,14 +55,7 @@ function storeOptions(command: Command): Command {
 /** Runs `fn` on the users of the chosen store, closing it after. */
 async function withUsers<T>(flags: StoreFlags, fn: (users: UserStore) => Promise<T>): Promise<T> {
   if (flags.authFile !== undefined) return fn(new AuthFileUsers(flags.authFile));
-  const opened = await createMetadataStore(flags.metadata ?? join(flags.dataDir, 'metadata.db'), {
-    keyPrefix: flags.redisPrefix,
-  });
-  try {
-    return await fn(opened.store);
-  } finally {
-    await opened.store.close();
-  }
+  return withMetadataStore(flags, fn);
 }
 
 /** The whole of standard input without its final line break ('' when it is a terminal). */

@@ -28,6 +28,7 @@ export class HttpError extends Error {
 
 /** HTTP status of each StreamHouse error code an API call may end with; any other is 500. */
 const STATUS_OF_CODE: Partial<Record<ErrorCodeName, number>> = {
+  UNAUTHENTICATED: 401,
   UNKNOWN_TOPIC_OR_PARTITION: 404,
   GROUP_ID_NOT_FOUND: 404,
   INVALID_REQUEST: 400,

@@ -16,6 +16,7 @@
  * where it must be may send only ApiVersions and the SASL APIs, in frames of
  * at most MAX_PRE_AUTH_FRAME_BYTES, for at most `saslTimeoutMs`; any other
  * request closes it, and a failed authentication closes it after its answer.
+ * A verified TLS client certificate counts as authenticated.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -78,8 +79,8 @@ export class KafkaConnection {
     socket.on('close', () => this.teardown());
     const { authenticator } = ctx;
     if (authenticator !== undefined && authenticator.mode !== 'off') {
-      this.sasl = new SaslSession(authenticator);
-      if (authenticator.mode === 'required') {
+      this.sasl = new SaslSession(authenticator, tlsPrincipal);
+      if (authenticator.mode === 'required' && tlsPrincipal === undefined) {
         const timeoutMs = ctx.saslTimeoutMs ?? DEFAULT_SASL_TIMEOUT_MS;
         this.saslTimer = setTimeout(() => this.close(`not authenticated within ${timeoutMs} ms`), timeoutMs);
         this.saslTimer.unref();

@@ -50,6 +50,7 @@ export const KafkaErrorCode = {
   UNSUPPORTED_SASL_MECHANISM: 33,
   ILLEGAL_SASL_STATE: 34,
   SASL_AUTHENTICATION_FAILED: 58,
+  GROUP_MAX_SIZE_REACHED: 81,
 } as const;
 
 const K = KafkaErrorCode;
@@ -105,6 +106,7 @@ const KAFKA_CODE: Record<ErrorCodeName, number> = {
   GROUP_AUTHORIZATION_FAILED: K.GROUP_AUTHORIZATION_FAILED,
   CLUSTER_AUTHORIZATION_FAILED: K.CLUSTER_AUTHORIZATION_FAILED,
   UNAUTHENTICATED: K.SASL_AUTHENTICATION_FAILED,
+  GROUP_MAX_SIZE_REACHED: K.GROUP_MAX_SIZE_REACHED,
 };
 
 /** Where a group call failed because this agent cannot serve: Kafka clients look for the coordinator again. */

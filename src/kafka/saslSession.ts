@@ -7,6 +7,9 @@
  *
  * Until authenticated, a connection in mode `required` (or one that began a
  * handshake) may send only ApiVersions, SaslHandshake and SaslAuthenticate.
+ * A verified TLS client certificate authenticates the connection without
+ * SASL (as Kafka's SSL listener with client auth); SASL, if begun, still
+ * has to succeed and its user then replaces the certificate's CN.
  * One handshake per connection: re-authentication is not offered.
  */
 import { UnauthenticatedError } from '../protocol/errors.js';
@@ -28,7 +31,11 @@ export class SaslSession {
   /** The authenticated user, once there is one. */
   principal: string | undefined;
 
-  constructor(private readonly authenticator: Authenticator) {}
+  constructor(
+    private readonly authenticator: Authenticator,
+    /** The CN of the connection's verified client certificate: authenticated without SASL. */
+    private readonly certificatePrincipal?: string,
+  ) {}
 
   get authenticated(): boolean {
     return this.state === 'authenticated';
@@ -41,7 +48,8 @@ export class SaslSession {
   /** Whether the connection is held to pre-authentication rules (small frames, SASL APIs only). */
   get restricted(): boolean {
     if (this.state === 'authenticated') return false;
-    return this.authenticator.mode === 'required' || this.state !== 'none';
+    if (this.state !== 'none') return true;
+    return this.authenticator.mode === 'required' && this.certificatePrincipal === undefined;
   }
 
   /** Whether a request of this API may be served now. */
@@ -79,6 +87,8 @@ export class SaslSession {
       return await this.step(this.mechanism, bytes);
     } catch (error) {
       this.state = 'failed';
+      // PLAIN failures are logged by the authenticator; SCRAM ones here.
+      if (this.scram !== undefined) this.authenticator.logFailure(this.mechanism, this.scram.userName || undefined);
       if (error instanceof UnauthenticatedError)
         return refuse(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, error.message);
       return refuse(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, 'authentication is unavailable: try again later');

@@ -88,6 +88,7 @@ const CODE_TRAITS: Record<ErrorCodeName, CodeTraits> = {
   GROUP_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
   CLUSTER_AUTHORIZATION_FAILED: { retriable: false, status: Status.PERMISSION_DENIED },
   UNAUTHENTICATED: { retriable: false, status: Status.UNAUTHENTICATED },
+  GROUP_MAX_SIZE_REACHED: { retriable: false, status: Status.RESOURCE_EXHAUSTED },
 };
 
 /** The root of every error StreamHouse raises on purpose. */
@@ -185,6 +186,8 @@ export class GroupAuthorizationFailedError extends errorClass('GROUP_AUTHORIZATI
 export class ClusterAuthorizationFailedError extends errorClass('CLUSTER_AUTHORIZATION_FAILED') {}
 /** No valid credentials where the agent requires them (gRPC UNAUTHENTICATED); never retriable. */
 export class UnauthenticatedError extends errorClass('UNAUTHENTICATED') {}
+/** A new member would take the consumer group past the agent's largest group size; never retriable. */
+export class GroupMaxSizeReachedError extends errorClass('GROUP_MAX_SIZE_REACHED') {}
 
 type ErrorConstructor = new (message: string, options?: StreamHouseErrorOptions) => StreamHouseError;
 
@@ -238,6 +241,7 @@ const CLASS_BY_CODE: Record<ErrorCodeName, ErrorConstructor> = {
   GROUP_AUTHORIZATION_FAILED: GroupAuthorizationFailedError,
   CLUSTER_AUTHORIZATION_FAILED: ClusterAuthorizationFailedError,
   UNAUTHENTICATED: UnauthenticatedError,
+  GROUP_MAX_SIZE_REACHED: GroupMaxSizeReachedError,
 };
 
 /** True when `name` is a known error code name. */

@@ -11,6 +11,7 @@ import { RedisMetadataStore } from '../../../src/metadata/redis/redisMetadataSto
 import { SqliteMetadataStore } from '../../../src/metadata/sqlite/sqliteMetadataStore.js';
 import {
   ErrorCode,
+  GroupMaxSizeReachedError,
   IllegalGenerationError,
   InconsistentGroupProtocolError,
   InvalidConfigError,
@@ -366,6 +367,52 @@ for (const backend of [sqliteBackend, redisBackend]) {
       expect(
         await rejection(coordinator.heartbeat({ groupId, generationId: 1, memberId: b.memberId })),
       ).to.be.instanceOf(UnknownMemberIdError);
+    });
+
+    it('admits at most maxGroupMembers new members across two agents; an expired member frees a slot', async () => {
+      const options = { maxGroupMembers: 2 };
+      coordinator = makeCoordinator(options);
+      const other = new GroupCoordinator({ ...options, store: pair.stores[1], clock: clock.read, pollIntervalMs: 5 });
+      const via = [coordinator, other];
+      const settled = ['a', 'b', 'c', 'd'].map((clientId, index) =>
+        via[index % 2]!.join(joinRequest(groupId, clientId)).then(
+          (answer) => ({ answer, error: undefined }),
+          (error: unknown) => ({ answer: undefined, error }),
+        ),
+      );
+      await waitForGroup(store, groupId, (group) => group.members.length === 2);
+      clock.advance(INITIAL_DELAY_MS);
+      const results = await Promise.all(settled);
+      const admitted = results.flatMap(({ answer }) => (answer === undefined ? [] : [answer]));
+      const refused = results.flatMap(({ error }) => (error === undefined ? [] : [error]));
+      expect(admitted.map((answer) => answer.generationId)).to.deep.equal([1, 1]);
+      expect(refused.map((error) => (error as StreamHouseError).code)).to.deep.equal([
+        'GROUP_MAX_SIZE_REACHED',
+        'GROUP_MAX_SIZE_REACHED',
+      ]);
+      expect(refused.every((error) => error instanceof GroupMaxSizeReachedError)).to.equal(true);
+      expect((await store.getGroup(groupId))!.members.length).to.equal(2);
+
+      const [kept, silent] = admitted as [JoinGroupResponse, JoinGroupResponse];
+      await syncAll(
+        new Map([
+          ['kept', kept],
+          ['silent', silent],
+        ]),
+      );
+      clock.advance(SESSION_MS - 1);
+      await coordinator.heartbeat({ groupId, generationId: 1, memberId: kept.memberId });
+      clock.advance(1);
+      expect(await other.expireMembers()).to.equal(1);
+      const newcomer = other.join(joinRequest(groupId, 'e'));
+      // the newcomer is in the round before the kept member rejoins, so one round takes both
+      await waitForGroup(store, groupId, (group) => group.members.length === 2);
+      const rejoined = await coordinator.join(joinRequest(groupId, 'a', { memberId: kept.memberId }));
+      const joined = await newcomer;
+      expect([rejoined.generationId, joined.generationId]).to.deep.equal([2, 2]);
+      const members = (await store.getGroup(groupId))!.members.map((member) => member.memberId);
+      expect(members).to.have.members([kept.memberId, joined.memberId]);
+      expect(members).to.not.include(silent.memberId);
     });
 
     it('refuses the late heartbeat of a member whose own session ran out', async () => {
@@ -733,6 +780,10 @@ for (const backend of [sqliteBackend, redisBackend]) {
 
     it('rejects invalid options with InvalidConfigError', () => {
       expect(() => makeCoordinator({ pollIntervalMs: 0 })).to.throw(InvalidConfigError);
+      expect(() => makeCoordinator({ maxGroupMembers: 0 })).to.throw(
+        InvalidConfigError,
+        'group option maxGroupMembers must be a positive integer, got 0',
+      );
       expect(() => makeCoordinator({ minSessionTimeoutMs: 70_000 })).to.throw(
         InvalidConfigError,
         /minSessionTimeoutMs/,

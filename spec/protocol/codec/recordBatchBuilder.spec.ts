@@ -340,12 +340,12 @@ describe('protocol/RecordBatchBuilder', () => {
       const badOptions = [
         { baseOffset: -1 },
         { baseOffset: 1.5 },
-        { compression: 'zstd' },
+        { compression: 'brotli' },
         { producerId: -2 },
         { producerEpoch: 32768 },
         { baseSequence: 2 ** 31 },
         { leaderEpoch: -2 },
-      ] as EncodeOptions[];
+      ] as unknown as EncodeOptions[];
       for (const options of badOptions) {
         for (const records of [[], oneRecord()]) {
           const builder = builderOf(records);

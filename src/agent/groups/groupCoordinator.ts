@@ -98,11 +98,14 @@ export class GroupCoordinator {
    * InconsistentGroupProtocolError (no protocols, or none shared with the
    * current members), UnknownMemberIdError (a non-empty id the group does not
    * know, or the member was removed while waiting), LimitExceededError
-   * (member metadata beyond maxMemberMetadataBytes).
+   * (member metadata beyond maxMemberMetadataBytes), GroupMaxSizeReachedError
+   * (a new member while the group has maxGroupMembers).
    */
   async join(request: JoinGroupRequest, signal?: AbortSignal): Promise<JoinGroupResponse> {
     const intent = this.joinIntent(request);
-    const joined = await this.update(request.groupId, (group, now) => applyJoin(group, intent, now));
+    const joined = await this.update(request.groupId, (group, now) =>
+      applyJoin(group, intent, now, this.options.maxGroupMembers),
+    );
     this.logger?.debug(
       { groupId: request.groupId, memberId: intent.memberId, isNew: intent.isNew },
       'member joined the round',

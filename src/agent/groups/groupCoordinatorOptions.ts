@@ -5,7 +5,11 @@
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../../metadata/metadataStore.js';
 import { InvalidConfigError } from '../../protocol/errors.js';
-import { DEFAULT_MAX_MEMBER_METADATA_BYTES, DEFAULT_MAX_OFFSET_METADATA_BYTES } from './groupLimits.js';
+import {
+  DEFAULT_MAX_GROUP_MEMBERS,
+  DEFAULT_MAX_MEMBER_METADATA_BYTES,
+  DEFAULT_MAX_OFFSET_METADATA_BYTES,
+} from './groupLimits.js';
 
 export type GroupCoordinatorOptions = {
   /** Where group records and committed offsets live; shared by every agent serving the groups. */
@@ -39,6 +43,11 @@ export type GroupCoordinatorOptions = {
    */
   maxMemberMetadataBytes?: number;
   /**
+   * Most members one group may have: a new member's join beyond it fails with GroupMaxSizeReachedError; members
+   * already in the group keep rejoining. Default 1000 (see DEFAULT_MAX_GROUP_MEMBERS).
+   */
+  maxGroupMembers?: number;
+  /**
    * Largest offset-commit metadata, UTF-8 bytes; beyond it the partition's result is OFFSET_METADATA_TOO_LARGE.
    * Default 4096.
    */
@@ -57,6 +66,7 @@ export type ResolvedGroupCoordinatorOptions = {
   maxSessionTimeoutMs: number;
   initialRebalanceDelayMs: number;
   maxMemberMetadataBytes: number;
+  maxGroupMembers: number;
   maxOffsetMetadataBytes: number;
   logger: Logger | undefined;
 };
@@ -71,10 +81,16 @@ export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions)
     maxSessionTimeoutMs = 300_000,
     initialRebalanceDelayMs = 3000,
     maxMemberMetadataBytes = DEFAULT_MAX_MEMBER_METADATA_BYTES,
+    maxGroupMembers = DEFAULT_MAX_GROUP_MEMBERS,
     maxOffsetMetadataBytes = DEFAULT_MAX_OFFSET_METADATA_BYTES,
     logger,
   } = options;
-  for (const [name, value] of Object.entries({ pollIntervalMs, maxMemberMetadataBytes, maxOffsetMetadataBytes })) {
+  for (const [name, value] of Object.entries({
+    pollIntervalMs,
+    maxMemberMetadataBytes,
+    maxGroupMembers,
+    maxOffsetMetadataBytes,
+  })) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new InvalidConfigError(`group option ${name} must be a positive integer, got ${value}`);
     }
@@ -99,6 +115,7 @@ export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions)
     maxSessionTimeoutMs,
     initialRebalanceDelayMs,
     maxMemberMetadataBytes,
+    maxGroupMembers,
     maxOffsetMetadataBytes,
     logger,
   };

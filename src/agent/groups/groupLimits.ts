@@ -9,6 +9,13 @@ import type { JoinGroupRequest, SyncGroupRequest } from '../../protocol/generate
 
 /** Default largest member metadata, and largest assignment, bytes: 1 MiB. */
 export const DEFAULT_MAX_MEMBER_METADATA_BYTES = 1024 * 1024;
+/**
+ * Default most members one consumer group may have: 1000. Every heartbeat, join and sync rewrites the whole group
+ * record (every member with its metadata) and a leader's assignment covers every member, so a group of
+ * tens of thousands of members would keep one agent on a small machine busy with a single group; real groups are a
+ * few up to some hundreds (one per partition is the useful most).
+ */
+export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
 /** Default largest offset-commit metadata, UTF-8 bytes: 4 KiB, as Kafka's `offset.metadata.max.bytes`. */
 export const DEFAULT_MAX_OFFSET_METADATA_BYTES = 4096;
 

@@ -30,6 +30,7 @@
  */
 import type { GroupMemberRecord, GroupRecord } from '../../metadata/metadataStore.js';
 import {
+  GroupMaxSizeReachedError,
   IllegalGenerationError,
   InconsistentGroupProtocolError,
   RebalanceInProgressError,
@@ -199,15 +200,28 @@ export function removeMembers(group: GroupRecord, memberIds: ReadonlySet<string>
 /**
  * Adds a new member or records a known member's rejoin, and starts a join
  * round when none is under way (a rejoin from a stable group rebalances it).
- * Refuses an unknown member id and protocols that share nothing with the
- * other members'.
+ * Refuses an unknown member id, a new member once the group has `maxMembers` (members already in it rejoin
+ * freely), and protocols that share nothing with the other members'.
  */
-export function applyJoin(current: GroupRecord | undefined, intent: JoinIntent, now: number): GroupStep<string> {
+export function applyJoin(
+  current: GroupRecord | undefined,
+  intent: JoinIntent,
+  now: number,
+  maxMembers: number,
+): GroupStep<string> {
   const existing = findMember(current, intent.memberId);
   if (existing === undefined && !intent.isNew) {
     return {
       group: current,
       error: new UnknownMemberIdError(`member ${intent.memberId} is not in group ${intent.groupId}`),
+    };
+  }
+  if (existing === undefined && current !== undefined && current.members.length >= maxMembers) {
+    return {
+      group: current,
+      error: new GroupMaxSizeReachedError(
+        `group ${intent.groupId} has ${current.members.length} members, the most this agent allows (--max-group-members)`,
+      ),
     };
   }
   const group = current ?? newGroup(intent.groupId, now);

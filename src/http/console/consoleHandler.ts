@@ -3,12 +3,15 @@
  * `/console/...`, and the JSON API behind them under `/api/...`. The API runs
  * the agent's own service (inProcessClient.ts) with the CLI's logic; errors
  * are typed JSON (httpJson.ts), mutations take a bounded same-origin JSON
- * body (jsonBody.ts).
+ * body (jsonBody.ts). Each API request is authenticated (httpAuth.ts) and
+ * runs the service as its principal, so ACLs apply as on gRPC.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator } from '../../auth/authenticator.js';
+import type { StreamHouseClient } from '../../client/agentClient.js';
 import type { MetadataStore } from '../../metadata/metadataStore.js';
 import { MAX_PARTITIONS } from '../../metadata/validation.js';
-import { InvalidRequestError } from '../../protocol/errors.js';
+import { InvalidRequestError, UnauthenticatedError } from '../../protocol/errors.js';
 import type { StreamHouseServiceImplementation } from '../../protocol/generated/streamhouse.js';
 import type { AgentMetrics } from '../agentMetrics.js';
 import type { HttpHandler } from '../httpPort.js';
@@ -17,6 +20,7 @@ import { readJsonBody } from '../jsonBody.js';
 import { integerText } from './apiInput.js';
 import { asset, isAsset } from './consoleAssets.js';
 import { groupDetail, listGroups, resetGroupOffsets } from './groupsApi.js';
+import { httpPrincipal, WWW_AUTHENTICATE } from './httpAuth.js';
 import { inProcessClient } from './inProcessClient.js';
 import { overview } from './overviewApi.js';
 import { RATE_SAMPLE_MS, RateHistory } from './rateHistory.js';
@@ -31,11 +35,17 @@ export type ConsoleOptions = {
   agentTtlMs: number;
   /** Time between samples of the rate chart, ms. Default RATE_SAMPLE_MS. */
   rateSampleMs?: number;
+  /** Authenticates API requests (httpAuth.ts); default none: every request anonymous or its certificate's CN. */
+  authenticator?: Authenticator | undefined;
 };
 
 type Method = 'GET' | 'POST' | 'PUT';
 /** A route's path: fixed parts, and `*` for one named part (a topic, a partition, a group). */
-type ApiRoute = { method: Method; path: string[]; run(params: string[], url: URL, body: unknown): Promise<object> };
+type ApiRoute = {
+  method: Method;
+  path: string[];
+  run(client: StreamHouseClient, params: string[], url: URL, body: unknown): Promise<object>;
+};
 
 /** Security headers of every console answer: nothing from elsewhere, no framing. */
 const PAGE_HEADERS = {
@@ -53,35 +63,39 @@ export class ConsoleHandler implements HttpHandler {
   private readonly timer: NodeJS.Timeout;
   private readonly stopped = new AbortController();
 
+  private readonly service: StreamHouseServiceImplementation;
+  private readonly authenticator: Authenticator | undefined;
+
   constructor(options: ConsoleOptions) {
-    const client = inProcessClient(options.service, this.stopped.signal);
+    this.service = options.service;
+    this.authenticator = options.authenticator;
     const store = options.metadataStore;
     const partition = (text: string) => integerText(text, 'partition', MAX_PARTITIONS - 1);
     const context = { ...options, rates: this.rates, clock: Date.now };
     this.routes = [
-      { method: 'GET', path: ['overview'], run: () => overview(context) },
-      { method: 'GET', path: ['topics', '*'], run: ([topic]) => topicDetail(client, store, topic!) },
+      { method: 'GET', path: ['overview'], run: (client) => overview({ ...context, client }) },
+      { method: 'GET', path: ['topics', '*'], run: (client, [topic]) => topicDetail(client, store, topic!) },
       {
         method: 'PUT',
         path: ['topics', '*', 'config'],
-        run: ([topic], _, body) => alterTopic(client, store, topic!, body),
+        run: (client, [topic], _, body) => alterTopic(client, store, topic!, body),
       },
       {
         method: 'GET',
         path: ['topics', '*', 'partitions', '*', 'records'],
-        run: ([topic, p], url) => readRecords(client, topic!, partition(p!), url),
+        run: (client, [topic, p], url) => readRecords(client, topic!, partition(p!), url),
       },
       {
         method: 'POST',
         path: ['topics', '*', 'records'],
-        run: ([topic], _, body) => produceRecord(client, topic!, body),
+        run: (client, [topic], _, body) => produceRecord(client, topic!, body),
       },
-      { method: 'GET', path: ['groups'], run: () => listGroups(client) },
-      { method: 'GET', path: ['groups', '*'], run: ([group]) => groupDetail(client, group!) },
+      { method: 'GET', path: ['groups'], run: (client) => listGroups(client) },
+      { method: 'GET', path: ['groups', '*'], run: (client, [group]) => groupDetail(client, group!) },
       {
         method: 'POST',
         path: ['groups', '*', 'reset-offsets'],
-        run: ([group], _, body) => resetGroupOffsets(client, group!, body),
+        run: (client, [group], _, body) => resetGroupOffsets(client, group!, body),
       },
     ];
     const sample = () => void options.metrics.trafficTotals().then((totals) => this.rates.sample(Date.now(), totals));
@@ -103,11 +117,23 @@ export class ConsoleHandler implements HttpHandler {
       response.setHeader('Allow', matching.map((r) => r.method).join(', '));
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', `method ${request.method} not allowed on ${url.pathname}`);
     }
+    const principal = await this.principal(request, response);
     const body = route.method === 'GET' ? noBody(request) : await readJsonBody(request);
     const params = parts.filter((_, i) => route.path[i] === '*');
-    const answer = await route.run(params, url, body);
+    const client = inProcessClient(this.service, this.stopped.signal, principal);
+    const answer = await route.run(client, params, url, body);
     for (const [name, value] of Object.entries(PAGE_HEADERS)) response.setHeader(name, value);
     sendJson(response, 200, answer);
+  }
+
+  /** The request's principal; a refusal is a 401 naming the schemes accepted, before any body is read. */
+  private async principal(request: IncomingMessage, response: ServerResponse): Promise<string | undefined> {
+    try {
+      return await httpPrincipal(this.authenticator, request);
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) response.setHeader('WWW-Authenticate', WWW_AUTHENTICATE);
+      throw error;
+    }
   }
 
   close(): void {

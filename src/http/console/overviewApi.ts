@@ -1,8 +1,10 @@
 /**
  * The console's overview: live agents with the partitions each holds, every
  * topic (the first MAX_OVERVIEW_TOPICS by name) with its records and bytes,
- * and this agent's produce and fetch rates.
+ * and this agent's produce and fetch rates. Only topics the caller may
+ * describe (the service's ListTopics, with its ACLs) are shown or counted.
  */
+import type { StreamHouseClient } from '../../client/agentClient.js';
 import type { MetadataStore, PartitionState } from '../../metadata/metadataStore.js';
 import { UnknownTopicOrPartitionError } from '../../protocol/errors.js';
 import type { RateHistory, RateSample } from './rateHistory.js';
@@ -16,6 +18,8 @@ export type OverviewContext = {
   agentTtlMs: number;
   rates: RateHistory;
   clock: () => number;
+  /** The service as the caller, whose ListTopics leaves out topics it may not describe. */
+  client: StreamHouseClient;
 };
 
 export type Overview = {
@@ -48,7 +52,13 @@ export async function partitionSizes(
 export async function overview(ctx: OverviewContext): Promise<Overview> {
   const store = ctx.metadataStore;
   const now = ctx.clock();
-  const [agents, topics] = await Promise.all([store.listLiveAgents(ctx.agentTtlMs), store.listTopics()]);
+  const [agents, all, visible] = await Promise.all([
+    store.listLiveAgents(ctx.agentTtlMs),
+    store.listTopics(),
+    ctx.client.listTopics({}),
+  ]);
+  const names = new Set(visible.names);
+  const topics = all.filter((t) => names.has(t.name));
   const held = new Map<string, number>();
   const described = await Promise.all(
     topics.slice(0, MAX_OVERVIEW_TOPICS).map(async (topic) => {

@@ -91,7 +91,8 @@ export async function handleJoinGroup(
       members: response.members.map((m) => ({ memberId: m.memberId, groupInstanceId: null, metadata: m.metadata })),
     };
   } catch (error) {
-    return { ...base, errorCode: kafkaErrorCode(error, 'group'), protocolName: null };
+    // protocol name is nullable from v7 only: before it, a null would be written as a string of length -1
+    return { ...base, errorCode: kafkaErrorCode(error, 'group'), protocolName: info.version >= 7 ? null : '' };
   }
 }
 

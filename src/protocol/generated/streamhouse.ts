@@ -90,6 +90,8 @@ export enum ErrorCode {
   CLUSTER_AUTHORIZATION_FAILED = 48,
   /** UNAUTHENTICATED - The call carries no valid credentials (bearer token, client certificate) and the agent requires them. */
   UNAUTHENTICATED = 49,
+  /** GROUP_MAX_SIZE_REACHED - A new member would take a consumer group past the agent's largest group size (--max-group-members). */
+  GROUP_MAX_SIZE_REACHED = 50,
 }
 
 export enum AckMode {

@@ -1,4 +1,12 @@
 // Calls of the console's JSON API; a refusal throws an Error carrying the API's typed error (code, status).
+// A bearer token given on the page is kept in sessionStorage (this tab only) and sent on every call.
+
+const TOKEN_KEY = 'streamhouse.token';
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) ?? '',
+  set: (value) => (value === '' ? sessionStorage.removeItem(TOKEN_KEY) : sessionStorage.setItem(TOKEN_KEY, value)),
+};
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -10,6 +18,8 @@ export class ApiError extends Error {
 
 async function call(method, path, body) {
   const init = { method, headers: {} };
+  const bearer = token.get();
+  if (bearer !== '') init.headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

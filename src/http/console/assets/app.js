@@ -1,6 +1,7 @@
 // The console's pages, chosen by the location hash: #/ overview, #/topics/NAME, #/topics/NAME/messages, #/groups,
-// #/groups/ID. Each page renders into <main> and returns a function stopping its refreshes.
-import { api } from './api.js';
+// #/groups/ID. Each page renders into <main> and returns a function stopping its refreshes. The header's token
+// form sets the bearer token the API calls send (api.js).
+import { api, token } from './api.js';
 import { h } from './format.js';
 import { renderGroup, renderGroups } from './groups.js';
 import { renderMessages } from './messages.js';
@@ -40,14 +41,38 @@ async function show() {
     stop = (await page()) ?? (() => {});
   } catch (error) {
     main.replaceChildren(h('h1', {}, 'Error'), h('p', { id: 'page-error', class: 'error' }, error.message));
+    if (error.status === 401) main.append(h('p', { id: 'sign-in' }, 'Enter a bearer token above to sign in.'));
   }
 }
 
+function showAgentId() {
+  api.overview().then(
+    (o) => {
+      document.getElementById('agent-id').textContent = `agent ${o.agentId}`;
+    },
+    () => {},
+  );
+}
+
+const tokenInput = document.getElementById('token');
+const tokenClear = document.getElementById('token-clear');
+const tokenChanged = () => {
+  tokenClear.hidden = token.get() === '';
+  show();
+  showAgentId();
+};
+document.getElementById('token-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  token.set(tokenInput.value.trim());
+  tokenInput.value = '';
+  tokenChanged();
+});
+tokenClear.addEventListener('click', () => {
+  token.set('');
+  tokenChanged();
+});
+tokenClear.hidden = token.get() === '';
+
 window.addEventListener('hashchange', show);
 show();
-api.overview().then(
-  (o) => {
-    document.getElementById('agent-id').textContent = `agent ${o.agentId}`;
-  },
-  () => {},
-);
+showAgentId();
