@@ -23,13 +23,16 @@ const ABOUT: Record<string, string> = {
   metadata: 'Segment commits per metadata store; object-store puts and gets.',
   kafka:
     'The same records through one agent process: our RxJS client on the gRPC port, KafkaJS on the Kafka port; ' +
-    'agent CPU per record, median of 3 runs; both consumers read topics our producer wrote, KafkaJS from its group join.',
+    'agent CPU per record, median of 3 runs; both consumers read topics our producer wrote, ' +
+    'KafkaJS from its group join.',
   agent: 'Ready-made 1000-record batches over gRPC into one in-process agent, durable acks, 8 in flight, 4 partitions.',
   producer:
-    'The full RxJS Producer against one agent process, durable acks, 100-byte values, 4 partitions; median of the runs ' +
-    'after warm-ups. `-tls` rows: the same against a second agent serving TLS (runs alternate with the plaintext ones).',
+    'The full RxJS Producer against one agent process, durable acks, 100-byte values, 4 partitions; ' +
+    'median of the runs after warm-ups. `-tls` rows: the same against a second agent serving TLS ' +
+    '(runs alternate with the plaintext ones).',
   consumer:
-    'Stored records read with the Consumer from one agent process; median of the reads; produce-to-delivery latency. ' +
+    'Stored records read with the Consumer from one agent process; median of the reads; ' +
+    'produce-to-delivery latency. ' +
     '`-tls` rows: the same from a second agent serving TLS (reads alternate with the plaintext ones).',
 };
 

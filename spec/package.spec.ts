@@ -32,7 +32,8 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 
 const bootstrap = [process.env['AGENT']!];
 const producer = await createProducer({ bootstrap });
-const offsets = await Promise.all(['a', 'b', 'c'].map(async (v) => (await producer.send({ topic: 'ts', value: v })).waitOffset()));
+const sendOne = async (v: string) => (await producer.send({ topic: 'ts', value: v })).waitOffset();
+const offsets = await Promise.all(['a', 'b', 'c'].map(sendOne));
 await producer.close();
 const consumer = createConsumer({ bootstrap, groupId: 'app-ts', topics: ['ts'], resetStrategy: { type: 'earliest' } });
 const read: ConsumerRecord[] = await firstValueFrom(consumer.records$.pipe(take(3), toArray()));
@@ -46,7 +47,8 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 
 const bootstrap = [process.env.AGENT];
 const producer = await createProducer({ bootstrap });
-const offsets = await Promise.all(['x', 'y'].map(async (v) => (await producer.send({ topic: 'js', value: v })).waitOffset()));
+const sendOne = async (v) => (await producer.send({ topic: 'js', value: v })).waitOffset();
+const offsets = await Promise.all(['x', 'y'].map(sendOne));
 await producer.close();
 const consumer = createConsumer({ bootstrap, groupId: 'app-js', topics: ['js'], resetStrategy: { type: 'earliest' } });
 const read = await firstValueFrom(consumer.records$.pipe(take(2), toArray()));
@@ -63,7 +65,8 @@ const scheduler = new TestScheduler((actual, expected) => {
 });
 scheduler.run(({ cold, expectObservable }) => {
   // no scheduler passed: the package's timers must be the application's RxJS, virtualised by run()
-  expectObservable(cold('a b 10ms c|').pipe(linger({ lingerMs: 5, maxCount: 10 }))).toBe('5ms x 7ms (y|)', { x: ['a', 'b'], y: ['c'] });
+  const lingered = cold('a b 10ms c|').pipe(linger({ lingerMs: 5, maxCount: 10 }));
+  expectObservable(lingered).toBe('5ms x 7ms (y|)', { x: ['a', 'b'], y: ['c'] });
 });
 console.log('marble ok');
 `;

@@ -186,7 +186,8 @@ async function runSystem(system: System, batch: Buffer): Promise<ResultRow[]> {
 const wanted = process.env.AGENT_BENCH_SYSTEMS?.split(',');
 const batch = encodeRecordBatch(benchRecords());
 console.error(
-  `batch: ${BATCH_RECORDS} records, ${batch.length} bytes; ${CONCURRENCY} requests in flight over ${PARTITIONS} partitions`,
+  `batch: ${BATCH_RECORDS} records, ${batch.length} bytes; ${CONCURRENCY} requests in flight over ${PARTITIONS} ` +
+    `partitions`,
 );
 const rows: ResultRow[] = [];
 for (const system of SYSTEMS) {

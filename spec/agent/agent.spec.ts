@@ -97,7 +97,7 @@ describe('agent: one agent on the embedded stores', () => {
     expect(error!.message).to.equal('offset 3 is outside the log of orders/0 [0, 2]');
   });
 
-  it('answers concurrent large fetches each with its own records (answers are encoded into one reused buffer)', async () => {
+  it('answers concurrent large fetches each with its own records (encoded into one reused buffer)', async () => {
     // 20 KiB values: each answer is about a MiB, so the transport is still writing one while the next is encoded.
     const big = (partition: number, batch: number) =>
       Array.from({ length: 50 }, (_, i) => ({

@@ -108,7 +108,7 @@ describe('failover: agents sharing Redis and a directory object store', () => {
     await expectDenseRegistry(b, 'orders', 0, 0, 11);
   });
 
-  it("moves a killed agent's partition only after its lease TTL, keeping every acknowledged record at its offset", async () => {
+  it("moves a killed agent's partition only after its lease TTL, keeping each acked record's offset", async () => {
     // Lease time is a clock of the test's own: it stands still unless moved, so expiry happens exactly when the test
     // says.
     let now = Date.now();

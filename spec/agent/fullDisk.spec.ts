@@ -116,7 +116,8 @@ describe('agent: a full disk', function () {
     }
     expect(metadataFull).to.be.instanceOf(StorageFullError);
     expect((metadataFull as Error).message).to.equal(
-      'SQLite metadata operation failed: database or disk is full (SQLITE_FULL: free space on its disk, e.g. delete a topic)',
+      'SQLite metadata operation failed: database or disk is full (SQLITE_FULL: free space on its disk, e.g. delete ' +
+        'a topic)',
     );
 
     await connection.client.deleteTopic({ name: 'big' });

@@ -35,7 +35,7 @@ describe('agent: lease renewal', function () {
     await stores.cleanup();
   });
 
-  it('keeps a lease past several TTLs: its expiry moves on in the metadata store, same holder, same epoch', async () => {
+  it('keeps a lease past several TTLs: its stored expiry moves on, same holder, same epoch', async () => {
     expect(await produce(a.connection, 'orders', 0, records(2, 'first'))).to.equal(0);
     const taken = await a.metadataStore.getPartition('orders', 0);
     expect([taken.leaseHolder, taken.leaseEpoch]).to.deep.equal(['agent-a', 1]);

@@ -47,7 +47,7 @@ describe('self-fencing: an agent whose lease may have expired by its own clock',
     await stores.cleanup();
   });
 
-  it('acknowledges nothing after the jump in any ack mode, then leases the partition again under a new epoch', async () => {
+  it('acknowledges nothing after the jump in any ack mode, then leases the partition under a new epoch', async () => {
     // A long lease, renewed every 20 s: within this test only the produce itself can notice a jump.
     agent = await startTestAgent(stores, {
       agentId: 'agent-a',

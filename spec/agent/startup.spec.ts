@@ -76,7 +76,7 @@ describe('agent: start-up', function () {
       redis = undefined;
     });
 
-    it('rejects with METADATA_ERROR naming Redis after startupTimeoutMs when Redis is down, logging each attempt, with nothing listening', async () => {
+    it('rejects with METADATA_ERROR naming a down Redis after startupTimeoutMs, logging tries, unbound', async () => {
       const redisPort = await freePort();
       const metadataStore = new RedisMetadataStore({ url: `redis://127.0.0.1:${redisPort}`, keyPrefix: 'sh-startup:' });
       closables.push(metadataStore);
@@ -90,7 +90,8 @@ describe('agent: start-up', function () {
       expect(error).to.be.instanceOf(MetadataError);
       expect((error as Error).message).to.match(
         new RegExp(
-          `^agent cannot start: metadata store is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): Redis at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED`,
+          `^agent cannot start: metadata store is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): Redis ` +
+            `at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED`,
         ),
       );
       expect(await isListening(port)).to.equal(false);
@@ -129,7 +130,8 @@ describe('agent: start-up', function () {
       expect(error).to.be.instanceOf(StorageFailureError);
       expect((error as Error).message).to.match(
         new RegExp(
-          `^agent cannot start: object store ${objectStore.url} is not usable: ping ${join(dir, 'not-a-dir')} failed: EEXIST`,
+          `^agent cannot start: object store ${objectStore.url} is not usable: ping ${join(dir, 'not-a-dir')} ` +
+            `failed: EEXIST`,
         ),
       );
       expect(await isListening(port)).to.equal(false);
@@ -151,7 +153,8 @@ describe('agent: start-up', function () {
       expect((error as StreamHouseError).code).to.equal('STORAGE_ERROR');
       expect((error as Error).message).to.match(
         new RegExp(
-          `^agent cannot start: object store s3://b/ is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): ping of s3://b/ failed: .*ECONNREFUSED`,
+          `^agent cannot start: object store s3://b/ is not usable within ${STARTUP_MS} ms \\(startupTimeoutMs\\): ` +
+            `ping of s3://b/ failed: .*ECONNREFUSED`,
         ),
       );
       expect(await isListening(port)).to.equal(false);
@@ -161,7 +164,7 @@ describe('agent: start-up', function () {
   describe('write-ahead log directory lock', () => {
     const walOptions = (walDir: string, port = 0): Partial<AgentOptions> => ({ agentId: 'agent-l', walDir, port });
 
-    it('refuses a second agent with the same id on the same directory, with nothing listening; takes it once the first stopped', async () => {
+    it('refuses a second agent of one id on a directory, not listening; starts once the first stopped', async () => {
       const walDir = join(dir, 'wal');
       const first = await start(walOptions(walDir));
       const lock = JSON.parse(await readFile(join(walDir, 'agent-l.lock'), 'utf8')) as Record<string, unknown>;
@@ -171,7 +174,8 @@ describe('agent: start-up', function () {
       expect(error).to.be.instanceOf(InvalidConfigError);
       expect((error as Error).message).to.equal(
         `directory ${join(walDir, 'agent-l')} is in use by agent agent-l (pid ${process.pid} on ${hostname()}): ` +
-          `stop that agent or give this one another directory; if that agent is gone, delete ${join(walDir, 'agent-l.lock')}`,
+          `stop that agent or give this one another directory; if that agent is gone, delete ` +
+          `${join(walDir, 'agent-l.lock')}`,
       );
       expect(await isListening(port)).to.equal(false);
       // Another id on the same root is another directory.

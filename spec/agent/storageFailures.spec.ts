@@ -99,7 +99,7 @@ describe('agent: storage failures', function () {
     await rm(objectsDir, { recursive: true, force: true });
   });
 
-  it('answers a durable produce into a partition directory replaced by a file with STORAGE_FAILURE at once, and recovers once it is fixed', async () => {
+  it('answers STORAGE_FAILURE at once when a partition directory is a file, and recovers once fixed', async () => {
     await start();
     const c = a!.connection;
     expect(await produce(c, 'bad', 0, records(2, 'a'))).to.equal(0);
@@ -136,7 +136,7 @@ describe('agent: storage failures', function () {
     await within(SHUTDOWN_MS + SLACK_MS, a!.stop(), 'stop');
   });
 
-  it('logs and counts a none append whose flush fails (EACCES), then fails further appends to the partition fast', async () => {
+  it("logs and counts a none append whose flush fails (EACCES), then fails the partition's appends fast", async () => {
     await start();
     const c = a!.connection;
     faulty.putFault = 'EACCES';
@@ -162,7 +162,7 @@ describe('agent: storage failures', function () {
     await within(SHUTDOWN_MS + SLACK_MS, a!.stop(), 'stop');
   });
 
-  it('retries a full store (ENOSPC) for storageRetryTimeoutMs, then answers STORAGE_FULL and gives the lease back', async () => {
+  it('retries a full store (ENOSPC) for storageRetryTimeoutMs, then answers STORAGE_FULL, lease released', async () => {
     await start();
     const c = a!.connection;
     faulty.putFault = 'ENOSPC';

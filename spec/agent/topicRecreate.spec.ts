@@ -42,7 +42,7 @@ for (const kind of ['sqlite', 'redis'] as const) {
       await stores.cleanup();
     });
 
-    it('gives offsets from 0, reads back only the new records, and keeps no writer or producer state of the old topic', async () => {
+    it('gives offsets from 0, reads only new records, keeps no writer or producer state of the old topic', async () => {
       const agent = await startTestAgent(stores);
       agents.push(agent);
       const { client } = agent.connection;

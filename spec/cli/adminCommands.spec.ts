@@ -15,7 +15,7 @@ import {
 
 const DEFAULTS = { retentionMs: -1, retentionBytes: -1, segmentBytes: 67108864, maxMessageBytes: 1048576 };
 
-describe('cli: topics alter, groups, agents and cluster, in tables and --json (spawned, against a real agent)', function () {
+describe('cli: topics alter, groups, agents, cluster, in tables and --json (spawned, real agent)', function () {
   this.timeout(60_000);
   let stores: TestStores;
   let agent: TestAgent;
@@ -42,7 +42,8 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     const table = await cli(['topics', 'alter', 'quiet', '--retention-ms', '60000', '--max-message-bytes', '2048']);
     expect(table.code, table.stderr).to.equal(0);
     expect(table.stdout).to.equal(
-      'topic quiet: 1 partitions (retention.ms 60000, retention.bytes -1, segment.bytes 67108864, max.message.bytes 2048)\n' +
+      'topic quiet: 1 partitions (retention.ms 60000, retention.bytes -1, segment.bytes 67108864, max.message.bytes ' +
+        '2048)\n' +
         '  partition 0: offsets [0, 0)  leader -   epoch 0\n',
     );
     const json = await cli([
@@ -78,22 +79,26 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
       [
         1,
         '',
-        "error: option '--retention-ms <ms>' argument '0' is invalid. --retention-ms must be -1 (keep forever) or a decimal integer from 1 to 9007199254740991, got '0'.\n",
+        "error: option '--retention-ms <ms>' argument '0' is invalid. --retention-ms must be -1 (keep forever) or a " +
+          "decimal integer from 1 to 9007199254740991, got '0'.\n",
       ],
       [
         1,
         '',
-        "error: option '--segment-bytes <bytes>' argument '1024' is invalid. --segment-bytes must be a decimal integer from 1048576 to 1073741824, got '1024'.\n",
+        "error: option '--segment-bytes <bytes>' argument '1024' is invalid. --segment-bytes must be a decimal " +
+          "integer from 1048576 to 1073741824, got '1024'.\n",
       ],
       [
         1,
         '',
-        "error: option '--max-message-bytes <bytes>' argument 'big' is invalid. --max-message-bytes must be a decimal integer from 1 to 67108864, got 'big'.\n",
+        "error: option '--max-message-bytes <bytes>' argument 'big' is invalid. --max-message-bytes must be a " +
+          "decimal integer from 1 to 67108864, got 'big'.\n",
       ],
       [
         1,
         '',
-        'error INVALID_REQUEST: nothing to alter: give at least one of --retention-ms, --retention-bytes, --segment-bytes, --max-message-bytes\n',
+        'error INVALID_REQUEST: nothing to alter: give at least one of --retention-ms, --retention-bytes, ' +
+          '--segment-bytes, --max-message-bytes\n',
       ],
       [1, '', "error UNKNOWN_TOPIC_OR_PARTITION: topic 'nope' does not exist\n"],
     ]);
@@ -240,7 +245,8 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     );
     const latest = await cli(['groups', 'reset-offsets', 'billing', '--to-latest', '--json']);
     expect(latest.stdout).to.equal(
-      '{"groupId":"billing","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":0},{"topic":"orders","partition":1,"offset":1,"previous":0}]}\n',
+      '{"groupId":"billing","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":0},' +
+        '{"topic":"orders","partition":1,"offset":1,"previous":0}]}\n',
     );
     // records(n) are stamped 1_700_000_000_000 + i: the first at or after +2 is offset 2 of partition 0; none on
     // partition 1.
@@ -290,11 +296,12 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     // A group that does not exist yet is given offsets on the topic named.
     const fresh = await cli(['groups', 'reset-offsets', 'fresh', '--topic', 'orders', '--to-latest', '--json']);
     expect(fresh.stdout).to.equal(
-      '{"groupId":"fresh","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":-1},{"topic":"orders","partition":1,"offset":1,"previous":-1}]}\n',
+      '{"groupId":"fresh","offsets":[{"topic":"orders","partition":0,"offset":3,"previous":-1},' +
+        '{"topic":"orders","partition":1,"offset":1,"previous":-1}]}\n',
     );
   });
 
-  it('groups reset-offsets refuses a group with live members, and a target that is not exactly one, changing nothing', async () => {
+  it('groups reset-offsets refuses a group with live members, and not one target, changing nothing', async () => {
     const { client } = agent.connection;
     await client.commitOffsets({
       groupId: 'live',
@@ -326,14 +333,16 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
       [
         1,
         '',
-        'error ILLEGAL_GENERATION: group live has 1 live member: its offsets can only be changed while it is empty (stop its consumers first)\n',
+        'error ILLEGAL_GENERATION: group live has 1 live member: its offsets can only be changed while it is empty ' +
+          '(stop its consumers first)\n',
       ],
       [1, '', 'error INVALID_REQUEST: give exactly one of --to-earliest, --to-latest, --to-offset, --to-timestamp\n'],
       [1, '', 'error INVALID_REQUEST: give exactly one of --to-earliest, --to-latest, --to-offset, --to-timestamp\n'],
       [
         1,
         '',
-        'error ILLEGAL_GENERATION: group live has 1 live member: its offsets can only be changed while it is empty (stop its consumers first)\n',
+        'error ILLEGAL_GENERATION: group live has 1 live member: its offsets can only be changed while it is empty ' +
+          '(stop its consumers first)\n',
       ],
     ]);
     const described = await cli(['groups', 'describe', 'live']);
@@ -356,7 +365,8 @@ describe('cli: topics alter, groups, agents and cluster, in tables and --json (s
     expect([refused.code, refused.stdout, refused.stderr]).to.deep.equal([
       1,
       '',
-      'error ILLEGAL_GENERATION: group live has 1 member: only an empty group can be deleted (stop its consumers first)\n',
+      'error ILLEGAL_GENERATION: group live has 1 member: only an empty group can be deleted (stop its consumers ' +
+        'first)\n',
     ]);
     expect((await client.describeGroup({ groupId: 'live' })).members.length).to.equal(1);
     await client.leaveGroup({ groupId: 'live', memberId: joined.memberId });

@@ -58,7 +58,7 @@ describe('cli: streamhouse serve', function () {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('prints what it serves, keeps its agent id in <data-dir>/agent-id across restarts, and stops gracefully on Ctrl-C', async () => {
+  it('prints what it serves, keeps its id in <data-dir>/agent-id on restarts, stops gracefully on Ctrl-C', async () => {
     const first = await serve();
     const id = await readFile(join(dataDir, 'agent-id'), 'utf8');
     expect(id).to.equal(`${first.agentId}\n`);
@@ -83,8 +83,10 @@ describe('cli: streamhouse serve', function () {
     const stopped = await first.stop('SIGINT');
     expectExit(stopped, 0);
     expect(stopped.signal).to.equal(null);
+    const objects = `file://${join(dataDir, 'objects')}`;
+    const metadata = `sqlite:${join(dataDir, 'metadata.db')}`;
     expect(stopped.stdout).to.equal(
-      `${banner(first.agentId, first.address, `file://${join(dataDir, 'objects')}`, `sqlite:${join(dataDir, 'metadata.db')}`)}StreamHouse agent stopped.\n`,
+      `${banner(first.agentId, first.address, objects, metadata)}StreamHouse agent stopped.\n`,
     );
 
     const second = await serve();
@@ -98,7 +100,7 @@ describe('cli: streamhouse serve', function () {
     expect(await readFile(join(dataDir, 'agent-id'), 'utf8')).to.equal(id);
   });
 
-  it('flushes on Ctrl-C what it acknowledged as buffered: a restart without the write-ahead log reads it back', async () => {
+  it('flushes on Ctrl-C what it acked as buffered: a restart without the write-ahead log reads it back', async () => {
     // Batches would wait a minute for their object: only the graceful stop flushes them.
     const first = await serve(['--flush-interval-ms', '60000']);
     expectExit(await runCli(['topics', 'create', 'kept', '--agent', first.address]), 0);
@@ -146,11 +148,13 @@ describe('cli: streamhouse serve', function () {
       1,
     );
     expect(badPort.stderr).to.equal(
-      "error: option '--port <port>' argument '70000' is invalid. --port must be a decimal integer from 0 to 65535, got '70000'.\n",
+      "error: option '--port <port>' argument '70000' is invalid. --port must be a decimal integer from 0 to 65535, " +
+        "got '70000'.\n",
     );
     const notANumber = expectExit(await runCli(['serve', '--lease-ttl-ms', 'soon', '--data-dir', dataDir]), 1);
     expect(notANumber.stderr).to.equal(
-      "error: option '--lease-ttl-ms <ms>' argument 'soon' is invalid. --lease-ttl-ms must be a decimal integer from 1 to 9007199254740991, got 'soon'.\n",
+      "error: option '--lease-ttl-ms <ms>' argument 'soon' is invalid. --lease-ttl-ms must be a decimal integer " +
+        "from 1 to 9007199254740991, got 'soon'.\n",
     );
   });
 
@@ -250,7 +254,8 @@ describe('cli: topics, produce, consume, groups', function () {
     expect(expectExit(await cli(['topics', 'list']), 0).stdout).to.equal('demo\ntuned\n');
     const described = expectExit(await cli(['topics', 'describe', 'tuned']), 0);
     expect(described.stdout).to.equal(
-      'topic tuned: 1 partitions (retention.ms 60000, retention.bytes 1000000, segment.bytes 67108864, max.message.bytes 2048)\n' +
+      'topic tuned: 1 partitions (retention.ms 60000, retention.bytes 1000000, segment.bytes 67108864, ' +
+        'max.message.bytes 2048)\n' +
         `${leader(0)}\n`,
     );
     expect(expectExit(await cli(['topics', 'delete', 'tuned']), 0).stdout).to.equal('deleted topic tuned\n');
@@ -263,16 +268,18 @@ describe('cli: topics, produce, consume, groups', function () {
       'error UNKNOWN_TOPIC_OR_PARTITION: no topic nope\n',
     );
     expect(expectExit(await cli(['topics', 'create', 'bad', '--partitions', 'many']), 1).stderr).to.equal(
-      "error: option '-p, --partitions <n>' argument 'many' is invalid. --partitions must be a decimal integer from 1 to 10000, got 'many'.\n",
+      "error: option '-p, --partitions <n>' argument 'many' is invalid. --partitions must be a decimal integer from " +
+        "1 to 10000, got 'many'.\n",
     );
   });
 
-  it('produce: one record per line, round robin without keys, by key hash with --key-separator, to one partition with --partition', async () => {
+  it('produce: a record a line, round robin, by key hash (--key-separator), to a partition (--partition)', async () => {
     expectExit(await cli(['topics', 'create', 'lines', '--partitions', '3']), 0);
     const roundRobin = expectExit(await cli(['produce', 'lines'], { input: 'l0\nl1\nl2\nl3\n' }), 0);
     expect(roundRobin.stdout).to.equal('');
     expect(roundRobin.stderr).to.equal(
-      'lines/0: 2 records at offset 0\nlines/1: 1 records at offset 0\nlines/2: 1 records at offset 0\nsent 4 records to lines\n',
+      'lines/0: 2 records at offset 0\nlines/1: 1 records at offset 0\nlines/2: 1 records at offset 0\nsent 4 ' +
+        'records to lines\n',
     );
     // murmur2 over 3 partitions, as a Kafka client: a and c on partition 1, b on 2.
     const keyed = expectExit(
@@ -358,7 +365,8 @@ describe('cli: topics, produce, consume, groups', function () {
       connection.close();
     }
     expect(expectExit(await cli(['groups', 'offsets', 'payments']), 0).stdout).to.equal(
-      'billing/0\tcommitted 1\thigh watermark 3\tlag 2\nbilling/1\tcommitted 2\thigh watermark 2\tlag 0\tdone\ntotal lag 2\n',
+      'billing/0\tcommitted 1\thigh watermark 3\tlag 2\nbilling/1\tcommitted 2\thigh watermark 2\tlag ' +
+        '0\tdone\ntotal lag 2\n',
     );
     expect(expectExit(await cli(['groups', 'offsets', 'nobody']), 0).stdout).to.equal(
       'group nobody has no committed offsets\n',

@@ -83,7 +83,8 @@ describe('cli/serve: failures', function () {
     expect(await within(PROCESS_MS, serve.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
     expect(serve.stderr()).to.match(
       new RegExp(
-        `\\nerror METADATA_ERROR: agent cannot start: metadata store is not usable within 1000 ms \\(startupTimeoutMs\\): Redis at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED.*\\n$`,
+        `\\nerror METADATA_ERROR: agent cannot start: metadata store is not usable within 1000 ms ` +
+          `\\(startupTimeoutMs\\): Redis at 127\\.0\\.0\\.1:${redisPort} did not answer PING: .*ECONNREFUSED.*\\n$`,
       ),
     );
     expect(serve.stderr()).to.contain('waiting for the metadata store: Redis at');
@@ -106,7 +107,8 @@ describe('cli/serve: failures', function () {
     running.push(zero, negative);
     expect(await within(PROCESS_MS, zero.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
     expect(zero.stderr()).to.equal(
-      "error: option '--startup-timeout-ms <ms>' argument '0' is invalid. --startup-timeout-ms must be a decimal integer from 1 to 9007199254740991, got '0'.\n",
+      "error: option '--startup-timeout-ms <ms>' argument '0' is invalid. --startup-timeout-ms must be a decimal " +
+        "integer from 1 to 9007199254740991, got '0'.\n",
     );
     expect(await within(PROCESS_MS, negative.exited, 'serve')).to.deep.equal({ code: 1, signal: null });
     expect(negative.stderr()).to.contain(
@@ -126,7 +128,8 @@ describe('cli/serve: failures', function () {
     expect(await within(PROCESS_MS, second.exited, 'the second serve')).to.deep.equal({ code: 1, signal: null });
     expect(second.stderr()).to.equal(
       `error INVALID_CONFIG: directory ${dataDir} is in use by a process (pid ${first.child.pid} on ${hostname()}): ` +
-        `stop that agent or give this one another directory; if that agent is gone, delete ${join(dataDir, 'streamhouse.lock')}\n`,
+        `stop that agent or give this one another directory; if that agent is gone, delete ` +
+        `${join(dataDir, 'streamhouse.lock')}\n`,
     );
 
     first.child.kill('SIGKILL');

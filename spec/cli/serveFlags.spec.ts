@@ -105,6 +105,10 @@ describe('cli/serve flags', () => {
       fetchQuota: 0,
       maintenanceIntervalMs: 30_000,
       heapGrowingPercent: 400,
+      storageRetryTimeoutMs: 30_000,
+      storageFailureHoldMs: 5000,
+      shutdownTimeoutMs: 10_000,
+      startupTimeoutMs: 30_000,
       logLevel: 'info',
       authorizer: 'none',
       aclRefreshMs: 1000,
@@ -182,6 +186,10 @@ describe('cli/serve flags', () => {
       segmentCacheBytes: 4096,
       maintenanceIntervalMs: 0,
       heapGrowingPercent: 0,
+      storageRetryTimeoutMs: 30_000,
+      storageFailureHoldMs: 5000,
+      shutdownTimeoutMs: 10_000,
+      startupTimeoutMs: 30_000,
       logLevel: 'warn',
       authorizer: 'acl',
       superusers: ['root', 'ops'],
@@ -215,7 +223,7 @@ describe('cli/serve flags', () => {
       expect((await parsedFlags([])).s3PathStyle).to.equal(undefined);
     });
 
-    it('is on for the bare flag, true and 1, off for false and 0, from the command line or the environment', async () => {
+    it('is on for the bare flag, true and 1, off for false and 0, from the command line or environment', async () => {
       expect((await parsedFlags(['--s3-path-style'])).s3PathStyle).to.equal(true);
       const cases: [string, boolean][] = [
         ['true', true],

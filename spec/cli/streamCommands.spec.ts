@@ -15,7 +15,7 @@ import {
   type TestStores,
 } from '../support/agentHarness.js';
 
-describe('cli: produce and consume with keys, headers, timestamps and groups (spawned, against a real agent)', function () {
+describe('cli: produce and consume with keys, headers, timestamps and groups (spawned, real agent)', function () {
   this.timeout(60_000);
   let stores: TestStores;
   let agent: TestAgent;
@@ -90,7 +90,8 @@ describe('cli: produce and consume with keys, headers, timestamps and groups (sp
     const run = await cli(['consume', 'stamped', '--from-timestamp', '1700000000001', '--no-follow', '--json']);
     expect(run.code, run.stderr).to.equal(0);
     const line = (partition: number, offset: number, value: string) =>
-      `{"partition":${partition},"offset":${offset},"timestamp":${1_700_000_000_000 + offset},"key":"k${offset}","value":"${value}","headers":{}}`;
+      `{"partition":${partition},"offset":${offset},"timestamp":${1_700_000_000_000 + offset},` +
+      `"key":"k${offset}","value":"${value}","headers":{}}`;
     expect(run.stdout).to.equal(
       [line(0, 1, 'v-1'), line(0, 2, 'v-2'), line(0, 3, 'v-3'), line(0, 4, 'v-4'), line(1, 1, 'w-1'), ''].join('\n'),
     );
@@ -158,7 +159,7 @@ describe('cli: an agent that does not answer (spawned)', function () {
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
-  it('says no agent answers at the address of a stopped agent, a wrong host, or one that does not answer in time', async () => {
+  it('says no agent answers at the address of a stopped agent, a wrong host, or one too slow to answer', async () => {
     const stores = await createTestStores('sqlite');
     const agent = await startTestAgent(stores);
     const stopped = agent.agent.address;
@@ -184,7 +185,8 @@ describe('cli: an agent that does not answer (spawned)', function () {
       [
         1,
         '',
-        "error: option '--timeout-ms <ms>' argument '0' is invalid. --timeout-ms must be a decimal integer from 1 to 3600000, got '0'.\n",
+        "error: option '--timeout-ms <ms>' argument '0' is invalid. --timeout-ms must be a decimal integer from 1 " +
+          "to 3600000, got '0'.\n",
       ],
     ]);
   });

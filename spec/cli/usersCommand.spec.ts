@@ -35,7 +35,7 @@ describe('cli: streamhouse users', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds, lists and removes users in the SQLite metadata store, printing no secret but the minted token', async () => {
+  it('adds, lists and removes users in the SQLite store, printing no secret but the minted token', async () => {
     const target = ['--data-dir', dir];
     const added = JSON.parse(
       expectExit(await runCli(['users', 'add', 'alice', '--token', '--json', ...target], { input: 'pa55 word\n' }), 0)
@@ -126,7 +126,7 @@ describe('cli: streamhouse users', function () {
     }
   });
 
-  it('writes an auth file (mode 0600) that serve --auth required accepts, with --token and STREAMHOUSE_TOKEN', async () => {
+  it('writes an auth file (mode 0600) serve --auth required accepts, with --token and STREAMHOUSE_TOKEN', async () => {
     const file = join(dir, 'users.json');
     const added = JSON.parse(
       expectExit(await runCli(['users', 'add', 'ops', '--token', '--json', '--auth-file', file]), 0).stdout,

@@ -20,8 +20,8 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 function sendResult(topic: string, partition: number, timestamp: number) {
   const batch = new BatchOutcome(topic, partition);
   return Object.assign(new SendResult(batch, 0, timestamp), {
-    _resolve: (baseOffset: number) => batch._resolve(baseOffset),
-    _reject: (error: unknown) => batch._reject(error),
+    resolveBatch: (baseOffset: number) => batch.resolve(baseOffset),
+    rejectBatch: (error: unknown) => batch.reject(error),
   });
 }
 
@@ -31,7 +31,7 @@ describe('client/sendResult', () => {
     const results = [0, 1, 2].map((i) => new SendResult(batch, i, 1_700_000_000_000 + i));
     const waiting = results.map((r) => r.waitOffset());
     expect(results.map((r) => r.offset)).to.deep.equal([undefined, undefined, undefined]);
-    batch._resolve(40);
+    batch.resolve(40);
     expect(await Promise.all(waiting)).to.deep.equal([40, 41, 42]);
     expect(results.map((r) => [r.topic, r.partition, r.timestamp, r.offset, r.settled])).to.deep.equal([
       ['orders', 2, 1_700_000_000_000, 40, true],
@@ -43,7 +43,7 @@ describe('client/sendResult', () => {
   it('gives -1 for every record of a batch acknowledged without offsets (acks none)', async () => {
     const batch = new BatchOutcome('orders', 0);
     const second = new SendResult(batch, 1, 0);
-    batch._resolve(-1);
+    batch.resolve(-1);
     expect(second.offset).to.equal(-1);
     expect(await second.waitOffset()).to.equal(-1);
   });
@@ -53,7 +53,7 @@ describe('client/sendResult', () => {
     const results = [0, 1].map((i) => new SendResult(batch, i, 0));
     const cause = new NotLeaderError('gone');
     const waiting = results.map((r) => rejection(r.waitOffset()));
-    batch._reject(cause);
+    batch.reject(cause);
     expect(await Promise.all(waiting)).to.deep.equal([cause, cause]);
     expect(results.map((r) => r.error)).to.deep.equal([cause, cause]);
   });
@@ -64,7 +64,7 @@ describe('client/sendResult', () => {
     expect(result.offset).to.equal(undefined);
     expect(result.settled).to.equal(false);
     const waiting = result.waitOffset();
-    result._resolve(42);
+    result.resolveBatch(42);
     expect(await waiting).to.equal(42);
     expect(result.offset).to.equal(42);
     expect(result.settled).to.equal(true);
@@ -75,7 +75,7 @@ describe('client/sendResult', () => {
   it('resolves every waiter', async () => {
     const result = sendResult('orders', 0, 0);
     const waiting = [result.waitOffset(), result.waitOffset(5_000), result.waitOffset(Infinity)];
-    result._resolve(0);
+    result.resolveBatch(0);
     expect(await Promise.all(waiting)).to.deep.equal([0, 0, 0]);
   });
 
@@ -83,7 +83,7 @@ describe('client/sendResult', () => {
     const result = sendResult('orders', 1, 0);
     const cause = new NotLeaderError('agent-2 lost orders/1');
     const waiting = result.waitOffset();
-    result._reject(cause);
+    result.rejectBatch(cause);
     expect(await rejection(waiting)).to.equal(cause);
     expect(await rejection(result.waitOffset())).to.equal(cause);
     expect(result.error).to.equal(cause);
@@ -97,7 +97,7 @@ describe('client/sendResult', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       const result = sendResult('orders', 2, 0);
-      result._reject(new NotLeaderError('nobody listens'));
+      result.rejectBatch(new NotLeaderError('nobody listens'));
       // Node reports unhandled rejections once the microtasks of a task have run: by the next check phase.
       await new Promise((resolve) => setImmediate(resolve));
       expect(unhandled).to.deep.equal([]);
@@ -121,7 +121,7 @@ describe('client/sendResult', () => {
     expect((error as DeliveryTimeoutError).message).to.equal('no offset for the record sent to orders/4 within 30 ms');
     expect((error as DeliveryTimeoutError).context).to.deep.equal({ topic: 'orders', partition: 4 });
     // The record may still be acknowledged afterwards; its offset shows it.
-    result._resolve(9);
+    result.resolveBatch(9);
     expect(result.offset).to.equal(9);
   });
 
@@ -130,7 +130,7 @@ describe('client/sendResult', () => {
     const patient = result.waitOffset();
     const hasty = result.waitOffset(10);
     expect(await rejection(hasty)).to.be.instanceOf(DeliveryTimeoutError);
-    result._resolve(77);
+    result.resolveBatch(77);
     expect(await patient).to.equal(77);
   });
 
@@ -141,8 +141,8 @@ describe('client/sendResult', () => {
     const rejected = sendResult('orders', 0, 0);
     const waitingReject = rejected.waitOffset(60_000);
     expect(liveTimers()).to.equal(before + 2);
-    resolved._resolve(1);
-    rejected._reject(new NotLeaderError('moved'));
+    resolved.resolveBatch(1);
+    rejected.rejectBatch(new NotLeaderError('moved'));
     expect(liveTimers()).to.equal(before);
     expect(await waitingResolve).to.equal(1);
     expect(await rejection(waitingReject)).to.be.instanceOf(NotLeaderError);
@@ -158,9 +158,9 @@ describe('client/sendResult', () => {
     const before = liveTimers();
     hook.enable();
     const results = Array.from({ length: 1000 }, (_, i) => sendResult('orders', 0, i));
-    for (const [i, result] of results.entries()) result._resolve(i);
-    results[0]!._reject(new NotLeaderError('ignored: already resolved'));
-    sendResult('orders', 0, 0)._reject(new NotLeaderError('nobody waits'));
+    for (const [i, result] of results.entries()) result.resolveBatch(i);
+    results[0]!.rejectBatch(new NotLeaderError('ignored: already resolved'));
+    sendResult('orders', 0, 0).rejectBatch(new NotLeaderError('nobody waits'));
     hook.disable();
     expect(promises).to.equal(0);
     expect(liveTimers()).to.equal(before);
@@ -169,16 +169,16 @@ describe('client/sendResult', () => {
 
   it('keeps the first settlement', async () => {
     const acked = sendResult('orders', 0, 0);
-    acked._resolve(5);
-    acked._reject(new NotLeaderError('late'));
-    acked._resolve(6);
+    acked.resolveBatch(5);
+    acked.rejectBatch(new NotLeaderError('late'));
+    acked.resolveBatch(6);
     expect(acked.offset).to.equal(5);
     expect(acked.error).to.equal(undefined);
 
     const failed = sendResult('orders', 0, 0);
     const cause = new NotLeaderError('first');
-    failed._reject(cause);
-    failed._resolve(7);
+    failed.rejectBatch(cause);
+    failed.resolveBatch(7);
     expect(failed.offset).to.equal(undefined);
     expect(await rejection(failed.waitOffset())).to.equal(cause);
   });

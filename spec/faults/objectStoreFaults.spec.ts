@@ -108,6 +108,6 @@ describe('faults: an object store that fails or stalls writes', function () {
   it('fails the records a store refuses for good, stores none of them, and goes on once it accepts again', () =>
     refusal(fixture, 'store refuses writes (not retriable), durable'));
 
-  it('fails the records a store refuses for good, stores none of them, and goes on (one request in flight per partition)', () =>
+  it('fails the records a store refuses for good, stores none, and goes on (one request in flight per partition)', () =>
     refusal(fixture, 'store refuses writes (not retriable), durable, 1 in flight', { maxInFlightPerPartition: 1 }));
 });

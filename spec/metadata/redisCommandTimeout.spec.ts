@@ -38,7 +38,7 @@ describe('metadata/Redis command timeout', function () {
     await redis.stop();
   });
 
-  it('fails reads, scripts and PING on a frozen Redis with a retriable MetadataError, then works once it answers again', async () => {
+  it('fails reads, scripts and PING on a frozen Redis with retriable MetadataError, then works again', async () => {
     redis.freeze();
     const read = await within(BOUND_MS, rejection(store.getTopic('t')), 'getTopic on a frozen Redis');
     expect(read).to.be.instanceOf(MetadataError);
@@ -100,7 +100,7 @@ describe('metadata/Redis command timeout', function () {
     }
   });
 
-  it('keeps an agent over a frozen Redis answering: METADATA_ERROR within the timeout, and a bounded stop', async () => {
+  it('keeps an agent on a frozen Redis answering: METADATA_ERROR within the timeout, and a bounded stop', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sh-frozen-'));
     const agent = await startAgent({
       objectStore: new LocalDirectoryObjectStore({ root: join(dir, 'objects') }),

@@ -155,7 +155,7 @@ describe('RedisMetadataStore', () => {
     }
   });
 
-  it('reads producer states written before earlier batches were kept, and expires them a full period after their first commit', async () => {
+  it('reads producer states stored without earlier batches; expires them a period after first commit', async () => {
     const harness = await redisHarness();
     try {
       const clock = new ManualClock();

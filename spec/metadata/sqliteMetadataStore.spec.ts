@@ -136,7 +136,7 @@ describe('SqliteMetadataStore', () => {
     }
   });
 
-  it('upgrades a version 3 file: its agents gain a Kafka address column, NULL for those already registered', async () => {
+  it('upgrades a version 3 file: agents gain a Kafka address column, NULL for those already registered', async () => {
     const raw = new Database(harness.path);
     migrate(raw, 0, 3);
     raw.prepare("INSERT INTO agents (agent_id, address, started_at, last_heartbeat) VALUES ('old', 'h:1', 5, 9)").run();
@@ -226,7 +226,7 @@ describe('SqliteMetadataStore', () => {
     await store.close();
   });
 
-  it('migrates a version-1 file: its producer states read as their last batch and expire a full period after the upgrade', async () => {
+  it('migrates a version-1 file: producer states read as their last batch, expire a period after upgrade', async () => {
     const raw = new Database(harness.path);
     migrate(raw, 0, 1);
     raw
@@ -234,8 +234,8 @@ describe('SqliteMetadataStore', () => {
       .run(JSON.stringify(DEFAULT_TOPIC_CONFIG));
     raw.prepare("INSERT INTO partitions (topic, partition, high_watermark) VALUES ('t', 0, 12)").run();
     raw
-      .prepare(`INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count)
-      VALUES ('t', 0, 7, 1, 9, 10, 2)`)
+      .prepare(`INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence,
+      last_base_offset, last_record_count) VALUES ('t', 0, 7, 1, 9, 10, 2)`)
       .run();
     raw.close();
     const clock = new ManualClock();

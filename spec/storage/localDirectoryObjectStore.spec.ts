@@ -110,7 +110,7 @@ describe('storage/LocalDirectoryObjectStore', function () {
     expect(await readdir(join(root, 'atomic'))).to.deep.equal(['object']);
   });
 
-  it('reports a put under a file as StorageFailureError (not retriable) with the cause, and a read there as not found', async () => {
+  it('reports a put under a file as StorageFailureError (not retriable) with cause, a read as not found', async () => {
     await store.put('file', Buffer.from('x'));
     const error = await rejection(store.put('file/child', Buffer.from('y')));
     expect(error).to.be.instanceOf(StorageFailureError);

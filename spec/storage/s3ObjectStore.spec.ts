@@ -90,7 +90,7 @@ describe('storage/S3ObjectStore', function () {
     expect(listed.map((o) => o.size)).to.deep.equal(keys.map(() => 5));
   });
 
-  it('maps a missing bucket to StorageFailureError (not retriable), not ObjectNotFoundError, also from ping', async () => {
+  it('maps a missing bucket to StorageFailureError (not retriable), not ObjectNotFoundError, in ping too', async () => {
     const store = open('', { bucket: 'no-such-bucket' });
     const error = await rejection(store.get('k'));
     expect(error).to.be.instanceOf(StorageFailureError);

@@ -223,7 +223,8 @@ describe('storage/SegmentReader', function () {
   it('re-reads evicted blocks when the data cache is small', async () => {
     const reader = new SegmentReader({ dataCacheBytes: 8 * 1024 });
     await reader.readBatches(store, key, segment.baseOffset, 100);
-    await reader.readBatches(store, key, segment.baseOffset + 100, 100_000); // ~100 KiB of blocks through an 8 KiB cache
+    // ~100 KiB of blocks through an 8 KiB cache
+    await reader.readBatches(store, key, segment.baseOffset + 100, 100_000);
     store.reset();
     await reader.readBatches(store, key, segment.baseOffset, 100);
     expect(store.calls.getRange).to.equal(1);

@@ -93,8 +93,10 @@ export class ProducerLoad {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(
           new Error(
-            `${more} more acks${partitions === undefined ? '' : ` on partitions ${partitions.join(',')}`} not seen within ${timeoutMs} ms ` +
-              `(acked ${this.acked.size}, failed ${this.failed.size}, sent ${this.sent}, per partition ${this.ackedPerPartition.join('/')})`,
+            `${more} more acks${partitions === undefined ? '' : ` on partitions ${partitions.join(',')}`} not seen ` +
+              `within ${timeoutMs} ms ` +
+              `(acked ${this.acked.size}, failed ${this.failed.size}, sent ${this.sent}, per partition ` +
+              `${this.ackedPerPartition.join('/')})`,
           ),
         );
       }, timeoutMs);

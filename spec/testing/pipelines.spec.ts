@@ -130,7 +130,8 @@ describe('streamhouse/testing pipelines', () => {
       const result = await producer.send({ topic: 'orders', value: 'x' });
       const note = (label: string) => (outcome: unknown) =>
         outcomes.push(
-          `${label} ${typeof outcome === 'number' ? outcome : (outcome as StreamHouseError).code}@${testScheduler.now()}`,
+          `${label} ` +
+            `${typeof outcome === 'number' ? outcome : (outcome as StreamHouseError).code}@${testScheduler.now()}`,
         );
       await result.waitOffset(300).then(note('short'), note('short'));
       await result.waitOffset(5000).then(note('long'), note('long'));

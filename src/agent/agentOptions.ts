@@ -9,14 +9,6 @@ import { InvalidConfigError } from '../protocol/errors.js';
 import { MAX_BATCH_SIZE } from '../protocol/codec/batchLayout.js';
 import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { ObjectStore } from '../storage/objectStore.js';
-import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './write/producerSequences.js';
-import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from './server/requestLimits.js';
-import { DEFAULT_MAX_INFLIGHT_REQUEST_BYTES } from './server/inflightRequests.js';
-import {
-  DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS,
-} from './server/connectionLimits.js';
 import {
   resolveAuthorizerOptions,
   type AuthorizerOptions,
@@ -24,16 +16,8 @@ import {
 } from './acl/authorizerOptions.js';
 import { resolveTlsOptions, type AgentTlsOptions, type ResolvedAgentTls } from './tls/tlsOptions.js';
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../auth/authOptions.js';
-import { DEFAULT_LEASE_IDLE_RELEASE_MS } from './leases/idleLeases.js';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './server/addressLimits.js';
-import { DEFAULT_MAX_LONG_POLLS } from './read/longPolls.js';
-import { DEFAULT_MAX_PARTITIONS_PER_TOPIC, DEFAULT_MAX_TOPICS } from './server/topicLimits.js';
+import { AGENT_DEFAULTS } from './agentDefaults.js';
 import { checkRate, type PrincipalQuota } from './server/byteRateQuotas.js';
-import {
-  DEFAULT_MAX_GROUP_MEMBERS,
-  DEFAULT_MAX_MEMBER_METADATA_BYTES,
-  DEFAULT_MAX_OFFSET_METADATA_BYTES,
-} from './groups/groupLimits.js';
 
 export type AgentOptions = {
   /** Where segment objects live. */
@@ -249,16 +233,9 @@ export type AgentOptions = {
 };
 
 /** Default {@link AgentOptions.storageRetryTimeoutMs}. */
-export const DEFAULT_STORAGE_RETRY_TIMEOUT_MS = 30_000;
-/** Default {@link AgentOptions.storageFailureHoldMs}. */
-export const DEFAULT_STORAGE_FAILURE_HOLD_MS = 5000;
-/** Default {@link AgentOptions.shutdownTimeoutMs}. */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-/** Default {@link AgentOptions.startupTimeoutMs}. */
-export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
-
+export const DEFAULT_STORAGE_RETRY_TIMEOUT_MS = AGENT_DEFAULTS.storageRetryTimeoutMs;
 /** Default {@link AgentOptions.segmentCacheBytes} for object stores the OS does not cache (S3). */
-export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SEGMENT_CACHE_BYTES = AGENT_DEFAULTS.segmentCacheBytes;
 
 export type ResolvedAgentOptions = Required<
   Omit<
@@ -289,8 +266,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   const {
     objectStore,
     metadataStore,
-    host = '127.0.0.1',
-    port = 0,
+    host = AGENT_DEFAULTS.host,
+    port = AGENT_DEFAULTS.port,
     advertisedAddress,
     kafkaPort,
     kafkaAdvertisedAddress,
@@ -300,44 +277,44 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     httpPort,
     agentId = `${hostname()}-${randomUUID().slice(0, 8)}`,
     walDir,
-    flushIntervalMs = 1,
-    flushBytes = 4 * 1024 * 1024,
-    maxPendingBytesPerPartition = 64 * 1024 * 1024,
-    maxRequestBytes = 64 * 1024 * 1024,
-    maxDecompressedBatchBytes = 32 * 1024 * 1024,
-    maxTimestampAheadMs = 3_600_000,
-    leaseTtlMs = 10_000,
+    flushIntervalMs = AGENT_DEFAULTS.flushIntervalMs,
+    flushBytes = AGENT_DEFAULTS.flushBytes,
+    maxPendingBytesPerPartition = AGENT_DEFAULTS.maxPendingBytesPerPartition,
+    maxRequestBytes = AGENT_DEFAULTS.maxRequestBytes,
+    maxDecompressedBatchBytes = AGENT_DEFAULTS.maxDecompressedBatchBytes,
+    maxTimestampAheadMs = AGENT_DEFAULTS.maxTimestampAheadMs,
+    leaseTtlMs = AGENT_DEFAULTS.leaseTtlMs,
     leaseSafetyMarginMs = Math.min(1000, Math.floor(leaseTtlMs / 5)),
-    producerIdExpirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS,
-    maxInflightRequestBytes = Math.max(DEFAULT_MAX_INFLIGHT_REQUEST_BYTES, maxRequestBytes),
-    maxConnections = DEFAULT_MAX_CONNECTIONS,
-    connectionIdleTimeoutMs = DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
-    handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-    maxLongPolls = DEFAULT_MAX_LONG_POLLS,
-    maxTopics = DEFAULT_MAX_TOPICS,
-    maxPartitionsPerTopic = DEFAULT_MAX_PARTITIONS_PER_TOPIC,
-    produceQuotaBytesPerSecond = 0,
-    fetchQuotaBytesPerSecond = 0,
+    producerIdExpirationMs = AGENT_DEFAULTS.producerIdExpirationMs,
+    maxInflightRequestBytes = Math.max(AGENT_DEFAULTS.maxInflightRequestBytes, maxRequestBytes),
+    maxConnections = AGENT_DEFAULTS.maxConnections,
+    connectionIdleTimeoutMs = AGENT_DEFAULTS.connectionIdleTimeoutMs,
+    handshakeTimeoutMs = AGENT_DEFAULTS.handshakeTimeoutMs,
+    maxConnectionsPerAddress = AGENT_DEFAULTS.maxConnectionsPerAddress,
+    maxLongPolls = AGENT_DEFAULTS.maxLongPolls,
+    maxTopics = AGENT_DEFAULTS.maxTopics,
+    maxPartitionsPerTopic = AGENT_DEFAULTS.maxPartitionsPerTopic,
+    produceQuotaBytesPerSecond = AGENT_DEFAULTS.produceQuotaBytesPerSecond,
+    fetchQuotaBytesPerSecond = AGENT_DEFAULTS.fetchQuotaBytesPerSecond,
     principalQuotas = {},
-    leaseIdleReleaseMs = DEFAULT_LEASE_IDLE_RELEASE_MS,
-    maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST,
-    agentTtlMs = 10_000,
-    maxFetchWaitMs = 30_000,
-    segmentCacheBytes = objectStore.cachedByOs === true ? 0 : DEFAULT_SEGMENT_CACHE_BYTES,
-    defaultFetchMaxBytes = 1024 * 1024,
-    maintenanceIntervalMs = 30_000,
-    consoleRateSampleMs = 5000,
-    compactionMinObjectBytes = 1024 * 1024,
-    orphanGraceMs = 600_000,
-    groupInitialRebalanceDelayMs = 3000,
-    storageRetryTimeoutMs = DEFAULT_STORAGE_RETRY_TIMEOUT_MS,
-    storageFailureHoldMs = DEFAULT_STORAGE_FAILURE_HOLD_MS,
-    shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS,
-    maxGroupMemberMetadataBytes = DEFAULT_MAX_MEMBER_METADATA_BYTES,
-    maxGroupMembers = DEFAULT_MAX_GROUP_MEMBERS,
-    maxOffsetMetadataBytes = DEFAULT_MAX_OFFSET_METADATA_BYTES,
+    leaseIdleReleaseMs = AGENT_DEFAULTS.leaseIdleReleaseMs,
+    maxPartitionsPerRequest = AGENT_DEFAULTS.maxPartitionsPerRequest,
+    agentTtlMs = AGENT_DEFAULTS.agentTtlMs,
+    maxFetchWaitMs = AGENT_DEFAULTS.maxFetchWaitMs,
+    segmentCacheBytes = objectStore.cachedByOs === true ? 0 : AGENT_DEFAULTS.segmentCacheBytes,
+    defaultFetchMaxBytes = AGENT_DEFAULTS.defaultFetchMaxBytes,
+    maintenanceIntervalMs = AGENT_DEFAULTS.maintenanceIntervalMs,
+    consoleRateSampleMs = AGENT_DEFAULTS.consoleRateSampleMs,
+    compactionMinObjectBytes = AGENT_DEFAULTS.compactionMinObjectBytes,
+    orphanGraceMs = AGENT_DEFAULTS.orphanGraceMs,
+    groupInitialRebalanceDelayMs = AGENT_DEFAULTS.groupInitialRebalanceDelayMs,
+    storageRetryTimeoutMs = AGENT_DEFAULTS.storageRetryTimeoutMs,
+    storageFailureHoldMs = AGENT_DEFAULTS.storageFailureHoldMs,
+    shutdownTimeoutMs = AGENT_DEFAULTS.shutdownTimeoutMs,
+    startupTimeoutMs = AGENT_DEFAULTS.startupTimeoutMs,
+    maxGroupMemberMetadataBytes = AGENT_DEFAULTS.maxGroupMemberMetadataBytes,
+    maxGroupMembers = AGENT_DEFAULTS.maxGroupMembers,
+    maxOffsetMetadataBytes = AGENT_DEFAULTS.maxOffsetMetadataBytes,
     logger,
     clock = Date.now,
   } = options;
@@ -407,7 +384,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   }
   if (maxInflightRequestBytes < maxRequestBytes) {
     throw new InvalidConfigError(
-      `agent option maxInflightRequestBytes (${maxInflightRequestBytes}) is below maxRequestBytes (${maxRequestBytes}): ` +
+      `agent option maxInflightRequestBytes (${maxInflightRequestBytes}) is below maxRequestBytes ` +
+        `(${maxRequestBytes}): ` +
         'a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
     );
   }

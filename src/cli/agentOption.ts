@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { ClientTlsOptions } from '../client/tlsOptions.js';
 import { InvalidConfigError } from '../protocol/errors.js';
+import { AGENT_DEFAULTS } from '../agent/agentDefaults.js';
 
-export const DEFAULT_PORT = 9660;
+/** Port of the agent the client commands talk to by default: the one `serve` listens on. */
+export const DEFAULT_PORT = AGENT_DEFAULTS.serve.port;
 
 export function agentOption(): Option {
   return new Option('-a, --agent <host:port>', 'agent to talk to')

@@ -5,9 +5,10 @@
  * how often the agent reads the ACLs again.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULT_ACL_REFRESH_MS, type AuthorizerOptions } from '../agent/acl/authorizerOptions.js';
+import type { AuthorizerOptions } from '../agent/acl/authorizerOptions.js';
 import { MAX_ACL_NAME_LENGTH } from '../metadata/aclRules.js';
 import { InvalidConfigError } from '../protocol/errors.js';
+import { AGENT_DEFAULTS } from '../agent/agentDefaults.js';
 import { integerOption } from './integerOption.js';
 
 export type AuthorizerFlags = {
@@ -34,7 +35,7 @@ export function addAuthorizerOptions(command: Command): Command {
       new Option('--authorizer <kind>', 'acl: allow only what the ACLs allow (streamhouse acls); none: allow all')
         .env('STREAMHOUSE_AUTHORIZER')
         .choices(['none', 'acl'])
-        .default('none'),
+        .default(AGENT_DEFAULTS.serve.authorizer),
     )
     .addOption(
       new Option('--superusers <principals>', 'comma-separated principals every ACL check allows')
@@ -44,7 +45,7 @@ export function addAuthorizerOptions(command: Command): Command {
     .addOption(
       new Option('--acl-refresh-ms <ms>', 'read the ACLs from the metadata store again this often')
         .env('STREAMHOUSE_ACL_REFRESH_MS')
-        .default(DEFAULT_ACL_REFRESH_MS)
+        .default(AGENT_DEFAULTS.aclRefreshMs)
         .argParser(integerOption('--acl-refresh-ms', { min: 1 })),
     );
 }

@@ -46,7 +46,8 @@ export function consumeCommand(): Command {
     .addOption(
       new Option(
         '-g, --group <id>',
-        "start at the group's committed offsets (elsewhere at the start asked for) and commit the positions reached at exit",
+        "start at the group's committed offsets (elsewhere at the start asked for) and commit the positions reached " +
+          'at exit',
       ),
     )
     .option('--no-follow', 'stop at the end: exit once the records present at the start are printed')

@@ -178,7 +178,8 @@ export function groupsCommand(): Command {
       return;
     }
     console.log(
-      `group ${groupId}: ${group.state}, generation ${group.generation}, ${members.length} member${members.length === 1 ? '' : 's'}` +
+      `group ${groupId}: ${group.state}, generation ${group.generation}, ${members.length} ` +
+        `member${members.length === 1 ? '' : 's'}` +
         (group.protocolName ? `, protocol ${group.protocolName}` : ''),
     );
     if (members.length > 0) {
@@ -213,7 +214,8 @@ export function groupsCommand(): Command {
     }
     for (const x of offsets) {
       console.log(
-        `${x.topic}/${x.partition}\tcommitted ${x.committed}\thigh watermark ${x.highWatermark}\tlag ${x.lag}${x.metadata ? `\t${x.metadata}` : ''}`,
+        `${x.topic}/${x.partition}\tcommitted ${x.committed}\thigh watermark ${x.highWatermark}\tlag ` +
+          `${x.lag}${x.metadata ? `\t${x.metadata}` : ''}`,
       );
     }
     console.log(`total lag ${totalLag(offsets)}`);

@@ -5,9 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import type { AgentOptions } from '../agent/agentOptions.js';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from '../agent/server/addressLimits.js';
-import { DEFAULT_MAX_LONG_POLLS } from '../agent/read/longPolls.js';
-import { DEFAULT_MAX_PARTITIONS_PER_TOPIC, DEFAULT_MAX_TOPICS } from '../agent/server/topicLimits.js';
+import { AGENT_DEFAULTS } from '../agent/agentDefaults.js';
 import { parsePrincipalRates, type PrincipalQuota } from '../agent/server/byteRateQuotas.js';
 import { integerOption } from './integerOption.js';
 
@@ -29,42 +27,42 @@ const INTEGER_FLAGS: Spec[] = [
     '--max-connections-per-address <n>',
     'MAX_CONNECTIONS_PER_ADDRESS',
     'most connections one client address holds open, per port (gRPC, Kafka)',
-    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    AGENT_DEFAULTS.maxConnectionsPerAddress,
     1,
   ],
   [
     '--max-long-polls <n>',
     'MAX_LONG_POLLS',
     'most Fetch calls waiting for data at once; beyond it a Fetch answers at once with what there is',
-    DEFAULT_MAX_LONG_POLLS,
+    AGENT_DEFAULTS.maxLongPolls,
     1,
   ],
   [
     '--max-topics <n>',
     'MAX_TOPICS',
     'most topics in the cluster (CreateTopic beyond it: INVALID_CONFIG)',
-    DEFAULT_MAX_TOPICS,
+    AGENT_DEFAULTS.maxTopics,
     1,
   ],
   [
     '--max-partitions-per-topic <n>',
     'MAX_PARTITIONS_PER_TOPIC',
     'most partitions of one topic (CreateTopic beyond it: INVALID_CONFIG)',
-    DEFAULT_MAX_PARTITIONS_PER_TOPIC,
+    AGENT_DEFAULTS.maxPartitionsPerTopic,
     1,
   ],
   [
     '--produce-quota <bytes/s>',
     'PRODUCE_QUOTA',
     'produce bytes per second per principal, beyond which answers are throttled (0 = none)',
-    0,
+    AGENT_DEFAULTS.produceQuotaBytesPerSecond,
     0,
   ],
   [
     '--fetch-quota <bytes/s>',
     'FETCH_QUOTA',
     'fetch bytes per second per principal, beyond which answers are throttled (0 = none)',
-    0,
+    AGENT_DEFAULTS.fetchQuotaBytesPerSecond,
     0,
   ],
 ];

@@ -26,31 +26,13 @@ import type { AuthMode } from '../auth/authOptions.js';
 import { readAuthFile } from '../auth/authFile.js';
 import { InvalidConfigError } from '../protocol/errors.js';
 import { addLimitFlags, limitOptions, type LimitFlags } from './limitFlags.js';
-import {
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  DEFAULT_STARTUP_TIMEOUT_MS,
-  DEFAULT_STORAGE_FAILURE_HOLD_MS,
-  DEFAULT_STORAGE_RETRY_TIMEOUT_MS,
-  type AgentOptions,
-} from '../agent/agentOptions.js';
+import type { AgentOptions } from '../agent/agentOptions.js';
+import { AGENT_DEFAULTS } from '../agent/agentDefaults.js';
 import { DirectoryLock } from '../agent/server/directoryLock.js';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../metadata/redis/redisOptions.js';
 import type { ObjectStore } from '../storage/objectStore.js';
 import type { OpenedMetadataStore } from '../metadata/createMetadataStore.js';
-import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from '../agent/write/producerSequences.js';
-import { DEFAULT_MAX_PARTITIONS_PER_REQUEST } from '../agent/server/requestLimits.js';
-import {
-  DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS,
-} from '../agent/server/connectionLimits.js';
-import { DEFAULT_LEASE_IDLE_RELEASE_MS } from '../agent/leases/idleLeases.js';
-import {
-  DEFAULT_MAX_GROUP_MEMBERS,
-  DEFAULT_MAX_MEMBER_METADATA_BYTES,
-  DEFAULT_MAX_OFFSET_METADATA_BYTES,
-} from '../agent/groups/groupLimits.js';
-import { booleanOption, DEFAULT_PORT } from './agentOption.js';
+import { booleanOption } from './agentOption.js';
 import { integerOption, type IntegerRange } from './integerOption.js';
 import { applyHeapGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, MAX_HEAP_GROWING_PERCENT } from './heapTuning.js';
 
@@ -116,17 +98,19 @@ export function serveCommand(): Command {
 function serveCommandWithoutAuthorizer(): Command {
   return addLimitFlags(new Command('serve'))
     .description('run an agent in the foreground (Ctrl-C stops it gracefully)')
-    .addOption(new Option('--host <host>', 'interface to listen on').env('STREAMHOUSE_HOST').default('127.0.0.1'))
+    .addOption(
+      new Option('--host <host>', 'interface to listen on').env('STREAMHOUSE_HOST').default(AGENT_DEFAULTS.host),
+    )
     .addOption(
       new Option('--port <port>', 'port to listen on (0 = any free port)')
         .env('STREAMHOUSE_PORT')
-        .default(DEFAULT_PORT)
+        .default(AGENT_DEFAULTS.serve.port)
         .argParser(int('--port', { max: 65535 })),
     )
     .addOption(
       new Option('--data-dir <dir>', 'directory for the embedded defaults: objects/, metadata.db, wal/')
         .env('STREAMHOUSE_DATA_DIR')
-        .default('./data'),
+        .default(AGENT_DEFAULTS.serve.dataDir),
     )
     .addOption(
       new Option(
@@ -154,7 +138,7 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option('--redis-prefix <prefix>', 'key prefix in Redis')
         .env('STREAMHOUSE_REDIS_PREFIX')
-        .default('streamhouse:'),
+        .default(AGENT_DEFAULTS.serve.redisPrefix),
     )
     .addOption(
       new Option(
@@ -178,7 +162,7 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option('--kafka-port <port>', 'port of the Kafka wire protocol (0 = any free port)')
         .env('STREAMHOUSE_KAFKA_PORT')
-        .default(9092)
+        .default(AGENT_DEFAULTS.serve.kafkaPort)
         .argParser(int('--kafka-port', { max: 65535 })),
     )
     .addOption(
@@ -211,7 +195,7 @@ function serveCommandWithoutAuthorizer(): Command {
       )
         .env('STREAMHOUSE_AUTH')
         .choices(['off', 'optional', 'required'])
-        .default('off'),
+        .default(AGENT_DEFAULTS.serve.auth),
     )
     .addOption(
       new Option(
@@ -222,7 +206,7 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option('--http-port <port>', 'port of Prometheus /metrics, /healthz and /readyz (0 = any free port)')
         .env('STREAMHOUSE_HTTP_PORT')
-        .default(9644)
+        .default(AGENT_DEFAULTS.serve.httpPort)
         .argParser(int('--http-port', { max: 65535 })),
     )
     .addOption(new Option('--no-http', 'serve no HTTP port (no metrics, no health endpoints)'))
@@ -230,31 +214,32 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option('--flush-interval-ms <ms>', 'an idle partition waits this long for more batches to share an object')
         .env('STREAMHOUSE_FLUSH_INTERVAL_MS')
-        .default(1)
+        .default(AGENT_DEFAULTS.flushIntervalMs)
         .argParser(int('--flush-interval-ms')),
     )
     .addOption(
       new Option('--flush-bytes <bytes>', 'flush a partition at once at this many pending bytes')
         .env('STREAMHOUSE_FLUSH_BYTES')
-        .default(4 * 1024 * 1024)
+        .default(AGENT_DEFAULTS.flushBytes)
         .argParser(int('--flush-bytes', POSITIVE)),
     )
     .addOption(
       new Option('--lease-ttl-ms <ms>', 'partition lease time to live')
         .env('STREAMHOUSE_LEASE_TTL_MS')
-        .default(10_000)
+        .default(AGENT_DEFAULTS.leaseTtlMs)
         .argParser(int('--lease-ttl-ms', POSITIVE)),
     )
     .addOption(
       new Option('--max-request-bytes <bytes>', 'largest gRPC message')
         .env('STREAMHOUSE_MAX_REQUEST_BYTES')
-        .default(64 * 1024 * 1024)
+        .default(AGENT_DEFAULTS.maxRequestBytes)
         .argParser(int('--max-request-bytes', POSITIVE)),
     )
     .addOption(
       new Option(
         '--segment-cache-bytes <bytes>',
-        'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB for S3)',
+        'cache of segment data for Fetch (default 0 for a directory store, whose reads the page cache keeps; 64 MiB ' +
+          'for S3)',
       )
         .env('STREAMHOUSE_SEGMENT_CACHE_BYTES')
         .argParser(int('--segment-cache-bytes')),
@@ -262,7 +247,7 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option('--maintenance-interval-ms <ms>', 'compaction and retention period (0 = off)')
         .env('STREAMHOUSE_MAINTENANCE_INTERVAL_MS')
-        .default(30_000)
+        .default(AGENT_DEFAULTS.maintenanceIntervalMs)
         .argParser(int('--maintenance-interval-ms')),
     )
     .addOption(
@@ -277,7 +262,8 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option(
         '--max-inflight-request-bytes <bytes>',
-        'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers (default 256 MiB, at least --max-request-bytes)',
+        'request bytes held at once, beyond which requests are refused as AGENT_BUSY and retried by producers ' +
+          '(default 256 MiB, at least --max-request-bytes)',
       )
         .env('STREAMHOUSE_MAX_INFLIGHT_REQUEST_BYTES')
         .argParser(int('--max-inflight-request-bytes', POSITIVE)),
@@ -285,7 +271,7 @@ function serveCommandWithoutAuthorizer(): Command {
     .addOption(
       new Option('--max-connections <n>', 'most client connections open at once; extra ones are closed')
         .env('STREAMHOUSE_MAX_CONNECTIONS')
-        .default(DEFAULT_MAX_CONNECTIONS)
+        .default(AGENT_DEFAULTS.maxConnections)
         .argParser(int('--max-connections', POSITIVE)),
     )
     .addOption(
@@ -294,7 +280,7 @@ function serveCommandWithoutAuthorizer(): Command {
         'close a connection with no call under way for this long (0 = never)',
       )
         .env('STREAMHOUSE_CONNECTION_IDLE_TIMEOUT_MS')
-        .default(DEFAULT_CONNECTION_IDLE_TIMEOUT_MS)
+        .default(AGENT_DEFAULTS.connectionIdleTimeoutMs)
         .argParser(int('--connection-idle-timeout-ms')),
     )
     .addOption(
@@ -303,7 +289,7 @@ function serveCommandWithoutAuthorizer(): Command {
         'close a connection that has not completed its HTTP/2 handshake within this',
       )
         .env('STREAMHOUSE_HANDSHAKE_TIMEOUT_MS')
-        .default(DEFAULT_HANDSHAKE_TIMEOUT_MS)
+        .default(AGENT_DEFAULTS.handshakeTimeoutMs)
         .argParser(int('--handshake-timeout-ms', POSITIVE)),
     )
     .addOption(
@@ -312,13 +298,13 @@ function serveCommandWithoutAuthorizer(): Command {
         'give up the lease of a partition nobody wrote to for this long (0 = never)',
       )
         .env('STREAMHOUSE_LEASE_IDLE_RELEASE_MS')
-        .default(DEFAULT_LEASE_IDLE_RELEASE_MS)
+        .default(AGENT_DEFAULTS.leaseIdleReleaseMs)
         .argParser(int('--lease-idle-release-ms')),
     )
     .addOption(
       new Option('--max-partitions-per-request <n>', 'most partitions one Produce, Fetch or offsets request may name')
         .env('STREAMHOUSE_MAX_PARTITIONS_PER_REQUEST')
-        .default(DEFAULT_MAX_PARTITIONS_PER_REQUEST)
+        .default(AGENT_DEFAULTS.maxPartitionsPerRequest)
         .argParser(int('--max-partitions-per-request', POSITIVE)),
     )
     .addOption(
@@ -327,19 +313,19 @@ function serveCommandWithoutAuthorizer(): Command {
         'largest consumer-group member metadata, and assignment, accepted',
       )
         .env('STREAMHOUSE_MAX_GROUP_MEMBER_METADATA_BYTES')
-        .default(DEFAULT_MAX_MEMBER_METADATA_BYTES)
+        .default(AGENT_DEFAULTS.maxGroupMemberMetadataBytes)
         .argParser(int('--max-group-member-metadata-bytes', POSITIVE)),
     )
     .addOption(
       new Option('--max-group-members <n>', 'most members one consumer group may have')
         .env('STREAMHOUSE_MAX_GROUP_MEMBERS')
-        .default(DEFAULT_MAX_GROUP_MEMBERS)
+        .default(AGENT_DEFAULTS.maxGroupMembers)
         .argParser(int('--max-group-members', POSITIVE)),
     )
     .addOption(
       new Option('--max-offset-metadata-bytes <bytes>', 'largest offset-commit metadata accepted')
         .env('STREAMHOUSE_MAX_OFFSET_METADATA_BYTES')
-        .default(DEFAULT_MAX_OFFSET_METADATA_BYTES)
+        .default(AGENT_DEFAULTS.maxOffsetMetadataBytes)
         .argParser(int('--max-offset-metadata-bytes', POSITIVE)),
     )
     .addOption(
@@ -356,7 +342,7 @@ function serveCommandWithoutAuthorizer(): Command {
         'forget the idempotence state of a producer idle this long on a partition',
       )
         .env('STREAMHOUSE_PRODUCER_ID_EXPIRATION_MS')
-        .default(DEFAULT_PRODUCER_ID_EXPIRATION_MS)
+        .default(AGENT_DEFAULTS.producerIdExpirationMs)
         .argParser(int('--producer-id-expiration-ms', POSITIVE)),
     )
     .addOption(
@@ -365,7 +351,7 @@ function serveCommandWithoutAuthorizer(): Command {
         'largest records section of a compressed batch once decompressed',
       )
         .env('STREAMHOUSE_MAX_DECOMPRESSED_BATCH_BYTES')
-        .default(32 * 1024 * 1024)
+        .default(AGENT_DEFAULTS.maxDecompressedBatchBytes)
         .argParser(int('--max-decompressed-batch-bytes', { min: 1, max: 64 * 1024 * 1024 })),
     )
     .addOption(
@@ -374,45 +360,37 @@ function serveCommandWithoutAuthorizer(): Command {
         'refuse batches whose max timestamp is further than this ahead of the clock (-1 = any)',
       )
         .env('STREAMHOUSE_MAX_TIMESTAMP_AHEAD_MS')
-        .default(3_600_000)
+        .default(AGENT_DEFAULTS.maxTimestampAheadMs)
         .argParser(int('--max-timestamp-ahead-ms', { minusOne: 'accept any timestamp' })),
     )
     .addOption(
-      new Option(
-        '--storage-retry-timeout-ms <ms>',
-        `a flush retries a failing store this long, then its appends fail (default ${DEFAULT_STORAGE_RETRY_TIMEOUT_MS})`,
-      )
+      new Option('--storage-retry-timeout-ms <ms>', `a flush retries a failing store this long, then its appends fail`)
         .env('STREAMHOUSE_STORAGE_RETRY_TIMEOUT_MS')
+        .default(AGENT_DEFAULTS.storageRetryTimeoutMs)
         .argParser(int('--storage-retry-timeout-ms')),
     )
     .addOption(
-      new Option(
-        '--storage-failure-hold-ms <ms>',
-        `after a store failure a partition answers it at once this long (default ${DEFAULT_STORAGE_FAILURE_HOLD_MS})`,
-      )
+      new Option('--storage-failure-hold-ms <ms>', `after a store failure a partition answers it at once this long`)
         .env('STREAMHOUSE_STORAGE_FAILURE_HOLD_MS')
+        .default(AGENT_DEFAULTS.storageFailureHoldMs)
         .argParser(int('--storage-failure-hold-ms')),
     )
     .addOption(
-      new Option(
-        '--shutdown-timeout-ms <ms>',
-        `longest graceful stop; then pending appends fail (default ${DEFAULT_SHUTDOWN_TIMEOUT_MS})`,
-      )
+      new Option('--shutdown-timeout-ms <ms>', `longest graceful stop; then pending appends fail`)
         .env('STREAMHOUSE_SHUTDOWN_TIMEOUT_MS')
+        .default(AGENT_DEFAULTS.shutdownTimeoutMs)
         .argParser(int('--shutdown-timeout-ms')),
     )
     .addOption(
-      new Option(
-        '--startup-timeout-ms <ms>',
-        `wait this long for the stores at start, then exit non-zero (default ${DEFAULT_STARTUP_TIMEOUT_MS})`,
-      )
+      new Option('--startup-timeout-ms <ms>', `wait this long for the stores at start, then exit non-zero`)
         .env('STREAMHOUSE_STARTUP_TIMEOUT_MS')
+        .default(AGENT_DEFAULTS.startupTimeoutMs)
         .argParser(int('--startup-timeout-ms', POSITIVE)),
     )
     .addOption(
       new Option('--log-level <level>', 'trace, debug, info, warn, error, silent')
         .env('STREAMHOUSE_LOG_LEVEL')
-        .default('info'),
+        .default(AGENT_DEFAULTS.serve.logLevel),
     )
     .action(async (flags: ServeFlags) => serve(flags));
 }

@@ -31,12 +31,14 @@ export function printTopic(topic: TopicMetadata, json = false): void {
   console.log(
     `topic ${topic.name}: ${topic.partitions.length} partitions` +
       (c
-        ? ` (retention.ms ${c.retentionMs}, retention.bytes ${c.retentionBytes}, segment.bytes ${c.segmentBytes}, max.message.bytes ${c.maxMessageBytes})`
+        ? ` (retention.ms ${c.retentionMs}, retention.bytes ${c.retentionBytes}, segment.bytes ${c.segmentBytes}, ` +
+          `max.message.bytes ${c.maxMessageBytes})`
         : ''),
   );
   for (const p of topic.partitions) {
     console.log(
-      `  partition ${p.partition}: offsets [${p.logStartOffset}, ${p.highWatermark})  leader ${p.leaderAgentId || '-'} ${p.leaderAddress}  epoch ${p.leaseEpoch}`,
+      `  partition ${p.partition}: offsets [${p.logStartOffset}, ${p.highWatermark})  leader ` +
+        `${p.leaderAgentId || '-'} ${p.leaderAddress}  epoch ${p.leaseEpoch}`,
     );
   }
 }
@@ -104,7 +106,8 @@ export function topicsCommand(): Command {
     const config = protoConfig(o);
     if (Object.values(config).every((v) => v === 0)) {
       throw new InvalidRequestError(
-        'nothing to alter: give at least one of --retention-ms, --retention-bytes, --segment-bytes, --max-message-bytes',
+        'nothing to alter: give at least one of --retention-ms, --retention-bytes, --segment-bytes, ' +
+          '--max-message-bytes',
       );
     }
     const { topic } = await withAgent(o, (c) => c.alterTopicConfig({ name, config }));

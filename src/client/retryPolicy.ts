@@ -176,7 +176,8 @@ function exhausted(lastError: unknown, attempts: number): RetriesExhaustedError 
   const reason = lastError instanceof Error ? lastError.message : String(lastError);
   const retries = attempts - 1;
   return new RetriesExhaustedError(
-    `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${retries} ${retries === 1 ? 'retry' : 'retries'}): ${reason}`,
+    `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${retries} ` +
+      `${retries === 1 ? 'retry' : 'retries'}): ${reason}`,
     lastError instanceof StreamHouseError ? { cause: lastError, context: lastError.context } : { cause: lastError },
   );
 }

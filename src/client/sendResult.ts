@@ -30,17 +30,17 @@ type Waiter = {
 };
 
 /**
- * @internal The fate of one batch of records of one topic-partition, shared
- * by the SendResults of its records. Settled once: the first settlement wins.
+ * The fate of one batch of records of one topic-partition, shared by the SendResults of its records. Settled once:
+ * the first settlement wins. Not exported by the package.
  */
 export class BatchOutcome {
-  #baseOffset: number | undefined = undefined;
-  #error: unknown = undefined;
-  #failed = false;
+  private baseOffset: number | undefined = undefined;
+  private failure: unknown = undefined;
+  private failed = false;
   /**
    * Callers of waitOffset on this batch's records still waiting; undefined until the first (most batches have none).
    */
-  #waiters: Waiter[] | undefined = undefined;
+  private waiters: Waiter[] | undefined = undefined;
 
   constructor(
     readonly topic: string,
@@ -49,12 +49,12 @@ export class BatchOutcome {
 
   /** Whether the batch's fate is known. */
   get settled(): boolean {
-    return this.#baseOffset !== undefined || this.#failed;
+    return this.baseOffset !== undefined || this.failed;
   }
 
   /** Why the batch was not delivered; undefined unless it failed. */
   get error(): unknown {
-    return this.#error;
+    return this.failure;
   }
 
   /**
@@ -62,46 +62,46 @@ export class BatchOutcome {
    * -1 for every record when the agent gave none (acks `none`).
    */
   offsetOf(index: number): number | undefined {
-    const base = this.#baseOffset;
+    const base = this.baseOffset;
     if (base === undefined) return undefined;
     return base < 0 ? -1 : base + index;
   }
 
-  /** The producer reports the batch acknowledged at `baseOffset` (-1: acknowledged without offsets). */
-  _resolve(baseOffset: number): void {
+  /** @internal The producer reports the batch acknowledged at `baseOffset` (-1: acknowledged without offsets). */
+  resolve(baseOffset: number): void {
     if (this.settled) return;
-    this.#baseOffset = baseOffset;
-    const waiters = this.#takeWaiters();
+    this.baseOffset = baseOffset;
+    const waiters = this.takeWaiters();
     if (waiters !== undefined) for (const waiter of waiters) waiter.resolve(this.offsetOf(waiter.index)!);
   }
 
-  /** The producer reports that the batch will not be delivered. */
-  _reject(error: unknown): void {
+  /** @internal The producer reports that the batch will not be delivered. */
+  reject(error: unknown): void {
     if (this.settled) return;
-    this.#failed = true;
-    this.#error = error;
-    const waiters = this.#takeWaiters();
+    this.failed = true;
+    this.failure = error;
+    const waiters = this.takeWaiters();
     if (waiters !== undefined) for (const waiter of waiters) waiter.reject(error);
   }
 
   /** @internal Adds a waiter for an unsettled batch. */
-  _addWaiter(waiter: Waiter): void {
-    (this.#waiters ??= []).push(waiter);
+  addWaiter(waiter: Waiter): void {
+    (this.waiters ??= []).push(waiter);
   }
 
   /** @internal Removes a waiter that gave up. */
-  _removeWaiter(waiter: Waiter): void {
-    const waiters = this.#waiters;
+  removeWaiter(waiter: Waiter): void {
+    const waiters = this.waiters;
     if (waiters === undefined) return;
     const index = waiters.indexOf(waiter);
     if (index >= 0) waiters.splice(index, 1);
   }
 
   /** Removes and returns every waiter, their timers cleared; undefined when there were none. */
-  #takeWaiters(): Waiter[] | undefined {
-    const waiters = this.#waiters;
+  private takeWaiters(): Waiter[] | undefined {
+    const waiters = this.waiters;
     if (waiters === undefined) return undefined;
-    this.#waiters = undefined;
+    this.waiters = undefined;
     for (const waiter of waiters) waiter.timer?.unsubscribe();
     return waiters;
   }
@@ -115,8 +115,8 @@ export class SendResult {
   readonly partition: number;
   /** The record's timestamp, in ms since the epoch. */
   readonly timestamp: number;
-  readonly #batch: BatchOutcome;
-  readonly #index: number;
+  private readonly batch: BatchOutcome;
+  private readonly index: number;
 
   /** @internal Created by the producer: record `index` of the batch whose fate is `batch`. */
   /** @param scheduler times `waitOffset`'s timeout (the producer's scheduler) */
@@ -129,8 +129,8 @@ export class SendResult {
     this.topic = batch.topic;
     this.partition = batch.partition;
     this.timestamp = timestamp;
-    this.#batch = batch;
-    this.#index = index;
+    this.batch = batch;
+    this.index = index;
   }
 
   /**
@@ -138,17 +138,17 @@ export class SendResult {
    * `none`.
    */
   get offset(): number | undefined {
-    return this.#batch.offsetOf(this.#index);
+    return this.batch.offsetOf(this.index);
   }
 
   /** Why the record was not delivered, once that is known; undefined otherwise. */
   get error(): unknown {
-    return this.#batch.error;
+    return this.batch.error;
   }
 
   /** Whether the record's fate is known: acknowledged or failed. */
   get settled(): boolean {
-    return this.#batch.settled;
+    return this.batch.settled;
   }
 
   /**
@@ -165,8 +165,8 @@ export class SendResult {
    *   timeout that is not a number ≥ 0.
    */
   waitOffset(timeoutMs?: number): Promise<number> {
-    const batch = this.#batch;
-    const offset = batch.offsetOf(this.#index);
+    const batch = this.batch;
+    const offset = batch.offsetOf(this.index);
     if (offset !== undefined) return Promise.resolve(offset);
     if (batch.settled) return Promise.reject(batch.error);
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
@@ -177,10 +177,10 @@ export class SendResult {
       );
     }
     return new Promise<number>((resolve, reject) => {
-      const waiter: Waiter = { index: this.#index, resolve, reject, timer: undefined };
+      const waiter: Waiter = { index: this.index, resolve, reject, timer: undefined };
       if (timeoutMs !== undefined && timeoutMs !== Infinity) {
         waiter.timer = this.scheduler.schedule(() => {
-          batch._removeWaiter(waiter);
+          batch.removeWaiter(waiter);
           reject(
             new DeliveryTimeoutError(
               `no offset for the record sent to ${this.topic}/${this.partition} within ${timeoutMs} ms`,
@@ -191,7 +191,7 @@ export class SendResult {
           );
         }, timeoutMs);
       }
-      batch._addWaiter(waiter);
+      batch.addWaiter(waiter);
     });
   }
 }

@@ -93,7 +93,8 @@ export function fencedError(
 /** The NotLeaderError raised when another agent holds a live lease. */
 export function notLeaderError(topic: string, partition: number, holder: string, expiresAt: number): NotLeaderError {
   return new NotLeaderError(
-    `${partitionName(topic, partition)} is leased by ${holder} until ${expiresAt} (${new Date(expiresAt).toISOString()})`,
+    `${partitionName(topic, partition)} is leased by ${holder} until ${expiresAt} ` +
+      `(${new Date(expiresAt).toISOString()})`,
     { context: { topic, partition } },
   );
 }
@@ -110,6 +111,7 @@ export function highWatermarkConflictError(
   const message =
     expected === baseOffset
       ? `high watermark of ${where} is ${actual}, not the expected ${expected}`
-      : `segment of ${where} starts at ${baseOffset} but the expected high watermark is ${expected} (current ${actual})`;
+      : `segment of ${where} starts at ${baseOffset} but the expected high watermark is ${expected} (current ` +
+        `${actual})`;
   return new HighWatermarkConflictError(message, { context: { topic, partition, offset: actual } });
 }

@@ -32,7 +32,8 @@ export function batchesFromTriples(triples: unknown): ProducerBatchState[] | und
   if (triples === undefined || triples === null) return undefined;
   if (!Array.isArray(triples) || !triples.every(isTriple)) {
     throw new MetadataError(
-      `stored producer batches ${JSON.stringify(triples).slice(0, 100)} are not [lastSequence, baseOffset, recordCount] triples`,
+      `stored producer batches ${JSON.stringify(triples).slice(0, 100)} are not [lastSequence, baseOffset, ` +
+        `recordCount] triples`,
     );
   }
   return triples.length === 0

@@ -94,12 +94,14 @@ export function segmentRuleError(
       });
     case 'gap':
       return new InvalidRequestError(
-        `segments to replace in ${where} are not contiguous: ${violation.key} does not start at ${violation.expectedBase}`,
+        `segments to replace in ${where} are not contiguous: ${violation.key} does not start at ` +
+          `${violation.expectedBase}`,
         { context: { ...context, objectKey: violation.key } },
       );
     case 'coverage':
       return new InvalidRequestError(
-        `merged segment ${violation.key} must cover exactly offsets ${violation.baseOffset}..${violation.endOffset} of ${where}`,
+        `merged segment ${violation.key} must cover exactly offsets ${violation.baseOffset}..${violation.endOffset} ` +
+          `of ${where}`,
         { context: { ...context, objectKey: violation.key } },
       );
     case 'key-exists':
@@ -115,7 +117,8 @@ export function segmentRuleError(
       );
     case 'log-start':
       return new InvalidRequestError(
-        `new log start offset of ${where} must be ${violation.expected} (end of the last deleted segment), not ${violation.given}`,
+        `new log start offset of ${where} must be ${violation.expected} (end of the last deleted segment), not ` +
+          `${violation.given}`,
         { context: { ...context, offset: violation.given } },
       );
   }

@@ -51,7 +51,8 @@ export function illegalGenerationError(
 /** A commit outside group management (generation -1) while the group has members: it would overwrite their offsets. */
 export function groupNotEmptyError(groupId: string, members: number): IllegalGenerationError {
   return new IllegalGenerationError(
-    `offset commit for group ${groupId} under generation -1 refused: the group has ${members} member${members === 1 ? '' : 's'}; ` +
+    `offset commit for group ${groupId} under generation -1 refused: the group has ${members} ` +
+      `member${members === 1 ? '' : 's'}; ` +
       'commit as a member with its generation, or once the group is empty',
   );
 }
@@ -59,7 +60,8 @@ export function groupNotEmptyError(groupId: string, members: number): IllegalGen
 /** Deleting a group that still has members. */
 export function deleteNonEmptyGroupError(groupId: string, members: number): IllegalGenerationError {
   return new IllegalGenerationError(
-    `group ${groupId} has ${members} member${members === 1 ? '' : 's'}: only an empty group can be deleted (stop its consumers first)`,
+    `group ${groupId} has ${members} member${members === 1 ? '' : 's'}: only an empty group can be deleted (stop ` +
+      `its consumers first)`,
   );
 }
 

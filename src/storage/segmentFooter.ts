@@ -205,7 +205,8 @@ function lastTrailer(tail: Uint8Array, objectSize: number, source: FooterSource)
   if (!trailer.subarray(MAGIC_FIELD).equals(SEGMENT_MAGIC)) {
     throw corrupt(
       source,
-      `no segment magic at the end (found ${trailer.subarray(MAGIC_FIELD).toString('hex')}; truncated or not a segment)`,
+      `no segment magic at the end (found ${trailer.subarray(MAGIC_FIELD).toString('hex')}; truncated or not a ` +
+        `segment)`,
     );
   }
   const version = trailer.readUInt16BE(VERSION_FIELD);
@@ -245,7 +246,8 @@ function checkFooterConsistency(footer: SegmentFooter, source: FooterSource): vo
     if (positions[i]! >= dataSize || baseOffset + relativeOffsets[i]! >= endOffset) {
       throw corrupt(
         source,
-        `index entry ${i} points outside the segment (byte ${positions[i]}, offset ${baseOffset + relativeOffsets[i]!})`,
+        `index entry ${i} points outside the segment (byte ${positions[i]}, offset ` +
+          `${baseOffset + relativeOffsets[i]!})`,
       );
     }
   }

@@ -71,7 +71,8 @@ export function parseSegmentKey(key: string): SegmentKeyParts {
   const baseOffset = offsetText === undefined ? Number.NaN : Number(offsetText);
   if (match === null || match[1] === '.' || match[1] === '..' || !Number.isSafeInteger(baseOffset)) {
     throw new InvalidRequestError(
-      `not a segment key: ${JSON.stringify(key)} (expected topics/<topic>/<partition>/<20 digits>[-<20 digits>-e<epoch>].seg)`,
+      `not a segment key: ${JSON.stringify(key)} (expected topics/<topic>/<partition>/<20 digits>[-<20 ` +
+        `digits>-e<epoch>].seg)`,
       {
         context: { objectKey: key },
       },

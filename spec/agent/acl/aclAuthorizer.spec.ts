@@ -75,7 +75,7 @@ describe('agent/acl/AclAuthorizer', () => {
     expect(auth.mayTopic(undefined, 'produce', 'a.open')).to.equal(true);
   });
 
-  it('implies describe from produce, consume, delete and alter (allows only), and group describe from read', async () => {
+  it('implies describe from produce, consume, delete, alter (allows only), and group describe from read', async () => {
     const auth = await authorizer([
       topic('p', 'allow', 'produce', 't'),
       topic('c', 'allow', 'consume', 't'),

@@ -63,7 +63,7 @@ describe('lease manager', () => {
     expect(lost).to.deep.equal([]);
   });
 
-  it('after a pause past the lease, reports it lost without renewing it, and leases the partition anew under a new epoch', async () => {
+  it('after a pause past the lease, reports it lost without renewing, and leases it under a new epoch', async () => {
     const lease = await leases.ensure('t', 0);
     now += TTL - MARGIN; // paused: the store still shows the lease live, but this agent can no longer be sure
     expect(leases.held('t', 0)).to.equal(undefined);

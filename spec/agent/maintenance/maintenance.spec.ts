@@ -146,7 +146,7 @@ describe('maintenance: compaction and retention on an agent', () => {
     await stores.cleanup();
   });
 
-  it('deletes objects no registry entry names once they are older than the grace period, and nothing else', async () => {
+  it('deletes objects no registry entry names once older than the grace period, and nothing else', async () => {
     await a.stop();
     a = await startTestAgent(stores, {
       agentId: 'agent-a',

@@ -52,7 +52,7 @@ function request(maxBytes: number, partitionMaxBytes: number[]): FetchRequest {
 }
 
 describe('agent/fetchHandler readAll', () => {
-  it('starts the reads of partitions whose limits fit in the budget all at once, and answers in request order', async () => {
+  it('starts the reads of partitions whose limits fit the budget at once, and answers in request order', async () => {
     const fake = fakeReader((partition) => [100, 40, 0][partition]!);
     const done = readAll({ reader: fake.reader, defaultFetchMaxBytes: 999 }, request(1000, [100, 100, 100]));
     await new Promise((resolve) => setImmediate(resolve));
@@ -73,7 +73,7 @@ describe('agent/fetchHandler readAll', () => {
     ]);
   });
 
-  it('reads again, with what is left, a partition after one whose first batch overshot its limit; past the budget only bounds', async () => {
+  it('after a first batch overshot its limit, reads on with what is left; past the budget only bounds', async () => {
     // limits 100 + 100 fit in 250, the third does not: partitions 0 and 1 start at once, 2 waits its turn
     const fake = fakeReader((partition, maxBytes) => (partition === 0 ? 180 : maxBytes));
     const results = await fake.releaseUntil(

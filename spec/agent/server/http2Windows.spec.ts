@@ -43,7 +43,7 @@ describe('agent/http2Windows', () => {
 
   const MIB = 1024 * 1024;
 
-  it('gives servers created while an agent starts the window per stream and per connection, and no others', async () => {
+  it('gives servers created while an agent starts the per-stream and connection window, and no others', async () => {
     expect(
       await serverWindows({ settings: { maxConcurrentStreams: 7 } }, (start) => withHttp2ReceiveWindow(4 * MIB, start)),
     ).to.deep.equal({ stream: 4 * MIB, connection: 4 * MIB });

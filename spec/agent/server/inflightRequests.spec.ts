@@ -87,7 +87,7 @@ describe('agent: request bytes in flight', function () {
       ],
     });
 
-  it('refuses what does not fit with AGENT_BUSY, never holds more than the bound, and keeps serving small calls', async () => {
+  it('refuses what does not fit with AGENT_BUSY, never holds more than the bound, serves small calls', async () => {
     gated.shut();
     const outcomes: ('ok' | unknown)[] = [];
     const calls = Array.from({ length: 12 }, (_, partition) =>
@@ -108,7 +108,10 @@ describe('agent: request bytes in flight', function () {
       expect(error).to.be.instanceOf(AgentBusyError);
       expect((error as AgentBusyError).retriable).to.equal(true);
       expect((error as Error).message).to.match(
-        /^Produce request of 524\d{4} bytes refused: 1[05]\d{6} of 16777216 request bytes in flight \(--max-inflight-request-bytes\); retry after a backoff$/,
+        new RegExp(
+          '^Produce request of 524\\d{4} bytes refused: 1[05]\\d{6} of 16777216 request bytes in flight ' +
+            '\\(--max-inflight-request-bytes\\); retry after a backoff$',
+        ),
       );
     }
     const held = agent.agent.inflightRequestBytes;
@@ -193,7 +196,8 @@ describe('agent: request bytes in flight', function () {
     );
     expect(error).to.be.instanceOf(InvalidConfigError);
     expect((error as Error).message).to.equal(
-      'agent option maxInflightRequestBytes (8388607) is below maxRequestBytes (8388608): a request of the largest accepted size could never be admitted; raise it or lower maxRequestBytes',
+      'agent option maxInflightRequestBytes (8388607) is below maxRequestBytes (8388608): a request of the largest ' +
+        'accepted size could never be admitted; raise it or lower maxRequestBytes',
     );
     expect(
       resolveAgentOptions({ objectStore: stores.objectStore, metadataStore: agent.metadataStore })

@@ -92,7 +92,7 @@ describe('agent: request bytes being received', function () {
     }
   });
 
-  it('leaves a message declared larger than any request to grpc-js, which refuses it; nothing is reserved', async () => {
+  it('leaves a message declared larger than any request to grpc-js, which refuses it; reserves nothing', async () => {
     const session = http2.connect(`http://${agent.agent.address}`);
     session.on('error', () => undefined);
     try {

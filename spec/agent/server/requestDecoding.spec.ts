@@ -44,7 +44,8 @@ describe('agent: requests that do not decode', () => {
         const { error } = refused as UndecodableRequest;
         expect(error).to.be.instanceOf(UnsafeIntegerError);
         expect(error.message).to.equal(
-          'Produce request carries an int64 beyond Number.MAX_SAFE_INTEGER (2^53 - 1): offsets, ids and timestamps must be safe integers',
+          'Produce request carries an int64 beyond Number.MAX_SAFE_INTEGER (2^53 - 1): offsets, ids and timestamps ' +
+            'must be safe integers',
         );
       }
     });
@@ -84,7 +85,8 @@ describe('agent: requests that do not decode', () => {
       );
       expect(produced).to.be.instanceOf(UnsafeIntegerError);
       expect((produced as Error).message).to.equal(
-        'Produce request carries an int64 beyond Number.MAX_SAFE_INTEGER (2^53 - 1): offsets, ids and timestamps must be safe integers',
+        'Produce request carries an int64 beyond Number.MAX_SAFE_INTEGER (2^53 - 1): offsets, ids and timestamps ' +
+          'must be safe integers',
       );
       const fetched = await rejection(callRaw(agent.agent.address, 'Fetch', fetchAtOffset('-1152921504606846976')));
       expect(fetched).to.be.instanceOf(UnsafeIntegerError);

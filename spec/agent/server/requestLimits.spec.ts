@@ -49,7 +49,8 @@ describe('agent: partitions per request', function () {
     const error = await rejection(client.produce(request(LIMIT + 1)));
     expect(error).to.be.instanceOf(LimitExceededError);
     expect((error as Error).message).to.equal(
-      'Produce request names 11 partitions; this agent accepts at most 10 per request (--max-partitions-per-request): split it',
+      'Produce request names 11 partitions; this agent accepts at most 10 per request ' +
+        '(--max-partitions-per-request): split it',
     );
     expect((await agent.metadataStore.listPartitions('t')).map((p) => [p.highWatermark, p.leaseHolder])).to.deep.equal(
       partitions(LIMIT + 1).map(() => [0, undefined]),
@@ -103,7 +104,8 @@ describe('agent: partitions per request', function () {
       const error = await rejection(call);
       expect(error, method).to.be.instanceOf(LimitExceededError);
       expect((error as Error).message).to.equal(
-        `${method} request names 11 partitions; this agent accepts at most 10 per request (--max-partitions-per-request): split it`,
+        `${method} request names 11 partitions; this agent accepts at most 10 per request ` +
+          `(--max-partitions-per-request): split it`,
       );
     }
     expect(await agent.metadataStore.fetchOffsets('g')).to.deep.equal([]);
@@ -131,7 +133,7 @@ describe('agent: idle leases are released', function () {
     await stores.cleanup();
   });
 
-  it('gives up the leases of partitions nobody writes to, keeping those of topics with retention, and leases again on the next write', async () => {
+  it('releases leases of partitions nobody writes to, not with retention, and leases again on a write', async () => {
     const { client } = agent.connection;
     await client.createTopic({
       name: 'kept',

@@ -183,7 +183,7 @@ describe('partition writer', () => {
     expect((await append(1, 'c', 'none')).baseOffset).to.equal(-1);
   });
 
-  it('rides out store failures while its renewed lease lasts, long after the first one would have expired', async () => {
+  it('rides out store failures while its renewed lease lasts, long past the first lease expiry', async () => {
     await open({ leaseTtlMs: 200 });
     current = await metadata.renewLease(current!, 60_000);
     now += 300;
@@ -278,7 +278,7 @@ describe('partition writer', () => {
     expect(writer.isStopped).to.equal(true);
   });
 
-  it('gives up on a store failure after storageRetryTimeoutMs with the last error, counting lost none appends, its lease still held', async () => {
+  it('gives up after storageRetryTimeoutMs with the last error, counts lost none appends, keeps lease', async () => {
     await open({ storageRetryTimeoutMs: 100 });
     objects.failures = 1_000_000;
     const unacked = await append(2, 'n', 'none');
@@ -359,7 +359,7 @@ describe('partition writer', () => {
       ]);
     });
 
-    it('does not answer a buffered append whose log write outlasted the lease; the logged entry stays for the next holder', async () => {
+    it('leaves unanswered a buffered append whose log write outlasted the lease; the entry stays', async () => {
       wal = await WriteAheadLog.open(join(dir, 'wal'));
       const logAppend = wal.append.bind(wal);
       // A pause during the log's fsync.

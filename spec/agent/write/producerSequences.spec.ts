@@ -162,7 +162,7 @@ describe('producer sequences', () => {
   });
 
   describe('expiry', () => {
-    it('forgets a producer idle longer than the expiration, keeping the others, and remembers it again when seeded', () => {
+    it('forgets a producer idle past the expiration, keeping the others, and remembers it again when seeded', () => {
       let now = 1_000;
       const s = new ProducerSequences(() => now, 500);
       s.record(1, 0, 0, 1, 0);

@@ -238,7 +238,7 @@ describe('write-ahead log: WalLogs', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it("gives each partition its entries from every agent's log under the root, each base offset once, and sees later appends", async () => {
+  it("gives each partition its entries of all agents' logs under the root, each offset once, later ones", async () => {
     const batches = [0, 2, 4].map((baseOffset) => fakeBatch({ baseOffset, recordCount: 2 }));
     await mkdir(join(root, 'agent-a'));
     await mkdir(join(root, 'agent-b'));
@@ -322,7 +322,7 @@ describe('write-ahead log: buffered acks on an agent that crashes', () => {
     expect(await produce(agent.connection, 'orders', 0, records(1, 'after'))).to.equal(12);
   });
 
-  it('cuts a torn last entry: the entries before it are replayed, the torn one is not, the agent serves on', async () => {
+  it('cuts a torn last entry: the ones before it are replayed, the torn one is not, the agent serves on', async () => {
     for (let i = 0; i < 3; i++)
       expect(await produce(agent!.connection, 'orders', 0, records(2, `t${i}`), AckMode.ACK_MODE_BUFFERED)).to.equal(
         i * 2,
@@ -407,7 +407,7 @@ describe('write-ahead log: buffered acks on an agent that crashes', () => {
     ]);
   });
 
-  it('replays every partition at once on restart and flushes at once, without waiting for the flush interval', async () => {
+  it('replays every partition at once on restart and flushes without waiting for the flush interval', async () => {
     await agent!.connection.client.createTopic({ name: 'wide', partitions: 4, config: undefined });
     const acked: [number, string][][] = [[], [], [], []];
     for (let i = 0; i < 2; i++) {
@@ -437,7 +437,7 @@ describe('write-ahead log: buffered acks on an agent that crashes', () => {
     }
   });
 
-  it('lets another agent that takes the partition over replay what the crashed one acknowledged as buffered', async () => {
+  it('lets an agent taking the partition over replay what the crashed one acknowledged as buffered', async () => {
     const acked = [];
     for (let i = 0; i < 3; i++)
       acked.push(await produce(agent!.connection, 'orders', 0, records(2, `f${i}`), AckMode.ACK_MODE_BUFFERED));

@@ -125,7 +125,7 @@ describe('client/consumer explicit acknowledgement (marble)', () => {
     expect(log).to.deep.equal(['0 processed 6 (+3)', '0 processed 9 (+1)']);
   });
 
-  it('back-pressure through the fetch pipeline: a full window stops fetching its partition until acknowledgements arrive', () => {
+  it('back-pressure: a full window stops fetching its partition until acknowledgements arrive', () => {
     scheduler.run(({ expectObservable }) => {
       const fetches: [number, number][] = [];
       let acks!: Acknowledgements;

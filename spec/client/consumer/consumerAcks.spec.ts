@@ -72,7 +72,7 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
   });
 
   for (const mode of ['manual assignment', 'group membership'] as const) {
-    it(`a consumer closed with records unacknowledged: the next one of the group re-reads from the first of them, nothing acknowledged is lost (${mode})`, async () => {
+    it(`a consumer closed with records unacked: the next rereads from the first; no acked loss (${mode})`, async () => {
       await produceValues(cluster, 't', 0, 20, 'v');
       const membership: Partial<ConsumerOptions> =
         mode === 'manual assignment' ? {} : { topics: ['t'], assignment: undefined };
@@ -94,7 +94,7 @@ describe('client/consumer: explicit acknowledgement against a real agent', funct
     });
   }
 
-  it('a consumer abandoned with acknowledged records not yet committed: they are delivered again (at-least-once, no gap)', async () => {
+  it('a consumer abandoned with acked records not committed: they are delivered again (at least once)', async () => {
     await produceValues(cluster, 't', 0, 10, 'v');
     const first = consumer({ commitStrategy: { type: 'periodic', intervalMs: 600_000 } });
     await firstValueFrom(

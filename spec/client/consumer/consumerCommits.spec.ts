@@ -58,7 +58,7 @@ describe('client/consumer: commits against a real agent', function () {
     expect(triple(await firstValueFrom(second.records$))).to.deep.equal([0, 15, 'v-15']);
   });
 
-  it('commits a run() batch only after its handler succeeded; a failed batch is delivered again after restart', async () => {
+  it('commits a run() batch only once its handler succeeded; a failed one is redelivered after restart', async () => {
     await produceValues(cluster, 't', 0, 30, 'h', 10);
     const c = consumer({ maxPartitionFetchBytes: 100 });
     const seen: number[] = [];

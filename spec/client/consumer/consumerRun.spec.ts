@@ -40,7 +40,7 @@ describe('client/consumer: run({ eachRecord }) against a real agent', function (
     await cluster.stop();
   });
 
-  it('keeps the order within a partition and runs partitions concurrently up to partitionsConsumedConcurrently', async () => {
+  it('keeps order in a partition and runs partitions concurrently up to partitionsConsumedConcurrently', async () => {
     const c = consumer();
     const seen: number[][] = [[], [], []];
     let active = 0;

@@ -37,7 +37,7 @@ describe('client/consumer deadLetter (marbles)', () => {
     Buffer.from(header.value!).toString(),
   ];
 
-  it('acknowledges processed records, and dead-letters one that still fails after its retries, with the source named in headers', () => {
+  it('acks processed records, dead-letters one that fails after its retries, the source named in headers', () => {
     scheduler.run(({ cold, hot, expectObservable }) => {
       const a = rec(10);
       const b = rec(11);

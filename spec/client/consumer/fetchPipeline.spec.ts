@@ -125,7 +125,7 @@ describe('client/consumer FetchPipeline (marble)', () => {
     });
   });
 
-  it('takes the batches out of the fetch results it queues them from (the results outlive the processing of them all)', () => {
+  it('takes the batches out of the fetch results it queues (the results outlive processing them all)', () => {
     scheduler.run(({ expectObservable }) => {
       const answered: PartitionFetchResult[] = [];
       const h = harness({

@@ -86,7 +86,7 @@ describe('client/consumer fetcher', () => {
     ]);
   });
 
-  it('streams the records array itself once it was read, and a batch that is not a fetched one from its records', () => {
+  it('streams the records array itself once read, and a batch that is not a fetched one from its records', () => {
     const batch = fetchedBatch(fetchedBytes(), 10);
     const records = batch.records;
     const streamed = drain(streamRecords(batch));

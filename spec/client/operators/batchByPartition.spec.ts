@@ -321,7 +321,7 @@ describe('client/operators/batchByPartition', () => {
     }
     const more = { ...values, g: 'x4' };
 
-    it('keeps a held batch taking items past its linger time until release$ emits its key; completion closes a held batch', () => {
+    it('keeps a held batch taking items past its linger until release$ emits its key; completion closes it', () => {
       testScheduler.run(({ hot, expectObservable, flush }) => {
         const { holdWhile, asked } = holdingRecorder(['x']);
         const source = hot('  -a-c-e----g----|', more);

@@ -33,7 +33,7 @@ describe('client/producer/BatchSender.releaseRequest', () => {
     [1, false, false], // failed, or offsets$ handed out views of it
     [0, true, false],
   ] as const) {
-    it(`${kept ? 'gives the buffer back' : 'leaves the buffer to the garbage collector'} after ${attempts} attempt(s) with reuse ${reuse}, and lets go of it`, () => {
+    it(`${kept ? 'gives back' : 'drops'} the buffer after ${attempts} attempt(s), reuse ${reuse}; lets go`, () => {
       const pool = new RequestBufferPool(1 << 24);
       const job = sentJob(pool, attempts);
       const buffer = job.message!;

@@ -71,7 +71,7 @@ describe('client/producer: the lease holder is killed (agents on shared Redis)',
     await stores.cleanup();
   });
 
-  it('moves the records to the other agent within the lease TTL plus a second, losing and duplicating nothing', async () => {
+  it('moves the records to the other agent within lease TTL + 1 s, losing and duplicating nothing', async () => {
     const producer = await createProducer({ bootstrap: [agents[0]!.agent.address], lingerMs: 1 });
     const results: SendResult[] = [];
     const send = async (i: number) => results.push(await producer.send({ topic: 'events', value: `e${i}` }));

@@ -48,7 +48,7 @@ describe("client/producer: the unsettled batches of a partition stay within the 
     await stores.cleanup();
   });
 
-  it('sends no batch beyond the fifth while the oldest is retried, and its retry is answered as a duplicate', async () => {
+  it('sends no batch past the fifth while the oldest is retried; its retry is answered as a duplicate', async () => {
     let started = 0;
     let completed = 0;
     BatchSender.prototype.send = function (this: BatchSender, job) {
@@ -73,7 +73,8 @@ describe("client/producer: the unsettled batches of a partition stay within the 
       Array.from({ length: 8 }, (_, i) => producer!.send({ topic: 'events', partition: 0, value: `r${i}` })),
     );
 
-    // The four batches after the oldest are acknowledged while its retry waits: none later may go out before it settles.
+    // The four batches after the oldest are acknowledged while its retry waits: none later may go out before it
+    // settles.
     await eventually(() => completed >= 4 && oldestAttempts === 2, 'four batches acknowledged, the oldest retried');
     expect(started).to.equal(5);
     openGate!();

@@ -119,7 +119,7 @@ describe('client/producer: moving to a new producer epoch', function () {
     await stores.cleanup();
   });
 
-  it("retries a new epoch that cannot be had while the agent is away, then delivers the partition's later records", async () => {
+  it("retries a new epoch while the agent is away, then delivers the partition's later records", async () => {
     const address = a.agent.address;
     const logs: Array<{ msg: string }> = [];
     const logger = pino(

@@ -167,7 +167,7 @@ describe('client/producer against a real agent', () => {
     expect(stored).to.be.lessThan((value.length * 10) / 2);
   });
 
-  it('writes requests into reused, padded buffers: batches sent one after another read back byte for byte', async () => {
+  it('writes requests into reused, padded buffers: batches sent in turn read back byte for byte', async () => {
     // Watch the pool (the real one, in the real producer) to see buffers come back and go out again.
     const given = new WeakSet<ArrayBufferLike>();
     let reused = 0;
@@ -203,7 +203,7 @@ describe('client/producer against a real agent', () => {
     }
   });
 
-  it('does not reuse a request whose keys offsets$ handed out: they stay intact while later batches go out', async () => {
+  it('does not reuse a request whose keys offsets$ handed out: they stay intact as later batches go', async () => {
     const producer = await open({ batchBytes: 256 * 1024 });
     const seen: Array<{ offset: number; key: string; view: Uint8Array }> = [];
     const subscription = producer
@@ -351,7 +351,7 @@ describe('client/producer against a real agent', () => {
     );
   });
 
-  it('fails every unsettled record with ProducerClosedError when its pipeline stops, and flush does not hang', async () => {
+  it('fails each unsettled record with ProducerClosedError when its pipeline stops; flush does not hang', async () => {
     // A partitioner whose batch hook throws on the second batch: a bug that stops the sending pipeline.
     let batches = 0;
     const partitioner = Object.assign(() => 0, {

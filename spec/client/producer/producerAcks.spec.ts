@@ -84,7 +84,7 @@ describe('client/producer ack modes against a real agent', function () {
       }
     });
 
-    it('keeps what it acknowledged through an agent crash: the restarted agent replays its log at the same offsets', async () => {
+    it('keeps what it acked through a crash: the restarted agent replays its log at the same offsets', async () => {
       const walDir = join(stores.dir, 'wal');
       // Batches wait a minute for their object: at the crash they are in the write-ahead log only.
       const a = await start({ agentId: 'agent-a', walDir, flushIntervalMs: 60_000 });
@@ -103,7 +103,7 @@ describe('client/producer ack modes against a real agent', function () {
       );
     });
 
-    it('fails every record with InvalidRequestError on an agent without a write-ahead log, and stores nothing', async () => {
+    it('fails each record with InvalidRequestError on an agent without write-ahead log, storing nothing', async () => {
       const a = await start();
       await a.connection.client.createTopic({ name: 'orders', partitions: 1, config: undefined });
       const producer = await open(a, { acks: 'buffered' });

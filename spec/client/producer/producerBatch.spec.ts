@@ -53,7 +53,7 @@ describe('client/producer/producerBatch', () => {
       ['orders', 1],
       ['orders', 1],
     ]);
-    batch.outcome._resolve(10);
+    batch.outcome.resolve(10);
     expect(await Promise.all(results.map((r) => r.waitOffset()))).to.deep.equal([10, 11, 12]);
   });
 

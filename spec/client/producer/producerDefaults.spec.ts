@@ -112,7 +112,7 @@ describe('client/producer defaults at work', function () {
     [true, 5],
     [false, 1],
   ] as const) {
-    it(`maxInFlightPerPartition ${inFlight} ${idempotence ? 'with' : 'without'} idempotence: later lingered batches wait, filling one held batch`, async () => {
+    it(`maxInFlightPerPartition ${inFlight}, idempotence ${idempotence}: later ones wait in one batch`, async () => {
       const producer = await open({ idempotence });
       const results = [];
       for (let i = 0; i < 7; i++) {
@@ -169,7 +169,7 @@ describe('client/producer defaults at work', function () {
     expect(results.map((r) => r.offset)).to.deep.equal(results.map((_, i) => Math.floor(i / 4)));
   });
 
-  it('deliveryTimeoutMs 120 000: a record its agent never acknowledges fails with DeliveryTimeoutError 120 s after send, not before', async () => {
+  it('deliveryTimeoutMs 120 000: a never acked record fails (DeliveryTimeoutError) 120 s after send', async () => {
     const producer = await open();
     await a.stop();
     const result = producer.trySend({ topic: 'orders', partition: 0, value: 'lost', timestamp: TIMESTAMP })!;
@@ -181,13 +181,16 @@ describe('client/producer defaults at work', function () {
     const error = await rejection(result.waitOffset(10_000));
     expect(error).to.be.instanceOf(DeliveryTimeoutError);
     expect((error as DeliveryTimeoutError).message).to.match(
-      /^records for orders\/0 not acknowledged within the delivery timeout of 120000 ms \(2 attempts; last error: UNAVAILABLE: /,
+      new RegExp(
+        '^records for orders/0 not acknowledged within the delivery timeout of 120000 ms ' +
+          '\\(2 attempts; last error: UNAVAILABLE: ',
+      ),
     );
     expect((error as DeliveryTimeoutError).context).to.deep.equal({ topic: 'orders', partition: 0 });
     expect(producer.metrics()).to.deep.include({ recordsFailed: 1, pendingRecords: 0 });
   });
 
-  it('ends a record in DeliveryTimeoutError against an unreachable agent even with unlimited retries (real time)', async () => {
+  it('fails a record with DeliveryTimeoutError on an unreachable agent, endless retries (real time)', async () => {
     const producer = await createProducer({
       bootstrap: [a.agent.address],
       deliveryTimeoutMs: 300,
@@ -199,7 +202,10 @@ describe('client/producer defaults at work', function () {
     const error = await rejection(result.waitOffset(10_000));
     expect(error).to.be.instanceOf(DeliveryTimeoutError);
     expect((error as DeliveryTimeoutError).message).to.match(
-      /^records for orders\/1 not acknowledged within the delivery timeout of 300 ms \(\d+ attempts; last error: UNAVAILABLE: /,
+      new RegExp(
+        '^records for orders/1 not acknowledged within the delivery timeout of 300 ms ' +
+          '\\(\\d+ attempts; last error: UNAVAILABLE: ',
+      ),
     );
     expect(producer.metrics().retries).to.be.greaterThan(0);
   });

@@ -130,7 +130,8 @@ describe('client/producer options', () => {
     [
       'more in flight than agents recognise retries of',
       { maxInFlightPerPartition: 6 },
-      "maxInFlightPerPartition must be at most 5 with idempotence (agents recognise retries of a producer's last 5 batches only), got 6",
+      "maxInFlightPerPartition must be at most 5 with idempotence (agents recognise retries of a producer's last 5 " +
+        'batches only), got 6',
     ],
     ['a bad retry policy', { retry: { multiplier: 0.5 } }, 'retry multiplier must be a finite number ≥ 1, got 0.5'],
   ];

@@ -121,7 +121,7 @@ describe('client/producer/RecordAccumulator', () => {
     });
   });
 
-  it('holds only the busy partition, and a settle with nothing held, or before the linger is up, closes nothing', () => {
+  it('holds only the busy partition; a settle with nothing held, or before the linger is up, closes nothing', () => {
     scheduler.run(({ hot, expectObservable }) => {
       const { acc, add, closed$ } = accumulator({ maxInFlightPerPartition: 1 });
       const sent: ProducerBatch[] = [];

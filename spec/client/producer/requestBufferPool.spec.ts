@@ -7,7 +7,7 @@ import {
 } from '../../../src/client/producer/requestBufferPool.js';
 
 describe('client/producer/RequestBufferPool', () => {
-  it('sizes small and huge messages exactly, and others to the next eighth of their power of two with room for a padding', () => {
+  it('sizes small and huge messages exactly, others to the next eighth of their power of two plus padding room', () => {
     expect(bufferSizeFor(100)).to.equal(100);
     expect(bufferSizeFor(MIN_POOLED_BYTES - 1)).to.equal(MIN_POOLED_BYTES - 1);
     expect(bufferSizeFor(MIN_POOLED_BYTES)).to.equal(65536 + 8192); // 65,538 needed: steps of 8 KiB above 64 KiB

@@ -110,7 +110,7 @@ describe('client/producer/Sequencer', () => {
     });
   }
 
-  it('after a batch failed in doubt: re-sends in-doubt batches as they are, re-stamps refused ones in order under the new epoch, and new ones after them', () => {
+  it('after a failure in doubt: re-sends in-doubt batches as is, re-stamps refused then new ones, new epoch', () => {
     testScheduler.run(({ cold, expectObservable, flush }) => {
       const { sequencer } = sequencerWith([cold('--a|', { a: { producerId: 7, producerEpoch: 1 } })]);
       const b1 = sent(sequencer, 3);
@@ -141,7 +141,7 @@ describe('client/producer/Sequencer', () => {
     });
   });
 
-  it("moves to a new epoch when the partition's oldest batch is refused for its sequence; a later refused one is retried as it is, then re-stamped after it", () => {
+  it("new epoch when the oldest batch's sequence is refused; a later refused one is retried, then re-stamped", () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const { sequencer, identity } = sequencerWith([cold('-a|', { a: { producerId: 7, producerEpoch: 1 } })]);
       const b1 = sent(sequencer, 3);

@@ -55,7 +55,7 @@ describe('client/serde: typed consumers against a real agent', function () {
     await cluster.stop();
   });
 
-  it('a typed producer and consumer round-trip keys and values, nulls included, through every reading style', async () => {
+  it('a typed producer and consumer round-trip keys and values, nulls included, in every reading style', async () => {
     const producer = await createProducer({
       bootstrap: [cluster.address],
       lingerMs: 0,
@@ -92,7 +92,7 @@ describe('client/serde: typed consumers against a real agent', function () {
     expect(viaIterator).to.deep.equal(expected);
   });
 
-  it("a value that does not deserialise errors the reader with DeserializationError ('error', the default)", async () => {
+  it("a value that does not deserialise errors the reader with DeserializationError ('error', default)", async () => {
     await sendRaw([{ value: JSON.stringify(order(0)) }, { value: '{"id":' }, { value: JSON.stringify(order(2)) }]);
     const c = consumer({ valueDeserializer: deserializers.json<Order>() });
     const seen: (Order | null)[] = [];
@@ -145,7 +145,7 @@ describe('client/serde: typed consumers against a real agent', function () {
     expect(await committed()).to.equal(4);
   });
 
-  it('{ deadLetter } sends bad records as stored, with the deadLetter headers, before processing the rest', async () => {
+  it('{ deadLetter } sends bad records as stored, with deadLetter headers, before processing the rest', async () => {
     await sendRaw([
       { key: 'k0', value: JSON.stringify(order(0)) },
       { key: 'k1', value: '{oops' },
@@ -234,7 +234,8 @@ describe('client/serde: typed consumers against a real agent', function () {
     [
       'an unknown policy',
       { onDeserializationError: 'drop' },
-      `consumer option onDeserializationError must be 'error', 'skip' or { deadLetter: { producer, topic } }, got "drop"`,
+      `consumer option onDeserializationError must be 'error', 'skip' or { deadLetter: { producer, topic } }, got ` +
+        `"drop"`,
     ],
     [
       'a dead letter without producer',

@@ -60,7 +60,7 @@ describe('client/serde: typed producers against a real agent', function () {
     ]);
   });
 
-  it('a serialiser that throws refuses the record with SerializationError; nothing is buffered or written', async () => {
+  it('a serialiser that throws refuses the record with SerializationError; nothing buffered or written', async () => {
     const failure = new RangeError('total out of range');
     const producer = await open({
       keySerializer: (key: number) => Buffer.from(`k${key}`),
@@ -96,7 +96,8 @@ describe('client/serde: typed producers against a real agent', function () {
     const error = (await producer.send({ topic: 'orders', key: 'k', value: 'v' }).catch((e) => e)) as Error;
     expect(error).to.be.instanceOf(SerializationError);
     expect(error.message).to.equal(
-      'record key for topic orders could not be serialized: TypeError: the serializer returned string, not a Uint8Array',
+      'record key for topic orders could not be serialized: TypeError: the serializer returned string, not a ' +
+        'Uint8Array',
     );
   });
 

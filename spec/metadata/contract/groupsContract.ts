@@ -186,7 +186,8 @@ export function groupsContract(factory: StoreHarnessFactory): void {
           'ILLEGAL_GENERATION',
         );
         expect(refused.message).to.equal(
-          'offset commit for group g under generation -1 refused: the group has 2 members; commit as a member with its generation, or once the group is empty',
+          'offset commit for group g under generation -1 refused: the group has 2 members; commit as a member with ' +
+            'its generation, or once the group is empty',
         );
       }
       expect((await store.fetchOffsets('g')).map((o) => o.offset)).to.deep.equal([10]);

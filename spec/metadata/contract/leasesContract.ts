@@ -136,14 +136,15 @@ export function leasesContract(factory: StoreHarnessFactory): void {
       };
       const error = await rejection(store.commitSegment(commit), FencedLeaseEpochError, 'FENCED_LEASE_EPOCH');
       expect(error.message).to.equal(
-        `lease epoch 1 of t/0 is fenced: the lease expired at ${lease.expiresAt} (now ${clock.now}); renew or acquire it again`,
+        `lease epoch 1 of t/0 is fenced: the lease expired at ${lease.expiresAt} (now ${clock.now}); renew or ` +
+          `acquire it again`,
       );
       expect((await store.getPartition('t', 0)).highWatermark).to.equal(0);
       await store.renewLease(lease, TTL);
       expect(await store.commitSegment(commit)).to.equal(3);
     });
 
-    it('ends the leases of a deleted topic: none of them renews or writes in a topic created again under its name', async () => {
+    it('ends the leases of a deleted topic: none renews or writes in a topic created again with its name', async () => {
       const { store, clock } = ctx();
       await store.createTopic('t', 3);
       const a = await store.acquireLease('t', 0, 'agent-a', TTL);

@@ -61,7 +61,7 @@ export function producerStatesContract(factory: StoreHarnessFactory): void {
       hwm = 0;
     });
 
-    it(`keeps the last ${MAX_PRODUCER_BATCHES} batches of each producer, reads them back exactly, and replaces them on the next commit`, async () => {
+    it(`keeps each producer's last ${MAX_PRODUCER_BATCHES} batches, reads them exactly, replaces them`, async () => {
       const { store } = ctx();
       const five = stateOf(3, [2, 1, 4, 1, 3]);
       const one = stateOf(4, [6], 13, 2);
@@ -89,7 +89,8 @@ export function producerStatesContract(factory: StoreHarnessFactory): void {
       const bad: [Partial<CommitSegmentRequest>, string][] = [
         [
           { producers: [stateOf(3, [1, 1, 1, 1, 1, 1])] },
-          `producer 3 has more than ${MAX_PRODUCER_BATCHES - 1} earlier batches: keep the last ${MAX_PRODUCER_BATCHES} only`,
+          `producer 3 has more than ${MAX_PRODUCER_BATCHES - 1} earlier batches: keep the last ` +
+            `${MAX_PRODUCER_BATCHES} only`,
         ],
         [
           {
@@ -128,7 +129,7 @@ export function producerStatesContract(factory: StoreHarnessFactory): void {
       expect(await store.getProducerState('t', 0, 3)).to.equal(undefined);
     });
 
-    it('removes states that no commit updated for longer than producerIdExpirationMs, in the commit that finds them', async () => {
+    it('removes states no commit updated for over producerIdExpirationMs, in the commit that finds them', async () => {
       const { store, clock } = ctx();
       await commit(store, 2, { producers: [stateOf(1, [1]), stateOf(2, [1], 1)] });
       clock.advance(1000);
@@ -153,7 +154,7 @@ export function producerStatesContract(factory: StoreHarnessFactory): void {
       expect(await store.getProducerState('t', 0, 3)).to.equal(undefined);
     });
 
-    it(`removes at most ${EXPIRED_STATES_PER_COMMIT} expired states beyond those it writes in one commit, oldest first`, async () => {
+    it(`removes at most ${EXPIRED_STATES_PER_COMMIT} expired states besides those it writes, oldest 1st`, async () => {
       const { store, clock } = ctx();
       const count = EXPIRED_STATES_PER_COMMIT + 5;
       await commit(store, 1, { producers: Array.from({ length: count - 1 }, (_, i) => stateOf(i + 1, [1])) });

@@ -156,7 +156,7 @@ export function segmentsContract(factory: StoreHarnessFactory): void {
       expect(await store.listSegments('t', 0)).to.deep.equal([segment('t', 0, 0, 5)]);
     });
 
-    it('commits several segments in one step, each checked on its own: refused ones change nothing, the others commit', async () => {
+    it('commits several segments in one step, each checked alone: refused ones change nothing', async () => {
       const { store } = ctx();
       await store.createTopic('t', 4);
       const stale = await store.acquireLease('t', 2, 'agent-a', TTL);

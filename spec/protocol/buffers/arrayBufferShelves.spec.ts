@@ -37,7 +37,7 @@ describe('protocol/ArrayBufferShelves', () => {
     expect(shelves.heldBytes).to.equal(1000);
   });
 
-  it('makes room for a length in demand by dropping free buffers of other lengths, those left unasked longest first', () => {
+  it('makes room for a length in demand by dropping free buffers of other lengths, longest unasked first', () => {
     const shelves = new ArrayBufferShelves(4000);
     const [old1, old2, mid, fresh1, fresh2] = [
       shelves.take(1000),
@@ -55,7 +55,8 @@ describe('protocol/ArrayBufferShelves', () => {
     expect(shelves.take(1500)).to.equal(mid);
     expect([shelves.take(1200), shelves.take(1200)]).to.deep.equal([fresh2, fresh1]);
     const big = shelves.take(5000);
-    expect(shelves.give(big)).to.equal(false); // larger than the bound: nothing could make room, nothing is dropped for it
+    // larger than the bound: nothing could make room, nothing is dropped for it
+    expect(shelves.give(big)).to.equal(false);
   });
 
   it('puts a length whose shelf was emptied by takes behind those left unasked', () => {

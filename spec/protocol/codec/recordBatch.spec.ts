@@ -142,7 +142,7 @@ describe('protocol/recordBatch', () => {
       expect(cursor.headers).to.not.equal(firstHeaders);
     });
 
-    it('share one frozen empty headers array among records without headers; decodeRecordBatch gives each record its own', () => {
+    it('share one frozen empty headers array among records without; decodeRecordBatch gives each its own', () => {
       const records: RecordInput[] = [
         { key: utf8('a'), value: utf8('1'), timestamp: 1 },
         { key: utf8('b'), value: utf8('2'), timestamp: 2, headers: [{ key: 'h', value: utf8('x') }] },
@@ -562,7 +562,7 @@ describe('protocol/recordBatch', () => {
       expect([a!.producerEpoch, a!.baseSequence, b!.producerEpoch, b!.baseSequence]).to.deep.equal([1, 17, 2, 0]);
     });
 
-    it('refuses fields out of range with InvalidRequestError, and a damaged batch with CorruptMessageError, changing nothing', () => {
+    it('refuses fields out of range (InvalidRequestError), a damaged batch (CorruptMessageError), no change', () => {
       const fields = { producerId: 9, producerEpoch: 2, baseSequence: 0 };
       for (const bad of [
         { producerId: -2 },

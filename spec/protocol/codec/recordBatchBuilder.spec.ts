@@ -371,7 +371,7 @@ describe('protocol/RecordBatchBuilder', () => {
     });
 
     for (const compression of ['none', 'lz4'] as const) {
-      it(`writes exactly encodeRecordBatchInto's bytes at the given offset, touching nothing around them (${compression})`, () => {
+      it(`writes exactly encodeRecordBatchInto's bytes at the offset, touching nothing else (${compression})`, () => {
         const records = sequence(50, 100);
         const options = { compression, producerId: 7, producerEpoch: 1, baseSequence: 40 };
         const around = (length: number) => Buffer.alloc(length + 20, 0xee);

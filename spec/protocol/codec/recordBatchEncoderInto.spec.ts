@@ -14,7 +14,7 @@ const records: RecordInput[] = Array.from({ length: 50 }, (_, i) => ({
 
 describe('protocol/encodeRecordBatchInto', () => {
   for (const compression of ['none', 'lz4'] as const) {
-    it(`writes exactly encodeRecordBatch's bytes at the given offset, touching nothing around them (${compression})`, () => {
+    it(`writes exactly encodeRecordBatch's bytes at the offset, touching nothing around them (${compression})`, () => {
       const options = { compression, producerId: 7, producerEpoch: 1, baseSequence: 40 };
       const expected = encodeRecordBatch(records, options);
       let asked = -1;

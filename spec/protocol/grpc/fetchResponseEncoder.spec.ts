@@ -147,7 +147,7 @@ describe('protocol/fetchResponseEncoder', () => {
       return Buffer.from(Buffer.from(type.encode(type.fromPartial(message)).finish()));
     }
 
-    it('serializes Fetch answers as the generated encoder does, each into the same memory, copied by the caller', () => {
+    it('serializes Fetch answers as the generated encoder does, each into the same memory the caller copies', () => {
       const definition = agentServiceDefinition(16 * 1024 * 1024);
       const messages = [cases[2]![1], cases[3]![1], cases[12]![1], cases[0]![1]];
       const type = definition.methods.fetch.responseType;

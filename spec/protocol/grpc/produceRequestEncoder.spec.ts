@@ -81,7 +81,7 @@ describe('protocol/encodeProduceRequest', () => {
 
   for (const [e, envelope] of envelopes.entries()) {
     for (const [count, valueBytes] of shapes) {
-      it(`gives the same message from a RecordBatchBuilder as from the records (envelope ${e}, ${count} records of ${valueBytes} bytes)`, () => {
+      it(`gives one message from a RecordBatchBuilder or records (envelope ${e}, ${count} x ${valueBytes} B)`, () => {
         const records = recordsOf(count, valueBytes);
         const options = { producerId: 9, producerEpoch: 1, baseSequence: 17 };
         const fromRecords = encodeProduceRequest(envelope, records, options);
@@ -108,7 +108,7 @@ describe('protocol/encodeProduceRequest', () => {
   }
 
   for (const [e, envelope] of envelopes.entries()) {
-    it(`copies an encoded batch whole into a request for another envelope, matching the generated encoder (envelope ${e})`, () => {
+    it(`copies an encoded batch whole into another envelope's request, as the generated encoder (${e})`, () => {
       const sent = encodeProduceRequest(envelopes[0]!, recordsOf(100, 100), {
         producerId: 12,
         producerEpoch: 3,
@@ -169,7 +169,7 @@ describe('protocol/encodeProduceRequest', () => {
   });
 
   for (const extra of [0, 2, 3, 130, 131, 16_387, 70_000]) {
-    it(`fills a larger buffer with the padding field, ${extra} bytes past the message, and decodes to the same request`, () => {
+    it(`fills a larger buffer with the padding field, ${extra} bytes past the message; decodes the same`, () => {
       const records = recordsOf(20, 50);
       const exact = encodeProduceRequest(envelopes[0]!, records, {});
       let asked = -1;

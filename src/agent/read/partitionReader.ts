@@ -44,7 +44,8 @@ export class PartitionReader {
       const bounds = await this.bounds(topic, partition);
       if (offset < bounds.logStartOffset || offset > bounds.highWatermark) {
         throw new OffsetOutOfRangeError(
-          `offset ${offset} is outside the log of ${topic}/${partition} [${bounds.logStartOffset}, ${bounds.highWatermark}]`,
+          `offset ${offset} is outside the log of ${topic}/${partition} [${bounds.logStartOffset}, ` +
+            `${bounds.highWatermark}]`,
           { context: { topic, partition, offset } },
         );
       }

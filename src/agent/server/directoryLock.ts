@@ -166,6 +166,7 @@ function lockedError(dir: string, path: string, owner: StoredOwner | undefined):
         ? `a process (${where})`
         : `agent ${String(owner['agentId'])} (${where})`;
   return new InvalidConfigError(
-    `directory ${dir} is in use by ${who}: stop that agent or give this one another directory; if that agent is gone, delete ${path}`,
+    `directory ${dir} is in use by ${who}: stop that agent or give this one another directory; if that agent is ` +
+      `gone, delete ${path}`,
   );
 }

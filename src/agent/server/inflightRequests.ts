@@ -54,7 +54,8 @@ export class InflightRequestBytes {
     if (this.inUse + bytes > this.maxBytes) {
       this.refused++;
       throw new AgentBusyError(
-        `${method} request of ${bytes} bytes refused: ${this.inUse} of ${this.maxBytes} request bytes in flight (--max-inflight-request-bytes); retry after a backoff`,
+        `${method} request of ${bytes} bytes refused: ${this.inUse} of ${this.maxBytes} request bytes in flight ` +
+          `(--max-inflight-request-bytes); retry after a backoff`,
       );
     }
     this.inUse += bytes;

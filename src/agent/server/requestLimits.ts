@@ -17,7 +17,8 @@ export function limitPartitions<R extends { partitions: readonly unknown[] }, A 
     const count = request.partitions.length;
     if (count > max) {
       throw new LimitExceededError(
-        `${method} request names ${count} partitions; this agent accepts at most ${max} per request (--max-partitions-per-request): split it`,
+        `${method} request names ${count} partitions; this agent accepts at most ${max} per request ` +
+          `(--max-partitions-per-request): split it`,
       );
     }
     return handler(request, ...rest);

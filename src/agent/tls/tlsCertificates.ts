@@ -123,9 +123,9 @@ async function readFiles(options: ResolvedAgentTls): Promise<Files> {
     // Throws on unparsable PEM and on a key that does not match the certificate.
     createSecureContext({ cert, key, ...(ca === undefined ? {} : { ca }) });
   } catch (error) {
-    throw new InvalidConfigError(
-      `TLS certificate ${options.certFile} and key ${options.keyFile}${options.caFile === undefined ? '' : ` with CA ${options.caFile}`} are not usable: ${(error as Error).message}`,
-    );
+    const withCa = options.caFile === undefined ? '' : ` with CA ${options.caFile}`;
+    const files = `TLS certificate ${options.certFile} and key ${options.keyFile}${withCa}`;
+    throw new InvalidConfigError(`${files} are not usable: ${(error as Error).message}`);
   }
   return { cert, key, ca };
 }

@@ -319,7 +319,8 @@ export class PartitionWriter {
       const frame = readBatchFrame(batch);
       if (frame.baseOffset !== this.nextOffset) {
         throw new InvalidRequestError(
-          `cannot restore a batch at offset ${frame.baseOffset} into ${this.topic}/${this.partition}, whose next offset is ${this.nextOffset}`,
+          `cannot restore a batch at offset ${frame.baseOffset} into ${this.topic}/${this.partition}, whose next ` +
+            `offset is ${this.nextOffset}`,
           { context: { topic: this.topic, partition: this.partition, offset: frame.baseOffset } },
         );
       }
@@ -462,7 +463,8 @@ export class PartitionWriter {
 
   private leaseExpiredError(): NotLeaderError {
     return new NotLeaderError(
-      `lease epoch ${this.epoch} of ${this.topic}/${this.partition} is no longer held or may have expired; lease it again`,
+      `lease epoch ${this.epoch} of ${this.topic}/${this.partition} is no longer held or may have expired; lease it ` +
+        `again`,
       {
         context: { topic: this.topic, partition: this.partition },
       },

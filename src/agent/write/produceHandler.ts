@@ -108,7 +108,8 @@ async function appendBatch(
   }
   if (producerId >= 0 && (producerEpoch !== request.producerEpoch || baseSequence < 0)) {
     throw new InvalidRequestError(
-      `idempotent batch needs the request's epoch ${request.producerEpoch} and a sequence, got epoch ${producerEpoch} sequence ${baseSequence}`,
+      `idempotent batch needs the request's epoch ${request.producerEpoch} and a sequence, got epoch ` +
+        `${producerEpoch} sequence ${baseSequence}`,
       { context },
     );
   }

@@ -151,7 +151,7 @@ export type ResolvedConsumerOptions = Required<
 
 type SerdeKeys = keyof DeserializationOptions<unknown, unknown>;
 
-/** Applies defaults and checks every option; throws InvalidConfigError naming what to change. */
+/** @internal Applies defaults and checks every option; throws InvalidConfigError naming what to change. */
 export function resolveConsumerOptions<K, V>(options: ConsumerOptions<K, V>): ResolvedConsumerOptions {
   const {
     bootstrap,
@@ -223,12 +223,14 @@ export function resolveConsumerOptions<K, V>(options: ConsumerOptions<K, V>): Re
   }
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new InvalidConfigError(
-      `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs}); a third of it is usual`,
+      `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs}); a third ` +
+        `of it is usual`,
     );
   }
   if (fetchMaxBytes > MAX_MESSAGE_BYTES) {
     throw new InvalidConfigError(
-      `fetchMaxBytes (${fetchMaxBytes}) must not exceed ${MAX_MESSAGE_BYTES}, the largest gRPC message a connection takes`,
+      `fetchMaxBytes (${fetchMaxBytes}) must not exceed ${MAX_MESSAGE_BYTES}, the largest gRPC message a connection ` +
+        `takes`,
     );
   }
   if (maxPartitionFetchBytes > fetchMaxBytes) {

@@ -191,7 +191,9 @@ export function streamRecords(batch: ConsumerBatch): RecordStream {
   return batch instanceof FetchedBatch ? batch.stream() : arrayStream(batch.records);
 }
 
-/** Records of the batch left out so far because they did not deserialise (see RecordDecoder); none for other batches. */
+/**
+ * Records of the batch left out so far because they did not deserialise (see RecordDecoder); none for other batches.
+ */
 export function droppedRecords(batch: ConsumerBatch): readonly DroppedRecord[] {
   return batch instanceof FetchedBatch && batch.dropped !== undefined ? batch.dropped : NONE_DROPPED;
 }

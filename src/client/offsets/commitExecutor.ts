@@ -179,7 +179,8 @@ function checkOptions(maxRetries: number, baseDelayMs: number, maxDelayMs: numbe
   }
   if (!(baseDelayMs >= 0) || !(maxDelayMs >= baseDelayMs) || !Number.isFinite(maxDelayMs)) {
     throw new InvalidConfigError(
-      `retry delays must satisfy 0 <= retryBaseDelayMs <= retryMaxDelayMs < Infinity, got ${baseDelayMs} and ${maxDelayMs}`,
+      `retry delays must satisfy 0 <= retryBaseDelayMs <= retryMaxDelayMs < Infinity, got ${baseDelayMs} and ` +
+        `${maxDelayMs}`,
     );
   }
 }

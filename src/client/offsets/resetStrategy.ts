@@ -112,7 +112,8 @@ export function resolveStartOffset(input: StartOffsetInput): StartOffset {
     case 'none': {
       const has = committed !== undefined && committed !== -1;
       const message = has
-        ? `committed offset ${committed} is outside [${logStartOffset}, ${highWatermark}] and the reset strategy is none`
+        ? `committed offset ${committed} is outside [${logStartOffset}, ${highWatermark}] and the reset strategy is ` +
+          `none`
         : 'no committed offset and the reset strategy is none';
       throw new OffsetOutOfRangeError(message, { context: has ? { ...context, offset: committed } : context });
     }

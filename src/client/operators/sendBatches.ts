@@ -45,7 +45,10 @@ type Lane<B, K, R> = {
   waiting: B[];
   /** Sends of this partition running now. */
   running: number;
-  /** Started sends not yet emitted, oldest first; only the head may emit directly. What counts against maxInFlightPerPartition. */
+  /**
+   * Started sends not yet emitted, oldest first; only the head may emit directly. What counts against
+   * maxInFlightPerPartition.
+   */
   slots: Slot<R>[];
   /** Whether the lane is in the ready queue. */
   ready: boolean;

@@ -88,7 +88,8 @@ export function choosePartition(record: PartitionableRecord, partitionCount: num
   const chosen = partitioner({ topic, key: record.key, value: record.value, partitionCount });
   if (!Number.isSafeInteger(chosen) || chosen < 0 || chosen >= partitionCount) {
     throw new InvalidConfigError(
-      `the partitioner returned ${chosen} for topic ${topic}, outside 0..${partitionCount - 1}; fix the custom partitioner`,
+      `the partitioner returned ${chosen} for topic ${topic}, outside 0..${partitionCount - 1}; fix the custom ` +
+        `partitioner`,
       { context: { topic } },
     );
   }

@@ -369,14 +369,14 @@ export class Producer<K = Payload, V = Payload> {
     // offsets$ notifications carry keys that are views of the sent request: then its buffer is not reused.
     let viewsHandedOut = false;
     if (outcome.ok) {
-      job.batch.outcome._resolve(outcome.baseOffset);
+      job.batch.outcome.resolve(outcome.baseOffset);
       this.metricsState.latency(this.options.scheduler.now() - job.batch.firstSentAt, job.count);
       if (this.offsetsSubject.observed && job.encodedBatch !== undefined) {
         viewsHandedOut = true;
         this.announceOffsets(job, outcome.baseOffset, job.encodedBatch);
       }
     } else {
-      job.batch.outcome._reject(outcome.error);
+      job.batch.outcome.reject(outcome.error);
     }
     this.sender.releaseRequest(job, outcome.ok && !viewsHandedOut);
     this.metricsState.settled(job.count, outcome.ok);

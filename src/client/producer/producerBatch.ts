@@ -36,21 +36,21 @@ export class ProducerBatch {
   /** The accumulator keeps it open past its linger time while its partition has every request out. */
   held = false;
   /** The records, encoded; undefined once handed back to the pool. */
-  #records: RecordBatchBuilder | undefined;
+  private encoded: RecordBatchBuilder | undefined;
 
   constructor(
     readonly partition: PartitionState,
     private readonly pool: BuilderPool,
   ) {
-    this.#records = pool.take();
+    this.encoded = pool.take();
     this.outcome = new BatchOutcome(partition.topic, partition.partition);
   }
 
   /** The records, encoded. @throws InvalidRequestError once they were handed back ({@link recordsEncoded}). */
   get records(): RecordBatchBuilder {
-    if (this.#records === undefined)
+    if (this.encoded === undefined)
       throw new InvalidRequestError(`the records of a batch for ${this.partition.key} were already handed back`);
-    return this.#records;
+    return this.encoded;
   }
 
   /**
@@ -75,8 +75,8 @@ export class ProducerBatch {
 
   /** The records have been encoded into the request (which retries resend): their builder goes back to the pool. */
   recordsEncoded(): void {
-    const records = this.#records;
-    this.#records = undefined;
+    const records = this.encoded;
+    this.encoded = undefined;
     if (records !== undefined) this.pool.give(records);
   }
 }

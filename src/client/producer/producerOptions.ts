@@ -190,7 +190,8 @@ export function resolveProducerOptions<K, V>(options: ProducerOptions<K, V>): Re
   }
   if (idempotence && maxInFlightPerPartition > MAX_IDEMPOTENT_IN_FLIGHT) {
     throw new InvalidConfigError(
-      `maxInFlightPerPartition must be at most ${MAX_IDEMPOTENT_IN_FLIGHT} with idempotence (agents recognise retries of a producer's last ${MAX_IDEMPOTENT_IN_FLIGHT} batches only), got ${maxInFlightPerPartition}`,
+      `maxInFlightPerPartition must be at most ${MAX_IDEMPOTENT_IN_FLIGHT} with idempotence (agents recognise ` +
+        `retries of a producer's last ${MAX_IDEMPOTENT_IN_FLIGHT} batches only), got ${maxInFlightPerPartition}`,
     );
   }
   if (batchBytes > MAX_BATCH_BYTES_OPTION)

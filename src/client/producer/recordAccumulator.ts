@@ -154,7 +154,7 @@ export class RecordAccumulator {
       dropped.records += batch.count;
       dropped.bytes += batch.bytes;
       batch.recordsEncoded();
-      batch.outcome._reject(error);
+      batch.outcome.reject(error);
     };
     for (const batch of this.unsettled) {
       batch.partition.batchesOutstanding--;

@@ -59,7 +59,8 @@ export function resolveDeserialization(options: DeserializationOptions<unknown, 
     }
   } else if (onDeserializationError !== 'error' && onDeserializationError !== 'skip') {
     throw new InvalidConfigError(
-      `consumer option onDeserializationError must be 'error', 'skip' or { deadLetter: { producer, topic } }, got ${JSON.stringify(onDeserializationError)}`,
+      `consumer option onDeserializationError must be 'error', 'skip' or { deadLetter: { producer, topic } }, got ` +
+        `${JSON.stringify(onDeserializationError)}`,
     );
   }
   if (keyDeserializer === undefined && valueDeserializer === undefined) return { decoder: undefined, deadLetter };

@@ -86,7 +86,8 @@ export function prepareStatements(db: Database.Database) {
     getEpochFloor: prepare<[string], { epoch: number }>('SELECT epoch FROM lease_epoch_floors WHERE topic = ?'),
     /** Raises the floor of a topic to the largest lease epoch of its partitions. */
     raiseEpochFloor: prepare<[string]>(
-      `INSERT INTO lease_epoch_floors (topic, epoch) SELECT topic, MAX(lease_epoch) FROM partitions WHERE topic = ? GROUP BY topic
+      `INSERT INTO lease_epoch_floors (topic, epoch)
+       SELECT topic, MAX(lease_epoch) FROM partitions WHERE topic = ? GROUP BY topic
        ON CONFLICT (topic) DO UPDATE SET epoch = MAX(epoch, excluded.epoch)`,
     ),
     getPartition: prepare<[Where], PartitionRow>(
@@ -114,8 +115,10 @@ export function prepareStatements(db: Database.Database) {
 
     // ---- segments ----
     insertSegment: prepare<[Where & SegmentRow]>(
-      `INSERT INTO segments (topic, partition, key, base_offset, end_offset, size_bytes, min_timestamp, max_timestamp, created_at)
-       VALUES (@topic, @partition, @key, @base_offset, @end_offset, @size_bytes, @min_timestamp, @max_timestamp, @created_at)`,
+      `INSERT INTO segments (topic, partition, key, base_offset, end_offset, size_bytes, min_timestamp, max_timestamp,
+         created_at)
+       VALUES (@topic, @partition, @key, @base_offset, @end_offset, @size_bytes, @min_timestamp, @max_timestamp,
+         @created_at)`,
     ),
     getSegmentByKey: prepare<[Where & { key: string }], SegmentRow>(
       'SELECT * FROM segments WHERE topic = @topic AND partition = @partition AND key = @key',
@@ -138,8 +141,8 @@ export function prepareStatements(db: Database.Database) {
       'UPDATE producer_ids SET epoch = @epoch WHERE producer_id = @producerId',
     ),
     upsertProducerState: prepare<[Where & ProducerStateRow]>(
-      `INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset, last_record_count,
-         earlier_batches, updated_at)
+      `INSERT INTO producer_states (topic, partition, producer_id, producer_epoch, last_sequence, last_base_offset,
+         last_record_count, earlier_batches, updated_at)
        VALUES (@topic, @partition, @producer_id, @producer_epoch, @last_sequence, @last_base_offset, @last_record_count,
          @earlier_batches, @updated_at)
        ON CONFLICT (topic, partition, producer_id) DO UPDATE SET producer_epoch = excluded.producer_epoch,
@@ -150,7 +153,8 @@ export function prepareStatements(db: Database.Database) {
     // The oldest states not updated since `before`, at most `limit` (producer_states_by_update finds them).
     expireProducerStates: prepare<[Where & { before: number; limit: number }]>(
       `DELETE FROM producer_states WHERE topic = @topic AND partition = @partition AND producer_id IN (
-         SELECT producer_id FROM producer_states WHERE topic = @topic AND partition = @partition AND updated_at < @before
+         SELECT producer_id FROM producer_states
+         WHERE topic = @topic AND partition = @partition AND updated_at < @before
          ORDER BY updated_at LIMIT @limit)`,
     ),
     getProducerState: prepare<[Where & { producerId: number }], ProducerStateRow>(

@@ -85,7 +85,8 @@ export function checkAttributes(attributes: number, position: number): void {
   codecFromAttributes(attributes);
   if ((attributes & ~COMPRESSION_CODEC_MASK) !== 0) {
     throw new CorruptMessageError(
-      `batch at byte ${position} has attributes 0x${(attributes & 0xffff).toString(16)}: only the compression bits are supported`,
+      `batch at byte ${position} has attributes 0x${(attributes & 0xffff).toString(16)}: only the compression bits ` +
+        `are supported`,
     );
   }
 }

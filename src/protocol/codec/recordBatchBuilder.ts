@@ -158,7 +158,7 @@ export class RecordBatchBuilder implements RecordsSection {
     this.largestTimestamp = 0;
   }
 
-  /** Copies the records section to `out[pos]` (for finishBatch). @internal */
+  /** Copies the records section to `out[pos]` (for finishBatch). */
   writeRecordsTo(out: Buffer, pos: number): void {
     this.bytes.copy(out, pos, 0, this.used);
   }

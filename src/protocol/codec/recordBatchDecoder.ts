@@ -174,7 +174,8 @@ export function checkRecordBatch(bytes: Uint8Array, position = 0): CheckedBatch 
   if (recordCount > 0) {
     if (walk.lastDelta !== lastOffsetDelta) {
       throw new CorruptMessageError(
-        `batch at byte ${position} has lastOffsetDelta ${lastOffsetDelta} but its last record has delta ${walk.lastDelta}`,
+        `batch at byte ${position} has lastOffsetDelta ${lastOffsetDelta} but its last record has delta ` +
+          `${walk.lastDelta}`,
       );
     }
     if (walk.maxTimestamp !== maxTimestamp) {

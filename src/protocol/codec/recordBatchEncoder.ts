@@ -64,7 +64,6 @@ export type WrittenBatch = { buffer: Buffer; offset: number; length: number };
 /**
  * A batch's records section, measured and ready to be written, as
  * {@link finishBatch} takes it.
- * @internal
  */
 export interface RecordsSection {
   /** Records in the section (at least one). */

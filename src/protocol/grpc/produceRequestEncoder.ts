@@ -164,7 +164,8 @@ function checkMessageBuffer(message: Buffer, minimum: number): void {
   const paddable = message.length === minimum || message.length >= minimum + MIN_PADDING_BYTES;
   if (!fillsItsArrayBuffer || !paddable) {
     throw new RangeError(
-      `the allocator gave ${message.length} bytes (at ${message.byteOffset} of ${message.buffer.byteLength}) for a message of ${minimum}: ` +
+      `the allocator gave ${message.length} bytes (at ${message.byteOffset} of ${message.buffer.byteLength}) for a ` +
+        `message of ${minimum}: ` +
         `it must fill its ArrayBuffer and be ${minimum} or at least ${minimum + MIN_PADDING_BYTES} bytes long`,
     );
   }

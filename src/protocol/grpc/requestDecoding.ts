@@ -48,7 +48,8 @@ function refusal(messageName: string, size: number, error: unknown): StreamHouse
   const reason = error instanceof Error ? error.message : String(error);
   if (UNSAFE_INTEGER.test(reason)) {
     return new UnsafeIntegerError(
-      `${messageName} carries an int64 beyond Number.MAX_SAFE_INTEGER (2^53 - 1): offsets, ids and timestamps must be safe integers`,
+      `${messageName} carries an int64 beyond Number.MAX_SAFE_INTEGER (2^53 - 1): offsets, ids and timestamps must ` +
+        `be safe integers`,
     );
   }
   return new InvalidRequestError(`${messageName} of ${size} bytes is not a valid protobuf message: ${reason}`, {
