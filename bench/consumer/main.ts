@@ -190,8 +190,10 @@ async function consumeOnce(
   if (profiler !== undefined) await profiler.stop(join(PROFILE_DIR!, `${workload}.cpuprofile`));
   await consumer.close();
   console.log(
-    `${workload}: ${Math.round(count / seconds).toLocaleString('en-US')} records/s, ${(bytes / seconds / 1e6).toFixed(1)} MB/s ` +
-      `in ${seconds.toFixed(2)} s (${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s in the consumer's process, ${agentCpu.toFixed(2)} in the agent's; ` +
+    `${workload}: ${Math.round(count / seconds).toLocaleString('en-US')} records/s, ` +
+      `${(bytes / seconds / 1e6).toFixed(1)} MB/s ` +
+      `in ${seconds.toFixed(2)} s (${((cpu.user + cpu.system) / 1e6).toFixed(2)} CPU s in the consumer's process, ` +
+      `${agentCpu.toFixed(2)} in the agent's; ` +
       // per record: what matters on a shared 2-core host, where wall time varies with other load
       `${((cpu.user + cpu.system) / count).toFixed(3)} + ${((agentCpu * 1e6) / count).toFixed(3)} CPU µs/record)`,
   );
@@ -266,7 +268,8 @@ async function latency({ agent, connection, suffix, tls }: Target, topic: string
     `e2e latency${suffix}: p50 ${recorder.percentile(50).toFixed(2)} ms, p99 ${recorder.percentile(99).toFixed(2)} ms`,
   );
   console.log(
-    `of which the durable produce ack: p50 ${acks.percentile(50).toFixed(2)} ms, p99 ${acks.percentile(99).toFixed(2)} ms`,
+    `of which the durable produce ack: p50 ${acks.percentile(50).toFixed(2)} ms, ` +
+      `p99 ${acks.percentile(99).toFixed(2)} ms`,
   );
   return [...recorder.rows(SYSTEM, `e2e-latency${suffix}`), ...acks.rows(SYSTEM, `produce-ack-latency${suffix}`)];
 }

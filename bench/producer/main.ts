@@ -165,8 +165,10 @@ async function saturatedRun(
   );
   const recordsPerSecond = RECORDS / seconds;
   console.log(
-    `${workload} ${run === 0 ? 'warm-up' : `run ${run}`}: ${RECORDS} records in ${seconds.toFixed(2)} s (${Math.round(recordsPerSecond).toLocaleString('en-US')} records/s), ${metrics.batchesSent} batches, ` +
-      `${metrics.retries} retries; CPU per record: client ${clientMicros.toFixed(2)} µs, agent ${agentMicros.toFixed(2)} µs`,
+    `${workload} ${run === 0 ? 'warm-up' : `run ${run}`}: ${RECORDS} records in ${seconds.toFixed(2)} s ` +
+      `(${Math.round(recordsPerSecond).toLocaleString('en-US')} records/s), ${metrics.batchesSent} batches, ` +
+      `${metrics.retries} retries; ` +
+      `CPU per record: client ${clientMicros.toFixed(2)} µs, agent ${agentMicros.toFixed(2)} µs`,
   );
   return { recordsPerSecond, rows };
 }

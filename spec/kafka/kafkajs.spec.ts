@@ -123,7 +123,7 @@ describe('Kafka listener with KafkaJS', function () {
     await agent.connection.client.createTopic({ name, partitions, config: undefined });
   }
 
-  it('writes records that our RxJS Consumer reads with identical key, value, headers, timestamp and offset', async () => {
+  it('writes records our RxJS Consumer reads with identical key, value, headers, timestamp and offset', async () => {
     await createTopic('cross-a', 1);
     const producer = kafka.producer();
     await producer.connect();

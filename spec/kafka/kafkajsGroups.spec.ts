@@ -88,7 +88,7 @@ describe('Kafka listener with KafkaJS consumer groups', function () {
 
   const last = (member: Member) => member.assignments[member.assignments.length - 1] ?? [];
 
-  it('splits the partitions between two members after a rebalance; the second starts from the committed offsets', async () => {
+  it('splits partitions between two members on a rebalance; the second starts at the committed offsets', async () => {
     await agent.connection.client.createTopic({ name: 'two-members', partitions: 4, config: undefined });
     await produceRound('two-members', 'first');
     const a = await startMember('two-members-group', 'two-members');

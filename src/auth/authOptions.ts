@@ -15,7 +15,10 @@ export type AuthOptions = {
   mode?: AuthMode;
   /** Users beside those in the metadata store (from `--auth-file`); a name here wins over the store's. Default none. */
   users?: readonly UserRecord[];
-  /** How long a user read from the metadata store is reused, ms: a removed user or token lapses within it. Default 5000. */
+  /**
+   * How long a user read from the metadata store is reused, ms: a removed user or token lapses within it.
+   * Default 5000.
+   */
   userCacheMs?: number;
   /** A Kafka connection not authenticated within this is closed (mode `required`), ms. Default 10000. */
   saslTimeoutMs?: number;

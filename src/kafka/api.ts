@@ -46,7 +46,8 @@ export function defineApi<Req, Res>(
 ): KafkaApi<unknown, unknown> {
   if (versions.min < schema.minVersion || versions.max > schema.maxVersion) {
     throw new RangeError(
-      `${name}: versions ${versions.min}-${versions.max} outside the schema's ${schema.minVersion}-${schema.maxVersion}`,
+      `${name}: versions ${versions.min}-${versions.max} ` +
+        `outside the schema's ${schema.minVersion}-${schema.maxVersion}`,
     );
   }
   const api: KafkaApi<Req, Res> = {

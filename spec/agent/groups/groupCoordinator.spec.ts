@@ -271,7 +271,7 @@ for (const backend of [sqliteBackend, redisBackend]) {
       expect((await store.getGroup(groupId))!.state).to.equal('stable');
     });
 
-    it('rebalances everyone when a fourth member joins: heartbeats say REBALANCE_IN_PROGRESS, all converge on generation 2', async () => {
+    it('rebalances all on a fourth join: heartbeats say REBALANCE_IN_PROGRESS, all reach generation 2', async () => {
       const first = await joinAll(['a', 'b', 'c']);
       await syncAll(first);
       const leaderId = first.get('a')!.leaderId;

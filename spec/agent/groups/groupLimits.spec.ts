@@ -69,7 +69,8 @@ for (const kind of ['sqlite', 'redis'] as const) {
       );
       expect(over).to.be.instanceOf(LimitExceededError);
       expect((over as Error).message).to.equal(
-        'join of group g carries 1025 bytes of member metadata (client id, protocol names and metadata); this agent accepts at most 1024 (--max-group-member-metadata-bytes)',
+        'join of group g carries 1025 bytes of member metadata (client id, protocol names and metadata); ' +
+          'this agent accepts at most 1024 (--max-group-member-metadata-bytes)',
       );
       const protocols = [
         { name: 'range', metadata: Buffer.alloc(510) },
@@ -100,14 +101,15 @@ for (const kind of ['sqlite', 'redis'] as const) {
       const over = await rejection(sync(MEMBER_LIMIT + 1));
       expect(over).to.be.instanceOf(LimitExceededError);
       expect((over as Error).message).to.equal(
-        `assignment of member ${joined.memberId} in group g is 1025 bytes; this agent accepts at most 1024 (--max-group-member-metadata-bytes)`,
+        `assignment of member ${joined.memberId} in group g is 1025 bytes; ` +
+          `this agent accepts at most 1024 (--max-group-member-metadata-bytes)`,
       );
       expect((await agent.metadataStore.getGroup('g'))!.state).to.equal('completing-rebalance');
       expect((await sync(MEMBER_LIMIT)).assignment.length).to.equal(MEMBER_LIMIT);
       expect((await agent.metadataStore.getGroup('g'))!.state).to.equal('stable');
     });
 
-    it('answers OFFSET_METADATA_TOO_LARGE for a partition whose commit metadata is too long, committing the others', async () => {
+    it('answers OFFSET_METADATA_TOO_LARGE for too long commit metadata, committing the other partitions', async () => {
       const { client } = agent.connection;
       const { memberId, generationId } = await stableMember('g');
       const { results } = await client.commitOffsets({
@@ -147,7 +149,8 @@ for (const kind of ['sqlite', 'redis'] as const) {
       const refused = (await commit(-1, '', 99)).results[0]!;
       expect(refused.error!.code).to.equal(ErrorCode.ILLEGAL_GENERATION);
       expect(refused.error!.message).to.equal(
-        'offset commit for group g under generation -1 refused: the group has 1 member; commit as a member with its generation, or once the group is empty',
+        'offset commit for group g under generation -1 refused: the group has 1 member; ' +
+          'commit as a member with its generation, or once the group is empty',
       );
       expect(new IllegalGenerationError(refused.error!.message).retriable).to.equal(false);
       expect((await client.fetchOffsets({ groupId: 'g', partitions: [] })).offsets.map((o) => o.offset)).to.deep.equal([

@@ -204,7 +204,8 @@ export class GroupCoordinator {
     const { sessionTimeoutMs } = request;
     if (sessionTimeoutMs < minSessionTimeoutMs || sessionTimeoutMs > maxSessionTimeoutMs) {
       throw new InvalidSessionTimeoutError(
-        `session timeout ${sessionTimeoutMs} ms is outside ${minSessionTimeoutMs}..${maxSessionTimeoutMs} ms allowed by this agent`,
+        `session timeout ${sessionTimeoutMs} ms is outside ${minSessionTimeoutMs}..${maxSessionTimeoutMs} ms ` +
+          `allowed by this agent`,
       );
     }
     if (request.protocols.length === 0) {

@@ -102,7 +102,8 @@ export function resolveGroupCoordinatorOptions(options: GroupCoordinatorOptions)
   }
   if (minSessionTimeoutMs > maxSessionTimeoutMs) {
     throw new InvalidConfigError(
-      `group option minSessionTimeoutMs (${minSessionTimeoutMs}) exceeds maxSessionTimeoutMs (${maxSessionTimeoutMs}): ` +
+      `group option minSessionTimeoutMs (${minSessionTimeoutMs}) ` +
+        `exceeds maxSessionTimeoutMs (${maxSessionTimeoutMs}): ` +
         'lower the minimum or raise the maximum',
     );
   }

@@ -25,7 +25,8 @@ export function checkJoinSize(request: JoinGroupRequest, max: number): void {
   for (const protocol of request.protocols) bytes += Buffer.byteLength(protocol.name) + protocol.metadata.length;
   if (bytes > max) {
     throw new LimitExceededError(
-      `join of group ${request.groupId} carries ${bytes} bytes of member metadata (client id, protocol names and metadata); ` +
+      `join of group ${request.groupId} carries ${bytes} bytes of member metadata ` +
+        `(client id, protocol names and metadata); ` +
         `this agent accepts at most ${max} (--max-group-member-metadata-bytes)`,
     );
   }
@@ -54,7 +55,8 @@ export function offsetMetadataProblem(
   const bytes = Buffer.byteLength(metadata);
   if (bytes <= max) return undefined;
   return new OffsetMetadataTooLargeError(
-    `offset metadata of ${context.topic}/${context.partition} is ${bytes} bytes; this agent accepts at most ${max} (--max-offset-metadata-bytes)`,
+    `offset metadata of ${context.topic}/${context.partition} is ${bytes} bytes; ` +
+      `this agent accepts at most ${max} (--max-offset-metadata-bytes)`,
     { context },
   );
 }

@@ -220,7 +220,8 @@ export function applyJoin(
     return {
       group: current,
       error: new GroupMaxSizeReachedError(
-        `group ${intent.groupId} has ${current.members.length} members, the most this agent allows (--max-group-members)`,
+        `group ${intent.groupId} has ${current.members.length} members, ` +
+          `the most this agent allows (--max-group-members)`,
       ),
     };
   }

@@ -89,6 +89,12 @@ class Emitter {
     return this.struct(t).tsName + (init ? 'Init' : '') + nullable;
   }
 
+  /** The value a tagged field is left out at: its default, or null for a struct default. */
+  private taggedDefault(field: FieldSpec): string {
+    const value = this.defaultValue(field);
+    return value.startsWith('default') ? 'null' : value;
+  }
+
   private defaultValue(field: FieldSpec): string {
     const t = field.type;
     const d = field.default;
@@ -169,7 +175,10 @@ class Emitter {
     if (PRIMITIVES.has(t)) return this.writePrimitive(t, value, nullable, compact, w);
     const one = `write${this.struct(t).tsName}(${w}, v, ${value})`;
     if (nullable === 'false') return one;
-    return `{ const s = ${value}; if (s === null) ${w}.int8(-1); else { if (${nullable}) ${w}.int8(1); write${this.struct(t).tsName}(${w}, v, s); } }`;
+    return (
+      `{ const s = ${value}; if (s === null) ${w}.int8(-1); ` +
+      `else { if (${nullable}) ${w}.int8(1); write${this.struct(t).tsName}(${w}, v, s); } }`
+    );
   }
 
   private emitStruct(struct: Struct): void {
@@ -245,7 +254,7 @@ class Emitter {
         const value = `m.${prop(f)}`;
         const set = f.type.startsWith('[]')
           ? `${value} !== undefined && ${value} !== null && ${value}.length > 0`
-          : `${value} !== undefined && ${value} !== ${this.defaultValue(f).startsWith('default') ? 'null' : this.defaultValue(f)}`;
+          : `${value} !== undefined && ${value} !== ${this.taggedDefault(f)}`;
         o.push(`    if ((${this.cond(intersect(f.taggedVersions, f.versions))}) && ${set}) {`);
         o.push('      const t = new KafkaWriter(64);');
         o.push(`      ${this.writeValue(f, `${value}!`, 't')};`);
@@ -290,7 +299,8 @@ class Emitter {
       `/** Versions of ${spec.name} in the schema; flexible (compact types, tagged fields) from \`flexibleMin\`. */`,
     );
     o.push(
-      `export const ${spec.name}Schema = { apiKey: ${spec.apiKey ?? -1}, minVersion: ${valid.min}, maxVersion: ${isOpen(valid) ? 0x7fff : valid.max}, flexibleMin: ${flexibleMin} } as const;`,
+      `export const ${spec.name}Schema = { apiKey: ${spec.apiKey ?? -1}, minVersion: ${valid.min}, ` +
+        `maxVersion: ${isOpen(valid) ? 0x7fff : valid.max}, flexibleMin: ${flexibleMin} } as const;`,
     );
     o.push('');
     for (const struct of this.structs.values()) this.emitStruct(struct);
