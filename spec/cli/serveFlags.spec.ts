@@ -39,8 +39,11 @@ const SERVE_ENV = [
 
 /** The flags `serve` would run with for these arguments and exactly this environment (its action replaced). */
 async function parsedFlags(args: string[], env: Record<string, string> = {}): Promise<ServeFlags> {
-  const saved = new Map(SERVE_ENV.map((name) => [name, process.env[name]]));
-  for (const name of SERVE_ENV) delete process.env[name];
+  // Every variable serve may read, listed or not, is cleared and put back: none may leak into later specs.
+  const names = new Set([...SERVE_ENV, ...Object.keys(process.env).filter((n) => n.startsWith('STREAMHOUSE_'))]);
+  for (const name of Object.keys(env)) names.add(name);
+  const saved = new Map([...names].map((name) => [name, process.env[name]]));
+  for (const name of names) delete process.env[name];
   Object.assign(process.env, env);
   try {
     let flags: ServeFlags | undefined;
