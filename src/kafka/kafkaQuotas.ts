@@ -5,7 +5,8 @@
  * `throttle_time_ms` and is sent only after it, holding the connection's
  * later answers too, as a Kafka broker mutes a throttled client's channel.
  */
-import { ANONYMOUS, type ByteRateQuotas } from '../agent/server/byteRateQuotas.js';
+import type { ByteRateQuotas } from '../agent/server/byteRateQuotas.js';
+import { ANONYMOUS } from '../metadata/aclRules.js';
 
 export type KafkaQuotas = { produce: ByteRateQuotas; fetch: ByteRateQuotas };
 

@@ -7,9 +7,6 @@
  * up to one second's worth.
  */
 import { InvalidConfigError } from '../../protocol/errors.js';
-
-/** The principal of calls without one (no TLS client certificate, no authentication). */
-export const ANONYMOUS = 'ANONYMOUS';
 /** Burst a principal may send (or fetch) at once before it is throttled, in seconds of its rate. */
 export const QUOTA_BURST_SECONDS = 1;
 /** Principals whose state is kept at once; the idlest are forgotten beyond it (they then start afresh). */

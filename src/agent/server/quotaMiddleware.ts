@@ -10,7 +10,8 @@ import type { CallContext, ServerMiddlewareCall } from 'nice-grpc-common';
 import { encodedSize } from '../../protocol/grpc/requestDecoding.js';
 import type { FetchResponse } from '../../protocol/generated/streamhouse.js';
 import { principalOf } from '../tls/principal.js';
-import { ANONYMOUS, type ByteRateQuotas } from './byteRateQuotas.js';
+import type { ByteRateQuotas } from './byteRateQuotas.js';
+import { ANONYMOUS } from '../../metadata/aclRules.js';
 
 /** Server middleware delaying Produce and Fetch answers of principals over their quota. */
 export function quotaMiddleware(produce: ByteRateQuotas, fetch: ByteRateQuotas) {
