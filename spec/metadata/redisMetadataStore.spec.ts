@@ -10,6 +10,7 @@ import { deleteKeysWithPrefix, escapeGlob } from '../../src/metadata/redis/redis
 import { defaultRedisUrl } from '../../src/metadata/redis/redisOptions.js';
 import { locateLuaDirectory } from '../../src/metadata/redis/scriptLoader.js';
 import { ManualClock, rejection, segment } from './contract/harness.js';
+import { isTopicId } from '../../src/metadata/topicIds.js';
 import { redisHarness, uniquePrefix } from './support/storeHarnesses.js';
 
 /** Every key matching `pattern` (SCAN, so other users of the Redis are not blocked). */
@@ -112,6 +113,7 @@ describe('RedisMetadataStore', () => {
           `segment-info:${topic}:0`,
           `segments:${topic}:0`,
           `topic:${topic}`,
+          'topic-ids',
           'topics',
         ].sort(),
       );
@@ -119,7 +121,7 @@ describe('RedisMetadataStore', () => {
       const fixed = suffixes(left.prefix).filter((suffix) => !suffix.includes(token));
       expect(await admin.exists(...fixed)).to.equal(0);
       expect(suffixes(right.prefix)).to.deep.equal(
-        [`partition:${topic}:0`, 'producer-epochs', 'producer-id-seq', `topic:${topic}`, 'topics'].sort(),
+        [`partition:${topic}:0`, 'producer-epochs', 'producer-id-seq', `topic:${topic}`, 'topic-ids', 'topics'].sort(),
       );
 
       await a.deleteTopic(topic);
@@ -239,10 +241,36 @@ describe('RedisMetadataStore', () => {
     prefixed.disconnect();
   });
 
+  it('gives a topic stored without an id (an older agent) one id, the same to every reader', async () => {
+    const harness = await redisHarness();
+    try {
+      const store = (await harness.open(() => 1000)) as RedisMetadataStore;
+      const other = await harness.open(() => 1000);
+      const first = (await store.createTopic('legacy', 1)).id;
+      const current = (await store.createTopic('current', 1)).id;
+      // What an agent before topic ids leaves: no id field, no index entry.
+      await admin.hdel(`${harness.prefix}topic:legacy`, 'id');
+      await admin.hdel(`${harness.prefix}topic-ids`, first);
+      const [viaGet, viaList] = await Promise.all([store.getTopic('legacy'), other.listTopics()]);
+      expect(isTopicId(viaGet!.id)).to.equal(true);
+      expect([first, current]).to.not.include(viaGet!.id);
+      expect(await other.getTopicById(first)).to.equal(undefined);
+      expect(viaList.map((t) => [t.name, t.id])).to.deep.equal([
+        ['current', current],
+        ['legacy', viaGet!.id],
+      ]);
+      expect((await other.getTopicById(viaGet!.id))?.name).to.equal('legacy');
+      expect(await admin.hget(`${harness.prefix}topic:legacy`, 'id')).to.equal(viaGet!.id);
+      expect(await admin.hlen(`${harness.prefix}topic-ids`)).to.equal(2);
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
   it('ships scripts that document KEYS, ARGV and result and declare their key count', () => {
     const dir = locateLuaDirectory();
     const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
-    expect(files.length).to.equal(18);
+    expect(files.length).to.equal(19);
     for (const file of files) {
       const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
       const text = readFileSync(join(dir, file), 'utf8');

@@ -15,6 +15,7 @@ import {
 } from '../../src/protocol/errors.js';
 import { SqliteMetadataStore } from '../../src/metadata/sqlite/sqliteMetadataStore.js';
 import { migrate, SCHEMA_VERSION } from '../../src/metadata/sqlite/schema.js';
+import { isTopicId } from '../../src/metadata/topicIds.js';
 import { DEFAULT_TOPIC_CONFIG } from '../../src/metadata/metadataStore.js';
 import { expectDense, ManualClock, rejection, segment } from './contract/harness.js';
 import { sqliteHarness } from './support/storeHarnesses.js';
@@ -87,7 +88,10 @@ describe('SqliteMetadataStore', () => {
     await first.acquireLease('t', 0, 'agent-a', 10_000);
     await first.close();
     const downgraded = new Database(harness.path);
-    downgraded.exec('DROP TABLE lease_epoch_floors; DROP TABLE users; ALTER TABLE agents DROP COLUMN kafka_address');
+    downgraded.exec(
+      `DROP TABLE lease_epoch_floors; DROP TABLE users; ALTER TABLE agents DROP COLUMN kafka_address;
+       DROP INDEX topics_by_id; ALTER TABLE topics DROP COLUMN id`,
+    );
     downgraded.pragma('user_version = 2');
     downgraded.close();
     const upgraded = new SqliteMetadataStore({ path: harness.path });
@@ -115,7 +119,10 @@ describe('SqliteMetadataStore', () => {
     await first.createTopic('t', 2);
     await first.close();
     const downgraded = new Database(harness.path);
-    downgraded.exec('DROP TABLE acls; DROP TABLE users; ALTER TABLE agents DROP COLUMN kafka_address');
+    downgraded.exec(
+      `DROP TABLE acls; DROP TABLE users; ALTER TABLE agents DROP COLUMN kafka_address;
+       DROP INDEX topics_by_id; ALTER TABLE topics DROP COLUMN id`,
+    );
     downgraded.pragma('user_version = 3');
     downgraded.close();
     const upgraded = new SqliteMetadataStore({ path: harness.path });
@@ -148,6 +155,25 @@ describe('SqliteMetadataStore', () => {
       ]);
       await store.registerAgent({ agentId: 'new', address: 'h:2', kafkaAddress: 'h:9092', startedAt: 10 });
       expect((await store.listLiveAgents(100)).map((a) => a.kafkaAddress)).to.deep.equal(['h:9092', undefined]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a version 6 file: every topic gets its own id, found by it; new topics get new ones', async () => {
+    const raw = new Database(harness.path);
+    migrate(raw, 0, 6);
+    const insert = raw.prepare("INSERT INTO topics (name, partitions, config, created_at) VALUES (?, 1, '{}', 5)");
+    for (const name of ['a', 'b']) insert.run(name);
+    raw.close();
+    const store = new SqliteMetadataStore({ path: harness.path });
+    try {
+      const [a, b] = await store.listTopics();
+      expect([isTopicId(a!.id), isTopicId(b!.id), a!.id === b!.id]).to.deep.equal([true, true, false]);
+      expect((await store.getTopicById(b!.id))?.name).to.equal('b');
+      const c = await store.createTopic('c', 1);
+      expect([a!.id, b!.id]).to.not.include(c.id);
+      expect((await store.getTopic('a'))?.id).to.equal(a!.id);
     } finally {
       await store.close();
     }

@@ -51,6 +51,11 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
 
 export type TopicInfo = {
   name: string;
+  /**
+   * The topic's id, a random UUID (lower-case, hyphenated) fixed when it is
+   * created: a topic created again under the same name has a new one.
+   */
+  id: string;
   /** Number of partitions, numbered 0..partitions-1. */
   partitions: number;
   config: TopicConfig;
@@ -242,6 +247,8 @@ export interface MetadataStore extends UserStore {
    */
   deleteTopic(name: string): Promise<void>;
   getTopic(name: string): Promise<TopicInfo | undefined>;
+  /** The topic with this id (see TopicInfo.id); undefined when none, e.g. deleted or not a UUID. */
+  getTopicById(id: string): Promise<TopicInfo | undefined>;
   /**
    * Changes the given fields of a topic's config, keeping the others, in one
    * atomic step; returns the topic with its new config. Throws

@@ -8,6 +8,7 @@ import {
   UnknownTopicOrPartitionError,
 } from '../../../src/protocol/errors.js';
 import { DEFAULT_TOPIC_CONFIG } from '../../../src/metadata/metadataStore.js';
+import { isTopicId } from '../../../src/metadata/topicIds.js';
 import { rejection, segment, useStore, type StoreHarnessFactory } from './harness.js';
 
 export function topicsContract(factory: StoreHarnessFactory): void {
@@ -17,8 +18,10 @@ export function topicsContract(factory: StoreHarnessFactory): void {
     it('creates a topic with defaults applied and partitions at offset 0, unleased', async () => {
       const { store, clock } = ctx();
       const created = await store.createTopic('orders', 3, { retentionMs: 60_000 });
+      expect(isTopicId(created.id), created.id).to.equal(true);
       const expected = {
         name: 'orders',
+        id: created.id,
         partitions: 3,
         config: { ...DEFAULT_TOPIC_CONFIG, retentionMs: 60_000 },
         createdAt: clock.now,
@@ -39,6 +42,32 @@ export function topicsContract(factory: StoreHarnessFactory): void {
         })),
       );
       expect(await store.getPartition('orders', 2)).to.deep.equal(partitions[2]);
+    });
+
+    it('gives each topic its own id, found by it until the topic is deleted; a namesake gets a new one', async () => {
+      const { store, harness, clock } = ctx();
+      const orders = await store.createTopic('orders', 1);
+      const users = await store.createTopic('users', 2);
+      expect(orders.id).to.not.equal(users.id);
+      expect(await store.getTopicById(users.id)).to.deep.equal(users);
+      expect((await store.listTopics()).map((t) => t.id)).to.deep.equal([orders.id, users.id]);
+      for (const bad of [
+        '',
+        'orders',
+        orders.id.toUpperCase(),
+        `${orders.id}0`,
+        '00000000-0000-0000-0000-000000000000',
+      ]) {
+        expect(await store.getTopicById(bad), bad).to.equal(undefined);
+      }
+      await store.deleteTopic('orders');
+      expect(await store.getTopicById(orders.id)).to.equal(undefined);
+      const again = await store.createTopic('orders', 1);
+      expect(again.id).to.not.equal(orders.id);
+      expect(await store.getTopicById(orders.id)).to.equal(undefined);
+      const reopened = await harness.open(clock.read);
+      expect((await reopened.getTopicById(again.id))?.name).to.equal('orders');
+      expect((await reopened.getTopic('users'))?.id).to.equal(users.id);
     });
 
     it('lists topics sorted by name', async () => {
@@ -87,9 +116,10 @@ export function topicsContract(factory: StoreHarnessFactory): void {
 
     it('alters the given config fields, keeping the others and the partitions', async () => {
       const { store, clock } = ctx();
-      await store.createTopic('orders', 2, { retentionMs: 60_000 });
+      const { id } = await store.createTopic('orders', 2, { retentionMs: 60_000 });
       const expected = {
         name: 'orders',
+        id,
         partitions: 2,
         config: { ...DEFAULT_TOPIC_CONFIG, retentionMs: 60_000, maxMessageBytes: 2048 },
         createdAt: clock.now,

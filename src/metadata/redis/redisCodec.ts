@@ -38,12 +38,14 @@ export function compareUtf8(a: string, b: string): number {
 
 export function toTopicInfo(
   name: string,
+  id: string,
   partitions: string | null,
   config: string | null,
   createdAt: string | null,
 ): TopicInfo {
   return {
     name,
+    id,
     partitions: parseStoredInteger(partitions, 'partition count'),
     config: parseJson<TopicConfig>(config, 'topic config'),
     createdAt: parseStoredInteger(createdAt, 'topic creation time'),

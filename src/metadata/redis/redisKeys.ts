@@ -10,7 +10,8 @@
  * | key | type | content |
  * | --- | --- | --- |
  * | `topics` | set | topic names |
- * | `topic:<t>` | hash | partitions, config (JSON), createdAt |
+ * | `topic:<t>` | hash | partitions, config (JSON), createdAt, id (absent on topics of older agents until adopted) |
+ * | `topic-ids` | hash | topic id → topic name |
  * | `partition:<t>:<p>` | hash | hwm, lso, epoch, expiresAt, holder (absent when none) |
  * | `segments:<t>:<p>` | sorted set | segment keys scored by end offset |
  * | `segment-info:<t>:<p>` | hash | segment key → SegmentInfo JSON |
@@ -43,6 +44,7 @@ export function redisKeys(prefix: string) {
     prefix,
     topics: `${prefix}topics`,
     topic: (topic: string) => `${prefix}topic:${topic}`,
+    topicIds: `${prefix}topic-ids`,
     partition: (topic: string, partition: number) => `${prefix}partition:${topic}:${partition}`,
     segments: (topic: string, partition: number) => `${prefix}segments:${topic}:${partition}`,
     segmentInfo: (topic: string, partition: number) => `${prefix}segment-info:${topic}:${partition}`,

@@ -73,6 +73,7 @@ import { resolveRedisOptions, type RedisMetadataStoreOptions } from './redisOpti
 import { fromRedisError, type ReplyContext } from './replyErrors.js';
 import { MetadataScripts, type ScriptName } from './scriptLoader.js';
 import { checkUserRecord, validateUserName, type UserRecord } from '../users.js';
+import { isTopicId, newTopicId } from '../topicIds.js';
 
 const PARTITION_FIELDS = ['hwm', 'lso', 'holder', 'epoch', 'expiresAt'] as const;
 
@@ -125,13 +126,14 @@ export class RedisMetadataStore implements MetadataStore {
     validatePartitionCount(partitions, name);
     const resolved = resolveTopicConfig(config, name);
     const createdAt = this.clock();
+    const id = newTopicId();
     await this.script(
       'createTopic',
       [this.keys.topics, this.keys.topic(name)],
-      [this.keyPrefix, name, String(partitions), JSON.stringify(resolved), String(createdAt)],
+      [this.keyPrefix, name, String(partitions), JSON.stringify(resolved), String(createdAt), id],
       { topic: name },
     );
-    return { name, partitions, config: resolved, createdAt };
+    return { name, id, partitions, config: resolved, createdAt };
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -144,11 +146,13 @@ export class RedisMetadataStore implements MetadataStore {
     resolveTopicConfig(config, name);
     // Compare-and-set on the stored JSON, so concurrent alters of different fields both land.
     for (;;) {
-      const [partitions, stored, createdAt] = await this.call({ topic: name }, () =>
-        this.client.hmget(this.keys.topic(name), 'partitions', 'config', 'createdAt'),
+      const [partitions, stored, createdAt, id] = await this.call({ topic: name }, () =>
+        this.client.hmget(this.keys.topic(name), 'partitions', 'config', 'createdAt', 'id'),
       );
       if (partitions === null || partitions === undefined) throw unknownTopicError(name);
-      const topic = toTopicInfo(name, partitions, stored ?? null, createdAt ?? null);
+      const topicId = id ?? (await this.adoptTopicId(name));
+      if (topicId === undefined) throw unknownTopicError(name);
+      const topic = toTopicInfo(name, topicId, partitions, stored ?? null, createdAt ?? null);
       const altered = resolveTopicConfig({ ...topic.config, ...config }, name);
       const reply = await this.script(
         'alterTopicConfig',
@@ -161,21 +165,41 @@ export class RedisMetadataStore implements MetadataStore {
   }
 
   async getTopic(name: string): Promise<TopicInfo | undefined> {
-    const [partitions, config, createdAt] = await this.call({ topic: name }, () =>
-      this.client.hmget(this.keys.topic(name), 'partitions', 'config', 'createdAt'),
+    const [partitions, config, createdAt, id] = await this.call({ topic: name }, () =>
+      this.client.hmget(this.keys.topic(name), 'partitions', 'config', 'createdAt', 'id'),
     );
-    return partitions === null || partitions === undefined
+    if (partitions === null || partitions === undefined) return undefined;
+    const topicId = id ?? (await this.adoptTopicId(name));
+    return topicId === undefined
       ? undefined
-      : toTopicInfo(name, partitions, config ?? null, createdAt ?? null);
+      : toTopicInfo(name, topicId, partitions, config ?? null, createdAt ?? null);
+  }
+
+  async getTopicById(id: string): Promise<TopicInfo | undefined> {
+    if (!isTopicId(id)) return undefined;
+    const name = await this.call({}, () => this.client.hget(this.keys.topicIds, id));
+    if (name === null) return undefined;
+    const topic = await this.getTopic(name);
+    return topic?.id === id ? topic : undefined;
   }
 
   async listTopics(): Promise<TopicInfo[]> {
     const flat = (await this.script('listTopics', [this.keys.topics], [this.keyPrefix], {})) as string[];
     const topics: TopicInfo[] = [];
-    for (let i = 0; i < flat.length; i += 4) {
-      topics.push(toTopicInfo(flat[i]!, flat[i + 1]!, flat[i + 2]!, flat[i + 3]!));
+    for (let i = 0; i < flat.length; i += 5) {
+      const name = flat[i]!;
+      const id = flat[i + 4] || (await this.adoptTopicId(name));
+      if (id !== undefined) topics.push(toTopicInfo(name, id, flat[i + 1]!, flat[i + 2]!, flat[i + 3]!));
     }
     return topics.sort((a, b) => compareUtf8(a.name, b.name));
+  }
+
+  /** The id of a topic an agent without topic ids created, given now; undefined when the topic is gone. */
+  private async adoptTopicId(name: string): Promise<string | undefined> {
+    const id = await this.script('adoptTopicId', [this.keys.topic(name), this.keys.topicIds], [name, newTopicId()], {
+      topic: name,
+    });
+    return typeof id === 'string' ? id : undefined;
   }
 
   // ---- partitions and leases ----

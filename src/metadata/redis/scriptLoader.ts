@@ -20,6 +20,7 @@ const SCRIPT_FILES = {
   deleteTopic: 'delete-topic-2',
   alterTopicConfig: 'alter-topic-config-1',
   listTopics: 'list-topics-1',
+  adoptTopicId: 'adopt-topic-id-2',
   listPartitions: 'list-partitions-1',
   acquireLease: 'acquire-lease-1',
   renewLease: 'renew-lease-1',

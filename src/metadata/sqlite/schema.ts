@@ -14,6 +14,8 @@
  * - 5: acls, the access-control entries (see aclRules.ts).
  * - 6: agents.kafka_address, where Kafka clients reach each agent (NULL for
  *   none, and for agents registered before it).
+ * - 7: topics.id, each topic's id (see topicIds.ts); topics of version 6
+ *   get a random one in the migration.
  *
  * All numbers are INTEGER (64-bit), all tables STRICT so a wrong type fails
  * loudly instead of being stored as text.
@@ -21,9 +23,10 @@
  */
 import type Database from 'better-sqlite3';
 import { UnsupportedVersionError } from '../../protocol/errors.js';
+import { newTopicId } from '../topicIds.js';
 
 /** The layout this code reads and writes. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -155,6 +158,16 @@ function migrateToV6(db: Database.Database): void {
   db.exec('ALTER TABLE agents ADD COLUMN kafka_address TEXT;');
 }
 
+/** Version 7: every topic's id, unique; existing topics get a new random one. */
+function migrateToV7(db: Database.Database): void {
+  db.exec("ALTER TABLE topics ADD COLUMN id TEXT NOT NULL DEFAULT '';");
+  const assign = db.prepare<[string, string]>('UPDATE topics SET id = ? WHERE name = ?');
+  for (const { name } of db.prepare<[], { name: string }>('SELECT name FROM topics').all()) {
+    assign.run(newTopicId(), name);
+  }
+  db.exec('CREATE UNIQUE INDEX topics_by_id ON topics (id);');
+}
+
 /** Migration steps by the version they produce: STEPS[v - 1] turns version v - 1 into v. */
 const STEPS: ((db: Database.Database, now: number) => void)[] = [
   (db) => db.exec(SCHEMA_V1),
@@ -163,6 +176,7 @@ const STEPS: ((db: Database.Database, now: number) => void)[] = [
   migrateToV4,
   migrateToV5,
   migrateToV6,
+  migrateToV7,
 ];
 
 /**

@@ -80,6 +80,7 @@ import {
 import { commitOffsetsStep, fetchOffsetsStep, updateGroupStep } from './groupTransactions.js';
 import { expiryLimit } from '../producerStates.js';
 import { migrate } from './schema.js';
+import { isTopicId, newTopicId } from '../topicIds.js';
 import { prepareUserStatements, toUserRecord, type UserStatements } from './userStatements.js';
 import { checkUserRecord, validateUserName, type UserRecord } from '../users.js';
 import { resolveSqliteOptions, type ResolvedSqliteOptions, type SqliteMetadataStoreOptions } from './sqliteOptions.js';
@@ -139,11 +140,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.write(() => {
       if (this.sql.getTopic.get(name) !== undefined) throw topicExistsError(name);
       const createdAt = this.options.clock();
-      this.sql.insertTopic.run({ name, partitions, config: JSON.stringify(resolved), created_at: createdAt });
+      const id = newTopicId();
+      this.sql.insertTopic.run({ name, id, partitions, config: JSON.stringify(resolved), created_at: createdAt });
       const epoch = this.sql.getEpochFloor.get(name)?.epoch ?? 0;
       for (let partition = 0; partition < partitions; partition++)
         this.sql.insertPartition.run({ topic: name, partition, epoch });
-      return { name, partitions, config: resolved, createdAt };
+      return { name, id, partitions, config: resolved, createdAt };
     });
   }
 
@@ -174,6 +176,14 @@ export class SqliteMetadataStore implements MetadataStore {
   async getTopic(name: string): Promise<TopicInfo | undefined> {
     return this.read(() => {
       const row = this.sql.getTopic.get(name);
+      return row === undefined ? undefined : toTopicInfo(row);
+    });
+  }
+
+  async getTopicById(id: string): Promise<TopicInfo | undefined> {
+    if (!isTopicId(id)) return undefined;
+    return this.read(() => {
+      const row = this.sql.getTopicById.get(id);
       return row === undefined ? undefined : toTopicInfo(row);
     });
   }

@@ -15,7 +15,7 @@ import type {
 } from '../metadataStore.js';
 import { decodeEarlierBatches, encodeEarlierBatches } from '../producerStates.js';
 
-export type TopicRow = { name: string; partitions: number; config: string; created_at: number };
+export type TopicRow = { name: string; id: string; partitions: number; config: string; created_at: number };
 export type PartitionRow = {
   topic: string;
   partition: number;
@@ -76,9 +76,11 @@ export function prepareStatements(db: Database.Database) {
   return {
     // ---- topics and partitions ----
     getTopic: prepare<[string], TopicRow>('SELECT * FROM topics WHERE name = ?'),
+    getTopicById: prepare<[string], TopicRow>('SELECT * FROM topics WHERE id = ?'),
     listTopics: prepare<[], TopicRow>('SELECT * FROM topics ORDER BY name'),
     insertTopic: prepare<[TopicRow]>(
-      'INSERT INTO topics (name, partitions, config, created_at) VALUES (@name, @partitions, @config, @created_at)',
+      `INSERT INTO topics (name, id, partitions, config, created_at)
+       VALUES (@name, @id, @partitions, @config, @created_at)`,
     ),
     insertPartition: prepare<[Where & { epoch: number }]>(
       'INSERT INTO partitions (topic, partition, lease_epoch) VALUES (@topic, @partition, @epoch)',
@@ -210,6 +212,7 @@ export type Statements = ReturnType<typeof prepareStatements>;
 export function toTopicInfo(row: TopicRow): TopicInfo {
   return {
     name: row.name,
+    id: row.id,
     partitions: row.partitions,
     config: JSON.parse(row.config) as TopicConfig,
     createdAt: row.created_at,

@@ -7,11 +7,13 @@
 -- ARGV[3] partition count
 -- ARGV[4] topic config, JSON
 -- ARGV[5] createdAt, ms
+-- ARGV[6] topic id (indexed in <prefix>topic-ids)
 -- Result: 'OK'; error TOPIC_ALREADY_EXISTS.
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return fail('TOPIC_ALREADY_EXISTS', {})
 end
-redis.call('HSET', KEYS[2], 'partitions', ARGV[3], 'config', ARGV[4], 'createdAt', ARGV[5])
+redis.call('HSET', KEYS[2], 'partitions', ARGV[3], 'config', ARGV[4], 'createdAt', ARGV[5], 'id', ARGV[6])
+redis.call('HSET', ARGV[1] .. 'topic-ids', ARGV[6], ARGV[2])
 redis.call('SADD', KEYS[1], ARGV[2])
 local epoch = redis.call('HGET', ARGV[1] .. 'lease-epoch-floors', ARGV[2]) or '0'
 for p = 0, tonumber(ARGV[3]) - 1 do

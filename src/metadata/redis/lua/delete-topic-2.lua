@@ -1,5 +1,5 @@
 -- Deletes a topic with its partitions, segment registry, producer states and
--- every group's committed offsets on it. A group known only by offsets on this
+-- every group's committed offsets on it, and its id from <prefix>topic-ids. A group known only by offsets on this
 -- topic disappears from the group list. The largest lease epoch of its
 -- partitions is kept in <prefix>lease-epoch-floors, where create-topic starts.
 -- KEYS[1] set of topic names
@@ -33,6 +33,10 @@ for _, group in ipairs(redis.call('SMEMBERS', offsetGroups)) do
   end
 end
 redis.call('HSET', floors, topic, str(floor))
+local id = redis.call('HGET', KEYS[2], 'id')
+if id then
+  redis.call('HDEL', prefix .. 'topic-ids', id)
+end
 redis.call('DEL', offsetGroups, KEYS[2])
 redis.call('SREM', KEYS[1], topic)
 return 'OK'
