@@ -138,8 +138,11 @@ describe('cli: topics alter, groups, agents, cluster, in tables and --json (spaw
     const described = await cli(['topics', 'describe', 'orders', '--json']);
     expect(described.code, described.stderr).to.equal(0);
     const topic = JSON.parse(described.stdout) as {
+      id: string;
       partitions: { partition: number; highWatermark: number; leaderAgentId: string; leaderAddress: string }[];
     };
+    expect(topic.id).to.equal((await agent.connection.client.describeTopic({ name: 'orders' })).topic!.topicId);
+    expect(topic.id).to.match(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/);
     expect(topic.partitions.map((p) => [p.partition, p.highWatermark, p.leaderAgentId, p.leaderAddress])).to.deep.equal(
       [
         [0, 3, agentId, address],

@@ -16,6 +16,7 @@ import { printJson } from './output.js';
 export function topicJson(topic: TopicMetadata): object {
   return {
     name: topic.name,
+    id: topic.topicId,
     config: topic.config,
     createdAtMs: topic.createdAtMs,
     partitions: topic.partitions,

@@ -490,13 +490,14 @@ export class InMemoryCluster {
     if (topic === undefined || logs === undefined) {
       if (throwUnknown) throw unknownTopicError(name);
       const error = toErrorInfo(new UnknownTopicOrPartitionError(`no topic ${name}`));
-      return { name, error, partitions: [], config: undefined, createdAtMs: 0 };
+      return { name, error, partitions: [], config: undefined, createdAtMs: 0, topicId: '' };
     }
     return {
       name,
       error: undefined,
       config: { ...topic.config },
       createdAtMs: topic.createdAt,
+      topicId: topic.id,
       partitions: logs.map((log) => {
         const leader = this.agents[this.leaders.get(`${name}/${log.partition}`) ?? -1];
         const up = leader?.up === true;

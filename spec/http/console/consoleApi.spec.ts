@@ -106,6 +106,7 @@ describe('http: console API', function () {
   it('GET /api/topics/:topic: partitions with offsets, lease and segments, and the settings', async () => {
     const { status, body } = await get('/api/topics/orders');
     expect(status).to.equal(200);
+    expect(body['id']).to.equal((await test.metadataStore.getTopic('orders'))!.id);
     expect(body['config']).to.deep.equal({
       retentionMs: -1,
       retentionBytes: -1,

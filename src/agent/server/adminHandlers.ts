@@ -56,6 +56,7 @@ export function topicMetadata(
     error: undefined,
     config: { ...topic.config },
     createdAtMs: topic.createdAt,
+    topicId: topic.id,
     partitions: partitions.map((p) => {
       const leased = p.leaseHolder !== undefined && p.leaseExpiresAt > now;
       const leader = leased ? p.leaseHolder! : '';
@@ -86,6 +87,7 @@ export async function handleMetadata(ctx: AdminContext, request: MetadataRequest
           partitions: [],
           config: undefined,
           createdAtMs: 0,
+          topicId: '',
         };
       }
       return topicMetadata(topic, await ctx.metadataStore.listPartitions(name), addresses, now);

@@ -8,6 +8,8 @@ import { partitionSizes } from './overviewApi.js';
 
 export type TopicDetail = {
   name: string;
+  /** The topic's id (a UUID), as Kafka clients see it. */
+  id: string;
   createdAtMs: number;
   config: TopicConfig;
   partitions: {
@@ -43,6 +45,7 @@ export async function topicDetail(client: StreamHouseClient, store: MetadataStor
   );
   return {
     name: topic.name,
+    id: topic.topicId,
     createdAtMs: topic.createdAtMs,
     config: topic.config,
     partitions: topic.partitions.map((p, i) => ({

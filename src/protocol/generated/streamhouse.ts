@@ -269,6 +269,11 @@ export interface TopicMetadata {
   partitions: PartitionMetadata[];
   config: TopicConfig | undefined;
   createdAtMs: number;
+  /**
+   * Fixed when the topic is created (a UUID, lower-case, hyphenated); a topic
+   * created again under a deleted one's name has another. Empty on errors.
+   */
+  topicId: string;
 }
 
 export interface MetadataRequest {
@@ -1770,7 +1775,7 @@ export const TopicConfig = {
 };
 
 function createBaseTopicMetadata(): TopicMetadata {
-  return { name: "", error: undefined, partitions: [], config: undefined, createdAtMs: 0 };
+  return { name: "", error: undefined, partitions: [], config: undefined, createdAtMs: 0, topicId: "" };
 }
 
 export const TopicMetadata = {
@@ -1789,6 +1794,9 @@ export const TopicMetadata = {
     }
     if (message.createdAtMs !== 0) {
       writer.uint32(40).int64(message.createdAtMs);
+    }
+    if (message.topicId !== "") {
+      writer.uint32(50).string(message.topicId);
     }
     return writer;
   },
@@ -1835,6 +1843,13 @@ export const TopicMetadata = {
 
           message.createdAtMs = longToNumber(reader.int64() as Long);
           continue;
+        case 6:
+          if (tag !== 50) {
+            break;
+          }
+
+          message.topicId = reader.string();
+          continue;
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1858,6 +1873,7 @@ export const TopicMetadata = {
       ? TopicConfig.fromPartial(object.config)
       : undefined;
     message.createdAtMs = object.createdAtMs ?? 0;
+    message.topicId = object.topicId ?? "";
     return message;
   },
 };
