@@ -15,10 +15,20 @@ import { writeDescribeConfigsRequest } from '../../src/kafka/generated/describeC
 import { readDescribeConfigsResponse } from '../../src/kafka/generated/describeConfigsResponse.js';
 import { writeFindCoordinatorRequest } from '../../src/kafka/generated/findCoordinatorRequest.js';
 import { readFindCoordinatorResponse } from '../../src/kafka/generated/findCoordinatorResponse.js';
+import { writeMetadataRequest } from '../../src/kafka/generated/metadataRequest.js';
+import { readMetadataResponse } from '../../src/kafka/generated/metadataResponse.js';
+import { writeFetchRequest } from '../../src/kafka/generated/fetchRequest.js';
+import { readFetchResponse } from '../../src/kafka/generated/fetchResponse.js';
+import { writeDeleteTopicsRequest } from '../../src/kafka/generated/deleteTopicsRequest.js';
+import { readDeleteTopicsResponse } from '../../src/kafka/generated/deleteTopicsResponse.js';
+import { topicIdBytes, topicIdText } from '../../src/kafka/topicIds.js';
 import { KafkaReader } from '../../src/kafka/wire/kafkaReader.js';
 import { connectRaw } from './support/rawKafka.js';
 import { createTestStores, readAll, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
 
+const FETCH = 1;
+const METADATA = 3;
+const DELETE_TOPICS = 20;
 const FIND_COORDINATOR = 10;
 const DESCRIBE_GROUPS = 15;
 const DESCRIBE_CLUSTER = 60;
@@ -202,6 +212,59 @@ describe('ACLs on the Kafka listener (KafkaJS as ANONYMOUS)', function () {
       }),
     );
     expect([configs.type, configs.code]).to.deep.equal(['TOPIC_AUTHORIZATION_FAILED', 29]);
+  });
+
+  it('checks topics named by id like topics named by name, and never shows a hidden name', async () => {
+    const ids = {
+      secret: topicIdBytes((await store.getTopic('secret'))!.id),
+      orders: topicIdBytes((await store.getTopic('k.orders'))!.id),
+    };
+    const raw = await connectRaw(agent.agent.kafkaAddress!);
+    try {
+      raw.request(
+        METADATA,
+        12,
+        1,
+        (w) =>
+          writeMetadataRequest(w, 12, {
+            topics: [
+              { name: null, topicId: ids.secret },
+              { name: null, topicId: ids.orders },
+            ],
+          }),
+        true,
+      );
+      const topics = readMetadataResponse(new KafkaReader(await raw.response(), 5), 12).topics;
+      expect(topics.map((t) => [t.name, t.errorCode, topicIdText(t.topicId)])).to.deep.equal([
+        [null, 29, topicIdText(ids.secret)],
+        ['k.orders', 0, topicIdText(ids.orders)],
+      ]);
+      raw.request(
+        FETCH,
+        13,
+        2,
+        (w) =>
+          writeFetchRequest(w, 13, {
+            maxWaitMs: 0,
+            topics: [{ topicId: ids.secret, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
+          }),
+        true,
+      );
+      const fetched = readFetchResponse(new KafkaReader(await raw.response(), 5), 13).responses;
+      expect(fetched.map((t) => t.partitions.map((p) => p.errorCode))).to.deep.equal([[29]]);
+      raw.request(
+        DELETE_TOPICS,
+        6,
+        3,
+        (w) => writeDeleteTopicsRequest(w, 6, { topics: [{ name: null, topicId: ids.secret }], timeoutMs: 1000 }),
+        true,
+      );
+      const deleted = readDeleteTopicsResponse(new KafkaReader(await raw.response(), 5), 6).responses;
+      expect(deleted.map((t) => [t.name, t.errorCode])).to.deep.equal([[null, 29]]);
+    } finally {
+      raw.close();
+    }
+    expect(await store.getTopic('secret')).to.not.equal(undefined);
   });
 
   it('applies the same ACLs to ANONYMOUS gRPC calls', async () => {

@@ -63,7 +63,7 @@ describe('Kafka listener framing', function () {
     expect(body.errorCode).to.equal(0);
     const versions = new Map(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
     expect(versions.get(PRODUCE)).to.deep.equal([0, 9]);
-    expect(versions.get(1)).to.deep.equal([4, 12]);
+    expect(versions.get(1)).to.deep.equal([4, 17]);
     expect(versions.get(API_VERSIONS)).to.deep.equal([0, 3]);
     expect(versions.get(33)).to.deep.equal([0, 2]); // AlterConfigs
     expect(versions.get(44)).to.deep.equal([0, 1]); // IncrementalAlterConfigs

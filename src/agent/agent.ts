@@ -50,6 +50,7 @@ import { withConnectionLimits, type ConnectionStats } from './server/connectionL
 import { join } from 'node:path';
 import { VERSION } from '../version.js';
 import { KafkaListener } from '../kafka/kafkaListener.js';
+import { TopicIdResolver } from '../kafka/topicIds.js';
 import { topicPartitionId } from '../protocol/topicPartition.js';
 import { TlsCertificates } from './tls/tlsCertificates.js';
 import { principalInterceptor } from './tls/principal.js';
@@ -398,6 +399,7 @@ export class Agent {
         authorizer: this.acl,
         agentId: this.agentId,
         metadataStore: this.options.metadataStore,
+        topicIds: new TopicIdResolver(this.options.metadataStore),
         agentTtlMs: this.options.agentTtlMs,
         bufferedAcksEnabled: this.options.walDir !== undefined,
         advertisedAddress: () => this.kafkaAddress ?? '',

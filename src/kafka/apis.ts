@@ -1,8 +1,8 @@
 /**
  * Every API the Kafka listener serves, with the versions it answers: those
  * KafkaJS 2.2, librdkafka 2.x and @platformatic/kafka negotiate. Versions
- * stop before a feature we do not have (topic ids in Fetch 13+, the new
- * consumer protocol, transactions). Anything else is absent from
+ * stop before a feature we do not have (the new consumer protocol,
+ * transactions). Anything else is absent from
  * ApiVersions, so clients never send it.
  */
 import * as m from './generated/index.js';
@@ -51,7 +51,8 @@ export function createApis(options: { sasl?: boolean } = {}): ReadonlyMap<number
     defineApi(
       'Fetch',
       m.FetchRequestSchema,
-      { min: 4, max: 12 },
+      // 13+ name topics by id
+      { min: 4, max: 17 },
       m.readFetchRequest,
       m.writeFetchResponse,
       handleFetch,

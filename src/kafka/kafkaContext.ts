@@ -10,6 +10,7 @@ import type { Authorizer } from '../agent/acl/aclAuthorizer.js';
 import type { StreamHouseServiceImplementation } from '../protocol/generated/streamhouse.js';
 import type { LongPolls } from '../agent/read/longPolls.js';
 import type { KafkaQuotas } from './kafkaQuotas.js';
+import type { TopicIdResolver } from './topicIds.js';
 
 export type KafkaContext = {
   /** The agent's gRPC service implementation; handlers translate into its requests. */
@@ -18,6 +19,8 @@ export type KafkaContext = {
   authorizer?: Authorizer | undefined;
   agentId: string;
   metadataStore: MetadataStore;
+  /** Names the topics clients give by id (Fetch 13+, Metadata, DeleteTopics 6). */
+  topicIds: TopicIdResolver;
   /** Agents heard from within this are live brokers, ms. */
   agentTtlMs: number;
   /** Whether acks=1 can mean `buffered` (the agent has a write-ahead log). */

@@ -29,6 +29,8 @@ import type { KafkaContext } from '../kafkaContext.js';
 import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, errorMessage, kafkaErrorCode } from '../kafkaErrors.js';
 import { callContext } from './callService.js';
+import { isZeroTopicId, topicIdBytes, topicIdText } from '../topicIds.js';
+import { ZERO_UUID } from '../wire/fieldHelpers.js';
 
 /** Kafka topic config names and our TopicConfig fields. */
 export const CONFIG_NAMES = {
@@ -106,6 +108,7 @@ async function createOne(
     );
     return {
       name: topic.name,
+      topicId: topicIdBytes(created.topic?.topicId ?? ''),
       errorCode: 0,
       errorMessage: null,
       numPartitions: created.topic?.partitions.length ?? partitions,
@@ -143,22 +146,33 @@ export async function handleDeleteTopics(
   request: DeleteTopicsRequest,
   info: RequestInfo,
 ): Promise<DeleteTopicsResponseInit> {
-  const names: (string | null)[] = info.version >= 6 ? request.topics.map((t) => t.name) : request.topicNames;
+  // v6+ may name a topic by id (name null); it is looked up afresh, not from the resolver's cache.
+  const asked =
+    info.version >= 6
+      ? request.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
+      : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
   const responses = [];
-  for (const name of names) {
-    if (name === null) {
+  for (const { name: given, topicId } of asked) {
+    const name =
+      given ??
+      (isZeroTopicId(topicId) ? undefined : (await ctx.metadataStore.getTopicById(topicIdText(topicId)))?.name);
+    if (name === undefined) {
       responses.push({
-        name,
+        name: null,
+        topicId,
         errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID,
-        errorMessage: 'topic ids are not supported: name the topic',
+        errorMessage: 'no topic has this id',
       });
       continue;
     }
     try {
       await ctx.service.deleteTopic({ name }, callContext(info.signal, info.principal));
-      responses.push({ name, errorCode: 0, errorMessage: null });
+      responses.push({ name, topicId, errorCode: 0, errorMessage: null });
     } catch (error) {
-      responses.push({ name, errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error) });
+      const errorCode = kafkaErrorCode(error);
+      // A topic given by id keeps its name from a caller who may not delete it.
+      const shown = given === null && errorCode === KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED ? null : name;
+      responses.push({ name: shown, topicId, errorCode, errorMessage: errorMessage(error) });
     }
   }
   return { responses };

@@ -1,6 +1,7 @@
 /**
  * ApiVersions, Metadata and DescribeCluster: every live agent is a broker
- * (see brokers.ts); topics are never created by Metadata.
+ * (see brokers.ts); topics are never created by Metadata. Topics carry
+ * their ids (v10+) and may be asked for by id.
  */
 import { MetadataResponse as ProtoMetadataResponse } from '../../protocol/generated/streamhouse.js';
 import type { MetadataRequest } from '../generated/metadataRequest.js';
@@ -12,6 +13,7 @@ import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, kafkaErrorCode, kafkaErrorCodeOfInfo } from '../kafkaErrors.js';
 import { brokerView, type BrokerView } from '../brokers.js';
 import { callContext } from './callService.js';
+import { topicIdBytes } from '../topicIds.js';
 
 /** The cluster id every agent reports. */
 export const CLUSTER_ID = 'streamhouse';
@@ -35,47 +37,57 @@ export async function handleMetadata(
   const view = await brokerView(ctx);
   // v0: an empty list means every topic; v1+: null means every topic, an empty list none.
   const all = request.topics === null || (info.version === 0 && request.topics.length === 0);
-  const names = (request.topics ?? []).map((t) => t.name);
-  let topics: MetadataResponseTopicInit[] = [];
+  // v10+ may name a topic by id instead (name null); an id of no topic answers UNKNOWN_TOPIC_ID.
+  const asked = await Promise.all(
+    (request.topics ?? []).map(async (t) =>
+      t.name !== null && t.name !== ''
+        ? { name: t.name as string | undefined, topicId: t.topicId, byId: false }
+        : { name: await ctx.topicIds.name(t.topicId), topicId: t.topicId, byId: true },
+    ),
+  );
+  const names = asked.flatMap((t) => (t.name === undefined ? [] : [t.name]));
+  let found: MetadataResponseTopicInit[] = [];
   if (all || names.length > 0) {
-    const unnamed = names.some((n) => n === null || n === '');
-    if (unnamed) {
-      topics = names.map((name) => ({
-        name,
-        errorCode: name === null || name === '' ? KafkaErrorCode.UNKNOWN_TOPIC_ID : KafkaErrorCode.NONE,
-        partitions: [],
+    try {
+      const response = ProtoMetadataResponse.fromPartial(
+        await ctx.service.metadata({ topics: all ? [] : names }, callContext(info.signal, info.principal)),
+      );
+      found = response.topics.map((t) => ({
+        name: t.name,
+        topicId: topicIdBytes(t.topicId),
+        errorCode: kafkaErrorCodeOfInfo(t.error),
+        isInternal: false,
+        partitions: t.partitions.map((p) => {
+          const leader = view.leaderOf(t.name, p.partition, p.leaderAgentId);
+          return {
+            errorCode: 0,
+            partitionIndex: p.partition,
+            leaderId: leader,
+            leaderEpoch: Math.min(p.leaseEpoch, INT32_MAX),
+            replicaNodes: [leader],
+            isrNodes: [leader],
+            offlineReplicas: [],
+          };
+        }),
       }));
-    } else {
-      try {
-        const response = ProtoMetadataResponse.fromPartial(
-          await ctx.service.metadata(
-            { topics: all ? [] : (names as string[]) },
-            callContext(info.signal, info.principal),
-          ),
-        );
-        topics = response.topics.map((t) => ({
-          name: t.name,
-          errorCode: kafkaErrorCodeOfInfo(t.error),
-          isInternal: false,
-          partitions: t.partitions.map((p) => {
-            const leader = view.leaderOf(t.name, p.partition, p.leaderAgentId);
-            return {
-              errorCode: 0,
-              partitionIndex: p.partition,
-              leaderId: leader,
-              leaderEpoch: Math.min(p.leaseEpoch, INT32_MAX),
-              replicaNodes: [leader],
-              isrNodes: [leader],
-              offlineReplicas: [],
-            };
-          }),
-        }));
-      } catch (error) {
-        const code = kafkaErrorCode(error);
-        topics = names.map((name) => ({ name, errorCode: code, partitions: [] }));
-      }
+    } catch (error) {
+      const code = kafkaErrorCode(error);
+      found = names.map((name) => ({ name, errorCode: code, partitions: [] }));
     }
   }
+  const byName = new Map(found.map((t) => [t.name, t]));
+  const topics: MetadataResponseTopicInit[] = all
+    ? found
+    : asked.map((t) => {
+        const answer = t.name === undefined ? undefined : byName.get(t.name);
+        if (answer === undefined) {
+          return { name: null, topicId: t.topicId, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID, partitions: [] };
+        }
+        if (!t.byId) return answer;
+        // A topic asked for by id keeps its name from a caller who may not describe it.
+        const hidden = answer.errorCode === KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        return { ...answer, name: hidden ? null : answer.name, topicId: t.topicId };
+      });
   return {
     brokers: view.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: null })),
     clusterId: CLUSTER_ID,

@@ -2,7 +2,7 @@
  * Fetch and ListOffsets. Fetch passes stored batches through as they are;
  * the last stable offset is the high watermark (there are no transactions).
  * Fetch sessions are not kept: every answer has session id 0, so clients
- * send full fetches.
+ * send full fetches. From v13 topics are named by id (see topicIds.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -28,16 +28,22 @@ export async function handleFetch(
   request: FetchRequest,
   info: RequestInfo,
 ): Promise<FetchResponseInit> {
-  const partitions = request.topics.flatMap((t) =>
+  // v13+ names topics by id; an id of no topic answers UNKNOWN_TOPIC_ID for each of its partitions.
+  const names: (string | undefined)[] =
+    info.version >= 13
+      ? await ctx.topicIds.names(request.topics.map((t) => t.topicId))
+      : request.topics.map((t) => t.topic);
+  const asked = request.topics.flatMap((t, i) =>
     t.partitions.map((p) => ({
-      topic: t.topic,
+      topic: names[i],
       partition: p.partition,
       offset: p.fetchOffset,
       maxBytes: Math.max(1, p.partitionMaxBytes),
     })),
   );
+  const partitions = asked.filter((p): p is typeof p & { topic: string } => p.topic !== undefined);
   const maxWaitMs = Math.max(0, request.maxWaitMs);
-  if (partitions.length === 0) {
+  if (asked.length === 0) {
     // Nothing to fetch (a client's idle fetch): answer after its wait, as a broker would.
     const release = maxWaitMs > 0 ? ctx.longPolls?.acquire() : undefined;
     if (maxWaitMs > 0 && ctx.longPolls !== undefined && release === undefined) return { responses: [] };
@@ -46,17 +52,18 @@ export async function handleFetch(
     return { responses: [] };
   }
   const invalid = partitions.find((p) => p.partition < 0 || p.offset < 0);
-  let results: FetchResponsePartitionDataInit[];
+  const results = new Map<(typeof asked)[number], FetchResponsePartitionDataInit>();
+  for (const p of asked)
+    if (p.topic === undefined) results.set(p, failed(p.partition, KafkaErrorCode.UNKNOWN_TOPIC_ID));
   if (invalid !== undefined) {
-    results = partitions.map((p) =>
-      failed(p.partition, p === invalid ? KafkaErrorCode.OFFSET_OUT_OF_RANGE : KafkaErrorCode.NONE),
-    );
-  } else {
+    for (const p of partitions)
+      results.set(p, failed(p.partition, p === invalid ? KafkaErrorCode.OFFSET_OUT_OF_RANGE : KafkaErrorCode.NONE));
+  } else if (partitions.length > 0) {
     try {
       const response = ProtoFetchResponse.fromPartial(
         await ctx.service.fetch(
           {
-            partitions: partitions.map((p) => ({ ...p, partition: p.partition })),
+            partitions: partitions.map((p) => ({ ...p })),
             maxWaitMs,
             minBytes: Math.max(0, request.minBytes),
             maxBytes: Math.max(request.maxBytes, 0),
@@ -64,10 +71,13 @@ export async function handleFetch(
           callContext(info.signal, info.principal),
         ),
       );
-      results = partitions.map((p, i) => {
+      partitions.forEach((p, i) => {
         const r = response.results[i];
-        if (r === undefined) return failed(p.partition, KafkaErrorCode.UNKNOWN_SERVER_ERROR);
-        return {
+        if (r === undefined) {
+          results.set(p, failed(p.partition, KafkaErrorCode.UNKNOWN_SERVER_ERROR));
+          return;
+        }
+        results.set(p, {
           partitionIndex: p.partition,
           errorCode: kafkaErrorCodeOfInfo(r.error),
           highWatermark: r.highWatermark,
@@ -75,16 +85,20 @@ export async function handleFetch(
           logStartOffset: r.logStartOffset,
           abortedTransactions: null,
           records: r.records.length > 0 ? r.records : EMPTY_BYTES,
-        };
+        });
       });
     } catch (error) {
       const code = kafkaErrorCode(error);
-      results = partitions.map((p) => failed(p.partition, code));
+      for (const p of partitions) results.set(p, failed(p.partition, code));
     }
   }
   let i = 0;
   return {
-    responses: request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map(() => results[i++]!) })),
+    responses: request.topics.map((t) => ({
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map(() => results.get(asked[i++]!)!),
+    })),
   };
 }
 
