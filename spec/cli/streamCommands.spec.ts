@@ -145,7 +145,7 @@ describe('cli: produce and consume with keys, headers, timestamps and groups (sp
 });
 
 describe('cli: an agent that does not answer (spawned)', function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
   let silent: Server;
   const sockets: Socket[] = [];
 
@@ -166,14 +166,16 @@ describe('cli: an agent that does not answer (spawned)', function () {
     await agent.stop();
     await stores.cleanup();
     const port = (silent.address() as { port: number }).port;
+    // Seven CLIs start at once (tsx each): give them time on a loaded 2-core machine; the answers are what counts.
+    const slow = { timeoutMs: 45_000 };
     const runs = await Promise.all([
-      runCli(['topics', 'list', '--agent', stopped]),
-      runCli(['cluster', 'status', '--agent', stopped, '--json']),
-      runCli(['produce', 't', '--agent', stopped], { input: 'x\n' }),
-      runCli(['topics', 'list', '--agent', 'no-such-host.invalid:9660']),
-      runCli(['groups', 'list', '--agent', `127.0.0.1:${port}`, '--timeout-ms', '500']),
-      runCli(['consume', 't', '--agent', `127.0.0.1:${port}`, '--timeout-ms', '500']),
-      runCli(['agents', 'list', '--timeout-ms', '0']),
+      runCli(['topics', 'list', '--agent', stopped], slow),
+      runCli(['cluster', 'status', '--agent', stopped, '--json'], slow),
+      runCli(['produce', 't', '--agent', stopped], { ...slow, input: 'x\n' }),
+      runCli(['topics', 'list', '--agent', 'no-such-host.invalid:9660'], slow),
+      runCli(['groups', 'list', '--agent', `127.0.0.1:${port}`, '--timeout-ms', '500'], slow),
+      runCli(['consume', 't', '--agent', `127.0.0.1:${port}`, '--timeout-ms', '500'], slow),
+      runCli(['agents', 'list', '--timeout-ms', '0'], slow),
     ]);
     expect(runs.map((r) => [r.code, r.stdout, r.stderr])).to.deep.equal([
       [1, '', `error AGENT_UNAVAILABLE: no agent answers at ${stopped}\n`],
