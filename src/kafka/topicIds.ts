@@ -70,14 +70,20 @@ export class TopicIdResolver {
     return topic.name;
   }
 
-  /** The names of `ids` in order, each distinct id looked up once. */
+  /**
+   * The names of `ids` in order, each distinct id looked up once and one
+   * after another, so a request naming many unknown ids costs its own
+   * connection time, not the store a burst of reads.
+   */
   async names(ids: readonly Uint8Array[]): Promise<(string | undefined)[]> {
-    const byText = new Map<string, Promise<string | undefined>>();
+    const byText = new Map<string, string | undefined>();
+    const names: (string | undefined)[] = [];
     for (const id of ids) {
       const text = topicIdText(id);
-      if (!byText.has(text)) byText.set(text, this.name(id));
+      if (!byText.has(text)) byText.set(text, await this.name(id));
+      names.push(byText.get(text));
     }
-    return Promise.all(ids.map((id) => byText.get(topicIdText(id))!));
+    return names;
   }
 
   private remember(id: string, name: string, now: number): void {

@@ -38,12 +38,14 @@ export async function handleMetadata(
   // v0: an empty list means every topic; v1+: null means every topic, an empty list none.
   const all = request.topics === null || (info.version === 0 && request.topics.length === 0);
   // v10+ may name a topic by id instead (name null); an id of no topic answers UNKNOWN_TOPIC_ID.
-  const asked = await Promise.all(
-    (request.topics ?? []).map(async (t) =>
-      t.name !== null && t.name !== ''
-        ? { name: t.name as string | undefined, topicId: t.topicId, byId: false }
-        : { name: await ctx.topicIds.name(t.topicId), topicId: t.topicId, byId: true },
-    ),
+  const requested = request.topics ?? [];
+  const unnamed = requested.filter((t) => t.name === null || t.name === '');
+  const resolved = await ctx.topicIds.names(unnamed.map((t) => t.topicId));
+  let next = 0;
+  const asked = requested.map((t) =>
+    t.name !== null && t.name !== ''
+      ? { name: t.name as string | undefined, topicId: t.topicId, byId: false }
+      : { name: resolved[next++], topicId: t.topicId, byId: true },
   );
   const names = asked.flatMap((t) => (t.name === undefined ? [] : [t.name]));
   let found: MetadataResponseTopicInit[] = [];
