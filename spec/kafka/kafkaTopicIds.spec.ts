@@ -241,4 +241,31 @@ describe('Kafka listener topic ids', function () {
     ]);
     expect(await agent.metadataStore.getTopic('ids-admin')).to.equal(undefined);
   });
+
+  it('refuses a DeleteTopics v6 entry with both a name and an id, or neither, and deletes nothing by it', async () => {
+    await agent.connection.client.createTopic({ name: 'ids-both', partitions: 1 });
+    const deleted = await call(
+      DELETE_TOPICS,
+      6,
+      (w) =>
+        writeDeleteTopicsRequest(w, 6, {
+          topics: [
+            { name: 'ids-both', topicId: UNKNOWN_ID },
+            { name: null, topicId: ZERO_UUID },
+          ],
+          timeoutMs: 5000,
+        }),
+      (r) => readDeleteTopicsResponse(r, 6).responses,
+    );
+    expect(deleted.map((t) => [t.name, t.errorCode, topicIdText(t.topicId), t.errorMessage])).to.deep.equal([
+      [
+        'ids-both',
+        KafkaErrorCode.INVALID_REQUEST,
+        topicIdText(UNKNOWN_ID),
+        'You may not specify both topic name and topic id.',
+      ],
+      [null, KafkaErrorCode.INVALID_REQUEST, topicIdText(ZERO_UUID), 'Neither topic name nor id were specified.'],
+    ]);
+    expect((await agent.metadataStore.getTopic('ids-both'))?.name).to.equal('ids-both');
+  });
 });
