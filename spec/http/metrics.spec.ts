@@ -19,6 +19,8 @@ import { FencedLeaseEpochError, LimitExceededError, UnknownTopicOrPartitionError
 import { join } from 'node:path';
 import { waitFor } from '../support/waitFor.js';
 import { BoundedLabels } from '../../src/http/boundedLabels.js';
+import { AgentMetrics } from '../../src/http/agentMetrics.js';
+import { instrumentMetadataStore } from '../../src/http/instrumentedStores.js';
 import { httpCall, sample } from './support.js';
 import { MAX_LAG_SERIES, readGroupLag } from '../../src/http/groupLag.js';
 
@@ -202,6 +204,18 @@ describe('http: /metrics', function () {
     await store.commitOffsets('d', -1, '', [{ topic: 't', partition: 0, offset: 0, metadata: '' }]);
     await store.deleteTopic('t');
     expect((await readGroupLag(store)).lags.filter((l) => l.group === 'd')).to.deep.equal([]);
+  });
+
+  it('times getTopicById, which Kafka clients naming topics by id call per unknown id', async () => {
+    const metrics = new AgentMetrics({ leasesHeld: () => 0, longPollWaiters: () => 0 });
+    const store = instrumentMetadataStore(test.metadataStore, metrics);
+    const id = (await test.metadataStore.getTopic('t'))!.id;
+    expect((await store.getTopicById(id))?.name).to.equal('t');
+    expect(await store.getTopicById('0123abcd-0000-4000-8000-000000000001')).to.equal(undefined);
+    const text = await metrics.text();
+    expect(sample(text, 'streamhouse_metadata_store_operations_total', { op: 'getTopicById', result: 'ok' })).to.equal(
+      2,
+    );
   });
 
   it('includes process and Node runtime metrics', async () => {

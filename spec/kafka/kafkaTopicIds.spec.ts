@@ -171,6 +171,43 @@ describe('Kafka listener topic ids', function () {
     ]);
   });
 
+  it("answers UNKNOWN_TOPIC_ID in Metadata for a deleted topic's id while the agent still trusts it", async () => {
+    await agent.connection.client.createTopic({ name: 'ids-stale', partitions: 1 });
+    const old = await storedId('ids-stale');
+    const before = await metadata([{ name: null, topicId: old }]);
+    expect(before.map((t) => [t.name, t.errorCode])).to.deep.equal([['ids-stale', 0]]);
+    await agent.connection.client.deleteTopic({ name: 'ids-stale' });
+    const gone = await metadata([{ name: null, topicId: old }]);
+    await agent.connection.client.createTopic({ name: 'ids-stale', partitions: 2 });
+    const again = await metadata([{ name: null, topicId: old }]);
+    for (const answer of [gone, again]) {
+      expect(answer.map((t) => [t.name, t.errorCode, topicIdText(t.topicId), t.partitions.length])).to.deep.equal([
+        [null, KafkaErrorCode.UNKNOWN_TOPIC_ID, topicIdText(old), 0],
+      ]);
+    }
+  });
+
+  it('refuses topics asked for by id before Metadata v12 with INVALID_REQUEST, as Kafka does', async () => {
+    await agent.connection.client.createTopic({ name: 'ids-v11', partitions: 1 });
+    const id = await storedId('ids-v11');
+    for (const version of [10, 11]) {
+      const topics = await call(
+        METADATA,
+        version,
+        (w) =>
+          writeMetadataRequest(w, version, {
+            topics: [{ name: null, topicId: id }, { name: 'ids-v11' }],
+            allowAutoTopicCreation: false,
+          }),
+        (r) => readMetadataResponse(r, version).topics,
+      );
+      expect(topics.map((t) => [t.name, t.errorCode, topicIdText(t.topicId)])).to.deep.equal([
+        ['', KafkaErrorCode.INVALID_REQUEST, topicIdText(id)],
+        ['ids-v11', KafkaErrorCode.INVALID_REQUEST, topicIdText(ZERO_UUID)],
+      ]);
+    }
+  });
+
   it('answers the new id from CreateTopics v7 and deletes by id with DeleteTopics v6', async () => {
     const created = await call(
       CREATE_TOPICS,
@@ -203,5 +240,32 @@ describe('Kafka listener topic ids', function () {
       ['ids-admin', 0, topicIdText(created[0]!.topicId)],
     ]);
     expect(await agent.metadataStore.getTopic('ids-admin')).to.equal(undefined);
+  });
+
+  it('refuses a DeleteTopics v6 entry with both a name and an id, or neither, and deletes nothing by it', async () => {
+    await agent.connection.client.createTopic({ name: 'ids-both', partitions: 1 });
+    const deleted = await call(
+      DELETE_TOPICS,
+      6,
+      (w) =>
+        writeDeleteTopicsRequest(w, 6, {
+          topics: [
+            { name: 'ids-both', topicId: UNKNOWN_ID },
+            { name: null, topicId: ZERO_UUID },
+          ],
+          timeoutMs: 5000,
+        }),
+      (r) => readDeleteTopicsResponse(r, 6).responses,
+    );
+    expect(deleted.map((t) => [t.name, t.errorCode, topicIdText(t.topicId), t.errorMessage])).to.deep.equal([
+      [
+        'ids-both',
+        KafkaErrorCode.INVALID_REQUEST,
+        topicIdText(UNKNOWN_ID),
+        'You may not specify both topic name and topic id.',
+      ],
+      [null, KafkaErrorCode.INVALID_REQUEST, topicIdText(ZERO_UUID), 'Neither topic name nor id were specified.'],
+    ]);
+    expect((await agent.metadataStore.getTopic('ids-both'))?.name).to.equal('ids-both');
   });
 });

@@ -94,6 +94,7 @@ const METADATA_OPS = new Set<string>([
   'createTopic',
   'deleteTopic',
   'getTopic',
+  'getTopicById',
   'listTopics',
   'getPartition',
   'listPartitions',

@@ -153,6 +153,17 @@ export async function handleDeleteTopics(
       : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
   const responses = [];
   for (const { name: given, topicId } of asked) {
+    // As Kafka's controller: an entry names its topic by name or by id, exactly one of them.
+    const shape =
+      given !== null && !isZeroTopicId(topicId)
+        ? 'You may not specify both topic name and topic id.'
+        : given === null && isZeroTopicId(topicId)
+          ? 'Neither topic name nor id were specified.'
+          : undefined;
+    if (shape !== undefined) {
+      responses.push({ name: given, topicId, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: shape });
+      continue;
+    }
     const name =
       given ??
       (isZeroTopicId(topicId) ? undefined : (await ctx.metadataStore.getTopicById(topicIdText(topicId)))?.name);

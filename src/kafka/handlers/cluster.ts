@@ -13,7 +13,8 @@ import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, kafkaErrorCode, kafkaErrorCodeOfInfo } from '../kafkaErrors.js';
 import { brokerView, type BrokerView } from '../brokers.js';
 import { callContext } from './callService.js';
-import { topicIdBytes } from '../topicIds.js';
+import { isZeroTopicId, topicIdBytes } from '../topicIds.js';
+import { ZERO_UUID } from '../wire/fieldHelpers.js';
 
 /** The cluster id every agent reports. */
 export const CLUSTER_ID = 'streamhouse';
@@ -37,15 +38,27 @@ export async function handleMetadata(
   const view = await brokerView(ctx);
   // v0: an empty list means every topic; v1+: null means every topic, an empty list none.
   const all = request.topics === null || (info.version === 0 && request.topics.length === 0);
-  // v10+ may name a topic by id instead (name null); an id of no topic answers UNKNOWN_TOPIC_ID.
+  // Before v12 a topic may not be asked for by id: Kafka refuses the whole request (INVALID_REQUEST, '' for null).
+  if (info.version < 12 && request.topics?.some((t) => t.name === null || !isZeroTopicId(t.topicId))) {
+    return metadataAnswer(
+      view,
+      request.topics.map((t) => ({
+        name: t.name ?? '',
+        topicId: t.topicId,
+        errorCode: KafkaErrorCode.INVALID_REQUEST,
+        partitions: [],
+      })),
+    );
+  }
+  // v12+ may name a topic by id instead (name null); an id of no topic answers UNKNOWN_TOPIC_ID.
   const requested = request.topics ?? [];
-  const unnamed = requested.filter((t) => t.name === null || t.name === '');
-  const resolved = await ctx.topicIds.names(unnamed.map((t) => t.topicId));
+  const byId = (t: (typeof requested)[number]) => info.version >= 12 && (t.name === null || t.name === '');
+  const resolved = await ctx.topicIds.names(requested.filter(byId).map((t) => t.topicId));
   let next = 0;
   const asked = requested.map((t) =>
-    t.name !== null && t.name !== ''
-      ? { name: t.name as string | undefined, topicId: t.topicId, byId: false }
-      : { name: resolved[next++], topicId: t.topicId, byId: true },
+    byId(t)
+      ? { name: resolved[next++], topicId: t.topicId, byId: true }
+      : { name: t.name as string | undefined, topicId: t.topicId, byId: false },
   );
   const names = asked.flatMap((t) => (t.name === undefined ? [] : [t.name]));
   let found: MetadataResponseTopicInit[] = [];
@@ -86,10 +99,19 @@ export async function handleMetadata(
           return { name: null, topicId: t.topicId, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID, partitions: [] };
         }
         if (!t.byId) return answer;
+        // The name may be a deleted topic's (the resolver trusts an id for a while): only that id's topic answers.
+        const gone =
+          answer.errorCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION ||
+          (answer.errorCode === KafkaErrorCode.NONE && !Buffer.from(t.topicId).equals(answer.topicId ?? ZERO_UUID));
+        if (gone) return { name: null, topicId: t.topicId, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID, partitions: [] };
         // A topic asked for by id keeps its name from a caller who may not describe it.
         const hidden = answer.errorCode === KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
         return { ...answer, name: hidden ? null : answer.name, topicId: t.topicId };
       });
+  return metadataAnswer(view, topics);
+}
+
+function metadataAnswer(view: BrokerView, topics: MetadataResponseTopicInit[]): MetadataResponseInit {
   return {
     brokers: view.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: null })),
     clusterId: CLUSTER_ID,
