@@ -400,6 +400,7 @@ export class Agent {
         agentId: this.agentId,
         metadataStore: this.options.metadataStore,
         topicIds: new TopicIdResolver(this.options.metadataStore),
+        topicLimits: { maxTopics: this.options.maxTopics, maxPartitionsPerTopic: this.options.maxPartitionsPerTopic },
         agentTtlMs: this.options.agentTtlMs,
         bufferedAcksEnabled: this.options.walDir !== undefined,
         advertisedAddress: () => this.kafkaAddress ?? '',
