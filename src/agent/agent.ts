@@ -68,7 +68,7 @@ import { authorizedService } from './acl/authorizedService.js';
 import { LongPolls } from './read/longPolls.js';
 import { ByteRateQuotas } from './server/byteRateQuotas.js';
 import { quotaMiddleware } from './server/quotaMiddleware.js';
-import { checkTopicLimits } from './server/topicLimits.js';
+import { checkPartitionLimit } from './server/topicLimits.js';
 import { boundReceives, MAX_CONCURRENT_STREAMS, type ReceiveStats } from './server/receiveBudget.js';
 import type { KafkaQuotas } from '../kafka/kafkaQuotas.js';
 
@@ -400,6 +400,7 @@ export class Agent {
         agentId: this.agentId,
         metadataStore: this.options.metadataStore,
         topicIds: new TopicIdResolver(this.options.metadataStore),
+        topicLimits: { maxTopics: this.options.maxTopics, maxPartitionsPerTopic: this.options.maxPartitionsPerTopic },
         agentTtlMs: this.options.agentTtlMs,
         bufferedAcksEnabled: this.options.walDir !== undefined,
         advertisedAddress: () => this.kafkaAddress ?? '',
@@ -689,8 +690,9 @@ export class Agent {
       listOffsets: limitPartitions('ListOffsets', maxPartitions, (request) => admin.handleListOffsets(ctx, request)),
       metadata: (request) => admin.handleMetadata(ctx, request),
       createTopic: async (request) => {
-        await checkTopicLimits(this.options.metadataStore, this.options, request.name, request.partitions);
-        return { topic: await admin.createTopic(ctx, request) };
+        // The partition bound here; the topic count by the store, atomically with the create.
+        checkPartitionLimit(this.options, request.name, request.partitions);
+        return { topic: await admin.createTopic(ctx, request, { maxTopics: this.options.maxTopics }) };
       },
       deleteTopic: async (request) => {
         // Nothing of the topic is worth flushing any more (and a flush retrying a full disk must not write again).

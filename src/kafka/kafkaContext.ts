@@ -9,6 +9,7 @@ import type { MetadataStore } from '../metadata/metadataStore.js';
 import type { Authorizer } from '../agent/acl/aclAuthorizer.js';
 import type { StreamHouseServiceImplementation } from '../protocol/generated/streamhouse.js';
 import type { LongPolls } from '../agent/read/longPolls.js';
+import type { TopicLimits } from '../agent/server/topicLimits.js';
 import type { KafkaQuotas } from './kafkaQuotas.js';
 import type { TopicIdResolver } from './topicIds.js';
 
@@ -21,6 +22,8 @@ export type KafkaContext = {
   metadataStore: MetadataStore;
   /** Names the topics clients give by id (Fetch 13+, Metadata, DeleteTopics 6). */
   topicIds: TopicIdResolver;
+  /** The agent's bounds on topics, which CreateTopics validateOnly checks as a create would; undefined: none. */
+  topicLimits?: TopicLimits | undefined;
   /** Agents heard from within this are live brokers, ms. */
   agentTtlMs: number;
   /** Whether acks=1 can mean `buffered` (the agent has a write-ahead log). */

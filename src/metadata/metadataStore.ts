@@ -229,15 +229,30 @@ export type OffsetCommit = {
 
 export type CommittedOffsetRecord = OffsetCommit & { commitTime: number };
 
+/** Conditions of MetadataStore.createTopic. */
+export type CreateTopicOptions = {
+  /** Most topics the cluster may hold once this one is created (a safe integer >= 0); undefined: no bound. */
+  maxTopics?: number | undefined;
+};
+
 export interface MetadataStore extends UserStore {
   // ---- topics ----
   /**
    * Creates a topic and its partitions (high watermark 0). Throws
    * TopicAlreadyExistsError, InvalidTopicError (name not matching
    * `[A-Za-z0-9._-]{1,249}` or `.`/`..`), InvalidPartitionsError (not 1..10000),
-   * InvalidConfigError.
+   * InvalidConfigError. With `options.maxTopics`, the topic count is checked
+   * in the same atomic step as the create: a cluster already holding that many
+   * topics answers InvalidConfigError (nothing written), so concurrent creates
+   * from any number of agents never pass it. An existing name answers
+   * TopicAlreadyExistsError first.
    */
-  createTopic(name: string, partitions: number, config?: Partial<TopicConfig>): Promise<TopicInfo>;
+  createTopic(
+    name: string,
+    partitions: number,
+    config?: Partial<TopicConfig>,
+    options?: CreateTopicOptions,
+  ): Promise<TopicInfo>;
   /**
    * Deletes a topic with its partitions, segments registry, producer states
    * and offsets. Throws UnknownTopicOrPartitionError. Its leases end with it:

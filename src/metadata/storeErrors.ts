@@ -6,6 +6,7 @@
 import {
   GroupIdNotFoundError,
   IllegalGenerationError,
+  InvalidConfigError,
   InvalidProducerEpochError,
   InvalidRequestError,
   TopicAlreadyExistsError,
@@ -29,6 +30,14 @@ export function unknownPartitionError(
   return new UnknownTopicOrPartitionError(
     `partition ${partition} of topic '${topic}' does not exist (the topic has partitions 0..${partitions - 1})`,
     { context: { topic, partition } },
+  );
+}
+
+/** A create refused because the cluster holds `count` topics and `maxTopics` allows no more (`--max-topics`). */
+export function tooManyTopicsError(topic: string, count: number, maxTopics: number): InvalidConfigError {
+  return new InvalidConfigError(
+    `topic ${topic} not created: the cluster has ${count} topics, at most ${maxTopics} allowed (--max-topics)`,
+    { context: { topic } },
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * The agent's limits, each taken past its bound and back: connections per
  * client address (gRPC and Kafka ports), Fetch calls waiting at once, topics
- * per cluster and partitions per topic (gRPC and Kafka CreateTopics).
+ * per cluster and partitions per topic (gRPC and Kafka CreateTopics, validateOnly too).
  */
 import { expect } from 'chai';
 import { once } from 'node:events';
@@ -18,6 +18,9 @@ import {
 import { waitFor } from '../../support/waitFor.js';
 import { connectRaw } from '../../kafka/support/rawKafka.js';
 import { writeApiVersionsRequest } from '../../../src/kafka/generated/apiVersionsRequest.js';
+import { writeCreateTopicsRequest } from '../../../src/kafka/generated/createTopicsRequest.js';
+import { readCreateTopicsResponse } from '../../../src/kafka/generated/createTopicsResponse.js';
+import { KafkaReader } from '../../../src/kafka/wire/kafkaReader.js';
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
 
 /** A TCP connection to `address`, once connected. */
@@ -153,6 +156,80 @@ describe('agent limits', function () {
       expect(await admin.listTopics()).to.deep.equal(['one']);
     } finally {
       await admin.disconnect();
+    }
+  });
+
+  it('answers Kafka CreateTopics validateOnly as the create would for the limits, writing nothing', async () => {
+    agent = await startTestAgent(stores, { kafkaPort: 0, maxTopics: 2, maxPartitionsPerTopic: 2 });
+    const raw = await connectRaw(agent.agent.kafkaAddress!);
+    let correlation = 0;
+    /** CreateTopics v7 (flexible: request header v2, response header v1): [name, code, message, partitions]. */
+    const createTopics = async (validateOnly: boolean, topics: [string, number][]) => {
+      const id = ++correlation;
+      const asked = topics.map(([name, numPartitions]) => ({
+        name,
+        numPartitions,
+        replicationFactor: 1,
+        assignments: [],
+        configs: [],
+      }));
+      raw.request(
+        19,
+        7,
+        id,
+        (w) => writeCreateTopicsRequest(w, 7, { topics: asked, timeoutMs: 5000, validateOnly }),
+        true,
+      );
+      const frame = await raw.response();
+      expect(frame.readInt32BE(0)).to.equal(id);
+      return readCreateTopicsResponse(new KafkaReader(frame, 5), 7).topics.map((t) => [
+        t.name,
+        t.errorCode,
+        t.errorMessage,
+        t.numPartitions,
+      ]);
+    };
+    const tooWide =
+      'topic wide asks for 3 partitions; this cluster allows at most 2 per topic (--max-partitions-per-topic)';
+    try {
+      expect(
+        await createTopics(true, [
+          ['wide', 3],
+          ['one', 2],
+        ]),
+      ).to.deep.equal([
+        ['wide', 40, tooWide, -1],
+        ['one', 0, null, 2],
+      ]);
+      expect(await agent.metadataStore.listTopics()).to.deep.equal([]);
+      expect(
+        await createTopics(false, [
+          ['one', 2],
+          ['two', -1],
+        ]),
+      ).to.deep.equal([
+        ['one', 0, null, 2],
+        ['two', 0, null, 1],
+      ]);
+      // Full: validateOnly and the create answer alike, and only the create would have written.
+      const full = [
+        ['one', 36, "topic 'one' already exists", -1],
+        ['three', 40, 'topic three not created: the cluster has 2 topics, at most 2 allowed (--max-topics)', -1],
+        ['wide', 40, tooWide, -1],
+      ];
+      const asked: [string, number][] = [
+        ['one', 1],
+        ['three', 1],
+        ['wide', 3],
+      ];
+      expect(await createTopics(true, asked)).to.deep.equal(full);
+      expect(await createTopics(false, asked)).to.deep.equal(full);
+      expect((await agent.metadataStore.listTopics()).map((t) => t.name)).to.deep.equal(['one', 'two']);
+      await agent.connection.client.deleteTopic({ name: 'two' });
+      expect(await createTopics(true, [['three', 1]])).to.deep.equal([['three', 0, null, 1]]);
+      expect((await agent.metadataStore.listTopics()).map((t) => t.name)).to.deep.equal(['one']);
+    } finally {
+      raw.close();
     }
   });
 });

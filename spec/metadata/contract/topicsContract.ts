@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   InvalidConfigError,
   InvalidPartitionsError,
+  InvalidRequestError,
   InvalidTopicError,
   TopicAlreadyExistsError,
   UnknownTopicOrPartitionError,
@@ -82,6 +83,69 @@ export function topicsContract(factory: StoreHarnessFactory): void {
       const error = await rejection(store.createTopic('orders', 5), TopicAlreadyExistsError, 'TOPIC_ALREADY_EXISTS');
       expect(error.message).to.equal("topic 'orders' already exists");
       expect((await store.getTopic('orders'))?.partitions).to.equal(2);
+    });
+
+    it('refuses a topic beyond maxTopics, writing nothing; an existing name answers TOPIC_ALREADY_EXISTS', async () => {
+      const { store } = ctx();
+      const bound = { maxTopics: 2 };
+      await store.createTopic('a', 1, {}, bound);
+      await store.createTopic('b', 2, {}, bound);
+      const refused = await rejection(store.createTopic('c', 3, {}, bound), InvalidConfigError, 'INVALID_CONFIG');
+      expect(refused.message).to.equal(
+        'topic c not created: the cluster has 2 topics, at most 2 allowed (--max-topics)',
+      );
+      expect(refused.context).to.deep.equal({ topic: 'c' });
+      expect(refused.retriable).to.equal(false);
+      expect(await store.getTopic('c')).to.equal(undefined);
+      await rejection(store.listPartitions('c'), UnknownTopicOrPartitionError, 'UNKNOWN_TOPIC_OR_PARTITION');
+      expect((await store.listTopics()).map((t) => t.name)).to.deep.equal(['a', 'b']);
+      const exists = await rejection(
+        store.createTopic('a', 1, {}, bound),
+        TopicAlreadyExistsError,
+        'TOPIC_ALREADY_EXISTS',
+      );
+      expect(exists.message).to.equal("topic 'a' already exists");
+      // A deleted topic frees its place; no bound, or a larger one, creates as before.
+      await store.deleteTopic('b');
+      expect((await store.createTopic('c', 3, {}, bound)).partitions).to.equal(3);
+      expect((await store.createTopic('d', 1, {}, { maxTopics: 3 })).name).to.equal('d');
+      expect((await store.createTopic('e', 1)).name).to.equal('e');
+      const none = await rejection(
+        store.createTopic('f', 1, {}, { maxTopics: 0 }),
+        InvalidConfigError,
+        'INVALID_CONFIG',
+      );
+      expect(none.message).to.equal('topic f not created: the cluster has 4 topics, at most 0 allowed (--max-topics)');
+      for (const maxTopics of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        const bad = await rejection(
+          store.createTopic('f', 1, {}, { maxTopics }),
+          InvalidRequestError,
+          'INVALID_REQUEST',
+        );
+        expect(bad.message).to.equal(`maxTopics ${maxTopics} is invalid: use a safe integer >= 0`);
+      }
+      expect((await store.listTopics()).map((t) => t.name)).to.deep.equal(['a', 'c', 'd', 'e']);
+    });
+
+    it('leaves exactly maxTopics topics when two stores over the same data create many at once', async () => {
+      const { store, harness, clock } = ctx();
+      const other = await harness.open(clock.read);
+      const names = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+      const outcomes = await Promise.allSettled(
+        names.map((name, i) => (i % 2 === 0 ? store : other).createTopic(name, 2, {}, { maxTopics: 5 })),
+      );
+      const created = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.name] : []));
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));
+      expect(created.length).to.equal(5);
+      expect(refused.map((e) => [e.constructor.name, e.message.replace(/^topic t\d+ /, '')])).to.deep.equal(
+        Array.from({ length: 7 }, () => [
+          'InvalidConfigError',
+          'not created: the cluster has 5 topics, at most 5 allowed (--max-topics)',
+        ]),
+      );
+      expect((await other.listTopics()).map((t) => t.name)).to.deep.equal(created.sort());
+      expect((await store.listTopics()).length).to.equal(5);
+      for (const name of created) expect((await store.listPartitions(name)).length, name).to.equal(2);
     });
 
     it('validates names, partition counts and configs, creating nothing', async () => {

@@ -2,7 +2,13 @@
  * Metadata, topic admin, ListOffsets and InitProducerId: thin translations
  * between proto messages and the metadata store.
  */
-import type { MetadataStore, PartitionState, TopicConfig, TopicInfo } from '../../metadata/metadataStore.js';
+import type {
+  CreateTopicOptions,
+  MetadataStore,
+  PartitionState,
+  TopicConfig,
+  TopicInfo,
+} from '../../metadata/metadataStore.js';
 import type { ObjectStore } from '../../storage/objectStore.js';
 import {
   OffsetSpec,
@@ -113,8 +119,14 @@ export async function describeTopic(ctx: AdminContext, name: string): Promise<To
   return topicMetadata(topic, await ctx.metadataStore.listPartitions(name), addresses, ctx.clock());
 }
 
-export async function createTopic(ctx: AdminContext, request: CreateTopicRequest): Promise<TopicMetadata> {
-  await ctx.metadataStore.createTopic(request.name, request.partitions, topicConfigFromProto(request.config));
+/** Creates the topic; `options` (e.g. the cluster's maxTopics) are checked by the store in the same step. */
+export async function createTopic(
+  ctx: AdminContext,
+  request: CreateTopicRequest,
+  options: CreateTopicOptions = {},
+): Promise<TopicMetadata> {
+  const config = topicConfigFromProto(request.config);
+  await ctx.metadataStore.createTopic(request.name, request.partitions, config, options);
   return describeTopic(ctx, request.name);
 }
 

@@ -29,6 +29,8 @@ import type { KafkaContext } from '../kafkaContext.js';
 import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, errorMessage, kafkaErrorCode } from '../kafkaErrors.js';
 import { callContext } from './callService.js';
+import { checkTopicLimitsWithoutCreating } from '../../agent/server/topicLimits.js';
+import { topicExistsError } from '../../metadata/storeErrors.js';
 import { isZeroTopicId, topicIdBytes, topicIdText } from '../topicIds.js';
 import { ZERO_UUID } from '../wire/fieldHelpers.js';
 
@@ -81,19 +83,12 @@ async function createOne(
     if (partitions < 1) throw new InvalidRequestError(`numPartitions must be at least 1, got ${topic.numPartitions}`);
     const config = topicConfigFromKafka(topic.configs);
     if (validateOnly) {
-      // Reads the store itself, so it checks as the service would.
+      // Reads the store itself, so it answers as the service's create would (ACLs, limits, an existing name).
       const denied = ctx.authorizer?.topicError(info.principal, 'create', topic.name);
       if (denied !== undefined) throw denied;
-      if ((await ctx.metadataStore.getTopic(topic.name)) !== undefined) {
-        return {
-          name: topic.name,
-          errorCode: KafkaErrorCode.TOPIC_ALREADY_EXISTS,
-          errorMessage: `topic ${topic.name} exists`,
-          numPartitions: -1,
-          replicationFactor: -1,
-          configs: null,
-        };
-      }
+      if (ctx.topicLimits !== undefined)
+        await checkTopicLimitsWithoutCreating(ctx.metadataStore, ctx.topicLimits, topic.name, partitions);
+      else if ((await ctx.metadataStore.getTopic(topic.name)) !== undefined) throw topicExistsError(topic.name);
       return {
         name: topic.name,
         errorCode: 0,

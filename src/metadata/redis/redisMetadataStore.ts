@@ -21,6 +21,7 @@ import type {
   CommitSegmentOutcome,
   CommitSegmentRequest,
   CommittedOffsetRecord,
+  CreateTopicOptions,
   DeleteSegmentsRequest,
   GroupRecord,
   Lease,
@@ -121,16 +122,32 @@ export class RedisMetadataStore implements MetadataStore {
 
   // ---- topics ----
 
-  async createTopic(name: string, partitions: number, config: Partial<TopicConfig> = {}): Promise<TopicInfo> {
+  async createTopic(
+    name: string,
+    partitions: number,
+    config: Partial<TopicConfig> = {},
+    options: CreateTopicOptions = {},
+  ): Promise<TopicInfo> {
     validateTopicName(name);
     validatePartitionCount(partitions, name);
     const resolved = resolveTopicConfig(config, name);
+    const { maxTopics } = options;
+    if (maxTopics !== undefined) checkInteger('maxTopics', maxTopics, 0, { topic: name });
     const createdAt = this.clock();
     const id = newTopicId();
+    // The script counts the topics set itself, so the bound holds across agents.
     await this.script(
       'createTopic',
       [this.keys.topics, this.keys.topic(name)],
-      [this.keyPrefix, name, String(partitions), JSON.stringify(resolved), String(createdAt), id],
+      [
+        this.keyPrefix,
+        name,
+        String(partitions),
+        JSON.stringify(resolved),
+        String(createdAt),
+        id,
+        maxTopics === undefined ? '' : String(maxTopics),
+      ],
       { topic: name },
     );
     return { name, id, partitions, config: resolved, createdAt };

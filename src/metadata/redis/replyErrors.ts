@@ -15,6 +15,7 @@ import {
   groupNotEmptyError,
   illegalGenerationError,
   producerEpochExhaustedError,
+  tooManyTopicsError,
   topicExistsError,
   unknownAgentError,
   unknownGroupError,
@@ -69,6 +70,10 @@ function fromScriptReply(code: string, fields: Fields, context: ReplyContext): S
     }
     case 'TOPIC_ALREADY_EXISTS':
       return topicExistsError(topic);
+    case 'INVALID_CONFIG':
+      return fields.reason === 'max-topics'
+        ? tooManyTopicsError(topic, Number(fields.count), Number(fields.max))
+        : undefined;
     case 'NOT_LEADER':
       return notLeaderError(topic, partition, fields.holder ?? '', Number(fields.expiresAt));
     case 'FENCED_LEASE_EPOCH': {

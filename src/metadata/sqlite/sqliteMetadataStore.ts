@@ -36,6 +36,7 @@ import type {
   CommitSegmentOutcome,
   CommitSegmentRequest,
   CommittedOffsetRecord,
+  CreateTopicOptions,
   DeleteSegmentsRequest,
   GroupRecord,
   Lease,
@@ -62,6 +63,7 @@ import {
 import { checkDeletion, checkReplacement, segmentRuleError } from '../segmentRules.js';
 import {
   producerEpochExhaustedError,
+  tooManyTopicsError,
   topicExistsError,
   unknownAgentError,
   unknownPartitionError,
@@ -133,12 +135,24 @@ export class SqliteMetadataStore implements MetadataStore {
 
   // ---- topics ----
 
-  async createTopic(name: string, partitions: number, config: Partial<TopicConfig> = {}): Promise<TopicInfo> {
+  async createTopic(
+    name: string,
+    partitions: number,
+    config: Partial<TopicConfig> = {},
+    options: CreateTopicOptions = {},
+  ): Promise<TopicInfo> {
     validateTopicName(name);
     validatePartitionCount(partitions, name);
     const resolved = resolveTopicConfig(config, name);
+    const { maxTopics } = options;
+    if (maxTopics !== undefined) checkInteger('maxTopics', maxTopics, 0, { topic: name });
     return this.write(() => {
       if (this.sql.getTopic.get(name) !== undefined) throw topicExistsError(name);
+      // Counted under the write lock, so no other create lands between the count and the insert.
+      if (maxTopics !== undefined) {
+        const count = this.sql.countTopics.get()!.count;
+        if (count >= maxTopics) throw tooManyTopicsError(name, count, maxTopics);
+      }
       const createdAt = this.options.clock();
       const id = newTopicId();
       this.sql.insertTopic.run({ name, id, partitions, config: JSON.stringify(resolved), created_at: createdAt });

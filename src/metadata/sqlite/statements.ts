@@ -78,6 +78,7 @@ export function prepareStatements(db: Database.Database) {
     getTopic: prepare<[string], TopicRow>('SELECT * FROM topics WHERE name = ?'),
     getTopicById: prepare<[string], TopicRow>('SELECT * FROM topics WHERE id = ?'),
     listTopics: prepare<[], TopicRow>('SELECT * FROM topics ORDER BY name'),
+    countTopics: prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM topics'),
     insertTopic: prepare<[TopicRow]>(
       `INSERT INTO topics (name, id, partitions, config, created_at)
        VALUES (@name, @id, @partitions, @config, @created_at)`,

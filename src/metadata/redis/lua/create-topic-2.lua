@@ -8,9 +8,16 @@
 -- ARGV[4] topic config, JSON
 -- ARGV[5] createdAt, ms
 -- ARGV[6] topic id (indexed in <prefix>topic-ids)
--- Result: 'OK'; error TOPIC_ALREADY_EXISTS.
+-- ARGV[7] most topics the set may hold before this create, or '' for no bound
+-- Result: 'OK'; error TOPIC_ALREADY_EXISTS, or INVALID_CONFIG {reason = 'max-topics', count, max}.
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return fail('TOPIC_ALREADY_EXISTS', {})
+end
+if ARGV[7] ~= '' then
+  local count = redis.call('SCARD', KEYS[1])
+  if count >= tonumber(ARGV[7]) then
+    return fail('INVALID_CONFIG', { reason = 'max-topics', count = str(count), max = ARGV[7] })
+  end
 end
 redis.call('HSET', KEYS[2], 'partitions', ARGV[3], 'config', ARGV[4], 'createdAt', ARGV[5], 'id', ARGV[6])
 redis.call('HSET', ARGV[1] .. 'topic-ids', ARGV[6], ARGV[2])
