@@ -48,14 +48,18 @@ describe('kafka/topicIds', () => {
       expect(reads).to.equal(2);
     });
 
-    it('never caches an unknown id and never asks about the zero id or a short one', async () => {
+    it('remembers an unknown id for the time to live too, and never asks about the zero id or a short one', async () => {
       const unknown = topicIdBytes('11111111-2222-4333-8444-555555555555');
+      expect(await resolver.name(unknown)).to.equal(undefined);
       expect(await resolver.name(unknown)).to.equal(undefined);
       expect(await resolver.name(ZERO_UUID)).to.equal(undefined);
       expect(await resolver.name(new Uint8Array(15))).to.equal(undefined);
+      expect(reads).to.equal(1);
+      now += 500;
+      expect(await resolver.name(unknown)).to.equal(undefined);
+      expect(reads).to.equal(2);
       const created = await store.createTopic('late', 1);
       expect(await resolver.name(topicIdBytes(created.id))).to.equal('late');
-      expect(await resolver.name(unknown)).to.equal(undefined);
       expect(reads).to.equal(3);
     });
 

@@ -35,12 +35,15 @@ export type TopicIdResolverOptions = {
 };
 
 /**
- * Names the topics Kafka clients give by id. An id found is trusted for
+ * Names the topics Kafka clients give by id. An answer is trusted for
  * `ttlMs`: a topic deleted and created again under its name within that
- * time may still be read by the old id. An unknown id is never cached.
+ * time may still be read by the old id. Unknown ids are remembered too, so
+ * a client repeating them costs one store read per id and period; this is
+ * safe because a new topic's id is random and never asked for before it
+ * exists.
  */
 export class TopicIdResolver {
-  private readonly cache = new Map<string, { name: string; until: number }>();
+  private readonly cache = new Map<string, { name: string | undefined; until: number }>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly clock: () => number;
@@ -61,13 +64,9 @@ export class TopicIdResolver {
     const now = this.clock();
     const cached = this.cache.get(text);
     if (cached !== undefined && cached.until > now) return cached.name;
-    const topic = await this.store.getTopicById(text);
-    if (topic === undefined) {
-      this.cache.delete(text);
-      return undefined;
-    }
-    this.remember(text, topic.name, now);
-    return topic.name;
+    const name = (await this.store.getTopicById(text))?.name;
+    this.remember(text, name, now);
+    return name;
   }
 
   /**
@@ -86,7 +85,7 @@ export class TopicIdResolver {
     return names;
   }
 
-  private remember(id: string, name: string, now: number): void {
+  private remember(id: string, name: string | undefined, now: number): void {
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(id, { name, until: now + this.ttlMs });
   }
