@@ -48,7 +48,7 @@ describe('kafka/topicIds', () => {
       expect(reads).to.equal(2);
     });
 
-    it('remembers an unknown id for the time to live too, and never asks about the zero id or a short one', async () => {
+    it('remembers an unknown id for the time to live too; never asks about a zero or short id', async () => {
       const unknown = topicIdBytes('11111111-2222-4333-8444-555555555555');
       expect(await resolver.name(unknown)).to.equal(undefined);
       expect(await resolver.name(unknown)).to.equal(undefined);
