@@ -42,6 +42,7 @@ describe('agent/agentOptions', () => {
         advertisedAddress: undefined,
         kafkaPort: undefined,
         kafkaAdvertisedAddress: undefined,
+        kafkaAutoCreatePartitions: 0,
         tls: undefined,
         authorizer: undefined,
         auth: { mode: 'off', users: new Map(), userCacheMs: 5000, saslTimeoutMs: 10_000 },
@@ -87,6 +88,26 @@ describe('agent/agentOptions', () => {
         groupInitialRebalanceDelayMs: 3000,
         logger: undefined,
       });
+    });
+
+    it('refuses a Kafka auto-create partition count that is negative, fractional or past the per-topic limit', () => {
+      for (const kafkaAutoCreatePartitions of [-1, 1.5]) {
+        expect(() => resolveAgentOptions({ objectStore, metadataStore, kafkaAutoCreatePartitions })).to.throw(
+          InvalidConfigError,
+          `agent option kafkaAutoCreatePartitions must be a non-negative integer, got ${kafkaAutoCreatePartitions}`,
+        );
+      }
+      expect(() =>
+        resolveAgentOptions({ objectStore, metadataStore, kafkaAutoCreatePartitions: 5, maxPartitionsPerTopic: 4 }),
+      ).to.throw(
+        InvalidConfigError,
+        'agent option kafkaAutoCreatePartitions (5) is above maxPartitionsPerTopic (4): ' +
+          'every topic it created would be refused',
+      );
+      expect(
+        resolveAgentOptions({ objectStore, metadataStore, kafkaAutoCreatePartitions: 4, maxPartitionsPerTopic: 4 })
+          .kafkaAutoCreatePartitions,
+      ).to.equal(4);
     });
 
     it('refuses a console rate sample interval below 100 ms or fractional, naming the option', () => {

@@ -35,6 +35,7 @@ const SERVE_ENV = [
   'STREAMHOUSE_SUPERUSERS',
   'STREAMHOUSE_ACL_REFRESH_MS',
   'STREAMHOUSE_MAX_GROUP_MEMBERS',
+  'STREAMHOUSE_KAFKA_AUTO_CREATE_PARTITIONS',
 ];
 
 /** The flags `serve` would run with for these arguments and exactly this environment (its action replaced). */
@@ -90,6 +91,7 @@ describe('cli/serve flags', () => {
       producerIdExpirationMs: 86_400_000,
       kafka: true,
       kafkaPort: 9092,
+      kafkaAutoCreatePartitions: 0,
       http: true,
       httpPort: 9644,
       maxPartitionsPerRequest: 1000,
@@ -147,6 +149,7 @@ describe('cli/serve flags', () => {
       STREAMHOUSE_AUTH: 'required',
       STREAMHOUSE_AUTH_FILE: '/etc/sh/users.json',
       STREAMHOUSE_MAX_GROUP_MEMBERS: '5',
+      STREAMHOUSE_KAFKA_AUTO_CREATE_PARTITIONS: '3',
     });
     expect({ ...flags }).to.deep.equal({
       host: '0.0.0.0',
@@ -170,6 +173,7 @@ describe('cli/serve flags', () => {
       producerIdExpirationMs: 86_400_000,
       kafka: true,
       kafkaPort: 9092,
+      kafkaAutoCreatePartitions: 3,
       http: true,
       httpPort: 9700,
       maxPartitionsPerRequest: 1000,
@@ -343,6 +347,9 @@ describe('cli: serve limit flags', () => {
     );
     expect(await parseLimitError(['--connection-idle-timeout-ms', '-1'])).to.contain(
       "--connection-idle-timeout-ms must be a decimal integer from 0 to 9007199254740991, got '-1'.",
+    );
+    expect(await parseLimitError(['--kafka-auto-create-partitions', '-1'])).to.contain(
+      "--kafka-auto-create-partitions must be a decimal integer from 0 to 9007199254740991, got '-1'.",
     );
     expect(await parseLimitError(['--port', '65536'])).to.contain(
       "--port must be a decimal integer from 0 to 65535, got '65536'.",

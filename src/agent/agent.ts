@@ -400,6 +400,7 @@ export class Agent {
         agentId: this.agentId,
         metadataStore: this.options.metadataStore,
         topicIds: new TopicIdResolver(this.options.metadataStore),
+        autoCreatePartitions: this.options.kafkaAutoCreatePartitions,
         topicLimits: { maxTopics: this.options.maxTopics, maxPartitionsPerTopic: this.options.maxPartitionsPerTopic },
         agentTtlMs: this.options.agentTtlMs,
         bufferedAcksEnabled: this.options.walDir !== undefined,
@@ -617,7 +618,7 @@ export class Agent {
     const topic = await this.options.metadataStore.getTopic(name);
     this.topicCache.set(name, { topic, until: now + TOPIC_CACHE_MS });
     // Deleted (and maybe created again) through another agent: nothing of the old topic may serve the new one.
-    if (cached?.topic !== undefined && topic?.createdAt !== cached.topic.createdAt) void this.forgetTopic(name);
+    if (cached?.topic !== undefined && topic?.id !== cached.topic.id) void this.forgetTopic(name);
     return topic;
   }
 

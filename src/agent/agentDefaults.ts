@@ -69,6 +69,7 @@ export const AGENT_DEFAULTS = {
   maxGroupMembers: DEFAULT_MAX_GROUP_MEMBERS,
   maxOffsetMetadataBytes: DEFAULT_MAX_OFFSET_METADATA_BYTES,
   aclRefreshMs: DEFAULT_ACL_REFRESH_MS,
+  kafkaAutoCreatePartitions: 0,
   /** What `streamhouse serve` adds: fixed ports (gRPC, Kafka, HTTP) and a data directory. */
   serve: {
     port: 9660,

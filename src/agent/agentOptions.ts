@@ -37,6 +37,12 @@ export type AgentOptions = {
   kafkaPort?: number;
   /** host:port Kafka clients should dial, when it differs from host:kafkaPort. Default `host:kafkaPort`. */
   kafkaAdvertisedAddress?: string;
+  /**
+   * Topic auto-creation on the Kafka port: a Metadata request that names a topic that does not exist (and allows
+   * auto-creation) creates it with this many partitions, as Kafka's `auto.create.topics.enable` with
+   * `num.partitions`; 0 creates nothing. ACLs (`create`) and the topic limits apply. Default 0.
+   */
+  kafkaAutoCreatePartitions?: number;
   /** TLS on the gRPC listener, with client certificates as `clientAuth` says. Default undefined: plain text. */
   tls?: AgentTlsOptions;
   /** Authentication of gRPC calls (bearer tokens, client certificates) and Kafka connections (SASL). Default off. */
@@ -271,6 +277,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     advertisedAddress,
     kafkaPort,
     kafkaAdvertisedAddress,
+    kafkaAutoCreatePartitions = AGENT_DEFAULTS.kafkaAutoCreatePartitions,
     tls,
     authorizer,
     auth,
@@ -361,6 +368,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     storageRetryTimeoutMs,
     storageFailureHoldMs,
     shutdownTimeoutMs,
+    kafkaAutoCreatePartitions,
   };
   if (!Number.isSafeInteger(consoleRateSampleMs) || consoleRateSampleMs < 100) {
     throw new InvalidConfigError(
@@ -413,6 +421,12 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
       `agent option producerIdExpirationMs must be a positive integer, got ${producerIdExpirationMs}`,
     );
   }
+  if (kafkaAutoCreatePartitions > maxPartitionsPerTopic) {
+    throw new InvalidConfigError(
+      `agent option kafkaAutoCreatePartitions (${kafkaAutoCreatePartitions}) is above maxPartitionsPerTopic ` +
+        `(${maxPartitionsPerTopic}): every topic it created would be refused`,
+    );
+  }
   if (leaseSafetyMarginMs > leaseTtlMs / 2) {
     throw new InvalidConfigError(
       `agent option leaseSafetyMarginMs must be at most half of leaseTtlMs (${leaseTtlMs}), got ${leaseSafetyMarginMs}`,
@@ -426,6 +440,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     advertisedAddress,
     kafkaPort,
     kafkaAdvertisedAddress,
+    kafkaAutoCreatePartitions,
     tls: tls === undefined ? undefined : resolveTlsOptions(tls),
     authorizer: authorizer === undefined ? undefined : resolveAuthorizerOptions(authorizer),
     auth: resolveAuthOptions(auth),

@@ -52,6 +52,7 @@ export type ServeFlags = AuthorizerFlags & {
   kafka: boolean;
   kafkaPort: number;
   kafkaAdvertisedAddress?: string;
+  kafkaAutoCreatePartitions: number;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -169,6 +170,15 @@ function serveCommandWithoutAuthorizer(): Command {
       new Option('--kafka-advertised-address <host:port>', 'address Kafka clients dial, if not host:kafka-port').env(
         'STREAMHOUSE_KAFKA_ADVERTISED_ADDRESS',
       ),
+    )
+    .addOption(
+      new Option(
+        '--kafka-auto-create-partitions <n>',
+        'Kafka Metadata for a missing topic creates it with n partitions (0 = never, as Kafka with auto-creation off)',
+      )
+        .env('STREAMHOUSE_KAFKA_AUTO_CREATE_PARTITIONS')
+        .default(AGENT_DEFAULTS.kafkaAutoCreatePartitions)
+        .argParser(int('--kafka-auto-create-partitions', { min: 0 })),
     )
     .addOption(new Option('--no-kafka', 'serve no Kafka wire protocol'))
     .addOption(
@@ -550,7 +560,7 @@ async function startServing(
     ...(tls !== undefined ? { tls } : {}),
     ...(authorizer !== undefined ? { authorizer } : {}),
     auth: { mode: flags.auth, users },
-    ...(flags.kafka ? { kafkaPort: flags.kafkaPort } : {}),
+    ...(flags.kafka ? { kafkaPort: flags.kafkaPort, kafkaAutoCreatePartitions: flags.kafkaAutoCreatePartitions } : {}),
     ...(flags.http ? { httpPort: flags.httpPort } : {}),
     ...(flags.kafka && flags.kafkaAdvertisedAddress !== undefined
       ? { kafkaAdvertisedAddress: flags.kafkaAdvertisedAddress }

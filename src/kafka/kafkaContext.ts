@@ -20,6 +20,8 @@ export type KafkaContext = {
   authorizer?: Authorizer | undefined;
   agentId: string;
   metadataStore: MetadataStore;
+  /** Partitions of a topic Metadata creates when asked for a missing one; 0 or undefined: no auto-creation. */
+  autoCreatePartitions?: number;
   /** Names the topics clients give by id (Fetch 13+, Metadata, DeleteTopics 6). */
   topicIds: TopicIdResolver;
   /** The agent's bounds on topics, which CreateTopics validateOnly checks as a create would; undefined: none. */

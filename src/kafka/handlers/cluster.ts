@@ -1,7 +1,7 @@
 /**
  * ApiVersions, Metadata and DescribeCluster: every live agent is a broker
- * (see brokers.ts); topics are never created by Metadata. Topics carry
- * their ids (v10+) and may be asked for by id.
+ * (see brokers.ts); Metadata creates topics only with auto-creation on
+ * (autoCreate.ts). Topics carry their ids (v10+) and may be asked for by id.
  */
 import { MetadataResponse as ProtoMetadataResponse } from '../../protocol/generated/streamhouse.js';
 import type { MetadataRequest } from '../generated/metadataRequest.js';
@@ -14,6 +14,7 @@ import { KafkaErrorCode, kafkaErrorCode, kafkaErrorCodeOfInfo } from '../kafkaEr
 import { brokerView, type BrokerView } from '../brokers.js';
 import { callContext } from './callService.js';
 import { isZeroTopicId, topicIdBytes } from '../topicIds.js';
+import { autoCreateTopics, mayAutoCreate } from './autoCreate.js';
 import { ZERO_UUID } from '../wire/fieldHelpers.js';
 
 /** The cluster id every agent reports. */
@@ -61,33 +62,23 @@ export async function handleMetadata(
       : { name: t.name as string | undefined, topicId: t.topicId, byId: false },
   );
   const names = asked.flatMap((t) => (t.name === undefined ? [] : [t.name]));
-  let found: MetadataResponseTopicInit[] = [];
-  if (all || names.length > 0) {
-    try {
-      const response = ProtoMetadataResponse.fromPartial(
-        await ctx.service.metadata({ topics: all ? [] : names }, callContext(info.signal, info.principal)),
+  let found = all || names.length > 0 ? await describeTopics(ctx, view, all ? [] : names, info) : [];
+  if (!all && mayAutoCreate(ctx, info.version, request.allowAutoTopicCreation)) {
+    const byNameOnly = new Set(asked.filter((t) => !t.byId).map((t) => t.name));
+    const missing = found
+      .filter((t) => t.errorCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION && byNameOnly.has(t.name ?? ''))
+      .map((t) => t.name!);
+    if (missing.length > 0) {
+      const failed = await autoCreateTopics(ctx, [...new Set(missing)], info);
+      const created = [...new Set(missing)].filter((name) => !failed.has(name));
+      const answers = new Map(
+        created.length === 0 ? [] : (await describeTopics(ctx, view, created, info)).map((t) => [t.name, t]),
       );
-      found = response.topics.map((t) => ({
-        name: t.name,
-        topicId: topicIdBytes(t.topicId),
-        errorCode: kafkaErrorCodeOfInfo(t.error),
-        isInternal: false,
-        partitions: t.partitions.map((p) => {
-          const leader = view.leaderOf(t.name, p.partition, p.leaderAgentId);
-          return {
-            errorCode: 0,
-            partitionIndex: p.partition,
-            leaderId: leader,
-            leaderEpoch: Math.min(p.leaseEpoch, INT32_MAX),
-            replicaNodes: [leader],
-            isrNodes: [leader],
-            offlineReplicas: [],
-          };
-        }),
-      }));
-    } catch (error) {
-      const code = kafkaErrorCode(error);
-      found = names.map((name) => ({ name, errorCode: code, partitions: [] }));
+      found = found.map((t) => {
+        const code = failed.get(t.name ?? '');
+        if (code !== undefined) return { ...t, errorCode: code };
+        return answers.get(t.name) ?? t;
+      });
     }
   }
   const byName = new Map(found.map((t) => [t.name, t]));
@@ -109,6 +100,41 @@ export async function handleMetadata(
         return { ...answer, name: hidden ? null : answer.name, topicId: t.topicId };
       });
   return metadataAnswer(view, topics);
+}
+
+/** Every topic (`names` empty) or the named ones, as the service describes them; errors per topic. */
+async function describeTopics(
+  ctx: KafkaContext,
+  view: BrokerView,
+  names: string[],
+  info: RequestInfo,
+): Promise<MetadataResponseTopicInit[]> {
+  try {
+    const response = ProtoMetadataResponse.fromPartial(
+      await ctx.service.metadata({ topics: names }, callContext(info.signal, info.principal)),
+    );
+    return response.topics.map((t) => ({
+      name: t.name,
+      topicId: topicIdBytes(t.topicId),
+      errorCode: kafkaErrorCodeOfInfo(t.error),
+      isInternal: false,
+      partitions: t.partitions.map((p) => {
+        const leader = view.leaderOf(t.name, p.partition, p.leaderAgentId);
+        return {
+          errorCode: 0,
+          partitionIndex: p.partition,
+          leaderId: leader,
+          leaderEpoch: Math.min(p.leaseEpoch, INT32_MAX),
+          replicaNodes: [leader],
+          isrNodes: [leader],
+          offlineReplicas: [],
+        };
+      }),
+    }));
+  } catch (error) {
+    const code = kafkaErrorCode(error);
+    return names.map((name) => ({ name, errorCode: code, partitions: [] }));
+  }
 }
 
 function metadataAnswer(view: BrokerView, topics: MetadataResponseTopicInit[]): MetadataResponseInit {
