@@ -268,4 +268,39 @@ describe('Kafka listener topic ids', function () {
     ]);
     expect((await agent.metadataStore.getTopic('ids-both'))?.name).to.equal('ids-both');
   });
+
+  it('refuses a topic named twice in one CreateTopics or DeleteTopics, touching nothing of it', async () => {
+    const topic = (name: string) => ({ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] });
+    const created = await call(
+      CREATE_TOPICS,
+      7,
+      (w) => writeCreateTopicsRequest(w, 7, { topics: [topic('dup'), topic('single'), topic('dup')], timeoutMs: 5000 }),
+      (r) => readCreateTopicsResponse(r, 7).topics,
+    );
+    expect(created.map((t) => [t.name, t.errorCode])).to.deep.equal([
+      ['dup', KafkaErrorCode.INVALID_REQUEST],
+      ['single', 0],
+      ['dup', KafkaErrorCode.INVALID_REQUEST],
+    ]);
+    expect(await agent.metadataStore.getTopic('dup')).to.equal(undefined);
+    const single = await storedId('single');
+    const deleted = await call(
+      DELETE_TOPICS,
+      6,
+      (w) =>
+        writeDeleteTopicsRequest(w, 6, {
+          topics: [
+            { name: null, topicId: single },
+            { name: null, topicId: single },
+          ],
+          timeoutMs: 5000,
+        }),
+      (r) => readDeleteTopicsResponse(r, 6).responses,
+    );
+    expect(deleted.map((t) => t.errorCode)).to.deep.equal([
+      KafkaErrorCode.INVALID_REQUEST,
+      KafkaErrorCode.INVALID_REQUEST,
+    ]);
+    expect((await agent.metadataStore.getTopic('single'))?.id).to.equal(topicIdText(single));
+  });
 });

@@ -131,9 +131,32 @@ export async function handleCreateTopics(
   request: CreateTopicsRequest,
   info: RequestInfo,
 ): Promise<CreateTopicsResponseInit> {
+  const repeated = repeatedKeys(request.topics.map((t) => t.name));
   const topics = [];
-  for (const topic of request.topics) topics.push(await createOne(ctx, topic, request.validateOnly, info));
+  for (const topic of request.topics) {
+    // As Kafka: a topic named twice in one request is created by neither entry.
+    if (repeated.has(topic.name)) {
+      topics.push({
+        name: topic.name,
+        errorCode: KafkaErrorCode.INVALID_REQUEST,
+        errorMessage: `topic ${topic.name} is named more than once in the request`,
+        numPartitions: -1,
+        replicationFactor: -1,
+        configs: null,
+      });
+      continue;
+    }
+    topics.push(await createOne(ctx, topic, request.validateOnly, info));
+  }
   return { topics };
+}
+
+/** The keys that occur more than once. */
+function repeatedKeys(keys: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const key of keys) (seen.has(key) ? repeated : seen).add(key);
+  return repeated;
 }
 
 export async function handleDeleteTopics(
@@ -146,8 +169,15 @@ export async function handleDeleteTopics(
     info.version >= 6
       ? request.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
       : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+  const keyOf = (t: { name: string | null; topicId: Uint8Array }) => t.name ?? topicIdText(t.topicId);
+  const repeated = repeatedKeys(asked.map(keyOf));
   const responses = [];
   for (const { name: given, topicId } of asked) {
+    if (repeated.has(keyOf({ name: given, topicId }))) {
+      const errorMessage = 'the topic is named more than once in the request';
+      responses.push({ name: given, topicId, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage });
+      continue;
+    }
     // As Kafka's controller: an entry names its topic by name or by id, exactly one of them.
     const shape =
       given !== null && !isZeroTopicId(topicId)
