@@ -20,12 +20,12 @@ export type KafkaContext = {
   authorizer?: Authorizer | undefined;
   agentId: string;
   metadataStore: MetadataStore;
-  /** Partitions of a topic Metadata creates when asked for a missing one; 0 or undefined: no auto-creation. */
-  autoCreatePartitions?: number;
+  /** Partitions of a topic Metadata creates when asked for a missing one; 0: no auto-creation. */
+  autoCreatePartitions: number;
   /** Names the topics clients give by id (Fetch 13+, Metadata, DeleteTopics 6). */
   topicIds: TopicIdResolver;
-  /** The agent's bounds on topics, which CreateTopics validateOnly checks as a create would; undefined: none. */
-  topicLimits?: TopicLimits | undefined;
+  /** The agent's bounds on topics, which CreateTopics validateOnly checks as a create would. */
+  topicLimits: TopicLimits;
   /** Agents heard from within this are live brokers, ms. */
   agentTtlMs: number;
   /** Whether acks=1 can mean `buffered` (the agent has a write-ahead log). */

@@ -24,6 +24,11 @@ export function isZeroTopicId(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0);
 }
 
+/** Whether `id` can be a topic's: 16 bytes, not the zero id. */
+function namesATopic(id: Uint8Array): boolean {
+  return id.length === 16 && !isZeroTopicId(id);
+}
+
 /** Options of a TopicIdResolver. */
 export type TopicIdResolverOptions = {
   /** How long a looked-up id is trusted before the store is asked again, ms. Default 1000. */
@@ -59,14 +64,7 @@ export class TopicIdResolver {
 
   /** The topic named by these 16 bytes; undefined for the zero id and for ids of no topic. */
   async name(id: Uint8Array): Promise<string | undefined> {
-    if (id.length !== 16 || isZeroTopicId(id)) return undefined;
-    const text = topicIdText(id);
-    const now = this.clock();
-    const cached = this.cache.get(text);
-    if (cached !== undefined && cached.until > now) return cached.name;
-    const name = (await this.store.getTopicById(text))?.name;
-    this.remember(text, name, now);
-    return name;
+    return namesATopic(id) ? this.lookup(topicIdText(id)) : undefined;
   }
 
   /**
@@ -78,11 +76,25 @@ export class TopicIdResolver {
     const byText = new Map<string, string | undefined>();
     const names: (string | undefined)[] = [];
     for (const id of ids) {
+      if (!namesATopic(id)) {
+        names.push(undefined);
+        continue;
+      }
       const text = topicIdText(id);
-      if (!byText.has(text)) byText.set(text, await this.name(id));
+      if (!byText.has(text)) byText.set(text, await this.lookup(text));
       names.push(byText.get(text));
     }
     return names;
+  }
+
+  /** The name of the topic with this stored id, from the cache while it is fresh. */
+  private async lookup(text: string): Promise<string | undefined> {
+    const now = this.clock();
+    const cached = this.cache.get(text);
+    if (cached !== undefined && cached.until > now) return cached.name;
+    const name = (await this.store.getTopicById(text))?.name;
+    this.remember(text, name, now);
+    return name;
   }
 
   private remember(id: string, name: string | undefined, now: number): void {

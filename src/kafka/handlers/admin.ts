@@ -30,7 +30,6 @@ import type { RequestInfo } from '../api.js';
 import { KafkaErrorCode, errorMessage, kafkaErrorCode } from '../kafkaErrors.js';
 import { callContext } from './callService.js';
 import { checkTopicLimitsWithoutCreating } from '../../agent/server/topicLimits.js';
-import { topicExistsError } from '../../metadata/storeErrors.js';
 import { isZeroTopicId, topicIdBytes, topicIdText } from '../topicIds.js';
 import { ZERO_UUID } from '../wire/fieldHelpers.js';
 
@@ -86,9 +85,7 @@ async function createOne(
       // Reads the store itself, so it answers as the service's create would (ACLs, limits, an existing name).
       const denied = ctx.authorizer?.topicError(info.principal, 'create', topic.name);
       if (denied !== undefined) throw denied;
-      if (ctx.topicLimits !== undefined)
-        await checkTopicLimitsWithoutCreating(ctx.metadataStore, ctx.topicLimits, topic.name, partitions);
-      else if ((await ctx.metadataStore.getTopic(topic.name)) !== undefined) throw topicExistsError(topic.name);
+      await checkTopicLimitsWithoutCreating(ctx.metadataStore, ctx.topicLimits, topic.name, partitions);
       return {
         name: topic.name,
         errorCode: 0,

@@ -11,7 +11,7 @@ import { callContext } from './callService.js';
 
 /** Whether a Metadata request of this version may create topics: always before v4, then when it says so. */
 export function mayAutoCreate(ctx: KafkaContext, version: number, allowAutoTopicCreation: boolean): boolean {
-  return (ctx.autoCreatePartitions ?? 0) > 0 && (version < 4 || allowAutoTopicCreation);
+  return ctx.autoCreatePartitions > 0 && (version < 4 || allowAutoTopicCreation);
 }
 
 /**
@@ -27,7 +27,7 @@ export async function autoCreateTopics(
   for (const name of names) {
     try {
       await ctx.service.createTopic(
-        { name, partitions: ctx.autoCreatePartitions ?? 0, config: undefined },
+        { name, partitions: ctx.autoCreatePartitions, config: undefined },
         callContext(info.signal, info.principal),
       );
       ctx.logger?.info({ topic: name, partitions: ctx.autoCreatePartitions }, 'kafka metadata created a topic');

@@ -69,8 +69,9 @@ export async function handleMetadata(
       .filter((t) => t.errorCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION && byNameOnly.has(t.name ?? ''))
       .map((t) => t.name!);
     if (missing.length > 0) {
-      const failed = await autoCreateTopics(ctx, [...new Set(missing)], info);
-      const created = [...new Set(missing)].filter((name) => !failed.has(name));
+      const distinct = [...new Set(missing)];
+      const failed = await autoCreateTopics(ctx, distinct, info);
+      const created = distinct.filter((name) => !failed.has(name));
       const answers = new Map(
         created.length === 0 ? [] : (await describeTopics(ctx, view, created, info)).map((t) => [t.name, t]),
       );
@@ -93,7 +94,7 @@ export async function handleMetadata(
         // The name may be a deleted topic's (the resolver trusts an id for a while): only that id's topic answers.
         const gone =
           answer.errorCode === KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION ||
-          (answer.errorCode === KafkaErrorCode.NONE && !Buffer.from(t.topicId).equals(answer.topicId ?? ZERO_UUID));
+          (answer.errorCode === KafkaErrorCode.NONE && !t.topicId.equals(answer.topicId ?? ZERO_UUID));
         if (gone) return { name: null, topicId: t.topicId, errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID, partitions: [] };
         // A topic asked for by id keeps its name from a caller who may not describe it.
         const hidden = answer.errorCode === KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;

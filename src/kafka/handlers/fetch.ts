@@ -41,7 +41,6 @@ export async function handleFetch(
       maxBytes: Math.max(1, p.partitionMaxBytes),
     })),
   );
-  const partitions = asked.filter((p): p is typeof p & { topic: string } => p.topic !== undefined);
   const maxWaitMs = Math.max(0, request.maxWaitMs);
   if (asked.length === 0) {
     // Nothing to fetch (a client's idle fetch): answer after its wait, as a broker would.
@@ -51,19 +50,28 @@ export async function handleFetch(
     release?.();
     return { responses: [] };
   }
+  // One answer per partition asked, in request order; `served` are the indexes of those of known topics.
+  const results: FetchResponsePartitionDataInit[] = new Array(asked.length);
+  const served: number[] = [];
+  asked.forEach((p, index) => {
+    if (p.topic === undefined) results[index] = failed(p.partition, KafkaErrorCode.UNKNOWN_TOPIC_ID);
+    else served.push(index);
+  });
+  const partitions = served.map((index) => ({ ...asked[index]!, topic: asked[index]!.topic! }));
   const invalid = partitions.find((p) => p.partition < 0 || p.offset < 0);
-  const results = new Map<(typeof asked)[number], FetchResponsePartitionDataInit>();
-  for (const p of asked)
-    if (p.topic === undefined) results.set(p, failed(p.partition, KafkaErrorCode.UNKNOWN_TOPIC_ID));
   if (invalid !== undefined) {
-    for (const p of partitions)
-      results.set(p, failed(p.partition, p === invalid ? KafkaErrorCode.OFFSET_OUT_OF_RANGE : KafkaErrorCode.NONE));
+    partitions.forEach((p, k) => {
+      results[served[k]!] = failed(
+        p.partition,
+        p === invalid ? KafkaErrorCode.OFFSET_OUT_OF_RANGE : KafkaErrorCode.NONE,
+      );
+    });
   } else if (partitions.length > 0) {
     try {
       const response = ProtoFetchResponse.fromPartial(
         await ctx.service.fetch(
           {
-            partitions: partitions.map((p) => ({ ...p })),
+            partitions,
             maxWaitMs,
             minBytes: Math.max(0, request.minBytes),
             maxBytes: Math.max(request.maxBytes, 0),
@@ -71,25 +79,26 @@ export async function handleFetch(
           callContext(info.signal, info.principal),
         ),
       );
-      partitions.forEach((p, i) => {
-        const r = response.results[i];
-        if (r === undefined) {
-          results.set(p, failed(p.partition, KafkaErrorCode.UNKNOWN_SERVER_ERROR));
-          return;
-        }
-        results.set(p, {
-          partitionIndex: p.partition,
-          errorCode: kafkaErrorCodeOfInfo(r.error),
-          highWatermark: r.highWatermark,
-          lastStableOffset: r.highWatermark,
-          logStartOffset: r.logStartOffset,
-          abortedTransactions: null,
-          records: r.records.length > 0 ? r.records : EMPTY_BYTES,
-        });
+      partitions.forEach((p, k) => {
+        const r = response.results[k];
+        results[served[k]!] =
+          r === undefined
+            ? failed(p.partition, KafkaErrorCode.UNKNOWN_SERVER_ERROR)
+            : {
+                partitionIndex: p.partition,
+                errorCode: kafkaErrorCodeOfInfo(r.error),
+                highWatermark: r.highWatermark,
+                lastStableOffset: r.highWatermark,
+                logStartOffset: r.logStartOffset,
+                abortedTransactions: null,
+                records: r.records.length > 0 ? r.records : EMPTY_BYTES,
+              };
       });
     } catch (error) {
       const code = kafkaErrorCode(error);
-      for (const p of partitions) results.set(p, failed(p.partition, code));
+      partitions.forEach((p, k) => {
+        results[served[k]!] = failed(p.partition, code);
+      });
     }
   }
   let i = 0;
@@ -97,7 +106,7 @@ export async function handleFetch(
     responses: request.topics.map((t) => ({
       topic: t.topic,
       topicId: t.topicId,
-      partitions: t.partitions.map(() => results.get(asked[i++]!)!),
+      partitions: t.partitions.map(() => results[i++]!),
     })),
   };
 }
