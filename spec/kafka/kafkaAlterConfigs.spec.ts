@@ -8,7 +8,6 @@ import { expect } from 'chai';
 import { Kafka, logLevel, ConfigResourceTypes, type Admin } from 'kafkajs';
 import { createTestStores, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
 import { connectRaw, type RawKafka } from './support/rawKafka.js';
-import { KafkaReader } from '../../src/kafka/wire/kafkaReader.js';
 import {
   writeAlterConfigsRequest,
   type AlterConfigsRequestInit,
@@ -40,7 +39,6 @@ describe('Kafka AlterConfigs and IncrementalAlterConfigs', function () {
   let agent: TestAgent;
   let admin: Admin;
   let raw: RawKafka;
-  let correlation = 0;
 
   before(async () => {
     stores = await createTestStores('sqlite');
@@ -68,28 +66,25 @@ describe('Kafka AlterConfigs and IncrementalAlterConfigs', function () {
   }
 
   async function alter(version: number, request: AlterConfigsRequestInit): Promise<Answer[]> {
-    const flexible = version >= 2;
-    const id = ++correlation;
-    raw.request(ALTER_CONFIGS, version, id, (w) => writeAlterConfigsRequest(w, version, request), flexible);
-    const frame = await raw.response();
-    expect(frame.readInt32BE(0)).to.equal(id);
-    return readAlterConfigsResponse(new KafkaReader(frame, flexible ? 5 : 4), version).responses.map(pick);
+    const answer = await raw.call(
+      ALTER_CONFIGS,
+      version,
+      (w) => writeAlterConfigsRequest(w, version, request),
+      (r) => readAlterConfigsResponse(r, version),
+      version >= 2,
+    );
+    return answer.responses.map(pick);
   }
 
   async function alterIncremental(version: number, request: IncrementalAlterConfigsRequestInit): Promise<Answer[]> {
-    const flexible = version >= 1;
-    const id = ++correlation;
-    raw.request(
+    const answer = await raw.call(
       INCREMENTAL_ALTER_CONFIGS,
       version,
-      id,
       (w) => writeIncrementalAlterConfigsRequest(w, version, request),
-      flexible,
+      (r) => readIncrementalAlterConfigsResponse(r, version),
+      version >= 1,
     );
-    const frame = await raw.response();
-    expect(frame.readInt32BE(0)).to.equal(id);
-    const body = readIncrementalAlterConfigsResponse(new KafkaReader(frame, flexible ? 5 : 4), version);
-    return body.responses.map(pick);
+    return answer.responses.map(pick);
   }
 
   function pick(r: Answer): Answer {

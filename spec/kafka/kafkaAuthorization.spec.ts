@@ -221,10 +221,9 @@ describe('ACLs on the Kafka listener (KafkaJS as ANONYMOUS)', function () {
     };
     const raw = await connectRaw(agent.agent.kafkaAddress!);
     try {
-      raw.request(
+      const topics = await raw.call(
         METADATA,
         12,
-        1,
         (w) =>
           writeMetadataRequest(w, 12, {
             topics: [
@@ -232,34 +231,32 @@ describe('ACLs on the Kafka listener (KafkaJS as ANONYMOUS)', function () {
               { name: null, topicId: ids.orders },
             ],
           }),
+        (r) => readMetadataResponse(r, 12).topics,
         true,
       );
-      const topics = readMetadataResponse(new KafkaReader(await raw.response(), 5), 12).topics;
       expect(topics.map((t) => [t.name, t.errorCode, topicIdText(t.topicId)])).to.deep.equal([
         [null, 29, topicIdText(ids.secret)],
         ['k.orders', 0, topicIdText(ids.orders)],
       ]);
-      raw.request(
+      const fetched = await raw.call(
         FETCH,
         13,
-        2,
         (w) =>
           writeFetchRequest(w, 13, {
             maxWaitMs: 0,
             topics: [{ topicId: ids.secret, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
           }),
+        (r) => readFetchResponse(r, 13).responses,
         true,
       );
-      const fetched = readFetchResponse(new KafkaReader(await raw.response(), 5), 13).responses;
       expect(fetched.map((t) => t.partitions.map((p) => p.errorCode))).to.deep.equal([[29]]);
-      raw.request(
+      const deleted = await raw.call(
         DELETE_TOPICS,
         6,
-        3,
         (w) => writeDeleteTopicsRequest(w, 6, { topics: [{ name: null, topicId: ids.secret }], timeoutMs: 1000 }),
+        (r) => readDeleteTopicsResponse(r, 6).responses,
         true,
       );
-      const deleted = readDeleteTopicsResponse(new KafkaReader(await raw.response(), 5), 6).responses;
       expect(deleted.map((t) => [t.name, t.errorCode])).to.deep.equal([[null, 29]]);
     } finally {
       raw.close();

@@ -7,7 +7,6 @@ import { expect } from 'chai';
 import { Kafka, logLevel } from 'kafkajs';
 import { createTestStores, readAll, startTestAgent, type TestAgent, type TestStores } from '../support/agentHarness.js';
 import { connectRaw } from './support/rawKafka.js';
-import { KafkaReader } from '../../src/kafka/wire/kafkaReader.js';
 import { writeMetadataRequest, type MetadataRequestInit } from '../../src/kafka/generated/metadataRequest.js';
 import { readMetadataResponse } from '../../src/kafka/generated/metadataResponse.js';
 import { KafkaErrorCode } from '../../src/kafka/kafkaErrors.js';
@@ -40,8 +39,13 @@ describe('Kafka listener topic auto-creation', function () {
   async function metadata(agent: TestAgent, version: number, request: MetadataRequestInit) {
     const raw = await connectRaw(agent.agent.kafkaAddress!);
     try {
-      raw.request(METADATA, version, 1, (w) => writeMetadataRequest(w, version, request), version >= 9);
-      const response = readMetadataResponse(new KafkaReader(await raw.response(), version >= 9 ? 5 : 4), version);
+      const response = await raw.call(
+        METADATA,
+        version,
+        (w) => writeMetadataRequest(w, version, request),
+        (r) => readMetadataResponse(r, version),
+        version >= 9,
+      );
       return response.topics.map((t) => ({
         name: t.name,
         errorCode: t.errorCode,

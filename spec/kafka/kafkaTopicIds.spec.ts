@@ -16,7 +16,7 @@ import {
 } from '../support/agentHarness.js';
 import { connectRaw, type RawKafka } from './support/rawKafka.js';
 import { decodeRecordBatches } from '../../src/protocol/codec/recordBatch.js';
-import { KafkaReader } from '../../src/kafka/wire/kafkaReader.js';
+import type { KafkaReader } from '../../src/kafka/wire/kafkaReader.js';
 import type { KafkaWriter } from '../../src/kafka/wire/kafkaWriter.js';
 import { writeMetadataRequest } from '../../src/kafka/generated/metadataRequest.js';
 import { readMetadataResponse } from '../../src/kafka/generated/metadataResponse.js';
@@ -41,7 +41,6 @@ describe('Kafka listener topic ids', function () {
   let stores: TestStores;
   let agent: TestAgent;
   let raw: RawKafka;
-  let correlation = 0;
 
   before(async () => {
     stores = await createTestStores('sqlite');
@@ -56,18 +55,8 @@ describe('Kafka listener topic ids', function () {
   });
 
   /** One request in a flexible version (request header v2, response header v1). */
-  async function call<T>(
-    apiKey: number,
-    version: number,
-    write: (w: KafkaWriter) => void,
-    read: (r: KafkaReader) => T,
-  ): Promise<T> {
-    const id = ++correlation;
-    raw.request(apiKey, version, id, write, true);
-    const frame = await raw.response();
-    expect(frame.readInt32BE(0)).to.equal(id);
-    return read(new KafkaReader(frame, 5));
-  }
+  const call = <T>(apiKey: number, version: number, write: (w: KafkaWriter) => void, read: (r: KafkaReader) => T) =>
+    raw.call(apiKey, version, write, read, true);
 
   const metadata = (topics: { name: string | null; topicId?: Buffer }[]) =>
     call(

@@ -20,7 +20,6 @@ import { connectRaw } from '../../kafka/support/rawKafka.js';
 import { writeApiVersionsRequest } from '../../../src/kafka/generated/apiVersionsRequest.js';
 import { writeCreateTopicsRequest } from '../../../src/kafka/generated/createTopicsRequest.js';
 import { readCreateTopicsResponse } from '../../../src/kafka/generated/createTopicsResponse.js';
-import { KafkaReader } from '../../../src/kafka/wire/kafkaReader.js';
 import { InvalidConfigError } from '../../../src/protocol/errors.js';
 
 /** A TCP connection to `address`, once connected. */
@@ -162,10 +161,8 @@ describe('agent limits', function () {
   it('answers Kafka CreateTopics validateOnly as the create would for the limits, writing nothing', async () => {
     agent = await startTestAgent(stores, { kafkaPort: 0, maxTopics: 2, maxPartitionsPerTopic: 2 });
     const raw = await connectRaw(agent.agent.kafkaAddress!);
-    let correlation = 0;
     /** CreateTopics v7 (flexible: request header v2, response header v1): [name, code, message, partitions]. */
     const createTopics = async (validateOnly: boolean, topics: [string, number][]) => {
-      const id = ++correlation;
       const asked = topics.map(([name, numPartitions]) => ({
         name,
         numPartitions,
@@ -173,21 +170,14 @@ describe('agent limits', function () {
         assignments: [],
         configs: [],
       }));
-      raw.request(
+      const answer = await raw.call(
         19,
         7,
-        id,
         (w) => writeCreateTopicsRequest(w, 7, { topics: asked, timeoutMs: 5000, validateOnly }),
+        (r) => readCreateTopicsResponse(r, 7),
         true,
       );
-      const frame = await raw.response();
-      expect(frame.readInt32BE(0)).to.equal(id);
-      return readCreateTopicsResponse(new KafkaReader(frame, 5), 7).topics.map((t) => [
-        t.name,
-        t.errorCode,
-        t.errorMessage,
-        t.numPartitions,
-      ]);
+      return answer.topics.map((t) => [t.name, t.errorCode, t.errorMessage, t.numPartitions]);
     };
     const tooWide =
       'topic wide asks for 3 partitions; this cluster allows at most 2 per topic (--max-partitions-per-topic)';

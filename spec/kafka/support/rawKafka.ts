@@ -4,6 +4,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { KafkaWriter } from '../../../src/kafka/wire/kafkaWriter.js';
+import { KafkaReader } from '../../../src/kafka/wire/kafkaReader.js';
 import { writeRequestHeader } from '../../../src/kafka/generated/requestHeader.js';
 
 export type RawKafka = {
@@ -20,6 +21,17 @@ export type RawKafka = {
   ): void;
   /** The next response frame (without its size prefix); rejects if the connection closes first. */
   response(): Promise<Buffer>;
+  /**
+   * One request and its response: `read` gets the body after the response header (v1, with tagged fields, when
+   * `flexible`). Rejects when the response answers another correlation id.
+   */
+  call<T>(
+    apiKey: number,
+    version: number,
+    body: (w: KafkaWriter) => void,
+    read: (r: KafkaReader) => T,
+    flexible?: boolean,
+  ): Promise<T>;
   /** Resolves when the agent closes the connection. */
   closed: Promise<void>;
   close(): void;
@@ -51,10 +63,18 @@ export async function connectRaw(address: string): Promise<RawKafka> {
     ended = true;
     for (const w of waiters.splice(0)) w.reject(new Error('connection closed'));
   });
-  return {
+  let correlation = 1_000_000;
+  const raw: RawKafka = {
     socket,
     closed,
     send: (bytes) => socket.write(bytes),
+    async call(apiKey, version, body, read, flexible = false) {
+      const id = ++correlation;
+      raw.request(apiKey, version, id, body, flexible);
+      const frame = await raw.response();
+      if (frame.readInt32BE(0) !== id) throw new Error(`response to correlation id ${frame.readInt32BE(0)}, not ${id}`);
+      return read(new KafkaReader(frame, flexible ? 5 : 4));
+    },
     request(apiKey, version, correlationId, body, flexible = false) {
       const w = new KafkaWriter();
       w.int32(0);
@@ -76,4 +96,5 @@ export async function connectRaw(address: string): Promise<RawKafka> {
     },
     close: () => socket.destroy(),
   };
+  return raw;
 }
